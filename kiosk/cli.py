@@ -1,0 +1,323 @@
+"""`kiosk`: the command line for people and scripts (county IT, batch checks, diagnosis).
+
+Exit 0 when a command ran, whatever the verdict; exit 2 with a one-line message
+(under --json: {"error": code, "message": str}) for an unreadable file, no face,
+several faces or other bad input.
+"""
+from __future__ import annotations
+
+import argparse
+import csv
+import json
+import os
+import sys
+from pathlib import Path
+
+os.environ.setdefault("GLOG_minloglevel", "2")
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+
+
+class CliError(Exception):
+    def __init__(self, code: str, message: str):
+        super().__init__(message)
+        self.code, self.message = code, message
+
+
+def _emit(obj: dict, as_json: bool, human: str | None = None) -> None:
+    if as_json:
+        print(json.dumps(obj, ensure_ascii=False), flush=True)
+    else:
+        print(human if human is not None else json.dumps(obj, ensure_ascii=False, indent=2), flush=True)
+
+
+def _progress(iterable, total: int, desc: str):
+    from tqdm import tqdm
+
+    return tqdm(iterable, total=total, desc=desc, file=sys.stderr, disable=total < 2, leave=False)
+
+
+def _matcher(args):
+    from kiosk.config import Settings
+    from kiosk.matching.scoring import Matcher
+
+    s = Settings.load()
+    return Matcher(raw_threshold=args.threshold if getattr(args, "threshold", None) else s.raw_threshold,
+                   snorm_threshold=s.snorm_threshold)
+
+
+# ---------------------------------------------------------------- verify
+def cmd_verify(args) -> int:
+    from kiosk.faces import PhotoEncoder, PhotoError
+
+    matcher = _matcher(args)
+    enc = PhotoEncoder()
+    if args.pairs:
+        pairs_path = Path(args.pairs)
+        if not pairs_path.is_file():
+            raise CliError("unreadable_file", f"找不到配对文件：{pairs_path}")
+        with pairs_path.open(newline="", encoding="utf-8") as f:
+            rows = list(csv.DictReader(f))
+        if rows and not {"probe", "template"} <= set(rows[0]):
+            raise CliError("bad_pairs_file", "配对文件需要 probe,template 两列。")
+        base = pairs_path.parent
+        for row in _progress(rows, len(rows), "verify"):
+            out = {"probe": row["probe"], "template": row["template"]}
+            try:
+                res = matcher.compare(enc.encode_file(base / row["probe"]), enc.encode_template(base / row["template"]))
+                out.update(match=res.match, distance=round(res.distance, 4), threshold=res.threshold)
+            except PhotoError as e:
+                out.update(error=e.code, message=e.message)
+            _emit(out, True)
+        return 0
+    if not args.probe or not args.template:
+        raise CliError("usage", "用法：kiosk verify 待验照片 模板照片 [--json]，或 kiosk verify --pairs PAIRS.csv")
+    try:
+        res = matcher.compare(enc.encode_file(args.probe), enc.encode_template(args.template))
+    except PhotoError as e:
+        raise CliError(e.code, e.message) from e
+    out = {"match": res.match, "distance": round(res.distance, 4), "threshold": res.threshold}
+    _emit(out, args.json, f"{'是同一人' if res.match else '不是同一人'}（距离 {res.distance:.3f}，阈值 {res.threshold}）")
+    return 0
+
+
+# ---------------------------------------------------------------- analyze
+def cmd_analyze(args) -> int:
+    from kiosk.analyze import analyze_source
+    from kiosk.frames import FrameSourceError, open_source
+    from kiosk.observe import FaceObserver
+
+    batch = len(args.videos) > 1
+    for video in _progress(args.videos, len(args.videos), "analyze"):
+        try:
+            source = open_source(video)
+        except FrameSourceError as e:
+            if not batch:
+                raise CliError(e.code, e.message) from e
+            _emit({"video": video, "error": e.code, "message": e.message}, True)
+            continue
+        with FaceObserver() as observer:
+            res = analyze_source(source, observer).to_json()
+        if batch:
+            res = {"video": video, **res}
+        if args.json or batch:
+            _emit(res, True)
+        else:
+            lines = [f"{video}: {res['frames']} 帧，{res['face_frames']} 帧有人脸，{res['duration_s']} 秒，处理 {res['processing_fps']} 帧/秒"]
+            lines += [f"  {e['start_s']:7.2f}–{e['end_s']:7.2f} s  {e['action']}" for e in res["events"]]
+            print("\n".join(lines))
+    return 0
+
+
+# ---------------------------------------------------------------- certify
+def _certify_one(video: str, template: str, actions: list[str] | None, photo_encoder, settings) -> dict:
+    from kiosk.frames import open_source
+    from kiosk.liveness import validate_actions
+    from kiosk.observe import FaceObserver
+    from kiosk.session import CertificationSession, run_session
+
+    if actions:
+        validate_actions(actions)
+    template_vecs = photo_encoder.encode_template(template)
+    source = open_source(video)
+    session = CertificationSession(template_vecs, photo_encoder.encoder, actions=actions,
+                                   n_actions=settings.actions_per_challenge, step_timeout_s=settings.step_timeout_s,
+                                   matcher=_matcher(argparse.Namespace()))
+    with FaceObserver() as observer:
+        verdict = run_session(session, source, observer)
+    return verdict.to_json()
+
+
+def cmd_certify(args) -> int:
+    from kiosk.config import Settings
+    from kiosk.faces import PhotoEncoder, PhotoError
+    from kiosk.frames import FrameSourceError
+
+    settings = Settings.load()
+    enc = PhotoEncoder()
+    if args.batch:
+        jobs_path = Path(args.batch)
+        if not jobs_path.is_file():
+            raise CliError("unreadable_file", f"找不到任务文件：{jobs_path}")
+        lines = [ln for ln in jobs_path.read_text(encoding="utf-8").splitlines() if ln.strip()]
+        base = jobs_path.parent
+        for n, line in enumerate(_progress(lines, len(lines), "certify"), 1):
+            try:
+                job = json.loads(line)
+                video, template, actions = job["video"], job["template"], job.get("actions")
+            except (json.JSONDecodeError, KeyError, TypeError):
+                _emit({"line": n, "error": "bad_job", "message": f"第{n}行不是有效的任务（需要 video 和 template）。"}, True)
+                continue
+            out = {"video": video, "actions": actions}
+            try:
+                out.update(_certify_one(str(base / video), str(base / template), actions, enc, settings))
+            except PhotoError as e:
+                out.update(error=e.code, message=e.message)
+            except FrameSourceError as e:
+                out.update(error=e.code, message=e.message)
+            except ValueError as e:
+                out.update(error="bad_actions", message=str(e))
+            _emit(out, True)
+        return 0
+    if not args.video or not args.template:
+        raise CliError("usage", "用法：kiosk certify --video 视频 --template 模板照片 [--actions blink,turn_left] [--json]")
+    actions = [a.strip() for a in args.actions.split(",") if a.strip()] if args.actions else None
+    try:
+        out = _certify_one(args.video, args.template, actions, enc, settings)
+    except PhotoError as e:
+        raise CliError(e.code, e.message) from e
+    except FrameSourceError as e:
+        raise CliError(e.code, e.message) from e
+    except ValueError as e:
+        raise CliError("bad_actions", str(e)) from e
+    human = f"{'认证通过' if out['verdict'] == 'pass' else '认证未通过'}：{out['message']}\n" + "\n".join(
+        f"  {s['action']}: {'完成' if s['passed'] else '未完成'}" + (f"（{s['at_s']} 秒）" if s["at_s"] is not None else "")
+        for s in out["steps"])
+    _emit(out, args.json, human)
+    return 0
+
+
+# ---------------------------------------------------------------- roster
+def _open_store(args):
+    from kiosk.config import home_dir, key_file
+    from kiosk.store import Store
+
+    db = Path(args.db) if args.db else home_dir() / "kiosk.db"
+    db.parent.mkdir(parents=True, exist_ok=True)
+    return Store.open(db, Path(args.key) if args.key else key_file())
+
+
+def cmd_enroll(args) -> int:
+    from kiosk.faces import PhotoEncoder, PhotoError
+    from kiosk.matching.encoder import BACKEND_NAME
+    from kiosk.policy import Category
+    from kiosk.residents import InvalidIdNumber, mask_id, mask_name, parse_id_number
+
+    try:
+        rid = parse_id_number(args.id_number)
+    except InvalidIdNumber as e:
+        raise CliError("bad_id_number", e.message) from e
+    enc = PhotoEncoder()
+    try:
+        vecs = [v for p in args.photos for v in enc.encode_template(p)]
+    except PhotoError as e:
+        raise CliError(e.code, e.message) from e
+    cats = [Category.parse(c) for c in (args.category or ["pension"])]
+    with _open_store(args) as store:
+        with store.transaction():
+            store.upsert_resident(rid.number, args.name, village=args.village, categories=cats)
+            for v in vecs:
+                store.add_template(rid.number, v, BACKEND_NAME, source="local")
+            store.audit(args.operator, "enroll", {"resident": mask_id(rid.number), "templates": len(vecs)})
+    _emit({"resident": mask_id(rid.number), "name": mask_name(args.name), "templates": len(vecs)}, args.json,
+          f"已为 {mask_name(args.name)}（{mask_id(rid.number)}）建模，共 {len(vecs)} 张照片。")
+    return 0
+
+
+def cmd_residents(args) -> int:
+    from kiosk.residents import mask_id, mask_name
+
+    with _open_store(args) as store:
+        rows = store.list_residents(village=args.village)
+        for r in rows:
+            obj = {"id": mask_id(r.id_number), "name": mask_name(r.name), "village": r.village,
+                   "categories": [c.label for c in r.categories], "county_status": r.county_status}
+            _emit(obj, args.json, f"{obj['id']}  {obj['name']}  {r.village or ''}  {'、'.join(obj['categories'])}")
+    return 0
+
+
+def cmd_status(args) -> int:
+    from datetime import date
+
+    from kiosk.config import Settings
+    from kiosk.policy import certification_status
+    from kiosk.residents import InvalidIdNumber, mask_id, mask_name, parse_id_number
+
+    try:
+        rid = parse_id_number(args.id_number)
+    except InvalidIdNumber as e:
+        raise CliError("bad_id_number", e.message) from e
+    with _open_store(args) as store:
+        r = store.get_resident(rid.number)
+        if r is None:
+            raise CliError("unknown_resident", f"本机名册中没有 {mask_id(rid.number)}。请核对号码，或等待县里同步名册。")
+        today = date.fromisoformat(args.today) if args.today else date.today()
+        st = certification_status(Settings.load().cycle(), rid.birth_date, today,
+                                  last_certified=store.last_certified(rid.number),
+                                  data_comparison_on=r.data_comparison_on, benefit_start=r.benefit_start,
+                                  suspended=r.county_status == "suspended", deceased=r.county_status == "deceased")
+    obj = {"id": mask_id(rid.number), "name": mask_name(r.name), "status": st.kind, "message": st.message,
+           "valid_until": st.valid_until.isoformat() if st.valid_until else None,
+           "due_by": st.due_by.isoformat() if st.due_by else None}
+    _emit(obj, args.json, f"{obj['name']}（{obj['id']}）：{st.message}")
+    return 0
+
+
+# ---------------------------------------------------------------- main
+def build_parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(prog="kiosk", description="村口认证：社会保险待遇领取资格认证终端")
+    sub = p.add_subparsers(dest="command")
+
+    v = sub.add_parser("verify", help="1:1 比对两张照片（或 --pairs 批量）")
+    v.add_argument("probe", nargs="?")
+    v.add_argument("template", nargs="?", help="模板照片，或同一人的照片文件夹")
+    v.add_argument("--pairs", help="CSV（probe,template 列，路径相对于 CSV）")
+    v.add_argument("--threshold", type=float)
+    v.add_argument("--json", action="store_true")
+    v.set_defaults(func=cmd_verify)
+
+    a = sub.add_parser("analyze", help="分析视频中的眨眼、转头、张嘴、点头")
+    a.add_argument("videos", nargs="+")
+    a.add_argument("--json", action="store_true")
+    a.set_defaults(func=cmd_analyze)
+
+    c = sub.add_parser("certify", help="用录制的视频走一遍完整认证")
+    c.add_argument("--video")
+    c.add_argument("--template")
+    c.add_argument("--actions", help="固定动作顺序，如 blink,turn_left（不填则随机）")
+    c.add_argument("--batch", help="JSONL 任务文件：每行 {video, template, actions}")
+    c.add_argument("--json", action="store_true")
+    c.set_defaults(func=cmd_certify)
+
+    for name, helptext, func in (("enroll", "为居民建模（登记照片）", cmd_enroll),
+                                 ("residents", "列出本机名册", cmd_residents),
+                                 ("status", "查询认证状态", cmd_status)):
+        s = sub.add_parser(name, help=helptext)
+        s.add_argument("--db", help="数据库文件（默认 $KIOSK_HOME/kiosk.db）")
+        s.add_argument("--key", help="模板密钥文件（默认 $KIOSK_KEY_FILE）")
+        s.add_argument("--json", action="store_true")
+        s.set_defaults(func=func)
+        if name == "enroll":
+            s.add_argument("id_number")
+            s.add_argument("name")
+            s.add_argument("photos", nargs="+", help="照片或照片文件夹")
+            s.add_argument("--village")
+            s.add_argument("--category", action="append", help="认证类别，可多次：pension、work_injury…")
+            s.add_argument("--operator", default="cli")
+        elif name == "residents":
+            s.add_argument("--village")
+        else:
+            s.add_argument("id_number")
+            s.add_argument("--today", help="按指定日期计算（YYYY-MM-DD）")
+    return p
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    if not args.command:
+        parser.print_help()
+        return 0
+    from kiosk.store import StoreError
+
+    try:
+        return args.func(args)
+    except CliError as e:
+        _emit({"error": e.code, "message": e.message}, getattr(args, "json", False), f"错误：{e.message}")
+        return 2
+    except StoreError as e:
+        _emit({"error": e.code, "message": e.message}, getattr(args, "json", False), f"错误：{e.message}")
+        return 2
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,61 @@
+"""Embeddings from still photos (enrolment, `kiosk verify`), with clear errors for bad photos."""
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+
+from kiosk.frames import IMAGE_SUFFIXES, Frame, FrameSourceError, read_image
+from kiosk.observe import FaceObserver
+
+
+class PhotoError(Exception):
+    """A photo cannot give one usable face. `code`: no_face | multiple_faces | unreadable_file."""
+
+    def __init__(self, code: str, message: str, path: str = ""):
+        super().__init__(f"{code}: {message}")
+        self.code, self.message, self.path = code, message, path
+
+
+class PhotoEncoder:
+    """Encodes photos: FaceMesh (static mode) finds the face, dlib encodes it. Models load once."""
+
+    def __init__(self, encoder=None):
+        from kiosk.matching.encoder import DlibEncoder
+
+        self.encoder = encoder or DlibEncoder()
+        self.observer = FaceObserver(static=True, max_faces=3)
+        self._cache: dict[Path, np.ndarray] = {}
+
+    def close(self) -> None:
+        self.observer.close()
+
+    def encode_file(self, path: str | Path) -> np.ndarray:
+        p = Path(path).resolve()
+        if p in self._cache:
+            return self._cache[p]
+        try:
+            rgb = read_image(p)
+        except FrameSourceError as e:
+            raise PhotoError("unreadable_file", e.message, str(path)) from e
+        obs = self.observer.observe(Frame(rgb, 0.0, 0))
+        if obs.face is None:
+            raise PhotoError("no_face", f"照片中没有找到人脸：{p.name}。请换一张正面、清晰的照片。", str(path))
+        if obs.num_faces > 1:
+            # A small background face (a poster, a passer-by) is tolerated; two real faces are not.
+            main_w = obs.face.box[2] - obs.face.box[0]
+            if any((b[2] - b[0]) > 0.5 * main_w for b in obs.face.other_boxes):
+                raise PhotoError("multiple_faces", f"照片中有多个人脸：{p.name}。请用只有一个人的照片。", str(path))
+        vec = self.encoder.encode(rgb, obs.face)
+        self._cache[p] = vec
+        return vec
+
+    def encode_template(self, path: str | Path) -> list[np.ndarray]:
+        """A template is one photo, or a folder of photos of the same person."""
+        p = Path(path)
+        if p.is_dir():
+            files = sorted(f for f in p.iterdir() if f.suffix.lower() in IMAGE_SUFFIXES)
+            if not files:
+                raise PhotoError("unreadable_file", f"文件夹里没有照片：{p}", str(path))
+            return [self.encode_file(f) for f in files]
+        return [self.encode_file(p)]

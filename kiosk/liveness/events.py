@@ -1,0 +1,25 @@
+"""What a liveness rule reports when it sees an action."""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+ACTIONS = ("blink", "turn_left", "turn_right", "open_mouth", "nod")
+NON_RIGID_ACTIONS = ("blink", "open_mouth")  # a picture, bent or turned, cannot do these
+
+ACTION_PROMPTS = {
+    "blink": "请眨眨眼",
+    "turn_left": "请慢慢向左转头",
+    "turn_right": "请慢慢向右转头",
+    "open_mouth": "请张张嘴",
+    "nod": "请点点头",
+}
+
+
+@dataclass(frozen=True)
+class ActionEvent:
+    action: str
+    start_s: float
+    end_s: float
+    peak: float  # the extreme relative value reached (ratio or degrees)
+    gradual: bool = True  # in-between frames were seen (not a jump between two stills)
+    evidence: dict = field(default_factory=dict)

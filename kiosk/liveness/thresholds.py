@@ -1,0 +1,59 @@
+"""Every liveness threshold, in one place.
+
+Signals are measured relative to the person's own neutral baseline (see signals.py),
+so small eyes, drooping eyelids, glasses and a face held slightly turned still work.
+Values were chosen on public live clips (blinks drop the eye signal to 0.05–0.35 of
+the baseline; head turns of a real head exceed 15° with a large 3-D parallax) and
+on attacks made from still photos (a flat photo turned by ±40° reaches ~11° of
+measured yaw and an affine residual below 0.06).
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class LivenessThresholds:
+    # --- calibration (signals.py) ---
+    calibration_frames: int = 10  # neutral frames averaged into the baseline
+    calibration_max_abs_yaw: float = 20.0  # degrees: only near-frontal frames calibrate
+    calibration_max_abs_pitch: float = 25.0
+
+    # --- blink (blink.py): eye signal = lid gap / vertical nose-bridge length ---
+    blink_closed_ratio: float = 0.60  # eyes count as closed below 60% of baseline
+    blink_open_ratio: float = 0.80  # ...and open again above 80%
+    blink_max_closed_s: float = 4.0  # elderly users close their eyes slowly and long
+    blink_min_closed_s: float = 0.0
+
+    # --- open mouth (mouth.py): inner lip gap / mouth width ---
+    mouth_open_delta: float = 0.25  # above baseline
+    mouth_open_min: float = 0.35  # and at least this wide open
+    mouth_closed_delta: float = 0.12  # back below baseline + this = closed again
+    mouth_hold_frames: int = 2
+
+    # --- head turn (turn.py): yaw relative to baseline, degrees ---
+    turn_min_deg: float = 15.0
+    turn_return_deg: float = 7.0
+    turn_hold_frames: int = 2
+    # A real head shows parallax (nose vs cheeks) that no flat picture can:
+    # affine-fit residual of the rigid landmarks against the baseline shape / interocular.
+    parallax_min: float = 0.07
+
+    # --- nod (nod.py): pitch relative to baseline, degrees, positive = down ---
+    nod_min_deg: float = 10.0
+    nod_return_deg: float = 4.0
+    nod_max_s: float = 5.0
+    nod_parallax_min: float = 0.05
+
+    # --- anti-replay (motion.py) ---
+    # A real action passes through in-between frames; a slideshow of two stills jumps.
+    inbetween_min_fps: float = 14.0  # below this frame rate a blink may legitimately jump
+    # The rest of a live face drifts a little (breathing, expression); a still does not.
+    # p90 residual of the 5-frame-smoothed rigid shape vs the baseline shape / interocular.
+    natural_motion_min: float = 0.009
+    natural_motion_min_frames: int = 15
+
+    # --- faces in view (challenge.py) ---
+    max_multi_face_s: float = 1.0  # two faces for longer than this fails the check
+    max_face_lost_s: float = 3.0  # face gone longer than this: identity must be re-checked
+    max_jump_face_widths: float = 0.6  # a box that jumps further between frames is a new face

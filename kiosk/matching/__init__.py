@@ -1,0 +1,1 @@
+"""1:1 face matching: embeddings from the FaceMesh box, templates, scoring, calibration."""

@@ -1,0 +1,171 @@
+"""Resident identity: 18-digit ID numbers (GB 11643-1999), masking, age.
+
+Errors carry a stable English `code` for logs and tests and a plain Chinese `message`
+that tells the person at the keypad what to do next.
+"""
+from __future__ import annotations
+
+import calendar
+import unicodedata
+from dataclasses import dataclass
+from datetime import date
+
+ID_LENGTH = 18
+_WEIGHTS = (7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2)
+_CHECK_CHARS = "10X98765432"
+_DIGITS = frozenset("0123456789")
+_REGION_FIRST = frozenset("12345678")
+_EARLIEST_BIRTH = date(1900, 1, 1)
+# Separators used in transliterated minority names (买买提·吐尔逊); all are kept when masking.
+_NAME_DOTS = frozenset("·•‧・．.")
+
+_MSG_CHARACTERS = "身份证号码只能是数字，最后一位可以是X，请核对。"
+_MSG_X_POSITION = "字母X只能出现在身份证号码的最后一位，请核对。"
+_MSG_REGION = "身份证号码第一位应是1到8之间的数字，请核对。"
+_MSG_CHECK = "身份证号码最后一位校验不对，请逐位核对号码。"
+
+
+class InvalidIdNumber(ValueError):
+    """The text is not a valid resident ID number."""
+
+    def __init__(self, code: str, message: str):
+        super().__init__(f"{code}: {message}")
+        self.code = code
+        self.message = message
+
+
+@dataclass(frozen=True)
+class ResidentId:
+    number: str  # 18 chars, upper-case X
+    region: str  # first 6 digits (administrative division at registration)
+    birth_date: date
+    sex: str  # '男' or '女'
+
+    @property
+    def masked(self) -> str:
+        return mask_id(self.number)
+
+
+def normalize(text: str) -> str:
+    """Full-width digits and spaces (from Chinese input methods) become ASCII; x becomes X."""
+    return unicodedata.normalize("NFKC", text).strip().upper()
+
+
+def check_digit(first17: str) -> str:
+    """The GB 11643 check character for the first 17 digits."""
+    if len(first17) != 17 or not set(first17) <= _DIGITS:
+        raise ValueError("check_digit needs exactly 17 digits")
+    return _CHECK_CHARS[sum(int(c) * w for c, w in zip(first17, _WEIGHTS)) % 11]
+
+
+def parse_id_number(text: str, today: date | None = None) -> ResidentId:
+    """Validate and decode an ID number; raise InvalidIdNumber saying what is wrong."""
+    today = today or date.today()
+    number = normalize(text)
+    if len(number) != ID_LENGTH:
+        raise InvalidIdNumber(
+            "length", f"身份证号码应为18位，您输入了{len(number)}位，请核对。"
+        )
+    if "X" in number[:17]:
+        raise InvalidIdNumber("characters", _MSG_X_POSITION)
+    if not set(number[:17]) <= _DIGITS or number[17] not in _DIGITS | {"X"}:
+        raise InvalidIdNumber("characters", _MSG_CHARACTERS)
+    if number[0] not in _REGION_FIRST:
+        raise InvalidIdNumber("region", _MSG_REGION)
+    birth = _birth_date(number[6:14], today)
+    if check_digit(number[:17]) != number[17]:
+        raise InvalidIdNumber("check_digit", _MSG_CHECK)
+    sex = "男" if int(number[16]) % 2 == 1 else "女"
+    return ResidentId(number=number, region=number[:6], birth_date=birth, sex=sex)
+
+
+def _birth_date(digits: str, today: date) -> date:
+    y, m, d = int(digits[:4]), int(digits[4:6]), int(digits[6:8])
+    try:
+        birth = date(y, m, d)
+    except ValueError:
+        raise InvalidIdNumber(
+            "birth_date",
+            f"身份证号码第7到14位是出生日期，{digits}不是有效的日期，请核对。",
+        ) from None
+    if birth > today:
+        raise InvalidIdNumber("birth_date", "身份证号码中的出生日期晚于今天，请核对。")
+    if birth < _EARLIEST_BIRTH:
+        raise InvalidIdNumber("birth_date", "身份证号码中的出生日期早于1900年，请核对。")
+    return birth
+
+
+def check_partial(text: str, today: date | None = None) -> str | None:
+    """Live check while typing: None while the prefix can still be valid, else a hint."""
+    today = today or date.today()
+    typed = normalize(text)
+    if len(typed) > ID_LENGTH:
+        return f"身份证号码只有18位，您输入了{len(typed)}位，请删去多余的数字。"
+    for i, c in enumerate(typed):
+        if c == "X" and i != ID_LENGTH - 1:
+            return _MSG_X_POSITION
+        if c not in _DIGITS and c != "X":
+            return _MSG_CHARACTERS
+    if typed and typed[0] not in _REGION_FIRST:
+        return _MSG_REGION
+    date_part = typed[6:14]
+    if date_part and not _date_prefix_possible(date_part, today):
+        if len(date_part) == 8:
+            try:
+                _birth_date(date_part, today)
+            except InvalidIdNumber as e:
+                return e.message
+        return "身份证号码第7到14位是出生日期（年月日），您输入的不像日期，请核对。"
+    if len(typed) == ID_LENGTH:
+        try:
+            parse_id_number(typed, today)
+        except InvalidIdNumber as e:
+            return e.message
+    return None
+
+
+def _date_prefix_possible(prefix: str, today: date) -> bool:
+    """Can some date in [1900-01-01, today] be written as YYYYMMDD starting with prefix?"""
+    y_pre, m_pre, d_pre = prefix[:4], prefix[4:6], prefix[6:8]
+    for y in range(_EARLIEST_BIRTH.year, today.year + 1):
+        if not f"{y:04d}".startswith(y_pre):
+            continue
+        if len(prefix) <= 4:
+            return True
+        for m in range(1, 13):
+            if not f"{m:02d}".startswith(m_pre) or date(y, m, 1) > today:
+                continue
+            if len(prefix) <= 6:
+                return True
+            for d in range(1, calendar.monthrange(y, m)[1] + 1):
+                if f"{d:02d}".startswith(d_pre) and date(y, m, d) <= today:
+                    return True
+    return False
+
+
+def mask_id(number: str) -> str:
+    """Keep the region (first 6) and the last 4; hide the birth date."""
+    s = normalize(number)
+    if len(s) <= 10:
+        return "*" * len(s)
+    return s[:6] + "*" * (len(s) - 10) + s[-4:]
+
+
+def mask_name(name: str) -> str:
+    """张三 -> 张*, 欧阳小明 -> 欧**明, 买买提·吐尔逊 -> 买**·**逊."""
+    s = name.strip()
+    if len(s) <= 1:
+        return s
+    if len(s) == 2:
+        return s[0] + "*"
+    middle = "".join(c if c in _NAME_DOTS else "*" for c in s[1:-1])
+    masked = s[0] + middle + s[-1]
+    if "*" not in masked:  # e.g. "A·B": nothing was hidden, so hide the last part
+        masked = masked[:-1] + "*"
+    return masked
+
+
+def age_on(resident: ResidentId | date, day: date) -> int:
+    """Full years (周岁) on `day`; a 29 February birthday counts from 1 March in common years."""
+    birth = resident.birth_date if isinstance(resident, ResidentId) else resident
+    return day.year - birth.year - ((day.month, day.day) < (birth.month, birth.day))

@@ -1,0 +1,111 @@
+"""AES-256-GCM for face templates and retained captures.
+
+The key lives in its own file (mode 0600), never in the database, so a copied database
+file alone reveals no face data. The resident's ID number is bound in as associated
+data, so a ciphertext moved to another resident's row fails to decrypt.
+"""
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import numpy as np
+from cryptography.exceptions import InvalidTag
+from cryptography.hazmat.primitives.ciphers.aead import AESGCM
+
+from . import TemplateKeyError
+
+KEY_BYTES = 32
+NONCE_BYTES = 12
+_CHECK_PLAINTEXT = b"village-kiosk template key check v1"
+_DTYPES = {"float32": np.float32, "float64": np.float64}
+
+MSG_KEY_MISSING = (
+    "找不到人脸模板密钥文件，已登记的人脸模板无法使用。"
+    "请联系县社保局信息科恢复密钥文件，不要删除数据库文件。"
+)
+MSG_KEY_UNWRITABLE = "无法建立人脸模板密钥文件，请检查磁盘是否正常，或联系县社保局信息科。"
+MSG_KEY_BAD = (
+    "人脸模板密钥文件与数据库不匹配或已损坏。请确认使用的是本机原来的密钥文件，"
+    "或联系县社保局信息科处理，不要删除数据库文件。"
+)
+
+
+def read_key(key_path: Path) -> bytes:
+    try:
+        key = key_path.read_bytes()
+    except FileNotFoundError:
+        raise TemplateKeyError("key_missing", MSG_KEY_MISSING, str(key_path)) from None
+    except OSError as e:
+        raise TemplateKeyError("key_unreadable", MSG_KEY_BAD, f"{key_path}: {e}") from None
+    if len(key) != KEY_BYTES:
+        raise TemplateKeyError("key_invalid", MSG_KEY_BAD, f"{key_path}: {len(key)} bytes")
+    return key
+
+
+def create_key(key_path: Path) -> bytes:
+    """Write a new random key; O_EXCL so an existing key is never overwritten."""
+    key = AESGCM.generate_key(bit_length=256)
+    try:
+        key_path.parent.mkdir(parents=True, exist_ok=True)
+        fd = os.open(key_path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    except FileExistsError:
+        if key_path.is_file():
+            return read_key(key_path)  # another process made it a moment ago
+        raise TemplateKeyError("key_unwritable", MSG_KEY_UNWRITABLE, str(key_path)) from None
+    except OSError as e:
+        raise TemplateKeyError("key_unwritable", MSG_KEY_UNWRITABLE, f"{key_path}: {e}") from None
+    try:
+        os.write(fd, key)
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+    return key
+
+
+def encrypt(key: bytes, plaintext: bytes, aad: str) -> tuple[bytes, bytes]:
+    nonce = os.urandom(NONCE_BYTES)
+    return nonce, AESGCM(key).encrypt(nonce, plaintext, aad.encode())
+
+
+def decrypt(key: bytes, nonce: bytes, ciphertext: bytes, aad: str) -> bytes:
+    try:
+        return AESGCM(key).decrypt(nonce, ciphertext, aad.encode())
+    except InvalidTag:
+        raise TemplateKeyError("key_mismatch", MSG_KEY_BAD, "authentication failed") from None
+
+
+def key_check(key: bytes) -> tuple[bytes, bytes]:
+    """A sealed constant stored in the database to recognise the right key at open time."""
+    return encrypt(key, _CHECK_PLAINTEXT, "key_check")
+
+
+def verify_key(key: bytes, nonce: bytes, ciphertext: bytes) -> None:
+    if decrypt(key, nonce, ciphertext, "key_check") != _CHECK_PLAINTEXT:
+        raise TemplateKeyError("key_mismatch", MSG_KEY_BAD)
+
+
+def vector_aad(resident_id: str, backend: str) -> str:
+    return f"template|{resident_id}|{backend}"
+
+
+def encrypt_vector(key: bytes, vector: np.ndarray, aad: str) -> tuple[str, int, bytes, bytes]:
+    """Returns (dtype name, dim, nonce, ciphertext) for a 1-D float32/float64 vector."""
+    v = np.asarray(vector)
+    if v.ndim != 1 or v.size == 0:
+        raise ValueError("template vector must be a non-empty 1-D array")
+    if v.dtype.name not in _DTYPES:
+        raise ValueError(f"template vector must be float32 or float64, got {v.dtype}")
+    if not np.all(np.isfinite(v)):
+        raise ValueError("template vector contains NaN or infinity")
+    v = v.astype(v.dtype.newbyteorder("<"), copy=False)  # stored little-endian everywhere
+    nonce, ct = encrypt(key, v.tobytes(), aad)
+    return v.dtype.name, int(v.size), nonce, ct
+
+
+def decrypt_vector(key: bytes, dtype: str, dim: int, nonce: bytes, ciphertext: bytes, aad: str) -> np.ndarray:
+    raw = decrypt(key, nonce, ciphertext, aad)
+    v = np.frombuffer(raw, dtype=np.dtype(_DTYPES[dtype]).newbyteorder("<")).astype(_DTYPES[dtype])
+    if v.size != dim:
+        raise TemplateKeyError("template_damaged", MSG_KEY_BAD, f"expected {dim} values, got {v.size}")
+    return v

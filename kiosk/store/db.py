@@ -1,0 +1,623 @@
+"""The kiosk's local SQLite database (sqlite-utils), safe against the usual village troubles:
+corrupt files are refused and left alone, a full disk rolls back cleanly, and face
+templates are unreadable without the separate key file.
+"""
+from __future__ import annotations
+
+import contextlib
+import functools
+import json
+import math
+import sqlite3
+import uuid as uuidlib
+from dataclasses import asdict, dataclass
+from datetime import date, datetime, time, timedelta, timezone
+from pathlib import Path
+from typing import Any, Iterable, Iterator
+
+import numpy as np
+from sqlite_utils import Database
+
+from ..policy import Category
+from ..residents import mask_id, normalize, parse_id_number
+from . import StoreCorrupt, StoreError, StoreFull, crypto
+from .migrations import check_not_newer, migrate, schema_version
+
+# China has one time zone and no daylight saving, so a fixed offset is exact.
+CHINA_TZ = timezone(timedelta(hours=8), "CST")
+CAPTURE_RETENTION_KEY = "capture_retention_days"
+BUSY_TIMEOUT_MS = 5000
+# Keys that would smuggle face data into attempt records (and from there into the outbox).
+_FORBIDDEN_KEYS = frozenset(
+    {"embedding", "embeddings", "vector", "template", "templates", "image", "images", "photo", "frame_rgb"}
+)
+
+# SQLite primary result codes (extended codes keep these in the low byte).
+_SQLITE_BUSY, _SQLITE_LOCKED, _SQLITE_IOERR = 5, 6, 10
+_SQLITE_CORRUPT, _SQLITE_FULL, _SQLITE_NOTADB = 11, 13, 26
+
+
+@dataclass(frozen=True)
+class Resident:
+    id_number: str
+    name: str
+    birth_date: date
+    sex: str
+    region: str
+    village: str | None
+    categories: tuple[Category, ...]
+    benefit_start: date | None
+    data_comparison_on: date | None
+    county_status: str  # active / suspended / deceased
+    updated_at: str
+
+
+@dataclass(frozen=True)
+class Attempt:
+    uuid: str
+    resident_id: str
+    category: str  # Category value
+    mode: str  # self / proxy
+    helper_relationship: str | None
+    helper_id_masked: str | None
+    operator: str | None
+    device_id: str | None
+    started_at: str
+    finished_at: str
+    verdict: str  # pass / fail
+    reason: str | None
+    message: str | None
+    scores: dict
+    liveness: dict
+
+    def to_dict(self) -> dict:
+        return asdict(self)
+
+
+@dataclass(frozen=True)
+class OutboxItem:
+    uuid: str
+    kind: str
+    payload: dict
+    created_at: str
+    sent_at: str | None
+    acked_at: str | None
+    tries: int
+    last_error: str | None
+
+
+def utc_iso(dt: datetime | None = None) -> str:
+    """ISO-8601 in UTC with offset; one fixed format so stored strings sort by time."""
+    if dt is None:
+        dt = datetime.now(timezone.utc)
+    if dt.tzinfo is None:
+        raise ValueError("timestamps must be timezone-aware")
+    return dt.astimezone(timezone.utc).isoformat(timespec="milliseconds")
+
+
+def _translate(e: sqlite3.Error) -> Exception:
+    code = (getattr(e, "sqlite_errorcode", None) or 0) & 0xFF
+    text = str(e).lower()
+    if code == _SQLITE_FULL or "disk is full" in text:
+        return StoreFull(str(e))
+    if code in (_SQLITE_CORRUPT, _SQLITE_NOTADB) or "malformed" in text or "not a database" in text:
+        return StoreCorrupt(str(e))
+    if code in (_SQLITE_BUSY, _SQLITE_LOCKED) or "locked" in text:
+        return StoreError("busy", "数据库正忙，请稍后再试；如果一直出现，请重启本程序。", str(e))
+    if code == _SQLITE_IOERR or "disk i/o" in text:
+        return StoreError(
+            "io_error", "读写数据库出错，请检查磁盘，或联系县社保局信息科；已保存的认证记录不会丢失。", str(e)
+        )
+    return e
+
+
+def _translating(method):
+    """Turn low-level SQLite failures into StoreError with a Chinese message."""
+
+    @functools.wraps(method)
+    def wrapper(*args, **kwargs):
+        try:
+            return method(*args, **kwargs)
+        except sqlite3.Error as e:
+            translated = _translate(e)
+            if translated is e:
+                raise
+            raise translated from e
+
+    return wrapper
+
+
+class Store:
+    """Use `Store.open(path, key_path)`; close with `close()` or a `with` block."""
+
+    def __init__(self, db: Database, key: bytes, path: Path, tz: timezone):
+        self.db = db
+        self.path = path
+        self.tz = tz
+        self._key = key
+
+    # --- opening -------------------------------------------------------------------
+
+    @classmethod
+    def open(cls, path: str | Path, key_path: str | Path, *, tz: timezone = CHINA_TZ) -> "Store":
+        path, key_path = Path(path), Path(key_path)
+        existed = path.exists()
+        if existed and path.is_file() and path.stat().st_size == 0:
+            # An emptied file (e.g. after a power cut) must not silently become a fresh database.
+            raise StoreCorrupt(f"{path} is empty")
+        try:
+            db = Database(path)
+        except sqlite3.Error as e:
+            raise StoreError(
+                "cannot_open", "无法打开数据库文件，请检查磁盘是否正常，或联系县社保局信息科。", str(e)
+            ) from e
+        try:
+            if existed:
+                cls._refuse_if_damaged(db)
+            check_not_newer(db)  # before anything writes to the file
+            db.execute("PRAGMA foreign_keys = ON")
+            db.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
+            db.enable_wal()
+            # Power cuts are common in villages: fsync every commit.
+            db.execute("PRAGMA synchronous = FULL")
+            migrate(db)
+            key = cls._load_key(db, key_path)
+        except sqlite3.Error as e:
+            db.close()
+            translated = _translate(e)
+            if translated is e:
+                raise
+            raise translated from e
+        except BaseException:
+            db.close()
+            raise
+        return cls(db, key, path, tz)
+
+    @staticmethod
+    def _refuse_if_damaged(db: Database) -> None:
+        try:
+            rows = db.execute("PRAGMA quick_check").fetchall()
+        except sqlite3.DatabaseError as e:
+            raise StoreCorrupt(str(e)) from e
+        if rows != [("ok",)]:
+            raise StoreCorrupt("; ".join(str(r[0]) for r in rows[:5]))
+
+    @staticmethod
+    def _load_key(db: Database, key_path: Path) -> bytes:
+        check = db.execute("SELECT nonce, ciphertext FROM key_check WHERE id = 1").fetchone()
+        if not key_path.exists() and check is None:
+            key = crypto.create_key(key_path)  # new database: make its key
+        else:
+            key = crypto.read_key(key_path)
+        if check is None:
+            nonce, ct = crypto.key_check(key)
+            with db.atomic():
+                db.execute(
+                    "INSERT INTO key_check (id, nonce, ciphertext, created_at) VALUES (1, ?, ?, ?)",
+                    [nonce, ct, utc_iso()],
+                )
+        else:
+            crypto.verify_key(key, *check)
+        return key
+
+    def close(self) -> None:
+        self.db.close()
+
+    def __enter__(self) -> "Store":
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.close()
+
+    @property
+    def schema_version(self) -> int:
+        return schema_version(self.db)
+
+    @contextlib.contextmanager
+    def transaction(self) -> Iterator["Store"]:
+        """Group many writes (e.g. a roster import) into one commit."""
+        try:
+            with self.db.atomic():
+                yield self
+        except sqlite3.Error as e:
+            translated = _translate(e)
+            if translated is e:
+                raise
+            raise translated from e
+
+    # --- residents -----------------------------------------------------------------
+
+    @_translating
+    def upsert_resident(
+        self,
+        id_number: str,
+        name: str,
+        *,
+        village: str | None = None,
+        categories: Iterable[Category | str] = (),
+        benefit_start: date | None = None,
+        data_comparison_on: date | None = None,
+        county_status: str = "active",
+        now: datetime | None = None,
+    ) -> Resident:
+        rid = parse_id_number(id_number)
+        name = name.strip()
+        if not name:
+            raise ValueError("resident name must not be empty")
+        if county_status not in ("active", "suspended", "deceased"):
+            raise ValueError(f"unknown county_status: {county_status!r}")
+        row = {
+            "id_number": rid.number,
+            "name": name,
+            "birth_date": rid.birth_date.isoformat(),
+            "sex": rid.sex,
+            "region": rid.region,
+            "village": village,
+            "categories": json.dumps([Category.parse(c).value for c in categories]),
+            "benefit_start": benefit_start.isoformat() if benefit_start else None,
+            "data_comparison_on": data_comparison_on.isoformat() if data_comparison_on else None,
+            "county_status": county_status,
+            "updated_at": utc_iso(now),
+        }
+        columns = ", ".join(row)
+        # ON CONFLICT ... UPDATE, not REPLACE: REPLACE deletes the row and would cascade to templates.
+        updates = ", ".join(f"{c} = excluded.{c}" for c in row if c != "id_number")
+        with self.db.atomic():
+            self.db.execute(
+                f"INSERT INTO residents ({columns}) VALUES ({', '.join('?' * len(row))}) "
+                f"ON CONFLICT (id_number) DO UPDATE SET {updates}",
+                list(row.values()),
+            )
+        return self.get_resident(rid.number)
+
+    @_translating
+    def get_resident(self, id_number: str) -> Resident | None:
+        rows = list(self.db.query("SELECT * FROM residents WHERE id_number = ?", [normalize(id_number)]))
+        return _resident(rows[0]) if rows else None
+
+    @_translating
+    def list_residents(self, village: str | None = None) -> list[Resident]:
+        if village is None:
+            rows = self.db.query("SELECT * FROM residents ORDER BY village, name, id_number")
+        else:
+            rows = self.db.query(
+                "SELECT * FROM residents WHERE village = ? ORDER BY name, id_number", [village]
+            )
+        return [_resident(r) for r in rows]
+
+    # --- templates -----------------------------------------------------------------
+
+    @_translating
+    def add_template(
+        self,
+        resident_id: str,
+        vector: np.ndarray,
+        backend: str,
+        source: str = "local",
+        now: datetime | None = None,
+    ) -> int:
+        resident_id = normalize(resident_id)
+        if source not in ("county", "local"):
+            raise ValueError(f"unknown template source: {source!r}")
+        dtype, dim, nonce, ct = crypto.encrypt_vector(
+            self._key, vector, crypto.vector_aad(resident_id, backend)
+        )
+        with self.db.atomic():
+            if self.get_resident(resident_id) is None:
+                raise StoreError("unknown_resident", "名册中没有这个人，请先同步名册，或联系县社保局。", resident_id)
+            cursor = self.db.execute(
+                "INSERT INTO templates (resident_id, backend, dim, dtype, nonce, ciphertext, source, created_at)"
+                " VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+                [resident_id, backend, dim, dtype, nonce, ct, source, utc_iso(now)],
+            )
+            self._audit_row(
+                "kiosk", "template_added",
+                {"resident": mask_id(resident_id), "backend": backend, "source": source}, now,
+            )
+        return cursor.lastrowid
+
+    @_translating
+    def templates_for(self, resident_id: str, backend: str) -> list[np.ndarray]:
+        resident_id = normalize(resident_id)
+        rows = self.db.query(
+            "SELECT * FROM templates WHERE resident_id = ? AND backend = ? ORDER BY id",
+            [resident_id, backend],
+        )
+        return [self._decrypt_template(r) for r in rows]
+
+    @_translating
+    def all_templates(self, backend: str) -> dict[str, list[np.ndarray]]:
+        """Every resident's templates for one backend (the roster cross-check)."""
+        out: dict[str, list[np.ndarray]] = {}
+        for r in self.db.query("SELECT * FROM templates WHERE backend = ? ORDER BY id", [backend]):
+            out.setdefault(r["resident_id"], []).append(self._decrypt_template(r))
+        return out
+
+    @_translating
+    def delete_templates(self, resident_id: str, backend: str | None = None) -> int:
+        """Remove a resident's templates (re-enrolment, or the person asks for deletion)."""
+        resident_id = normalize(resident_id)
+        where, params = "resident_id = ?", [resident_id]
+        if backend is not None:
+            where, params = where + " AND backend = ?", params + [backend]
+        with self.db.atomic():
+            count = self.db.execute(f"DELETE FROM templates WHERE {where}", params).rowcount
+            self._audit_row(
+                "kiosk", "templates_deleted",
+                {"resident": mask_id(resident_id), "backend": backend, "count": count}, None,
+            )
+        return count
+
+    def _decrypt_template(self, r: dict) -> np.ndarray:
+        aad = crypto.vector_aad(r["resident_id"], r["backend"])
+        return crypto.decrypt_vector(self._key, r["dtype"], r["dim"], r["nonce"], r["ciphertext"], aad)
+
+    # --- attempts and outbox -------------------------------------------------------
+
+    @_translating
+    def record_attempt(
+        self,
+        *,
+        resident_id: str,
+        category: Category | str,
+        mode: str,
+        verdict: str,
+        started_at: datetime,
+        finished_at: datetime,
+        reason: str | None = None,
+        message: str | None = None,
+        scores: dict | None = None,
+        liveness: dict | None = None,
+        helper_relationship: str | None = None,
+        helper_id_masked: str | None = None,
+        operator: str | None = None,
+        device_id: str | None = None,
+    ) -> str:
+        """Attempt + outbox message + audit row in one transaction; returns the attempt uuid."""
+        if mode not in ("self", "proxy"):
+            raise ValueError(f"mode must be 'self' or 'proxy', got {mode!r}")
+        if verdict not in ("pass", "fail"):
+            raise ValueError(f"verdict must be 'pass' or 'fail', got {verdict!r}")
+        if helper_id_masked and "*" not in helper_id_masked:
+            helper_id_masked = mask_id(helper_id_masked)  # never keep a helper's full ID
+        attempt = Attempt(
+            uuid=str(uuidlib.uuid4()),
+            resident_id=normalize(resident_id),
+            category=Category.parse(category).value,
+            mode=mode,
+            helper_relationship=helper_relationship,
+            helper_id_masked=helper_id_masked,
+            operator=operator,
+            device_id=device_id,
+            started_at=utc_iso(started_at),
+            finished_at=utc_iso(finished_at),
+            verdict=verdict,
+            reason=reason,
+            message=message,
+            scores=_plain(scores or {}, "scores"),
+            liveness=_plain(liveness or {}, "liveness"),
+        )
+        row = attempt.to_dict()
+        row["scores"] = _dumps(attempt.scores)
+        row["liveness"] = _dumps(attempt.liveness)
+        with self.db.atomic():
+            self.db.table("attempts").insert(row)
+            self.db.table("outbox").insert(
+                {
+                    "uuid": str(uuidlib.uuid4()),
+                    "kind": "certification",
+                    "payload": _dumps(attempt.to_dict()),
+                    "created_at": utc_iso(),
+                    "tries": 0,
+                }
+            )
+            self._audit_row(
+                operator or "kiosk",
+                "attempt_recorded",
+                {
+                    "attempt": attempt.uuid,
+                    "resident": mask_id(attempt.resident_id),
+                    "category": attempt.category,
+                    "mode": mode,
+                    "verdict": verdict,
+                    "reason": reason,
+                },
+                None,
+            )
+        return attempt.uuid
+
+    @_translating
+    def attempts_today(self, resident_id: str, day: date) -> list[Attempt]:
+        """Attempts started on `day` in local (kiosk) time, oldest first."""
+        lo = datetime.combine(day, time.min, self.tz)
+        rows = self.db.query(
+            "SELECT * FROM attempts WHERE resident_id = ? AND started_at >= ? AND started_at < ?"
+            " ORDER BY started_at",
+            [normalize(resident_id), utc_iso(lo), utc_iso(lo + timedelta(days=1))],
+        )
+        return [_attempt(r) for r in rows]
+
+    @_translating
+    def attempts_for(self, resident_id: str) -> list[Attempt]:
+        """A resident's certification record (认证记录), newest first."""
+        rows = self.db.query(
+            "SELECT * FROM attempts WHERE resident_id = ? ORDER BY started_at DESC",
+            [normalize(resident_id)],
+        )
+        return [_attempt(r) for r in rows]
+
+    @_translating
+    def last_certified(self, resident_id: str) -> date | None:
+        """Local date of the latest passed attempt on this kiosk."""
+        value = self.db.execute(
+            "SELECT max(finished_at) FROM attempts WHERE resident_id = ? AND verdict = 'pass'",
+            [normalize(resident_id)],
+        ).fetchone()[0]
+        return datetime.fromisoformat(value).astimezone(self.tz).date() if value else None
+
+    @_translating
+    def pending_outbox(self, limit: int = 100) -> list[OutboxItem]:
+        """Messages not yet acknowledged by the county, oldest first."""
+        rows = self.db.query(
+            "SELECT * FROM outbox WHERE acked_at IS NULL ORDER BY created_at, rowid LIMIT ?", [limit]
+        )
+        return [_outbox(r) for r in rows]
+
+    @_translating
+    def mark_sent(self, uuids: Iterable[str], at: datetime | None = None) -> None:
+        self._update_outbox(uuids, "sent_at = ?, tries = tries + 1, last_error = NULL", [utc_iso(at)])
+
+    @_translating
+    def mark_failed(self, uuids: Iterable[str], error: str) -> None:
+        self._update_outbox(uuids, "tries = tries + 1, last_error = ?", [error])
+
+    @_translating
+    def mark_acked(self, uuids: Iterable[str], at: datetime | None = None) -> None:
+        self._update_outbox(uuids, "acked_at = ?", [utc_iso(at)])
+
+    def _update_outbox(self, uuids: Iterable[str], assignments: str, params: list) -> None:
+        with self.db.atomic():
+            for u in uuids:
+                self.db.execute(f"UPDATE outbox SET {assignments} WHERE uuid = ?", params + [u])
+
+    # --- audit and settings --------------------------------------------------------
+
+    @_translating
+    def audit(self, actor: str, action: str, details: dict | None = None, at: datetime | None = None) -> int:
+        with self.db.atomic():
+            return self._audit_row(actor, action, details or {}, at)
+
+    def _audit_row(self, actor: str, action: str, details: dict, at: datetime | None) -> int:
+        return self.db.execute(
+            "INSERT INTO audit_log (at, actor, action, details) VALUES (?, ?, ?, ?)",
+            [utc_iso(at), actor, action, _dumps(_plain(details, "details"))],
+        ).lastrowid
+
+    @_translating
+    def audit_entries(self, after_seq: int = 0, limit: int = 1000) -> list[dict]:
+        rows = self.db.query(
+            "SELECT * FROM audit_log WHERE seq > ? ORDER BY seq LIMIT ?", [after_seq, limit]
+        )
+        return [{**r, "details": json.loads(r["details"])} for r in rows]
+
+    @_translating
+    def get_setting(self, key: str, default: Any = None) -> Any:
+        row = self.db.execute("SELECT value FROM settings WHERE key = ?", [key]).fetchone()
+        return json.loads(row[0]) if row else default
+
+    @_translating
+    def set_setting(self, key: str, value: Any, actor: str = "system") -> None:
+        """Values are stored as JSON; every change is audited."""
+        with self.db.atomic():
+            self.db.execute(
+                "INSERT INTO settings (key, value) VALUES (?, ?)"
+                " ON CONFLICT (key) DO UPDATE SET value = excluded.value",
+                [key, _dumps(value)],
+            )
+            self._audit_row(actor, "setting_changed", {"key": key, "value": value}, None)
+
+    # --- raw captures (kept only if the county sets a retention period) -------------
+
+    @_translating
+    def add_capture(
+        self, attempt_uuid: str, image: bytes, media_type: str = "image/jpeg", now: datetime | None = None
+    ) -> int | None:
+        """Encrypt and keep a raw image; with retention 0 days (default) nothing is stored."""
+        days = int(self.get_setting(CAPTURE_RETENTION_KEY, 0))
+        if days <= 0:
+            return None
+        now = now or datetime.now(timezone.utc)
+        row = self.db.execute("SELECT resident_id FROM attempts WHERE uuid = ?", [attempt_uuid]).fetchone()
+        if row is None:
+            raise ValueError(f"unknown attempt: {attempt_uuid}")
+        nonce, ct = crypto.encrypt(self._key, bytes(image), f"capture|{row[0]}|{attempt_uuid}")
+        with self.db.atomic():
+            return self.db.execute(
+                "INSERT INTO captures (attempt_uuid, resident_id, media_type, nonce, ciphertext,"
+                " captured_at, expires_at) VALUES (?, ?, ?, ?, ?, ?, ?)",
+                [attempt_uuid, row[0], media_type, nonce, ct, utc_iso(now), utc_iso(now + timedelta(days=days))],
+            ).lastrowid
+
+    @_translating
+    def captures_for(self, attempt_uuid: str) -> list[tuple[str, bytes]]:
+        """(media_type, image bytes) kept for one attempt."""
+        rows = self.db.query("SELECT * FROM captures WHERE attempt_uuid = ? ORDER BY id", [attempt_uuid])
+        return [
+            (r["media_type"], crypto.decrypt(
+                self._key, r["nonce"], r["ciphertext"], f"capture|{r['resident_id']}|{attempt_uuid}"
+            ))
+            for r in rows
+        ]
+
+    @_translating
+    def purge_expired(self, now: datetime | None = None) -> int:
+        """Delete captures past their expiry, or older than a since-shortened retention."""
+        now = now or datetime.now(timezone.utc)
+        days = max(int(self.get_setting(CAPTURE_RETENTION_KEY, 0)), 0)
+        with self.db.atomic():
+            count = self.db.execute(
+                "DELETE FROM captures WHERE expires_at <= ? OR captured_at <= ?",
+                [utc_iso(now), utc_iso(now - timedelta(days=days))],
+            ).rowcount
+            if count:
+                self._audit_row("kiosk", "captures_purged", {"count": count}, now)
+        return count
+
+
+# --- row conversion and JSON hygiene -------------------------------------------------
+
+
+def _date(value: str | None) -> date | None:
+    return date.fromisoformat(value) if value else None
+
+
+def _resident(r: dict) -> Resident:
+    return Resident(
+        id_number=r["id_number"],
+        name=r["name"],
+        birth_date=date.fromisoformat(r["birth_date"]),
+        sex=r["sex"],
+        region=r["region"],
+        village=r["village"],
+        categories=tuple(Category(c) for c in json.loads(r["categories"])),
+        benefit_start=_date(r["benefit_start"]),
+        data_comparison_on=_date(r["data_comparison_on"]),
+        county_status=r["county_status"],
+        updated_at=r["updated_at"],
+    )
+
+
+def _attempt(r: dict) -> Attempt:
+    return Attempt(**{**r, "scores": json.loads(r["scores"]), "liveness": json.loads(r["liveness"])})
+
+
+def _outbox(r: dict) -> OutboxItem:
+    return OutboxItem(**{**r, "payload": json.loads(r["payload"])})
+
+
+def _dumps(value: Any) -> str:
+    return json.dumps(value, ensure_ascii=False, allow_nan=False, sort_keys=True)
+
+
+def _plain(value: Any, where: str) -> Any:
+    """A JSON-safe copy; refuses raw bytes, arrays and face-data keys so none reach the outbox."""
+    if isinstance(value, (bytes, bytearray, memoryview, np.ndarray)):
+        raise ValueError(f"{where}: image or embedding data must not be stored in records")
+    if isinstance(value, np.generic):
+        value = value.item()
+    if isinstance(value, float) and not math.isfinite(value):
+        return None
+    if value is None or isinstance(value, (str, int, float, bool)):
+        return value
+    if isinstance(value, dict):
+        out = {}
+        for k, v in value.items():
+            if str(k).lower() in _FORBIDDEN_KEYS:
+                raise ValueError(f"{where}: key {k!r} looks like face data and must not be stored")
+            out[str(k)] = _plain(v, f"{where}.{k}")
+        return out
+    if isinstance(value, (list, tuple)):
+        return [_plain(v, where) for v in value]
+    if isinstance(value, (date, datetime)):
+        return value.isoformat()
+    raise ValueError(f"{where}: cannot store value of type {type(value).__name__}")

@@ -1,0 +1,145 @@
+"""Versioned schema. The version is SQLite's `PRAGMA user_version`.
+
+Append new migrations to MIGRATIONS; never edit one that has shipped. Each runs in its
+own transaction together with the version bump, so a failure leaves the old version.
+"""
+from __future__ import annotations
+
+from typing import Callable
+
+from sqlite_utils import Database
+
+from . import StoreTooNew
+
+_V1_CORE = [
+    """CREATE TABLE residents (
+        id_number TEXT PRIMARY KEY CHECK (length(id_number) = 18),
+        name TEXT NOT NULL CHECK (name <> ''),
+        birth_date TEXT NOT NULL,
+        sex TEXT NOT NULL CHECK (sex IN ('男', '女')),
+        region TEXT NOT NULL,
+        village TEXT,
+        categories TEXT NOT NULL DEFAULT '[]',
+        benefit_start TEXT,
+        data_comparison_on TEXT,
+        county_status TEXT NOT NULL DEFAULT 'active'
+            CHECK (county_status IN ('active', 'suspended', 'deceased')),
+        updated_at TEXT NOT NULL
+    )""",
+    "CREATE INDEX residents_village ON residents (village, name)",
+    # Deleting a resident deletes their biometric templates with them.
+    """CREATE TABLE templates (
+        id INTEGER PRIMARY KEY,
+        resident_id TEXT NOT NULL REFERENCES residents (id_number) ON DELETE CASCADE,
+        backend TEXT NOT NULL,
+        dim INTEGER NOT NULL CHECK (dim > 0),
+        dtype TEXT NOT NULL CHECK (dtype IN ('float32', 'float64')),
+        nonce BLOB NOT NULL,
+        ciphertext BLOB NOT NULL,
+        source TEXT NOT NULL CHECK (source IN ('county', 'local')),
+        created_at TEXT NOT NULL
+    )""",
+    "CREATE INDEX templates_resident ON templates (resident_id, backend)",
+    # No foreign key: the record of an attempt must survive roster changes.
+    """CREATE TABLE attempts (
+        uuid TEXT PRIMARY KEY,
+        resident_id TEXT NOT NULL,
+        category TEXT NOT NULL,
+        mode TEXT NOT NULL CHECK (mode IN ('self', 'proxy')),
+        helper_relationship TEXT,
+        helper_id_masked TEXT,
+        operator TEXT,
+        device_id TEXT,
+        started_at TEXT NOT NULL,
+        finished_at TEXT NOT NULL,
+        verdict TEXT NOT NULL CHECK (verdict IN ('pass', 'fail')),
+        reason TEXT,
+        message TEXT,
+        scores TEXT NOT NULL DEFAULT '{}',
+        liveness TEXT NOT NULL DEFAULT '{}'
+    )""",
+    """CREATE TABLE outbox (
+        uuid TEXT PRIMARY KEY,
+        kind TEXT NOT NULL,
+        payload TEXT NOT NULL,
+        created_at TEXT NOT NULL,
+        sent_at TEXT,
+        acked_at TEXT,
+        tries INTEGER NOT NULL DEFAULT 0,
+        last_error TEXT
+    )""",
+    """CREATE TABLE audit_log (
+        seq INTEGER PRIMARY KEY AUTOINCREMENT,
+        at TEXT NOT NULL,
+        actor TEXT NOT NULL,
+        action TEXT NOT NULL,
+        details TEXT NOT NULL DEFAULT '{}'
+    )""",
+    # Append-only: records of processing must not be rewritten (PIPL).
+    """CREATE TRIGGER audit_log_no_update BEFORE UPDATE ON audit_log
+       BEGIN SELECT RAISE(ABORT, 'audit_log is append-only'); END""",
+    """CREATE TRIGGER audit_log_no_delete BEFORE DELETE ON audit_log
+       BEGIN SELECT RAISE(ABORT, 'audit_log is append-only'); END""",
+    "CREATE TABLE settings (key TEXT PRIMARY KEY, value TEXT NOT NULL)",
+    # One sealed constant that tells the right template key from a wrong one.
+    """CREATE TABLE key_check (
+        id INTEGER PRIMARY KEY CHECK (id = 1),
+        nonce BLOB NOT NULL,
+        ciphertext BLOB NOT NULL,
+        created_at TEXT NOT NULL
+    )""",
+]
+
+_V2_CAPTURES = [
+    # Raw images kept only when the county sets a retention period (default 0 days: none).
+    """CREATE TABLE captures (
+        id INTEGER PRIMARY KEY,
+        attempt_uuid TEXT NOT NULL REFERENCES attempts (uuid),
+        resident_id TEXT NOT NULL,
+        media_type TEXT NOT NULL,
+        nonce BLOB NOT NULL,
+        ciphertext BLOB NOT NULL,
+        captured_at TEXT NOT NULL,
+        expires_at TEXT NOT NULL
+    )""",
+    "CREATE INDEX captures_expiry ON captures (expires_at)",
+    "CREATE INDEX attempts_resident ON attempts (resident_id, started_at)",
+    "CREATE INDEX outbox_pending ON outbox (acked_at, created_at)",
+]
+
+
+def _statements(sql: list[str]) -> Callable[[Database], None]:
+    def apply(db: Database) -> None:
+        for statement in sql:
+            db.execute(statement)
+
+    return apply
+
+
+MIGRATIONS: list[Callable[[Database], None]] = [
+    _statements(_V1_CORE),  # v1: core tables
+    _statements(_V2_CAPTURES),  # v2: capture retention + lookup indexes
+]
+SCHEMA_VERSION = len(MIGRATIONS)
+
+
+def schema_version(db: Database) -> int:
+    return db.execute("PRAGMA user_version").fetchone()[0]
+
+
+def check_not_newer(db: Database) -> int:
+    version = schema_version(db)
+    if version > SCHEMA_VERSION:
+        raise StoreTooNew(version, SCHEMA_VERSION)
+    return version
+
+
+def migrate(db: Database, target: int = SCHEMA_VERSION) -> int:
+    """Bring the schema up to `target`; returns the resulting version."""
+    version = check_not_newer(db)
+    for number in range(version + 1, target + 1):
+        with db.atomic():
+            MIGRATIONS[number - 1](db)
+            # user_version lives in the file header and is part of this transaction.
+            db.execute(f"PRAGMA user_version = {number}")
+    return schema_version(db)
