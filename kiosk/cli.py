@@ -176,6 +176,47 @@ def cmd_certify(args) -> int:
     return 0
 
 
+# ---------------------------------------------------------------- demo
+def cmd_demo(args) -> int:
+    """The whole certification through the real engine, on the virtual camera (no camera needed).
+
+    The demo resident's template is taken from the virtual face at rest (as the county would
+    enrol it); the virtual face then performs each action the session asks for, after a
+    pause like a person listening to the prompt.
+    """
+    from kiosk.demo.virtual_camera import VirtualCamera
+    from kiosk.matching.encoder import DlibEncoder
+    from kiosk.observe import FaceObserver
+    from kiosk.session import CertificationSession
+
+    print("【演示】村口认证：虚拟摄像头（公有领域宇航员肖像）将按语音提示完成动作。", flush=True)
+    encoder = DlibEncoder()
+    cam = VirtualCamera(realtime=not args.fast, seed=args.seed)
+    with FaceObserver(static=True) as still:
+        first = next(iter(cam))
+        enrolment = still.observe(first)
+        template = [encoder.encode(first.rgb, enrolment.face)]
+    session = CertificationSession(template, encoder, n_actions=2)
+    print(f"本次随机动作：{'、'.join(session.actions)}", flush=True)
+    react_at, pending = None, None
+    with FaceObserver() as observer:
+        for frame in cam:
+            for ev in session.feed(observer.observe(frame)):
+                if ev.kind in ("prompt", "guidance", "state", "progress", "result") and ev.text:
+                    print(f"  [{frame.t:5.1f} s] {ev.text}", flush=True)
+                if ev.kind == "prompt":
+                    react_at, pending = frame.t + 1.0, ev.code  # a person reacts after about a second
+            if pending and frame.t >= react_at:
+                cam.perform(pending)
+                pending = None
+            if session.state == "done" or frame.t > 90:
+                break
+        session.finish()
+    v = session.verdict
+    print(f"结果：{'认证成功' if v.verdict == 'pass' else '认证未通过'} — {v.message}", flush=True)
+    return 0
+
+
 # ---------------------------------------------------------------- roster
 def _open_store(args):
     from kiosk.config import home_dir, key_file
@@ -277,6 +318,11 @@ def build_parser() -> argparse.ArgumentParser:
     c.add_argument("--batch", help="JSONL 任务文件：每行 {video, template, actions}")
     c.add_argument("--json", action="store_true")
     c.set_defaults(func=cmd_certify)
+
+    d = sub.add_parser("demo", help="演示：用虚拟摄像头走完整个认证流程（无需摄像头）")
+    d.add_argument("--fast", action="store_true", help="不按实时速度播放（测试用）")
+    d.add_argument("--seed", type=int)
+    d.set_defaults(func=cmd_demo)
 
     for name, helptext, func in (("enroll", "为居民建模（登记照片）", cmd_enroll),
                                  ("residents", "列出本机名册", cmd_residents),

@@ -24,7 +24,7 @@ class PhotoEncoder:
         from kiosk.matching.encoder import DlibEncoder
 
         self.encoder = encoder or DlibEncoder()
-        self.observer = FaceObserver(static=True, max_faces=3)
+        self.observer = FaceObserver(static=True)
         self._cache: dict[Path, np.ndarray] = {}
 
     def close(self) -> None:

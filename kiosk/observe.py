@@ -149,21 +149,33 @@ class FaceObserver:
     Use one observer per stream; `static=True` for unrelated still photos.
     """
 
-    def __init__(self, max_faces: int = 2, static: bool = False,
+    def __init__(self, static: bool = False, max_faces: int | None = None, count_every: int = 5,
                  min_detection_confidence: float = 0.5, min_tracking_confidence: float = 0.5):
         os.environ.setdefault("GLOG_minloglevel", "2")  # keep TFLite/absl chatter off the console
         import mediapipe as mp  # imported lazily: ~1 s, and tests of pure logic need not pay it
 
+        # Tracking one face costs ~4 ms; asking FaceMesh for two makes it re-run its detector on
+        # every frame (~8 ms). So in video mode we track one face and count faces with the
+        # short-range detector every `count_every` frames (~2 ms each time).
+        self.static = static
         self._mesh = mp.solutions.face_mesh.FaceMesh(
             static_image_mode=static,
-            max_num_faces=max_faces,
+            max_num_faces=max_faces or (3 if static else 1),
             refine_landmarks=True,
             min_detection_confidence=min_detection_confidence,
             min_tracking_confidence=min_tracking_confidence,
         )
+        self._detector = None if static else mp.solutions.face_detection.FaceDetection(
+            model_selection=0, min_detection_confidence=0.6)
+        self.count_every = max(1, count_every)
+        self._frames = 0
+        self._counted = 0
+        self._other_boxes: tuple = ()
 
     def close(self) -> None:
         self._mesh.close()
+        if self._detector is not None:
+            self._detector.close()
 
     def __enter__(self):
         return self
@@ -176,18 +188,42 @@ class FaceObserver:
         h, w = rgb.shape[:2]
         result = self._mesh.process(rgb)
         faces = result.multi_face_landmarks or []
-        if not faces:
-            return FrameObservation(frame, None, 0)
-        arrays = []
-        for f in faces:
-            a = np.array([(lm.x * w, lm.y * h, lm.z * w) for lm in f.landmark], dtype=np.float32)
-            arrays.append(a)
+        arrays = [np.array([(lm.x * w, lm.y * h, lm.z * w) for lm in f.landmark], dtype=np.float32) for f in faces]
+        if self._detector is not None:
+            if self._frames % self.count_every == 0:
+                self._count_faces(rgb, arrays[0] if arrays else None)
+            self._frames += 1
+        if not arrays:
+            return FrameObservation(frame, None, self._counted if self._detector is not None else 0)
         # The main face is the largest; the others only matter as "more than one person".
         sizes = [float(np.ptp(a[:, 0])) for a in arrays]
         order = np.argsort(sizes)[::-1]
         main = arrays[order[0]]
-        others = tuple(_box_of(arrays[i]) for i in order[1:])
-        return FrameObservation(frame, self._build(frame, main, len(arrays), others), len(arrays))
+        if self._detector is None:
+            others = tuple(_box_of(arrays[i]) for i in order[1:])
+            num = len(arrays)
+        else:
+            others, num = self._other_boxes, max(1, self._counted)
+        return FrameObservation(frame, self._build(frame, main, num, others), num)
+
+    def _count_faces(self, rgb: np.ndarray, main: np.ndarray | None) -> None:
+        """Faces in view by the detector; tiny faces far behind the resident do not count."""
+        h, w = rgb.shape[:2]
+        dets = self._detector.process(rgb).detections or []
+        boxes = []
+        for d in dets:
+            b = d.location_data.relative_bounding_box
+            boxes.append((int(b.xmin * w), int(b.ymin * h), int((b.xmin + b.width) * w), int((b.ymin + b.height) * h)))
+        if main is not None and boxes:
+            main_w = float(np.ptp(main[:, 0]))
+            boxes = [b for b in boxes if (b[2] - b[0]) >= 0.35 * main_w]
+            cx = float(main[:, 0].mean())
+            # The box nearest the tracked face is the resident; the rest are other people.
+            boxes.sort(key=lambda b: abs((b[0] + b[2]) / 2 - cx))
+            self._other_boxes = tuple(boxes[1:])
+        else:
+            self._other_boxes = tuple(boxes[1:])
+        self._counted = len(boxes)
 
     def _build(self, frame: Frame, p: np.ndarray, num_faces: int, others) -> FaceObservation:
         h, w = frame.rgb.shape[:2]

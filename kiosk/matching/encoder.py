@@ -49,8 +49,13 @@ class DlibEncoder:
 
     def encode(self, rgb: np.ndarray, face: FaceObservation) -> np.ndarray:
         left, top, right, bottom = dlib_box(face)
-        rect = self._dlib.rectangle(left, top, right, bottom)
-        img = np.ascontiguousarray(rgb)
+        # Hand dlib only the face and a margin: converting a whole frame costs more than the net.
+        m = (right - left) // 2
+        h, w = rgb.shape[:2]
+        x0, y0 = max(0, left - m), max(0, top - m)
+        x1, y1 = min(w, right + m), min(h, bottom + m)
+        img = np.ascontiguousarray(rgb[y0:y1, x0:x1])
+        rect = self._dlib.rectangle(left - x0, top - y0, right - x0, bottom - y0)
         with self._lock:
             shape = self._predictor(img, rect)
             vec = self._net.compute_face_descriptor(img, shape, self.jitters)
