@@ -248,7 +248,7 @@ def cmd_enroll(args) -> int:
             store.upsert_resident(rid.number, args.name, village=args.village, categories=cats)
             for v in vecs:
                 store.add_template(rid.number, v, BACKEND_NAME, source="local")
-            store.audit(args.operator, "enroll", {"resident": mask_id(rid.number), "templates": len(vecs)})
+            store.audit(args.operator, "enroll", {"resident": mask_id(rid.number), "photos": len(vecs)})
     _emit({"resident": mask_id(rid.number), "name": mask_name(args.name), "templates": len(vecs)}, args.json,
           f"已为 {mask_name(args.name)}（{mask_id(rid.number)}）建模，共 {len(vecs)} 张照片。")
     return 0
