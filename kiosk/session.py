@@ -88,12 +88,14 @@ class CertificationSession:
     def __init__(self, template: list[np.ndarray], encoder, *, actions: list[str] | None = None,
                  n_actions: int = 2, step_timeout_s: float = 20.0, matcher: Matcher | None = None,
                  cohort: np.ndarray | None = None, thresholds: LivenessThresholds | None = None,
-                 limits: QualityLimits | None = None, executor: Executor | None = None):
+                 limits: QualityLimits | None = None, executor: Executor | None = None,
+                 roster: dict[str, list[np.ndarray]] | None = None):
         self.template = [np.asarray(t, dtype=np.float64) for t in template]
         self.encoder = encoder
         self.actions = list(actions) if actions else draw_challenge(n_actions)
         self.matcher = matcher or Matcher()
         self.cohort = cohort
+        self.roster = roster  # other enrolled residents' templates (claimed person excluded)
         self.limits = limits or QualityLimits()
         self.liveness = LivenessCheck(self.actions, thresholds, step_timeout_s)
         self.executor = executor or matching_executor()

@@ -1,0 +1,249 @@
+"""The certification service: the rules around one certification, in one place.
+
+Front ends (the Qt app, the CLI) call it; it never touches Qt or the camera.
+- `lookup` turns what was typed into a resident the screen can show (masked), with this
+  cycle's status, the categories they receive and how many tries are left today;
+- `begin` checks the resident may certify now (alive in the roster, receives this
+  category, has a template, tries left today) and builds the `CertificationSession` with
+  their template, the roster for the cross-check and the cohort for score normalisation;
+- `record` writes the verdict (attempt + outbox + audit, one transaction) and says what it
+  means for the resident (valid until …, tries left).
+
+The store's SQLite connection is single-threaded: call the service on the thread that
+opened the store (its calls take milliseconds); feed the session on a worker thread.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date, datetime, timezone
+from typing import Callable
+
+import numpy as np
+
+from kiosk.config import Settings
+from kiosk.policy import Category, Status, certification_status, cn_date, valid_until_after
+from kiosk.residents import InvalidIdNumber, mask_id, mask_name, parse_id_number
+from kiosk.session import CertificationSession
+
+# Endings that say nothing about the resident's face: they do not use up a try.
+NOT_COUNTED_REASONS = frozenset({"cancelled", "camera_lost", "idle_reset"})
+
+MSG_UNKNOWN = ("本机名册中没有这个身份证号码。请核对号码；如号码无误，可能是名册尚未同步，"
+               "请联系村协理员或到经办机构办理。")
+MSG_NO_CATEGORY = "您没有需要在本机办理的认证类别。请联系村协理员或到经办机构咨询。"
+MSG_WRONG_CATEGORY = "您不领取“{label}”，请选择您领取的待遇类别。"
+MSG_NOT_REQUIRED = "已通过大数据比对完成本期认证，无需再刷脸。"
+MSG_DECEASED = "系统显示该人员已身故，无法认证。如信息有误，请携带身份证到乡镇社保所核实。"
+MSG_ATTEMPTS = "今天的刷脸认证次数已用完（每天{n}次）。请明天再试，或请工作人员协助办理线下辅助认证。"
+MSG_NO_TEMPLATE = "您还没有人脸模板照片，无法刷脸认证。请前往经办机构建模，或请工作人员协助办理线下辅助认证。"
+MSG_HELPER_ID = "协助人的身份证号码有误：{detail}（协助人号码可以不填）"
+
+
+class ServiceError(Exception):
+    """The resident cannot go on from here; `message` says what to do instead."""
+
+    def __init__(self, code: str, message: str):
+        super().__init__(f"{code}: {message}")
+        self.code, self.message = code, message
+
+
+@dataclass(frozen=True)
+class ResidentView:
+    """What the screens may know about a resident: masked identity, status, what they can do."""
+
+    id_number: str  # full number: kept for the flow, never displayed
+    masked_id: str
+    masked_name: str
+    birth_date: date
+    categories: tuple[Category, ...]
+    status: Status
+    attempts_left: int
+    has_template: bool
+    county_status: str
+
+    def to_json(self) -> dict:
+        s = self.status
+        return {"id": self.masked_id, "name": self.masked_name,
+                "categories": [c.value for c in self.categories], "status": s.kind, "message": s.message,
+                "valid_until": s.valid_until.isoformat() if s.valid_until else None,
+                "due_by": s.due_by.isoformat() if s.due_by else None,
+                "attempts_left": self.attempts_left, "has_template": self.has_template}
+
+
+@dataclass(frozen=True)
+class Helper:
+    """Who helps in 代他人认证 (a relative, a village assistant). Their ID is optional."""
+
+    relationship: str
+    id_number: str | None = None
+
+
+@dataclass
+class CertificationAttempt:
+    resident: ResidentView
+    category: Category
+    session: CertificationSession
+    started_at: datetime
+    helper: Helper | None = None
+    operator: str | None = None
+    recorded: "Outcome | None" = field(default=None, repr=False)
+
+
+@dataclass(frozen=True)
+class Outcome:
+    verdict: str  # pass | fail
+    reason: str
+    message: str  # what the resident hears and reads: what happened, what to do next
+    valid_until: date | None
+    attempts_left: int
+    attempt_uuid: str | None  # None when the attempt was not recorded (nothing happened yet)
+
+    @property
+    def valid_until_text(self) -> str:
+        return cn_date(self.valid_until) if self.valid_until else ""
+
+
+class CertificationService:
+    def __init__(self, store, settings: Settings | None = None, encoder=None, *,
+                 today: Callable[[], date] = date.today, device_id: str | None = None):
+        self.store = store
+        self.settings = settings or Settings()
+        self._encoder = encoder
+        self.today = today
+        self.device_id = device_id or self.settings.device_id
+
+    @property
+    def encoder(self):
+        """The embedding backend, loaded on first use (dlib's models take a moment)."""
+        if self._encoder is None:
+            from kiosk.matching.encoder import DlibEncoder
+
+            self._encoder = DlibEncoder()
+        return self._encoder
+
+    @property
+    def backend(self) -> str:
+        return getattr(self._encoder, "name", None) or _default_backend()
+
+    # ------------------------------------------------------------------ who is this
+    def lookup(self, id_text: str) -> ResidentView:
+        """ServiceError: bad_id_number, unknown_resident."""
+        try:
+            rid = parse_id_number(id_text, self.today())
+        except InvalidIdNumber as e:
+            raise ServiceError("bad_id_number", e.message) from e
+        r = self.store.get_resident(rid.number)
+        if r is None:
+            raise ServiceError("unknown_resident", MSG_UNKNOWN)
+        today = self.today()
+        status = certification_status(
+            self.settings.cycle(), r.birth_date, today, last_certified=self.store.last_certified(r.id_number),
+            data_comparison_on=r.data_comparison_on, benefit_start=r.benefit_start,
+            suspended=r.county_status == "suspended", deceased=r.county_status == "deceased")
+        counted = [a for a in self.store.attempts_today(r.id_number, today) if a.reason not in NOT_COUNTED_REASONS]
+        return ResidentView(
+            id_number=r.id_number, masked_id=mask_id(r.id_number), masked_name=mask_name(r.name),
+            birth_date=r.birth_date, categories=tuple(r.categories), status=status,
+            attempts_left=max(0, self.settings.attempts_per_day - len(counted)),
+            has_template=bool(self.store.templates_for(r.id_number, self.backend)), county_status=r.county_status)
+
+    status = lookup  # 查询认证记录 shows the same view
+
+    # ------------------------------------------------------------------ start
+    def begin(self, id_number: str, category: Category | str | None = None, *, helper: Helper | None = None,
+              operator: str | None = None, actions: list[str] | None = None) -> CertificationAttempt:
+        """ServiceError: bad_id_number, unknown_resident, deceased, not_required, no_category,
+        wrong_category, attempts_exceeded, no_template, bad_helper_id."""
+        view = self.lookup(id_number)
+        if view.status.kind == "deceased":
+            raise ServiceError("deceased", MSG_DECEASED)
+        if view.status.kind == "data_comparison":
+            raise ServiceError("not_required", MSG_NOT_REQUIRED)
+        if not view.categories:
+            raise ServiceError("no_category", MSG_NO_CATEGORY)
+        if category is None:
+            cat = view.categories[0]
+        else:
+            cat = Category.parse(category)
+            if cat not in view.categories:
+                raise ServiceError("wrong_category", MSG_WRONG_CATEGORY.format(label=cat.label))
+        if helper is not None and helper.id_number:
+            try:
+                parse_id_number(helper.id_number, self.today())
+            except InvalidIdNumber as e:
+                raise ServiceError("bad_helper_id", MSG_HELPER_ID.format(detail=e.message)) from e
+        if view.attempts_left <= 0:
+            raise ServiceError("attempts_exceeded", MSG_ATTEMPTS.format(n=self.settings.attempts_per_day))
+        template = self.store.templates_for(view.id_number, self.backend)
+        if not template:
+            raise ServiceError("no_template", MSG_NO_TEMPLATE)
+        roster = {rid: vecs for rid, vecs in self.store.all_templates(self.backend).items()
+                  if rid != view.id_number and vecs}
+        session = CertificationSession(
+            template, self.encoder, actions=actions, n_actions=self.settings.actions_per_challenge,
+            step_timeout_s=self.settings.step_timeout_s, matcher=self._matcher(), cohort=cohort_from(roster),
+            roster=roster or None)
+        return CertificationAttempt(view, cat, session, datetime.now(timezone.utc), helper, operator)
+
+    def _matcher(self):
+        from kiosk.matching.scoring import Matcher
+
+        return Matcher(raw_threshold=self.settings.raw_threshold, snorm_threshold=self.settings.snorm_threshold)
+
+    # ------------------------------------------------------------------ finish
+    def record(self, attempt: CertificationAttempt) -> Outcome:
+        """Write the verdict once (attempt + outbox + audit) and tell what it means for the resident."""
+        if attempt.recorded is not None:
+            return attempt.recorded
+        session = attempt.session
+        if session.state != "done":
+            session.abort("cancelled")
+        v = session.verdict
+        view = attempt.resident
+        if v.reason in NOT_COUNTED_REASONS and not any(s["passed"] for s in v.steps):
+            # Cancelled before anything happened: nothing to report to the county.
+            attempt.recorded = Outcome(v.verdict, v.reason, v.message, None, view.attempts_left, None)
+            return attempt.recorded
+        helper = attempt.helper
+        uuid = self.store.record_attempt(
+            resident_id=view.id_number, category=attempt.category, mode="proxy" if helper else "self",
+            verdict=v.verdict, started_at=attempt.started_at, finished_at=datetime.now(timezone.utc),
+            reason=v.reason, message=v.message, scores=v.match.to_json() if v.match else {},
+            liveness=_plain_json(v.liveness), helper_relationship=helper.relationship if helper else None,
+            helper_id_masked=mask_id(helper.id_number) if helper and helper.id_number else None,
+            operator=attempt.operator, device_id=self.device_id)
+        left = view.attempts_left - (0 if v.reason in NOT_COUNTED_REASONS else 1)
+        valid_until = None
+        message = v.message
+        if v.verdict == "pass":
+            valid_until = valid_until_after(self.settings.cycle(), view.birth_date, self.today())
+            message = f"{v.message}本次认证有效期至{cn_date(valid_until)}。"
+            if view.status.kind == "overdue":
+                from kiosk.policy import MSG_BACK_PAY
+
+                message += MSG_BACK_PAY
+        attempt.recorded = Outcome(v.verdict, v.reason, message, valid_until, max(0, left), uuid)
+        return attempt.recorded
+
+
+def cohort_from(roster: dict[str, list[np.ndarray]]) -> np.ndarray | None:
+    """All other enrolled residents' template embeddings, for cohort score normalisation."""
+    vecs = [v for vs in roster.values() for v in vs]
+    return np.asarray(vecs, dtype=np.float64) if vecs else None
+
+
+def _default_backend() -> str:
+    from kiosk.matching.encoder import BACKEND_NAME
+
+    return BACKEND_NAME
+
+
+def _plain_json(value):
+    """numpy scalars and tuples → plain JSON types (the store refuses anything else)."""
+    if isinstance(value, dict):
+        return {str(k): _plain_json(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_plain_json(v) for v in value]
+    if isinstance(value, np.generic):
+        return value.item()
+    return value
