@@ -65,7 +65,7 @@ def db_files_bytes(db_path):
 
 def test_new_store_uses_wal_and_current_schema(store, paths):
     assert store.db.journal_mode == "wal"
-    assert store.schema_version == SCHEMA_VERSION == 2
+    assert store.schema_version == SCHEMA_VERSION == 3
     assert store.db.execute("PRAGMA foreign_keys").fetchone()[0] == 1
     assert store.db.execute("PRAGMA busy_timeout").fetchone()[0] > 0
     key_path = paths[1]
@@ -93,7 +93,7 @@ def test_v1_database_is_upgraded_in_place(paths):
     old.close()
 
     with Store.open(db_path, key_path) as s:
-        assert s.schema_version == 2
+        assert s.schema_version == SCHEMA_VERSION
         assert "captures" in s.db.table_names()
         assert s.get_resident(ZHANG).name == "张三"
         assert [a.uuid for a in s.attempts_for(ZHANG)] == ["a-1"]

@@ -448,12 +448,18 @@ class Store:
 
     @_translating
     def last_certified(self, resident_id: str) -> date | None:
-        """Local date of the latest passed attempt on this kiosk."""
+        """Local date of the latest certification: a passed attempt on this kiosk (acknowledged
+        by the county or not), or the latest one the county reported from any terminal."""
         value = self.db.execute(
             "SELECT max(finished_at) FROM attempts WHERE resident_id = ? AND verdict = 'pass'",
             [normalize(resident_id)],
         ).fetchone()[0]
-        return datetime.fromisoformat(value).astimezone(self.tz).date() if value else None
+        local = datetime.fromisoformat(value).astimezone(self.tz).date() if value else None
+        row = self.db.execute(
+            "SELECT certified_on FROM county_roster WHERE resident_id = ?", [normalize(resident_id)]
+        ).fetchone() if self.schema_version >= 3 else None
+        county = date.fromisoformat(row[0]) if row and row[0] else None
+        return max((d for d in (local, county) if d is not None), default=None)
 
     @_translating
     def pending_outbox(self, limit: int = 100) -> list[OutboxItem]:

@@ -108,6 +108,48 @@ _V2_CAPTURES = [
 ]
 
 
+_V3_SYNC = [
+    # This terminal's identity at the county hub; private keys sealed with the template key.
+    """CREATE TABLE sync_identity (
+        id INTEGER PRIMARY KEY CHECK (id = 1),
+        device_id TEXT NOT NULL,
+        hub_url TEXT,
+        village TEXT,
+        county TEXT,
+        sign_nonce BLOB NOT NULL,
+        sign_ct BLOB NOT NULL,
+        box_nonce BLOB NOT NULL,
+        box_ct BLOB NOT NULL,
+        hub_sign_pub TEXT NOT NULL,
+        hub_box_pub TEXT NOT NULL,
+        hub_cert_pin TEXT,
+        registered_at TEXT NOT NULL
+    )""",
+    # Cursors, last success/error, clock offset: not audited (they change on every sync).
+    "CREATE TABLE sync_state (key TEXT PRIMARY KEY, value TEXT NOT NULL)",
+    # Outbox rows the county refused (kept, never deleted, shown to staff).
+    """CREATE TABLE outbox_rejected (
+        uuid TEXT PRIMARY KEY REFERENCES outbox (uuid),
+        code TEXT NOT NULL,
+        message TEXT,
+        at TEXT NOT NULL
+    )""",
+    # What the county last told us about each resident (version = county change number).
+    """CREATE TABLE county_roster (
+        resident_id TEXT PRIMARY KEY,
+        version INTEGER NOT NULL,
+        certified_on TEXT,
+        pulled_at TEXT NOT NULL
+    )""",
+    """CREATE TABLE county_template_versions (
+        resident_id TEXT NOT NULL,
+        backend TEXT NOT NULL,
+        version INTEGER NOT NULL,
+        PRIMARY KEY (resident_id, backend)
+    )""",
+]
+
+
 def _statements(sql: list[str]) -> Callable[[Database], None]:
     def apply(db: Database) -> None:
         for statement in sql:
@@ -119,6 +161,7 @@ def _statements(sql: list[str]) -> Callable[[Database], None]:
 MIGRATIONS: list[Callable[[Database], None]] = [
     _statements(_V1_CORE),  # v1: core tables
     _statements(_V2_CAPTURES),  # v2: capture retention + lookup indexes
+    _statements(_V3_SYNC),  # v3: county sync state (identity, cursors, refused records, county roster)
 ]
 SCHEMA_VERSION = len(MIGRATIONS)
 

@@ -1,0 +1,439 @@
+"""The county sync wire format, shared by the village terminal and the county hub.
+
+This is the only module the hub (kiosk.county) shares with the terminal. It holds:
+
+* the JSON messages of the versioned API (`/v1/...`) as pydantic models (unknown fields refused);
+* request signing: every request carries the device id, a timestamp, a one-time nonce and an
+  Ed25519 signature over method, path, timestamp, nonce and the SHA-256 of the body;
+* sealing for one recipient (X25519 + HKDF-SHA256 + AES-256-GCM): templates sent down to a
+  device, and USB bundles in both directions (sealed for the recipient, signed by the sender);
+* the privacy guard: sync records carry results and audit metadata, never image or
+  embedding bytes.
+"""
+from __future__ import annotations
+
+import base64
+import hashlib
+import json
+import os
+import re
+import uuid as uuidlib
+from datetime import date, datetime, timezone
+from typing import Any, Literal
+
+from cryptography.exceptions import InvalidSignature, InvalidTag
+from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
+from cryptography.hazmat.primitives.asymmetric.x25519 import X25519PrivateKey, X25519PublicKey
+from cryptography.hazmat.primitives.ciphers.aead import AESGCM
+from cryptography.hazmat.primitives.kdf.hkdf import HKDF
+from pydantic import BaseModel, ConfigDict, Field
+
+API = "/v1"
+PROTOCOL_VERSION = 1
+MAX_BODY_BYTES = 4 * 1024 * 1024  # a push batch of 500 records is ~400 KB
+MAX_BATCH = 500
+MAX_PULL = 2000
+CLOCK_WINDOW_S = 300  # a request older or newer than this is refused (replay window)
+
+H_DEVICE = "X-Kiosk-Device"
+H_TIMESTAMP = "X-Kiosk-Timestamp"
+H_NONCE = "X-Kiosk-Nonce"
+H_SIGNATURE = "X-Kiosk-Signature"
+
+BUNDLE_FORMAT = "village-kiosk-bundle"
+BUNDLE_UP = "records"  # terminal -> county
+BUNDLE_DOWN = "roster"  # county -> terminal
+
+RECORD_KINDS = ("certification", "audit")
+COUNTY_STATUSES = ("active", "suspended", "deceased")
+CATEGORIES = ("pension", "work_injury", "pension_survivor", "work_injury_survivor", "other")
+
+# Keys that would carry face data; a record holding any of them is refused (see check_no_face_data).
+FACE_DATA_KEYS = frozenset(
+    {"embedding", "embeddings", "vector", "vectors", "template", "templates", "image", "images",
+     "photo", "photos", "frames_rgb", "frame_rgb", "jpeg", "png", "pixels"}
+)
+MAX_TEXT_CHARS = 2000  # no legitimate field is longer; base64 images are
+
+
+class ProtocolError(Exception):
+    """`code` is stable English; `message` is plain Chinese for people."""
+
+    def __init__(self, code: str, message: str, detail: str = ""):
+        super().__init__(f"{code}: {message} {detail}".strip())
+        self.code, self.message, self.detail = code, message, detail
+
+
+# ----------------------------------------------------------------------------- helpers
+def b64e(data: bytes) -> str:
+    return base64.b64encode(data).decode("ascii")
+
+
+def b64d(text: str) -> bytes:
+    try:
+        return base64.b64decode(text.encode("ascii"), validate=True)
+    except (ValueError, UnicodeEncodeError) as e:
+        raise ProtocolError("bad_encoding", "数据编码不正确，文件或请求可能已损坏。", str(e)) from None
+
+
+def canonical_json(obj: Any) -> bytes:
+    return json.dumps(obj, ensure_ascii=False, sort_keys=True, separators=(",", ":"), allow_nan=False).encode()
+
+
+def utc_now_iso() -> str:
+    return datetime.now(timezone.utc).isoformat(timespec="milliseconds")
+
+
+def record_uuid(device_id: str, stream: str, key: str | int) -> str:
+    """A stable UUID for a record that has no UUID of its own (e.g. audit row number)."""
+    return str(uuidlib.uuid5(uuidlib.NAMESPACE_URL, f"village-kiosk:{device_id}:{stream}:{key}"))
+
+
+# ----------------------------------------------------------------------------- keys
+def new_signing_key() -> Ed25519PrivateKey:
+    return Ed25519PrivateKey.generate()
+
+
+def new_box_key() -> X25519PrivateKey:
+    return X25519PrivateKey.generate()
+
+
+def private_bytes(key: Ed25519PrivateKey | X25519PrivateKey) -> bytes:
+    return key.private_bytes(serialization.Encoding.Raw, serialization.PrivateFormat.Raw,
+                             serialization.NoEncryption())
+
+
+def public_b64(key) -> str:
+    pub = key.public_key() if hasattr(key, "public_key") else key
+    return b64e(pub.public_bytes(serialization.Encoding.Raw, serialization.PublicFormat.Raw))
+
+
+def signing_key_from(raw: bytes) -> Ed25519PrivateKey:
+    return Ed25519PrivateKey.from_private_bytes(raw)
+
+
+def box_key_from(raw: bytes) -> X25519PrivateKey:
+    return X25519PrivateKey.from_private_bytes(raw)
+
+
+def verify_key_from(b64: str) -> Ed25519PublicKey:
+    try:
+        return Ed25519PublicKey.from_public_bytes(b64d(b64))
+    except ValueError as e:
+        raise ProtocolError("bad_key", "公钥格式不正确。", str(e)) from None
+
+
+def box_public_from(b64: str) -> X25519PublicKey:
+    try:
+        return X25519PublicKey.from_public_bytes(b64d(b64))
+    except ValueError as e:
+        raise ProtocolError("bad_key", "公钥格式不正确。", str(e)) from None
+
+
+def key_fingerprint(pub_b64: str) -> str:
+    return hashlib.sha256(b64d(pub_b64)).hexdigest()[:16]
+
+
+# ----------------------------------------------------------------------------- request signing
+def signing_message(method: str, path: str, timestamp: str, nonce: str, body: bytes) -> bytes:
+    return "\n".join(
+        ["village-kiosk-v1", method.upper(), path, timestamp, nonce, hashlib.sha256(body).hexdigest()]
+    ).encode()
+
+
+def sign_request(key: Ed25519PrivateKey, device_id: str, method: str, path: str, body: bytes,
+                 now: float) -> dict[str, str]:
+    """Headers for one request. `path` includes the query string exactly as sent."""
+    ts = str(int(now))
+    nonce = os.urandom(16).hex()
+    sig = key.sign(signing_message(method, path, ts, nonce, body))
+    return {H_DEVICE: device_id, H_TIMESTAMP: ts, H_NONCE: nonce, H_SIGNATURE: b64e(sig)}
+
+
+def verify_signature(pub: Ed25519PublicKey, signature_b64: str, message: bytes) -> bool:
+    try:
+        pub.verify(b64d(signature_b64), message)
+        return True
+    except (InvalidSignature, ProtocolError):
+        return False
+
+
+# ----------------------------------------------------------------------------- sealing
+def _derive(shared: bytes, epk: bytes, recipient: bytes, info: bytes) -> bytes:
+    return HKDF(algorithm=hashes.SHA256(), length=32, salt=epk + recipient, info=info).derive(shared)
+
+
+def seal(recipient_b64: str, plaintext: bytes, aad: str) -> dict[str, str]:
+    """Encrypt for one X25519 public key. `aad` binds the ciphertext to its context."""
+    recipient = box_public_from(recipient_b64)
+    eph = X25519PrivateKey.generate()
+    epk = eph.public_key().public_bytes(serialization.Encoding.Raw, serialization.PublicFormat.Raw)
+    rpk = b64d(recipient_b64)
+    key = _derive(eph.exchange(recipient), epk, rpk, b"village-kiosk seal v1")
+    nonce = os.urandom(12)
+    ct = AESGCM(key).encrypt(nonce, plaintext, aad.encode())
+    return {"epk": b64e(epk), "nonce": b64e(nonce), "ct": b64e(ct)}
+
+
+def open_sealed(private: X25519PrivateKey, envelope: dict, aad: str) -> bytes:
+    try:
+        epk = b64d(envelope["epk"])
+        peer = X25519PublicKey.from_public_bytes(epk)
+        rpk = private.public_key().public_bytes(serialization.Encoding.Raw, serialization.PublicFormat.Raw)
+        key = _derive(private.exchange(peer), epk, rpk, b"village-kiosk seal v1")
+        return AESGCM(key).decrypt(b64d(envelope["nonce"]), b64d(envelope["ct"]), aad.encode())
+    except (KeyError, TypeError, ValueError, InvalidTag) as e:
+        raise ProtocolError(
+            "not_for_this_device", "数据无法解密：它不是发给本机的，或已被改动。请向县社保局重新索取。", str(e)
+        ) from None
+
+
+def template_aad(device_id: str, resident_id: str, backend: str, version: int) -> str:
+    return f"county-template|{device_id}|{resident_id}|{backend}|{version}"
+
+
+# ----------------------------------------------------------------------------- privacy guard
+def check_no_face_data(value: Any, where: str = "record") -> None:
+    """Raise ProtocolError if a record could carry image or embedding bytes."""
+    if isinstance(value, (bytes, bytearray, memoryview)):
+        raise ProtocolError("face_data", "记录中含有图像或人脸特征数据，已拒收。", where)
+    if isinstance(value, str):
+        if len(value) > MAX_TEXT_CHARS:
+            raise ProtocolError("field_too_long", "记录中的文字过长（疑似图像或特征数据），已拒收。", where)
+        return
+    if isinstance(value, dict):
+        for k, v in value.items():
+            if str(k).lower() in FACE_DATA_KEYS:
+                raise ProtocolError("face_data", "记录中含有图像或人脸特征数据，已拒收。", f"{where}.{k}")
+            check_no_face_data(v, f"{where}.{k}")
+    elif isinstance(value, (list, tuple)):
+        # 64+ floats in one list looks like an embedding (dlib 128, ArcFace 512); summaries are short.
+        if len(value) >= 64 and all(isinstance(x, float) for x in value):
+            raise ProtocolError("face_data", "记录中含有疑似人脸特征向量的数字串，已拒收。", where)
+        for i, v in enumerate(value):
+            check_no_face_data(v, f"{where}[{i}]")
+
+
+# ----------------------------------------------------------------------------- ID numbers
+_ID_RE = re.compile(r"^[1-9]\d{16}[\dX]$")
+_ID_WEIGHTS = (7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2)
+_ID_CHECK = "10X98765432"
+
+
+def normalize_id(text: str) -> str:
+    return "".join(str(text).split()).upper().replace("Ｘ", "X")
+
+
+def valid_id_number(number: str) -> bool:
+    """GB 11643 shape, birth date and check digit (the full rules live in kiosk.residents)."""
+    if not _ID_RE.match(number):
+        return False
+    try:
+        born = date(int(number[6:10]), int(number[10:12]), int(number[12:14]))
+    except ValueError:
+        return False
+    if not date(1900, 1, 1) <= born <= date.today():
+        return False
+    return _ID_CHECK[sum(int(c) * w for c, w in zip(number[:17], _ID_WEIGHTS)) % 11] == number[17]
+
+
+# ----------------------------------------------------------------------------- messages
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class ErrorBody(_Strict):
+    error: str
+    message: str
+    detail: str = ""
+
+
+class RegisterRequest(_Strict):
+    code: str = Field(min_length=4, max_length=64)
+    name: str = Field(min_length=1, max_length=100)
+    sign_pub: str
+    box_pub: str
+    proof: str  # signature by sign_pub over register_proof_message(...)
+
+
+def register_proof_message(code: str, sign_pub: str, box_pub: str) -> bytes:
+    return canonical_json({"purpose": "village-kiosk register", "code": code, "sign_pub": sign_pub,
+                           "box_pub": box_pub})
+
+
+class RegisterResponse(_Strict):
+    device_id: str
+    village: str | None
+    county: str
+    hub_sign_pub: str
+    hub_box_pub: str
+    server_time: float
+
+
+class CertificationPayload(_Strict):
+    """One certification attempt as the terminal records it (kiosk.store.Attempt)."""
+
+    uuid: str
+    resident_id: str
+    category: str
+    mode: Literal["self", "proxy"]
+    helper_relationship: str | None = None
+    helper_id_masked: str | None = None
+    operator: str | None = None
+    device_id: str | None = None
+    started_at: str
+    finished_at: str
+    verdict: Literal["pass", "fail"]
+    reason: str | None = None
+    message: str | None = None
+    scores: dict[str, Any] = {}
+    liveness: dict[str, Any] = {}
+
+
+class AuditPayload(_Strict):
+    seq: int
+    at: str
+    actor: str
+    action: str
+    details: dict[str, Any] = {}
+
+
+class PushRecord(_Strict):
+    uuid: str = Field(min_length=36, max_length=36)
+    kind: Literal["certification", "audit"]
+    created_at: str
+    payload: dict[str, Any]
+
+
+class PushRequest(_Strict):
+    batch_id: str
+    records: list[PushRecord] = Field(max_length=MAX_BATCH)
+
+
+class Ack(_Strict):
+    uuid: str
+    status: Literal["stored", "duplicate", "rejected"]
+    code: str | None = None
+    message: str | None = None
+
+
+class PushResponse(_Strict):
+    acks: list[Ack]
+
+
+class RosterEntry(_Strict):
+    id_number: str
+    name: str
+    village: str | None = None
+    categories: list[str] = []
+    benefit_start: str | None = None
+    data_comparison_on: str | None = None
+    county_status: Literal["active", "suspended", "deceased"] = "active"
+    certified_on: str | None = None  # latest certification the county holds (any terminal)
+    removed: bool = False
+    version: int
+
+
+class RosterPage(_Strict):
+    residents: list[RosterEntry]
+    cursor: int
+    more: bool
+    policy: dict[str, Any] | None = None
+
+
+class TemplateSet(_Strict):
+    resident_id: str
+    backend: str
+    version: int
+    dtype: str
+    dim: int
+    count: int
+    sealed: dict[str, str] | None  # None: the county removed this resident's templates
+
+
+class TemplatePage(_Strict):
+    templates: list[TemplateSet]
+    cursor: int
+    more: bool
+
+
+class AckList(_Strict):
+    """Which of this device's record uuids the county holds (sent down in roster bundles)."""
+
+    uuids: list[str]
+
+
+def validate_record(rec: PushRecord) -> CertificationPayload | AuditPayload:
+    """Per-record check on the hub; raises ProtocolError with a Chinese message."""
+    try:
+        uuidlib.UUID(rec.uuid)
+    except ValueError:
+        raise ProtocolError("bad_uuid", "记录编号格式不正确。", rec.uuid) from None
+    check_no_face_data(rec.payload, "payload")
+    model = CertificationPayload if rec.kind == "certification" else AuditPayload
+    try:
+        parsed = model.model_validate(rec.payload)
+    except Exception as e:  # pydantic.ValidationError
+        unknown = [".".join(map(str, err["loc"])) for err in getattr(e, "errors", lambda: [])()
+                   if err.get("type") == "extra_forbidden"]
+        if unknown:
+            raise ProtocolError("unknown_field", f"记录中有无法识别的字段：{'、'.join(unknown)}。请升级终端程序。") from None
+        raise ProtocolError("bad_record", "记录格式不正确，已拒收；终端会保留它，请联系县社保局信息科。",
+                            str(e)[:300]) from None
+    if isinstance(parsed, CertificationPayload):
+        if not valid_id_number(normalize_id(parsed.resident_id)):
+            raise ProtocolError("bad_id_number", "记录中的身份证号码无效，已拒收。")
+        if parsed.category not in CATEGORIES:
+            raise ProtocolError("bad_category", f"未知的认证类别：{parsed.category}。")
+        for t in (parsed.started_at, parsed.finished_at):
+            try:
+                if datetime.fromisoformat(t).tzinfo is None:
+                    raise ValueError
+            except ValueError:
+                raise ProtocolError("bad_time", "记录中的时间格式不正确，已拒收。", t) from None
+    return parsed
+
+
+# ----------------------------------------------------------------------------- bundles
+def make_bundle(kind: str, sender: str, recipient: str, recipient_box_pub: str, signer: Ed25519PrivateKey,
+                content: dict, bundle_id: str | None = None) -> bytes:
+    """A file to carry on a USB stick: sealed for the recipient, signed by the sender."""
+    header = {
+        "format": BUNDLE_FORMAT, "version": PROTOCOL_VERSION, "kind": kind, "bundle_id": bundle_id or str(uuidlib.uuid4()),
+        "sender": sender, "recipient": recipient, "recipient_key": key_fingerprint(recipient_box_pub),
+        "created_at": utc_now_iso(),
+    }
+    sealed = seal(recipient_box_pub, canonical_json(content), canonical_json(header).decode())
+    body = {"header": header, "sealed": sealed}
+    body["signature"] = b64e(signer.sign(canonical_json(body)))
+    return json.dumps(body, ensure_ascii=False, indent=1).encode()
+
+
+def read_bundle_header(data: bytes) -> dict:
+    try:
+        body = json.loads(data.decode("utf-8"))
+        header = body["header"]
+        if header.get("format") != BUNDLE_FORMAT or not isinstance(body.get("sealed"), dict):
+            raise ValueError("not a bundle")
+    except (UnicodeDecodeError, ValueError, KeyError, TypeError, AttributeError) as e:
+        raise ProtocolError("not_a_bundle", "这不是村口认证的数据包文件，或文件已损坏。请重新导出。", str(e)) from None
+    if header.get("version") != PROTOCOL_VERSION:
+        raise ProtocolError("bundle_version", "数据包版本不符，请把程序升级到最新版本后再导入。")
+    return body
+
+
+def open_bundle(data: bytes, expected_kind: str, sender_verify_pub: str, recipient_box: X25519PrivateKey) -> tuple[dict, dict]:
+    """Check the signature, then decrypt. Returns (header, content)."""
+    body = read_bundle_header(data)
+    header = body["header"]
+    if header.get("kind") != expected_kind:
+        raise ProtocolError("wrong_bundle_kind", "数据包类型不对：终端导出的包请在县里导入，县里导出的名册包请在终端导入。")
+    signature = body.get("signature", "")
+    unsigned = {"header": header, "sealed": body["sealed"]}
+    if not verify_signature(verify_key_from(sender_verify_pub), signature, canonical_json(unsigned)):
+        raise ProtocolError("bad_signature", "数据包签名不对：文件已被改动或不是来自登记的设备，已拒绝导入。请重新导出后再试。")
+    if header.get("recipient_key") != key_fingerprint(public_b64(recipient_box)):
+        raise ProtocolError("not_for_us", "这个数据包不是发给本机（本县）的，已拒绝导入。")
+    plaintext = open_sealed(recipient_box, body["sealed"], canonical_json(header).decode())
+    return header, json.loads(plaintext)

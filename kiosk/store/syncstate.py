@@ -1,0 +1,212 @@
+"""The terminal's county-sync state inside the local store (schema v3).
+
+* identity: device id, hub URL, this device's Ed25519 (signing) and X25519 (receiving) private
+  keys sealed with the store's template key, the hub's public keys, the pinned certificate;
+* small state values (cursors, last success, last error, clock offset), not audited because
+  they change on every sync;
+* outbox rows the county refused (kept, shown to staff, never resent automatically);
+* the county's view of each resident (change number, latest certification anywhere).
+"""
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from datetime import date
+from typing import Any, Iterable
+
+import numpy as np
+
+from ..policy import Category
+from ..residents import InvalidIdNumber, mask_id
+from . import crypto
+from .db import OutboxItem, Store, _outbox, _translating, utc_iso
+
+
+@dataclass(frozen=True)
+class Identity:
+    device_id: str
+    hub_url: str | None
+    village: str | None
+    county: str | None
+    sign_key: bytes  # Ed25519 raw private key
+    box_key: bytes  # X25519 raw private key
+    hub_sign_pub: str
+    hub_box_pub: str
+    hub_cert_pin: str | None
+    registered_at: str
+
+
+class SyncState:
+    def __init__(self, store: Store):
+        self.store = store
+        self.db = store.db
+
+    # ------------------------------------------------------------------ identity
+    @_translating
+    def identity(self) -> Identity | None:
+        rows = list(self.db.query("SELECT * FROM sync_identity WHERE id = 1"))
+        if not rows:
+            return None
+        r = rows[0]
+        key = self.store._key
+        return Identity(
+            device_id=r["device_id"], hub_url=r["hub_url"], village=r["village"], county=r["county"],
+            sign_key=crypto.decrypt(key, r["sign_nonce"], r["sign_ct"], "sync-identity|sign"),
+            box_key=crypto.decrypt(key, r["box_nonce"], r["box_ct"], "sync-identity|box"),
+            hub_sign_pub=r["hub_sign_pub"], hub_box_pub=r["hub_box_pub"], hub_cert_pin=r["hub_cert_pin"],
+            registered_at=r["registered_at"],
+        )
+
+    @_translating
+    def save_identity(self, *, device_id: str, hub_url: str, village: str | None, county: str | None,
+                      sign_key: bytes, box_key: bytes, hub_sign_pub: str, hub_box_pub: str,
+                      hub_cert_pin: str | None) -> None:
+        key = self.store._key
+        sn, sc = crypto.encrypt(key, sign_key, "sync-identity|sign")
+        bn, bc = crypto.encrypt(key, box_key, "sync-identity|box")
+        with self.db.atomic():
+            self.db.execute(
+                "INSERT INTO sync_identity (id, device_id, hub_url, village, county, sign_nonce, sign_ct, box_nonce,"
+                " box_ct, hub_sign_pub, hub_box_pub, hub_cert_pin, registered_at)"
+                " VALUES (1, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                [device_id, hub_url, village, county, sn, sc, bn, bc, hub_sign_pub, hub_box_pub, hub_cert_pin, utc_iso()],
+            )
+            self.store._audit_row("kiosk", "device_registered",
+                                  {"device_id": device_id, "hub": hub_url, "village": village}, None)
+
+    # ------------------------------------------------------------------ small state
+    @_translating
+    def get(self, key: str, default: Any = None) -> Any:
+        row = self.db.execute("SELECT value FROM sync_state WHERE key = ?", [key]).fetchone()
+        return json.loads(row[0]) if row else default
+
+    @_translating
+    def set(self, **values: Any) -> None:
+        with self.db.atomic():
+            for k, v in values.items():
+                self.db.execute(
+                    "INSERT INTO sync_state (key, value) VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value",
+                    [k, json.dumps(v, ensure_ascii=False)],
+                )
+
+    # ------------------------------------------------------------------ outbox
+    @_translating
+    def outbox_to_send(self, limit: int = 500) -> list[OutboxItem]:
+        rows = self.db.query(
+            "SELECT * FROM outbox WHERE acked_at IS NULL AND uuid NOT IN (SELECT uuid FROM outbox_rejected)"
+            " ORDER BY created_at, rowid LIMIT ?", [limit])
+        return [_outbox(r) for r in rows]
+
+    @_translating
+    def record_acks(self, acked: Iterable[str], rejected: Iterable[tuple[str, str, str]] = (),
+                    failed_error: str | None = None) -> None:
+        """One transaction: acknowledged rows, refused rows (kept), tries counter."""
+        now = utc_iso()
+        with self.db.atomic():
+            for u in acked:
+                self.db.execute("UPDATE outbox SET acked_at = coalesce(acked_at, ?), sent_at = coalesce(sent_at, ?),"
+                                " tries = tries + 1, last_error = NULL WHERE uuid = ?", [now, now, u])
+            for u, code, message in rejected:
+                self.db.execute("UPDATE outbox SET tries = tries + 1, last_error = ? WHERE uuid = ?",
+                                [f"{code}: {message}", u])
+                self.db.execute("INSERT OR IGNORE INTO outbox_rejected (uuid, code, message, at) VALUES (?, ?, ?, ?)",
+                                [u, code, message, now])
+
+    @_translating
+    def retry_rejected(self) -> int:
+        """Offer records the county refused once more (e.g. after the county upgraded its hub)."""
+        with self.db.atomic():
+            n = self.db.execute("DELETE FROM outbox_rejected").rowcount
+            if n:
+                self.store._audit_row("kiosk", "rejected_records_retried", {"count": n}, None)
+        return n
+
+    @_translating
+    def mark_failed(self, uuids: Iterable[str], error: str) -> None:
+        self.store.mark_failed(uuids, error)
+
+    @_translating
+    def counts(self) -> dict:
+        pending = self.db.execute("SELECT count(*) FROM outbox WHERE acked_at IS NULL").fetchone()[0]
+        rejected = self.db.execute(
+            "SELECT count(*) FROM outbox_rejected r JOIN outbox o USING (uuid) WHERE o.acked_at IS NULL").fetchone()[0]
+        audit_max = self.db.execute("SELECT coalesce(max(seq), 0) FROM audit_log").fetchone()[0]
+        audit_pending = self.db.execute("SELECT count(*) FROM audit_log WHERE seq > ?",
+                                        [int(self.get("audit_cursor", 0))]).fetchone()[0]
+        return {"pending": pending, "rejected": rejected, "audit_pending": audit_pending, "audit_max": audit_max}
+
+    @_translating
+    def audit_after(self, seq: int, limit: int) -> list[dict]:
+        return self.store.audit_entries(after_seq=seq, limit=limit)
+
+    # ------------------------------------------------------------------ roster from the county
+    @_translating
+    def apply_roster(self, entries: list[dict]) -> tuple[int, list[str]]:
+        """Apply county roster entries newer than what we hold. Returns (applied, errors)."""
+        applied, errors = 0, []
+        now = utc_iso()
+        with self.store.transaction():
+            for e in entries:
+                rid = e["id_number"]
+                row = self.db.execute("SELECT version FROM county_roster WHERE resident_id = ?", [rid]).fetchone()
+                if row is not None and row[0] >= e["version"]:
+                    continue
+                if e.get("removed"):
+                    self.db.execute("DELETE FROM residents WHERE id_number = ?", [rid])  # templates cascade
+                else:
+                    try:
+                        self.store.upsert_resident(
+                            rid, e["name"], village=e.get("village"),
+                            categories=[Category.parse(c) for c in e.get("categories") or []],
+                            benefit_start=_d(e.get("benefit_start")), data_comparison_on=_d(e.get("data_comparison_on")),
+                            county_status=e.get("county_status") or "active",
+                        )
+                    except (InvalidIdNumber, ValueError) as err:
+                        errors.append(f"{mask_id(rid)}: {err}")
+                        continue
+                self.db.execute(
+                    "INSERT INTO county_roster (resident_id, version, certified_on, pulled_at) VALUES (?, ?, ?, ?)"
+                    " ON CONFLICT (resident_id) DO UPDATE SET version = excluded.version,"
+                    " certified_on = excluded.certified_on, pulled_at = excluded.pulled_at",
+                    [rid, e["version"], e.get("certified_on"), now],
+                )
+                applied += 1
+            if applied:
+                self.store._audit_row("county", "roster_applied", {"changed": applied, "errors": len(errors)}, None)
+        return applied, errors
+
+    @_translating
+    def apply_policy(self, policy: dict | None) -> bool:
+        if policy and self.store.get_setting("cycle_rule") != policy:
+            self.store.set_setting("cycle_rule", policy, actor="county")
+            return True
+        return False
+
+    @_translating
+    def template_version(self, resident_id: str, backend: str) -> int:
+        row = self.db.execute("SELECT version FROM county_template_versions WHERE resident_id = ? AND backend = ?",
+                              [resident_id, backend]).fetchone()
+        return row[0] if row else 0
+
+    @_translating
+    def replace_county_templates(self, resident_id: str, backend: str, version: int,
+                                 vectors: list[np.ndarray]) -> bool:
+        """County templates for one resident/backend, replaced as a set; local ones are kept."""
+        if self.template_version(resident_id, backend) >= version:
+            return False
+        if self.store.get_resident(resident_id) is None:
+            return False  # not on this terminal's roster (yet): the next pull brings it
+        with self.store.transaction():
+            self.db.execute("DELETE FROM templates WHERE resident_id = ? AND backend = ? AND source = 'county'",
+                            [resident_id, backend])
+            for v in vectors:
+                self.store.add_template(resident_id, v, backend, source="county")
+            self.db.execute(
+                "INSERT INTO county_template_versions (resident_id, backend, version) VALUES (?, ?, ?)"
+                " ON CONFLICT (resident_id, backend) DO UPDATE SET version = excluded.version",
+                [resident_id, backend, version])
+        return True
+
+
+def _d(text: str | None) -> date | None:
+    return date.fromisoformat(text) if text else None

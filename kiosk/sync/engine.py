@@ -1,0 +1,385 @@
+"""Terminal-side county sync: registration, push (outbox + audit), pull (roster, policy,
+templates), USB bundles both ways, status for the UI, and a background thread.
+
+Crash safety: an outbox row is marked acknowledged only after the county answered that it
+holds the row (stored now or earlier); the hub keys records by UUID. So a kill at any point
+means at worst a resend, which the county acknowledges as a duplicate.
+"""
+from __future__ import annotations
+
+import os
+import threading
+import time
+import uuid as uuidlib
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Callable
+
+import numpy as np
+
+from kiosk import protocol as P
+from kiosk.store import Store
+from kiosk.store.syncstate import Identity, SyncState
+
+from .backoff import Backoff
+from .client import HubClient, SyncError, check_url, fetch_cert_pem
+
+AUDIT_STREAM = "audit"
+Progress = Callable[[str, int, int], None]  # (stage, done, total)
+
+
+def _now() -> str:
+    return datetime.now(timezone.utc).isoformat(timespec="seconds")
+
+
+def require_identity(state: SyncState) -> Identity:
+    ident = state.identity()
+    if ident is None:
+        raise SyncError("not_registered", "本机还没有在县里登记。请向县社保局要一个开通码，然后运行：kiosk register --hub 地址 --code 开通码", False)
+    return ident
+
+
+# ---------------------------------------------------------------------------- registration
+def register(store: Store, hub_url: str, code: str, name: str, pin: str | None = None) -> Identity:
+    state = SyncState(store)
+    existing = state.identity()
+    if existing is not None:
+        raise SyncError("already_registered", f"本机已经登记过（设备编号 {existing.device_id}），不需要再登记。", False)
+    hub_url = check_url(hub_url)
+    code = code.strip().upper()
+    if not 4 <= len(code) <= 64:
+        raise SyncError("bad_code", "开通码不对。请核对县社保局给的开通码（形如 ABCD-EFGH-JKLM）。", False)
+    cert_pem = None
+    if hub_url.startswith("https://"):
+        if not pin:
+            raise SyncError("pin_required", "用 https 登记时需要县里服务器的证书指纹（--pin），请向县社保局信息科索取。", False)
+        cert_pem, actual = fetch_cert_pem(hub_url)
+        if actual.lower() != pin.replace(":", "").lower():
+            raise SyncError("tls_pin_mismatch", "县里服务器的证书指纹与您输入的不一致，已停止登记（可能连错了服务器或被冒充）。请核对指纹。", False)
+    sign, box = P.new_signing_key(), P.new_box_key()
+    sign_pub, box_pub = P.public_b64(sign), P.public_b64(box)
+    req = P.RegisterRequest(code=code, name=name[:100] or "kiosk", sign_pub=sign_pub, box_pub=box_pub,
+                            proof=P.b64e(sign.sign(P.register_proof_message(code, sign_pub, box_pub))))
+    with HubClient(hub_url, cert_pem=cert_pem) as client:
+        resp = P.RegisterResponse.model_validate(client.request("POST", "/devices/register", req.model_dump(), signed=False))
+    state.save_identity(device_id=resp.device_id, hub_url=hub_url.rstrip("/"), village=resp.village, county=resp.county,
+                        sign_key=P.private_bytes(sign), box_key=P.private_bytes(box), hub_sign_pub=resp.hub_sign_pub,
+                        hub_box_pub=resp.hub_box_pub, hub_cert_pin=pin)
+    state.set(clock_offset=resp.server_time - time.time())
+    if cert_pem:
+        state.set(hub_cert_pem=cert_pem)
+    return state.identity()
+
+
+# ---------------------------------------------------------------------------- records
+def _outbox_records(items) -> list[dict]:
+    return [{"uuid": i.uuid, "kind": i.kind, "created_at": i.created_at, "payload": i.payload} for i in items]
+
+
+def _audit_records(device_id: str, entries: list[dict]) -> list[dict]:
+    return [{"uuid": P.record_uuid(device_id, AUDIT_STREAM, e["seq"]), "kind": "audit", "created_at": e["at"],
+             "payload": {"seq": e["seq"], "at": e["at"], "actor": e["actor"], "action": e["action"],
+                         "details": e["details"]}} for e in entries]
+
+
+@dataclass
+class SyncReport:
+    stored: int = 0
+    duplicates: int = 0
+    rejected: int = 0
+    audit_sent: int = 0
+    roster_changed: int = 0
+    templates_changed: int = 0
+    errors: list[str] = field(default_factory=list)
+
+    def to_dict(self) -> dict:
+        return self.__dict__.copy()
+
+
+class Syncer:
+    """One sync pass over an open Store (use from one thread; the Store is single-threaded)."""
+
+    def __init__(self, store: Store, hub_url: str | None = None, *, batch: int = P.MAX_BATCH, timeout: float = 15.0,
+                 progress: Progress | None = None):
+        self.store = store
+        self.state = SyncState(store)
+        self.ident = require_identity(self.state)
+        self.batch = batch
+        self.progress = progress
+        self.client = HubClient(hub_url or self.ident.hub_url, self.ident.device_id,
+                                P.signing_key_from(self.ident.sign_key), timeout=timeout,
+                                cert_pem=self.state.get("hub_cert_pem"),
+                                clock_offset=float(self.state.get("clock_offset", 0.0)))
+
+    def close(self) -> None:
+        if self.client.clock_offset != self.state.get("clock_offset", 0.0):
+            self.state.set(clock_offset=self.client.clock_offset)
+        self.client.close()
+
+    def _tick(self, stage: str, done: int, total: int) -> None:
+        if self.progress:
+            self.progress(stage, done, total)
+
+    def push(self, report: SyncReport) -> None:
+        total = self.state.counts()["pending"]
+        done = 0
+        while True:
+            items = self.state.outbox_to_send(self.batch)
+            if not items:
+                break
+            try:
+                acks = self._post(_outbox_records(items))
+            except SyncError as e:
+                self.state.mark_failed([i.uuid for i in items], f"{e.code}: {e.message}")
+                raise
+            by_uuid = {a.uuid: a for a in acks}
+            ok = [u for u, a in by_uuid.items() if a.status in ("stored", "duplicate")]
+            bad = [(u, a.code or "rejected", a.message or "") for u, a in by_uuid.items() if a.status == "rejected"]
+            self.state.record_acks(ok, bad)
+            report.stored += sum(a.status == "stored" for a in acks)
+            report.duplicates += sum(a.status == "duplicate" for a in acks)
+            report.rejected += len(bad)
+            done += len(items)
+            self._tick("上传认证记录", done, total)
+            if not ok and not bad:  # the hub answered nothing about this batch: do not spin
+                raise SyncError("no_acks", "县里服务器没有确认收到记录，稍后重试。", True)
+        # Audit log after the certifications (append-only, pushed by sequence number).
+        while True:
+            cursor = int(self.state.get("audit_cursor", 0))
+            entries = self.state.audit_after(cursor, self.batch)
+            if not entries:
+                break
+            acks = self._post(_audit_records(self.ident.device_id, entries))
+            rejected = [a for a in acks if a.status == "rejected"]
+            if rejected:
+                report.errors += [f"审计记录被拒收：{a.message}" for a in rejected]
+            self.state.set(audit_cursor=entries[-1]["seq"])
+            report.audit_sent += len(entries)
+
+    def _post(self, records: list[dict]) -> list[P.Ack]:
+        body = {"batch_id": str(uuidlib.uuid4()), "records": records}
+        resp = P.PushResponse.model_validate(self.client.request("POST", "/records", body))
+        return resp.acks
+
+    def pull(self, report: SyncReport) -> None:
+        while True:
+            page = P.RosterPage.model_validate(
+                self.client.request("GET", "/roster", params={"since": int(self.state.get("roster_cursor", 0))}))
+            applied, errors = self.state.apply_roster([e.model_dump() for e in page.residents])
+            self.state.apply_policy(page.policy)
+            self.state.set(roster_cursor=page.cursor)
+            report.roster_changed += applied
+            report.errors += errors
+            self._tick("下载名册", report.roster_changed, report.roster_changed + (1 if page.more else 0))
+            if not page.more:
+                break
+        while True:
+            tpage = P.TemplatePage.model_validate(
+                self.client.request("GET", "/templates", params={"since": int(self.state.get("template_cursor", 0))}))
+            report.templates_changed += apply_templates(self.state, self.ident, [t.model_dump() for t in tpage.templates])
+            self.state.set(template_cursor=tpage.cursor)
+            if not tpage.more:
+                break
+
+    def run(self) -> SyncReport:
+        report = SyncReport()
+        try:
+            self.push(report)
+            self.pull(report)
+        except SyncError as e:
+            self.state.set(last_error=f"{e.message}", last_error_at=_now(), last_error_code=e.code)
+            raise
+        self.state.set(last_success=_now(), last_error=None, last_error_code=None)
+        return report
+
+
+def apply_templates(state: SyncState, ident: Identity, sets: list[dict]) -> int:
+    box = P.box_key_from(ident.box_key)
+    changed = 0
+    for t in sets:
+        if t["sealed"] is None:
+            vectors = []
+        else:
+            raw = P.open_sealed(box, t["sealed"], P.template_aad(ident.device_id, t["resident_id"], t["backend"], t["version"]))
+            arr = np.frombuffer(raw, dtype=np.dtype(t["dtype"]).newbyteorder("<")).astype(t["dtype"])
+            vectors = list(arr.reshape(t["count"], t["dim"]))
+        changed += state.replace_county_templates(t["resident_id"], t["backend"], t["version"], vectors)
+    return changed
+
+
+def sync_once(store: Store, hub_url: str | None = None, *, attempts: int = 4, backoff: Backoff | None = None,
+              timeout: float = 15.0, batch: int = P.MAX_BATCH, progress: Progress | None = None,
+              sleep: Callable[[float], None] = time.sleep) -> SyncReport:
+    """A full pass, retrying transient failures with exponential backoff and jitter."""
+    backoff = backoff or Backoff(base=1.0, cap=30.0)
+    syncer = Syncer(store, hub_url, batch=batch, timeout=timeout, progress=progress)
+    try:
+        for n in range(attempts):
+            try:
+                return syncer.run()
+            except SyncError as e:
+                if not e.retryable or n == attempts - 1:
+                    raise
+                sleep(backoff.next_delay())
+        raise AssertionError("unreachable")
+    finally:
+        syncer.close()
+
+
+# ---------------------------------------------------------------------------- USB bundles
+def export_bundle(store: Store, to_dir: Path, progress: Progress | None = None) -> tuple[Path, int, int]:
+    """Everything not yet acknowledged, signed by this device and sealed for the county.
+    Returns (file, certifications, audit entries)."""
+    state = SyncState(store)
+    ident = require_identity(state)
+    items = state.outbox_to_send(limit=-1)  # every pending row not refused by the county (LIMIT -1: all)
+    audit = state.audit_after(int(state.get("audit_cursor", 0)), limit=-1)
+    records = _outbox_records(items) + _audit_records(ident.device_id, audit)
+    if progress:
+        progress("导出", len(records), len(records))
+    data = P.make_bundle(P.BUNDLE_UP, ident.device_id, "county", ident.hub_box_pub, P.signing_key_from(ident.sign_key),
+                         {"device_id": ident.device_id, "records": records})
+    to_dir = Path(to_dir)
+    to_dir.mkdir(parents=True, exist_ok=True)
+    out = to_dir / f"kiosk-{ident.device_id}-{datetime.now(timezone.utc).strftime('%Y%m%d-%H%M%S')}.bundle"
+    _write_atomic(out, data)
+    store.audit("kiosk", "bundle_exported", {"file": out.name, "certifications": len(items), "audit": len(audit)})
+    return out, len(items), len(audit)
+
+
+def _write_atomic(path: Path, data: bytes) -> None:
+    tmp = path.with_name(path.name + ".part")
+    with open(tmp, "wb") as f:
+        f.write(data)
+        f.flush()
+        os.fsync(f.fileno())
+    os.replace(tmp, path)
+    try:
+        fd = os.open(path.parent, os.O_RDONLY)
+        os.fsync(fd)
+        os.close(fd)
+    except OSError:
+        pass
+
+
+def import_county_bundle(store: Store, path: Path) -> dict:
+    """Apply a roster bundle from the county (roster, policy, templates, acknowledgements)."""
+    state = SyncState(store)
+    ident = require_identity(state)
+    try:
+        data = Path(path).read_bytes()
+    except OSError as e:
+        raise SyncError("unreadable_file", f"读不出数据包文件：{path}", False, str(e)) from None
+    try:
+        header, content = P.open_bundle(data, P.BUNDLE_DOWN, ident.hub_sign_pub, P.box_key_from(ident.box_key))
+    except P.ProtocolError as e:
+        raise SyncError(e.code, e.message, False, e.detail) from None
+    if content.get("device_id") != ident.device_id:
+        raise SyncError("not_for_us", "这个名册包是发给另一台设备的，已拒绝导入。请县里按本机设备编号重新导出。", False)
+    roster = content.get("roster", [])
+    applied, errors = state.apply_roster(roster)
+    state.apply_policy(content.get("policy"))
+    if roster:
+        state.set(roster_cursor=max(int(state.get("roster_cursor", 0)), max(e["version"] for e in roster)))
+    templates = content.get("templates", [])
+    changed = apply_templates(state, ident, templates)
+    if templates:
+        state.set(template_cursor=max(int(state.get("template_cursor", 0)), max(t["version"] for t in templates)))
+    acks = set(content.get("acks", []))
+    pending = [i.uuid for i in state.outbox_to_send(limit=-1) if i.uuid in acks]
+    state.record_acks(pending)
+    cursor = int(state.get("audit_cursor", 0))
+    for e in state.audit_after(cursor, limit=-1):
+        if P.record_uuid(ident.device_id, AUDIT_STREAM, e["seq"]) not in acks:
+            break
+        cursor = e["seq"]
+    state.set(audit_cursor=cursor, last_bundle_import=_now())
+    store.audit("county", "bundle_imported", {"bundle": header["bundle_id"], "roster": applied,
+                                              "template_sets": changed, "acked": len(pending)})
+    return {"roster_changed": applied, "templates_changed": changed, "acked": len(pending), "errors": errors}
+
+
+# ---------------------------------------------------------------------------- for the UI
+def status(store: Store) -> dict:
+    """Read-only: {pending, rejected, last_success, last_error, device_id, registered}."""
+    state = SyncState(store)
+    counts = state.counts()
+    row = store.db.execute("SELECT device_id FROM sync_identity WHERE id = 1").fetchone()
+    return {"pending": counts["pending"], "rejected": counts["rejected"], "last_success": state.get("last_success"),
+            "last_error": state.get("last_error"), "device_id": row[0] if row else None,
+            "registered": row is not None}
+
+
+class BackgroundSync:
+    """Runs sync in its own thread with its own Store connection (the Store is single-threaded).
+
+    start() / stop(); `wake()` asks for a pass now (e.g. right after a certification).
+    `last_report` / `last_error` hold the latest outcome; status(store) reads the same from the DB.
+    """
+
+    def __init__(self, store_path: str | Path, key_path: str | Path, settings=None, *, interval_s: float | None = None,
+                 backoff: Backoff | None = None, hub_url: str | None = None):
+        self.store_path, self.key_path = Path(store_path), Path(key_path)
+        self.hub_url = hub_url or getattr(settings, "hub_url", "") or None
+        self.interval_s = interval_s if interval_s is not None else float(getattr(settings, "sync_interval_s", 300.0))
+        self.backoff = backoff or Backoff(base=5.0, cap=600.0)
+        self._stop = threading.Event()
+        self._wake = threading.Event()
+        self._thread: threading.Thread | None = None
+        self.last_report: SyncReport | None = None
+        self.last_error: SyncError | None = None
+        self.passes = 0
+
+    def start(self) -> None:
+        if self._thread is None or not self._thread.is_alive():
+            self._stop.clear()
+            self._thread = threading.Thread(target=self._run, name="county-sync", daemon=True)
+            self._thread.start()
+
+    def stop(self, timeout: float = 30.0) -> None:
+        self._stop.set()
+        self._wake.set()
+        if self._thread is not None:
+            self._thread.join(timeout)
+
+    def wake(self) -> None:
+        self._wake.set()
+
+    def _run(self) -> None:
+        store = Store.open(self.store_path, self.key_path)
+        try:
+            while not self._stop.is_set():
+                delay = self.interval_s
+                try:
+                    self.last_report = sync_once(store, self.hub_url, attempts=1)
+                    self.last_error = None
+                    self.backoff.reset()
+                except SyncError as e:
+                    self.last_error = e
+                    if e.code == "not_registered":
+                        delay = max(self.interval_s, 60.0)
+                    else:
+                        delay = self.backoff.next_delay()
+                except Exception as e:  # keep the thread alive; show the problem to staff
+                    self.last_error = SyncError("internal", "同步出错，稍后会自动重试；如果一直出现，请联系县社保局信息科。", True, repr(e))
+                    delay = self.backoff.next_delay()
+                self.passes += 1
+                self._wake.wait(delay)
+                self._wake.clear()
+        finally:
+            store.close()
+
+
+def cycle_rule(store: Store, settings):
+    """The certification cycle rule in force: the county's (pulled with the roster) if it sent
+    one, else the local kiosk.toml rule."""
+    from kiosk.policy import rule_from_config
+
+    config = store.get_setting("cycle_rule")
+    if config:
+        try:
+            return rule_from_config(config)
+        except (KeyError, TypeError, ValueError):
+            pass  # a rule this program does not understand: keep the local one
+    return settings.cycle()

@@ -1,0 +1,128 @@
+"""County sync benchmark and drill helper.
+
+    uv run python -m kiosk.sync_bench [--count 10000] [--batch 500] [--json]
+        Starts a real hub (`kiosk county serve`, its own process, SQLite, 127.0.0.1, free port),
+        registers a fresh terminal in a temporary folder, queues COUNT certifications and times
+        how long `sync` takes until the hub has acknowledged every one. Target: 10,000 in <= 30 s.
+
+    uv run python -m kiosk.sync_bench queue --count N [--village 东村]
+        For a drill on throwaway KIOSK_HOME folders only (see README "County sync"): records N
+        drill certifications (operator "演练") for residents already on this terminal's roster,
+        as the certification service would after a real session. Never use it on a live terminal.
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+from datetime import datetime, timedelta, timezone
+from pathlib import Path
+
+import httpx
+
+_WEIGHTS = (7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2)
+
+
+def _id(i: int) -> str:
+    body = f"110105{1940 + i // 10000 % 40}{(i // 1000) % 9 + 1:02d}{(i // 100) % 10 + 10:02d}{i % 100:03d}"
+    return body + "10X98765432"[sum(int(c) * w for c, w in zip(body, _WEIGHTS)) % 11]
+
+
+def queue_drill(store, count: int, village: str | None = None, operator: str = "演练") -> int:
+    residents = [r for r in store.list_residents(village=village) if r.county_status != "deceased"]
+    if not residents:
+        raise SystemExit("本机名册是空的：请先同步名册（kiosk sync --once 或 kiosk sync --bundle 文件）。")
+    now = datetime.now(timezone.utc)
+    with store.transaction():
+        for i in range(count):
+            r = residents[i % len(residents)]
+            at = now - timedelta(seconds=30 * (count - i))
+            store.record_attempt(resident_id=r.id_number, category=(r.categories or ("pension",))[0], mode="self",
+                                 verdict="pass", started_at=at, finished_at=at + timedelta(seconds=9),
+                                 message="恭喜您认证成功", scores={"distance": 0.41, "threshold": 0.47},
+                                 liveness={"actions": ["blink", "turn_left"], "passed": True}, operator=operator)
+    return count
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def bench(count: int, batch: int) -> dict:
+    from kiosk.store import Store
+    from kiosk.sync import register, sync_once
+    from kiosk.sync.engine import SyncState
+
+    with tempfile.TemporaryDirectory(prefix="kiosk-sync-bench-") as tmp:
+        tmp = Path(tmp)
+        env = {**os.environ, "KIOSK_HOME": str(tmp / "hub-home")}
+        cli = [sys.executable, "-m", "kiosk.cli"]
+        code = json.loads(subprocess.run(cli + ["county", "provision", "--json"], env=env, check=True,
+                                         capture_output=True, text=True).stdout.strip().splitlines()[-1])["code"]
+        port = _free_port()
+        hub = subprocess.Popen(cli + ["county", "serve", "--port", str(port)], env=env,
+                               stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+        url = f"http://127.0.0.1:{port}"
+        try:
+            deadline = time.monotonic() + 60
+            while True:
+                try:
+                    httpx.get(url + "/v1/ping", timeout=1, trust_env=False)
+                    break
+                except httpx.HTTPError:
+                    if time.monotonic() > deadline or hub.poll() is not None:
+                        raise SystemExit("hub did not start: " + (hub.stderr.read().decode() if hub.poll() is not None else ""))
+                    time.sleep(0.1)
+            with Store.open(tmp / "kiosk.db", tmp / "template.key") as store:
+                register(store, url, code, "bench")
+                with store.transaction():
+                    for i in range(min(count, 5000)):
+                        store.upsert_resident(_id(i), f"居民{i}", village="东村")
+                queue_drill(store, count, operator="bench")
+                t0 = time.perf_counter()
+                report = sync_once(store, batch=batch, timeout=60)
+                elapsed = time.perf_counter() - t0
+                left = SyncState(store).counts()["pending"]
+        finally:
+            hub.terminate()
+            hub.wait(10)
+    return {"certifications": count, "stored": report.stored, "audit_entries": report.audit_sent,
+            "pending_after": left, "seconds": round(elapsed, 2), "per_second": round(count / elapsed, 1),
+            "batch": batch, "target_seconds": 30.0, "cpus": os.cpu_count()}
+
+
+def main(argv: list[str] | None = None) -> int:
+    p = argparse.ArgumentParser(prog="python -m kiosk.sync_bench")
+    p.add_argument("mode", nargs="?", choices=["bench", "queue"], default="bench")
+    p.add_argument("--count", type=int)
+    p.add_argument("--batch", type=int, default=500)
+    p.add_argument("--village")
+    p.add_argument("--json", action="store_true")
+    args = p.parse_args(argv)
+    if args.mode == "queue":
+        from kiosk.config import home_dir, key_file
+        from kiosk.store import Store
+
+        with Store.open(home_dir() / "kiosk.db", key_file()) as store:
+            n = queue_drill(store, args.count or 3, args.village)
+        print(f"已记录 {n} 条演练认证（待上传）。", flush=True)
+        return 0
+    res = bench(args.count or 10_000, args.batch)
+    if args.json:
+        print(json.dumps(res))
+    else:
+        print(f"{res['certifications']} certifications (+{res['audit_entries']} audit entries) reached the hub in "
+              f"{res['seconds']} s ({res['per_second']}/s, batch {res['batch']}, {res['cpus']} CPUs); "
+              f"target <= {res['target_seconds']} s; left pending: {res['pending_after']}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,136 @@
+"""USB bundles both ways: terminal -> county (kiosk export / kiosk county import) and
+county -> terminal (kiosk county export / kiosk sync --bundle)."""
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from kiosk import protocol as P
+from kiosk.county import HubError, open_hub
+from kiosk.store import Store
+from kiosk.sync import SyncError, export_bundle, import_county_bundle, register, status, sync_once
+from test_sync_support import Hub, assert_hub_holds_exactly, fill, people
+
+
+@pytest.fixture
+def hub(tmp_path):
+    h = Hub(tmp_path / "county")
+    yield h
+    h.stop()
+
+
+def open_store(folder: Path) -> Store:
+    folder.mkdir(parents=True, exist_ok=True)
+    return Store.open(folder / "kiosk.db", folder / "template.key")
+
+
+@pytest.fixture
+def terminal(tmp_path, hub):
+    store = open_store(tmp_path / "t1")
+    ident = register(store, hub.url, hub.db.provision("东村"), "东村服务点")
+    yield store, ident
+    store.close()
+
+
+def test_records_bundle_to_county_once(hub, terminal, tmp_path):
+    store, ident = terminal
+    fill(store, people(40))
+    path, certs, audits = export_bundle(store, tmp_path / "usb")
+    assert certs == 40 and audits > 40
+    data = path.read_bytes()
+    assert b"\xe5\xb1\x85\xe6\xb0\x91" not in data  # "居民": the contents are sealed
+    dev, res, again = hub.db.import_bundle(data)
+    assert (dev, res.stored, res.duplicates, res.rejected, again) == (ident.device_id, certs + audits, 0, 0, False)
+    dev, res2, again = hub.db.import_bundle(data)  # importing twice adds nothing
+    assert (res2.stored, res2.duplicates, again) == (0, certs + audits, True)
+    assert assert_hub_holds_exactly(hub.db, store, ident.device_id) == 40
+    # Still pending on the kiosk until the county acknowledges; the network then acks as duplicates.
+    assert status(store)["pending"] == 40
+    report = sync_once(store)
+    assert (report.stored, report.duplicates) == (0, 40) and status(store)["pending"] == 0
+
+
+def test_tampered_and_foreign_bundles_are_refused(hub, terminal, tmp_path):
+    store, ident = terminal
+    fill(store, people(5))
+    path, _, _ = export_bundle(store, tmp_path / "usb")
+    body = json.loads(path.read_bytes())
+    # Tampered ciphertext
+    ct = bytearray(P.b64d(body["sealed"]["ct"]))
+    ct[10] ^= 1
+    bad = {**body, "sealed": {**body["sealed"], "ct": P.b64e(bytes(ct))}}
+    with pytest.raises(HubError) as info:
+        hub.db.import_bundle(json.dumps(bad).encode())
+    assert info.value.code == "bad_signature" and "改动" in info.value.message
+    # Header changed (claims another sender)
+    other = {**body, "header": {**body["header"], "sender": "dev-000000000000"}}
+    with pytest.raises(HubError) as info:
+        hub.db.import_bundle(json.dumps(other).encode())
+    assert info.value.code == "unknown_device"
+    # Not a bundle at all
+    with pytest.raises(HubError) as info:
+        hub.db.import_bundle(b"PK\x03\x04 a zip file")
+    assert info.value.code == "not_a_bundle"
+    # A bundle from a device registered at another county
+    other_hub = Hub(tmp_path / "other-county")
+    foreign = open_store(tmp_path / "foreign")
+    register(foreign, other_hub.url, other_hub.db.provision(None), "f")
+    fill(foreign, people(2))
+    fpath, _, _ = export_bundle(foreign, tmp_path / "usb2")
+    with pytest.raises(HubError) as info:
+        hub.db.import_bundle(fpath.read_bytes())
+    assert info.value.code == "unknown_device"
+    # A roster bundle from the other county is refused by our terminal
+    rpath = tmp_path / "r.bundle"
+    rpath.write_bytes(other_hub.db.export_roster_bundle(other_hub.db.devices()[0].id))
+    with pytest.raises(SyncError) as info:
+        import_county_bundle(store, rpath)
+    assert info.value.code == "bad_signature"
+    # Revoked devices' bundles are refused
+    hub.db.revoke(ident.device_id)
+    with pytest.raises(HubError) as info:
+        hub.db.import_bundle(path.read_bytes())
+    assert info.value.code == "device_revoked"
+    assert hub.db.count_records() == 0
+    foreign.close()
+    other_hub.stop()
+
+
+def test_roster_bundle_to_terminal(hub, terminal, tmp_path):
+    store, ident = terminal
+    ids = people(12)
+    hub.db.upsert_residents([{"id_number": r, "name": f"居民{i}", "village": "东村",
+                              "county_status": "deceased" if i == 3 else "active"} for i, r in enumerate(ids)]
+                            + [{"id_number": people(1, start=700)[0], "name": "外村", "village": "西村"}])
+    hub.db.set_setting("cycle_policy", {"type": "birthday", "grace_days": 5})
+    vec = np.random.default_rng(1).normal(size=128)
+    hub.db.set_templates(ids[0], "dlib-128", [vec])
+    # The terminal certified two people and carried them in on a USB stick.
+    fill(store, ids[:2])
+    up, _, _ = export_bundle(store, tmp_path / "usb")
+    hub.db.import_bundle(up.read_bytes())
+    down = tmp_path / "usb" / "county.bundle"
+    down.write_bytes(hub.db.export_roster_bundle(ident.device_id))
+    res = import_county_bundle(store, down)
+    assert res["roster_changed"] == 12 and res["templates_changed"] == 1 and res["acked"] == 2
+    assert status(store)["pending"] == 0
+    assert store.get_resident(ids[3]).county_status == "deceased"
+    assert len(store.list_residents()) == 12
+    np.testing.assert_allclose(store.templates_for(ids[0], "dlib-128")[0], vec)
+    assert store.get_setting("cycle_rule") == {"type": "birthday", "grace_days": 5}
+    again = import_county_bundle(store, down)  # importing twice changes nothing
+    assert (again["roster_changed"], again["templates_changed"], again["acked"]) == (0, 0, 0)
+    # Not for this device: a bundle made for another terminal
+    other = open_store(tmp_path / "t2")
+    register(other, hub.url, hub.db.provision("东村"), "t2")
+    with pytest.raises(SyncError) as info:
+        import_county_bundle(other, down)
+    assert info.value.code in ("not_for_us", "not_for_this_device")
+    # Wrong direction: a terminal bundle given to a terminal
+    with pytest.raises(SyncError) as info:
+        import_county_bundle(store, up)
+    assert info.value.code == "wrong_bundle_kind"
+    other.close()
