@@ -18,7 +18,9 @@ class PhotoError(Exception):
 
 
 class PhotoEncoder:
-    """Encodes photos: FaceMesh (static mode) finds the face, dlib encodes it. Models load once."""
+    """Encodes photos: FaceMesh (static mode) finds the face, the embedding backend (dlib unless
+    another `kiosk.matching.embedders.Embedder` is given) encodes it. Models load once; each file
+    is encoded once per PhotoEncoder (results and refusals are cached by resolved path)."""
 
     def __init__(self, encoder=None):
         from kiosk.matching.encoder import DlibEncoder
@@ -26,6 +28,7 @@ class PhotoEncoder:
         self.encoder = encoder or DlibEncoder()
         self.observer = FaceObserver(static=True)
         self._cache: dict[Path, np.ndarray] = {}
+        self._refused: dict[Path, PhotoError] = {}  # a refused photo is refused once, not once per pair
 
     def close(self) -> None:
         self.observer.close()
@@ -34,6 +37,19 @@ class PhotoEncoder:
         p = Path(path).resolve()
         if p in self._cache:
             return self._cache[p]
+        if p in self._refused:
+            e = self._refused[p]
+            raise PhotoError(e.code, e.message, str(path))
+        try:
+            vec = self._encode(p, path)
+        except PhotoError as e:
+            if e.code != "unreadable_file":  # a missing file may appear later; a faceless photo will not
+                self._refused[p] = e
+            raise
+        self._cache[p] = vec
+        return vec
+
+    def _encode(self, p: Path, path) -> np.ndarray:
         try:
             rgb = read_image(p)
         except FrameSourceError as e:
@@ -46,9 +62,7 @@ class PhotoEncoder:
             main_w = obs.face.box[2] - obs.face.box[0]
             if any((b[2] - b[0]) > 0.5 * main_w for b in obs.face.other_boxes):
                 raise PhotoError("multiple_faces", f"照片中有多个人脸：{p.name}。请用只有一个人的照片。", str(path))
-        vec = self.encoder.encode(rgb, obs.face)
-        self._cache[p] = vec
-        return vec
+        return self.encoder.encode(rgb, obs.face)
 
     def encode_template(self, path: str | Path) -> list[np.ndarray]:
         """A template is one photo, or a folder of photos of the same person."""
@@ -57,5 +71,14 @@ class PhotoEncoder:
             files = sorted(f for f in p.iterdir() if f.suffix.lower() in IMAGE_SUFFIXES)
             if not files:
                 raise PhotoError("unreadable_file", f"文件夹里没有照片：{p}", str(path))
-            return [self.encode_file(f) for f in files]
+            # One unusable photo (a second face, no face) does not spoil the folder: use the others.
+            vecs, first_error = [], None
+            for f in files:
+                try:
+                    vecs.append(self.encode_file(f))
+                except PhotoError as e:
+                    first_error = first_error or e
+            if not vecs:
+                raise first_error
+            return vecs
         return [self.encode_file(p)]

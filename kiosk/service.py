@@ -21,7 +21,8 @@ from typing import Callable
 import numpy as np
 
 from kiosk.config import Settings
-from kiosk.policy import Category, Status, certification_status, cn_date, valid_until_after
+from kiosk.policy import (MSG_BACK_PAY, Category, Status, certification_status, cn_date, rule_from_config,
+                          valid_until_after)
 from kiosk.residents import InvalidIdNumber, mask_id, mask_name, parse_id_number
 from kiosk.session import CertificationSession
 
@@ -116,14 +117,15 @@ class CertificationService:
     def encoder(self):
         """The embedding backend, loaded on first use (dlib's models take a moment)."""
         if self._encoder is None:
-            from kiosk.matching.encoder import DlibEncoder
+            from kiosk.matching.embedders import make_embedder
 
-            self._encoder = DlibEncoder()
+            self._encoder = make_embedder(self.settings)  # dlib, or the county's ONNX model
         return self._encoder
 
     @property
     def backend(self) -> str:
-        return getattr(self._encoder, "name", None) or _default_backend()
+        """Templates and thresholds are kept per embedding backend."""
+        return self.encoder.name
 
     # ------------------------------------------------------------------ who is this
     def lookup(self, id_text: str) -> ResidentView:
@@ -137,7 +139,7 @@ class CertificationService:
             raise ServiceError("unknown_resident", MSG_UNKNOWN)
         today = self.today()
         status = certification_status(
-            self.settings.cycle(), r.birth_date, today, last_certified=self.store.last_certified(r.id_number),
+            cycle_rule(self.store, self.settings), r.birth_date, today, last_certified=self.store.last_certified(r.id_number),
             data_comparison_on=r.data_comparison_on, benefit_start=r.benefit_start,
             suspended=r.county_status == "suspended", deceased=r.county_status == "deceased")
         counted = [a for a in self.store.attempts_today(r.id_number, today) if a.reason not in NOT_COUNTED_REASONS]
@@ -181,14 +183,13 @@ class CertificationService:
                   if rid != view.id_number and vecs}
         session = CertificationSession(
             template, self.encoder, actions=actions, n_actions=self.settings.actions_per_challenge,
-            step_timeout_s=self.settings.step_timeout_s, matcher=self._matcher(), cohort=cohort_from(roster),
-            roster=roster or None)
+            step_timeout_s=self.settings.step_timeout_s, matcher=self._matcher(), roster=roster or None)
         return CertificationAttempt(view, cat, session, datetime.now(timezone.utc), helper, operator)
 
     def _matcher(self):
         from kiosk.matching.scoring import Matcher
 
-        return Matcher(raw_threshold=self.settings.raw_threshold, snorm_threshold=self.settings.snorm_threshold)
+        return Matcher.from_settings(self.settings, self.backend)  # this backend's calibrated operating point
 
     # ------------------------------------------------------------------ finish
     def record(self, attempt: CertificationAttempt) -> Outcome:
@@ -216,26 +217,24 @@ class CertificationService:
         valid_until = None
         message = v.message
         if v.verdict == "pass":
-            valid_until = valid_until_after(self.settings.cycle(), view.birth_date, self.today())
+            valid_until = valid_until_after(cycle_rule(self.store, self.settings), view.birth_date, self.today())
             message = f"{v.message}本次认证有效期至{cn_date(valid_until)}。"
             if view.status.kind == "overdue":
-                from kiosk.policy import MSG_BACK_PAY
-
                 message += MSG_BACK_PAY
         attempt.recorded = Outcome(v.verdict, v.reason, message, valid_until, max(0, left), uuid)
         return attempt.recorded
 
 
-def cohort_from(roster: dict[str, list[np.ndarray]]) -> np.ndarray | None:
-    """All other enrolled residents' template embeddings, for cohort score normalisation."""
-    vecs = [v for vs in roster.values() for v in vs]
-    return np.asarray(vecs, dtype=np.float64) if vecs else None
-
-
-def _default_backend() -> str:
-    from kiosk.matching.encoder import BACKEND_NAME
-
-    return BACKEND_NAME
+def cycle_rule(store, settings: Settings):
+    """The certification cycle rule in force: the county's (pulled with the roster) if it sent
+    one, else the local kiosk.toml rule."""
+    config = store.get_setting("cycle_rule")
+    if config:
+        try:
+            return rule_from_config(config)
+        except (KeyError, TypeError, ValueError):
+            pass  # a rule this program does not understand: keep the local one
+    return settings.cycle()
 
 
 def _plain_json(value):

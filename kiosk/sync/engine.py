@@ -372,14 +372,7 @@ class BackgroundSync:
 
 
 def cycle_rule(store: Store, settings):
-    """The certification cycle rule in force: the county's (pulled with the roster) if it sent
-    one, else the local kiosk.toml rule."""
-    from kiosk.policy import rule_from_config
+    """The certification cycle rule in force (kept here for callers of kiosk.sync)."""
+    from kiosk.service import cycle_rule as in_force
 
-    config = store.get_setting("cycle_rule")
-    if config:
-        try:
-            return rule_from_config(config)
-        except (KeyError, TypeError, ValueError):
-            pass  # a rule this program does not understand: keep the local one
-    return settings.cycle()
+    return in_force(store, settings)
