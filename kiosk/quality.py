@@ -1,7 +1,7 @@
 """Is this frame good enough to start, and if not, what should the resident do?
 
 Thresholds are deliberately loose for starting (old webcams, dim village rooms) and
-strict only for the frames used for matching (see BEST_FRAME_*).
+strict only for the frames used for matching (see PROBE_* and `probe_gate` in session.py).
 """
 from __future__ import annotations
 

@@ -146,10 +146,6 @@ def test_blink_rule_gradual_and_jump():
     assert half == []
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "ENGINE BUG kiosk/liveness/blink.py:38-40: after a closure longer than blink_max_closed_s the rule "
-    "resets, but the next still-closed frame re-arms _closed_at (line 32-33), so opening the eyes after "
-    "any long closure still reports a blink"))
 def test_blink_rule_long_closure_is_not_a_blink():
     fps = 10.0
     closed_frames = int((TH.blink_max_closed_s + 1.0) * fps)
@@ -185,3 +181,38 @@ def test_slideshow_analysis_is_recorded(attack_clip, clips, slideshow_frames):
     clip = clips.get(attack_clip("slideshow")[0])
     print(f"analyze slideshow: {clip.actions()}")
     assert clip.analysis.face_frames >= 0.9 * clip.analysis.frames
+
+
+# ------------------------------------------------------------------ natural motion and bad actions
+@pytest.mark.parametrize("name", [f"{k}-{p}" for k in ("still", "slide") for p in ATTACK_PHOTOS])
+def test_photo_held_or_slid_stays_below_natural_motion(attack_clip, clips, name, capsys):
+    """A photo held still or slid/rotated in the image plane, watched by a real challenge for the
+    whole 8 s clip (far longer than natural_motion_min_s), drifts less than a live face must."""
+    from kiosk.frames import Frame
+    from kiosk.liveness import LivenessCheck
+    from kiosk.observe import FrameObservation
+
+    check = LivenessCheck(["blink"])
+    for r in clips.get(attack_clip(name)[0]).records:
+        check.update(FrameObservation(Frame(np.zeros((1, 1, 3), np.uint8), r.t, r.index), r.face, r.num_faces))
+    m = check._motion
+    assert m is not None and m.span_s >= TH.natural_motion_min_s and m.frames >= TH.natural_motion_min_frames
+    with capsys.disabled():
+        print(f"\n[natural motion] {name}: p90 drift {m.drift:.4f} over {m.span_s:.1f} s (floor {TH.natural_motion_min})")
+    assert m.drift < TH.natural_motion_min, m.drift
+
+
+@pytest.mark.parametrize("bad", [["turn_left", "nod"], ["blink", "jump"], []])
+def test_bad_actions_are_explained_in_chinese(bad):
+    from kiosk.liveness import BadActions
+
+    with pytest.raises(BadActions) as exc:
+        validate_actions(bad)
+    e = exc.value
+    assert isinstance(e, ValueError) and e.code == "bad_actions" and e.message == str(e)
+    text = str(e)
+    assert "眨眼" in text and "张嘴" in text and "blink" in text and "open_mouth" in text  # what is allowed
+    if "jump" in bad:
+        assert "jump" in text and e.bad == ["jump"]
+    else:
+        assert "必须" in text  # a challenge must hold blink or open_mouth

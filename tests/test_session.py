@@ -67,11 +67,6 @@ def test_replayed_observations_give_the_same_verdict(certify, videos_dir, clip_f
     assert fresh.match.distance == pytest.approx(replayed.match.distance, abs=1e-9)
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "ENGINE BUG kiosk/liveness/challenge.py:189-192 (_finish): natural motion is judged as soon as "
-    "natural_motion_min_frames (15) smoothed frames exist; a calm live person measures p90 drift "
-    "0.005-0.008 < natural_motion_min 0.009 in the first second, so a challenge done quickly by a "
-    "real person fails with still_image"))
 def test_single_blink_passes(certify, videos_dir, clip_frame_png):
     video = videos_dir / "liveportrait_d9.mp4"
     v = certify(video, clip_frame_png(video, 5), ["blink"])
@@ -79,7 +74,7 @@ def test_single_blink_passes(certify, videos_dir, clip_frame_png):
 
 
 def test_single_blink_result_is_recorded(certify, videos_dir, clip_frame_png, capsys):
-    """What the single-blink challenge gives today (see the xfail above); the blink itself is seen."""
+    """The single-blink challenge records its natural-motion measure; the blink itself is seen."""
     video = videos_dir / "liveportrait_d9.mp4"
     v = certify(video, clip_frame_png(video, 5), ["blink"])
     with capsys.disabled():
@@ -137,12 +132,6 @@ def test_face_change_with_a_jump_is_caught(certify, videos_dir, clip_frame_png, 
     assert_message_ok(v)
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "ENGINE BUG kiosk/session.py _challenge/_close_segment: only the single best-scoring frame of each "
-    "segment is encoded and segments are cut only at step completion, face loss or a box jump; when a "
-    "second person replaces the first at the same place, the first person's frames win every segment "
-    "(_probe_score favours the calibrated pose) so the person who performed the later actions is never "
-    "encoded and the session passes with the first person's template"))
 @pytest.mark.parametrize("actions", [["blink", "blink", "blink"], ["blink", "turn_right"]])
 def test_face_change_in_place_is_caught(certify, videos_dir, clip_frame_png, face_change_clips, actions):
     v = certify(face_change_clips["same_place"], clip_frame_png(videos_dir / "blinkdetector_man.mp4", 5), actions)
@@ -223,10 +212,6 @@ def test_two_people_in_view_fail(certify, videos_dir, woman_template):
     assert_message_ok(v)
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "ENGINE BUG kiosk/session.py finish(): two faces in view throughout keep the session in 'guiding' "
-    "(guidance multiple_faces), and finish() then concludes 'timeout' with no action, telling the "
-    "resident 没有看到您完成“指定”动作 instead of the multiple_faces message"))
 def test_two_people_in_view_fail_with_multiple_faces(certify, videos_dir, woman_template):
     video = videos_dir / "intel_headpose_female_and_male.mp4"
     v = certify(video, woman_template, ["blink", "turn_left"])

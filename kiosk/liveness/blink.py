@@ -20,10 +20,17 @@ class BlinkRule:
         self._closed_at: float | None = None
         self._min = 1.0
         self._path: list[float] = []  # relative values since the eyes were last fully open
+        # After a closure too long to be a blink, the eyes must reopen before a new blink can
+        # start: otherwise the next still-closed frame would re-arm and the reopening count.
+        self._wait_open = False
 
     def update(self, s: Sample) -> ActionEvent | None:
         rel = s.eye / self.base
         th = self.th
+        if self._wait_open:
+            if rel < th.blink_open_ratio:
+                return None
+            self._wait_open = False
         if self._closed_at is None:
             if rel >= th.blink_open_ratio:
                 self._path = [rel]
@@ -38,6 +45,7 @@ class BlinkRule:
             if s.t - self._closed_at > th.blink_max_closed_s:  # eyes just shut, or the face looks down
                 self._closed_at = None
                 self._path = []
+                self._wait_open = True
             return None
         start, lowest, path = self._closed_at, self._min, self._path
         self._closed_at, self._path = None, [rel]

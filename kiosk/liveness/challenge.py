@@ -38,12 +38,32 @@ def draw_challenge(n: int = 2, pool: tuple[str, ...] = ACTIONS) -> list[str]:
     return seq
 
 
+class BadActions(ValueError):
+    """A requested challenge that cannot be used; the message is plain Chinese for the user."""
+
+    code = "bad_actions"
+
+    def __init__(self, message: str, bad: list[str] | None = None):
+        super().__init__(message)
+        self.message = message
+        self.bad = list(bad or [])
+
+
+def _allowed_actions_text() -> str:
+    from kiosk.messages import ACTION_NAMES  # messages imports liveness.events only: no cycle
+
+    return "、".join(f"{ACTION_NAMES[a]} {a}" for a in ACTIONS)
+
+
 def validate_actions(actions: list[str]) -> list[str]:
     bad = [a for a in actions if a not in ACTIONS]
     if bad:
-        raise ValueError(f"unknown action(s) {bad}; choose from {', '.join(ACTIONS)}")
+        raise BadActions(f"不认识的动作：{'、'.join(map(str, bad))}。可以用的动作有：{_allowed_actions_text()}"
+                         "（用英文逗号分隔，如 blink,turn_left）。", bad)
     if not any(a in NON_RIGID_ACTIONS for a in actions):
-        raise ValueError("a challenge must include blink or open_mouth (a photo can be turned, not made to blink)")
+        # A photo can be turned or tilted, but it cannot blink or open its mouth.
+        raise BadActions("动作里必须有“眨眼 blink”或“张嘴 open_mouth”：照片可以被转动，但不会眨眼张嘴。"
+                         f"可以用的动作有：{_allowed_actions_text()}。")
     return actions
 
 
@@ -92,6 +112,7 @@ class LivenessCheck:
         self._last_face_t: float | None = None
         self._last_box = None
         self._times: list[float] = []
+        self._settle_from = 0.0
 
     # -- helpers ----------------------------------------------------------
     @property
@@ -161,7 +182,7 @@ class LivenessCheck:
                 out.append(self._start_step(0, t))
             return out
 
-        self._motion.update(face.landmarks)
+        self._motion.update(face.landmarks, t)
         ev = self._rule.update(s)
         if ev is not None:
             if not ev.gradual and self._fps() >= self.th.inbetween_min_fps:
@@ -188,18 +209,40 @@ class LivenessCheck:
 
     def _finish(self, t: float) -> list[LivenessUpdate]:
         m = self._motion
-        if m.frames >= self.th.natural_motion_min_frames and m.drift < self.th.natural_motion_min:
-            return self._fail("still_image", t)
-        if m.frames < self.th.natural_motion_min_frames:
-            # Too quick to judge natural motion yet: keep watching until there are enough frames.
-            self.state = "settling"
+        if m.frames < self.th.natural_motion_min_frames or m.span_s < self.th.natural_motion_min_s:
+            # Too quick to judge natural motion: keep watching (settle) until the window is long enough.
+            if self.state != "settling":
+                self.state, self._settle_from = "settling", t
             return []
+        return self._judge_motion(t)
+
+    def _judge_motion(self, t: float) -> list[LivenessUpdate]:
+        m = self._motion
+        if m.frames < self.th.natural_motion_min_frames or m.drift < self.th.natural_motion_min:
+            return self._fail("still_image", t)
         self.state = "passed"
         self.result = LivenessResult(True, "ok", self.steps, m.drift, self._jumps)
         return [LivenessUpdate("passed", t=t)]
 
     def settle(self, obs: FrameObservation) -> list[LivenessUpdate]:
         """After the last action, keep feeding frames until natural motion can be judged."""
+        t = obs.frame.t
+        # Still exactly one face while settling: a second person stepping in fails as during the steps.
+        if obs.num_faces > 1:
+            self._multi_since = t if self._multi_since is None else self._multi_since
+            if t - self._multi_since > self.th.max_multi_face_s:
+                return self._fail("multiple_faces", t)
+        else:
+            self._multi_since = None
         if obs.face is not None:
-            self._motion.update(obs.face.landmarks)
-        return self._finish(obs.frame.t)
+            self._motion.update(obs.face.landmarks, t)
+        if t - self._settle_from > self.step_timeout_s:  # face gone while settling: judge what we have
+            return self._judge_motion(t)
+        return self._finish(t)
+
+    def conclude(self, t: float) -> list[LivenessUpdate]:
+        """The frame source ended while settling: judge natural motion on the frames seen so far
+        (never on fewer than natural_motion_min_frames)."""
+        if self.state != "settling":
+            return []
+        return self._judge_motion(t)

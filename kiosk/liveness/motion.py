@@ -48,16 +48,26 @@ class NaturalMotion:
         self.reference = reference
         self._recent: deque[np.ndarray] = deque(maxlen=window)
         self._drifts: list[float] = []
+        self._t0: float | None = None
+        self._t1: float | None = None
 
-    def update(self, landmarks: np.ndarray) -> None:
+    def update(self, landmarks: np.ndarray, t: float | None = None) -> None:
         self._recent.append(landmarks)
         if len(self._recent) == self._recent.maxlen:
             smoothed = np.mean(self._recent, axis=0)
             self._drifts.append(similarity_residual(self.reference, smoothed))
+            if t is not None:
+                self._t0 = t if self._t0 is None else self._t0
+                self._t1 = t
 
     @property
     def frames(self) -> int:
         return len(self._drifts)
+
+    @property
+    def span_s(self) -> float:
+        """Seconds covered by the smoothed frames (0 when no timestamps were given)."""
+        return 0.0 if self._t0 is None else self._t1 - self._t0
 
     @property
     def drift(self) -> float:

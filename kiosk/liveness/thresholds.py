@@ -52,6 +52,9 @@ class LivenessThresholds:
     # p90 residual of the 5-frame-smoothed rigid shape vs the baseline shape / interocular.
     natural_motion_min: float = 0.009
     natural_motion_min_frames: int = 15
+    # Judge over at least this long after calibration: in its first second a calm live
+    # face drifts only 0.005-0.008 (under the floor above); over 2.5 s it shows 0.009+.
+    natural_motion_min_s: float = 2.5
 
     # --- faces in view (challenge.py) ---
     max_multi_face_s: float = 1.0  # two faces for longer than this fails the check
