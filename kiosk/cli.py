@@ -36,21 +36,33 @@ def _progress(iterable, total: int, desc: str):
     return tqdm(iterable, total=total, desc=desc, file=sys.stderr, disable=total < 2, leave=False)
 
 
-def _matcher(args):
+def _matcher(args, backend: str | None = None):
+    """The calibrated matcher of the embedding backend (default: the configured one's, dlib if unset)."""
+    from dataclasses import replace
+
     from kiosk.config import Settings
+    from kiosk.matching.encoder import BACKEND_NAME
     from kiosk.matching.scoring import Matcher
 
-    s = Settings.load()
-    return Matcher(raw_threshold=args.threshold if getattr(args, "threshold", None) else s.raw_threshold,
-                   snorm_threshold=s.snorm_threshold)
+    m = Matcher.from_settings(Settings.load(), backend or BACKEND_NAME)
+    return replace(m, raw_threshold=args.threshold) if getattr(args, "threshold", None) else m
+
+
+def _photo_encoder():
+    """PhotoEncoder with the configured embedding backend (kiosk.toml: embedding_backend)."""
+    from kiosk.config import Settings
+    from kiosk.faces import PhotoEncoder
+    from kiosk.matching.embedders import make_embedder
+
+    return PhotoEncoder(make_embedder(Settings.load()))
 
 
 # ---------------------------------------------------------------- verify
 def cmd_verify(args) -> int:
-    from kiosk.faces import PhotoEncoder, PhotoError
+    from kiosk.faces import PhotoError
 
-    matcher = _matcher(args)
-    enc = PhotoEncoder()
+    enc = _photo_encoder()
+    matcher = _matcher(args, enc.encoder.name)
     if args.pairs:
         pairs_path = Path(args.pairs)
         if not pairs_path.is_file():
@@ -65,6 +77,8 @@ def cmd_verify(args) -> int:
             try:
                 res = matcher.compare(enc.encode_file(base / row["probe"]), enc.encode_template(base / row["template"]))
                 out.update(match=res.match, distance=round(res.distance, 4), threshold=res.threshold)
+                if res.method != "raw":  # decided on a score (population statistics), not on the distance
+                    out.update(method=res.method, score=round(res.score, 4))
             except PhotoError as e:
                 out.update(error=e.code, message=e.message)
             _emit(out, True)
@@ -76,7 +90,48 @@ def cmd_verify(args) -> int:
     except PhotoError as e:
         raise CliError(e.code, e.message) from e
     out = {"match": res.match, "distance": round(res.distance, 4), "threshold": res.threshold}
-    _emit(out, args.json, f"{'是同一人' if res.match else '不是同一人'}（距离 {res.distance:.3f}，阈值 {res.threshold}）")
+    if res.method != "raw":
+        out.update(method=res.method, score=round(res.score, 4))
+    value = f"得分 {res.score:.3f}" if res.method != "raw" else f"距离 {res.distance:.3f}"
+    _emit(out, args.json, f"{'是同一人' if res.match else '不是同一人'}（{value}，阈值 {res.threshold}）")
+    return 0
+
+
+# ---------------------------------------------------------------- calibrate
+def cmd_calibrate(args) -> int:
+    from dataclasses import replace
+
+    from kiosk.calibrate import format_report, run, write_operating_point
+    from kiosk.config import Settings
+    from kiosk.matching.scoring import Matcher
+
+    pairs_path = Path(args.pairs)
+    if not pairs_path.is_file():
+        raise CliError("unreadable_file", f"找不到配对文件：{pairs_path}")
+    if args.groups and not Path(args.groups).is_file():
+        raise CliError("unreadable_file", f"找不到分组文件：{args.groups}")
+    settings = Settings.load()
+    enc = _photo_encoder()
+    params = settings.matching(enc.encoder.name)
+    # An uncalibrated backend: no raw cap, placeholder thresholds (only the table matters).
+    matcher = Matcher.from_settings(settings, enc.encoder.name) if params else Matcher(snorm_raw_cap=float("inf"))
+    if args.raw_cap is not None:
+        matcher = replace(matcher, snorm_raw_cap=args.raw_cap)
+    grid = [float(x) for x in args.thresholds.split(",")] if args.thresholds else None
+    try:
+        rep = run(str(pairs_path), args.groups, args.target_fmr, args.group_fmr, args.method, args.all_pairs,
+                  args.loo, enc, matcher, progress=_progress, thresholds=grid)
+    except (ValueError, KeyError) as e:
+        raise CliError("bad_pairs_file", f"配对文件格式不对：{e}（需要 file_a,file_b,label 或 probe,template 列）") from e
+    if args.write:
+        ops = {m: (r["target_threshold"] or {}).get("threshold") for m, r in rep["methods"].items()}
+        if all(v is None for v in ops.values()):
+            raise CliError("no_operating_point", "没有任何阈值能达到目标误识率，未写入设置。")
+        path = write_operating_point(settings, enc.encoder.name, ops.get("raw"), ops.get("snorm"),
+                                     centred_threshold=ops.get("centred"))
+        rep["written"] = {"path": str(path), "backend": enc.encoder.name, **{k: v for k, v in ops.items() if v is not None}}
+    human = format_report(rep) + (f"\n已写入 {rep['written']['path']}（{rep['written']['backend']}）" if args.write else "")
+    _emit(rep, args.json, human)
     return 0
 
 
@@ -121,7 +176,7 @@ def _certify_one(video: str, template: str, actions: list[str] | None, photo_enc
     source = open_source(video)
     session = CertificationSession(template_vecs, photo_encoder.encoder, actions=actions,
                                    n_actions=settings.actions_per_challenge, step_timeout_s=settings.step_timeout_s,
-                                   matcher=_matcher(argparse.Namespace()))
+                                   matcher=_matcher(argparse.Namespace(), photo_encoder.encoder.name))
     with FaceObserver() as observer:
         verdict = run_session(session, source, observer)
     return verdict.to_json()
@@ -129,11 +184,12 @@ def _certify_one(video: str, template: str, actions: list[str] | None, photo_enc
 
 def cmd_certify(args) -> int:
     from kiosk.config import Settings
-    from kiosk.faces import PhotoEncoder, PhotoError
+    from kiosk.faces import PhotoError
     from kiosk.frames import FrameSourceError
+    from kiosk.liveness import BadActions
 
     settings = Settings.load()
-    enc = PhotoEncoder()
+    enc = _photo_encoder()
     if args.batch:
         jobs_path = Path(args.batch)
         if not jobs_path.is_file():
@@ -154,8 +210,8 @@ def cmd_certify(args) -> int:
                 out.update(error=e.code, message=e.message)
             except FrameSourceError as e:
                 out.update(error=e.code, message=e.message)
-            except ValueError as e:
-                out.update(error="bad_actions", message=str(e))
+            except BadActions as e:  # only a bad --actions list; other errors are real bugs
+                out.update(error=e.code, message=e.message)
             _emit(out, True)
         return 0
     if not args.video or not args.template:
@@ -167,8 +223,8 @@ def cmd_certify(args) -> int:
         raise CliError(e.code, e.message) from e
     except FrameSourceError as e:
         raise CliError(e.code, e.message) from e
-    except ValueError as e:
-        raise CliError("bad_actions", str(e)) from e
+    except BadActions as e:
+        raise CliError(e.code, e.message) from e
     human = f"{'认证通过' if out['verdict'] == 'pass' else '认证未通过'}：{out['message']}\n" + "\n".join(
         f"  {s['action']}: {'完成' if s['passed'] else '未完成'}" + (f"（{s['at_s']} 秒）" if s["at_s"] is not None else "")
         for s in out["steps"])
@@ -177,6 +233,35 @@ def cmd_certify(args) -> int:
 
 
 # ---------------------------------------------------------------- demo
+def _drive(session, source, observer, *, on_events=None, max_s: float = 120.0):
+    """Feed a session from a source until its verdict; `on_events(t, events)` sees every frame's events."""
+    from kiosk.frames import FrameSourceError
+
+    for ev in session.start():
+        on_events and on_events(0.0, [ev])
+    try:
+        for frame in source:
+            events = session.feed(observer.observe(frame))
+            if on_events:
+                on_events(frame.t, events)
+            if session.state == "done" or frame.t > max_s:
+                break
+        events = session.finish()
+    except FrameSourceError as e:
+        events = session.abort(e.code if e.code == "camera_lost" else "no_face")
+    finally:
+        source.close()
+    if on_events:
+        on_events(None, events)
+    return session.verdict
+
+
+def _echo(t, events) -> None:
+    for ev in events:
+        if ev.text and ev.kind in ("prompt", "guidance", "state", "progress", "result"):
+            print(f"  [{t:5.1f} s] {ev.text}" if t is not None else f"  {ev.text}", flush=True)
+
+
 def cmd_demo(args) -> int:
     """The whole certification through the real engine, on the virtual camera (no camera needed).
 
@@ -184,6 +269,7 @@ def cmd_demo(args) -> int:
     enrol it); the virtual face then performs each action the session asks for, after a
     pause like a person listening to the prompt.
     """
+    from kiosk.demo.follower import PromptFollower
     from kiosk.demo.virtual_camera import VirtualCamera
     from kiosk.matching.encoder import DlibEncoder
     from kiosk.observe import FaceObserver
@@ -198,22 +284,72 @@ def cmd_demo(args) -> int:
         template = [encoder.encode(first.rgb, enrolment.face)]
     session = CertificationSession(template, encoder, n_actions=2)
     print(f"本次随机动作：{'、'.join(session.actions)}", flush=True)
-    react_at, pending = None, None
+    follower = PromptFollower(cam)
+
+    def on_events(t, events):
+        _echo(t, events)
+        if t is not None:
+            follower(t, events)
+
     with FaceObserver() as observer:
-        for frame in cam:
-            for ev in session.feed(observer.observe(frame)):
-                if ev.kind in ("prompt", "guidance", "state", "progress", "result") and ev.text:
-                    print(f"  [{frame.t:5.1f} s] {ev.text}", flush=True)
-                if ev.kind == "prompt":
-                    react_at, pending = frame.t + 1.0, ev.code  # a person reacts after about a second
-            if pending and frame.t >= react_at:
-                cam.perform(pending)
-                pending = None
-            if session.state == "done" or frame.t > 90:
-                break
-        session.finish()
-    v = session.verdict
+        v = _drive(session, cam, observer, on_events=on_events, max_s=90)
     print(f"结果：{'认证成功' if v.verdict == 'pass' else '认证未通过'} — {v.message}", flush=True)
+    return 0
+
+
+def cmd_certify_resident(args) -> int:
+    """A real certification of an enrolled resident, recorded in the store like the app does
+    (attempt + outbox + audit): for 上门认证 on a laptop, county IT checks, and drills."""
+    from kiosk.config import Settings
+    from kiosk.frames import FrameSourceError, open_source
+    from kiosk.liveness import BadActions, validate_actions
+    from kiosk.observe import FaceObserver
+    from kiosk.service import CertificationService, Helper, ServiceError
+
+    sources = [x for x in (args.video, args.camera, args.virtual or None) if x is not None]
+    if len(sources) != 1:
+        raise CliError("usage", "请只选一种画面来源：--video 视频文件、--camera 摄像头编号 或 --virtual（演示虚拟摄像头）。")
+    actions = [a.strip() for a in args.actions.split(",") if a.strip()] if args.actions else None
+    try:
+        if actions:
+            validate_actions(actions)
+    except BadActions as e:
+        raise CliError(e.code, e.message) from e
+    settings = Settings.load()
+    with _open_store(args) as store:
+        service = CertificationService(store, settings)
+        try:
+            attempt = service.begin(args.resident, args.category,
+                                    helper=Helper(args.helper, args.helper_id) if args.helper else None,
+                                    operator=args.operator, actions=actions)
+        except ServiceError as e:
+            raise CliError(e.code, e.message) from e
+        on_events = None if args.json else _echo
+        if args.virtual:
+            from kiosk.demo.follower import PromptFollower
+            from kiosk.demo.virtual_camera import VirtualCamera
+
+            source = VirtualCamera(realtime=False)
+            follower = PromptFollower(source)
+
+            def on_events(t, events, echo=on_events):
+                echo and echo(t, events)
+                if t is not None:
+                    follower(t, events)
+        else:
+            try:
+                source = open_source(args.camera if args.camera is not None else args.video)
+            except FrameSourceError as e:
+                raise CliError(e.code, e.message) from e
+        with FaceObserver() as observer:
+            _drive(attempt.session, source, observer, on_events=on_events)
+        outcome = service.record(attempt)
+    out = {"verdict": outcome.verdict, "reason": outcome.reason, "message": outcome.message,
+           "steps": attempt.session.verdict.steps, "attempt": outcome.attempt_uuid,
+           "valid_until": outcome.valid_until.isoformat() if outcome.valid_until else None,
+           "attempts_left": outcome.attempts_left}
+    _emit(out, args.json, f"{'认证成功' if outcome.verdict == 'pass' else '认证未通过'}：{outcome.message}"
+                          f"（今天还可以刷脸 {outcome.attempts_left} 次）")
     return 0
 
 
@@ -228,8 +364,7 @@ def _open_store(args):
 
 
 def cmd_enroll(args) -> int:
-    from kiosk.faces import PhotoEncoder, PhotoError
-    from kiosk.matching.encoder import BACKEND_NAME
+    from kiosk.faces import PhotoError
     from kiosk.policy import Category
     from kiosk.residents import InvalidIdNumber, mask_id, mask_name, parse_id_number
 
@@ -237,7 +372,7 @@ def cmd_enroll(args) -> int:
         rid = parse_id_number(args.id_number)
     except InvalidIdNumber as e:
         raise CliError("bad_id_number", e.message) from e
-    enc = PhotoEncoder()
+    enc = _photo_encoder()
     try:
         vecs = [v for p in args.photos for v in enc.encode_template(p)]
     except PhotoError as e:
@@ -247,7 +382,7 @@ def cmd_enroll(args) -> int:
         with store.transaction():
             store.upsert_resident(rid.number, args.name, village=args.village, categories=cats)
             for v in vecs:
-                store.add_template(rid.number, v, BACKEND_NAME, source="local")
+                store.add_template(rid.number, v, enc.encoder.name, source="local")
             store.audit(args.operator, "enroll", {"resident": mask_id(rid.number), "photos": len(vecs)})
     _emit({"resident": mask_id(rid.number), "name": mask_name(args.name), "templates": len(vecs)}, args.json,
           f"已为 {mask_name(args.name)}（{mask_id(rid.number)}）建模，共 {len(vecs)} 张照片。")
@@ -282,7 +417,9 @@ def cmd_status(args) -> int:
         if r is None:
             raise CliError("unknown_resident", f"本机名册中没有 {mask_id(rid.number)}。请核对号码，或等待县里同步名册。")
         today = date.fromisoformat(args.today) if args.today else date.today()
-        st = certification_status(Settings.load().cycle(), rid.birth_date, today,
+        from kiosk.sync import cycle_rule
+
+        st = certification_status(cycle_rule(store, Settings.load()), rid.birth_date, today,
                                   last_certified=store.last_certified(rid.number),
                                   data_comparison_on=r.data_comparison_on, benefit_start=r.benefit_start,
                                   suspended=r.county_status == "suspended", deceased=r.county_status == "deceased")
@@ -293,9 +430,33 @@ def cmd_status(args) -> int:
     return 0
 
 
+# ---------------------------------------------------------------- app
+def cmd_app(args) -> int:
+    """The touchscreen kiosk app (Qt Quick, kiosk/app)."""
+    from kiosk.app.bootstrap import Options, run
+
+    try:
+        w, h = (int(x) for x in args.size.lower().split("x"))
+    except ValueError:
+        raise SystemExit("--size 应为 宽x高，如 1920x1080") from None
+    actions = [a.strip() for a in args.actions.split(",") if a.strip()] if args.actions else None
+    return run(Options(demo=args.demo or args.autopilot or bool(args.video), video=args.video,
+                       autopilot=args.autopilot, screenshots=args.screenshots, elder=args.elder,
+                       fullscreen=not (args.demo or args.autopilot or args.video), size=(w, h), actions=actions))
+
+
 # ---------------------------------------------------------------- main
 def build_parser() -> argparse.ArgumentParser:
-    p = argparse.ArgumentParser(prog="kiosk", description="村口认证：社会保险待遇领取资格认证终端")
+    p = argparse.ArgumentParser(prog="kiosk", description="村口认证：社会保险待遇领取资格认证终端"
+                                "（不带子命令：启动触摸屏认证程序）")
+    # The touchscreen app (kiosk/app): `kiosk` full screen, `kiosk --demo` windowed demo.
+    p.add_argument("--demo", action="store_true", help="演示模式：演示数据库、虚拟摄像头，窗口运行")
+    p.add_argument("--video", help="用录好的视频代替摄像头（演示）")
+    p.add_argument("--actions", help="固定动作顺序，如 blink,turn_left（配合 --video）")
+    p.add_argument("--autopilot", action="store_true", help="自动走完整个流程（演示）")
+    p.add_argument("--screenshots", help="--autopilot 时每个画面存一张 PNG 到此文件夹")
+    p.add_argument("--elder", action="store_true", help="以关怀大字版启动")
+    p.add_argument("--size", default="1366x768", help="演示窗口大小，如 1920x1080、1080x1920")
     sub = p.add_subparsers(dest="command")
 
     v = sub.add_parser("verify", help="1:1 比对两张照片（或 --pairs 批量）")
@@ -305,6 +466,20 @@ def build_parser() -> argparse.ArgumentParser:
     v.add_argument("--threshold", type=float)
     v.add_argument("--json", action="store_true")
     v.set_defaults(func=cmd_verify)
+
+    k = sub.add_parser("calibrate", help="按人群统计误识率/拒识率，选出阈值（可写入设置）")
+    k.add_argument("--pairs", required=True, help="CSV：file_a,file_b,label 或 probe,template[,label]（路径相对于 CSV）")
+    k.add_argument("--groups", help="groups.json：{组名: [人员文件夹通配符]}")
+    k.add_argument("--target-fmr", type=float, default=0.005, help="目标误识率（默认 0.005，每个组都要达到）")
+    k.add_argument("--group-fmr", type=float, help="组内目标误识率（默认同 --target-fmr）")
+    k.add_argument("--method", choices=["raw", "snorm", "centred", "all"], default="all")
+    k.add_argument("--all-pairs", action="store_true", help="用 CSV 中所有照片两两配对，而不只是列出的配对")
+    k.add_argument("--loo", action="store_true", help="另算多照片模板（留一法）和名册交叉核对")
+    k.add_argument("--thresholds", help="表中列出的阈值，逗号分隔")
+    k.add_argument("--raw-cap", type=float, help="s-norm 的原始距离上限（默认取设置）")
+    k.add_argument("--write", action="store_true", help="把达到目标的阈值写入 kiosk.toml（按比对方式分别保存）")
+    k.add_argument("--json", action="store_true")
+    k.set_defaults(func=cmd_calibrate)
 
     a = sub.add_parser("analyze", help="分析视频中的眨眼、转头、张嘴、点头")
     a.add_argument("videos", nargs="+")
@@ -318,6 +493,21 @@ def build_parser() -> argparse.ArgumentParser:
     c.add_argument("--batch", help="JSONL 任务文件：每行 {video, template, actions}")
     c.add_argument("--json", action="store_true")
     c.set_defaults(func=cmd_certify)
+
+    r = sub.add_parser("certify-resident", help="为本机名册中的居民认证并记录（上门认证、演练）")
+    r.add_argument("resident", help="身份证号码")
+    r.add_argument("--video", help="录制的视频（代替摄像头）")
+    r.add_argument("--camera", help="摄像头编号，如 0")
+    r.add_argument("--virtual", action="store_true", help="演示虚拟摄像头（宇航员肖像）")
+    r.add_argument("--category", help="认证类别（不填则取此人的第一项）")
+    r.add_argument("--actions", help="固定动作顺序，如 blink,turn_left（不填则随机）")
+    r.add_argument("--helper", help="代他人认证：协助人与被认证人的关系，如 子女")
+    r.add_argument("--helper-id", help="协助人身份证号码（可不填）")
+    r.add_argument("--operator", help="操作的协理员")
+    r.add_argument("--db", help="数据库文件（默认 $KIOSK_HOME/kiosk.db）")
+    r.add_argument("--key", help="模板密钥文件（默认 $KIOSK_KEY_FILE）")
+    r.add_argument("--json", action="store_true")
+    r.set_defaults(func=cmd_certify_resident)
 
     d = sub.add_parser("demo", help="演示：用虚拟摄像头走完整个认证流程（无需摄像头）")
     d.add_argument("--fast", action="store_true", help="不按实时速度播放（测试用）")
@@ -344,6 +534,9 @@ def build_parser() -> argparse.ArgumentParser:
         else:
             s.add_argument("id_number")
             s.add_argument("--today", help="按指定日期计算（YYYY-MM-DD）")
+    from kiosk.sync.commands import add_commands as add_sync_commands
+
+    add_sync_commands(sub)  # county sync: county …, register, sync, export
     return p
 
 
@@ -351,8 +544,8 @@ def main(argv: list[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
     if not args.command:
-        parser.print_help()
-        return 0
+        return cmd_app(args)
+    from kiosk.matching.embedders import EmbedderError
     from kiosk.store import StoreError
 
     try:
@@ -360,7 +553,7 @@ def main(argv: list[str] | None = None) -> int:
     except CliError as e:
         _emit({"error": e.code, "message": e.message}, getattr(args, "json", False), f"错误：{e.message}")
         return 2
-    except StoreError as e:
+    except (StoreError, EmbedderError) as e:
         _emit({"error": e.code, "message": e.message}, getattr(args, "json", False), f"错误：{e.message}")
         return 2
 
