@@ -13,6 +13,8 @@
 from __future__ import annotations
 
 import argparse
+from contextlib import contextmanager
+from typing import Iterator
 import json
 import os
 import socket
@@ -55,6 +57,29 @@ def _free_port() -> int:
         return s.getsockname()[1]
 
 
+@contextmanager
+def running_hub(env: dict, timeout_s: float = 60.0) -> Iterator[str]:
+    """`kiosk county serve` in its own process on a free loopback port; yields its URL."""
+    port = _free_port()
+    hub = subprocess.Popen([sys.executable, "-m", "kiosk.cli", "county", "serve", "--port", str(port)], env=env,
+                           stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    url = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + timeout_s
+        while True:
+            try:
+                httpx.get(url + "/v1/ping", timeout=1, trust_env=False)
+                break
+            except httpx.HTTPError:
+                if time.monotonic() > deadline or hub.poll() is not None:
+                    raise RuntimeError("hub did not start: " + (hub.stderr.read().decode() if hub.poll() is not None else ""))
+                time.sleep(0.1)
+        yield url
+    finally:
+        hub.terminate()
+        hub.wait(10)
+
+
 def bench(count: int, batch: int) -> dict:
     from kiosk.store import Store
     from kiosk.sync import register, sync_once
@@ -66,20 +91,7 @@ def bench(count: int, batch: int) -> dict:
         cli = [sys.executable, "-m", "kiosk.cli"]
         code = json.loads(subprocess.run(cli + ["county", "provision", "--json"], env=env, check=True,
                                          capture_output=True, text=True).stdout.strip().splitlines()[-1])["code"]
-        port = _free_port()
-        hub = subprocess.Popen(cli + ["county", "serve", "--port", str(port)], env=env,
-                               stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
-        url = f"http://127.0.0.1:{port}"
-        try:
-            deadline = time.monotonic() + 60
-            while True:
-                try:
-                    httpx.get(url + "/v1/ping", timeout=1, trust_env=False)
-                    break
-                except httpx.HTTPError:
-                    if time.monotonic() > deadline or hub.poll() is not None:
-                        raise SystemExit("hub did not start: " + (hub.stderr.read().decode() if hub.poll() is not None else ""))
-                    time.sleep(0.1)
+        with running_hub(env) as url:
             with Store.open(tmp / "kiosk.db", tmp / "template.key") as store:
                 register(store, url, code, "bench")
                 with store.transaction():
@@ -90,9 +102,6 @@ def bench(count: int, batch: int) -> dict:
                 report = sync_once(store, batch=batch, timeout=60)
                 elapsed = time.perf_counter() - t0
                 left = SyncState(store).counts()["pending"]
-        finally:
-            hub.terminate()
-            hub.wait(10)
     return {"certifications": count, "stored": report.stored, "audit_entries": report.audit_sent,
             "pending_after": left, "seconds": round(elapsed, 2), "per_second": round(count / elapsed, 1),
             "batch": batch, "target_seconds": 30.0, "cpus": os.cpu_count()}

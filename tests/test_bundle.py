@@ -3,36 +3,15 @@ county -> terminal (kiosk county export / kiosk sync --bundle)."""
 from __future__ import annotations
 
 import json
-from pathlib import Path
 
 import numpy as np
 import pytest
 
 from kiosk import protocol as P
 from kiosk.county import HubError, open_hub
-from kiosk.store import Store
 from kiosk.sync import SyncError, export_bundle, import_county_bundle, register, status, sync_once
+from test_sync_support import hub, open_store, terminal  # noqa: F401  (fixtures)
 from test_sync_support import Hub, assert_hub_holds_exactly, fill, people
-
-
-@pytest.fixture
-def hub(tmp_path):
-    h = Hub(tmp_path / "county")
-    yield h
-    h.stop()
-
-
-def open_store(folder: Path) -> Store:
-    folder.mkdir(parents=True, exist_ok=True)
-    return Store.open(folder / "kiosk.db", folder / "template.key")
-
-
-@pytest.fixture
-def terminal(tmp_path, hub):
-    store = open_store(tmp_path / "t1")
-    ident = register(store, hub.url, hub.db.provision("东村"), "东村服务点")
-    yield store, ident
-    store.close()
 
 
 def test_records_bundle_to_county_once(hub, terminal, tmp_path):

@@ -10,26 +10,11 @@ import pytest
 
 from conftest import has_cjk
 from kiosk.calibrate import (ALL, Scores, accept_mask, load_groups, rates, read_pairs, threshold_for_target)
-from kiosk.cli import main
 from kiosk.config import Settings
 from kiosk.matching.scoring import Matcher
+from test_cli import kiosk_home, run_cli  # noqa: F401  (kiosk_home: autouse fixture)
 
 PEOPLE = ["Jackie_Chan", "Tang_Jiaxuan", "Jiang_Zemin", "Li_Peng", "Bob_Hope", "Angelina_Jolie", "Yao_Ming"]
-
-
-@pytest.fixture(autouse=True)
-def kiosk_home(tmp_path, monkeypatch):
-    home = tmp_path / "kiosk_home"
-    monkeypatch.setenv("KIOSK_HOME", str(home))
-    monkeypatch.setenv("KIOSK_KEY_FILE", str(home / "template.key"))
-    return home
-
-
-def run_cli(capsys, *argv) -> tuple[int, list[dict], str]:
-    capsys.readouterr()
-    code = main([str(a) for a in argv])
-    out = capsys.readouterr().out
-    return code, [json.loads(ln) for ln in out.splitlines() if ln.strip().startswith("{")], out
 
 
 @pytest.fixture

@@ -5,10 +5,6 @@ from __future__ import annotations
 
 import json
 import os
-import socket
-import subprocess
-import sys
-import time
 from pathlib import Path
 
 import httpx
@@ -111,12 +107,6 @@ def test_status_page_and_openapi(hub, tmp_path):
     assert "PushRequest" in json.dumps(spec)
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 def test_readme_walkthrough_two_terminals_one_hub(tmp_path, monkeypatch, capsys):
     """The README "County sync" walkthrough, command for command."""
     county, a, b, usb = (tmp_path / n for n in ("county", "a", "b", "usb"))
@@ -138,20 +128,9 @@ def test_readme_walkthrough_two_terminals_one_hub(tmp_path, monkeypatch, capsys)
     assert kiosk(county, "county", "roster", str(roster), "--county", "测试县社保局")["loaded"] == 8
     code_a = kiosk(county, "county", "provision", "--village", "东村")["code"]
     code_b = kiosk(county, "county", "provision", "--village", "东村")["code"]
-    port = _free_port()
-    env = {**os.environ, "KIOSK_HOME": str(county)}
-    server = subprocess.Popen([sys.executable, "-m", "kiosk.cli", "county", "serve", "--port", str(port)], env=env,
-                              stdout=subprocess.PIPE, stderr=subprocess.PIPE)
-    url = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.monotonic() + 60
-        while True:
-            try:
-                httpx.get(url + "/v1/ping", timeout=1, trust_env=False)
-                break
-            except httpx.HTTPError:
-                assert time.monotonic() < deadline and server.poll() is None
-                time.sleep(0.1)
+    from kiosk.sync_bench import running_hub
+
+    with running_hub({**os.environ, "KIOSK_HOME": str(county)}) as url:
         dev_a = kiosk(a, "register", "--hub", url, "--code", code_a, "--name", "东村服务点")["device_id"]
         dev_b = kiosk(b, "register", "--hub", url, "--code", code_b, "--name", "上门认证")["device_id"]
         assert kiosk(a, "sync", "--once")["roster_changed"] == 6
@@ -187,9 +166,6 @@ def test_readme_walkthrough_two_terminals_one_hub(tmp_path, monkeypatch, capsys)
             with Store.open(home / "kiosk.db", home / "template.key") as s:
                 assert status(s)["pending"] == 0
                 assert s.db.execute("SELECT count(*) FROM attempts").fetchone()[0] == n
-    finally:
-        server.terminate()
-        server.wait(10)
 
 
 def test_county_enrol_from_photos_reaches_the_terminal(tmp_path, monkeypatch, capsys, images_dir, hub):

@@ -11,7 +11,6 @@ import subprocess
 import sys
 import time
 from datetime import date
-from pathlib import Path
 
 import httpx
 import numpy as np
@@ -19,30 +18,11 @@ import pytest
 
 from kiosk import protocol as P
 from kiosk.store import Store
-from kiosk.sync import Backoff, SyncError, Syncer, register, status, sync_once
+from kiosk.sync import Backoff, SyncError, register, status, sync_once
+from test_sync_support import hub, open_store, terminal  # noqa: F401  (fixtures)
 from test_sync_support import CuttingProxy, Hub, assert_hub_holds_exactly, fill, people, self_signed_cert
 
 FAST = dict(backoff=Backoff(base=0.01, cap=0.05))
-
-
-@pytest.fixture
-def hub(tmp_path):
-    h = Hub(tmp_path / "county")
-    yield h
-    h.stop()
-
-
-def open_store(folder: Path) -> Store:
-    folder.mkdir(parents=True, exist_ok=True)
-    return Store.open(folder / "kiosk.db", folder / "template.key")
-
-
-@pytest.fixture
-def terminal(tmp_path, hub):
-    store = open_store(tmp_path / "t1")
-    ident = register(store, hub.url, hub.db.provision("东村"), "东村服务点")
-    yield store, ident
-    store.close()
 
 
 def test_register_push_pull_happy_path(hub, terminal):

@@ -1,6 +1,6 @@
 """Helpers for the county-sync tests: a real hub (uvicorn in a thread on 127.0.0.1, random
 port), a fault injector in front of it, a TCP proxy that cuts connections, and residents
-with valid ID numbers. No tests here."""
+with valid ID numbers, and the hub/terminal fixtures. No tests here."""
 from __future__ import annotations
 
 import asyncio
@@ -10,10 +10,13 @@ import time
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
+import pytest
 import uvicorn
 
 from kiosk.county import open_hub
 from kiosk.county.server import BodyLimit, create_app
+from kiosk.store import Store
+from kiosk.sync import register
 
 T0 = datetime(2026, 3, 5, 1, 0, tzinfo=timezone.utc)
 _WEIGHTS = (7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2)
@@ -285,3 +288,25 @@ def self_signed_cert(folder: Path, name: str = "county") -> tuple[Path, Path]:
     key_path.write_bytes(key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
                                            serialization.NoEncryption()))
     return cert_path, key_path
+
+
+# ------------------------------------------------------------------ shared fixtures
+@pytest.fixture
+def hub(tmp_path):
+    h = Hub(tmp_path / "county")
+    yield h
+    h.stop()
+
+
+def open_store(folder: Path) -> Store:
+    folder.mkdir(parents=True, exist_ok=True)
+    return Store.open(folder / "kiosk.db", folder / "template.key")
+
+
+@pytest.fixture
+def terminal(tmp_path, hub):
+    """A registered terminal of 东村: (store, identity)."""
+    store = open_store(tmp_path / "t1")
+    ident = register(store, hub.url, hub.db.provision("东村"), "东村服务点")
+    yield store, ident
+    store.close()
