@@ -1,0 +1,224 @@
+"""Start the kiosk app: fonts, store, service, controllers, QML window.
+
+    kiosk                      full screen on the configured camera and $KIOSK_HOME/kiosk.db
+    kiosk --demo               windowed, demo database, virtual camera (no camera needed)
+    kiosk --demo --video FILE  a recorded clip plays as the camera
+    kiosk --demo --autopilot --screenshots DIR   runs the whole flow by itself, one PNG per screen
+"""
+from __future__ import annotations
+
+import logging
+import os
+import sys
+from collections.abc import Callable
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[2]
+UI_DIR = ROOT / "ui"
+FONT_DIR = ROOT / "assets" / "fonts"
+
+log = logging.getLogger(__name__)
+
+
+def prepare_environment() -> None:
+    """Before the QGuiApplication exists: a software scene graph when there is no display."""
+    os.environ.setdefault("GLOG_minloglevel", "2")
+    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+    # CameraView.paint() is Python; Qt Quick's threaded render loop calls it on the render
+    # thread while the GUI thread waits, which can deadlock on the GIL (seen under Xvfb).
+    os.environ.setdefault("QSG_RENDER_LOOP", "basic")
+    if os.environ.get("QT_QPA_PLATFORM", "").startswith("offscreen"):
+        os.environ.setdefault("QT_QUICK_BACKEND", "software")
+    # QtMultimedia's pipewire probe is noisy on machines without it.
+    os.environ.setdefault("QT_LOGGING_RULES", "qt.multimedia.*=false")
+
+
+def register_fonts() -> str:
+    """Register the bundled CJK subset; returns the family name to use everywhere."""
+    from PySide6.QtGui import QFontDatabase
+
+    family = ""
+    for f in sorted(FONT_DIR.glob("*.otf")):
+        fid = QFontDatabase.addApplicationFont(str(f))
+        if fid < 0:
+            log.warning("could not load font %s", f)
+            continue
+        fams = QFontDatabase.applicationFontFamilies(fid)
+        family = family or (fams[0] if fams else "")
+    return family or "Noto Sans CJK SC"
+
+
+@dataclass
+class Options:
+    demo: bool = False
+    video: str | None = None
+    autopilot: bool = False
+    screenshots: str | None = None
+    elder: bool = False
+    fullscreen: bool = True
+    size: tuple[int, int] = (1366, 768)
+    actions: list[str] | None = None
+    demo_home: str | None = None
+    realtime: bool = True  # camera frames at camera speed (tests run the virtual camera flat out)
+    settings_overrides: dict = field(default_factory=dict)
+
+
+def default_source_factory(opts: Options, settings) -> tuple[Callable, bool, bool, str]:
+    """(factory, demo actor?, pace clip?, label)."""
+    if opts.video:
+        from kiosk.frames import VideoFileSource
+
+        path = opts.video
+        return (lambda: VideoFileSource(path)), False, opts.realtime, f"录像：{Path(path).name}"
+    if opts.demo:
+        from kiosk.demo.virtual_camera import VirtualCamera
+
+        rt = opts.realtime
+        return (lambda: VirtualCamera(realtime=rt)), True, False, "虚拟摄像头（公有领域宇航员肖像）"
+    from kiosk.frames import CameraSource
+
+    s = settings
+    return (lambda: CameraSource(s.camera_index, s.camera_width, s.camera_height)), False, False, ""
+
+
+class KioskApp:
+    """Everything the window needs, built on the UI thread. Tests build one per test."""
+
+    def __init__(self, opts: Options, *, store=None, settings=None, encoder=None, source_factory=None,
+                 actor: bool | None = None, pace: bool | None = None, observer_factory=None, voice=None,
+                 sync_status=None, demo_residents=None, today=None):
+        from PySide6.QtGui import QFont, QGuiApplication
+        from PySide6.QtQml import QQmlApplicationEngine, qmlRegisterType
+
+        from kiosk.app.check import CheckController
+        from kiosk.app.controllers import AppController, FlowController
+        from kiosk.app.preview import CameraView
+        from kiosk.app.voice import VoicePlayer
+        from kiosk.config import Settings
+        from kiosk.service import CertificationService
+
+        self.opts = opts
+        self.family = register_fonts()
+        qapp = QGuiApplication.instance()
+        qapp.setFont(QFont(self.family, 16))
+        self.settings = settings or Settings.load()
+        if opts.settings_overrides:
+            self.settings = replace(self.settings, **opts.settings_overrides)
+        self._demo_dir = None
+        if encoder is None:
+            encoder = self._make_encoder()  # loaded now, not on the first certification's UI thread
+        if store is None:
+            store, demo_residents = self._open_store(encoder)
+        self.store = store
+        self.service = CertificationService(store, self.settings, encoder,
+                                            **({"today": today} if today else {}))
+        factory, d_actor, d_pace, label = default_source_factory(opts, self.settings)
+        self.voice = voice or VoicePlayer(volume=getattr(self.settings, "volume", 0.8))
+        self.check = CheckController(source_factory or factory, actor=d_actor if actor is None else actor,
+                                     pace=d_pace if pace is None else pace, observer_factory=observer_factory)
+        self.app = AppController(self.settings, self.voice, demo_residents=demo_residents if opts.demo else None,
+                                 demo_source=label if opts.demo else "")
+        if opts.elder:
+            self.app.setElder(True)
+        self.flow = FlowController(self.service, self.check, self.app, actions=opts.actions,
+                                   sync_status=sync_status, **({"today": today} if today else {}))
+        qapp.installEventFilter(self.app)
+
+        qmlRegisterType(CameraView, "Kiosk", 1, 0, "CameraView")
+        self.engine = QQmlApplicationEngine()
+        ctx = self.engine.rootContext()
+        ctx.setContextProperty("app", self.app)
+        ctx.setContextProperty("kiosk", self.flow)
+        ctx.setContextProperty("check", self.check)
+        ctx.setContextProperty("fontFamily", self.family)
+        self.engine.load(str(UI_DIR / "Main.qml"))
+        roots = self.engine.rootObjects()
+        if not roots:
+            raise RuntimeError("ui/Main.qml failed to load (see the QML errors above)")
+        self.window = roots[0]
+        w, h = opts.size
+        self.window.resize(w, h)
+        self.app.touch()
+
+    def _make_encoder(self):
+        from kiosk.matching.encoder import DlibEncoder
+
+        if self.opts.demo:
+            return DlibEncoder()  # the demo resident is enrolled with dlib
+        try:
+            from kiosk.matching.embedders import make_embedder
+        except ImportError:
+            return DlibEncoder()
+        return make_embedder(self.settings)
+
+    def _open_store(self, encoder):
+        from kiosk.config import home_dir, key_file
+        from kiosk.store import Store
+
+        if self.opts.demo:
+            from kiosk.app.demo import create_demo
+
+            setup = create_demo(Path(self.opts.demo_home) if self.opts.demo_home else None, encoder,
+                                video=self.opts.video)
+            self._demo_dir = setup.home
+            return Store.open(setup.db_path, setup.key_path), setup.residents
+        db = home_dir() / "kiosk.db"
+        db.parent.mkdir(parents=True, exist_ok=True)
+        return Store.open(db, key_file()), None
+
+    def show(self) -> None:
+        if self.opts.fullscreen and not self.opts.demo:
+            self.window.showFullScreen()
+        else:
+            self.window.show()
+
+    def close(self) -> None:
+        self.check.clear()
+        self.window.close()
+        self.engine.deleteLater()
+        self.store.close()
+        if self._demo_dir is not None and not self.opts.demo_home:
+            import shutil
+
+            shutil.rmtree(self._demo_dir, ignore_errors=True)  # the throw-away demo database
+
+
+def run(opts: Options) -> int:
+    prepare_environment()
+    from PySide6.QtGui import QGuiApplication
+
+    logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
+    qapp = QGuiApplication.instance() or QGuiApplication(sys.argv[:1])
+    qapp.setApplicationName("村口认证")
+    kiosk = KioskApp(opts)
+    sync = None if opts.demo else start_background_sync(kiosk)
+    kiosk.show()
+    if opts.autopilot:
+        from kiosk.app.autopilot import Autopilot
+
+        pilot = Autopilot(kiosk, Path(opts.screenshots) if opts.screenshots else None)
+        pilot.start()
+        code = qapp.exec()
+        kiosk.close()
+        return pilot.exit_code if code == 0 else code
+    code = qapp.exec()
+    if sync is not None:
+        sync.stop(timeout=5.0)
+    kiosk.close()
+    return code
+
+
+def start_background_sync(kiosk: KioskApp):
+    """The real kiosk sends its results to the county in the background (kiosk.sync), with its
+    own store connection; each recorded attempt asks for a pass at once."""
+    try:
+        from kiosk.sync import BackgroundSync
+    except ImportError:
+        return None
+    from kiosk.config import key_file
+
+    sync = BackgroundSync(kiosk.store.path, key_file(), kiosk.settings)
+    sync.start()
+    kiosk.flow.recorded.connect(sync.wake)
+    return sync

@@ -1,0 +1,255 @@
+"""The 人脸认证 screen's controller and its camera worker thread.
+
+The worker thread opens the frame source, runs FaceMesh (`FaceObserver`) and feeds the
+`CertificationSession`; it emits preview frames (QImage) and session events. Nothing of
+the engine runs on the UI thread. The camera runs only while a check runs: it is opened
+when the screen starts a check and closed when the check ends or is stopped.
+
+In demo mode the worker is also the "person": when the session asks for an action, the
+virtual camera performs it about a second later (like someone listening to the prompt).
+"""
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from collections.abc import Callable
+
+import numpy as np
+from PySide6.QtCore import Property, QObject, QThread, Signal, Slot
+from PySide6.QtGui import QImage
+
+from kiosk.app.texts import SCREENS, voice_code_for_event
+from kiosk.frames import FrameSourceError
+from kiosk.messages import ACTION_NAMES
+
+log = logging.getLogger(__name__)
+
+REACTION_S = 1.0  # the demo "person" starts an action this long after the prompt
+
+
+def to_qimage(rgb: np.ndarray) -> QImage:
+    rgb = np.ascontiguousarray(rgb)
+    h, w = rgb.shape[:2]
+    return QImage(rgb.data, w, h, 3 * w, QImage.Format_RGB888).copy()
+
+
+class CameraWorker(QThread):
+    frameReady = Signal(QImage)
+    sessionEvents = Signal(list)  # [dict(kind, code, text, data)]
+    sourceFailed = Signal(str, str)  # code, Chinese message
+
+    def __init__(self, session, source_factory: Callable, *, actor: bool = False, pace: bool = False,
+                 observer_factory: Callable | None = None, parent: QObject | None = None):
+        super().__init__(parent)
+        self.session = session
+        self.source_factory = source_factory
+        self.actor = actor
+        self.pace = pace  # sleep to play a recorded clip at its own speed
+        self.observer_factory = observer_factory
+        self._stop_reason: str | None = None
+        self._lock = threading.Lock()
+        self.frames = 0
+
+    def request_stop(self, reason: str) -> None:
+        with self._lock:
+            if self._stop_reason is None:
+                self._stop_reason = reason
+
+    def _stopping(self) -> str | None:
+        with self._lock:
+            return self._stop_reason
+
+    def _emit(self, events) -> None:
+        if events:
+            self.sessionEvents.emit([{"kind": e.kind, "code": e.code, "text": e.text, "data": dict(e.data)}
+                                     for e in events])
+
+    def run(self) -> None:
+        session = self.session
+        try:
+            source = self.source_factory()
+        except FrameSourceError as e:
+            self._emit(session.abort("camera_lost"))
+            self.sourceFailed.emit(e.code, e.message)
+            return
+        except Exception as e:
+            log.exception("camera could not be opened")
+            self._emit(session.abort("camera_lost"))
+            self.sourceFailed.emit("no_camera", f"摄像头无法打开（{type(e).__name__}）。")
+            return
+        if self.observer_factory is not None:
+            observer = self.observer_factory()
+        else:
+            from kiosk.observe import FaceObserver
+
+            observer = FaceObserver()
+        pending: tuple[float, str] | None = None
+        t0 = time.monotonic()
+        try:
+            self._emit(session.start())
+            ended = True
+            for frame in source:
+                reason = self._stopping()
+                if reason:
+                    self._emit(session.abort(reason))
+                    ended = False
+                    break
+                if self.pace:
+                    delay = t0 + frame.t - time.monotonic()
+                    if delay > 0:
+                        time.sleep(delay)
+                obs = observer.observe(frame)
+                events = session.feed(obs)
+                self.frames += 1
+                self.frameReady.emit(to_qimage(frame.rgb))
+                self._emit(events)
+                for e in events:
+                    if e.kind == "prompt":
+                        pending = (frame.t + REACTION_S, e.code)
+                if self.actor and pending and frame.t >= pending[0]:
+                    source.perform(pending[1])
+                    pending = None
+                if session.state == "done":
+                    ended = False
+                    break
+            if ended:  # the clip is over
+                self._emit(session.finish())
+        except FrameSourceError as e:  # CameraLost mid-check
+            log.warning("camera lost: %s", e)
+            self._emit(session.abort("camera_lost"))
+        except Exception:
+            log.exception("certification worker failed")
+            self._emit(session.abort("camera_lost"))
+        finally:
+            try:
+                source.close()
+            finally:
+                observer.close()
+
+
+class CheckController(QObject):
+    """Properties for ui/FaceScreen.qml; started and stopped by the flow controller."""
+
+    changed = Signal()
+    frameReady = Signal(QImage)
+    frameCleared = Signal()
+    finished = Signal()  # the session has its verdict and the camera is closed
+    sourceFailed = Signal(str, str)
+    speak = Signal(str)  # voice code
+
+    def __init__(self, source_factory: Callable, *, actor: bool = False, pace: bool = False,
+                 observer_factory: Callable | None = None, parent: QObject | None = None):
+        super().__init__(parent)
+        self.source_factory = source_factory
+        self.actor = actor
+        self.pace = pace
+        self.observer_factory = observer_factory
+        self.worker: CameraWorker | None = None
+        self.session = None
+        self.events: list[dict] = []
+        self._reset_view()
+
+    def _reset_view(self) -> None:
+        self._running = False
+        self._action = ""
+        self._action_text = ""
+        self._guidance = ""
+        self._state_text = ""
+        self._steps = 0
+        self._done = 0
+        self._matching = False
+        self._result_reason = ""
+
+    # ------------------------------------------------------------------ control (UI thread)
+    def start(self, session) -> None:
+        self.stop("cancelled", wait=True)
+        self.session = session
+        self.events = []
+        self._reset_view()
+        self._running = True
+        self._steps = len(session.actions)
+        self._state_text = SCREENS["camera_starting"]
+        self.changed.emit()
+        w = CameraWorker(session, self.source_factory, actor=self.actor, pace=self.pace,
+                         observer_factory=self.observer_factory)
+        w.frameReady.connect(self.frameReady)
+        w.sessionEvents.connect(self._on_events)
+        w.sourceFailed.connect(self.sourceFailed)
+        w.finished.connect(self._on_worker_finished)
+        self.worker = w
+        w.start()
+
+    def stop(self, reason: str = "cancelled", wait: bool = True) -> None:
+        w = self.worker
+        if w is None:
+            return
+        w.request_stop(reason)
+        if wait:
+            w.wait()
+            self._on_worker_finished()
+
+    @Slot(list)
+    def _on_events(self, events: list) -> None:
+        if self.sender() is not None and self.sender() is not self.worker:
+            return  # a stopped worker's last words: the check they belong to is over
+        for e in events:
+            self.events.append(e)
+            kind, code, text = e["kind"], e["code"], e["text"]
+            if kind == "prompt":
+                self._action, self._action_text = code, text
+                self._done = e["data"].get("step", self._done)
+            elif kind == "progress":
+                self._done = e["data"].get("done", self._done + 1)
+                self._action_text = text  # 很好
+                self._action = ""
+            elif kind == "guidance":
+                self._guidance = text
+            elif kind == "state":
+                if code == "challenge":
+                    self._state_text = ""
+                elif code == "matching":
+                    self._matching = True
+                    self._state_text, self._action_text, self._action = text, "", ""
+                    self._done = self._steps
+                else:
+                    self._state_text = text
+            elif kind == "result":
+                self._result_reason = code
+            voice = voice_code_for_event(kind, code, e["data"])
+            if voice and not (kind == "guidance" and self._action):
+                self.speak.emit(voice)
+        self.changed.emit()
+
+    @Slot()
+    def _on_worker_finished(self) -> None:
+        w = self.worker
+        if w is None or not w.isFinished():
+            return
+        self.worker = None
+        w.deleteLater()
+        self._running = False
+        self.frameCleared.emit()
+        self.changed.emit()
+        self.finished.emit()
+
+    def clear(self) -> None:
+        """Forget everything shown (idle reset, home)."""
+        self.stop("cancelled")
+        self.session = None
+        self.events = []
+        self._reset_view()
+        self.frameCleared.emit()
+        self.changed.emit()
+
+    # ------------------------------------------------------------------ properties
+    running = Property(bool, lambda s: s._running, notify=changed)
+    action = Property(str, lambda s: s._action, notify=changed)
+    actionText = Property(str, lambda s: s._action_text, notify=changed)
+    actionName = Property(str, lambda s: ACTION_NAMES.get(s._action, ""), notify=changed)
+    guidanceText = Property(str, lambda s: s._guidance, notify=changed)
+    stateText = Property(str, lambda s: s._state_text, notify=changed)
+    stepsTotal = Property(int, lambda s: s._steps, notify=changed)
+    stepsDone = Property(int, lambda s: s._done, notify=changed)
+    matching = Property(bool, lambda s: s._matching, notify=changed)
+    demoActor = Property(bool, lambda s: s.actor, notify=changed)

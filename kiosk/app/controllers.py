@@ -1,0 +1,548 @@
+"""The controllers QML binds to: `app` (elder mode, volume, voice, idle reset, demo info)
+and `flow` (which screen, what the resident typed and chose, what the result means).
+
+QML holds no logic: it shows these properties and calls these slots. Every rule comes
+from the engine (kiosk.residents, kiosk.service, kiosk.policy); the service is called on
+the UI thread (its SQLite connection belongs to it), the face check runs in the
+CheckController's worker thread.
+"""
+from __future__ import annotations
+
+import logging
+from datetime import date
+
+from PySide6.QtCore import Property, QEvent, QObject, QTimer, Signal, Slot
+
+from kiosk.app.texts import ERRORS, STATUS, voice_code_for_result
+from kiosk.policy import Category, cn_date
+from kiosk.residents import ID_LENGTH, InvalidIdNumber, check_partial, mask_id, normalize, parse_id_number
+from kiosk.service import Helper, ServiceError
+
+log = logging.getLogger(__name__)
+
+# Screens that hold nothing personal (the idle reset leaves them alone).
+PUBLIC_SCREENS = {"home", "help"}
+
+RELATIONSHIPS = [("child", "子女"), ("spouse", "配偶"), ("relative", "其他亲属"), ("assistant", "村协理员/工作人员")]
+RELATIONSHIPS_ELDER = [("child", "子女"), ("spouse", "配偶"), ("other", "其他亲友或协理员")]
+REL_LABELS = dict(RELATIONSHIPS + RELATIONSHIPS_ELDER)
+
+STATUS_LABELS = {
+    "certified": "本周期已认证",
+    "data_comparison": "已通过大数据比对认证",
+    "due": "待认证",
+    "not_yet_open": "认证尚未开始",
+    "overdue": "已逾期，待遇暂停发放",
+    "deceased": "已身故",
+}
+STATUS_GOOD = {"certified", "data_comparison", "not_yet_open"}
+
+NEXT_STEPS = {
+    "ok": "认证结果已保存在本机，会自动报送县社保局。",
+    "timeout": "可以按“再试一次”；仍不成功，请找工作人员办理线下辅助认证。",
+    "no_match": "请确认身份证号码无误后再试一次；仍不成功，请到经办机构核实或重新建模。",
+    "no_template": "请前往经办机构建模（拍模板照片），或请工作人员协助办理线下辅助认证。",
+    "attempts_exceeded": "请明天再来，或请工作人员协助办理线下辅助认证。",
+    "camera_lost": "请工作人员检查摄像头后，按“再试一次”。",
+    "no_camera": "请工作人员检查摄像头，或办理线下辅助认证。",
+    "face_changed": "请让被认证人本人从头完成认证。",
+    "multiple_faces": "请只让被认证人留在镜头前，再试一次。",
+}
+DEFAULT_NEXT = "可以按“再试一次”；多次不成功，请找工作人员办理线下辅助认证。"
+
+
+def group_id(text: str) -> str:
+    """110105 19480315 123X: region, birth date, the rest (easier to check digit by digit)."""
+    parts = [text[:6], text[6:14], text[14:]]
+    return " ".join(p for p in parts if p)
+
+
+class AppController(QObject):
+    """Everything not about one resident: elder mode, volume, voice, idle reset, demo banner."""
+
+    changed = Signal()
+    idleReset = Signal()
+
+    def __init__(self, settings, voice, *, demo_residents=None, demo_source: str = "", parent=None):
+        super().__init__(parent)
+        self.settings = settings
+        self.voice = voice
+        self._elder = bool(getattr(settings, "elder_mode_default", False))
+        self._volume = float(getattr(settings, "volume", 0.8))
+        self.voice.set_volume(self._volume)
+        self._demo_residents = [
+            {"id": r.id_number, "idGrouped": group_id(r.id_number), "name": r.name, "note": r.note}
+            for r in (demo_residents or [])]
+        self._demo_source = demo_source
+        self.idle = QTimer(self)
+        self.idle.setSingleShot(True)
+        self.idle.setInterval(max(1, int(settings.idle_reset_s * 1000)))
+        self.idle.timeout.connect(self.idleReset)
+        self._idle_paused = False
+
+    # ------------------------------------------------------------------ idle reset
+    def eventFilter(self, obj, event) -> bool:  # installed on the application
+        if event.type() in (QEvent.MouseButtonPress, QEvent.TouchBegin, QEvent.KeyPress, QEvent.TouchUpdate):
+            self.touch()
+        return False
+
+    @Slot()
+    def touch(self) -> None:
+        if not self._idle_paused:
+            self.idle.start()
+
+    def pause_idle(self, paused: bool) -> None:
+        """The face check has its own time limits; nobody touches the screen meanwhile."""
+        self._idle_paused = paused
+        if paused:
+            self.idle.stop()
+        else:
+            self.idle.start()
+
+    # ------------------------------------------------------------------ slots
+    @Slot()
+    def toggleElder(self) -> None:
+        self._elder = not self._elder
+        self.changed.emit()
+
+    @Slot(bool)
+    def setElder(self, on: bool) -> None:
+        if on != self._elder:
+            self._elder = on
+            self.changed.emit()
+
+    @Slot()
+    def replay(self) -> None:
+        self.voice.replay()
+
+    @Slot(float)
+    def setVolume(self, v: float) -> None:
+        self._volume = max(0.0, min(1.0, v))
+        self.voice.set_volume(self._volume)
+        self.changed.emit()
+
+    @Slot()
+    def volumeUp(self) -> None:
+        self.setVolume(round(self._volume + 0.2, 2))
+
+    @Slot()
+    def volumeDown(self) -> None:
+        self.setVolume(round(self._volume - 0.2, 2))
+
+    elderMode = Property(bool, lambda s: s._elder, notify=changed)
+    volume = Property(float, lambda s: s._volume, notify=changed)
+    demo = Property(bool, lambda s: bool(s._demo_residents), notify=changed)
+    demoResidents = Property("QVariantList", lambda s: s._demo_residents, notify=changed)
+    demoSource = Property(str, lambda s: s._demo_source, notify=changed)
+    audioAvailable = Property(bool, lambda s: s.voice.available, notify=changed)
+
+
+class FlowController(QObject):
+    """The resident's way through the screens, and what each screen shows."""
+
+    changed = Signal()
+    recorded = Signal()  # an attempt was written (the county sync may send it now)
+
+    def __init__(self, service, check, app: AppController, *, actions: list[str] | None = None,
+                 today=date.today, sync_status=None, parent=None):
+        super().__init__(parent)
+        self.service = service
+        self.check = check
+        self.app = app
+        self.actions = actions
+        self.today = today
+        self.sync_status = sync_status
+        self.attempt = None
+        self._discard_result = False
+        check.finished.connect(self._on_check_finished)
+        check.sourceFailed.connect(self._on_source_failed)
+        check.speak.connect(self._speak)
+        app.idleReset.connect(self.idleReset)
+        app.changed.connect(self.changed)  # the relationship list depends on elder mode
+        self._source_error: tuple[str, str] | None = None
+        self._clear()
+
+    # ------------------------------------------------------------------ state
+    def _clear(self) -> None:
+        """Forget the resident: everything typed, looked up, chosen and shown."""
+        self._screen = "home"
+        self._purpose = ""
+        self._entry = ""
+        self._entry_target = "resident"
+        self._hint = ""
+        self._hint_error = False
+        self._view = None
+        self._helper_rel = ""
+        self._helper_id = ""
+        self._category = ""
+        self._result = {}
+        self._notice = {}
+        self._staff = {}
+        self.attempt = None
+        self._source_error = None
+
+    def _go(self, screen: str, voice: str | None = None) -> None:
+        self._screen = screen
+        self.changed.emit()
+        if voice:
+            self._speak(voice)
+
+    @Slot(str)
+    def _speak(self, code: str) -> None:
+        self.app.voice.play(code)
+
+    # ------------------------------------------------------------------ home
+    @Slot(str)
+    def start(self, purpose: str) -> None:
+        """purpose: self (本人认证), proxy (代他人认证), query (查询认证记录)."""
+        self._clear()
+        self._purpose = purpose
+        self._go("identity", f"screen_identity_{purpose}")
+
+    @Slot()
+    def home(self) -> None:
+        self._discard_result = True
+        self.check.clear()
+        self._discard_result = False
+        self._clear()
+        self.app.pause_idle(False)
+        self._go("home")
+
+    @Slot()
+    def idleReset(self) -> None:
+        if self._screen in PUBLIC_SCREENS and not self.check.running:
+            return
+        log.info("idle reset on %s: personal data cleared", self._screen)
+        self.home()
+
+    @Slot()
+    def help(self) -> None:
+        self._clear()
+        self._go("help", "screen_help")
+
+    @Slot()
+    def staff(self) -> None:
+        self._clear()
+        self._staff = self._read_staff()
+        self._go("staff")
+
+    def _read_staff(self) -> dict:
+        store = self.service.store
+        out = {"pending": len(store.pending_outbox(limit=100000)), "lastSuccess": "", "lastError": "",
+               "rejected": 0, "registered": False,
+               "device": self.service.device_id, "residents": len(store.list_residents())}
+        status = self.sync_status
+        if status is None:
+            try:
+                from kiosk import sync  # provided by the county sync work; optional
+
+                status = getattr(sync, "status", None)
+            except ImportError:
+                status = None
+        if status is not None:
+            try:
+                s = status(store)
+                out["pending"] = int(s.get("pending", out["pending"]))
+                out["rejected"] = int(s.get("rejected") or 0)
+                out["registered"] = bool(s.get("registered"))
+                out["lastSuccess"] = str(s.get("last_success") or "")
+                out["lastError"] = str(s.get("last_error") or "")
+            except Exception as e:  # noqa: BLE001 - a read-only page must not fail
+                out["lastError"] = str(e)
+        return out
+
+    # ------------------------------------------------------------------ keypad
+    def _today(self) -> date:
+        return self.today()
+
+    @Slot(str)
+    def press(self, key: str) -> None:
+        if len(normalize(self._entry)) >= ID_LENGTH:
+            self._set_hint("已输满18位。如有输错，请按“删除”。", True)
+            return
+        self._entry += key
+        self._live_check()
+
+    @Slot()
+    def erase(self) -> None:
+        self._entry = self._entry[:-1]
+        self._live_check()
+
+    @Slot()
+    def clearEntry(self) -> None:
+        self._entry = ""
+        self._live_check()
+
+    def _set_hint(self, text: str, error: bool) -> None:
+        self._hint, self._hint_error = text, error
+        self.changed.emit()
+
+    def _live_check(self) -> None:
+        typed = normalize(self._entry)
+        problem = check_partial(typed, self._today())
+        if problem:
+            self._set_hint(problem, True)
+        elif len(typed) == ID_LENGTH:
+            self._set_hint("号码格式正确，请按“下一步”。" if self._purpose != "query" or self._entry_target == "helper"
+                           else "号码格式正确，请按“查询”。", False)
+        elif typed:
+            self._set_hint(f"已输入{len(typed)}位，还差{ID_LENGTH - len(typed)}位。", False)
+        else:
+            self._set_hint("", False)
+
+    @Slot()
+    def submit(self) -> None:
+        """下一步 / 查询 on the keypad screen."""
+        typed = normalize(self._entry)
+        if self._entry_target == "helper":
+            return self._submit_helper_id(typed)
+        try:
+            view = self.service.lookup(typed)
+        except ServiceError as e:
+            self._set_hint(e.message, True)
+            self._speak(f"error_{e.code}" if f"error_{e.code}" in ERRORS else "error_bad_id_number")
+            return
+        self._view = view
+        self._entry = ""  # the full number is kept only in the looked-up view
+        if self._purpose == "query":
+            code = f"status_{view.status.kind}"
+            self._go("records", code if code in STATUS else None)
+            return
+        self._go("confirm", f"screen_confirm_{self._purpose}")
+
+    def _submit_helper_id(self, typed: str) -> None:
+        if not typed:
+            return self.skipHelperId()
+        try:
+            parse_id_number(typed, self._today())
+        except InvalidIdNumber as e:
+            self._set_hint(e.message, True)
+            self._speak("error_bad_id_number")
+            return
+        self._helper_id = typed
+        self._entry = ""
+        self._to_category()
+
+    # ------------------------------------------------------------------ who
+    @Slot()
+    def confirmPerson(self) -> None:
+        if self._view is None:
+            return self.home()
+        problem = self._precheck()
+        if problem:
+            return self._show_notice(*problem)
+        if self._purpose == "proxy":
+            self._go("helper", "screen_helper")
+        else:
+            self._to_category()
+
+    @Slot()
+    def notThisPerson(self) -> None:
+        self._view = None
+        self._entry = ""
+        self._hint, self._hint_error = "请重新输入身份证号码。", False
+        self._go("identity", f"screen_identity_{self._purpose}")
+
+    def _precheck(self) -> tuple[str, str, str] | None:
+        """Can this person certify now? Asks the service (nothing is recorded)."""
+        try:
+            attempt = self.service.begin(self._view.id_number, None, actions=self.actions)
+        except ServiceError as e:
+            title = {"not_required": "无需认证", "deceased": "无法认证"}.get(e.code, "暂时不能刷脸认证")
+            return e.code, title, e.message
+        attempt.session.abort("cancelled")  # only a check: never started, never recorded
+        return None
+
+    @Slot(str)
+    def chooseRelationship(self, key: str) -> None:
+        self._helper_rel = REL_LABELS.get(key, key)
+        self._entry = ""
+        self._entry_target = "helper"
+        self._hint, self._hint_error = "", False
+        self._go("identity", "screen_helper_id")
+
+    @Slot()
+    def skipHelperId(self) -> None:
+        self._helper_id = ""
+        self._entry = ""
+        self._to_category()
+
+    def _to_category(self) -> None:
+        self._entry_target = "resident"
+        cats = self._view.categories
+        self._category = cats[0].value if len(cats) == 1 else ""
+        self._hint, self._hint_error = "", False
+        self._go("category", "screen_category")
+
+    @Slot(str)
+    def chooseCategory(self, value: str) -> None:
+        self._category = value
+        self.changed.emit()
+
+    @Slot()
+    def categoryNext(self) -> None:
+        if not self._category:
+            self._set_hint("请先选择一个认证类别。", True)
+            return
+        self._go("consent", "screen_consent")
+
+    # ------------------------------------------------------------------ face check
+    @Slot()
+    def agree(self) -> None:
+        self._begin_check()
+
+    @Slot()
+    def decline(self) -> None:
+        self._show_notice("declined", "可以办理线下辅助认证",
+                          "不刷脸也可以认证：请联系村协理员或工作人员，带上身份证办理线下辅助认证（上门认证也可以预约）。")
+
+    def _begin_check(self) -> None:
+        helper = Helper(self._helper_rel or "其他", self._helper_id or None) if self._purpose == "proxy" else None
+        try:
+            self.attempt = self.service.begin(self._view.id_number, self._category or None, helper=helper,
+                                              actions=self.actions)
+        except ServiceError as e:
+            return self._show_notice(e.code, "暂时不能刷脸认证", e.message)
+        self._result = {}
+        self._source_error = None
+        self.app.pause_idle(True)
+        self._go("face", "screen_proxy_face" if self._purpose == "proxy" else None)
+        self.check.start(self.attempt.session)
+
+    @Slot()
+    def cancelCheck(self) -> None:
+        """取消 on the face screen: stop, say so, offer to retry."""
+        self.check.stop("cancelled")
+
+    @Slot(str, str)
+    def _on_source_failed(self, code: str, message: str) -> None:
+        self._source_error = (code, message)
+
+    @Slot()
+    def _on_check_finished(self) -> None:
+        attempt = self.attempt
+        if attempt is None or attempt.session.state != "done":
+            return
+        try:
+            outcome = self.service.record(attempt)
+        except Exception as e:
+            log.exception("could not record the attempt")
+            outcome = None
+            err = getattr(e, "message", "认证结果没有保存成功，请联系工作人员。")
+        self.attempt = None
+        self.app.pause_idle(False)
+        if outcome is not None and outcome.attempt_uuid:
+            self.recorded.emit()
+        if self._discard_result:
+            return
+        if outcome is None:
+            return self._show_notice("store_error", "结果未能保存", err)
+        v = attempt.session.verdict
+        reason = v.reason
+        message = outcome.message
+        if self._source_error is not None:
+            reason = self._source_error[0]
+            message = self._source_error[1]
+        failed_action = next((s["action"] for s in v.steps if not s["passed"]), None)
+        ok = outcome.verdict == "pass"
+        self._result = {
+            "ok": ok,
+            "reason": reason,
+            "title": "恭喜您认证成功" if ok else ("认证已取消" if reason == "cancelled" else "这次没有认证成功"),
+            "message": message,
+            "next": NEXT_STEPS.get(reason, DEFAULT_NEXT) if reason != "cancelled" else "需要时可以再试一次。",
+            "validUntil": outcome.valid_until_text,
+            "attemptsLeft": outcome.attempts_left,
+            "canRetry": (not ok) and outcome.attempts_left > 0 and reason not in ("no_template",),
+        }
+        voice = "error_camera" if reason == "no_camera" else voice_code_for_result(v.reason, failed_action)
+        self._go("result", voice)
+
+    @Slot()
+    def retry(self) -> None:
+        if self._view is None:
+            return self.home()
+        self._begin_check()
+
+    def _show_notice(self, code: str, title: str, message: str) -> None:
+        self._notice = {"code": code, "title": title, "message": message,
+                        "next": NEXT_STEPS.get(code, "如需帮助，请找村协理员或工作人员。")}
+        voice = f"error_{code}"
+        self._go("notice", voice if voice in ERRORS else None)
+
+    # ------------------------------------------------------------------ properties
+    def _categories(self) -> list:
+        if self._view is None:
+            return []
+        return [{"value": c.value, "label": c.label} for c in self._view.categories]
+
+    def _relationships(self) -> list:
+        rels = RELATIONSHIPS_ELDER if self.app.elderMode else RELATIONSHIPS
+        return [{"key": k, "label": v} for k, v in rels]
+
+    def _record(self) -> dict:
+        v = self._view
+        if v is None:
+            return {}
+        s = v.status
+        lines = []
+        if s.valid_until and s.kind in ("certified", "data_comparison"):
+            lines.append(f"有效期至：{cn_date(s.valid_until)}")
+        if s.due_by and s.kind in ("due", "not_yet_open"):
+            lines.append(f"请在{cn_date(s.due_by)}前完成认证")
+        if s.suspended_since:
+            lines.append(f"待遇自{cn_date(s.suspended_since)}起暂停发放")
+        if s.kind in ("due", "overdue"):
+            lines.append("今天还可以刷脸认证" + f"{v.attempts_left}次" if v.attempts_left else "今天的刷脸次数已用完")
+        return {"name": v.masked_name, "id": v.masked_id, "kind": s.kind, "label": STATUS_LABELS.get(s.kind, s.kind),
+                "good": s.kind in STATUS_GOOD, "message": s.message, "lines": lines,
+                "categories": "、".join(c.label for c in v.categories),
+                "canCertify": s.kind in ("due", "overdue") and v.has_template}
+
+    @Slot()
+    def certifyFromRecord(self) -> None:
+        """From 查询认证记录 straight to 本人认证 for the same person."""
+        if self._view is None:
+            return self.home()
+        self._purpose = "self"
+        self._go("confirm", "screen_confirm_self")
+
+    @Slot()
+    def back(self) -> None:
+        prev = {"identity": "home", "confirm": "identity", "helper": "confirm", "category": "confirm",
+                "consent": "category", "records": "identity"}.get(self._screen, "home")
+        if self._screen == "identity" and self._entry_target == "helper":
+            self._entry_target = "resident"
+            prev = "helper"
+        if prev == "home":
+            return self.home()
+        if prev == "identity":
+            self._view = None
+            self._entry = ""
+            self._hint = ""
+        self._go(prev, None)
+
+    screen = Property(str, lambda s: s._screen, notify=changed)
+    purpose = Property(str, lambda s: s._purpose, notify=changed)
+    entryTarget = Property(str, lambda s: s._entry_target, notify=changed)
+    entry = Property(str, lambda s: normalize(s._entry), notify=changed)
+    entryGrouped = Property(str, lambda s: group_id(normalize(s._entry)), notify=changed)
+    entryLength = Property(int, lambda s: len(normalize(s._entry)), notify=changed)
+    entryComplete = Property(bool, lambda s: len(normalize(s._entry)) == ID_LENGTH and not s._hint_error,
+                             notify=changed)
+    hint = Property(str, lambda s: s._hint, notify=changed)
+    hintError = Property(bool, lambda s: s._hint_error, notify=changed)
+    maskedName = Property(str, lambda s: s._view.masked_name if s._view else "", notify=changed)
+    maskedId = Property(str, lambda s: s._view.masked_id if s._view else "", notify=changed)
+    helperRelationship = Property(str, lambda s: s._helper_rel, notify=changed)
+    helperIdMasked = Property(str, lambda s: mask_id(s._helper_id) if s._helper_id else "", notify=changed)
+    categories = Property("QVariantList", _categories, notify=changed)
+    category = Property(str, lambda s: s._category, notify=changed)
+    categoryLabel = Property(str, lambda s: Category.parse(s._category).label if s._category else "", notify=changed)
+    relationships = Property("QVariantList", _relationships, notify=changed)
+    result = Property("QVariantMap", lambda s: s._result, notify=changed)
+    notice = Property("QVariantMap", lambda s: s._notice, notify=changed)
+    record = Property("QVariantMap", _record, notify=changed)
+    staffInfo = Property("QVariantMap", lambda s: s._staff, notify=changed)
+    hasPersonalData = Property(bool, lambda s: s._view is not None or bool(s._entry) or bool(s._result),
+                               notify=changed)

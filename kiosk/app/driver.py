@@ -1,0 +1,40 @@
+"""Find and tap QML controls by objectName (the autopilot and the tests use the same taps)."""
+from __future__ import annotations
+
+from PySide6.QtCore import QPointF, Qt
+from PySide6.QtQuick import QQuickItem
+
+
+def items(window) -> list[QQuickItem]:
+    out, todo = [], [window.contentItem()]
+    while todo:
+        it = todo.pop()
+        out.append(it)
+        todo.extend(it.childItems())
+    return out
+
+
+def find(window, name: str, visible_only: bool = True) -> QQuickItem | None:
+    found = [it for it in items(window) if it.objectName() == name and (it.isVisible() or not visible_only)]
+    return found[-1] if found else None
+
+
+def text_of(window, name: str) -> str:
+    it = find(window, name, visible_only=False)
+    return "" if it is None else str(it.property("text") or "")
+
+
+def tap(window, name: str) -> None:
+    from PySide6.QtTest import QTest
+
+    it = find(window, name)
+    if it is None:
+        visible = sorted({i.objectName() for i in items(window) if i.objectName() and i.isVisible()})
+        raise LookupError(f"no visible control named {name!r}; visible: {visible}")
+    p = it.mapToScene(QPointF(it.width() / 2, it.height() / 2))
+    QTest.mouseClick(window, Qt.LeftButton, Qt.NoModifier, p.toPoint())
+
+
+def type_id(window, digits: str) -> None:
+    for ch in digits.upper():
+        tap(window, f"key_{ch}")
