@@ -13,14 +13,10 @@ import pytest
 
 from kiosk.cli import main
 from kiosk.county.roster import load_roster
-from test_sync_support import Hub, fill, people
+from test_sync_support import hub  # noqa: F401  (fixture)
+from test_sync_support import fill, people
 
-
-@pytest.fixture
-def hub(tmp_path):
-    h = Hub(tmp_path / "county")
-    yield h
-    h.stop()
+ASTRONAUT = Path(__file__).resolve().parents[1] / "assets" / "demo" / "astronaut.png"
 
 
 ROWS = people(6)
@@ -126,6 +122,8 @@ def test_readme_walkthrough_two_terminals_one_hub(tmp_path, monkeypatch, capsys)
     roster.write_text("身份证号,姓名,村,认证类别,状态\n" + "".join(
         f"{r},居民{i},{'东村' if i < 6 else '西村'},养老,正常\n" for i, r in enumerate(ids)), encoding="utf-8")
     assert kiosk(county, "county", "roster", str(roster), "--county", "测试县社保局")["loaded"] == 8
+    # The county enrols the first resident (the demo's public-domain portrait stands in for their photo).
+    kiosk(county, "county", "enrol", ids[0], str(ASTRONAUT))
     code_a = kiosk(county, "county", "provision", "--village", "东村")["code"]
     code_b = kiosk(county, "county", "provision", "--village", "东村")["code"]
     from kiosk.sync_bench import running_hub
@@ -135,11 +133,14 @@ def test_readme_walkthrough_two_terminals_one_hub(tmp_path, monkeypatch, capsys)
         dev_b = kiosk(b, "register", "--hub", url, "--code", code_b, "--name", "上门认证")["device_id"]
         assert kiosk(a, "sync", "--once")["roster_changed"] == 6
         assert kiosk(b, "sync", "--once")["roster_changed"] == 6
-        # Terminal A certifies three people and is online.
+        # Terminal A: the enrolled resident certifies for real (the virtual camera does the
+        # actions, through the real engine), plus two drill records; then it is online.
+        outcome = kiosk(a, "certify-resident", ids[0], "--virtual", "--actions", "blink,turn_left")
+        assert (outcome["verdict"], outcome["reason"]) == ("pass", "ok"), outcome
         from kiosk.sync_bench import main as drill
         monkeypatch.setenv("KIOSK_HOME", str(a))
         monkeypatch.setenv("KIOSK_KEY_FILE", str(a / "template.key"))
-        drill(["queue", "--count", "3"])
+        drill(["queue", "--count", "2"])
         assert kiosk(a, "sync", "--once")["stored"] == 3
         # Terminal B learns from the county that they are certified.
         kiosk(b, "sync", "--once")
