@@ -176,7 +176,12 @@ class KioskApp:
     def close(self) -> None:
         self.check.clear()
         self.window.close()
-        self.engine.deleteLater()
+        # Delete the QML engine (and the window it owns) now, while the controllers its
+        # bindings read are still alive; a deferred delete re-evaluates bindings against
+        # controllers already gone ("Cannot read property … of null").
+        from shiboken6 import delete
+
+        delete(self.engine)
         self.store.close()
         if self._demo_dir is not None and not self.opts.demo_home:
             import shutil
