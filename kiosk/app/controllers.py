@@ -488,12 +488,17 @@ class FlowController(QObject):
         lines = []
         if s.valid_until and s.kind in ("certified", "data_comparison"):
             lines.append(f"有效期至：{cn_date(s.valid_until)}")
-        if s.due_by and s.kind in ("due", "not_yet_open"):
+        if s.due_by and s.kind == "not_yet_open":  # "due" already says the date in its message
             lines.append(f"请在{cn_date(s.due_by)}前完成认证")
         if s.suspended_since:
             lines.append(f"待遇自{cn_date(s.suspended_since)}起暂停发放")
         if s.kind in ("due", "overdue"):
-            lines.append("今天还可以刷脸认证" + f"{v.attempts_left}次" if v.attempts_left else "今天的刷脸次数已用完")
+            if not v.has_template:
+                lines.append("还没有人脸模板：请先到经办机构建模，或请工作人员协助办理线下辅助认证")
+            elif v.attempts_left:
+                lines.append(f"今天还可以刷脸认证{v.attempts_left}次")
+            else:
+                lines.append("今天的刷脸次数已用完")
         return {"name": v.masked_name, "id": v.masked_id, "kind": s.kind, "label": STATUS_LABELS.get(s.kind, s.kind),
                 "good": s.kind in STATUS_GOOD, "message": s.message, "lines": lines,
                 "categories": "、".join(c.label for c in v.categories),
