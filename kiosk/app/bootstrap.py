@@ -106,8 +106,9 @@ class KioskApp:
         if opts.settings_overrides:
             self.settings = replace(self.settings, **opts.settings_overrides)
         self._demo_dir = None
+        self._own_encoder = None
         if encoder is None:
-            encoder = self._make_encoder()  # loaded now, not on the first certification's UI thread
+            encoder = self._own_encoder = self._make_encoder()  # loaded now, not at the first certification
         if store is None:
             store, demo_residents = self._open_store(encoder)
         self.store = store
@@ -142,15 +143,15 @@ class KioskApp:
         self.app.touch()
 
     def _make_encoder(self):
-        from kiosk.matching.encoder import DlibEncoder
+        # In a child process: dlib holds the GIL for its whole ~100 ms pass, which would
+        # freeze the preview and the taps if it ran on a thread of this process.
+        from kiosk.matching.process import ProcessEmbedder
 
-        if self.opts.demo:
-            return DlibEncoder()  # the demo resident is enrolled with dlib
-        try:
-            from kiosk.matching.embedders import make_embedder
-        except ImportError:
-            return DlibEncoder()
-        return make_embedder(self.settings)
+        if self.opts.demo:  # the demo resident is enrolled with dlib, whatever kiosk.toml says
+            from dataclasses import replace as _replace
+
+            return ProcessEmbedder(_replace(self.settings, embedding_backend="dlib"))
+        return ProcessEmbedder(self.settings)
 
     def _open_store(self, encoder):
         from kiosk.config import home_dir, key_file
@@ -183,6 +184,8 @@ class KioskApp:
 
         delete(self.engine)
         self.store.close()
+        if self._own_encoder is not None:
+            self._own_encoder.close()
         if self._demo_dir is not None and not self.opts.demo_home:
             import shutil
 
