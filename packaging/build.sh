@@ -3,6 +3,9 @@
 # Output: dist/kiosk/ (copy the folder to the kiosk; run dist/kiosk/kiosk).
 set -euo pipefail
 cd "$(dirname "$0")/.."
+# Ship the face-recognition ResNet already converted for OpenCV's DNN (else the kiosk converts
+# it from dlib's weights on first start, into $KIOSK_HOME/models).
+uv run python packaging/convert_dlib_resnet.py
 uv run pyinstaller packaging/kiosk.spec --noconfirm --clean --log-level WARN
 # Smoke test: the frozen engine finds its models (mediapipe graphs, dlib weights) offline.
 export KIOSK_HOME="$(mktemp -d)"

@@ -106,9 +106,8 @@ class KioskApp:
         if opts.settings_overrides:
             self.settings = replace(self.settings, **opts.settings_overrides)
         self._demo_dir = None
-        self._own_encoder = None
         if encoder is None:
-            encoder = self._own_encoder = self._make_encoder()  # loaded now, not at the first certification
+            encoder = self._make_encoder()  # loaded now, not at the first certification
         if store is None:
             store, demo_residents = self._open_store(encoder)
         self.store = store
@@ -143,15 +142,15 @@ class KioskApp:
         self.app.touch()
 
     def _make_encoder(self):
-        # In a child process: dlib holds the GIL for its whole ~100 ms pass, which would
-        # freeze the preview and the taps if it ran on a thread of this process.
-        from kiosk.matching.process import ProcessEmbedder
+        # In this process: the ResNet runs in OpenCV's DNN, which releases the GIL, so a
+        # worker thread encoding faces never freezes the preview or the taps (kiosk.app.bench).
+        from dataclasses import replace as _replace
+
+        from kiosk.matching.embedders import make_embedder
 
         if self.opts.demo:  # the demo resident is enrolled with dlib, whatever kiosk.toml says
-            from dataclasses import replace as _replace
-
-            return ProcessEmbedder(_replace(self.settings, embedding_backend="dlib"))
-        return ProcessEmbedder(self.settings)
+            return make_embedder(_replace(self.settings, embedding_backend="dlib"))
+        return make_embedder(self.settings)
 
     def _open_store(self, encoder):
         from kiosk.config import home_dir, key_file
@@ -184,8 +183,6 @@ class KioskApp:
 
         delete(self.engine)
         self.store.close()
-        if self._own_encoder is not None:
-            self._own_encoder.close()
         if self._demo_dir is not None and not self.opts.demo_home:
             import shutil
 

@@ -3,7 +3,8 @@
 dlib's HOG detector costs ~150 ms a frame; FaceMesh already tells us where the face
 is. We turn the landmarks into the box dlib's shape predictor was trained on (HOG
 box geometry, fitted once on public face photos relative to the eye centre), let the
-5-point predictor align the face, and run the ResNet (~75 ms). Never call this per
+5-point predictor align the face, and run dlib's ResNet (~20 ms through OpenCV's DNN, see
+dlib_dnn.py; ~100 ms in dlib-bin itself, which also holds the GIL). Never call this per
 frame: the certification session encodes a few chosen frames off the caller's thread.
 """
 from __future__ import annotations
@@ -43,7 +44,15 @@ class DlibEncoder:
             import face_recognition_models as frm
         self._dlib = dlib
         self._predictor = dlib.shape_predictor(frm.pose_predictor_five_point_model_location())
-        self._net = dlib.face_recognition_model_v1(frm.face_recognition_model_location())
+        if jitters == 1:
+            # The same ResNet and weights, run by OpenCV's DNN (kiosk/matching/dlib_dnn.py):
+            # ~10x faster than dlib-bin (built without BLAS) and it releases the GIL;
+            # embeddings equal dlib's to ~1e-6.
+            from kiosk.matching.dlib_dnn import DlibDnnRecognizer
+
+            self._net = DlibDnnRecognizer()
+        else:  # test-time jitter only exists in dlib's own implementation
+            self._net = dlib.face_recognition_model_v1(frm.face_recognition_model_location())
         self.jitters = jitters
         self._lock = threading.Lock()  # dlib models are not documented as re-entrant
 
