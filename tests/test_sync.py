@@ -157,19 +157,22 @@ def test_kiosk_killed_at_random_points(hub, tmp_path):
     env = {**os.environ, "KIOSK_HOME": str(folder), "KIOSK_KEY_FILE": str(folder / "template.key")}
     cmd = [sys.executable, "-m", "kiosk.cli", "sync", "--once", "--batch", "100", "--json"]
     rng = random.Random(4)
-    kills, seen_on_hub, scale = 0, [0], 1.0
-    for _ in range(12):
+    kills, seen_on_hub = 0, [0]
+    for i in range(8):
         proc = subprocess.Popen(cmd, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
-        time.sleep(rng.uniform(0.4, 2.2) * scale)
+        if i % 2 == 0:  # anywhere: while starting, pushing or pulling
+            time.sleep(rng.uniform(0.2, 2.0))
+        else:  # surely mid-push: once the hub has stored a new batch, however slow the machine
+            deadline = time.monotonic() + 120
+            while (hub.db.count_records(ident.device_id, "certification") == seen_on_hub[-1]
+                   and proc.poll() is None and time.monotonic() < deadline):
+                time.sleep(0.02)
+            time.sleep(rng.uniform(0.0, 0.2))
         if proc.poll() is None:
             proc.send_signal(signal.SIGKILL)
             kills += 1
         proc.wait(30)
         seen_on_hub.append(hub.db.count_records(ident.device_id, "certification"))
-        if seen_on_hub[-1] == seen_on_hub[-2]:
-            scale *= 1.5  # a slow machine: the process had not got going yet
-        if kills >= 5 and any(0 < n < 2000 for n in seen_on_hub):
-            break
     hub.faults.slow_s = 0
     done = subprocess.run(cmd, env=env, capture_output=True, text=True, timeout=120)
     assert done.returncode == 0, done.stderr + done.stdout

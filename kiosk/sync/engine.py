@@ -182,8 +182,8 @@ class Syncer:
             if not tpage.more:
                 break
 
-    def run(self) -> SyncReport:
-        report = SyncReport()
+    def run(self, report: SyncReport | None = None) -> SyncReport:
+        report = report if report is not None else SyncReport()
         try:
             self.push(report)
             self.pull(report)
@@ -214,10 +214,11 @@ def sync_once(store: Store, hub_url: str | None = None, *, attempts: int = 4, ba
     """A full pass, retrying transient failures with exponential backoff and jitter."""
     backoff = backoff or Backoff(base=1.0, cap=30.0)
     syncer = Syncer(store, hub_url, batch=batch, timeout=timeout, progress=progress)
+    report = SyncReport()  # one report across retries: what an attempt did before failing still counts
     try:
         for n in range(attempts):
             try:
-                return syncer.run()
+                return syncer.run(report)
             except SyncError as e:
                 if not e.retryable or n == attempts - 1:
                     raise
