@@ -209,7 +209,12 @@ class LivenessCheck:
 
     def _finish(self, t: float) -> list[LivenessUpdate]:
         m = self._motion
-        if m.frames < self.th.natural_motion_min_frames or m.span_s < self.th.natural_motion_min_s:
+        short = m.frames < self.th.natural_motion_min_frames or m.span_s < self.th.natural_motion_min_s
+        # A very still live face may need longer than the minimum window to show its drift (a
+        # picture's drift does not grow with time): below the floor, keep watching up to
+        # natural_motion_max_s before judging.
+        doubtful = m.drift < self.th.natural_motion_min and m.span_s < self.th.natural_motion_max_s
+        if short or doubtful:
             # Too quick to judge natural motion: keep watching (settle) until the window is long enough.
             if self.state != "settling":
                 self.state, self._settle_from = "settling", t

@@ -1,4 +1,9 @@
-"""Open mouth: the inner-lip gap grows well past the person's resting level, then closes."""
+"""Open mouth: the inner-lip gap grows well past the person's resting level, then closes.
+
+Only an opening that starts from a closed mouth seen by this rule is judged (`gradual`: an
+in-between frame on the way up), so a step that begins while the mouth is already moving
+waits for the next opening instead of calling the half-seen one a jump.
+"""
 from __future__ import annotations
 
 from kiosk.liveness.events import ActionEvent
@@ -25,6 +30,11 @@ class OpenMouthRule:
         if self._start is None:
             if closed:
                 self._path = [s.mouth]
+                return None
+            if not self._path:
+                # Not seen closed since this step began: a movement already under way when the
+                # prompt came (the previous step passed mid-expression) is neither a pass nor a
+                # jump, since its first frames were never seen. Wait for the mouth to close.
                 return None
             self._path.append(s.mouth)
             if s.mouth >= self.open_level:

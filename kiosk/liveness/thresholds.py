@@ -24,6 +24,12 @@ class LivenessThresholds:
     blink_open_ratio: float = 0.80  # ...and open again above 80%
     blink_max_closed_s: float = 4.0  # elderly users close their eyes slowly and long
     blink_min_closed_s: float = 0.0
+    # In-between frames (blink.py) are judged against the median of the last few open frames
+    # before the dip, and must sit this far (relative to the baseline) from both the open and
+    # the lowest level, or 20% of the blink's depth if larger. The eye signal of a still
+    # picture moves at most 0.06-0.10 between frames (held/slid photos, 25 fps mp4).
+    blink_open_level_frames: int = 5
+    blink_inbetween_margin: float = 0.15
 
     # --- open mouth (mouth.py): inner lip gap / mouth width ---
     mouth_open_delta: float = 0.25  # above baseline
@@ -55,6 +61,12 @@ class LivenessThresholds:
     # Judge over at least this long after calibration: in its first second a calm live
     # face drifts only 0.005-0.008 (under the floor above); over 2.5 s it shows 0.009+.
     natural_motion_min_s: float = 2.5
+    # Below the floor after that, keep watching (the resident just stays in front of the camera)
+    # up to this long before failing: a live face's p90 drift grows as it is watched longer
+    # (blinkdetector_man: 0.0079 over his first 5 s, 0.010 at 6.5 s), a held or slid picture's
+    # does not (tests/spoofs.py photos: 0.003-0.0086 over every window of 2.5-7.4 s). Never
+    # longer than the 7.4 s the photo attack clips are measured over (test_liveness.py).
+    natural_motion_max_s: float = 7.0
 
     # --- faces in view (challenge.py) ---
     max_multi_face_s: float = 1.0  # two faces for longer than this fails the check
