@@ -132,6 +132,16 @@ Window {
             source: root.screens[kiosk.screen] || "HomeScreen.qml"
             onLoaded: fade.restart()
         }
+        // Compile every screen once at start-up (kept in the engine's type cache), so the
+        // first tap on a button does not wait for QML compilation of the next screen.
+        Timer {
+            interval: 200
+            running: true
+            onTriggered: {
+                for (var key in root.screens)
+                    Qt.createComponent(root.screens[key], Component.Asynchronous)
+            }
+        }
         NumberAnimation {
             id: fade
             target: page
