@@ -71,6 +71,8 @@ PROBE_MAX_MOUTH_DELTA = 0.10  # inner-lip gap / width above the person's resting
 POOR_QUALITY_REASONS = {"dark": "poor_quality_dark", "blurry": "poor_quality_blurry",
                         "small": "poor_quality_small", "not_frontal": "poor_quality_not_frontal"}
 
+SETTLING_TEXT = "很好，请保持不动"
+
 _shared_executor: ThreadPoolExecutor | None = None
 
 
@@ -192,6 +194,7 @@ class CertificationSession:
         self._encodings: list[_Encoding] = []
         self._gates: Counter = Counter()  # probe gate outcome of every challenge frame
         self._match_future: Future | None = None
+        self._settling_said = False
 
     # ------------------------------------------------------------------ feeding
     def start(self) -> list[SessionEvent]:
@@ -259,6 +262,11 @@ class CertificationSession:
                 return out + self._conclude(u.reason, action=self.liveness.steps[min(u.step, len(self.actions) - 1)].action)
             elif u.kind == "passed":
                 return out + self._begin_matching()
+        if self.liveness.state == "settling" and not self._settling_said:
+            # All actions done; natural motion may still need a few seconds of watching:
+            # say so, or the resident sees nothing happen and walks away.
+            self._settling_said = True
+            out.append(SessionEvent("state", "settling", SETTLING_TEXT))
         self._consider(obs)
         return out
 

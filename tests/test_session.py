@@ -286,3 +286,28 @@ def test_every_reason_has_plain_chinese():
         msg = reason_message(code, "blink")
         assert msg and has_cjk(msg), code
         assert "{" not in msg and not any(ch.isdigit() for ch in msg), (code, msg)
+
+
+def test_a_calm_resident_is_told_to_hold_still_while_liveness_is_still_watching(clips, videos_dir, clip_frame_png,
+                                                                                   photo_encoder, embeddings):
+    """blinkdetector_man blinks at once but is so still that natural motion needs seconds more:
+    the session says "很好，请保持不动" after the last action instead of going quiet."""
+    from kiosk.frames import VideoFileSource
+    from kiosk.session import SETTLING_TEXT, CertificationSession
+
+    video = videos_dir / "blinkdetector_man.mp4"
+    session = CertificationSession([embeddings.get(clip_frame_png(video, 5))], photo_encoder.encoder,
+                                   actions=["blink"])
+    events = list(session.start())
+    replay = clips.get(video).replay()
+    for frame in VideoFileSource(video):
+        events += session.feed(replay.observe(frame))
+        if session.state == "done":
+            break
+    events += session.finish()
+    codes = [(e.kind, e.code) for e in events]
+    settling = codes.index(("state", "settling"))
+    assert codes.index(("progress", "blink")) < settling
+    assert events[settling].text == SETTLING_TEXT and codes.count(("state", "settling")) == 1
+    if ("state", "matching") in codes:
+        assert settling < codes.index(("state", "matching"))

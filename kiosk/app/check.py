@@ -208,6 +208,8 @@ class CheckController(QObject):
             elif kind == "state":
                 if code == "challenge":
                     self._state_text = ""
+                elif code == "settling":  # actions done, still watching: "很好，请保持不动"
+                    self._action_text, self._action = text, ""
                 elif code == "matching":
                     self._matching = True
                     self._state_text, self._action_text, self._action = text, "", ""

@@ -79,7 +79,8 @@ def voice_code_for_event(kind: str, code: str, data: dict | None = None) -> str 
     if kind == "guidance":
         return None if code == "ok" else f"guidance_{code}"
     if kind == "state":
-        return {"waiting_face": "state_waiting_face", "matching": "state_matching"}.get(code)
+        return {"waiting_face": "state_waiting_face", "matching": "state_matching",
+                "settling": "state_guiding"}  # 请保持不动.get(code)
     if kind == "progress":
         return "progress_ok"
     return None
