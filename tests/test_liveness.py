@@ -98,7 +98,8 @@ def test_draw_challenge_properties():
 
 
 def test_draw_challenge_lengths_and_pools():
-    assert len(draw_challenge(1)) == 1 and draw_challenge(1)[0] in NON_RIGID_ACTIONS
+    # One action alone is always a blink: a lone open_mouth is fooled by some turned printed photos.
+    assert all(draw_challenge(1) == ["blink"] for _ in range(50))
     assert sorted(draw_challenge(10)) == sorted(ACTIONS)  # clamped to the pool, all distinct
     for _ in range(50):
         seq = draw_challenge(2, pool=("turn_left", "open_mouth", "nod"))

@@ -31,6 +31,10 @@ def draw_challenge(n: int = 2, pool: tuple[str, ...] = ACTIONS) -> list[str]:
     non_rigid = [a for a in pool if a in NON_RIGID_ACTIONS]
     if not non_rigid:
         raise ValueError("a challenge needs blink or open_mouth in its pool")
+    if n == 1 and "blink" in pool:
+        # Alone, open_mouth can be fooled: FaceMesh "sees" a mouth open on some printed photos
+        # turned in front of the camera. Any second action stops them; a blink alone is safe.
+        return ["blink"]
     first = rng.choice(non_rigid)
     rest = rng.sample([a for a in pool if a != first], n - 1)
     seq = [first, *rest]
