@@ -98,6 +98,7 @@ class Outcome:
     valid_until: date | None
     attempts_left: int
     attempt_uuid: str | None  # None when the attempt was not recorded (nothing happened yet)
+    back_pay: bool = False  # passed while payments were suspended: they resume with back-pay
 
     @property
     def valid_until_text(self) -> str:
@@ -221,7 +222,8 @@ class CertificationService:
             message = f"{v.message}本次认证有效期至{cn_date(valid_until)}。"
             if view.status.kind == "overdue":
                 message += MSG_BACK_PAY
-        attempt.recorded = Outcome(v.verdict, v.reason, message, valid_until, max(0, left), uuid)
+        back_pay = v.verdict == "pass" and view.status.kind == "overdue"
+        attempt.recorded = Outcome(v.verdict, v.reason, message, valid_until, max(0, left), uuid, back_pay)
         return attempt.recorded
 
 

@@ -54,6 +54,7 @@ Item {
                 Body {
                     objectName: "resultMessage"
                     width: parent.width
+                    visible: text !== ""
                     text: kiosk.result.message || ""
                 }
                 Body {

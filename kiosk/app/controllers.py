@@ -14,7 +14,7 @@ from datetime import date
 from PySide6.QtCore import Property, QEvent, QObject, QTimer, Signal, Slot
 
 from kiosk.app.texts import ERRORS, STATUS, voice_code_for_result
-from kiosk.policy import Category, cn_date
+from kiosk.policy import MSG_BACK_PAY, Category, cn_date
 from kiosk.residents import ID_LENGTH, InvalidIdNumber, check_partial, mask_id, normalize, parse_id_number
 from kiosk.service import Helper, ServiceError
 
@@ -445,6 +445,8 @@ class FlowController(QObject):
             message = self._source_error[1]
         failed_action = next((s["action"] for s in v.steps if not s["passed"]), None)
         ok = outcome.verdict == "pass"
+        if ok:  # the title and the valid-until line already say it; only the back-pay news is left
+            message = MSG_BACK_PAY if outcome.back_pay else ""
         self._result = {
             "ok": ok,
             "reason": reason,
@@ -486,7 +488,7 @@ class FlowController(QObject):
             return {}
         s = v.status
         lines = []
-        if s.valid_until and s.kind in ("certified", "data_comparison"):
+        if s.valid_until and s.kind == "data_comparison":  # "certified" says the date in its message
             lines.append(f"有效期至：{cn_date(s.valid_until)}")
         if s.due_by and s.kind == "not_yet_open":  # "due" already says the date in its message
             lines.append(f"请在{cn_date(s.due_by)}前完成认证")
