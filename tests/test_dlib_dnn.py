@@ -61,16 +61,7 @@ def test_rejects_a_chip_of_the_wrong_size(recognizer):
 
 def _dlib_shape_and_crop(encoder, rgb, face):
     """The crop and 5-point shape DlibEncoder.encode computes (same box, margin and rectangle)."""
-    from kiosk.matching.encoder import dlib_box
-
-    left, top, right, bottom = dlib_box(face)
-    m = (right - left) // 2
-    h, w = rgb.shape[:2]
-    x0, y0 = max(0, left - m), max(0, top - m)
-    x1, y1 = min(w, right + m), min(h, bottom + m)
-    img = np.ascontiguousarray(rgb[y0:y1, x0:x1])
-    rect = encoder._dlib.rectangle(left - x0, top - y0, right - x0, bottom - y0)
-    return img, encoder._predictor(img, rect)
+    return encoder.crop_and_shape(rgb, face)
 
 
 def test_same_descriptors_as_dlib_on_real_photos(images_dir, photo_encoder, recognizer):

@@ -238,6 +238,19 @@ def test_no_face_ends_with_no_face(tmp_path):
     assert session.state == "done"
 
 
+def drive_collecting_events(session, video, clips) -> list:
+    """Feed a clip's recorded observations frame by frame; every event the session emits, in order."""
+    from kiosk.frames import VideoFileSource
+
+    events = list(session.start())
+    replay = clips.get(video).replay()
+    for frame in VideoFileSource(video):
+        events += session.feed(replay.observe(frame))
+        if session.state == "done":
+            break
+    return events + session.finish()
+
+
 def test_session_events_protocol(clips, videos_dir, clip_frame_png, photo_encoder, embeddings):
     """Driven frame by frame: state/prompt/progress/result events in order, Chinese text, then silence."""
     from kiosk.frames import VideoFileSource
@@ -246,13 +259,7 @@ def test_session_events_protocol(clips, videos_dir, clip_frame_png, photo_encode
     video = videos_dir / "liveportrait_d3.mp4"
     session = CertificationSession([embeddings.get(clip_frame_png(video, 5))], photo_encoder.encoder,
                                    actions=["blink", "turn_left"])
-    events = list(session.start())
-    replay = clips.get(video).replay()
-    for frame in VideoFileSource(video):
-        events += session.feed(replay.observe(frame))
-        if session.state == "done":
-            break
-    events += session.finish()
+    events = drive_collecting_events(session, video, clips)
     kinds = [e.kind for e in events]
     assert kinds[0] == "state" and kinds[-1] == "result"
     prompts = [e for e in events if e.kind == "prompt"]
@@ -265,7 +272,7 @@ def test_session_events_protocol(clips, videos_dir, clip_frame_png, photo_encode
     result = events[-1]
     assert result.code == "ok" and result.data == {"verdict": "pass"} and has_cjk(result.text)
     # Done: further frames and a second finish() change nothing.
-    assert session.feed(replay.observe(next(iter(VideoFileSource(video))))) == []
+    assert session.feed(clips.get(video).replay().observe(next(iter(VideoFileSource(video))))) == []
     assert session.finish() == [] and session.abort("cancelled") == []
     assert session.verdict.verdict == "pass"
 
@@ -292,19 +299,12 @@ def test_a_calm_resident_is_told_to_hold_still_while_liveness_is_still_watching(
                                                                                    photo_encoder, embeddings):
     """blinkdetector_man blinks at once but is so still that natural motion needs seconds more:
     the session says "很好，请保持不动" after the last action instead of going quiet."""
-    from kiosk.frames import VideoFileSource
     from kiosk.session import SETTLING_TEXT, CertificationSession
 
     video = videos_dir / "blinkdetector_man.mp4"
     session = CertificationSession([embeddings.get(clip_frame_png(video, 5))], photo_encoder.encoder,
                                    actions=["blink"])
-    events = list(session.start())
-    replay = clips.get(video).replay()
-    for frame in VideoFileSource(video):
-        events += session.feed(replay.observe(frame))
-        if session.state == "done":
-            break
-    events += session.finish()
+    events = drive_collecting_events(session, video, clips)
     codes = [(e.kind, e.code) for e in events]
     settling = codes.index(("state", "settling"))
     assert codes.index(("progress", "blink")) < settling

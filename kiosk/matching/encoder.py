@@ -56,7 +56,8 @@ class DlibEncoder:
         self.jitters = jitters
         self._lock = threading.Lock()  # dlib models are not documented as re-entrant
 
-    def encode(self, rgb: np.ndarray, face: FaceObservation) -> np.ndarray:
+    def crop_and_shape(self, rgb: np.ndarray, face: FaceObservation):
+        """The face region and dlib's 5-point shape in it (what the ResNet's chip is cut from)."""
         left, top, right, bottom = dlib_box(face)
         # Hand dlib only the face and a margin: converting a whole frame costs more than the net.
         m = (right - left) // 2
@@ -66,6 +67,10 @@ class DlibEncoder:
         img = np.ascontiguousarray(rgb[y0:y1, x0:x1])
         rect = self._dlib.rectangle(left - x0, top - y0, right - x0, bottom - y0)
         with self._lock:
-            shape = self._predictor(img, rect)
+            return img, self._predictor(img, rect)
+
+    def encode(self, rgb: np.ndarray, face: FaceObservation) -> np.ndarray:
+        img, shape = self.crop_and_shape(rgb, face)
+        with self._lock:
             vec = self._net.compute_face_descriptor(img, shape, self.jitters)
         return np.asarray(vec, dtype=np.float64)
