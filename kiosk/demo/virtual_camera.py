@@ -553,16 +553,23 @@ class VirtualCamera:
         depth = np.concatenate([depth, np.full(len(inner) + len(self._ring_out), far)])
         return verts, depth
 
+    def _region(self, points: np.ndarray) -> tuple[int, int, int, int] | None:
+        """The pixels around `points` (a small margin for anti-aliasing), clipped to the frame;
+        None when too little of it is inside."""
+        x0, y0 = np.floor(points.min(axis=0)).astype(int) - 3
+        x1, y1 = np.ceil(points.max(axis=0)).astype(int) + 4
+        x0, y0 = max(0, x0), max(0, y0)
+        x1, y1 = min(self.width, x1), min(self.height, y1)
+        return None if x1 - x0 < 2 or y1 - y0 < 2 else (x0, y0, x1, y1)
+
     def _paint_mouth(self, img: np.ndarray, verts: np.ndarray, amount: float) -> None:
         teeth = verts[N_LANDMARKS:self._n_face]
         lower = verts[[p[1] for p in INNER_LIP_PAIRS]]
         poly = np.vstack([verts[MOUTH_LEFT], teeth, verts[MOUTH_RIGHT], lower[::-1]])
-        x0, y0 = np.floor(poly.min(axis=0)).astype(int) - 3
-        x1, y1 = np.ceil(poly.max(axis=0)).astype(int) + 4
-        x0, y0 = max(0, x0), max(0, y0)
-        x1, y1 = min(self.width, x1), min(self.height, y1)
-        if x1 - x0 < 2 or y1 - y0 < 2:
+        box = self._region(poly)
+        if box is None:
             return
+        x0, y0, x1, y1 = box
         mask = np.zeros((y1 - y0, x1 - x0), np.float32)
         cv2.fillPoly(mask, [np.round((poly - [x0, y0]) * 16).astype(np.int32)], 1.0, cv2.LINE_AA, 4)
         mask = cv2.GaussianBlur(mask, (3, 3), 0) * min(1.0, 1.4 * amount)
@@ -579,12 +586,10 @@ class VirtualCamera:
         """A soft dark lash line along the shut lids (hides slivers of the squashed eye)."""
         for left, right, upper, _ in EYES:
             line = verts[[left] + upper + [right]]
-            x0, y0 = np.floor(line.min(axis=0)).astype(int) - 3
-            x1, y1 = np.ceil(line.max(axis=0)).astype(int) + 4
-            x0, y0 = max(0, x0), max(0, y0)
-            x1, y1 = min(self.width, x1), min(self.height, y1)
-            if x1 - x0 < 2 or y1 - y0 < 2:
+            box = self._region(line)
+            if box is None:
                 continue
+            x0, y0, x1, y1 = box
             mask = np.zeros((y1 - y0, x1 - x0), np.float32)
             pts = np.round((line - [x0, y0]) * 16).astype(np.int32)
             thick = max(1, int(round(self.face_width / 110)))
