@@ -13,42 +13,22 @@ from datetime import date
 
 from PySide6.QtCore import Property, QEvent, QObject, QTimer, Signal, Slot
 
-from kiosk.app.texts import ERRORS, STATUS, voice_code_for_result
-from kiosk.policy import MSG_BACK_PAY, Category, cn_date
+from kiosk.policy import Category
 from kiosk.residents import ID_LENGTH, InvalidIdNumber, check_partial, mask_id, normalize, parse_id_number
 from kiosk.service import Helper, ServiceError
+from kiosk.texts import (error_text, has, next_text, reason_text, status_label, text, voice_codes_for_error,
+                         voice_codes_for_result)
 
 log = logging.getLogger(__name__)
 
 # Screens that hold nothing personal (the idle reset leaves them alone).
 PUBLIC_SCREENS = {"home", "help"}
 
-RELATIONSHIPS = [("child", "子女"), ("spouse", "配偶"), ("relative", "其他亲属"), ("assistant", "村协理员/工作人员")]
-RELATIONSHIPS_ELDER = [("child", "子女"), ("spouse", "配偶"), ("other", "其他亲友或协理员")]
+RELATIONSHIPS = [(k, text(f"relationship_{k}")) for k in ("child", "spouse", "relative", "assistant")]
+RELATIONSHIPS_ELDER = [(k, text(f"relationship_{k}")) for k in ("child", "spouse", "other")]
 REL_LABELS = dict(RELATIONSHIPS + RELATIONSHIPS_ELDER)
 
-STATUS_LABELS = {
-    "certified": "本周期已认证",
-    "data_comparison": "已通过大数据比对认证",
-    "due": "待认证",
-    "not_yet_open": "认证尚未开始",
-    "overdue": "已逾期，待遇暂停发放",
-    "deceased": "已身故",
-}
 STATUS_GOOD = {"certified", "data_comparison", "not_yet_open"}
-
-NEXT_STEPS = {
-    "ok": "认证结果已保存在本机，会自动报送县社保局。",
-    "timeout": "可以按“再试一次”；仍不成功，请找工作人员办理线下辅助认证。",
-    "no_match": "请确认身份证号码无误后再试一次；仍不成功，请到经办机构核实或重新建模。",
-    "no_template": "请前往经办机构建模（拍模板照片），或请工作人员协助办理线下辅助认证。",
-    "attempts_exceeded": "请明天再来，或请工作人员协助办理线下辅助认证。",
-    "camera_lost": "请工作人员检查摄像头后，按“再试一次”。",
-    "no_camera": "请工作人员检查摄像头，或办理线下辅助认证。",
-    "face_changed": "请让被认证人本人从头完成认证。",
-    "multiple_faces": "请只让被认证人留在镜头前，再试一次。",
-}
-DEFAULT_NEXT = "可以按“再试一次”；多次不成功，请找工作人员办理线下辅助认证。"
 
 
 def group_id(text: str) -> str:
@@ -181,11 +161,21 @@ class FlowController(QObject):
         self.attempt = None
         self._source_error = None
 
-    def _go(self, screen: str, voice: str | None = None) -> None:
+    def _go(self, screen: str, voice: str | list[str] | None = None) -> None:
+        """Show `screen`; what the last screen was saying ends and `voice` (its intro) is said.
+        Without `voice` nothing is said, but 再听一遍 still knows the screen's own instruction."""
         self._screen = screen
         self.changed.emit()
-        if voice:
-            self._speak(voice)
+        intro = [voice] if isinstance(voice, str) else list(voice or [])
+        self.app.voice.enter(screen, intro or self._intro(screen), speak=bool(intro))
+
+    def _intro(self, screen: str) -> list[str]:
+        if screen == "identity" and self._entry_target == "helper":
+            return ["screen_helper_id"]
+        for code in (f"screen_{screen}_{self._purpose}", f"screen_{screen}"):
+            if has(code):
+                return [code]
+        return []
 
     @Slot(str)
     def _speak(self, code: str) -> None:
@@ -258,7 +248,7 @@ class FlowController(QObject):
     @Slot(str)
     def press(self, key: str) -> None:
         if len(normalize(self._entry)) >= ID_LENGTH:
-            self._set_hint("已输满18位。如有输错，请按“删除”。", True)
+            self._set_hint(text("hint_full"), True)
             return
         self._entry += key
         self._live_check()
@@ -283,10 +273,10 @@ class FlowController(QObject):
         if problem:
             self._set_hint(problem, True)
         elif len(typed) == ID_LENGTH:
-            self._set_hint("号码格式正确，请按“下一步”。" if self._purpose != "query" or self._entry_target == "helper"
-                           else "号码格式正确，请按“查询”。", False)
+            self._set_hint(text("hint_ok_next") if self._purpose != "query" or self._entry_target == "helper"
+                           else text("hint_ok_query"), False)
         elif typed:
-            self._set_hint(f"已输入{len(typed)}位，还差{ID_LENGTH - len(typed)}位。", False)
+            self._set_hint(text("hint_progress", n=len(typed), left=ID_LENGTH - len(typed)), False)
         else:
             self._set_hint("", False)
 
@@ -300,13 +290,14 @@ class FlowController(QObject):
             view = self.service.lookup(typed)
         except ServiceError as e:
             self._set_hint(e.message, True)
-            self._speak(f"error_{e.code}" if f"error_{e.code}" in ERRORS else "error_bad_id_number")
+            for code in voice_codes_for_error(e.code) or ["error_bad_id_number"]:
+                self._speak(code)
             return
         self._view = view
         self._entry = ""  # the full number is kept only in the looked-up view
         if self._purpose == "query":
             code = f"status_{view.status.kind}"
-            self._go("records", code if code in STATUS else None)
+            self._go("records", code if has(code) else None)
             return
         self._go("confirm", f"screen_confirm_{self._purpose}")
 
@@ -340,7 +331,7 @@ class FlowController(QObject):
     def notThisPerson(self) -> None:
         self._view = None
         self._entry = ""
-        self._hint, self._hint_error = "请重新输入身份证号码。", False
+        self._hint, self._hint_error = text("hint_reenter"), False
         self._go("identity", f"screen_identity_{self._purpose}")
 
     def _precheck(self) -> tuple[str, str, str] | None:
@@ -348,8 +339,8 @@ class FlowController(QObject):
         try:
             attempt = self.service.begin(self._view.id_number, None, actions=self.actions)
         except ServiceError as e:
-            title = {"not_required": "无需认证", "deceased": "无法认证"}.get(e.code, "暂时不能刷脸认证")
-            return e.code, title, e.message
+            title = text(f"title_{e.code}") if has(f"title_{e.code}") else text("title_refused")
+            return e.code, title, error_text(e.code, **e.data)
         attempt.session.abort("cancelled")  # only a check: never started, never recorded
         return None
 
@@ -382,7 +373,7 @@ class FlowController(QObject):
     @Slot()
     def categoryNext(self) -> None:
         if not self._category:
-            self._set_hint("请先选择一个认证类别。", True)
+            self._set_hint(text("hint_choose_category"), True)
             return
         self._go("consent", "screen_consent")
 
@@ -393,16 +384,16 @@ class FlowController(QObject):
 
     @Slot()
     def decline(self) -> None:
-        self._show_notice("declined", "可以办理线下辅助认证",
-                          "不刷脸也可以认证：请联系村协理员或工作人员，带上身份证办理线下辅助认证（上门认证也可以预约）。")
+        self._show_notice("declined", text("title_declined"), text("error_declined"))
 
     def _begin_check(self) -> None:
-        helper = Helper(self._helper_rel or "其他", self._helper_id or None) if self._purpose == "proxy" else None
+        helper = (Helper(self._helper_rel or text("relationship_unknown"), self._helper_id or None)
+                  if self._purpose == "proxy" else None)
         try:
             self.attempt = self.service.begin(self._view.id_number, self._category or None, helper=helper,
                                               actions=self.actions)
         except ServiceError as e:
-            return self._show_notice(e.code, "暂时不能刷脸认证", e.message)
+            return self._show_notice(e.code, text("title_refused"), error_text(e.code, **e.data))
         self._result = {}
         self._source_error = None
         self.app.pause_idle(True)
@@ -428,7 +419,7 @@ class FlowController(QObject):
         except Exception as e:
             log.exception("could not record the attempt")
             outcome = None
-            err = getattr(e, "message", "认证结果没有保存成功，请联系工作人员。")
+            err = getattr(e, "message", text("error_store_error"))
         self.attempt = None
         self.app.pause_idle(False)
         if outcome is not None and outcome.attempt_uuid:
@@ -436,29 +427,28 @@ class FlowController(QObject):
         if self._discard_result:
             return
         if outcome is None:
-            return self._show_notice("store_error", "结果未能保存", err)
+            return self._show_notice("store_error", text("title_store_error"), err)
         v = attempt.session.verdict
         reason = v.reason
-        message = outcome.message
+        failed_action = v.action or next((s["action"] for s in v.steps if not s["passed"]), None)
+        message = reason_text(reason, failed_action)  # what happened; "next" says what to do
         if self._source_error is not None:
             reason = self._source_error[0]
-            message = self._source_error[1]
-        failed_action = next((s["action"] for s in v.steps if not s["passed"]), None)
+            message = self._source_error[1] if self._source_error[1] else reason_text(reason)
         ok = outcome.verdict == "pass"
         if ok:  # the title and the valid-until line already say it; only the back-pay news is left
-            message = MSG_BACK_PAY if outcome.back_pay else ""
+            message = text("record_back_pay") if outcome.back_pay else ""
         self._result = {
             "ok": ok,
             "reason": reason,
-            "title": "恭喜您认证成功" if ok else ("认证已取消" if reason == "cancelled" else "这次没有认证成功"),
+            "title": text("title_ok") if ok else text("title_cancelled" if reason == "cancelled" else "title_fail"),
             "message": message,
-            "next": NEXT_STEPS.get(reason, DEFAULT_NEXT) if reason != "cancelled" else "需要时可以再试一次。",
+            "next": next_text(reason),
             "validUntil": outcome.valid_until_text,
             "attemptsLeft": outcome.attempts_left,
             "canRetry": (not ok) and outcome.attempts_left > 0 and reason not in ("no_template",),
         }
-        voice = "error_camera" if reason == "no_camera" else voice_code_for_result(v.reason, failed_action)
-        self._go("result", voice)
+        self._go("result", voice_codes_for_result(reason, failed_action))
 
     @Slot()
     def retry(self) -> None:
@@ -467,10 +457,9 @@ class FlowController(QObject):
         self._begin_check()
 
     def _show_notice(self, code: str, title: str, message: str) -> None:
-        self._notice = {"code": code, "title": title, "message": message,
-                        "next": NEXT_STEPS.get(code, "如需帮助，请找村协理员或工作人员。")}
-        voice = f"error_{code}"
-        self._go("notice", voice if voice in ERRORS else None)
+        self._notice = {"code": code, "title": title, "message": message, "next": next_text(code)
+                        if has(f"next_{code}") else text("next_help")}
+        self._go("notice", voice_codes_for_error(code))
 
     # ------------------------------------------------------------------ properties
     def _categories(self) -> list:
@@ -489,19 +478,19 @@ class FlowController(QObject):
         s = v.status
         lines = []
         if s.valid_until and s.kind == "data_comparison":  # "certified" says the date in its message
-            lines.append(f"有效期至：{cn_date(s.valid_until)}")
+            lines.append(text("record_valid_until", date=s.valid_until))
         if s.due_by and s.kind == "not_yet_open":  # "due" already says the date in its message
-            lines.append(f"请在{cn_date(s.due_by)}前完成认证")
+            lines.append(text("record_due_by", date=s.due_by))
         if s.suspended_since:
-            lines.append(f"待遇自{cn_date(s.suspended_since)}起暂停发放")
+            lines.append(text("record_suspended_since", date=s.suspended_since))
         if s.kind in ("due", "overdue"):
             if not v.has_template:
-                lines.append("还没有人脸模板：请先到经办机构建模，或请工作人员协助办理线下辅助认证")
+                lines.append(text("record_no_template"))
             elif v.attempts_left:
-                lines.append(f"今天还可以刷脸认证{v.attempts_left}次")
+                lines.append(text("record_attempts_left", n=v.attempts_left))
             else:
-                lines.append("今天的刷脸次数已用完")
-        return {"name": v.masked_name, "id": v.masked_id, "kind": s.kind, "label": STATUS_LABELS.get(s.kind, s.kind),
+                lines.append(text("record_no_attempts"))
+        return {"name": v.masked_name, "id": v.masked_id, "kind": s.kind, "label": status_label(s.kind),
                 "good": s.kind in STATUS_GOOD, "message": s.message, "lines": lines,
                 "categories": "、".join(c.label for c in v.categories),
                 "canCertify": s.kind in ("due", "overdue") and v.has_template}

@@ -1,0 +1,211 @@
+"""Every word a resident reads or hears, in Mandarin (zh_CN), by code.
+
+Codes are namespaced by what they are:
+  screen_*   a screen's spoken instruction          state_*    face-screen state lines
+  prompt_*   action prompts (+ _again)              guidance_* framing hints (quality.guidance_for)
+  progress_* a step was done                        result_*   what happened (verdict reason)
+  next_*     what to do next (reason or error)      error_*    why the service refused (ServiceError)
+  status_*   spoken certification status            record_*   the status as shown with its dates
+  label_*    short labels                           action_*   action names   category_* benefit labels
+  cli_*      human-readable CLI lines
+Placeholders: {action} (an action name), {n}, {label}, {detail}, and dates ({date}, {until}, ...)
+given as `datetime.date`: `{until}` prints 2027年3月5日, `{until:md}` prints 3月5日.
+A code that is spoken but shown with data has a fixed spoken form under `<code>@voice`.
+A service point may change wording here; packaging/make_voice.py regenerates the voice files.
+"""
+from __future__ import annotations
+
+STAFF = "如多次不成功，可请工作人员协助办理线下辅助认证。"
+OFFLINE = "或请工作人员协助办理线下辅助认证。"
+
+TEXTS: dict[str, str] = {
+    # ---------------------------------------------------------------- screens (spoken on entry)
+    "screen_home": "您好！请选择要办理的事项：本人认证、代他人认证，或者查询认证记录。",
+    "screen_identity_self": "请在数字键盘上输入您的十八位身份证号码，输完后按“下一步”。",
+    "screen_identity_proxy": "请输入被认证人的十八位身份证号码，输完后按“下一步”。",
+    "screen_identity_query": "请输入要查询的十八位身份证号码，输完后按“查询”。",
+    "screen_confirm_self": "请核对屏幕上的姓名。是您本人，请按“是我本人”。",
+    "screen_confirm_proxy": "请核对被认证人的姓名。没有错，请按“是，继续”。",
+    "screen_helper": "请选择您和被认证人的关系。",
+    "screen_helper_id": "如果愿意，可以输入您自己的身份证号码，也可以直接按“跳过”。",
+    "screen_category": "请选择要认证的待遇类别。",
+    "screen_consent": ("刷脸认证只在这台机器上核对，照片不保存，也不上传。"
+                       "如果不想刷脸，可以请工作人员帮您办理线下辅助认证。同意请按“同意，开始刷脸”。"),
+    "screen_help": ("本机用于养老金等社会保险待遇领取资格认证。按提示输入身份证号码，"
+                    "然后看着屏幕，跟着语音眨眼、转头或者张嘴就可以了。有困难请找村里的协理员。"),
+    "screen_proxy_face": "请让被认证人本人正对屏幕，由他本人做动作。",
+    "camera_starting": "正在打开摄像头，请稍候",
+
+    # ---------------------------------------------------------------- face screen (session events)
+    "state_waiting_face": "请正对屏幕，把脸放进框内",
+    "state_guiding": "请保持不动",
+    "state_settling": "很好，请保持不动",
+    "state_matching": "正在核对，请稍候",
+    "progress_ok": "很好",
+    "prompt_blink": "请眨眨眼",
+    "prompt_turn_left": "请慢慢向左转头",
+    "prompt_turn_right": "请慢慢向右转头",
+    "prompt_open_mouth": "请张张嘴",
+    "prompt_nod": "请点点头",
+    "prompt_blink_again": "请再眨眨眼",
+    "prompt_turn_left_again": "请再慢慢向左转头",
+    "prompt_turn_right_again": "请再慢慢向右转头",
+    "prompt_open_mouth_again": "请再张张嘴",
+    "prompt_nod_again": "请再点点头",
+    "guidance_multiple_faces": "请只保留一人在画面中",
+    "guidance_too_dark": "光线太暗，请到亮一点的地方或打开灯",
+    "guidance_too_bright": "光线太强，请避开强光",
+    "guidance_too_far": "请靠近一点",
+    "guidance_too_close": "请离远一点",
+    "guidance_off_centre": "请把脸移到框的中间",
+    "guidance_blurry": "请保持不动",
+    "guidance_not_frontal": "请正对屏幕",
+    "guidance_no_face": "请把脸对准屏幕",
+    "action_blink": "眨眼",
+    "action_turn_left": "向左转头",
+    "action_turn_right": "向右转头",
+    "action_open_mouth": "张嘴",
+    "action_nod": "点头",
+    "action_unknown": "指定",
+
+    # ---------------------------------------------------------------- verdict: what happened
+    "result_ok": "恭喜您认证成功！",
+    "result_timeout": "没有看到您完成“{action}”动作。",
+    "result_timeout@voice": "没有看到您完成指定的动作。",
+    "result_multiple_faces": "画面中有多个人脸。",
+    "result_still_image": "未通过活体检测。",
+    "result_slideshow": "未通过活体检测。",
+    "result_face_changed": "认证过程中镜头前换了人。",
+    "result_no_match": "人脸与登记的模板照片不一致。",
+    "result_no_face": "没有检测到人脸。",
+    "result_poor_quality": "拍到的画面不够清楚（可能太暗或晃动）。",
+    "result_poor_quality_dark": "光线太暗，看不清您的脸。",
+    "result_poor_quality_blurry": "画面模糊，看不清您的脸。",
+    "result_poor_quality_small": "离摄像头太远，脸在画面里太小。",
+    "result_poor_quality_not_frontal": "没有拍到您正对摄像头的样子。",
+    "result_roster_ambiguous": "需要工作人员协助核实身份。",
+    "result_needs_staff": "需要工作人员协助核实身份。",
+    "result_no_template": "您还没有建模（人脸模板照片），无法刷脸认证。",
+    "result_attempts_exceeded": "今天的刷脸认证次数已用完。",
+    "result_camera_lost": "摄像头连接中断。",
+    "result_no_camera": "摄像头没有打开。",
+    "result_cancelled": "认证已取消。",
+    "result_idle_reset": "很久没有操作，认证已经结束。",
+
+    # ---------------------------------------------------------------- what to do next
+    "next_ok": "认证结果已保存在本机，会自动报送县社保局。",
+    "next_timeout": "请听清提示，慢慢做动作，再试一次。" + STAFF,
+    "next_multiple_faces": "请只让需要认证的人留在镜头前，再试一次。",
+    "next_still_image": "请本人正对摄像头，按提示做动作，再试一次。" + STAFF,
+    "next_slideshow": "请本人正对摄像头，按提示做动作，再试一次。" + STAFF,
+    "next_face_changed": "请由被认证人本人从头完成认证。",
+    "next_no_match": "请确认身份证号码无误后再试一次；仍不成功，请到经办机构核实或重新建模。",
+    "next_no_face": "请正对摄像头，在光线充足的地方再试一次。",
+    "next_poor_quality": "请在明亮处正对摄像头、保持不动，再试一次。",
+    "next_poor_quality_dark": "请到亮一点的地方或打开灯，正对摄像头再试一次。",
+    "next_poor_quality_blurry": "请保持不动，擦一擦摄像头镜头，再试一次。",
+    "next_poor_quality_small": "请靠近一点，让脸占满框内，再试一次。",
+    "next_poor_quality_not_frontal": "做完动作后请把脸转回来正对屏幕，再试一次。",
+    "next_roster_ambiguous": "请联系村协理员或到经办机构办理线下辅助认证。",
+    "next_needs_staff": "请联系村协理员或到经办机构办理线下辅助认证。",
+    "next_no_template": "请前往经办机构建模（拍模板照片），" + OFFLINE,
+    "next_attempts_exceeded": "请明天再试，" + OFFLINE,
+    "next_camera_lost": "请工作人员检查摄像头连线后，按“再试一次”。",
+    "next_no_camera": "请工作人员检查摄像头，或者办理线下辅助认证。",
+    "next_cancelled": "需要时可以再试一次。",
+    "next_idle_reset": "需要时可以重新开始认证。",
+    "next_default": "可以按“再试一次”；多次不成功，请找工作人员办理线下辅助认证。",
+    # ... after a refusal (ServiceError codes)
+    "next_unknown_resident": "如号码无误，可能是名册尚未同步，请联系村协理员或到经办机构办理。",
+    "next_deceased": "如信息有误，请携带身份证到乡镇社保所核实。",
+    "next_not_required": "本期不用再刷脸。",
+    "next_no_category": "请联系村协理员或到经办机构咨询。",
+    "next_wrong_category": "请选择您领取的待遇类别。",
+    "next_bad_helper_id": "协助人号码可以不填。",
+    "next_declined": "请联系村协理员或工作人员，带上身份证办理（也可以预约上门认证）。",
+    "next_store_error": "请联系工作人员。",
+    "next_help": "如需帮助，请找村协理员或工作人员。",
+
+    # ---------------------------------------------------------------- refusals (ServiceError)
+    "error_bad_id_number": "{detail}",
+    "error_bad_id_number@voice": "身份证号码不对，请逐位核对后重新输入。",
+    "error_unknown_resident": "本机名册中没有这个身份证号码。请核对号码。",
+    "error_deceased": "系统显示该人员已身故，无法认证。",
+    "error_not_required": "已通过大数据比对完成本期认证。",
+    "error_no_category": "您没有需要在本机办理的认证类别。",
+    "error_wrong_category": "您不领取“{label}”。",
+    "error_wrong_category@voice": "您不领取这个类别的待遇。",
+    "error_bad_helper_id": "协助人的身份证号码有误：{detail}",
+    "error_bad_helper_id@voice": "协助人的身份证号码有误，请核对。",
+    "error_attempts_exceeded": "今天的刷脸认证次数已用完（每天{n}次）。",
+    "error_attempts_exceeded@voice": "今天的刷脸认证次数已用完。",
+    "error_no_template": "您还没有建模（人脸模板照片），无法刷脸认证。",
+    "error_camera": "摄像头没有打开。请工作人员检查摄像头，或者办理线下辅助认证。",
+    "error_declined": "不刷脸也可以认证：可以办理线下辅助认证。",
+    "error_store_error": "认证结果没有保存成功。",
+    "title_not_required": "无需认证",
+    "title_deceased": "无法认证",
+    "title_refused": "暂时不能刷脸认证",
+    "title_declined": "可以办理线下辅助认证",
+    "title_store_error": "结果未能保存",
+    "title_ok": "恭喜您认证成功",
+    "title_fail": "这次没有认证成功",
+    "title_cancelled": "认证已取消",
+
+    # ---------------------------------------------------------------- status (policy.Status.kind)
+    "status_certified": "本认证周期已经认证过了，不用再认证。",
+    "status_data_comparison": "已通过大数据比对完成认证，不用操作。",
+    "status_due": "本认证周期还没有认证，请按期完成认证。",
+    "status_not_yet_open": "本年度认证还没有开始，到时再来认证就可以。",
+    "status_overdue": "已超过认证期限，待遇暂停发放。现在认证，就会恢复发放，并从停发的月份起补发。",
+    "status_deceased": "系统显示该人员已身故，无需认证。如信息有误，请到乡镇社保所核实。",
+    "label_status_certified": "本周期已认证",
+    "label_status_data_comparison": "已通过大数据比对认证",
+    "label_status_due": "待认证",
+    "label_status_not_yet_open": "认证尚未开始",
+    "label_status_overdue": "已逾期，待遇暂停发放",
+    "label_status_deceased": "已身故",
+    # ... as shown, with dates (policy.Status.code / .notes)
+    "record_certified": "本认证周期已认证（{certified_on}），有效期至{valid_until}。",
+    "record_data_comparison": "已通过大数据比对完成认证，无需操作。",
+    "record_due": "请在{deadline}前完成认证。",
+    "record_due_grace": "认证期已于{window_end}结束，请尽快在{deadline}前完成认证，逾期将暂停发放待遇。",
+    "record_not_yet_open": "下次认证{opens}开始，到时再来认证即可。",
+    "record_not_yet_open_this_year": "本年度认证尚未开始（{opens:md}开始）。",
+    "record_overdue": "已超过认证期限，待遇已暂停发放。完成认证后将恢复发放，并从停发之月起补发。",
+    "record_deceased": "系统显示该人员已身故，待遇已停止发放，无需认证。如信息有误，请本人携带身份证到乡镇社保所核实。",
+    "record_back_pay": "待遇将恢复发放，并从停发之月起补发。",
+    "record_next_window": "下次认证{next_opens}开始。",
+    "record_valid_until": "有效期至：{date}",
+    "record_due_by": "请在{date}前完成认证",
+    "record_suspended_since": "待遇自{date}起暂停发放",
+    "record_no_template": "还没有人脸模板：请先到经办机构建模，" + OFFLINE.removesuffix("。"),
+    "record_attempts_left": "今天还可以刷脸认证{n}次",
+    "record_no_attempts": "今天的刷脸次数已用完",
+    "outcome_valid_until": "本次认证有效期至{date}。",
+
+    # ---------------------------------------------------------------- keypad hints and labels
+    "hint_full": "已输满18位。如有输错，请按“删除”。",
+    "hint_ok_next": "号码格式正确，请按“下一步”。",
+    "hint_ok_query": "号码格式正确，请按“查询”。",
+    "hint_progress": "已输入{n}位，还差{left}位。",
+    "hint_reenter": "请重新输入身份证号码。",
+    "hint_choose_category": "请先选择一个认证类别。",
+    "category_pension": "养老资格认证",
+    "category_work_injury": "工伤资格认证",
+    "category_pension_survivor": "养老遗属认证",
+    "category_work_injury_survivor": "工伤遗属认证",
+    "category_other": "其他待遇认证",
+    "relationship_child": "子女",
+    "relationship_spouse": "配偶",
+    "relationship_relative": "其他亲属",
+    "relationship_assistant": "村协理员/工作人员",
+    "relationship_other": "其他亲友或协理员",
+    "relationship_unknown": "其他",
+
+    # ---------------------------------------------------------------- CLI
+    "cli_pass": "认证通过",
+    "cli_fail": "认证未通过",
+    "cli_result_pass": "认证成功",
+    "cli_result_fail": "认证未通过",
+}
