@@ -14,11 +14,11 @@ Rectangle {
     implicitWidth: Math.max(theme.touch * 2.2, label.implicitWidth + theme.gap * 2)
     implicitHeight: Math.max(theme.touch, col.implicitHeight + theme.gap)
     radius: theme.radius
-    color: !enabled2 ? "#D6D6D6" : primary ? (area.pressed ? theme.primaryPressed : theme.primary)
-                                           : (selected ? theme.selected : (area.pressed ? "#E6E6E6" : theme.panel))
+    color: !enabled2 ? theme.disabled : primary ? (area.pressed ? theme.primaryPressed : theme.primary)
+                                           : (selected ? theme.selected : (area.pressed ? theme.pressed : theme.panel))
     border.color: selected ? theme.primary : theme.border
     border.width: selected ? Math.max(4, 6 * theme.f) : Math.max(2, 3 * theme.f)
-    opacity: enabled2 ? 1 : 0.9
+    opacity: 1  // a greyed button keeps its text readable (theme.disabledText on theme.disabled)
 
     Accessible.role: Accessible.Button
     Accessible.name: subtext ? text + "，" + subtext : text
@@ -37,7 +37,7 @@ Rectangle {
             font.family: theme.family
             font.pixelSize: btn.fontSize
             font.bold: true
-            color: !btn.enabled2 ? "#3A3A3A" : btn.primary ? theme.primaryText : theme.text
+            color: !btn.enabled2 ? theme.disabledText : btn.primary ? theme.primaryText : theme.text
             horizontalAlignment: Text.AlignHCenter
             wrapMode: Text.WordWrap
         }
@@ -47,7 +47,7 @@ Rectangle {
             text: btn.subtext
             font.family: theme.family
             font.pixelSize: theme.small
-            color: btn.primary ? theme.primaryText : theme.textSoft
+            color: !btn.enabled2 ? theme.disabledText : btn.primary ? theme.primaryText : theme.textSoft
             horizontalAlignment: Text.AlignHCenter
             wrapMode: Text.WordWrap
         }
