@@ -4,7 +4,9 @@
 the files and tells the queue when one is over. Rules:
 - a new sentence waits for the one playing, unless it is allowed to interrupt it:
   a result interrupts the face screen's talk (guidance, prompts, state lines); a new action
-  prompt interrupts guidance, never another prompt; nothing is ever cut at random;
+  prompt interrupts guidance and a state line the session has left ("请正对屏幕…" once the
+  face is found), never another prompt; a screen's intro is only ended by leaving the
+  screen; nothing is ever cut at random;
 - leaving a screen ends what that screen was saying (`enter`), and the next screen speaks;
 - guidance is only worth saying while it is fresh: a queued guidance older than
   GUIDANCE_TTL_S is dropped, a newer one replaces an older one waiting, and a prompt or a
@@ -37,7 +39,9 @@ ASSET_DIR = Path(__file__).resolve().parents[2] / "assets" / "voice" / "zh_CN"
 GUIDANCE_TTL_S = 3.0
 FACE_TALK = ("guidance", "prompt", "progress", "state")
 # kind of the new sentence -> kinds of a playing sentence it may cut short
-INTERRUPTS = {"result": set(FACE_TALK), "prompt": {"guidance"}}
+# (a state line such as "请正对屏幕…" is over once the session has moved on: the next state
+# line or an action prompt replaces it; a prompt never cuts another prompt, a result cuts all)
+INTERRUPTS = {"result": set(FACE_TALK), "prompt": {"guidance", "state"}, "state": {"guidance", "state"}}
 
 
 def voice_dirs() -> list[Path]:
@@ -73,7 +77,7 @@ class VoiceQueue:
         self.playing: Item | None = None
         self.pending: deque[Item] = deque()
         self.history: list[str] = []  # every sentence started, in order
-        self.events: list[tuple[float, str, str]] = []  # (t, started|finished|interrupted|dropped, code)
+        self.events: list[tuple[float, str, str]] = []  # (t, queued|started|finished|interrupted|dropped (why), code)
         self.screen = ""
         self.intro: list[str] = []
         self.last_instruction: str | None = None
@@ -87,8 +91,11 @@ class VoiceQueue:
             return
         now = self.clock()
         item = Item(code, voice_kind(code), now)
-        if item.kind in ("guidance", "prompt", "result"):
+        self._log("queued", code)
+        if item.kind in ("guidance", "prompt", "result", "state"):
             self._drop(lambda q: q.kind == "guidance", "superseded")
+        if item.kind in ("prompt", "state"):  # the session has moved on
+            self._drop(lambda q: q.kind == "state", "superseded")
         if item.kind == "prompt":  # a prompt not yet said is out of date once the next one comes
             self._drop(lambda q: q.kind == "prompt", "superseded")
         if item.kind == "result":
@@ -109,7 +116,7 @@ class VoiceQueue:
 
     def enter(self, screen: str, intro: list[str], speak: bool = True) -> None:
         """The resident is on a new screen: what the last one was saying ends; its intro is spoken."""
-        self.pending.clear()
+        self._drop(lambda q: True, "left_screen")
         if self.playing is not None:
             self._stop_playing("left_screen")
         self.screen, self.intro, self.last_instruction = screen, [c for c in intro if c], None
@@ -122,7 +129,7 @@ class VoiceQueue:
         codes = [self.last_instruction] if self.last_instruction else list(self.intro)
         if not codes:
             return
-        self.pending.clear()
+        self._drop(lambda q: True, "replayed")
         if self.playing is not None:
             self._stop_playing("interrupted")
         last = self.last_instruction
@@ -132,7 +139,7 @@ class VoiceQueue:
 
     def clear(self) -> None:
         """Silence now (going home, idle reset): nothing queued, nothing playing."""
-        self.pending.clear()
+        self._drop(lambda q: True, "cleared")
         if self.playing is not None:
             self._stop_playing("left_screen")
 
@@ -158,7 +165,7 @@ class VoiceQueue:
         keep = deque()
         for q in self.pending:
             if pred(q):
-                self._log("dropped", q.code)
+                self._log(f"dropped ({why})", q.code)
             else:
                 keep.append(q)
         self.pending = keep
@@ -176,7 +183,7 @@ class VoiceQueue:
             while self.playing is None and self.pending:
                 item = self.pending.popleft()
                 if item.kind == "guidance" and self.clock() - item.queued_at > GUIDANCE_TTL_S:
-                    self._log("dropped", item.code)  # stale: the resident has moved since
+                    self._log("dropped (stale)", item.code)  # stale: the resident has moved since
                     continue
                 self._token += 1
                 item.token = self._token
