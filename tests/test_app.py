@@ -7,6 +7,7 @@ this file once under Xvfb with the xcb platform. The virtual camera runs flat ou
 from __future__ import annotations
 
 import os
+import re
 import shutil
 from dataclasses import replace
 from pathlib import Path
@@ -279,6 +280,23 @@ def test_camera_lost_mid_check_lands_on_a_helpful_screen(make_app):
     assert h.k.voice.history[-2:] == ["result_camera_lost", "next_camera_lost"]
     assert r["attemptsLeft"] == 3 and driver.find(h.window, "btnRetry") is not None  # not counted
     assert not h.k.check.running
+
+
+def test_a_failed_check_says_what_happened_and_what_to_do_each_once(make_app):
+    """The virtual person never acts: a timeout. Message and 下一步 are different sentences, both spoken."""
+    h = make_app(actor=False, settings=Settings(step_timeout_s=2.0))
+    h.to_face("王秀英")
+    h.wait_screen("result", 60_000)
+    r = h.k.flow.result
+    assert r["ok"] is False and r["reason"] == "timeout"
+    message, nxt = h.text("resultMessage"), h.text("resultNext")
+    assert message.startswith("没有看到您完成") and nxt.startswith("下一步：")
+    sentences = [x for x in re.split("[。；]", message + nxt.removeprefix("下一步：")) if x]
+    assert len(sentences) == len(set(sentences)), sentences
+    assert h.k.voice.history[-2:] == [f"result_timeout_{h.k.check.session.verdict.action}", "next_timeout"]
+    if os.environ.get("KIOSK_SHOT_DIR"):  # for a person to look at (after the fade-in)
+        h.qtbot.wait(600)
+        h.k.window.grabWindow().save(os.path.join(os.environ["KIOSK_SHOT_DIR"], "result_timeout.png"))
 
 
 def test_no_camera_at_all_lands_on_a_helpful_screen(make_app):

@@ -438,6 +438,8 @@ class FlowController(QObject):
         ok = outcome.verdict == "pass"
         if ok:  # the title and the valid-until line already say it; only the back-pay news is left
             message = text("record_back_pay") if outcome.back_pay else ""
+        elif reason == "cancelled":
+            message = ""  # the title says it
         self._result = {
             "ok": ok,
             "reason": reason,
