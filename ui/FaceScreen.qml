@@ -149,9 +149,7 @@ Item {
             Body {
                 width: parent.width
                 color: theme.textSoft
-                text: check.matching ? "马上就好，请不要离开。"
-                      : check.action !== "" ? "慢慢做就可以，不着急。做完会提示下一步。"
-                      : "请看着屏幕，把脸放在白框里。"
+                text: check.hintText
             }
         }
 

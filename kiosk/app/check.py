@@ -249,6 +249,8 @@ class CheckController(QObject):
     action = Property(str, lambda s: s._action, notify=changed)
     actionText = Property(str, lambda s: s._action_text, notify=changed)
     actionName = Property(str, lambda s: text(f"action_{s._action}") if s._action else "", notify=changed)
+    hintText = Property(str, lambda s: text("face_hint_matching" if s._matching else "face_hint_action" if s._action
+                                            else "face_hint_waiting"), notify=changed)
     guidanceText = Property(str, lambda s: s._guidance, notify=changed)
     stateText = Property(str, lambda s: s._state_text, notify=changed)
     stepsTotal = Property(int, lambda s: s._steps, notify=changed)
