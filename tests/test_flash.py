@@ -21,17 +21,25 @@ The wall ~1.5 m from the screen gets (0.5/1.5)^2 of it: WALL_FALLOFF = 0.11.
 from __future__ import annotations
 
 import math
+import os
 import subprocess
 import sys
 from collections import Counter
 from functools import lru_cache
 from pathlib import Path
 
-import cv2
-import numpy as np
-import pytest
+os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 
-from kiosk.pad.flash import (FlashResponse, FlashResult, FlashSequence, FlashThresholds, PALETTE,
+from kiosk.app.bootstrap import prepare_environment  # noqa: E402
+
+prepare_environment()
+
+import cv2  # noqa: E402
+import numpy as np  # noqa: E402
+import pytest  # noqa: E402
+
+from kiosk.pad.flash import (FlashResponse, FlashResult,  # noqa: E402
+                             FlashSequence, FlashThresholds, PALETTE,
                              calibrate_flash, draw_flash_sequence, linear_to_srgb, load_thresholds,
                              save_thresholds, srgb_to_linear)
 
@@ -268,16 +276,26 @@ def test_response_with_the_wrong_lag_scores_low():
     assert good.score > r.score + 0.3
 
 
+def _seeded_sequence(rng: np.random.Generator) -> FlashSequence:
+    """A draw like draw_flash_sequence's, but reproducible (the test must not be flaky)."""
+    from kiosk.pad.flash import HOLD_CHOICES_S
+
+    n = int(rng.integers(3, 6))
+    names = [list(PALETTE)[i] for i in rng.permutation(len(PALETTE))[:n]]
+    return FlashSequence(tuple(PALETTE[k] for k in names),
+                         tuple(float(rng.choice(HOLD_CHOICES_S)) for _ in names), tuple(names))
+
+
 def test_random_other_sessions_stay_well_below_live(live_a):
-    """Another session's recorded response replayed against 12 fresh draws."""
+    """Another session's recorded response replayed against 12 other draws."""
+    rng = np.random.default_rng(2026)
     scores = []
     for k in range(12):
-        seq = draw_flash_sequence()
-        other = draw_flash_sequence()
+        seq, other = _seeded_sequence(rng), _seeded_sequence(rng)
         scores.append(analyse(seq, simulate(seq, "response", response_seq=other,
                                             response_lag=LATENCY, seed=100 + k)).score)
-    assert max(scores) < live_a.score - 0.2, scores
-    assert np.median(scores) < 0.4, scores
+    assert max(scores) < live_a.score - 0.3, scores
+    assert np.median(scores) < 0.3, scores
 
 
 def test_printed_photo_follows_flash_alone_does_not_stop_paper():
@@ -331,3 +349,91 @@ def test_calibrate_without_a_camera_exits_2(tmp_path):
     assert p.returncode == 2, p.stderr
     assert "摄像头" in p.stderr
     assert not (tmp_path / "flash.toml").exists()
+
+
+# ------------------------------------------------------------------ the virtual camera
+
+def test_virtual_camera_renders_a_reflection_that_scores_live():
+    """The demo's portrait, lit by the sequence, measured by real FaceMesh: it follows."""
+    from kiosk.demo import VirtualCamera
+    from kiosk.observe import FaceObserver
+
+    cam = VirtualCamera(seed=3)
+    plain = VirtualCamera(seed=3)
+    with FaceObserver() as observer:
+        for _ in range(10):
+            f = cam.read()
+            assert np.array_equal(f.rgb, plain.read().rgb)  # no sequence: unchanged
+            observer.observe(f)
+        start = cam.show_flash(SEQ_A)
+        cam.perform("blink")
+        resp = FlashResponse(SEQ_A)
+        lit = None
+        while True:
+            f = cam.read()
+            resp.add(f.t - start, f.rgb, observer.observe(f))
+            if lit is None and f.t - start > SEQ_A.lead_s + SEQ_A.ramp_s + 0.35:  # red held
+                lit = f.rgb
+            if f.t - start > SEQ_A.duration + 0.5:
+                break
+    r = resp.result()
+    assert r.score > 0.9 and abs(r.lag_s - 0.1) <= 0.05, r
+    assert r.frames >= 0.9 * resp.frames_seen
+    assert cam.history[0].action == "blink"
+    # The face is redder than without the flash, the wall much less so.
+    ref = plain.read().rgb  # a frame of the same camera seed without a flash
+    lm = cam.last_landmarks
+    cx, cy = lm[[234, 454], 0].mean(), lm[[10, 152], 1].mean()
+    face = (slice(int(cy) - 20, int(cy) + 20), slice(int(cx) - 40, int(cx) + 40))
+    def redness(img, sl):
+        p = img[sl].reshape(-1, 3).astype(float).mean(axis=0)
+        return p[0] / p.sum()
+    assert redness(lit, face) > redness(ref, face) + 0.01
+    cam.clear_flash()
+
+
+# ------------------------------------------------------------------ the screen: ui/FlashBorder.qml
+
+def test_flash_border_qml_shows_the_sequence(qtbot, tmp_path):
+    """Offscreen: the frame shows each colour in order, softly, with the centre left clear."""
+    from PySide6.QtCore import QUrl
+    from PySide6.QtGui import QColor
+    from PySide6.QtQuick import QQuickView
+
+    seq = FlashSequence((PALETTE["red"], PALETTE["cyan"], PALETTE["blue"]), (0.4, 0.4, 0.4),
+                        lead_s=0.3)
+    view = QQuickView()
+    view.setColor(QColor("#202020"))
+    view.setResizeMode(QQuickView.SizeRootObjectToView)
+    view.setSource(QUrl.fromLocalFile(str(ROOT / "ui" / "FlashBorder.qml")))
+    assert view.status() == QQuickView.Ready, view.errors()
+    view.resize(640, 360)
+    view.show()
+    root = view.rootObject()
+    qtbot.waitUntil(lambda: root.height() == 360)
+    for k, v in seq.to_qml().items():
+        root.setProperty(k, v)
+    assert root.property("borderWidth") == round(0.18 * 360)
+    starts, done = [], []
+    root.started.connect(starts.append)
+    root.finished.connect(lambda: done.append(True))
+    root.setProperty("running", True)
+    assert len(starts) == 1
+    shots, seen = [], []
+    for _ in range(300):  # ~2.3 s of sequence; slow machines grab slower, never faster
+        qtbot.wait(25)
+        img = view.grabWindow()
+        edge = img.pixelColor(4, 180)
+        centre = img.pixelColor(320, 180)
+        seen.append((edge.red(), edge.green(), edge.blue()))
+        assert (centre.red(), centre.green(), centre.blue()) == (0x20, 0x20, 0x20)
+        if len(shots) < 3 and seen[-1] == PALETTE[("red", "cyan", "blue")[len(shots)]]:
+            shots.append(img)
+        if done:
+            break
+    assert done and len(shots) == 3, seen
+    # Soft: in-between colours were shown (ramps), and no change jumped across the palette.
+    assert any(c not in PALETTE.values() and c != seq.neutral for c in seen)
+    out = Path(os.environ.get("KIOSK_FLASH_PNG") or tmp_path / "flash_border.png")
+    shots[0].save(str(out))  # KIOSK_FLASH_PNG=docs/screenshots/flash_border.png to refresh the doc's
+    assert out.stat().st_size > 0
