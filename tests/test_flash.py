@@ -437,3 +437,31 @@ def test_flash_border_qml_shows_the_sequence(qtbot, tmp_path):
     out = Path(os.environ.get("KIOSK_FLASH_PNG") or tmp_path / "flash_border.png")
     shots[0].save(str(out))  # KIOSK_FLASH_PNG=docs/screenshots/flash_border.png to refresh the doc's
     assert out.stat().st_size > 0
+
+
+def test_record_sessions_and_calibrate_on_the_virtual_camera():
+    """`kiosk pad calibrate`'s loop, with the virtual camera standing in for the kiosk's."""
+    from kiosk.demo import VirtualCamera
+    from kiosk.observe import FaceObserver
+    from kiosk.pad.flash_calibrate import record_sessions
+
+    cam = VirtualCamera(320, 240, seed=5)
+
+    class Screen:  # what the kiosk's screen would show, as the virtual camera's light
+        def show(self, seq):
+            if seq is None:
+                cam.clear_flash()
+                return 0.0
+            return cam.show_flash(seq)
+
+        def update(self, t):
+            pass
+
+    seen = []
+    with FaceObserver() as observer:
+        results = record_sessions(n=3, source=cam, observer=observer, display=Screen(),
+                                  frame_time=lambda f: f.t, on_result=lambda k, r: seen.append(k))
+    assert seen == [0, 1, 2]
+    assert all(r.score > 0.9 and not r.decided for r in results), results
+    th = calibrate_flash(results)
+    assert th.calibrated and 0.75 <= th.min_score < 0.9

@@ -276,18 +276,19 @@ def _landmarks_of(obs) -> np.ndarray | None:
     return None if lm is None else np.asarray(lm)[:, :2]
 
 
-def _masked_mean(rgb: np.ndarray, box: tuple[int, int, int, int], polys: list[np.ndarray] | None
-                 ) -> tuple[np.ndarray, int]:
-    """Mean sRGB over the polygons (or the whole box) inside box, unsaturated pixels only."""
+def _masked_mean(rgb: np.ndarray, box: tuple[int, int, int, int], polys: list[np.ndarray] | None,
+                 step: int = 1) -> tuple[np.ndarray, int]:
+    """Mean sRGB over the polygons (or the whole box, every `step`-th pixel) inside box,
+    pixels with no channel clipped only."""
     x0, y0, x1, y1 = box
-    roi = rgb[y0:y1, x0:x1]
+    roi = rgb[y0:y1:step, x0:x1:step] if polys is None else rgb[y0:y1, x0:x1]
     if roi.size == 0:
         return np.full(3, np.nan), 0
-    ok = ((roi.max(axis=2) < SATURATED) & (roi.min(axis=2) > DARK)).astype(np.uint8)
+    ok = cv2.inRange(roi, (DARK + 1,) * 3, (SATURATED - 1,) * 3)  # 255 where no channel clips
     if polys is not None:
         m = np.zeros(roi.shape[:2], np.uint8)
-        cv2.fillPoly(m, [np.round(p - [x0, y0]).astype(np.int32) for p in polys], 1)
-        ok &= m
+        cv2.fillPoly(m, [np.round(p - [x0, y0]).astype(np.int32) for p in polys], 255)
+        cv2.bitwise_and(ok, m, dst=ok)
     n = int(cv2.countNonZero(ok))
     if n == 0:
         return np.full(3, np.nan), 0
@@ -321,7 +322,7 @@ def measure_patches(rgb: np.ndarray, landmarks: np.ndarray) -> tuple[np.ndarray,
         b = _clip_box(x0, top, x1, bottom, w, h)
         if b is None:
             continue
-        m, n = _masked_mean(rgb, b, None)
+        m, n = _masked_mean(rgb, b, None, step=2)
         if n:
             sums += m * n
             count += n
@@ -362,7 +363,7 @@ class FlashResponse:
             resp.add(t_since_sequence_start, frame.rgb, obs)   # obs: FrameObservation
         result = resp.result()
 
-    Cost per frame: two masked means over small regions (~0.3 ms at 640x480).
+    Cost per frame: masked means over the skin patches and the background strips (~0.5 ms at 640x480).
     """
 
     def __init__(self, sequence: FlashSequence, thresholds: FlashThresholds | None = None):
@@ -387,7 +388,7 @@ class FlashResponse:
             return False
         self._t.append(float(t))
         self._skin.append(skin)
-        self._bg.append(bg if n_bg >= 100 else np.full(3, np.nan))
+        self._bg.append(bg if n_bg >= 50 else np.full(3, np.nan))
         self._n_skin.append(n_skin)
         return True
 
