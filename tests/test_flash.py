@@ -14,8 +14,8 @@ are known. A small camera model then lights it:
   grey-world auto white balance converge with a time constant AWB_TAU_S (first-order), then the
   sRGB curve, Gaussian sensor noise NOISE_DN, 8-bit quantisation.
 
-Numbers (docs/flash.md explains them): a 15.6" screen's border (~0.04 m^2 at 250 cd/m^2) at
-0.5 m gives ~40 lx on the face; a village service point ~200 lx ambient: SCREEN_SHARE = 0.2.
+Numbers (docs/flash.md explains them): a 15.6" screen's border (~0.033 m^2 at 250 cd/m^2) at
+0.5 m gives ~33 lx on the face; a village service point 150-300 lx ambient: SCREEN_SHARE = 0.2.
 The wall ~1.5 m from the screen gets (0.5/1.5)^2 of it: WALL_FALLOFF = 0.11.
 """
 from __future__ import annotations

@@ -25,7 +25,7 @@ Item {
     property bool running: false      // true starts the sequence from its lead-in; false stops it
                                       // (it stays true after finished(): set false, then true, to rerun)
     // Width of the lit frame. 18 % of the short side: on a 15.6" 1920x1080 screen a ~35 mm band
-    // (~0.04 m^2 lit) that adds ~40 lx on a face at 50 cm; the centre (64 % x 64 %) stays clear.
+    // (~0.033 m^2 lit) that adds ~33 lx on a face at 50 cm; the centre (80 % x 64 %) stays clear.
     property real borderWidth: Math.round(0.18 * Math.min(width, height))
     property real radius: 0
 

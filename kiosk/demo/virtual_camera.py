@@ -164,7 +164,7 @@ def _falloff(x):
 
 
 # The colour-flash reflection (show_flash): the screen adds this fraction of the ambient light on
-# the face at full white (a 15.6" screen's border at 0.5 m, ~40 lx, in a ~200 lx room); the
+# the face at full white (a 15.6" screen's border at 0.5 m, ~33 lx, in a 150-300 lx room); the
 # background (wall, clothes) gets FLASH_WALL_FALLOFF of that (about 3x farther from the screen).
 FLASH_SCREEN_SHARE = 0.2
 FLASH_WALL_FALLOFF = 0.11
