@@ -56,7 +56,7 @@ def test_a_new_sentence_waits_for_the_one_playing():
 
 
 def test_a_result_interrupts_guidance_and_drops_the_face_talk_waiting():
-    q, b, c = make()
+    q, b, _ = make()
     q.say("guidance_too_dark")
     q.say("prompt_blink")  # waits? no: a prompt interrupts guidance
     assert b.stopped == ["guidance_too_dark"] and b.playing[0] == "prompt_blink"
@@ -71,7 +71,7 @@ def test_a_result_interrupts_guidance_and_drops_the_face_talk_waiting():
 
 
 def test_a_prompt_does_not_interrupt_another_prompt_and_a_result_follows_its_sentence():
-    q, b, c = make()
+    q, b, _ = make()
     q.say("prompt_blink")
     q.say("prompt_turn_left")
     assert b.stopped == [] and b.playing[0] == "prompt_blink"
@@ -97,7 +97,7 @@ def test_stale_guidance_is_dropped_and_newer_guidance_replaces_older():
 
 
 def test_leaving_a_screen_ends_its_intro_and_a_late_finish_is_ignored():
-    q, b, c = make()
+    q, b, _ = make()
     q.enter("consent", ["screen_consent"])
     token = b.playing[1]
     q.enter("face", [], speak=False)
@@ -108,7 +108,7 @@ def test_leaving_a_screen_ends_its_intro_and_a_late_finish_is_ignored():
 
 
 def test_replay_on_the_home_screen_says_the_home_instruction_not_the_last_result():
-    q, b, c = make()
+    q, b, _ = make()
     q.enter("result", ["result_ok", "next_ok"])
     end(q, b)
     end(q, b)
@@ -141,7 +141,7 @@ def test_a_backend_that_cannot_play_lets_the_queue_go_on():
 
 
 def test_a_state_line_the_session_has_left_gives_way_but_a_screen_intro_does_not():
-    q, b, c = make()
+    q, b, _ = make()
     q.enter("face", [], speak=False)
     q.say("state_waiting_face")
     q.say("state_guiding")  # the face is found: "请正对屏幕…" is over

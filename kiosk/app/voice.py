@@ -100,9 +100,8 @@ class VoiceQueue:
             self._drop(lambda q: q.kind == "prompt", "superseded")
         if item.kind == "result":
             self._drop(lambda q: q.kind in FACE_TALK, "superseded")
-        if item.kind == "guidance":
-            if self.playing and self.playing.code == code:
-                return  # already saying it
+        if item.kind == "guidance" and self.playing and self.playing.code == code:
+            return  # already saying it
         if item.kind in ("prompt", "state", "screen"):
             self.last_instruction = code
         self.pending.append(item)
