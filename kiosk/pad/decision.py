@@ -194,6 +194,26 @@ def decide(frames: list[FrameScore], th: PadThresholds = PAD) -> PadResult:
 
 
 # ------------------------------------------------------------------ the monitor
+def _lower_priority() -> None:
+    """Run this (executor) thread below the frame path: on Linux, nice is per thread."""
+    try:
+        import os
+
+        os.setpriority(os.PRIO_PROCESS, threading.get_native_id(), PAD_THREAD_NICE)
+    except (AttributeError, OSError, PermissionError):
+        pass
+
+
+PAD_THREAD_NICE = 10
+
+
+def pad_executor() -> ThreadPoolExecutor:
+    """A one-thread executor for PAD scoring, at lower CPU priority than the caller's thread.
+
+    Share one across sessions (PadMonitor(executor=...)) to load the models only once."""
+    return ThreadPoolExecutor(1, thread_name_prefix="pad", initializer=_lower_priority)
+
+
 class PadMonitor:
     """Feeds sampled frames of one session to MiniFASNet off the caller's thread.
 
@@ -209,7 +229,7 @@ class PadMonitor:
         self.th = th
         self.synchronous = synchronous
         self._own_executor = executor is None and not synchronous
-        self._executor = executor or (None if synchronous else ThreadPoolExecutor(1, thread_name_prefix="pad"))
+        self._executor = executor or (None if synchronous else pad_executor())
         self._pending: list[Future] = []
         self._lock = threading.Lock()
         self._records: list[FrameScore] = []

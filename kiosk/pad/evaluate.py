@@ -117,9 +117,10 @@ def all_frame_records(path: Path, cache: Path | None) -> list:
     return recs
 
 
-def decide_clip(path: Path, th: PadThresholds = PAD, cache: Path | None = None) -> PadResult:
+def decide_clip(path: Path, th: PadThresholds = PAD, cache: Path | None = None, cues: bool = False) -> PadResult:
+    """The shipped decision on one clip; cues=True also measures the (non-deciding) screen cues."""
     if cache is None:
-        return decide(score_source(path, th), th)
+        return decide(score_source(path, dataclasses.replace(th, measure_cues=th.measure_cues or cues)), th)
     recs = [r for r in all_frame_records(path, cache) if r.index % th.sample_every == 0]
     return decide(recs, th)
 
@@ -138,7 +139,7 @@ def evaluate(faces: Path, th: PadThresholds = PAD, cache: Path | None = None) ->
     rows: dict[str, dict] = {}
     clips = []
     for path, row, attack in inventory(faces):
-        res = decide_clip(path, th, cache)
+        res = decide_clip(path, th, cache, cues=True)
         clips.append({"file": str(path.relative_to(faces)), "row": row, "label_attack": attack, **res.to_json()})
         r = rows.setdefault(row, {"row": row, "attack": attack, "n": 0, "refused": 0, **{c: 0 for c in CUE_RULES}})
         r["n"] += 1
