@@ -159,7 +159,8 @@ def print_table(res: dict) -> None:
     cues = list(CUE_RULES)
     print(f"{'species':<40}{'n':>4}{'refused':>9}{'rate':>16}" + "".join(f"{'+' + c:>12}" for c in cues))
     for r in res["rows"]:
-        rate = f"{r['metric']} {r['rate'] * 100:.1f}%"
+        share = (r["n"] - r["refused"] if r["attack"] else r["refused"]) / r["n"]
+        rate = f"{r['metric']} {share * 100:.1f}%"
         print(f"{r['row']:<40}{r['n']:>4}{r['refused']:>9}{rate:>16}" + "".join(f"{r[c]:>12}" for c in cues))
     print("(+cue: clips refused if that cue were added as an extra rule; attacks: more is better, live: fewer)")
     print("\nper clip:")
