@@ -164,12 +164,14 @@ def cue_values(frames: list[FrameScore], gated: list[FrameScore], th: PadThresho
     """Every screen cue's per-session value (evidence; see docs/pad.md for what each adds)."""
     mesh = [f for f in gated if f.source == "mesh" and f.landmarks is not None]
     yaws = [f.yaw for f in mesh]
-    return {
-        "bezel_share": round(float(np.mean([f.bezel >= th.bezel_min_sides for f in frames])), 3) if frames else 0.0,
-        "glare_median": round(float(np.median([f.glare for f in frames])), 4) if frames else 0.0,
+    out = {
         "planarity": round(cues.planarity([f.landmarks for f in mesh]), 4),
         "yaw_range": round(float(np.ptp(yaws)), 1) if yaws else 0.0,
     }
+    if th.measure_cues and frames:  # bezel and glare are only measured per frame when asked for
+        out["bezel_share"] = round(float(np.mean([f.bezel >= th.bezel_min_sides for f in frames])), 3)
+        out["glare_median"] = round(float(np.median([f.glare for f in frames])), 4)
+    return out
 
 
 def decide(frames: list[FrameScore], th: PadThresholds = PAD) -> PadResult:

@@ -122,7 +122,7 @@ def decide_clip(path: Path, th: PadThresholds = PAD, cache: Path | None = None, 
     if cache is None:
         return decide(score_source(path, dataclasses.replace(th, measure_cues=th.measure_cues or cues)), th)
     recs = [r for r in all_frame_records(path, cache) if r.index % th.sample_every == 0]
-    return decide(recs, th)
+    return decide(recs, dataclasses.replace(th, measure_cues=th.measure_cues or cues))
 
 
 def pad_videos(paths, th: PadThresholds = PAD, cache: Path | None = None) -> list[dict]:
