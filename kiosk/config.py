@@ -13,12 +13,7 @@ from dataclasses import asdict, dataclass, field, fields, replace
 from pathlib import Path
 
 
-def home_dir() -> Path:
-    return Path(os.environ.get("KIOSK_HOME") or Path.home() / ".local" / "share" / "village-kiosk")
-
-
-def key_file() -> Path:
-    return Path(os.environ.get("KIOSK_KEY_FILE") or Path.home() / ".config" / "village-kiosk" / "template.key")
+from kiosk.core.paths import home_dir, key_file  # noqa: F401  (re-exported: the terminal's callers)
 
 
 @dataclass(frozen=True)

@@ -17,6 +17,7 @@ import hashlib
 import json
 import os
 import re
+import ssl
 import uuid as uuidlib
 from datetime import date, datetime, timezone
 from typing import Any, Literal
@@ -28,6 +29,9 @@ from cryptography.hazmat.primitives.asymmetric.x25519 import X25519PrivateKey, X
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 from pydantic import BaseModel, ConfigDict, Field
+
+from kiosk.core.facedata import FACE_DATA_KEYS
+from kiosk.core.ids import normalize_id, valid_id_number  # noqa: F401  (re-exported for the hub)
 
 API = "/v1"
 PROTOCOL_VERSION = 1
@@ -50,11 +54,13 @@ COUNTY_STATUSES = ("active", "suspended", "deceased")
 CATEGORIES = ("pension", "work_injury", "pension_survivor", "work_injury_survivor", "other")
 
 # Keys that would carry face data; a record holding any of them is refused (see check_no_face_data).
-FACE_DATA_KEYS = frozenset(
-    {"embedding", "embeddings", "vector", "vectors", "template", "templates", "image", "images",
-     "photo", "photos", "frames_rgb", "frame_rgb", "jpeg", "png", "pixels"}
-)
+# One list with the terminal's store (kiosk.core.facedata).
 MAX_TEXT_CHARS = 2000  # no legitimate field is longer; base64 images are
+
+
+def cert_pin(pem: str) -> str:
+    """SHA-256 fingerprint of a PEM certificate: what a terminal pins (`kiosk register --pin`)."""
+    return hashlib.sha256(ssl.PEM_cert_to_DER_cert(pem)).hexdigest()
 
 
 class ProtocolError(Exception):
@@ -213,29 +219,6 @@ def check_no_face_data(value: Any, where: str = "record") -> None:
             raise ProtocolError("face_data", "记录中含有疑似人脸特征向量的数字串，已拒收。", where)
         for i, v in enumerate(value):
             check_no_face_data(v, f"{where}[{i}]")
-
-
-# ----------------------------------------------------------------------------- ID numbers
-_ID_RE = re.compile(r"^[1-9]\d{16}[\dX]$")
-_ID_WEIGHTS = (7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2)
-_ID_CHECK = "10X98765432"
-
-
-def normalize_id(text: str) -> str:
-    return "".join(str(text).split()).upper().replace("Ｘ", "X")
-
-
-def valid_id_number(number: str) -> bool:
-    """GB 11643 shape, birth date and check digit (the full rules live in kiosk.residents)."""
-    if not _ID_RE.match(number):
-        return False
-    try:
-        born = date(int(number[6:10]), int(number[10:12]), int(number[12:14]))
-    except ValueError:
-        return False
-    if not date(1900, 1, 1) <= born <= date.today():
-        return False
-    return _ID_CHECK[sum(int(c) * w for c, w in zip(number[:17], _ID_WEIGHTS)) % 11] == number[17]
 
 
 # ----------------------------------------------------------------------------- messages

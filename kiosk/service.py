@@ -23,7 +23,7 @@ import numpy as np
 from kiosk.config import Settings
 from kiosk.policy import (MSG_BACK_PAY, Category, Status, certification_status, cn_date, rule_from_config,
                           valid_until_after)
-from kiosk.residents import InvalidIdNumber, mask_id, mask_name, parse_id_number
+from kiosk.core.ids import InvalidIdNumber, mask_id, mask_name, parse_id_number
 from kiosk.session import CertificationSession
 
 # Endings that say nothing about the resident's face: they do not use up a try.

@@ -1,7 +1,7 @@
 """County sync benchmark and drill helper.
 
     uv run python -m kiosk.sync_bench [--count 10000] [--batch 500] [--json]
-        Starts a real hub (`kiosk county serve`, its own process, SQLite, 127.0.0.1, free port),
+        Starts a real hub (`kiosk-county serve`, its own process, SQLite, 127.0.0.1, free port),
         registers a fresh terminal in a temporary folder, queues COUNT certifications and times
         how long `sync` takes until the hub has acknowledged every one. Target: 10,000 in <= 30 s.
 
@@ -59,9 +59,9 @@ def _free_port() -> int:
 
 @contextmanager
 def running_hub(env: dict, timeout_s: float = 60.0) -> Iterator[str]:
-    """`kiosk county serve` in its own process on a free loopback port; yields its URL."""
+    """`kiosk-county serve` in its own process on a free loopback port; yields its URL."""
     port = _free_port()
-    hub = subprocess.Popen([sys.executable, "-m", "kiosk.cli", "county", "serve", "--port", str(port)], env=env,
+    hub = subprocess.Popen([sys.executable, "-m", "kiosk.county.cli", "serve", "--port", str(port)], env=env,
                            stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
     url = f"http://127.0.0.1:{port}"
     try:
@@ -89,7 +89,7 @@ def bench(count: int, batch: int) -> dict:
         tmp = Path(tmp)
         env = {**os.environ, "KIOSK_HOME": str(tmp / "hub-home")}
         cli = [sys.executable, "-m", "kiosk.cli"]
-        code = json.loads(subprocess.run(cli + ["county", "provision", "--json"], env=env, check=True,
+        code = json.loads(subprocess.run([sys.executable, "-m", "kiosk.county.cli", "provision", "--json"], env=env, check=True,
                                          capture_output=True, text=True).stdout.strip().splitlines()[-1])["code"]
         with running_hub(env) as url:
             with Store.open(tmp / "kiosk.db", tmp / "template.key") as store:

@@ -12,7 +12,7 @@ import pytest
 
 from conftest import has_cjk
 from kiosk.cli import main
-from kiosk.residents import check_digit
+from kiosk.core.ids import check_digit
 
 ID_FIRST17 = "11010519491231002"
 GOOD_ID = ID_FIRST17 + check_digit(ID_FIRST17)

@@ -6,7 +6,7 @@ from pathlib import Path
 import pytest
 
 from kiosk.config import key_file
-from kiosk.residents import check_digit
+from kiosk.core.ids import check_digit
 from kiosk.store import Store
 from test_cli import assert_error, kiosk_home, run_cli  # noqa: F401  (kiosk_home is an autouse fixture)
 

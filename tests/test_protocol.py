@@ -78,7 +78,7 @@ def test_face_data_guard():
 
 
 def test_id_check_agrees_with_residents_module():
-    from kiosk.residents import InvalidIdNumber, parse_id_number
+    from kiosk.core.ids import InvalidIdNumber, parse_id_number
 
     rng = random.Random(1)
     for _ in range(2000):
@@ -107,7 +107,7 @@ def test_record_validation_messages_are_chinese():
 def test_hub_imports_no_engine_or_store():
     code = ("import sys, kiosk.county, kiosk.county.server, kiosk.county.roster;"
             "bad = [m for m in sys.modules if m.startswith(('kiosk.store', 'kiosk.session', 'kiosk.faces',"
-            " 'kiosk.matching', 'kiosk.observe', 'kiosk.sync', 'kiosk.residents', 'kiosk.policy', 'mediapipe', 'cv2',"
+            " 'kiosk.matching', 'kiosk.observe', 'kiosk.sync', 'kiosk.cli', 'kiosk.app', 'kiosk.policy', 'mediapipe', 'cv2',"
             " 'dlib', 'PySide6'))]; print(bad); sys.exit(1 if bad else 0)")
     res = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
     assert res.returncode == 0, res.stdout + res.stderr

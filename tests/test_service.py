@@ -7,7 +7,7 @@ from kiosk.config import Settings
 from kiosk.frames import VideoFileSource
 from kiosk.matching.encoder import BACKEND_NAME
 from kiosk.policy import Category
-from kiosk.residents import check_digit
+from kiosk.core.ids import check_digit
 from kiosk.service import CertificationService, Helper, ServiceError
 from kiosk.session import run_session
 from kiosk.store import Store

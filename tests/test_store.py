@@ -9,7 +9,7 @@ import pytest
 from sqlite_utils import Database
 
 from kiosk.policy import Category
-from kiosk.residents import InvalidIdNumber
+from kiosk.core.ids import InvalidIdNumber
 from kiosk.store import (
     Store,
     StoreCorrupt,

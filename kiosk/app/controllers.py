@@ -2,7 +2,7 @@
 and `flow` (which screen, what the resident typed and chose, what the result means).
 
 QML holds no logic: it shows these properties and calls these slots. Every rule comes
-from the engine (kiosk.residents, kiosk.service, kiosk.policy); the service is called on
+from the engine (kiosk.core.ids, kiosk.service, kiosk.policy); the service is called on
 the UI thread (its SQLite connection belongs to it), the face check runs in the
 CheckController's worker thread.
 """
@@ -15,7 +15,7 @@ from PySide6.QtCore import Property, QEvent, QObject, QTimer, Signal, Slot
 
 from kiosk.app.texts import ERRORS, STATUS, voice_code_for_result
 from kiosk.policy import MSG_BACK_PAY, Category, cn_date
-from kiosk.residents import ID_LENGTH, InvalidIdNumber, check_partial, mask_id, normalize, parse_id_number
+from kiosk.core.ids import ID_LENGTH, InvalidIdNumber, check_partial, mask_id, normalize, parse_id_number
 from kiosk.service import Helper, ServiceError
 
 log = logging.getLogger(__name__)

@@ -17,7 +17,7 @@ from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
 from kiosk.policy import Category
-from kiosk.residents import check_digit
+from kiosk.core.ids import check_digit
 
 
 def make_id(region: str, birth: date, seq: str) -> str:
@@ -151,7 +151,7 @@ def create_demo(home: Path | None = None, encoder=None, today: date | None = Non
         if store.last_certified(zhao.id_number) is None:
             # 赵德福 certified on this kiosk early in his current cycle (before today).
             from kiosk.config import Settings
-            from kiosk.residents import parse_id_number
+            from kiosk.core.ids import parse_id_number
 
             start = Settings().cycle().period(parse_id_number(zhao.id_number).birth_date, today).start
             day = max(start, min(start + timedelta(days=3), today - timedelta(days=1)))

@@ -499,7 +499,7 @@ class HubDB:
         """Everything a terminal needs from the county, sealed for it and signed by the hub."""
         dev = self.device(device_id)
         if dev is None:
-            raise HubError("unknown_device", "没有这台设备的登记记录，请核对设备编号（kiosk county devices）。", 404)
+            raise HubError("unknown_device", "没有这台设备的登记记录，请核对设备编号（kiosk-county devices）。", 404)
         roster, since = [], 0
         while True:
             page = self.roster_page(dev, since)

@@ -36,7 +36,7 @@ def render_status_page(county: str, summary: dict) -> str:
     devices = table(["设备编号", "名称", "村", "状态", "最近联系", "最近上传", "最近U盘导入"],
                     [[d.id, d.name, d.village, "正常" if d.status == "active" else "已停用", _local(d.last_seen_at),
                       _local(d.last_push_at), _local(d.last_bundle_at)] for d in summary["devices"]],
-                    "还没有登记任何设备。用 kiosk county provision 生成开通码。")
+                    "还没有登记任何设备。用 kiosk-county provision 生成开通码。")
     overdue = table(["身份证号", "姓名", "村", "最近认证", "状态"],
                     [[_mask(o["id_number"]), o["name"], o["village"], o["last"] or "从未认证",
                       {"active": "正常", "suspended": "已暂停"}.get(o["status"], o["status"])]

@@ -109,7 +109,7 @@ def create_app(hub: HubDB) -> FastAPI:
     @app.post(P.API + "/devices/register", response_model=P.RegisterResponse,
               responses={403: {"model": P.ErrorBody}, 401: {"model": P.ErrorBody}})
     def register(req: P.RegisterRequest) -> P.RegisterResponse:
-        """One-time registration with a provisioning code from `kiosk county provision`."""
+        """One-time registration with a provisioning code from `kiosk-county provision`."""
         return hub.register(req)
 
     @app.post(P.API + "/records", response_model=P.PushResponse,

@@ -19,7 +19,8 @@ import numpy as np
 from sqlite_utils import Database
 
 from ..policy import Category
-from ..residents import mask_id, normalize, parse_id_number
+from ..core.facedata import is_face_data_key
+from ..core.ids import mask_id, normalize, parse_id_number
 from . import StoreCorrupt, StoreError, StoreFull, crypto
 from .migrations import check_not_newer, migrate, schema_version
 
@@ -27,11 +28,6 @@ from .migrations import check_not_newer, migrate, schema_version
 CHINA_TZ = timezone(timedelta(hours=8), "CST")
 CAPTURE_RETENTION_KEY = "capture_retention_days"
 BUSY_TIMEOUT_MS = 5000
-# Keys that would smuggle face data into attempt records (and from there into the outbox).
-_FORBIDDEN_KEYS = frozenset(
-    {"embedding", "embeddings", "vector", "template", "templates", "image", "images", "photo", "frame_rgb"}
-)
-
 # SQLite primary result codes (extended codes keep these in the low byte).
 _SQLITE_BUSY, _SQLITE_LOCKED, _SQLITE_IOERR = 5, 6, 10
 _SQLITE_CORRUPT, _SQLITE_FULL, _SQLITE_NOTADB = 11, 13, 26
@@ -618,7 +614,7 @@ def _plain(value: Any, where: str) -> Any:
     if isinstance(value, dict):
         out = {}
         for k, v in value.items():
-            if str(k).lower() in _FORBIDDEN_KEYS:
+            if is_face_data_key(k):  # the same list the county hub refuses
                 raise ValueError(f"{where}: key {k!r} looks like face data and must not be stored")
             out[str(k)] = _plain(v, f"{where}.{k}")
         return out

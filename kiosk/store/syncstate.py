@@ -17,7 +17,7 @@ from typing import Any, Iterable
 import numpy as np
 
 from ..policy import Category
-from ..residents import InvalidIdNumber, mask_id
+from ..core.ids import InvalidIdNumber, mask_id
 from . import crypto
 from .db import OutboxItem, Store, _outbox, _translating, utc_iso
 

@@ -7,7 +7,6 @@ means at worst a resend, which the county acknowledges as a duplicate.
 """
 from __future__ import annotations
 
-import os
 import threading
 import time
 import uuid as uuidlib
@@ -19,6 +18,7 @@ from typing import Callable
 import numpy as np
 
 from kiosk import protocol as P
+from kiosk.core.atomic import write_atomic
 from kiosk.store import Store
 from kiosk.store.syncstate import Identity, SyncState
 
@@ -249,19 +249,7 @@ def export_bundle(store: Store, to_dir: Path, progress: Progress | None = None) 
     return out, len(items), len(audit)
 
 
-def _write_atomic(path: Path, data: bytes) -> None:
-    tmp = path.with_name(path.name + ".part")
-    with open(tmp, "wb") as f:
-        f.write(data)
-        f.flush()
-        os.fsync(f.fileno())
-    os.replace(tmp, path)
-    try:
-        fd = os.open(path.parent, os.O_RDONLY)
-        os.fsync(fd)
-        os.close(fd)
-    except OSError:
-        pass
+_write_atomic = write_atomic  # one atomic write (kiosk.core.atomic)
 
 
 def import_county_bundle(store: Store, path: Path) -> dict:
