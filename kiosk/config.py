@@ -51,6 +51,13 @@ class Settings:
     hub_url: str = ""  # county hub (https://…); empty: the address given at `kiosk register`
     hub_cert_pin: str = ""  # SHA-256 fingerprint of the county hub's TLS certificate
     sync_interval_s: float = 300.0  # background sync period when the hub is reachable
+    timezone: str = "Asia/Shanghai"  # the service area's zone (IANA name): which day a certification belongs to
+
+    def clock(self):
+        """The service area's clock ($KIOSK_TIMEZONE overrides the `timezone` setting)."""
+        from kiosk.core.clock import ZONE_ENV, Clock
+
+        return Clock.system(os.environ.get(ZONE_ENV) or self.timezone)
 
     def cycle(self):
         """The county's certification cycle rule (kiosk.policy)."""

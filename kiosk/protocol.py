@@ -19,7 +19,7 @@ import os
 import re
 import ssl
 import uuid as uuidlib
-from datetime import date, datetime, timezone
+from datetime import date, datetime
 from typing import Any, Literal
 
 from cryptography.exceptions import InvalidSignature, InvalidTag
@@ -30,6 +30,7 @@ from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 from pydantic import BaseModel, ConfigDict, Field
 
+from kiosk.core.clock import Clock, default_clock, utc_iso
 from kiosk.core.facedata import FACE_DATA_KEYS
 from kiosk.core.ids import normalize_id, valid_id_number  # noqa: F401  (re-exported for the hub)
 
@@ -87,8 +88,8 @@ def canonical_json(obj: Any) -> bytes:
     return json.dumps(obj, ensure_ascii=False, sort_keys=True, separators=(",", ":"), allow_nan=False).encode()
 
 
-def utc_now_iso() -> str:
-    return datetime.now(timezone.utc).isoformat(timespec="milliseconds")
+def utc_now_iso(clock: Clock | None = None) -> str:
+    return utc_iso((clock or default_clock()).utc_now())
 
 
 def record_uuid(device_id: str, stream: str, key: str | int) -> str:
@@ -347,8 +348,10 @@ class AckList(_Strict):
     uuids: list[str]
 
 
-def validate_record(rec: PushRecord) -> CertificationPayload | AuditPayload:
-    """Per-record check on the hub; raises ProtocolError with a Chinese message."""
+def validate_record(rec: PushRecord, today: date | None = None) -> CertificationPayload | AuditPayload:
+    """Per-record check on the hub; raises ProtocolError with a Chinese message.
+
+    `today` (the service area's date, from the hub's clock) bounds the resident's birth date."""
     try:
         uuidlib.UUID(rec.uuid)
     except ValueError:
@@ -365,7 +368,7 @@ def validate_record(rec: PushRecord) -> CertificationPayload | AuditPayload:
         raise ProtocolError("bad_record", "记录格式不正确，已拒收；终端会保留它，请联系县社保局信息科。",
                             str(e)[:300]) from None
     if isinstance(parsed, CertificationPayload):
-        if not valid_id_number(normalize_id(parsed.resident_id)):
+        if not valid_id_number(normalize_id(parsed.resident_id), today or default_clock().today()):
             raise ProtocolError("bad_id_number", "记录中的身份证号码无效，已拒收。")
         if parsed.category not in CATEGORIES:
             raise ProtocolError("bad_category", f"未知的认证类别：{parsed.category}。")

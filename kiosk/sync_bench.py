@@ -22,24 +22,24 @@ import subprocess
 import sys
 import tempfile
 import time
-from datetime import datetime, timedelta, timezone
+from datetime import timedelta
 from pathlib import Path
 
 import httpx
 
-_WEIGHTS = (7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2)
+from kiosk.core.ids import check_digit
 
 
 def _id(i: int) -> str:
     body = f"110105{1940 + i // 10000 % 40}{(i // 1000) % 9 + 1:02d}{(i // 100) % 10 + 10:02d}{i % 100:03d}"
-    return body + "10X98765432"[sum(int(c) * w for c, w in zip(body, _WEIGHTS)) % 11]
+    return body + check_digit(body)
 
 
 def queue_drill(store, count: int, village: str | None = None, operator: str = "演练") -> int:
     residents = [r for r in store.list_residents(village=village) if r.county_status != "deceased"]
     if not residents:
         raise SystemExit("本机名册是空的：请先同步名册（kiosk sync --once 或 kiosk sync --bundle 文件）。")
-    now = datetime.now(timezone.utc)
+    now = store.clock.utc_now()  # the one clock (kiosk.core.clock)
     with store.transaction():
         for i in range(count):
             r = residents[i % len(residents)]

@@ -115,6 +115,7 @@ def test_verify_pairs_batch(capsys, images_dir, tmp_path, grey_photo):
         assert set(out) == {"probe", "template", "error", "message"}
 
 
+@pytest.mark.slow
 def test_verify_pairs_bad_files(capsys, tmp_path):
     assert_error(*run_cli(capsys, "verify", "--pairs", tmp_path / "nope.csv", "--json")[:2], "unreadable_file")
     bad = tmp_path / "bad.csv"

@@ -104,6 +104,7 @@ def test_status_page_and_openapi(hub, tmp_path):
     assert "PushRequest" in json.dumps(spec)
 
 
+@pytest.mark.slow
 def test_readme_walkthrough_two_terminals_one_hub(tmp_path, monkeypatch, capsys):
     """The README "County sync" walkthrough, command for command."""
     county, a, b, usb = (tmp_path / n for n in ("county", "a", "b", "usb"))

@@ -104,6 +104,7 @@ def test_record_validation_messages_are_chinese():
     assert info.value.code == "bad_time" and "时间" in info.value.message
 
 
+@pytest.mark.slow
 def test_hub_imports_no_engine_or_store():
     code = ("import sys, kiosk.county, kiosk.county.server, kiosk.county.roster;"
             "bad = [m for m in sys.modules if m.startswith(('kiosk.store', 'kiosk.session', 'kiosk.faces',"

@@ -144,13 +144,13 @@ class FlowController(QObject):
     recorded = Signal()  # an attempt was written (the county sync may send it now)
 
     def __init__(self, service, check, app: AppController, *, actions: list[str] | None = None,
-                 today=date.today, sync_status=None, parent=None):
+                 clock=None, sync_status=None, parent=None):
         super().__init__(parent)
         self.service = service
         self.check = check
         self.app = app
         self.actions = actions
-        self.today = today
+        self.clock = clock or service.clock  # the service area's clock (kiosk.core.clock)
         self.sync_status = sync_status
         self.attempt = None
         self._discard_result = False
@@ -253,7 +253,7 @@ class FlowController(QObject):
 
     # ------------------------------------------------------------------ keypad
     def _today(self) -> date:
-        return self.today()
+        return self.clock.today()
 
     @Slot(str)
     def press(self, key: str) -> None:

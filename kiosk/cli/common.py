@@ -5,6 +5,7 @@ Imports nothing from the other kiosk.cli modules (they import this one).
 from __future__ import annotations
 
 import json
+import os
 import sys
 from pathlib import Path
 
@@ -79,13 +80,28 @@ def _echo(t, events) -> None:
 
 
 
-def _open_store(args):
+def clock(args=None):
+    """The service area's clock (kiosk.toml `timezone`); `--today YYYY-MM-DD` fixes it to that day."""
+    from kiosk.config import Settings
+    from kiosk.core.clock import Clock, ZONE_ENV
+
+    settings = Settings.load()
+    today = getattr(args, "today", None)
+    if today:
+        try:
+            return Clock.fixed(today, os.environ.get(ZONE_ENV) or settings.timezone)
+        except ValueError:
+            raise CliError("usage", f"--today 应为 YYYY-MM-DD 格式的日期，如 2026-03-05（收到：{today}）。") from None
+    return settings.clock()
+
+
+def _open_store(args, clock_=None):
     from kiosk.config import home_dir, key_file
     from kiosk.store import Store
 
     db = Path(args.db) if args.db else home_dir() / "kiosk.db"
     db.parent.mkdir(parents=True, exist_ok=True)
-    return Store.open(db, Path(args.key) if args.key else key_file())
+    return Store.open(db, Path(args.key) if args.key else key_file(), clock=clock_ or clock(args))
 
 
 
@@ -108,9 +124,3 @@ def bar(desc: str):
 
     tick.bars = bars
     return tick
-
-
-def store_options(p) -> None:
-    p.add_argument("--db", help="数据库文件（默认 $KIOSK_HOME/kiosk.db）")
-    p.add_argument("--key", help="模板密钥文件（默认 $KIOSK_KEY_FILE）")
-    p.add_argument("--json", action="store_true")

@@ -1,7 +1,7 @@
 """`kiosk certify-resident | enroll | residents | status | demo`: the local roster and real certifications."""
 from __future__ import annotations
 
-from kiosk.cli.common import CliError, _drive, _echo, _emit, _open_store, _photo_encoder, store_options
+from kiosk.cli.common import CliError, _drive, _echo, _emit, _open_store, _photo_encoder, clock
 
 
 def cmd_demo(args) -> int:
@@ -101,7 +101,7 @@ def cmd_enroll(args) -> int:
     from kiosk.core.ids import InvalidIdNumber, mask_id, mask_name, parse_id_number
 
     try:
-        rid = parse_id_number(args.id_number)
+        rid = parse_id_number(args.id_number, clock(args).today())
     except InvalidIdNumber as e:
         raise CliError("bad_id_number", e.message) from e
     enc = _photo_encoder()
@@ -134,21 +134,19 @@ def cmd_residents(args) -> int:
 
 
 def cmd_status(args) -> int:
-    from datetime import date
-
     from kiosk.config import Settings
     from kiosk.policy import certification_status
     from kiosk.core.ids import InvalidIdNumber, mask_id, mask_name, parse_id_number
 
+    today = clock(args).today()  # the service area's day; --today fixes it
     try:
-        rid = parse_id_number(args.id_number)
+        rid = parse_id_number(args.id_number, today)
     except InvalidIdNumber as e:
         raise CliError("bad_id_number", e.message) from e
     with _open_store(args) as store:
         r = store.get_resident(rid.number)
         if r is None:
             raise CliError("unknown_resident", f"本机名册中没有 {mask_id(rid.number)}。请核对号码，或等待县里同步名册。")
-        today = date.fromisoformat(args.today) if args.today else date.today()
         from kiosk.sync import cycle_rule
 
         st = certification_status(cycle_rule(store, Settings.load()), rid.birth_date, today,

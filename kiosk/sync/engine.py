@@ -11,7 +11,6 @@ import threading
 import time
 import uuid as uuidlib
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
 from pathlib import Path
 from typing import Callable
 
@@ -19,6 +18,7 @@ import numpy as np
 
 from kiosk import protocol as P
 from kiosk.core.atomic import write_atomic
+from kiosk.core.clock import default_clock
 from kiosk.store import Store
 from kiosk.store.syncstate import Identity, SyncState
 
@@ -29,8 +29,10 @@ AUDIT_STREAM = "audit"
 Progress = Callable[[str, int, int], None]  # (stage, done, total)
 
 
-def _now() -> str:
-    return datetime.now(timezone.utc).isoformat(timespec="seconds")
+def _now(store: Store | None = None) -> str:
+    """Now in UTC (ISO, seconds) from the store's clock (the one clock: kiosk.core.clock)."""
+    clock = getattr(store, "clock", None) or default_clock()
+    return clock.utc_now().isoformat(timespec="seconds")
 
 
 def require_identity(state: SyncState) -> Identity:
@@ -188,9 +190,9 @@ class Syncer:
             self.push(report)
             self.pull(report)
         except SyncError as e:
-            self.state.set(last_error=f"{e.message}", last_error_at=_now(), last_error_code=e.code)
+            self.state.set(last_error=f"{e.message}", last_error_at=_now(self.state.store), last_error_code=e.code)
             raise
-        self.state.set(last_success=_now(), last_error=None, last_error_code=None)
+        self.state.set(last_success=_now(self.state.store), last_error=None, last_error_code=None)
         return report
 
 
@@ -243,7 +245,7 @@ def export_bundle(store: Store, to_dir: Path, progress: Progress | None = None) 
                          {"device_id": ident.device_id, "records": records})
     to_dir = Path(to_dir)
     to_dir.mkdir(parents=True, exist_ok=True)
-    out = to_dir / f"kiosk-{ident.device_id}-{datetime.now(timezone.utc).strftime('%Y%m%d-%H%M%S')}.bundle"
+    out = to_dir / f"kiosk-{ident.device_id}-{store.clock.utc_now().strftime('%Y%m%d-%H%M%S')}.bundle"
     _write_atomic(out, data)
     store.audit("kiosk", "bundle_exported", {"file": out.name, "certifications": len(items), "audit": len(audit)})
     return out, len(items), len(audit)
@@ -283,7 +285,7 @@ def import_county_bundle(store: Store, path: Path) -> dict:
         if P.record_uuid(ident.device_id, AUDIT_STREAM, e["seq"]) not in acks:
             break
         cursor = e["seq"]
-    state.set(audit_cursor=cursor, last_bundle_import=_now())
+    state.set(audit_cursor=cursor, last_bundle_import=_now(store))
     store.audit("county", "bundle_imported", {"bundle": header["bundle_id"], "roster": applied,
                                               "template_sets": changed, "acked": len(pending)})
     return {"roster_changed": applied, "templates_changed": changed, "acked": len(pending), "errors": errors}
