@@ -112,3 +112,14 @@ def test_hub_imports_no_engine_or_store():
             " 'dlib', 'PySide6'))]; print(bad); sys.exit(1 if bad else 0)")
     res = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
     assert res.returncode == 0, res.stdout + res.stderr
+
+
+@pytest.mark.slow
+def test_terminal_imports_no_hub_stack():
+    """The village terminal (CLI, app, sync) runs without FastAPI, uvicorn, SQLAlchemy or the hub."""
+    code = ("import sys, kiosk.cli, kiosk.cli.sync, kiosk.sync, kiosk.service, kiosk.app.bootstrap;"
+            "kiosk.cli.build_parser();"
+            "bad = [m for m in sys.modules if m.split('.')[0] in ('fastapi', 'uvicorn', 'sqlalchemy', 'starlette')"
+            " or m.startswith('kiosk.county')]; print(bad); sys.exit(1 if bad else 0)")
+    res = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+    assert res.returncode == 0, res.stdout + res.stderr
