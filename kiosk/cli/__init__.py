@@ -38,16 +38,15 @@ def build_parser() -> argparse.ArgumentParser:
 def main(argv: list[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
-    if not args.command:
-        return app.cmd_app(args)
+    from kiosk.core.errors import KioskError
     from kiosk.matching.embedders import EmbedderError
     from kiosk.store import StoreError
 
     try:
+        if not args.command:
+            return app.cmd_app(args)
         return args.func(args)
-    except CliError as e:
-        _emit({"error": e.code, "message": e.message}, getattr(args, "json", False), f"错误：{e.message}")
-        return 2
-    except (StoreError, EmbedderError) as e:
+    except (CliError, StoreError, EmbedderError, KioskError) as e:
+        # One line, no traceback (a broken kiosk.toml, a bad file, a full disk): exit 2.
         _emit({"error": e.code, "message": e.message}, getattr(args, "json", False), f"错误：{e.message}")
         return 2

@@ -4,6 +4,9 @@ from __future__ import annotations
 
 def cmd_app(args) -> int:
     """The touchscreen kiosk app (Qt Quick, kiosk/app)."""
+    from kiosk.config import Settings
+
+    Settings.load()  # a broken kiosk.toml: one line and exit 2 (kiosk.cli.main), before any window opens
     from kiosk.app.bootstrap import Options, run
 
     try:
