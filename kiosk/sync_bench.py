@@ -88,7 +88,6 @@ def bench(count: int, batch: int) -> dict:
     with tempfile.TemporaryDirectory(prefix="kiosk-sync-bench-") as tmp:
         tmp = Path(tmp)
         env = {**os.environ, "KIOSK_HOME": str(tmp / "hub-home")}
-        cli = [sys.executable, "-m", "kiosk.cli"]
         code = json.loads(subprocess.run([sys.executable, "-m", "kiosk.county.cli", "provision", "--json"], env=env, check=True,
                                          capture_output=True, text=True).stdout.strip().splitlines()[-1])["code"]
         with running_hub(env) as url:
@@ -116,10 +115,10 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--json", action="store_true")
     args = p.parse_args(argv)
     if args.mode == "queue":
-        from kiosk.config import home_dir, key_file
+        from kiosk.config import Settings, home_dir, key_file
         from kiosk.store import Store
 
-        with Store.open(home_dir() / "kiosk.db", key_file()) as store:
+        with Store.open(home_dir() / "kiosk.db", key_file(), clock=Settings.load().clock()) as store:
             n = queue_drill(store, args.count or 3, args.village)
         print(f"已记录 {n} 条演练认证（待上传）。", flush=True)
         return 0

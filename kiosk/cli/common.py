@@ -9,10 +9,11 @@ import os
 import sys
 from pathlib import Path
 
-class CliError(Exception):
-    def __init__(self, code: str, message: str):
-        super().__init__(message)
-        self.code, self.message = code, message
+from kiosk.core.errors import KioskError
+
+
+class CliError(KioskError):
+    """Bad input to a command: exit 2 with `message` on one line."""
 
 
 def _emit(obj: dict, as_json: bool, human: str | None = None) -> None:

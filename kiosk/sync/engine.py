@@ -312,6 +312,8 @@ class BackgroundSync:
     def __init__(self, store_path: str | Path, key_path: str | Path, settings=None, *, interval_s: float | None = None,
                  backoff: Backoff | None = None, hub_url: str | None = None):
         self.store_path, self.key_path = Path(store_path), Path(key_path)
+        # The service area's clock (kiosk.toml timezone), for the days this thread's store connection dates.
+        self.clock = settings.clock() if hasattr(settings, "clock") else None
         self.hub_url = hub_url or getattr(settings, "hub_url", "") or None
         self.interval_s = interval_s if interval_s is not None else float(getattr(settings, "sync_interval_s", 300.0))
         self.backoff = backoff or Backoff(base=5.0, cap=600.0)
@@ -338,7 +340,7 @@ class BackgroundSync:
         self._wake.set()
 
     def _run(self) -> None:
-        store = Store.open(self.store_path, self.key_path)
+        store = Store.open(self.store_path, self.key_path, clock=self.clock)
         try:
             while not self._stop.is_set():
                 delay = self.interval_s
