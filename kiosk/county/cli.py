@@ -114,7 +114,7 @@ def cmd_county_roster(args) -> int:
     from kiosk.county.roster import load_roster
 
     hub = _hub(args)
-    load = load_roster(Path(args.file))
+    load = load_roster(Path(args.file), today=hub.clock.today())
     changed, unchanged = hub.upsert_residents(load.rows) if load.rows else (0, 0)
     if args.policy:
         hub.set_setting("cycle_policy", json.loads(args.policy))
@@ -139,7 +139,7 @@ def cmd_county_enrol(args) -> int:
     from kiosk.core.ids import mask_id, normalize_id, valid_id_number
 
     rid = normalize_id(args.id_number)
-    if not valid_id_number(rid):
+    if not valid_id_number(rid, default_clock().today()):
         raise _fail("bad_id_number", "身份证号码无效，请核对。")
     enc = _photo_encoder()
     try:

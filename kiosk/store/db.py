@@ -238,7 +238,7 @@ class Store:
         county_status: str = "active",
         now: datetime | None = None,
     ) -> Resident:
-        rid = parse_id_number(id_number)
+        rid = parse_id_number(id_number, self.clock.today())
         name = name.strip()
         if not name:
             raise ValueError("resident name must not be empty")
