@@ -258,7 +258,7 @@ def _check_text(path: Path, key: str, value: str, default: str) -> None:
     if key in _CHOICES and value not in _CHOICES[key]:
         bad = f"只能是 {' 或 '.join(_CHOICES[key])}，请改为其中之一，例如 {key} = \"{default}\""
     elif key == "device_id" and not value.strip():
-        bad = f"不能是空的，请写这台终端的名称，例如 device_id = \"东村-1\""
+        bad = "不能是空的，请写这台终端的名称，例如 device_id = \"东村-1\""
     elif key in ("window_start", "window_end"):
         from datetime import date
 

@@ -16,7 +16,6 @@ import base64
 import hashlib
 import json
 import os
-import re
 import ssl
 import uuid as uuidlib
 from datetime import date, datetime
