@@ -141,7 +141,12 @@ def cmd_county_enrol(args) -> int:
     rid = normalize_id(args.id_number)
     if not valid_id_number(rid, default_clock().today()):
         raise _fail("bad_id_number", "身份证号码无效，请核对。")
-    enc = _photo_encoder()
+    from kiosk.matching.embedders import EmbedderError
+
+    try:
+        enc = _photo_encoder()
+    except EmbedderError as e:  # the configured model file is missing or broken
+        raise _fail(e.code, e.message) from None
     try:
         vecs = [v for p in args.photos for v in enc.encode_template(p)]
     except PhotoError as e:
