@@ -34,7 +34,12 @@ from kiosk.core.facedata import FACE_DATA_KEYS
 from kiosk.core.ids import normalize_id, valid_id_number  # noqa: F401  (re-exported for the hub)
 
 API = "/v1"
-PROTOCOL_VERSION = 1
+# 2 adds optional fields only (PushRequest.device_clock, bundle
+# sequence/expiry): a v2 hub accepts v1 terminals and v1 up-bundles. Upgrade the hub first.
+PROTOCOL_VERSION = 2
+ACCEPTED_VERSIONS = (1, 2)
+CLOCK_MARGIN_S = 86400  # default: a record dated further than this from the hub's time is clock_suspect
+BUNDLE_VALID_DAYS = 30  # a county -> terminal bundle expires after this
 MAX_BODY_BYTES = 4 * 1024 * 1024  # a push batch of 500 records is ~400 KB
 MAX_BATCH = 500
 MAX_PULL = 2000
@@ -264,7 +269,7 @@ class CertificationPayload(_Strict):
     helper_relationship: str | None = None
     helper_id_masked: str | None = None
     operator: str | None = None
-    device_id: str | None = None
+    device_id: str | None = None  # the signing device's hub id, or None (the hub refuses any other)
     started_at: str
     finished_at: str
     verdict: Literal["pass", "fail"]
@@ -292,13 +297,30 @@ class PushRecord(_Strict):
 class PushRequest(_Strict):
     batch_id: str
     records: list[PushRecord] = Field(max_length=MAX_BATCH)
+    # v2: the device's own clock (UTC seconds, not corrected by the hub offset) when it sent this:
+    # the hub learns how far the device's clock is off and flags records it dated (clock_suspect).
+    device_clock: float | None = None
 
 
 class Ack(_Strict):
+    """`rejected`: not stored, `code` + Chinese `message` say why (the terminal keeps the record and
+    shows it to staff). `stored` with code `clock_suspect`: held for county review, no status change."""
+
     uuid: str
     status: Literal["stored", "duplicate", "rejected"]
     code: str | None = None
     message: str | None = None
+
+
+# Refusals of one record at the hub (Ack.code -> Ack.message), in plain Chinese for village staff.
+REFUSALS = {
+    "wrong_device": "记录里的设备编号不是发送它的这台设备，县里未收。请联系县社保局信息科。",
+    "not_on_roster": "县里名册中没有这个人，县里未收此记录（本机已保留）。请核对身份证号，或请县社保局把此人加入名册后重新上传（kiosk sync --retry-rejected）。",
+    "other_village": "此人不在本机所属村的名册上，县里未收此记录（本机已保留）。请让居民到户籍所在村认证，或请县社保局核对名册。",
+    "removed_from_roster": "此人已从县里名册中移除，县里未收此记录（本机已保留）。请联系县社保局核对。",
+}
+CLOCK_SUSPECT = ("clock_suspect", "县里已收到，但记录时间与县里时间相差太大（本机时间可能不对），"
+                                  "需县社保局核实后才计入认证状态。请校准本机时间。")
 
 
 class PushResponse(_Strict):
@@ -382,13 +404,21 @@ def validate_record(rec: PushRecord, today: date | None = None) -> Certification
 
 # ----------------------------------------------------------------------------- bundles
 def make_bundle(kind: str, sender: str, recipient: str, recipient_box_pub: str, signer: Ed25519PrivateKey,
-                content: dict, bundle_id: str | None = None) -> bytes:
-    """A file to carry on a USB stick: sealed for the recipient, signed by the sender."""
+                content: dict, bundle_id: str | None = None, *, sequence: int | None = None,
+                expires_at: str | None = None, clock: Clock | None = None) -> bytes:
+    """A file to carry on a USB stick: sealed for the recipient, signed by the sender.
+
+    County bundles (v2) carry `sequence` (one counter per hub, rising) and `expires_at` (UTC ISO),
+    both under the signature: a terminal refuses an older, repeated or expired one."""
     header = {
         "format": BUNDLE_FORMAT, "version": PROTOCOL_VERSION, "kind": kind, "bundle_id": bundle_id or str(uuidlib.uuid4()),
         "sender": sender, "recipient": recipient, "recipient_key": key_fingerprint(recipient_box_pub),
-        "created_at": utc_now_iso(),
+        "created_at": utc_now_iso(clock),
     }
+    if sequence is not None:
+        header["sequence"] = int(sequence)
+    if expires_at is not None:
+        header["expires_at"] = expires_at
     sealed = seal(recipient_box_pub, canonical_json(content), canonical_json(header).decode())
     body = {"header": header, "sealed": sealed}
     body["signature"] = b64e(signer.sign(canonical_json(body)))
@@ -403,7 +433,7 @@ def read_bundle_header(data: bytes) -> dict:
             raise ValueError("not a bundle")
     except (UnicodeDecodeError, ValueError, KeyError, TypeError, AttributeError) as e:
         raise ProtocolError("not_a_bundle", "这不是村口认证的数据包文件，或文件已损坏。请重新导出。", str(e)) from None
-    if header.get("version") != PROTOCOL_VERSION:
+    if header.get("version") not in ACCEPTED_VERSIONS:
         raise ProtocolError("bundle_version", "数据包版本不符，请把程序升级到最新版本后再导入。")
     return body
 

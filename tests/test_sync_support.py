@@ -141,8 +141,11 @@ class Hub:
             if time.monotonic() > deadline:
                 raise RuntimeError("hub did not start")
             time.sleep(0.02)
+        ROSTER_HUBS.append(self)
 
     def stop(self) -> None:
+        if self in ROSTER_HUBS:
+            ROSTER_HUBS.remove(self)
         self.server.should_exit = True
         self.thread.join(10)
         self.db.close()
@@ -226,13 +229,22 @@ class CuttingProxy:
         self.sock.close()
 
 
-def fill(store, ids: list[str], certs_per_person: int = 1, start=T0) -> list[str]:
-    """Residents on the local roster plus passed/failed certifications recorded as the session does."""
+ROSTER_HUBS: list = []  # test hubs running now: fill() puts its residents on their roster
+
+
+def fill(store, ids: list[str], certs_per_person: int = 1, start=T0, village: str = "东村") -> list[str]:
+    """Residents on the local roster (and on the test hub's, as the county would have them: the hub
+    refuses certifications of people not on the device's village roster) plus passed/failed
+    certifications recorded as the session does."""
+    for h in ROSTER_HUBS:
+        known = {r.id_number for r in h.db.residents()}
+        h.db.upsert_residents([{"id_number": rid, "name": f"居民{i}", "village": village}
+                               for i, rid in enumerate(ids) if rid not in known])
     out = []
     with store.transaction():
         for i, rid in enumerate(ids):
             if store.get_resident(rid) is None:
-                store.upsert_resident(rid, f"居民{i}", village="东村")
+                store.upsert_resident(rid, f"居民{i}", village=village)
             for k in range(certs_per_person):
                 at = start + timedelta(minutes=i * certs_per_person + k)
                 out.append(store.record_attempt(

@@ -62,9 +62,14 @@ def cmd_sync(args) -> int:
         except SyncError as e:
             raise _sync_error(e) from None
         st = status(store)
-    _emit({**report.to_dict(), "pending": st["pending"]}, args.json,
-          f"同步完成：上传 {report.stored} 条（县里已有 {report.duplicates} 条），拒收 {report.rejected} 条；"
-          f"名册变更 {report.roster_changed} 人，模板 {report.templates_changed} 人；待上传 {st['pending']} 条。")
+    lines = [f"同步完成：上传 {report.stored} 条（县里已有 {report.duplicates} 条），拒收 {report.rejected} 条；"
+             f"名册变更 {report.roster_changed} 人，模板 {report.templates_changed} 人；待上传 {st['pending']} 条。"]
+    if report.held:
+        lines.append(f"县里暂不计入 {report.held} 条（时间可疑，待县社保局核实）。")
+    lines += [f"  {r['message']}（{r['count']} 条）" for r in st["refusals"]]
+    if st["refusals"]:
+        lines.append("  被拒收的记录保存在本机，不会丢失；问题解决后运行 kiosk sync --once --retry-rejected 重新上传。")
+    _emit({**report.to_dict(), "pending": st["pending"], "refusals": st["refusals"]}, args.json, "\n".join(lines))
     return 0
 
 

@@ -203,11 +203,56 @@ def cmd_county_export(args) -> int:
 def cmd_county_devices(args) -> int:
     hub = _hub(args)
     for d in hub.devices():
+        gaps = hub.sequence_gaps(d.id)
         obj = {"device_id": d.id, "name": d.name, "village": d.village, "status": d.status,
                "records": hub.count_records(d.id, "certification"), "audit": hub.count_records(d.id, "audit"),
-               "last_seen_at": d.last_seen_at}
+               "last_seen_at": d.last_seen_at, "clock_offset_s": d.clock_offset_s, "sequence": gaps}
+        gap_text = (f"  缺少序号 {gaps['missing']} 个（" + "、".join(f"{a}-{b}" if a != b else str(a)
+                                                          for a, b in gaps["ranges"]) + "）") if gaps["missing"] else ""
         _emit(obj, args.json, f"{d.id}  {d.name}  {d.village or ''}  {'正常' if d.status == 'active' else '已停用'}"
-                              f"  认证记录 {obj['records']} 条  最近联系 {d.last_seen_at or '从未'}")
+                              f"  认证记录 {obj['records']} 条  最近联系 {d.last_seen_at or '从未'}{gap_text}")
+    return 0
+
+
+def cmd_county_review(args) -> int:
+    """List the records held as clock_suspect; confirm or reject one (DEVICE:UUID)."""
+    from kiosk.county import HubError
+
+    hub = _hub(args)
+    by = args.by or os.environ.get("USER") or "county-cli"
+    for decision, target in (("confirmed", args.confirm), ("rejected", args.reject)):
+        if not target:
+            continue
+        device_id, _, uuid = target.partition(":")
+        try:
+            hub.review_record(device_id, uuid, decision, by)
+        except HubError as e:
+            raise _hub_error(e) from None
+        hub.log_action(by, "review_" + decision, f"{device_id}:{uuid}")
+        _emit({"device_id": device_id, "uuid": uuid, "review": decision}, args.json,
+              f"记录 {uuid} 已{'确认，计入认证状态' if decision == 'confirmed' else '驳回，不计入认证状态'}。")
+        return 0
+    rows = hub.suspect_records()
+    for r in rows:
+        obj = {"device_id": r.device_id, "uuid": r.uuid, "resident": r.resident_id and r.resident_id[:6] + "********"
+               + r.resident_id[-4:], "kind": r.kind, "occurred_at": r.occurred_at, "received_at": r.received_at,
+               "reason": r.suspect_reason}
+        _emit(obj, args.json, f"{r.device_id}:{r.uuid}  {r.kind}  记录时间 {r.occurred_at}  县里收到 {r.received_at}"
+                              f"  时间可疑：{r.suspect_reason}")
+    if not args.json:
+        print(f"共 {len(rows)} 条待核实。核实后运行：kiosk-county review --confirm 设备编号:记录编号"
+              f"（或 --reject 设备编号:记录编号）", flush=True)
+    return 0
+
+
+def cmd_county_setting(args) -> int:
+    hub = _hub(args)
+    known = {"clock_margin_hours": ("clock_margin_s", 3600), "bundle_valid_days": ("bundle_valid_days", 1)}
+    key, scale = known[args.name]
+    if args.value is not None:
+        hub.set_setting(key, float(args.value) * scale if scale != 1 else int(args.value))
+    value = hub.get_setting(key)
+    _emit({"name": args.name, "value": value}, args.json, f"{args.name} = {value if value is not None else '（默认）'}")
     return 0
 
 
@@ -255,6 +300,14 @@ def add_commands(sub) -> None:
     hub_parser("devices", "列出登记的终端设备", cmd_county_devices)
     p = hub_parser("revoke", "停用一台终端", cmd_county_revoke)
     p.add_argument("device")
+    p = hub_parser("review", "时间可疑（clock_suspect）的记录：列出、确认或驳回", cmd_county_review)
+    p.add_argument("--confirm", metavar="DEVICE:UUID", help="确认这条记录的时间无误，计入认证状态")
+    p.add_argument("--reject", metavar="DEVICE:UUID", help="驳回这条记录，不计入认证状态")
+    p.add_argument("--by", help="核实人（默认当前系统用户）")
+    p = hub_parser("setting", "查看或修改县级设置：clock_margin_hours（默认24）、bundle_valid_days（默认30）",
+                   cmd_county_setting)
+    p.add_argument("name", choices=["clock_margin_hours", "bundle_valid_days"])
+    p.add_argument("value", nargs="?")
 
 
 def build_parser() -> argparse.ArgumentParser:

@@ -12,13 +12,14 @@ import json
 import secrets
 import uuid as uuidlib
 from dataclasses import dataclass
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 from pathlib import Path
 from typing import Any, Iterable
 
 import numpy as np
 from sqlalchemy import (
-    Boolean, Float, ForeignKey, Integer, LargeBinary, String, Text, create_engine, event, func, select,
+    Boolean, Float, ForeignKey, Index, Integer, LargeBinary, String, Text, create_engine, event, func, inspect,
+    select, text,
 )
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import DeclarativeBase, Mapped, Session, mapped_column, sessionmaker
@@ -59,6 +60,9 @@ class Device(Base):
     last_seen_at: Mapped[str | None] = mapped_column(String(32), nullable=True)
     last_push_at: Mapped[str | None] = mapped_column(String(32), nullable=True)
     last_bundle_at: Mapped[str | None] = mapped_column(String(32), nullable=True)
+    # device clock - hub clock (s), from the device_clock of its latest push (v2 terminals)
+    clock_offset_s: Mapped[float | None] = mapped_column(Float, nullable=True)
+    clock_checked_at: Mapped[str | None] = mapped_column(String(32), nullable=True)
 
 
 class ProvisioningCode(Base):
@@ -115,19 +119,30 @@ class TemplateSetRow(Base):
 
 
 class Record(Base):
+    """One record from a terminal. Keyed by (device, uuid): a uuid stored for one device never
+    answers another. `clock_suspect` records count for no resident until `review` = confirmed."""
+
     __tablename__ = "records"
+    __table_args__ = (Index("ix_records_device_seq", "device_id", "seq"),
+                      Index("ix_records_resident_status", "resident_id", "verdict", "occurred_day"))
+    device_id: Mapped[str] = mapped_column(String(40), primary_key=True)
     uuid: Mapped[str] = mapped_column(String(36), primary_key=True)
-    device_id: Mapped[str] = mapped_column(String(40), index=True)
     kind: Mapped[str] = mapped_column(String(16))
+    seq: Mapped[int | None] = mapped_column(Integer, nullable=True)  # the device's audit sequence number
     resident_id: Mapped[str | None] = mapped_column(String(18), nullable=True, index=True)
     village: Mapped[str | None] = mapped_column(String(100), nullable=True)
     category: Mapped[str | None] = mapped_column(String(32), nullable=True)
     verdict: Mapped[str | None] = mapped_column(String(8), nullable=True)
     occurred_at: Mapped[str] = mapped_column(String(40))
     occurred_day: Mapped[str] = mapped_column(String(10), index=True)  # China local date
-    received_at: Mapped[str] = mapped_column(String(32))
+    received_at: Mapped[str] = mapped_column(String(32))  # the hub's clock: the authoritative time
     via: Mapped[str] = mapped_column(String(16))
     payload: Mapped[str] = mapped_column(Text)
+    clock_suspect: Mapped[bool] = mapped_column(Boolean, default=False, index=True)
+    suspect_reason: Mapped[str | None] = mapped_column(String(200), nullable=True)
+    review: Mapped[str | None] = mapped_column(String(16), nullable=True)  # confirmed | rejected
+    reviewed_by: Mapped[str | None] = mapped_column(String(64), nullable=True)
+    reviewed_at: Mapped[str | None] = mapped_column(String(32), nullable=True)
 
 
 class ImportedBundle(Base):
@@ -144,6 +159,38 @@ class HubSetting(Base):
     __tablename__ = "hub_settings"
     key: Mapped[str] = mapped_column(String(64), primary_key=True)
     value: Mapped[str] = mapped_column(Text)
+
+
+class StaffUser(Base):
+    """A county staff account (kiosk-county user add). Password: scrypt (kiosk.county.auth)."""
+
+    __tablename__ = "staff_users"
+    name: Mapped[str] = mapped_column(String(64), primary_key=True)
+    role: Mapped[str] = mapped_column(String(16))  # admin | operator | viewer
+    password_hash: Mapped[str] = mapped_column(String(256))
+    created_at: Mapped[str] = mapped_column(String(32))
+    disabled: Mapped[bool] = mapped_column(Boolean, default=False)
+
+
+class StaffSession(Base):
+    __tablename__ = "staff_sessions"
+    token_hash: Mapped[str] = mapped_column(String(64), primary_key=True)
+    user: Mapped[str] = mapped_column(String(64), index=True)
+    csrf: Mapped[str] = mapped_column(String(64))
+    created_at: Mapped[str] = mapped_column(String(32))
+    expires_at: Mapped[str] = mapped_column(String(32), index=True)
+
+
+class StaffAudit(Base):
+    """Who viewed or changed what at the hub (pages, API, review decisions, user changes)."""
+
+    __tablename__ = "staff_audit"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    at: Mapped[str] = mapped_column(String(32), index=True)
+    user: Mapped[str] = mapped_column(String(64), index=True)
+    action: Mapped[str] = mapped_column(String(40))
+    target: Mapped[str] = mapped_column(String(300), default="")
+    ip: Mapped[str | None] = mapped_column(String(64), nullable=True)
 
 
 @dataclass
@@ -181,6 +228,7 @@ class HubDB:
                 cur.execute("PRAGMA synchronous=FULL")
                 cur.execute("PRAGMA foreign_keys=ON")
                 cur.close()
+        _migrate(self.engine)
         Base.metadata.create_all(self.engine)
         self.Session = sessionmaker(self.engine, expire_on_commit=False)
 
@@ -279,27 +327,65 @@ class HubDB:
         return d
 
     # ------------------------------------------------------------------ records
-    def store_records(self, device_id: str, records: list[P.PushRecord], via: str) -> list[P.Ack]:
-        """Store each record once; an IntegrityError from a concurrent copy is retried as duplicates."""
+    @property
+    def clock_margin_s(self) -> float:
+        return float(self.get_setting("clock_margin_s", P.CLOCK_MARGIN_S))
+
+    def store_records(self, device_id: str, records: list[P.PushRecord], via: str,
+                      device_clock: float | None = None, sent_at: float | None = None) -> list[P.Ack]:
+        """Store each record once per device; an IntegrityError from a concurrent copy is retried
+        as duplicates. `device_clock`: the device's own clock at send (v2 push); `sent_at`: when a
+        bundle says it was made (device clock), to catch a device clock running ahead."""
         for attempt in range(3):
             try:
-                return self._store_records(device_id, records, via)
+                return self._store_records(device_id, records, via, device_clock, sent_at)
             except IntegrityError:
                 if attempt == 2:
                     raise
         raise AssertionError("unreachable")
 
-    def _store_records(self, device_id: str, records: list[P.PushRecord], via: str) -> list[P.Ack]:
+    def _suspect(self, at: str, now: float, offset: float | None, sent_at: float | None) -> str | None:
+        """Why a record's device time cannot be trusted, or None."""
+        margin = self.clock_margin_s
+        try:
+            t = datetime.fromisoformat(at).timestamp()
+        except ValueError:
+            return "unreadable time"
+        if t > now + margin:
+            return f"dated {round((t - now) / 3600)} h after the hub's receipt time"
+        if offset is not None and abs(offset) > margin:
+            return f"device clock {round(offset / 3600)} h off the hub's at receipt"
+        if offset is not None and t - offset > now + margin:
+            return "dated in the future after correcting the device's clock offset"
+        if sent_at is not None and (sent_at > now + margin or t > sent_at + margin):
+            return "bundle or record dated after the hub's receipt time"
+        return None
+
+    def _store_records(self, device_id: str, records: list[P.PushRecord], via: str,
+                       device_clock: float | None, sent_at: float | None) -> list[P.Ack]:
         acks: list[P.Ack] = []
         now = now_iso(self.clock)
+        now_ts = self.clock.timestamp()
+        today = self.clock.today().isoformat()
         with self.Session.begin() as s:
             dev = s.get(Device, device_id)
+            if device_clock is not None and dev is not None:
+                dev.clock_offset_s, dev.clock_checked_at = device_clock - now_ts, now
+            offset = dev.clock_offset_s if dev is not None else None
             uuids = [r.uuid for r in records]
             existing: set[str] = set()
             for i in range(0, len(uuids), 500):
-                existing |= set(s.scalars(select(Record.uuid).where(Record.uuid.in_(uuids[i:i + 500]))))
+                existing |= set(s.scalars(select(Record.uuid).where(Record.device_id == device_id)
+                                          .where(Record.uuid.in_(uuids[i:i + 500]))))
+            rids = {P.normalize_id(str(r.payload.get("resident_id", ""))) for r in records if r.kind == "certification"}
+            roster: dict[str, tuple[str | None, bool]] = {}
+            rid_list = sorted(rids)
+            for i in range(0, len(rid_list), 500):
+                for rid, village, removed in s.execute(select(Resident.id_number, Resident.village, Resident.removed)
+                                                       .where(Resident.id_number.in_(rid_list[i:i + 500]))):
+                    roster[rid] = (village, removed)
             seen: set[str] = set()
-            certified: dict[str, str] = {}
+            certified: set[str] = set()
             rows = []
             for rec in records:
                 if rec.uuid in existing or rec.uuid in seen:
@@ -307,36 +393,119 @@ class HubDB:
                     continue
                 try:
                     parsed = P.validate_record(rec, self.clock.today())
+                    if isinstance(parsed, P.CertificationPayload):
+                        self._authorise(dev, device_id, parsed, roster)
                 except P.ProtocolError as e:
                     acks.append(P.Ack(uuid=rec.uuid, status="rejected", code=e.code, message=e.message))
                     continue
                 seen.add(rec.uuid)
                 row = dict(uuid=rec.uuid, device_id=device_id, kind=rec.kind, received_at=now, via=via,
-                           village=dev.village if dev else None,
+                           village=dev.village if dev else None, seq=None, review=None,
                            payload=json.dumps(rec.payload, ensure_ascii=False, sort_keys=True))
                 if isinstance(parsed, P.CertificationPayload):
                     rid = P.normalize_id(parsed.resident_id)
                     row.update(resident_id=rid, category=parsed.category, verdict=parsed.verdict,
                                occurred_at=parsed.finished_at, occurred_day=_local_day(self.clock, parsed.finished_at))
-                    if parsed.verdict == "pass":
-                        day = row["occurred_day"]
-                        certified[rid] = max(certified.get(rid, day), day)
                 else:
-                    row.update(resident_id=None, category=None, verdict=None, occurred_at=parsed.at,
+                    row.update(resident_id=None, category=None, verdict=None, occurred_at=parsed.at, seq=parsed.seq,
                                occurred_day=_local_day(self.clock, parsed.at))
+                reason = self._suspect(row["occurred_at"], now_ts, offset, sent_at)
+                row.update(clock_suspect=reason is not None, suspect_reason=reason)
+                if reason is None and row["verdict"] == "pass" and row["occurred_day"] <= today:
+                    certified.add(row["resident_id"])
                 rows.append(row)
-                acks.append(P.Ack(uuid=rec.uuid, status="stored"))
+                if reason is not None and rec.kind == "certification":
+                    acks.append(P.Ack(uuid=rec.uuid, status="stored", code=P.CLOCK_SUSPECT[0],
+                                      message=P.CLOCK_SUSPECT[1]))
+                else:
+                    acks.append(P.Ack(uuid=rec.uuid, status="stored"))
             if rows:
                 s.execute(Record.__table__.insert(), rows)
-            for rid, day in certified.items():
-                r = s.get(Resident, rid)
-                if r is not None and (r.certified_on is None or r.certified_on < day):
-                    r.certified_on = day
-                    r.version = self._bump(s, "roster", rid)
-                    r.updated_at = now
+            for rid in sorted(certified):
+                self._refresh_certified(s, rid, now)
             if dev is not None and via == "network":
                 dev.last_push_at = now
         return acks
+
+    @staticmethod
+    def _authorise(dev: Device | None, device_id: str, rec: P.CertificationPayload,
+                   roster: dict[str, tuple[str | None, bool]]) -> None:
+        """The signer may only report its own certifications of residents in its roster scope."""
+        def refuse(code: str):
+            raise P.ProtocolError(code, P.REFUSALS[code])
+
+        if rec.device_id is not None and rec.device_id != device_id:
+            refuse("wrong_device")
+        entry = roster.get(P.normalize_id(rec.resident_id))
+        if entry is None:
+            refuse("not_on_roster")
+        village, removed = entry
+        if removed:
+            refuse("removed_from_roster")
+        if dev is not None and dev.village and village != dev.village:
+            refuse("other_village")
+
+    def _refresh_certified(self, s: Session, rid: str, now: str) -> None:
+        """certified_on = the latest pass dated no later than the hub's today, from trusted records
+        (not clock_suspect, or confirmed by county staff; never a rejected one)."""
+        today = self.clock.today().isoformat()
+        best = s.scalar(select(func.max(Record.occurred_day))
+                        .where(Record.resident_id == rid, Record.verdict == "pass", Record.kind == "certification",
+                               Record.occurred_day <= today)
+                        .where((Record.clock_suspect.is_(False) & Record.review.is_(None))
+                               | (Record.review == "confirmed")))
+        r = s.get(Resident, rid)
+        if r is not None and r.certified_on != best:
+            r.certified_on = best
+            r.version = self._bump(s, "roster", rid)
+            r.updated_at = now
+
+    # ------------------------------------------------------------------ staff audit
+    def log_action(self, user: str, action: str, target: str = "", ip: str | None = None) -> None:
+        with self.Session.begin() as s:
+            s.add(StaffAudit(at=now_iso(self.clock), user=user, action=action, target=target[:300], ip=ip))
+
+    def staff_audit(self, limit: int = 200) -> list[StaffAudit]:
+        with self.Session() as s:
+            return list(s.scalars(select(StaffAudit).order_by(StaffAudit.id.desc()).limit(limit)))
+
+    # ------------------------------------------------------------------ clock review
+    def suspect_records(self, include_reviewed: bool = False, limit: int = 500) -> list[Record]:
+        with self.Session() as s:
+            q = select(Record).where(Record.clock_suspect.is_(True))
+            if not include_reviewed:
+                q = q.where(Record.review.is_(None))
+            return list(s.scalars(q.order_by(Record.received_at, Record.device_id, Record.uuid).limit(limit)))
+
+    def review_record(self, device_id: str, uuid: str, decision: str, by: str) -> Record:
+        """County staff confirm (the date is right: it counts) or reject (it never counts) a record."""
+        if decision not in ("confirmed", "rejected"):
+            raise HubError("bad_decision", "只能确认（confirm）或驳回（reject）。", 400)
+        now = now_iso(self.clock)
+        with self.Session.begin() as s:
+            r = s.get(Record, (device_id, uuid))
+            if r is None:
+                raise HubError("unknown_record", "没有这条记录，请核对设备编号和记录编号（kiosk-county review）。", 404)
+            r.review, r.reviewed_by, r.reviewed_at = decision, by, now
+            if r.resident_id:
+                self._refresh_certified(s, r.resident_id, now)
+            return r
+
+    def sequence_gaps(self, device_id: str, limit: int = 20) -> dict:
+        """The device's audit sequence numbers the hub has not received: {received, last, missing,
+        ranges: [[first, last], ...]} (ranges capped at `limit`)."""
+        with self.Session() as s:
+            last, n = s.execute(select(func.max(Record.seq), func.count(func.distinct(Record.seq)))
+                                .where(Record.device_id == device_id, Record.seq.is_not(None))).one()
+            ranges: list[list[int]] = []
+            if last and n < last:
+                prev = 0
+                for (seq,) in s.execute(select(Record.seq).where(Record.device_id == device_id, Record.seq.is_not(None))
+                                        .distinct().order_by(Record.seq)):
+                    if seq > prev + 1 and len(ranges) < limit:
+                        ranges.append([prev + 1, seq - 1])
+                    prev = seq
+        return {"received": n or 0, "last": last or 0, "missing": (last or 0) - (n or 0), "ranges": ranges}
 
     def record_uuids(self, device_id: str) -> list[str]:
         with self.Session() as s:
@@ -470,6 +639,10 @@ class HubDB:
         except P.ProtocolError as e:
             raise HubError(e.code, e.message, 400, e.detail) from None
         bundle_id = header["bundle_id"]
+        try:
+            sent_at = datetime.fromisoformat(str(header.get("created_at"))).timestamp()
+        except ValueError:
+            sent_at = None
         with self.Session() as s:
             prior = s.get(ImportedBundle, bundle_id)
         try:
@@ -478,7 +651,7 @@ class HubDB:
             raise HubError("bad_bundle", "数据包内容格式不对，已拒绝导入。请重新导出。", 400, str(e)[:300]) from None
         result = ImportResult(errors=[])
         for i in range(0, len(records), P.MAX_BATCH):
-            for ack in self.store_records(dev.id, records[i:i + P.MAX_BATCH], via="bundle"):
+            for ack in self.store_records(dev.id, records[i:i + P.MAX_BATCH], via="bundle", sent_at=sent_at):
                 if ack.status == "stored":
                     result.stored += 1
                 elif ack.status == "duplicate":
@@ -517,7 +690,12 @@ class HubDB:
                 break
         content = {"device_id": dev.id, "roster": roster, "policy": self.get_setting("cycle_policy"),
                    "templates": templates, "acks": self.record_uuids(dev.id)}
-        return P.make_bundle(P.BUNDLE_DOWN, "county", dev.id, dev.box_pub, self.keys.sign, content)
+        with self.Session.begin() as s:
+            sequence = self._bump(s, "bundle", dev.id)  # rises for every bundle this hub makes
+        days = int(self.get_setting("bundle_valid_days", P.BUNDLE_VALID_DAYS))
+        expires = utc_iso(self.clock.utc_now() + timedelta(days=days))
+        return P.make_bundle(P.BUNDLE_DOWN, "county", dev.id, dev.box_pub, self.keys.sign, content,
+                             sequence=sequence, expires_at=expires, clock=self.clock)
 
     # ------------------------------------------------------------------ status page
     def summary(self, today: date | None = None, overdue_months: int = 12) -> dict:
@@ -543,6 +721,30 @@ class HubDB:
             d = days.setdefault((day, village), {"day": day, "village": village, "pass": 0, "fail": 0})
             d[verdict] = d.get(verdict, 0) + n
         return {"per_day": list(days.values()), "devices": self.devices(), "overdue": overdue}
+
+
+def _migrate(engine) -> None:
+    """Bring a county.db from before per-device record keys up to date (in place, data kept)."""
+    insp = inspect(engine)
+    tables = set(insp.get_table_names())
+    with engine.begin() as c:
+        if "devices" in tables:
+            have = {col["name"] for col in insp.get_columns("devices")}
+            for name, kind in (("clock_offset_s", "FLOAT"), ("clock_checked_at", "VARCHAR(32)")):
+                if name not in have:
+                    c.execute(text(f"ALTER TABLE devices ADD COLUMN {name} {kind}"))
+        if "records" in tables and "clock_suspect" not in {col["name"] for col in insp.get_columns("records")}:
+            old_indexes = [ix["name"] for ix in insp.get_indexes("records")]
+            c.execute(text("ALTER TABLE records RENAME TO records_v1"))
+            for name in old_indexes:
+                c.execute(text(f"DROP INDEX IF EXISTS {name}"))
+            Base.metadata.tables["records"].create(c)
+            c.execute(text(
+                "INSERT INTO records (device_id, uuid, kind, resident_id, village, category, verdict, occurred_at,"
+                " occurred_day, received_at, via, payload, clock_suspect) SELECT device_id, uuid, kind, resident_id,"
+                " village, category, verdict, occurred_at, occurred_day, received_at, via, payload, false"
+                " FROM records_v1"))
+            c.execute(text("DROP TABLE records_v1"))
 
 
 def _hash_code(code: str) -> str:

@@ -115,7 +115,7 @@ def create_app(hub: HubDB) -> FastAPI:
               responses={401: {"model": P.ErrorBody}, 409: {"model": P.ErrorBody}, 413: {"model": P.ErrorBody}})
     def push(req: P.PushRequest, dev: Device = Depends(device)) -> P.PushResponse:
         """Store each record once (by uuid); one acknowledgement per record."""
-        return P.PushResponse(acks=hub.store_records(dev.id, req.records, via="network"))
+        return P.PushResponse(acks=hub.store_records(dev.id, req.records, via="network", device_clock=req.device_clock))
 
     @app.get(P.API + "/roster", response_model=P.RosterPage, responses={401: {"model": P.ErrorBody}})
     def roster(since: int = Query(0, ge=0), limit: int = Query(P.MAX_PULL, ge=1, le=P.MAX_PULL),

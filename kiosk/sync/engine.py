@@ -75,8 +75,12 @@ def register(store: Store, hub_url: str, code: str, name: str, pin: str | None =
 
 
 # ---------------------------------------------------------------------------- records
-def _outbox_records(items) -> list[dict]:
-    return [{"uuid": i.uuid, "kind": i.kind, "created_at": i.created_at, "payload": i.payload} for i in items]
+def _outbox_records(items, device_id: str) -> list[dict]:
+    """The outbox rows as sent. The attempt's device is the hub's id for this terminal (the hub
+    refuses a record that names another device); the local name is the device's registered name."""
+    return [{"uuid": i.uuid, "kind": i.kind, "created_at": i.created_at,
+             "payload": {**i.payload, "device_id": device_id} if i.kind == "certification" else i.payload}
+            for i in items]
 
 
 def _audit_records(device_id: str, entries: list[dict]) -> list[dict]:
@@ -90,6 +94,8 @@ class SyncReport:
     stored: int = 0
     duplicates: int = 0
     rejected: int = 0
+    held: int = 0  # stored by the county but held for review (clock_suspect): counts for no one yet
+    refusals: dict = field(default_factory=dict)  # code -> {"message", "count"}: what staff are shown
     audit_sent: int = 0
     roster_changed: int = 0
     templates_changed: int = 0
@@ -131,7 +137,7 @@ class Syncer:
             if not items:
                 break
             try:
-                acks = self._post(_outbox_records(items))
+                acks = self._post(_outbox_records(items, self.ident.device_id))
             except SyncError as e:
                 self.state.mark_failed([i.uuid for i in items], f"{e.code}: {e.message}")
                 raise
@@ -142,6 +148,11 @@ class Syncer:
             report.stored += sum(a.status == "stored" for a in acks)
             report.duplicates += sum(a.status == "duplicate" for a in acks)
             report.rejected += len(bad)
+            for a in acks:
+                if a.code and (a.status == "rejected" or a.code == P.CLOCK_SUSPECT[0]):
+                    entry = report.refusals.setdefault(a.code, {"message": a.message or "", "count": 0})
+                    entry["count"] += 1
+            report.held += sum(a.status == "stored" and a.code == P.CLOCK_SUSPECT[0] for a in acks)
             done += len(items)
             self._tick("上传认证记录", done, total)
             if not ok and not bad:  # the hub answered nothing about this batch: do not spin
@@ -160,7 +171,9 @@ class Syncer:
             report.audit_sent += len(entries)
 
     def _post(self, records: list[dict]) -> list[P.Ack]:
-        body = {"batch_id": str(uuidlib.uuid4()), "records": records}
+        # device_clock: this terminal's own clock (the one that dates its records), uncorrected
+        body = {"batch_id": str(uuidlib.uuid4()), "records": records,
+                "device_clock": self.store.clock.utc_now().timestamp()}
         resp = P.PushResponse.model_validate(self.client.request("POST", "/records", body))
         return resp.acks
 
@@ -238,7 +251,7 @@ def export_bundle(store: Store, to_dir: Path, progress: Progress | None = None) 
     ident = require_identity(state)
     items = state.outbox_to_send(limit=-1)  # every pending row not refused by the county (LIMIT -1: all)
     audit = state.audit_after(int(state.get("audit_cursor", 0)), limit=-1)
-    records = _outbox_records(items) + _audit_records(ident.device_id, audit)
+    records = _outbox_records(items, ident.device_id) + _audit_records(ident.device_id, audit)
     if progress:
         progress("导出", len(records), len(records))
     data = P.make_bundle(P.BUNDLE_UP, ident.device_id, "county", ident.hub_box_pub, P.signing_key_from(ident.sign_key),
@@ -293,13 +306,17 @@ def import_county_bundle(store: Store, path: Path) -> dict:
 
 # ---------------------------------------------------------------------------- for the UI
 def status(store: Store) -> dict:
-    """Read-only: {pending, rejected, last_success, last_error, device_id, registered}."""
+    """Read-only: {pending, rejected, refusals, last_success, last_error, device_id, registered};
+    `refusals`: why the county refused the records still here, [{code, message, count}] for staff."""
     state = SyncState(store)
     counts = state.counts()
     row = store.db.execute("SELECT device_id FROM sync_identity WHERE id = 1").fetchone()
-    return {"pending": counts["pending"], "rejected": counts["rejected"], "last_success": state.get("last_success"),
-            "last_error": state.get("last_error"), "device_id": row[0] if row else None,
-            "registered": row is not None}
+    refusals = [{"code": c, "message": m, "count": n} for c, m, n in store.db.execute(
+        "SELECT r.code, max(r.message), count(*) FROM outbox_rejected r JOIN outbox o USING (uuid)"
+        " WHERE o.acked_at IS NULL GROUP BY r.code ORDER BY count(*) DESC").fetchall()]
+    return {"pending": counts["pending"], "rejected": counts["rejected"], "refusals": refusals,
+            "last_success": state.get("last_success"), "last_error": state.get("last_error"),
+            "device_id": row[0] if row else None, "registered": row is not None}
 
 
 class BackgroundSync:
