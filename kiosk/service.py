@@ -24,14 +24,17 @@ from kiosk.core.clock import Clock
 from kiosk.core.ids import InvalidIdNumber, mask_id, mask_name, parse_id_number
 from kiosk.policy import Category, Status, certification_status, rule_from_config, valid_until_after
 from kiosk.session import CertificationSession
-from kiosk.texts import cn_date, error_message, texts
+from kiosk.texts import cn_date, error_message, text, texts
 
 # Endings that say nothing about the resident's face: they do not use up a try.
 NOT_COUNTED_REASONS = frozenset({"cancelled", "camera_lost", "idle_reset"})
 
 # Every ServiceError code (words: kiosk.texts error_<code> + next_<code>; a test walks them all).
 ERROR_CODES = ("bad_id_number", "unknown_resident", "deceased", "not_required", "no_category", "wrong_category",
-               "bad_helper_id", "attempts_exceeded", "no_template")
+               "bad_helper_id", "attempts_exceeded", "no_template", "clock_wrong")
+
+CLOCK_MARGIN_S = 86400  # farther than this from the county's clock at the last sync: refuse to certify
+CLOCK_TOLERANCE_S = 300  # small steps back (NTP, a reboot) are not "earlier than the last record"
 
 
 class ServiceError(Exception):
@@ -171,7 +174,8 @@ class CertificationService:
     def begin(self, id_number: str, category: Category | str | None = None, *, helper: Helper | None = None,
               operator: str | None = None, actions: list[str] | None = None) -> CertificationAttempt:
         """ServiceError: bad_id_number, unknown_resident, deceased, not_required, no_category,
-        wrong_category, attempts_exceeded, no_template, bad_helper_id."""
+        wrong_category, attempts_exceeded, no_template, bad_helper_id, clock_wrong."""
+        self.check_clock()
         view = self.lookup(id_number)
         if view.status.kind == "deceased":
             raise ServiceError("deceased")
@@ -201,6 +205,23 @@ class CertificationService:
             template, self.encoder, actions=actions, n_actions=self.settings.actions_per_challenge,
             step_timeout_s=self.settings.step_timeout_s, matcher=self._matcher(), roster=roster or None)
         return CertificationAttempt(view, cat, session, self.clock.utc_now(), helper, operator)
+
+    def check_clock(self) -> None:
+        """Refuse to date a certification with a clock that is clearly wrong: earlier than this
+        kiosk's last record or its last sync, or far from the county's at the last sync."""
+        from kiosk.store.syncstate import SyncState
+
+        now = self.clock.utc_now()
+        last = self.store.db.execute("SELECT max(finished_at) FROM attempts").fetchone()[0]
+        state = SyncState(self.store)
+        if last and (datetime.fromisoformat(last) - now).total_seconds() > CLOCK_TOLERANCE_S:
+            raise ServiceError("clock_wrong", detail=text("label_clock_before_record"))
+        synced = state.get("last_success")
+        if synced and (datetime.fromisoformat(synced) - now).total_seconds() > CLOCK_TOLERANCE_S:
+            raise ServiceError("clock_wrong", detail=text("label_clock_before_sync"))
+        offset = float(state.get("clock_offset", 0.0) or 0.0)
+        if abs(offset) > CLOCK_MARGIN_S:
+            raise ServiceError("clock_wrong", detail=text("label_clock_off_hub", n=round(abs(offset) / 3600)))
 
     def _matcher(self):
         from kiosk.matching.scoring import Matcher

@@ -152,3 +152,28 @@ def test_cancelling_before_any_action_records_nothing(service, store):
     outcome = service.record(attempt)
     assert outcome.reason == "cancelled" and outcome.attempt_uuid is None
     assert store.attempts_for(WANG) == [] and service.lookup(WANG).attempts_left == 3
+
+
+def test_begin_refuses_when_the_kiosk_clock_is_clearly_wrong(service, store):
+    from datetime import timedelta
+
+    from kiosk.store.syncstate import SyncState
+
+    now = CLOCK.utc_now()
+    state = SyncState(store)
+    state.set(last_success=(now + timedelta(hours=3)).isoformat(timespec="seconds"))  # synced "later" than now
+    with pytest.raises(ServiceError) as e:
+        service.begin(WANG, Category.PENSION)
+    assert e.value.code == "clock_wrong" and "比上次和县里同步还早" in e.value.message and "校准" in e.value.message
+    state.set(last_success=None, clock_offset=45 * 86400.0)  # 45 days behind the county at the last sync
+    with pytest.raises(ServiceError) as e:
+        service.begin(WANG, Category.PENSION)
+    assert "1080小时" in e.value.message
+    state.set(clock_offset=120.0)
+    store.record_attempt(resident_id=WANG, category="pension", mode="self", verdict="fail",
+                         started_at=now + timedelta(days=1), finished_at=now + timedelta(days=1, seconds=9))
+    with pytest.raises(ServiceError) as e:
+        service.begin(WANG, Category.PENSION)
+    assert e.value.message.startswith("本机时间不对（比上次认证还早）。请工作人员校准时间后再认证")
+    store.db.execute("DELETE FROM attempts")
+    assert service.begin(WANG, Category.PENSION).resident.id_number == WANG  # a right clock certifies

@@ -127,6 +127,7 @@ TEXTS: dict[str, str] = {
     "next_bad_helper_id": "协助人号码可以不填。",
     "next_declined": "请联系村协理员或工作人员，带上身份证办理（也可以预约上门认证）。",
     "next_store_error": "请联系工作人员。",
+    "next_clock_wrong": "请工作人员校准时间后再认证（能联网时请再同步一次）。",
     "next_help": "如需帮助，请找村协理员或工作人员。",
 
     # ---------------------------------------------------------------- refusals (ServiceError)
@@ -146,6 +147,11 @@ TEXTS: dict[str, str] = {
     "error_camera": "摄像头没有打开。请工作人员检查摄像头，或者办理线下辅助认证。",
     "error_declined": "不刷脸也可以认证：可以办理线下辅助认证。",
     "error_store_error": "认证结果没有保存成功。",
+    "error_clock_wrong": "本机时间不对（{detail}）。",
+    "error_clock_wrong@voice": "本机时间不对，暂时不能认证。",
+    "label_clock_before_record": "比上次认证还早",
+    "label_clock_before_sync": "比上次和县里同步还早",
+    "label_clock_off_hub": "上次同步时与县里相差{n}小时",
     "title_not_required": "无需认证",
     "title_deceased": "无法认证",
     "title_refused": "暂时不能刷脸认证",
