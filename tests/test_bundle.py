@@ -100,8 +100,9 @@ def test_roster_bundle_to_terminal(hub, terminal, tmp_path):
     assert len(store.list_residents()) == 12
     np.testing.assert_allclose(store.templates_for(ids[0], "dlib-128")[0], vec)
     assert store.get_setting("cycle_rule") == {"type": "birthday", "grace_days": 5}
-    again = import_county_bundle(store, down)  # importing twice changes nothing
-    assert (again["roster_changed"], again["templates_changed"], again["acked"]) == (0, 0, 0)
+    with pytest.raises(SyncError) as info:  # importing the same bundle twice: refused, nothing changes
+        import_county_bundle(store, down)
+    assert info.value.code == "bundle_old" and "比本机已有的旧" in info.value.message
     # Not for this device: a bundle made for another terminal
     other = open_store(tmp_path / "t2")
     register(other, hub.url, hub.db.provision("东村"), "t2")
@@ -113,3 +114,41 @@ def test_roster_bundle_to_terminal(hub, terminal, tmp_path):
         import_county_bundle(store, up)
     assert info.value.code == "wrong_bundle_kind"
     other.close()
+
+
+def test_county_bundles_are_ordered_and_expire(hub, terminal, tmp_path):
+    from datetime import timedelta
+
+    from kiosk.core.clock import Clock
+    from kiosk.protocol import read_bundle_header
+
+    store, ident = terminal
+    hub.db.upsert_residents([{"id_number": people(1)[0], "name": "张三", "village": "东村"}])
+    hub.db.set_setting("cycle_policy", {"type": "birthday", "grace_days": 0})
+    old = tmp_path / "old.bundle"
+    old.write_bytes(hub.db.export_roster_bundle(ident.device_id))
+    hub.db.set_setting("cycle_policy", {"type": "birthday", "grace_days": 30})
+    new = tmp_path / "new.bundle"
+    new.write_bytes(hub.db.export_roster_bundle(ident.device_id))
+    h_old, h_new = read_bundle_header(old.read_bytes())["header"], read_bundle_header(new.read_bytes())["header"]
+    assert h_new["sequence"] > h_old["sequence"] and h_new["expires_at"] > h_new["created_at"]
+    import_county_bundle(store, new)
+    with pytest.raises(SyncError) as info:  # the older bundle would roll the policy back
+        import_county_bundle(store, old)
+    assert info.value.code == "bundle_old" and "未导入" in info.value.message
+    assert store.get_setting("cycle_rule") == {"type": "birthday", "grace_days": 30}
+    real = hub.db.clock
+    hub.db.clock = real.shifted(timedelta(days=-31))  # made 31 days ago: expired after 30
+    stale = tmp_path / "stale.bundle"
+    stale.write_bytes(hub.db.export_roster_bundle(ident.device_id))
+    hub.db.clock = real
+    with pytest.raises(SyncError) as info:
+        import_county_bundle(store, stale)
+    assert info.value.code == "bundle_expired" and "过期" in info.value.message
+    # the validity is a county setting; a fresh bundle imports
+    hub.db.set_setting("bundle_valid_days", 7)
+    fresh = tmp_path / "fresh.bundle"
+    fresh.write_bytes(hub.db.export_roster_bundle(ident.device_id))
+    h = read_bundle_header(fresh.read_bytes())["header"]
+    assert h["expires_at"][:10] == (Clock.system().utc_now() + timedelta(days=7)).date().isoformat()
+    import_county_bundle(store, fresh)

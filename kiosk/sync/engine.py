@@ -10,6 +10,7 @@ from __future__ import annotations
 import threading
 import time
 import uuid as uuidlib
+from datetime import datetime
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable
@@ -267,6 +268,26 @@ def export_bundle(store: Store, to_dir: Path, progress: Progress | None = None) 
 _write_atomic = write_atomic  # one atomic write (kiosk.core.atomic)
 
 
+def _check_bundle_order(store: Store, state: SyncState, header: dict) -> int:
+    """A county bundle must be newer than the last one imported and not expired (both signed)."""
+    sequence, expires = header.get("sequence"), header.get("expires_at")
+    if not isinstance(sequence, int) or not isinstance(expires, str):
+        raise SyncError("bundle_unordered", "这个U盘里的县里数据没有序号和有效期（县里程序版本太旧），未导入。"
+                                            "请县里把程序升级后重新导出名册包。", False)
+    last = int(state.get("county_bundle_seq", 0) or 0)
+    if sequence <= last:
+        raise SyncError("bundle_old", f"这个U盘里的县里数据比本机已有的旧（编号 {sequence}，本机已导入到 {last}），未导入。"
+                                      "请到县里重新导出最新的名册包（kiosk-county export）。", False)
+    try:
+        expired = datetime.fromisoformat(expires) < store.clock.utc_now()
+    except ValueError:
+        expired = True
+    if expired:
+        raise SyncError("bundle_expired", f"这个U盘里的县里数据已过期（{expires[:10]} 到期），未导入。"
+                                          "请到县里重新导出最新的名册包（kiosk-county export）。", False)
+    return sequence
+
+
 def import_county_bundle(store: Store, path: Path) -> dict:
     """Apply a roster bundle from the county (roster, policy, templates, acknowledgements)."""
     state = SyncState(store)
@@ -281,6 +302,7 @@ def import_county_bundle(store: Store, path: Path) -> dict:
         raise SyncError(e.code, e.message, False, e.detail) from None
     if content.get("device_id") != ident.device_id:
         raise SyncError("not_for_us", "这个名册包是发给另一台设备的，已拒绝导入。请县里按本机设备编号重新导出。", False)
+    sequence = _check_bundle_order(store, state, header)
     roster = content.get("roster", [])
     applied, errors = state.apply_roster(roster)
     state.apply_policy(content.get("policy"))
@@ -298,7 +320,7 @@ def import_county_bundle(store: Store, path: Path) -> dict:
         if P.record_uuid(ident.device_id, AUDIT_STREAM, e["seq"]) not in acks:
             break
         cursor = e["seq"]
-    state.set(audit_cursor=cursor, last_bundle_import=_now(store))
+    state.set(audit_cursor=cursor, last_bundle_import=_now(store), county_bundle_seq=sequence)
     store.audit("county", "bundle_imported", {"bundle": header["bundle_id"], "roster": applied,
                                               "template_sets": changed, "acked": len(pending)})
     return {"roster_changed": applied, "templates_changed": changed, "acked": len(pending), "errors": errors}
