@@ -15,7 +15,7 @@ from kiosk.cli import main
 from kiosk.county.cli import main as county_main
 from kiosk.county.roster import load_roster
 from test_sync_support import hub  # noqa: F401  (fixture)
-from test_sync_support import fill, people
+from test_sync_support import fill, people, staff_client
 
 ASTRONAUT = Path(__file__).resolve().parents[1] / "assets" / "demo" / "astronaut.png"
 
@@ -93,13 +93,16 @@ def test_status_page_and_openapi(hub, tmp_path):
         ident = register(store, hub.url, hub.db.provision("东村"), "东村服务点")
         fill(store, ids[:2])
         sync_once(store)
-    page = httpx.get(hub.url + "/", trust_env=False)
+    assert httpx.get(hub.url + "/", trust_env=False).status_code == 303  # nothing without a login
+    c = staff_client(hub)
+    page = c.get("/")
     assert page.status_code == 200 and "text/html" in page.headers["content-type"]
     html = page.text
     assert "测试县社保局" in html and "各村每日认证" in html and ident.device_id in html and "东村服务点" in html
     assert "超过12个月未认证（共 2 人）" in html
     assert ids[2] not in html and ids[2][:6] + "********" + ids[2][-4:] in html  # ID numbers masked
-    spec = httpx.get(hub.url + "/openapi.json", trust_env=False).json()
+    assert httpx.get(hub.url + "/openapi.json", trust_env=False).status_code == 401
+    spec = c.get("/openapi.json").json()
     assert {"/v1/records", "/v1/roster", "/v1/templates", "/v1/devices/register"} <= set(spec["paths"])
     assert "PushRequest" in json.dumps(spec)
 

@@ -310,6 +310,21 @@ def hub(tmp_path):
     h.stop()
 
 
+def staff_client(hub, name: str = "admin", role: str = "admin", password: str = "county-secret-1"):
+    """An httpx client logged in to the hub's staff pages (the account is made if missing)."""
+    import re
+
+    import httpx
+
+    if name not in {u.name for u in hub.db.users()}:
+        hub.db.add_user(name, role, password)
+    c = httpx.Client(base_url=hub.url, trust_env=False, verify=False)
+    csrf = re.search(r'name=csrf value="([^"]+)"', c.get("/login").text).group(1)
+    r = c.post("/login", data={"csrf": csrf, "user": name, "password": password, "next": "/"})
+    assert r.status_code == 303, r.text
+    return c
+
+
 def open_store(folder: Path) -> Store:
     folder.mkdir(parents=True, exist_ok=True)
     return Store.open(folder / "kiosk.db", folder / "template.key")

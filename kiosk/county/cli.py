@@ -1,4 +1,5 @@
-"""`kiosk-county`: the county hub's commands (serve, provision, roster, enrol, import, export, devices, revoke).
+"""`kiosk-county`: the county hub's commands (serve, user, provision, roster, enrol, import, export, devices,
+revoke, review, setting).
 
 The hub's own entry point, apart from the village terminal's `kiosk` (which never imports
 FastAPI, uvicorn or SQLAlchemy). Exit 0 when a command ran; exit 2 with one line (under
@@ -87,18 +88,74 @@ def _hub_error(e):
 
 
 def cmd_county_serve(args) -> int:
-    from kiosk.county.server import serve
+    from kiosk.county.server import is_loopback, serve
+    from kiosk.county.tls import ensure_self_signed
     from kiosk.protocol import cert_pin
 
     hub = _hub(args)
-    if args.tls_cert:
-        pem = Path(args.tls_cert).read_text()
-        print(f"证书指纹（登记终端时用 --pin 输入）：{cert_pin(pem)}", flush=True)
-    elif args.host not in ("127.0.0.1", "localhost", "::1"):
-        print("注意：没有 --tls-cert，只能给本机测试用；终端只接受 https 连接县里的服务器。", flush=True)
-    scheme = "https" if args.tls_cert else "http"
-    print(f"县级汇总服务已启动：{scheme}://{args.host}:{args.port}/ （状态页），接口文档 /docs，按 Ctrl+C 停止。", flush=True)
-    serve(hub, args.host, args.port, args.tls_cert, args.tls_key)
+    cert, key = args.tls_cert, args.tls_key
+    if cert and not key:
+        raise _fail("tls_key_missing", "给了 --tls-cert 也要给 --tls-key（证书的私钥文件）。")
+    if not cert and not is_loopback(args.host) and not args.insecure_http:
+        c, k, made = ensure_self_signed(_county_home() / "tls", args.host)
+        cert, key = str(c), str(k)
+        print(("已生成" if made else "使用") + f"本机自签名证书：{c}", flush=True)
+    if cert:
+        print(f"证书指纹（登记终端时用 --pin 输入）：{cert_pin(Path(cert).read_text())}", flush=True)
+    elif args.insecure_http and not is_loopback(args.host):
+        print("注意：--insecure-http 不加密，只能放在做 TLS 的反向代理后面（见 README）。", flush=True)
+    if not hub.users():
+        print("还没有县里工作人员账号，状态页无法登录。先运行：kiosk-county user add 用户名 --role admin", flush=True)
+    scheme = "https" if cert else "http"
+    print(f"县级汇总服务已启动：{scheme}://{args.host}:{args.port}/ （状态页，需登录），按 Ctrl+C 停止。", flush=True)
+    serve(hub, args.host, args.port, cert, key, behind_tls_proxy=args.insecure_http and not is_loopback(args.host),
+          proxy_ips=args.proxy_ips)
+    return 0
+
+
+def _read_password(args) -> str:
+    import getpass
+
+    if sys.stdin.isatty():
+        first = getpass.getpass("新密码（至少10位）：")
+        if getpass.getpass("再输入一次：") != first:
+            raise _fail("password_mismatch", "两次输入的密码不一样，没有保存。")
+        return first
+    line = sys.stdin.readline()
+    return line.rstrip("\r\n")
+
+
+def cmd_county_user(args) -> int:
+    from kiosk.county import HubError
+
+    hub = _hub(args)
+    actor = os.environ.get("USER") or "county-cli"
+    try:
+        if args.action in ("add", "passwd"):
+            if not args.name:
+                raise _fail("user_name_missing", "请给出用户名，如：kiosk-county user add 张科长 --role admin")
+            role = args.role
+            if args.action == "passwd":
+                existing = {u.name: u for u in hub.users()}.get(args.name)
+                if existing is None:
+                    raise _fail("unknown_user", f"没有用户 {args.name}。")
+                role = args.role or existing.role
+            hub.add_user(args.name, role or "viewer", _read_password(args), replace=args.action == "passwd")
+            hub.log_action(actor, "user_" + args.action, f"{args.name} role={role or 'viewer'}")
+            _emit({"user": args.name, "role": role or "viewer"}, args.json,
+                  f"已{'添加' if args.action == 'add' else '修改'}用户 {args.name}（{role or 'viewer'}）。"
+                  "在浏览器打开县级汇总服务的地址登录。")
+        elif args.action == "disable":
+            if not hub.disable_user(args.name or ""):
+                raise _fail("unknown_user", f"没有用户 {args.name}。")
+            hub.log_action(actor, "user_disable", args.name)
+            _emit({"user": args.name, "disabled": True}, args.json, f"用户 {args.name} 已停用，已登录的会话也已失效。")
+        else:
+            for u in hub.users():
+                _emit({"user": u.name, "role": u.role, "disabled": u.disabled, "created_at": u.created_at}, args.json,
+                      f"{u.name}  {u.role}  {'已停用' if u.disabled else '正常'}  建于 {u.created_at}")
+    except HubError as e:
+        raise _hub_error(e) from None
     return 0
 
 
@@ -280,8 +337,16 @@ def add_commands(sub) -> None:
     p = hub_parser("serve", "启动县级汇总服务（接口 /v1，状态页 /）", cmd_county_serve)
     p.add_argument("--host", default="127.0.0.1")
     p.add_argument("--port", type=int, default=8443)
-    p.add_argument("--tls-cert", help="TLS 证书（PEM）")
+    p.add_argument("--tls-cert", help="TLS 证书（PEM）；不给且 --host 不是本机时，自动生成自签名证书")
     p.add_argument("--tls-key", help="TLS 私钥（PEM）")
+    p.add_argument("--insecure-http", action="store_true",
+                   help="不加密（只用于做 TLS 的反向代理后面，见 README）")
+    p.add_argument("--proxy-ips", help="反向代理的地址（信任它的 X-Forwarded-For，限流按真实来源计）")
+    p = hub_parser("user", "县里工作人员账号：add / passwd / disable / list（密码从终端输入或标准输入，不在命令行）",
+                   cmd_county_user)
+    p.add_argument("action", choices=["add", "passwd", "disable", "list"])
+    p.add_argument("name", nargs="?")
+    p.add_argument("--role", choices=["admin", "operator", "viewer"])
     p = hub_parser("provision", "生成一次性开通码（终端登记用）", cmd_county_provision)
     p.add_argument("--village", help="这台终端所在的村（只下发该村名册）")
     p.add_argument("--days", type=int, default=7)

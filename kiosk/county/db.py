@@ -460,6 +460,85 @@ class HubDB:
             r.version = self._bump(s, "roster", rid)
             r.updated_at = now
 
+    # ------------------------------------------------------------------ staff accounts
+    def add_user(self, name: str, role: str, password: str, replace: bool = False) -> None:
+        from .auth import ROLES, check_password_rules, hash_password
+
+        name = name.strip()
+        if not (1 <= len(name) <= 64) or any(c.isspace() for c in name):
+            raise HubError("bad_user_name", "用户名不能为空、不能有空格，最长 64 个字符。", 400)
+        if role not in ROLES:
+            raise HubError("bad_role", "角色只能是 admin（管理员）、operator（经办）或 viewer（查看）。", 400)
+        problem = check_password_rules(password)
+        if problem:
+            raise HubError("weak_password", problem, 400)
+        with self.Session.begin() as s:
+            u = s.get(StaffUser, name)
+            if u is not None and not replace:
+                raise HubError("user_exists", f"用户 {name} 已经存在。改密码请用 kiosk-county user passwd {name}。", 409)
+            if u is None:
+                s.add(StaffUser(name=name, role=role, password_hash=hash_password(password),
+                                created_at=now_iso(self.clock)))
+            else:
+                u.role, u.password_hash, u.disabled = role, hash_password(password), False
+                s.execute(StaffSession.__table__.delete().where(StaffSession.user == name))
+
+    def users(self) -> list[StaffUser]:
+        with self.Session() as s:
+            return list(s.scalars(select(StaffUser).order_by(StaffUser.name)))
+
+    def disable_user(self, name: str) -> bool:
+        with self.Session.begin() as s:
+            u = s.get(StaffUser, name)
+            if u is None:
+                return False
+            u.disabled = True
+            s.execute(StaffSession.__table__.delete().where(StaffSession.user == name))
+            return True
+
+    def check_login(self, name: str, password: str) -> StaffUser | None:
+        from .auth import hash_password, verify_password
+
+        with self.Session() as s:
+            u = s.get(StaffUser, name.strip())
+        if u is None or u.disabled:
+            verify_password(password, hash_password("x" * 12))  # same work: no user-name oracle by timing
+            return None
+        return u if verify_password(password, u.password_hash) else None
+
+    def open_session(self, user: str, hours: float | None = None) -> tuple[str, str]:
+        """A new session: (token for the cookie, CSRF token for forms). Stored hashed."""
+        from .auth import SESSION_HOURS, new_token, token_hash
+
+        token, csrf = new_token(), new_token()
+        now = self.clock.utc_now()
+        with self.Session.begin() as s:
+            s.add(StaffSession(token_hash=token_hash(token), user=user, csrf=csrf, created_at=utc_iso(now),
+                               expires_at=utc_iso(now + timedelta(hours=hours or SESSION_HOURS))))
+            s.execute(StaffSession.__table__.delete().where(StaffSession.expires_at < utc_iso(now)))
+        return token, csrf
+
+    def session(self, token: str | None) -> tuple[StaffUser, str] | None:
+        """(user, csrf) for a live session token, else None."""
+        from .auth import token_hash
+
+        if not token:
+            return None
+        with self.Session() as s:
+            ss = s.get(StaffSession, token_hash(token))
+            if ss is None or ss.expires_at < now_iso(self.clock):
+                return None
+            u = s.get(StaffUser, ss.user)
+            if u is None or u.disabled:
+                return None
+            return u, ss.csrf
+
+    def close_session(self, token: str) -> None:
+        from .auth import token_hash
+
+        with self.Session.begin() as s:
+            s.execute(StaffSession.__table__.delete().where(StaffSession.token_hash == token_hash(token)))
+
     # ------------------------------------------------------------------ staff audit
     def log_action(self, user: str, action: str, target: str = "", ip: str | None = None) -> None:
         with self.Session.begin() as s:
@@ -698,29 +777,46 @@ class HubDB:
                              sequence=sequence, expires_at=expires, clock=self.clock)
 
     # ------------------------------------------------------------------ status page
-    def summary(self, today: date | None = None, overdue_months: int = 12) -> dict:
+    def summary(self, today: date | None = None, overdue_months: int = 12, page: int = 1, per_page: int = 100,
+                village: str | None = None, days: int = 62) -> dict:
+        """What the status page shows, in indexed, paged queries (300,000 residents: see README).
+
+        per_day: the last `days` days; overdue: one page of `per_page`, ordered by ID number, with the
+        total; devices with their sequence gaps; the number of records held for clock review."""
         today = today or self.clock.today()
+        page = max(1, page)
+        cutoff = (today - timedelta(days=round(overdue_months * 30.44))).isoformat()
+        since = (today - timedelta(days=days)).isoformat()
         with self.Session() as s:
             per_day = s.execute(
                 select(Record.village, Record.occurred_day, Record.verdict, func.count())
-                .where(Record.kind == "certification")
+                .where(Record.occurred_day >= since, Record.kind == "certification")
                 .group_by(Record.village, Record.occurred_day, Record.verdict)
                 .order_by(Record.occurred_day.desc(), Record.village)
             ).all()
-            residents = list(s.scalars(select(Resident).where(Resident.removed.is_(False))
-                                       .where(Resident.county_status != "deceased")))
-        cutoff = (today - timedelta(days=round(overdue_months * 30.44))).isoformat()
-        overdue = []
-        for r in residents:
-            last = max([d for d in (r.certified_on, r.data_comparison_on) if d], default=None)
-            if last is None or last < cutoff:
-                overdue.append({"id_number": r.id_number, "name": r.name, "village": r.village,
-                                "last": last, "status": r.county_status})
-        days: dict[tuple, dict] = {}
-        for village, day, verdict, n in per_day:
-            d = days.setdefault((day, village), {"day": day, "village": village, "pass": 0, "fail": 0})
+            cond = [Resident.removed.is_(False), Resident.county_status != "deceased",
+                    func.coalesce(Resident.certified_on, "") < cutoff,
+                    func.coalesce(Resident.data_comparison_on, "") < cutoff]
+            if village:
+                cond.append(Resident.village == village)
+            total = s.scalar(select(func.count()).select_from(Resident).where(*cond))
+            rows = s.execute(select(Resident.id_number, Resident.name, Resident.village, Resident.certified_on,
+                                    Resident.data_comparison_on, Resident.county_status)
+                             .where(*cond).order_by(Resident.id_number)
+                             .limit(per_page).offset((page - 1) * per_page)).all()
+            held = s.scalar(select(func.count()).select_from(Record)
+                            .where(Record.clock_suspect.is_(True), Record.review.is_(None)))
+        overdue = [{"id_number": rid, "name": name, "village": v,
+                    "last": max([d for d in (c, dc) if d], default=None), "status": st}
+                   for rid, name, v, c, dc, st in rows]
+        days_out: dict[tuple, dict] = {}
+        for v, day, verdict, n in per_day:
+            d = days_out.setdefault((day, v), {"day": day, "village": v, "pass": 0, "fail": 0})
             d[verdict] = d.get(verdict, 0) + n
-        return {"per_day": list(days.values()), "devices": self.devices(), "overdue": overdue}
+        devices = self.devices()
+        return {"per_day": list(days_out.values()), "devices": devices, "overdue": overdue,
+                "overdue_total": total, "page": page, "per_page": per_page, "village": village,
+                "gaps": {d.id: self.sequence_gaps(d.id) for d in devices}, "held": held}
 
 
 def _migrate(engine) -> None:

@@ -1,11 +1,17 @@
-"""The small HTML status page for county staff (no JavaScript, prints well)."""
+"""The small HTML pages for county staff (no JavaScript, prints well): status, login, clock
+review, staff audit. Every value is escaped; every form carries the session's CSRF token."""
 from __future__ import annotations
 
 from datetime import datetime
 from html import escape
+from urllib.parse import urlencode
 
 from kiosk.core.clock import default_clock
 from kiosk.core.ids import mask_id
+
+STYLE = """body{font-family:sans-serif;margin:2em;font-size:16px}table{border-collapse:collapse;margin-bottom:2em}
+td,th{border:1px solid #999;padding:4px 10px;text-align:left}th{background:#eee}.empty{color:#666}
+nav{margin-bottom:1em}nav a,nav form{margin-right:1em;display:inline}.warn{color:#a00}"""
 
 
 def _local(iso: str | None, tz=None) -> str | None:
@@ -21,33 +27,118 @@ def _local(iso: str | None, tz=None) -> str | None:
 _mask = mask_id  # one masking rule (kiosk.core.ids)
 
 
-def render_status_page(county: str, summary: dict, tz=None) -> str:
-    def table(headers: list[str], rows: list[list], empty: str) -> str:
-        if not rows:
-            return f"<p class=empty>{escape(empty)}</p>"
-        head = "".join(f"<th>{escape(h)}</th>" for h in headers)
-        body = "".join("<tr>" + "".join(f"<td>{escape(str(c if c is not None else '—'))}</td>" for c in r) + "</tr>"
-                       for r in rows)
-        return f"<table><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>"
+def _table(headers: list[str], rows: list[list], empty: str) -> str:
+    if not rows:
+        return f"<p class=empty>{escape(empty)}</p>"
+    head = "".join(f"<th>{escape(h)}</th>" for h in headers)
+    body = "".join("<tr>" + "".join(f"<td>{c if isinstance(c, _Raw) else escape(str(c if c is not None else '—'))}</td>"
+                                    for c in r) + "</tr>" for r in rows)
+    return f"<table><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>"
 
-    per_day = table(["日期", "村", "认证通过", "未通过"],
-                    [[d["day"], d["village"] or "（未分村）", d["pass"], d["fail"]] for d in summary["per_day"][:400]],
-                    "还没有收到任何认证记录。")
-    devices = table(["设备编号", "名称", "村", "状态", "最近联系", "最近上传", "最近U盘导入"],
-                    [[d.id, d.name, d.village, "正常" if d.status == "active" else "已停用", _local(d.last_seen_at, tz),
-                      _local(d.last_push_at, tz), _local(d.last_bundle_at, tz)] for d in summary["devices"]],
-                    "还没有登记任何设备。用 kiosk-county provision 生成开通码。")
-    overdue = table(["身份证号", "姓名", "村", "最近认证", "状态"],
-                    [[_mask(o["id_number"]), o["name"], o["village"], o["last"] or "从未认证",
-                      {"active": "正常", "suspended": "已暂停"}.get(o["status"], o["status"])]
-                     for o in summary["overdue"][:2000]],
-                    "没有超期未认证的人员。")
+
+class _Raw(str):
+    """Already-escaped HTML (a form in a table cell)."""
+
+
+def _hidden(csrf: str) -> str:
+    return f'<input type=hidden name=csrf value="{escape(csrf)}">'
+
+
+def layout(title: str, body: str, user: str | None = None, role: str | None = None, csrf: str = "") -> str:
+    nav = ""
+    if user:
+        links = ['<a href="/">汇总</a>', '<a href="/review">时间可疑记录</a>']
+        if role == "admin":
+            links.append('<a href="/audit">操作记录</a>')
+        nav = (f"<nav>{''.join(links)} <span>{escape(user)}（{escape(role or '')}）</span> "
+               f"<form method=post action=/logout>{_hidden(csrf)}<button>退出登录</button></form></nav>")
     return f"""<!doctype html>
-<html lang="zh-CN"><head><meta charset="utf-8"><title>{escape(county)} 认证汇总</title>
-<style>body{{font-family:sans-serif;margin:2em;font-size:16px}}table{{border-collapse:collapse;margin-bottom:2em}}
-td,th{{border:1px solid #999;padding:4px 10px;text-align:left}}th{{background:#eee}}.empty{{color:#666}}</style></head>
-<body><h1>{escape(county)} 村口认证汇总</h1>
-<h2>各村每日认证</h2>{per_day}
+<html lang="zh-CN"><head><meta charset="utf-8"><title>{escape(title)}</title>
+<style>{STYLE}</style></head>
+<body>{nav}{body}</body></html>"""
+
+
+def render_login(county: str, csrf: str, error: str = "", next_url: str = "/") -> str:
+    err = f"<p class=warn>{escape(error)}</p>" if error else ""
+    body = f"""<h1>{escape(county)} 村口认证汇总 · 登录</h1>{err}
+<form method=post action=/login>{_hidden(csrf)}<input type=hidden name=next value="{escape(next_url)}">
+<p><label>用户名 <input name=user autocomplete=username required></label></p>
+<p><label>密码 <input name=password type=password autocomplete=current-password required></label></p>
+<p><button>登录</button></p></form>
+<p class=empty>没有账号？请县社保局信息科在服务器上运行 kiosk-county user add 用户名 --role viewer。</p>"""
+    return layout("登录", body)
+
+
+def render_status_page(county: str, summary: dict, tz=None, user: str | None = None, role: str | None = None,
+                       csrf: str = "") -> str:
+    per_day = _table(["日期", "村", "认证通过", "未通过"],
+                     [[d["day"], d["village"] or "（未分村）", d["pass"], d["fail"]] for d in summary["per_day"][:400]],
+                     "最近没有收到认证记录。")
+    gaps = summary.get("gaps", {})
+
+    def gap_text(device_id: str) -> str:
+        g = gaps.get(device_id)
+        if not g or not g["missing"]:
+            return "无缺口"
+        ranges = "、".join(f"{a}-{b}" if a != b else str(a) for a, b in g["ranges"][:5])
+        return f"缺 {g['missing']} 个（{ranges}）"
+
+    devices = _table(["设备编号", "名称", "村", "状态", "最近联系", "最近上传", "最近U盘导入", "时钟偏差", "记录序号"],
+                     [[d.id, d.name, d.village, "正常" if d.status == "active" else "已停用", _local(d.last_seen_at, tz),
+                       _local(d.last_push_at, tz), _local(d.last_bundle_at, tz),
+                       None if d.clock_offset_s is None else f"{d.clock_offset_s / 3600:+.1f} 小时",
+                       gap_text(d.id)] for d in summary["devices"]],
+                     "还没有登记任何设备。用 kiosk-county provision 生成开通码。")
+    overdue = _table(["身份证号", "姓名", "村", "最近认证", "状态"],
+                     [[_mask(o["id_number"]), o["name"], o["village"], o["last"] or "从未认证",
+                       {"active": "正常", "suspended": "已暂停"}.get(o["status"], o["status"])]
+                      for o in summary["overdue"]],
+                     "没有超期未认证的人员。")
+    total, page, per_page = summary.get("overdue_total", len(summary["overdue"])), summary.get("page", 1), \
+        summary.get("per_page", 100)
+    pages = max(1, -(-total // per_page))
+    q = {"village": summary["village"]} if summary.get("village") else {}
+    nav = []
+    if page > 1:
+        nav.append(f'<a href="/?{urlencode({**q, "page": page - 1})}">上一页</a>')
+    nav.append(f"第 {page} / {pages} 页")
+    if page < pages:
+        nav.append(f'<a href="/?{urlencode({**q, "page": page + 1})}">下一页</a>')
+    held = summary.get("held", 0)
+    held_html = (f'<p class=warn>有 {held} 条记录时间可疑，暂不计入认证状态：<a href="/review">去核实</a></p>'
+                 if held else "")
+    body = f"""<h1>{escape(county)} 村口认证汇总</h1>{held_html}
+<h2>各村每日认证（最近两个月）</h2>{per_day}
 <h2>终端设备</h2>{devices}
-<h2>超过12个月未认证（共 {len(summary['overdue'])} 人）</h2>{overdue}
-</body></html>"""
+<h2>超过12个月未认证（共 {total} 人）</h2>
+<form method=get action=/><label>村 <input name=village value="{escape(summary.get('village') or '')}"></label>
+<button>筛选</button></form>{overdue}<p>{' '.join(nav)}</p>"""
+    return layout(f"{county} 认证汇总", body, user, role, csrf)
+
+
+def render_review_page(records: list, tz=None, user: str | None = None, role: str | None = None,
+                       csrf: str = "") -> str:
+    can = role in ("operator", "admin")
+
+    def actions(r) -> _Raw:
+        if not can:
+            return _Raw("（需经办权限）")
+        target = escape(f"{r.device_id}:{r.uuid}")
+        return _Raw(f'<form method=post action=/review>{_hidden(csrf)}<input type=hidden name=record value="{target}">'
+                    '<button name=decision value=confirmed>时间无误，计入</button> '
+                    '<button name=decision value=rejected>驳回</button></form>')
+
+    rows = [[r.device_id, r.kind, _mask(r.resident_id) if r.resident_id else None, r.verdict,
+             _local(r.occurred_at, tz), _local(r.received_at, tz), r.suspect_reason, actions(r)] for r in records]
+    body = ("<h1>时间可疑的记录</h1><p>这些记录的时间与县里时间相差太大（终端时钟可能不对），"
+            "在核实之前不计入任何人的认证状态。请与村里核对认证的真实日期后确认或驳回。</p>"
+            + _table(["设备", "类型", "身份证号", "结果", "记录时间", "县里收到", "原因", "处理"], rows,
+                     "没有待核实的记录。"))
+    return layout("时间可疑的记录", body, user, role, csrf)
+
+
+def render_audit_page(entries: list, tz=None, user: str | None = None, role: str | None = None,
+                      csrf: str = "") -> str:
+    rows = [[_local(e.at, tz), e.user, e.action, e.target, e.ip] for e in entries]
+    body = "<h1>操作记录（谁看了、改了什么）</h1>" + _table(["时间", "用户", "操作", "对象", "地址"], rows, "还没有记录。")
+    return layout("操作记录", body, user, role, csrf)

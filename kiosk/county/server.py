@@ -1,21 +1,32 @@
 """The county hub's HTTP API (FastAPI). `create_app(hub)` builds the app; `serve(...)` runs it.
 
-Every terminal request except registration is signed (kiosk.protocol.sign_request): the hub
-refuses unknown or revoked devices, bad signatures, clocks outside the replay window and any
-nonce seen before. Errors are JSON: {"error": stable code, "message": plain Chinese, "detail"}.
+Device endpoints (/v1): every terminal request except registration is signed
+(kiosk.protocol.sign_request): the hub refuses unknown or revoked devices, bad signatures, clocks
+outside the replay window and any nonce seen before. Errors are JSON: {"error": stable code,
+"message": plain Chinese, "detail"}. Everything else (status page, review, staff audit, /api,
+/openapi.json) needs a staff login (session cookie; forms carry a CSRF token), except /health.
+Registration, login and device endpoints are rate limited (429 with Retry-After).
 """
 from __future__ import annotations
 
+import hmac
+import ipaddress
+import secrets
+from urllib.parse import parse_qs
 
 from fastapi import Depends, FastAPI, Query, Request
 from fastapi.exceptions import RequestValidationError
-from fastapi.responses import HTMLResponse, JSONResponse
+from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse
 from starlette.concurrency import run_in_threadpool
 
 from kiosk import protocol as P
 
-from .db import Device, HubDB, HubError
-from .page import render_status_page
+from .auth import Limits, role_at_least
+from .db import Device, HubDB, HubError, StaffUser
+from .page import render_audit_page, render_login, render_review_page, render_status_page
+
+SESSION_COOKIE = "kiosk_hub_session"
+LOGIN_CSRF_COOKIE = "kiosk_hub_login"
 
 MSG_SERVER_ERROR = "县里服务器内部出错。已发出的数据不会丢失，终端会自动重试；如果一直出现，请联系县社保局信息科。"
 
@@ -66,14 +77,58 @@ def _error(status: int, code: str, message: str, detail: str = "") -> JSONRespon
     return JSONResponse(P.ErrorBody(error=code, message=message, detail=detail).model_dump(), status_code=status)
 
 
-def create_app(hub: HubDB) -> FastAPI:
+class RateLimited(HubError):
+    def __init__(self, retry_after: float):
+        super().__init__("rate_limited", "请求太频繁，请稍后再试。", 429)
+        self.retry_after = max(1, int(retry_after + 0.999))
+
+
+class _LoginRequired(Exception):
+    def __init__(self, html: bool, next_url: str = "/"):
+        self.html, self.next_url = html, next_url
+
+
+class _Forbidden(Exception):
+    pass
+
+
+def _client(request: Request) -> str:
+    return request.client.host if request.client else "-"
+
+
+def _safe_next(url: str) -> str:
+    """Only a path on this hub (no scheme, no //host): no open redirect after login."""
+    return url if url.startswith("/") and not url.startswith("//") and "\\" not in url else "/"
+
+
+def create_app(hub: HubDB, limits: Limits | None = None, secure_cookies: bool = False) -> FastAPI:
+    """`secure_cookies`: set when the hub is reached over https (its own TLS or a TLS proxy)."""
+    limits = limits or Limits()
     app = FastAPI(title="村口认证 县级汇总服务 (county hub)", version=str(P.PROTOCOL_VERSION),
                   description="Village Certification Kiosk county hub: device registration, record push, "
-                              "roster/template pull. All /v1 calls except registration are Ed25519-signed.")
+                              "roster/template pull. All /v1 calls except registration are Ed25519-signed.",
+                  docs_url=None, redoc_url=None, openapi_url=None)  # the schema: /openapi.json after login
 
     @app.exception_handler(HubError)
     async def _hub_error(_request, e: HubError):
-        return _error(e.status, e.code, e.message, e.detail)
+        resp = _error(e.status, e.code, e.message, e.detail)
+        if isinstance(e, RateLimited):
+            resp.headers["Retry-After"] = str(e.retry_after)
+        return resp
+
+    @app.exception_handler(P.ProtocolError)
+    async def _protocol_error(_request, e: P.ProtocolError):
+        return _error(400, e.code, e.message, e.detail)
+
+    @app.exception_handler(_LoginRequired)
+    async def _login_required(_request, e: _LoginRequired):
+        if e.html:
+            return RedirectResponse("/login?" + _qs(next=e.next_url), status_code=303)
+        return _error(401, "login_required", "请先登录县级汇总服务。")
+
+    @app.exception_handler(_Forbidden)
+    async def _forbidden(_request, _e):
+        return _error(403, "forbidden", "您的账号没有这项权限，请联系管理员。")
 
     @app.exception_handler(RequestValidationError)
     async def _invalid(_request, e: RequestValidationError):
@@ -88,7 +143,16 @@ def create_app(hub: HubDB) -> FastAPI:
     async def _crash(_request, e: Exception):
         return _error(500, "server_error", MSG_SERVER_ERROR, type(e).__name__)
 
+    def limit(limiter, key: str) -> None:
+        wait = limiter.take(key)
+        if wait:
+            raise RateLimited(wait)
+
+    async def device_rate(request: Request) -> None:
+        limit(limits.device, _client(request))
+
     async def device(request: Request) -> Device:
+        limit(limits.device, _client(request))
         h = request.headers
         device_id, ts, nonce, sig = (h.get(P.H_DEVICE), h.get(P.H_TIMESTAMP), h.get(P.H_NONCE), h.get(P.H_SIGNATURE))
         if not (device_id and ts and nonce and sig):
@@ -100,15 +164,21 @@ def create_app(hub: HubDB) -> FastAPI:
         message = P.signing_message(request.method, path, ts, nonce, body)
         return await run_in_threadpool(hub.authenticate, device_id, ts, nonce, sig, message, hub.clock.timestamp())
 
-    @app.get(P.API + "/ping")
+    @app.get("/health", include_in_schema=False)
+    def health() -> dict:
+        """For load balancers and monitoring: says only that the hub answers."""
+        return {"ok": True}
+
+    @app.get(P.API + "/ping", dependencies=[Depends(device_rate)])
     def ping() -> dict:
         """Liveness and the hub's clock (terminals correct their clock offset from it)."""
         return {"ok": True, "server_time": hub.clock.timestamp(), "county": hub.county, "protocol": P.PROTOCOL_VERSION}
 
     @app.post(P.API + "/devices/register", response_model=P.RegisterResponse,
               responses={403: {"model": P.ErrorBody}, 401: {"model": P.ErrorBody}})
-    def register(req: P.RegisterRequest) -> P.RegisterResponse:
+    def register(req: P.RegisterRequest, request: Request) -> P.RegisterResponse:
         """One-time registration with a provisioning code from `kiosk-county provision`."""
+        limit(limits.register, _client(request))
         return hub.register(req)
 
     @app.post(P.API + "/records", response_model=P.PushResponse,
@@ -129,15 +199,144 @@ def create_app(hub: HubDB) -> FastAPI:
         """County-enrolled templates changed since the cursor, each sealed for the requesting device."""
         return hub.template_page(dev, since, limit)
 
+    # ------------------------------------------------------------------ staff pages and API
+    def staff(needed: str = "viewer", html: bool = True):
+        async def dep(request: Request) -> tuple[StaffUser, str]:
+            found = await run_in_threadpool(hub.session, request.cookies.get(SESSION_COOKIE))
+            if found is None:
+                target = request.url.path + (("?" + request.url.query) if request.url.query else "")
+                raise _LoginRequired(html, target)
+            if not role_at_least(found[0].role, needed):
+                raise _Forbidden()
+            return found
+        return dep
+
+    async def form(request: Request) -> dict[str, str]:
+        body = (await request.body()).decode("utf-8", "replace")
+        return {k: v[0] for k, v in parse_qs(body, keep_blank_values=True).items()}
+
+    def check_csrf(expected: str, got: str | None) -> None:
+        if not got or not hmac.compare_digest(expected, got):
+            raise HubError("csrf", "页面已过期，请刷新后重试。", 403)
+
+    def log(user: str, action: str, target: str, request: Request) -> None:
+        hub.log_action(user, action, target, _client(request))
+
+    @app.get("/login", response_class=HTMLResponse, include_in_schema=False)
+    def login_page(next: str = "/") -> HTMLResponse:
+        token = secrets.token_urlsafe(24)
+        resp = HTMLResponse(render_login(hub.county, token, next_url=_safe_next(next)))
+        resp.set_cookie(LOGIN_CSRF_COOKIE, token, httponly=True, samesite="strict", secure=secure_cookies,
+                        max_age=3600)
+        return resp
+
+    @app.post("/login", include_in_schema=False)
+    async def login(request: Request):
+        f = await form(request)
+        limit(limits.login, _client(request))
+        check_csrf(request.cookies.get(LOGIN_CSRF_COOKIE, ""), f.get("csrf"))
+        name = f.get("user", "")[:64]
+        limit(limits.login_user, name.lower())
+        user = await run_in_threadpool(hub.check_login, name, f.get("password", ""))
+        if user is None:
+            await run_in_threadpool(hub.log_action, name or "?", "login_failed", "", _client(request))
+            token = secrets.token_urlsafe(24)
+            resp = HTMLResponse(render_login(hub.county, token, "用户名或密码不对。", _safe_next(f.get("next", "/"))),
+                                status_code=401)
+            resp.set_cookie(LOGIN_CSRF_COOKIE, token, httponly=True, samesite="strict", secure=secure_cookies,
+                            max_age=3600)
+            return resp
+        token, _csrf = await run_in_threadpool(hub.open_session, user.name)
+        await run_in_threadpool(hub.log_action, user.name, "login", "", _client(request))
+        resp = RedirectResponse(_safe_next(f.get("next", "/")), status_code=303)
+        resp.set_cookie(SESSION_COOKIE, token, httponly=True, samesite="strict", secure=secure_cookies,
+                        max_age=8 * 3600)
+        resp.delete_cookie(LOGIN_CSRF_COOKIE)
+        return resp
+
+    @app.post("/logout", include_in_schema=False)
+    async def logout(request: Request, who=Depends(staff())):
+        check_csrf(who[1], (await form(request)).get("csrf"))
+        await run_in_threadpool(hub.close_session, request.cookies.get(SESSION_COOKIE, ""))
+        await run_in_threadpool(log, who[0].name, "logout", "", request)
+        resp = RedirectResponse("/login", status_code=303)
+        resp.delete_cookie(SESSION_COOKIE)
+        return resp
+
     @app.get("/", response_class=HTMLResponse, include_in_schema=False)
-    def status_page() -> str:
-        return render_status_page(hub.county, hub.summary(), hub.clock.tz)
+    def status_page(request: Request, page: int = Query(1, ge=1, le=100000), village: str | None = None,
+                    who=Depends(staff())) -> str:
+        user, csrf = who
+        log(user.name, "view_status", f"page={page} village={village or ''}", request)
+        return render_status_page(hub.county, hub.summary(page=page, village=village or None), hub.clock.tz,
+                                  user.name, user.role, csrf)
+
+    @app.get("/review", response_class=HTMLResponse, include_in_schema=False)
+    def review_page(request: Request, who=Depends(staff())) -> str:
+        user, csrf = who
+        log(user.name, "view_review", "", request)
+        return render_review_page(hub.suspect_records(), hub.clock.tz, user.name, user.role, csrf)
+
+    @app.post("/review", include_in_schema=False)
+    async def review(request: Request, who=Depends(staff("operator"))):
+        user, csrf = who
+        f = await form(request)
+        check_csrf(csrf, f.get("csrf"))
+        device_id, _, uuid = f.get("record", "").partition(":")
+        decision = f.get("decision", "")
+        await run_in_threadpool(hub.review_record, device_id, uuid, decision, user.name)
+        await run_in_threadpool(log, user.name, "review_" + decision, f"{device_id}:{uuid}", request)
+        return RedirectResponse("/review", status_code=303)
+
+    @app.get("/audit", response_class=HTMLResponse, include_in_schema=False)
+    def audit_page(request: Request, who=Depends(staff("admin"))) -> str:
+        user, csrf = who
+        log(user.name, "view_audit", "", request)
+        return render_audit_page(hub.staff_audit(), hub.clock.tz, user.name, user.role, csrf)
+
+    @app.get("/api/devices", include_in_schema=False)
+    def api_devices(request: Request, who=Depends(staff(html=False))) -> list[dict]:
+        """Devices with their clock offset and audit sequence gaps."""
+        log(who[0].name, "api_devices", "", request)
+        return [{"device_id": d.id, "name": d.name, "village": d.village, "status": d.status,
+                 "last_seen_at": d.last_seen_at, "clock_offset_s": d.clock_offset_s,
+                 "sequence": hub.sequence_gaps(d.id)} for d in hub.devices()]
+
+    @app.get("/api/summary", include_in_schema=False)
+    def api_summary(request: Request, page: int = Query(1, ge=1, le=100000), village: str | None = None,
+                    who=Depends(staff(html=False))) -> dict:
+        log(who[0].name, "api_summary", f"page={page}", request)
+        s = hub.summary(page=page, village=village or None)
+        return {**s, "devices": [d.id for d in s["devices"]]}
+
+    @app.get("/openapi.json", include_in_schema=False)
+    def openapi(who=Depends(staff(html=False))) -> JSONResponse:
+        return JSONResponse(app.openapi())
 
     return app
 
 
-def serve(hub: HubDB, host: str, port: int, ssl_certfile: str | None = None, ssl_keyfile: str | None = None) -> None:
+def _qs(**kw) -> str:
+    from urllib.parse import urlencode
+
+    return urlencode(kw)
+
+
+def is_loopback(host: str) -> bool:
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
+def serve(hub: HubDB, host: str, port: int, ssl_certfile: str | None = None, ssl_keyfile: str | None = None,
+          *, behind_tls_proxy: bool = False, proxy_ips: str | None = None) -> None:
+    """`proxy_ips`: addresses of a reverse proxy whose X-Forwarded-For/-Proto to trust (rate limits
+    then count the real client address)."""
     import uvicorn
 
-    uvicorn.run(BodyLimit(create_app(hub)), host=host, port=port, log_level="warning",
-                ssl_certfile=ssl_certfile, ssl_keyfile=ssl_keyfile)
+    app = BodyLimit(create_app(hub, secure_cookies=bool(ssl_certfile) or behind_tls_proxy))
+    uvicorn.run(app, host=host, port=port, log_level="warning", ssl_certfile=ssl_certfile, ssl_keyfile=ssl_keyfile,
+                proxy_headers=bool(proxy_ips), forwarded_allow_ips=proxy_ips or "127.0.0.1")
