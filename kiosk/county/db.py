@@ -92,6 +92,8 @@ class Change(Base):
 
 class Resident(Base):
     __tablename__ = "residents"
+    # covering index for the status page's overdue count (300,000 residents: README)
+    __table_args__ = (Index("ix_residents_overdue", "certified_on", "data_comparison_on", "removed", "county_status"),)
     id_number: Mapped[str] = mapped_column(String(18), primary_key=True)
     name: Mapped[str] = mapped_column(String(100))
     village: Mapped[str | None] = mapped_column(String(100), nullable=True, index=True)
@@ -124,6 +126,7 @@ class Record(Base):
 
     __tablename__ = "records"
     __table_args__ = (Index("ix_records_device_seq", "device_id", "seq"),
+                      Index("ix_records_day", "occurred_day", "kind", "village", "verdict"),
                       Index("ix_records_resident_status", "resident_id", "verdict", "occurred_day"))
     device_id: Mapped[str] = mapped_column(String(40), primary_key=True)
     uuid: Mapped[str] = mapped_column(String(36), primary_key=True)
@@ -230,6 +233,9 @@ class HubDB:
                 cur.close()
         _migrate(self.engine)
         Base.metadata.create_all(self.engine)
+        for table in Base.metadata.tables.values():  # indexes added since a table was made
+            for ix in table.indexes:
+                ix.create(self.engine, checkfirst=True)
         self.Session = sessionmaker(self.engine, expire_on_commit=False)
 
     def close(self) -> None:
@@ -570,6 +576,18 @@ class HubDB:
                 self._refresh_certified(s, r.resident_id, now)
             return r
 
+    def all_sequence_gaps(self) -> dict[str, dict]:
+        """sequence_gaps for every device that sent audit entries, in one grouped query (+ one per
+        device that has gaps)."""
+        with self.Session() as s:
+            rows = s.execute(select(Record.device_id, func.max(Record.seq), func.count(func.distinct(Record.seq)))
+                             .where(Record.seq.is_not(None)).group_by(Record.device_id)).all()
+        out = {}
+        for device_id, last, n in rows:
+            out[device_id] = (self.sequence_gaps(device_id) if n < last
+                              else {"received": n, "last": last, "missing": 0, "ranges": []})
+        return out
+
     def sequence_gaps(self, device_id: str, limit: int = 20) -> dict:
         """The device's audit sequence numbers the hub has not received: {received, last, missing,
         ranges: [[first, last], ...]} (ranges capped at `limit`)."""
@@ -778,11 +796,12 @@ class HubDB:
 
     # ------------------------------------------------------------------ status page
     def summary(self, today: date | None = None, overdue_months: int = 12, page: int = 1, per_page: int = 100,
-                village: str | None = None, days: int = 62) -> dict:
+                village: str | None = None, days: int = 14, after: str | None = None) -> dict:
         """What the status page shows, in indexed, paged queries (300,000 residents: see README).
 
-        per_day: the last `days` days; overdue: one page of `per_page`, ordered by ID number, with the
-        total; devices with their sequence gaps; the number of records held for clock review."""
+        per_day: the last `days` days (at most 400 rows); overdue: one page of `per_page` ordered by
+        ID number (`after`: the page after that ID, an index seek; `page`: by offset), with the total;
+        devices with their sequence gaps; the number of records held for clock review."""
         today = today or self.clock.today()
         page = max(1, page)
         cutoff = (today - timedelta(days=round(overdue_months * 30.44))).isoformat()
@@ -792,7 +811,7 @@ class HubDB:
                 select(Record.village, Record.occurred_day, Record.verdict, func.count())
                 .where(Record.occurred_day >= since, Record.kind == "certification")
                 .group_by(Record.village, Record.occurred_day, Record.verdict)
-                .order_by(Record.occurred_day.desc(), Record.village)
+                .order_by(Record.occurred_day.desc(), Record.village).limit(400)
             ).all()
             cond = [Resident.removed.is_(False), Resident.county_status != "deceased",
                     func.coalesce(Resident.certified_on, "") < cutoff,
@@ -800,10 +819,13 @@ class HubDB:
             if village:
                 cond.append(Resident.village == village)
             total = s.scalar(select(func.count()).select_from(Resident).where(*cond))
-            rows = s.execute(select(Resident.id_number, Resident.name, Resident.village, Resident.certified_on,
-                                    Resident.data_comparison_on, Resident.county_status)
-                             .where(*cond).order_by(Resident.id_number)
-                             .limit(per_page).offset((page - 1) * per_page)).all()
+            q = (select(Resident.id_number, Resident.name, Resident.village, Resident.certified_on,
+                        Resident.data_comparison_on, Resident.county_status).where(*cond).order_by(Resident.id_number)
+                 .limit(per_page + 1))
+            q = q.where(Resident.id_number > after) if after else q.offset((page - 1) * per_page)
+            rows = s.execute(q).all()
+            more = len(rows) > per_page
+            rows = rows[:per_page]
             held = s.scalar(select(func.count()).select_from(Record)
                             .where(Record.clock_suspect.is_(True), Record.review.is_(None)))
         overdue = [{"id_number": rid, "name": name, "village": v,
@@ -815,8 +837,9 @@ class HubDB:
             d[verdict] = d.get(verdict, 0) + n
         devices = self.devices()
         return {"per_day": list(days_out.values()), "devices": devices, "overdue": overdue,
-                "overdue_total": total, "page": page, "per_page": per_page, "village": village,
-                "gaps": {d.id: self.sequence_gaps(d.id) for d in devices}, "held": held}
+                "overdue_total": total, "page": None if after else page, "per_page": per_page, "village": village,
+                "next_after": rows[-1][0] if more and rows else None,
+                "gaps": self.all_sequence_gaps(), "held": held}
 
 
 def _migrate(engine) -> None:

@@ -94,16 +94,18 @@ def render_status_page(county: str, summary: dict, tz=None, user: str | None = N
                        {"active": "正常", "suspended": "已暂停"}.get(o["status"], o["status"])]
                       for o in summary["overdue"]],
                      "没有超期未认证的人员。")
-    total, page, per_page = summary.get("overdue_total", len(summary["overdue"])), summary.get("page", 1), \
+    total, page, per_page = summary.get("overdue_total", len(summary["overdue"])), summary.get("page"), \
         summary.get("per_page", 100)
     pages = max(1, -(-total // per_page))
     q = {"village": summary["village"]} if summary.get("village") else {}
     nav = []
-    if page > 1:
+    if page and page > 1:
         nav.append(f'<a href="/?{urlencode({**q, "page": page - 1})}">上一页</a>')
-    nav.append(f"第 {page} / {pages} 页")
-    if page < pages:
-        nav.append(f'<a href="/?{urlencode({**q, "page": page + 1})}">下一页</a>')
+    elif page is None:
+        nav.append(f'<a href="/?{urlencode(q)}">回到第一页</a>')
+    nav.append(f"第 {page} / {pages} 页" if page else f"共 {pages} 页")
+    if summary.get("next_after"):
+        nav.append(f'<a href="/?{urlencode({**q, "after": summary["next_after"]})}">下一页</a>')
     held = summary.get("held", 0)
     held_html = (f'<p class=warn>有 {held} 条记录时间可疑，暂不计入认证状态：<a href="/review">去核实</a></p>'
                  if held else "")

@@ -265,11 +265,11 @@ def create_app(hub: HubDB, limits: Limits | None = None, secure_cookies: bool = 
 
     @app.get("/", response_class=HTMLResponse, include_in_schema=False)
     def status_page(request: Request, page: int = Query(1, ge=1, le=100000), village: str | None = None,
-                    who=Depends(staff())) -> str:
+                    after: str | None = Query(None, max_length=18), who=Depends(staff())) -> str:
         user, csrf = who
-        log(user.name, "view_status", f"page={page} village={village or ''}", request)
-        return render_status_page(hub.county, hub.summary(page=page, village=village or None), hub.clock.tz,
-                                  user.name, user.role, csrf)
+        log(user.name, "view_status", f"page={page} after={after or ''} village={village or ''}", request)
+        return render_status_page(hub.county, hub.summary(page=page, village=village or None, after=after),
+                                  hub.clock.tz, user.name, user.role, csrf)
 
     @app.get("/review", response_class=HTMLResponse, include_in_schema=False)
     def review_page(request: Request, who=Depends(staff())) -> str:
