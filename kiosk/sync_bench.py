@@ -57,27 +57,52 @@ def _free_port() -> int:
         return s.getsockname()[1]
 
 
+def start_hub(env: dict, port: int) -> subprocess.Popen:
+    """`kiosk-county serve` on 127.0.0.1:port in its own process (plain http on loopback)."""
+    return subprocess.Popen([sys.executable, "-m", "kiosk.county.cli", "serve", "--port", str(port)], env=env,
+                            stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+
+
+def wait_for_hub(url: str, hub: subprocess.Popen, timeout_s: float = 60.0) -> None:
+    deadline = time.monotonic() + timeout_s
+    while True:
+        try:
+            httpx.get(url + "/health", timeout=1, trust_env=False)
+            return
+        except httpx.HTTPError:
+            if time.monotonic() > deadline or hub.poll() is not None:
+                raise RuntimeError("hub did not start: " + (hub.stderr.read().decode() if hub.poll() is not None else ""))
+            time.sleep(0.1)
+
+
 @contextmanager
 def running_hub(env: dict, timeout_s: float = 60.0) -> Iterator[str]:
     """`kiosk-county serve` in its own process on a free loopback port; yields its URL."""
     port = _free_port()
-    hub = subprocess.Popen([sys.executable, "-m", "kiosk.county.cli", "serve", "--port", str(port)], env=env,
-                           stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    hub = start_hub(env, port)
     url = f"http://127.0.0.1:{port}"
     try:
-        deadline = time.monotonic() + timeout_s
-        while True:
-            try:
-                httpx.get(url + "/v1/ping", timeout=1, trust_env=False)
-                break
-            except httpx.HTTPError:
-                if time.monotonic() > deadline or hub.poll() is not None:
-                    raise RuntimeError("hub did not start: " + (hub.stderr.read().decode() if hub.poll() is not None else ""))
-                time.sleep(0.1)
+        wait_for_hub(url, hub, timeout_s)
         yield url
     finally:
         hub.terminate()
         hub.wait(10)
+
+
+def county_roster(env: dict, ids: list[str], folder: Path, village: str = "东村") -> None:
+    """Put these residents on the hub's roster (`kiosk-county roster`): the hub refuses
+    certifications of people not on the signing device's village roster."""
+    csv = folder / "roster.csv"
+    csv.write_text("身份证号,姓名,村,认证类别\n" + "".join(f"{rid},居民{i},{village},养老\n" for i, rid in enumerate(ids)),
+                   encoding="utf-8")
+    subprocess.run([sys.executable, "-m", "kiosk.county.cli", "roster", str(csv)], env=env, check=True,
+                   capture_output=True)
+
+
+def provision(env: dict, village: str | None = "东村") -> str:
+    cmd = [sys.executable, "-m", "kiosk.county.cli", "provision", "--json"] + (["--village", village] if village else [])
+    out = subprocess.run(cmd, env=env, check=True, capture_output=True, text=True).stdout
+    return json.loads(out.strip().splitlines()[-1])["code"]
 
 
 def bench(count: int, batch: int) -> dict:
@@ -88,14 +113,15 @@ def bench(count: int, batch: int) -> dict:
     with tempfile.TemporaryDirectory(prefix="kiosk-sync-bench-") as tmp:
         tmp = Path(tmp)
         env = {**os.environ, "KIOSK_HOME": str(tmp / "hub-home")}
-        code = json.loads(subprocess.run([sys.executable, "-m", "kiosk.county.cli", "provision", "--json"], env=env, check=True,
-                                         capture_output=True, text=True).stdout.strip().splitlines()[-1])["code"]
+        ids = [_id(i) for i in range(min(count, 5000))]
+        county_roster(env, ids, tmp)
+        code = provision(env)
         with running_hub(env) as url:
             with Store.open(tmp / "kiosk.db", tmp / "template.key") as store:
                 register(store, url, code, "bench")
                 with store.transaction():
-                    for i in range(min(count, 5000)):
-                        store.upsert_resident(_id(i), f"居民{i}", village="东村")
+                    for i, rid in enumerate(ids):
+                        store.upsert_resident(rid, f"居民{i}", village="东村")
                 queue_drill(store, count, operator="bench")
                 t0 = time.perf_counter()
                 report = sync_once(store, batch=batch, timeout=60)

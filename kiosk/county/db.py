@@ -391,7 +391,7 @@ class HubDB:
                                                        .where(Resident.id_number.in_(rid_list[i:i + 500]))):
                     roster[rid] = (village, removed)
             seen: set[str] = set()
-            certified: set[str] = set()
+            certified: dict[str, str] = {}
             rows = []
             for rec in records:
                 if rec.uuid in existing or rec.uuid in seen:
@@ -418,7 +418,8 @@ class HubDB:
                 reason = self._suspect(row["occurred_at"], now_ts, offset, sent_at)
                 row.update(clock_suspect=reason is not None, suspect_reason=reason)
                 if reason is None and row["verdict"] == "pass" and row["occurred_day"] <= today:
-                    certified.add(row["resident_id"])
+                    rid, day = row["resident_id"], row["occurred_day"]
+                    certified[rid] = max(certified.get(rid, day), day)
                 rows.append(row)
                 if reason is not None and rec.kind == "certification":
                     acks.append(P.Ack(uuid=rec.uuid, status="stored", code=P.CLOCK_SUSPECT[0],
@@ -427,8 +428,12 @@ class HubDB:
                     acks.append(P.Ack(uuid=rec.uuid, status="stored"))
             if rows:
                 s.execute(Record.__table__.insert(), rows)
-            for rid in sorted(certified):
-                self._refresh_certified(s, rid, now)
+            for rid, day in sorted(certified.items()):  # a trusted pass can only move certified_on later
+                r = s.get(Resident, rid)
+                if r is not None and (r.certified_on is None or r.certified_on < day):
+                    r.certified_on = day
+                    r.version = self._bump(s, "roster", rid)
+                    r.updated_at = now
             if dev is not None and via == "network":
                 dev.last_push_at = now
         return acks
