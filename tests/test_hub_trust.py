@@ -127,7 +127,8 @@ def test_device_clock_off_holds_records_until_confirmed(two_villages, capsys, mo
     ok = db.store_records(a.device_id, [_cert(U(2), east_id, now - timedelta(hours=2))], "network",
                           device_clock=db.clock.timestamp() + 120)[0]
     assert ok.code is None
-    assert next(r for r in db.residents() if r.id_number == east_id).certified_on == db.clock.today().isoformat()
+    two_hours_ago = db.clock.local_date(now - timedelta(hours=2)).isoformat()
+    assert next(r for r in db.residents() if r.id_number == east_id).certified_on == two_hours_ago
     # staff review from the command line: list, reject
     monkeypatch.setenv("KIOSK_HOME", str(tmp_path / "home"))
     args = ["--db", db.url, "--hub-key", str(tmp_path / "county" / "hub.key")]
