@@ -27,7 +27,7 @@ from kiosk.residents import InvalidIdNumber, mask_id, mask_name, parse_id_number
 from kiosk.session import CertificationSession
 
 # Endings that say nothing about the resident's face: they do not use up a try.
-NOT_COUNTED_REASONS = frozenset({"cancelled", "camera_lost", "idle_reset"})
+NOT_COUNTED_REASONS = frozenset({"cancelled", "camera_lost", "source_failed", "internal_error", "idle_reset"})
 
 MSG_UNKNOWN = ("本机名册中没有这个身份证号码。请核对号码；如号码无误，可能是名册尚未同步，"
                "请联系村协理员或到经办机构办理。")

@@ -416,19 +416,8 @@ class CertificationSession:
         return [SessionEvent("result", reason, self.verdict.message, {"verdict": self.verdict.verdict})]
 
 
-def run_session(session: CertificationSession, source, observer) -> Verdict:
-    """Drive a session from a frame source to its verdict (CLI, tests, batch jobs)."""
-    from kiosk.frames import FrameSourceError
+def run_session(session: CertificationSession, source, observer, **kw) -> Verdict:
+    """Drive a session from a frame source to its verdict: `kiosk.driver.drive` (kept for callers)."""
+    from kiosk.driver import drive
 
-    session.start()
-    try:
-        for frame in source:
-            session.feed(observer.observe(frame))
-            if session.state == "done":
-                break
-        session.finish()
-    except FrameSourceError as e:
-        session.abort(e.code if e.code == "camera_lost" else "no_face")
-    finally:
-        source.close()
-    return session.verdict
+    return drive(session, source, observer, **kw)

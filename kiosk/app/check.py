@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import logging
 import threading
-import time
 from collections.abc import Callable
 
 import numpy as np
@@ -25,7 +24,7 @@ from kiosk.messages import ACTION_NAMES
 
 log = logging.getLogger(__name__)
 
-REACTION_S = 1.0  # the demo "person" starts an action this long after the prompt
+REACTION_S = 1.0  # the demo "person" starts an action this long after the prompt (PromptFollower)
 
 
 def to_qimage(rgb: np.ndarray) -> QImage:
@@ -66,6 +65,10 @@ class CameraWorker(QThread):
                                      for e in events])
 
     def run(self) -> None:
+        """Open the source, then `kiosk.driver.drive` with callbacks that emit Qt signals."""
+        from kiosk.demo.follower import PromptFollower
+        from kiosk.driver import drive
+
         session = self.session
         try:
             source = self.source_factory()
@@ -84,48 +87,24 @@ class CameraWorker(QThread):
             from kiosk.observe import FaceObserver
 
             observer = FaceObserver()
-        pending: tuple[float, str] | None = None
-        t0 = time.monotonic()
+        follower = PromptFollower(source, REACTION_S) if self.actor else None
+
+        def on_frame(frame, obs) -> None:
+            self.frames += 1
+            self.frameReady.emit(to_qimage(frame.rgb))
+
+        def on_events(t, events) -> None:
+            self._emit(events)
+            if follower is not None and t is not None:
+                follower(t, events)
+
         try:
-            self._emit(session.start())
-            ended = True
-            for frame in source:
-                reason = self._stopping()
-                if reason:
-                    self._emit(session.abort(reason))
-                    ended = False
-                    break
-                if self.pace:
-                    delay = t0 + frame.t - time.monotonic()
-                    if delay > 0:
-                        time.sleep(delay)
-                obs = observer.observe(frame)
-                events = session.feed(obs)
-                self.frames += 1
-                self.frameReady.emit(to_qimage(frame.rgb))
-                self._emit(events)
-                for e in events:
-                    if e.kind == "prompt":
-                        pending = (frame.t + REACTION_S, e.code)
-                if self.actor and pending and frame.t >= pending[0]:
-                    source.perform(pending[1])
-                    pending = None
-                if session.state == "done":
-                    ended = False
-                    break
-            if ended:  # the clip is over
-                self._emit(session.finish())
-        except FrameSourceError as e:  # CameraLost mid-check
-            log.warning("camera lost: %s", e)
-            self._emit(session.abort("camera_lost"))
-        except Exception:
+            drive(session, source, observer, on_frame=on_frame, on_events=on_events,
+                  should_stop=self._stopping, pace=self.pace)
+        except Exception:  # the driver has ended the session (internal_error); the screen goes on
             log.exception("certification worker failed")
-            self._emit(session.abort("camera_lost"))
         finally:
-            try:
-                source.close()
-            finally:
-                observer.close()
+            observer.close()
 
 
 class CheckController(QObject):
