@@ -3,9 +3,11 @@
 Front ends (the Qt app, the CLI) call it; it never touches Qt or the camera.
 - `lookup` turns what was typed into a resident the screen can show (masked), with this
   cycle's status, the categories they receive and how many tries are left today;
-- `begin` checks the resident may certify now (alive in the roster, receives this
-  category, has a template, tries left today) and builds the `CertificationSession` with
-  their template, the roster for the cross-check and the cohort for score normalisation;
+- `eligibility` answers "who may certify now", once, for every screen and command: codes
+  and plain data only (the words are the text catalogue's), and what to offer next;
+- `begin` asks `eligibility` (nobody starts a check it refuses) and builds the
+  `CertificationSession` with their template, the roster for the cross-check and the cohort
+  for score normalisation;
 - `record` writes the verdict (attempt + outbox + audit, one transaction) and says what it
   means for the resident (valid until …, tries left).
 
@@ -37,7 +39,26 @@ MSG_NOT_REQUIRED = "已通过大数据比对完成本期认证，无需再刷脸
 MSG_DECEASED = "系统显示该人员已身故，无法认证。如信息有误，请携带身份证到乡镇社保所核实。"
 MSG_ATTEMPTS = "今天的刷脸认证次数已用完（每天{n}次）。请明天再试，或请工作人员协助办理线下辅助认证。"
 MSG_NO_TEMPLATE = "您还没有人脸模板照片，无法刷脸认证。请前往经办机构建模，或请工作人员协助办理线下辅助认证。"
+MSG_ALREADY_CERTIFIED = "本认证周期已认证，无需再刷脸。可以按“查询认证记录”查看。"
 MSG_HELPER_ID = "协助人的身份证号码有误：{detail}（协助人号码可以不填）"
+
+
+# Eligibility codes: why a resident may not certify now (may_certify False), or "ok" / "suspended"
+# (payments stopped: certifying now resumes them with back-pay). Checked in this order.
+ELIGIBILITY_CODES = ("bad_id_number", "unknown_resident", "deceased", "data_comparison", "already_certified",
+                     "no_category", "wrong_category", "attempts_exceeded", "no_template", "suspended", "ok")
+# What to offer next, by eligibility code.
+NEXT_STEPS = {
+    "bad_id_number": "check_id", "unknown_resident": "check_id",
+    "deceased": "verify_at_township",
+    "data_comparison": "records", "already_certified": "records",
+    "no_category": "ask_staff", "wrong_category": "choose_category",
+    "attempts_exceeded": "come_tomorrow_or_assisted",
+    "no_template": "enrol_at_office",
+    "suspended": "start_check", "ok": "start_check",
+}
+# begin()'s ServiceError codes are part of the CLI's JSON: the data-comparison refusal keeps its old name.
+_BEGIN_ERROR_CODES = {"data_comparison": "not_required"}
 
 
 class ServiceError(Exception):
@@ -69,6 +90,24 @@ class ResidentView:
                 "valid_until": s.valid_until.isoformat() if s.valid_until else None,
                 "due_by": s.due_by.isoformat() if s.due_by else None,
                 "attempts_left": self.attempts_left, "has_template": self.has_template}
+
+
+@dataclass(frozen=True)
+class Eligibility:
+    """May this resident start a face check now? One answer for the app, the CLI and `begin`.
+
+    `code` is one of ELIGIBILITY_CODES, `next_step_code` one of NEXT_STEPS' values, `data`
+    plain JSON (ISO dates, numbers) for the texts; no Chinese here."""
+
+    may_certify: bool
+    code: str
+    data: dict = field(default_factory=dict)
+    next_step_code: str = ""
+    resident: "ResidentView | None" = field(default=None, repr=False, compare=False)
+
+    def to_json(self) -> dict:
+        return {"mayCertify": self.may_certify, "code": self.code, "data": dict(self.data),
+                "nextStep": self.next_step_code}
 
 
 @dataclass(frozen=True)
@@ -152,33 +191,79 @@ class CertificationService:
 
     status = lookup  # 查询认证记录 shows the same view
 
+    # ------------------------------------------------------------------ who may certify now
+    def eligibility(self, id_number: str, purpose: str = "self", category: Category | str | None = None,
+                    *, view: ResidentView | None = None) -> Eligibility:
+        """Who may certify now: deceased, 大数据比对, already certified this cycle, no category (or not
+        this one), tries left today, no template; else ok (or suspended: certifying resumes payment).
+
+        `purpose` (self | proxy | query) is what the resident came for; the rules are the same for
+        each, it is kept in `data`. An already certified resident is told so and offered the records:
+        a check would be harmless but must not use up a try or send them to 建模. `view` (from
+        `lookup`) saves a second lookup."""
+        if view is None:
+            try:
+                view = self.lookup(id_number)
+            except ServiceError as e:
+                return Eligibility(False, e.code, {"purpose": purpose}, NEXT_STEPS[e.code])
+        s = view.status
+        data: dict = {"purpose": purpose, "status": s.kind, "attemptsLeft": view.attempts_left,
+                      "attemptsPerDay": self.settings.attempts_per_day, "hasTemplate": view.has_template,
+                      "categories": [c.value for c in view.categories]}
+        for key, value in (("validUntil", s.valid_until), ("dueBy", s.due_by), ("suspendedSince", s.suspended_since)):
+            if value is not None:
+                data[key] = value.isoformat()
+
+        def answer(code: str, **extra) -> Eligibility:
+            return Eligibility(code in ("ok", "suspended"), code, {**data, **extra}, NEXT_STEPS[code], view)
+
+        if s.kind == "deceased":
+            return answer("deceased")
+        if s.kind == "data_comparison":
+            return answer("data_comparison")
+        if s.kind == "certified":
+            return answer("already_certified")
+        if not view.categories:
+            return answer("no_category")
+        if category is not None:
+            cat = Category.parse(category)
+            if cat not in view.categories:
+                return answer("wrong_category", category=cat.value)
+        if view.attempts_left <= 0:
+            return answer("attempts_exceeded")
+        if not view.has_template:
+            return answer("no_template")
+        if s.kind == "overdue":
+            return answer("suspended")
+        return answer("ok")
+
+    def _refusal(self, e: Eligibility) -> ServiceError:
+        """The ServiceError `begin` raises for a refusal (its message until the text catalogue has them)."""
+        messages = {
+            "deceased": MSG_DECEASED, "data_comparison": MSG_NOT_REQUIRED, "already_certified": MSG_ALREADY_CERTIFIED,
+            "no_category": MSG_NO_CATEGORY, "no_template": MSG_NO_TEMPLATE,
+            "wrong_category": MSG_WRONG_CATEGORY.format(label=Category.parse(e.data.get("category", "pension")).label),
+            "attempts_exceeded": MSG_ATTEMPTS.format(n=self.settings.attempts_per_day),
+            "unknown_resident": MSG_UNKNOWN}
+        return ServiceError(_BEGIN_ERROR_CODES.get(e.code, e.code), messages.get(e.code, e.code))
+
     # ------------------------------------------------------------------ start
     def begin(self, id_number: str, category: Category | str | None = None, *, helper: Helper | None = None,
               operator: str | None = None, actions: list[str] | None = None) -> CertificationAttempt:
-        """ServiceError: bad_id_number, unknown_resident, deceased, not_required, no_category,
-        wrong_category, attempts_exceeded, no_template, bad_helper_id."""
-        view = self.lookup(id_number)
-        if view.status.kind == "deceased":
-            raise ServiceError("deceased", MSG_DECEASED)
-        if view.status.kind == "data_comparison":
-            raise ServiceError("not_required", MSG_NOT_REQUIRED)
-        if not view.categories:
-            raise ServiceError("no_category", MSG_NO_CATEGORY)
-        if category is None:
-            cat = view.categories[0]
-        else:
-            cat = Category.parse(category)
-            if cat not in view.categories:
-                raise ServiceError("wrong_category", MSG_WRONG_CATEGORY.format(label=cat.label))
+        """ServiceError: bad_id_number, unknown_resident, deceased, not_required (大数据比对),
+        already_certified, no_category, wrong_category, attempts_exceeded, no_template, bad_helper_id."""
+        view = self.lookup(id_number)  # bad_id_number / unknown_resident, with the parser's own message
+        e = self.eligibility(view.id_number, "proxy" if helper else "self", category, view=view)
+        if not e.may_certify:
+            raise self._refusal(e)
+        cat = view.categories[0] if category is None else Category.parse(category)
         if helper is not None and helper.id_number:
             try:
                 parse_id_number(helper.id_number, self.today())
-            except InvalidIdNumber as e:
-                raise ServiceError("bad_helper_id", MSG_HELPER_ID.format(detail=e.message)) from e
-        if view.attempts_left <= 0:
-            raise ServiceError("attempts_exceeded", MSG_ATTEMPTS.format(n=self.settings.attempts_per_day))
+            except InvalidIdNumber as err:
+                raise ServiceError("bad_helper_id", MSG_HELPER_ID.format(detail=err.message)) from err
         template = self.store.templates_for(view.id_number, self.backend)
-        if not template:
+        if not template:  # removed since the lookup
             raise ServiceError("no_template", MSG_NO_TEMPLATE)
         roster = {rid: vecs for rid, vecs in self.store.all_templates(self.backend).items()
                   if rid != view.id_number and vecs}
