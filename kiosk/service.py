@@ -39,7 +39,7 @@ MSG_NOT_REQUIRED = "已通过大数据比对完成本期认证，无需再刷脸
 MSG_DECEASED = "系统显示该人员已身故，无法认证。如信息有误，请携带身份证到乡镇社保所核实。"
 MSG_ATTEMPTS = "今天的刷脸认证次数已用完（每天{n}次）。请明天再试，或请工作人员协助办理线下辅助认证。"
 MSG_NO_TEMPLATE = "您还没有人脸模板照片，无法刷脸认证。请前往经办机构建模，或请工作人员协助办理线下辅助认证。"
-MSG_ALREADY_CERTIFIED = "本认证周期已认证，无需再刷脸。可以按“查询认证记录”查看。"
+MSG_ALREADY_CERTIFIED = "本认证周期已认证，无需再刷脸。"
 MSG_HELPER_ID = "协助人的身份证号码有误：{detail}（协助人号码可以不填）"
 
 
@@ -237,7 +237,7 @@ class CertificationService:
             return answer("suspended")
         return answer("ok")
 
-    def _refusal(self, e: Eligibility) -> ServiceError:
+    def refusal(self, e: Eligibility) -> ServiceError:
         """The ServiceError `begin` raises for a refusal (its message until the text catalogue has them)."""
         messages = {
             "deceased": MSG_DECEASED, "data_comparison": MSG_NOT_REQUIRED, "already_certified": MSG_ALREADY_CERTIFIED,
@@ -255,7 +255,7 @@ class CertificationService:
         view = self.lookup(id_number)  # bad_id_number / unknown_resident, with the parser's own message
         e = self.eligibility(view.id_number, "proxy" if helper else "self", category, view=view)
         if not e.may_certify:
-            raise self._refusal(e)
+            raise self.refusal(e)
         cat = view.categories[0] if category is None else Category.parse(category)
         if helper is not None and helper.id_number:
             try:

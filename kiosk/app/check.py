@@ -17,10 +17,14 @@ from collections.abc import Callable
 import numpy as np
 from PySide6.QtCore import Property, QObject, QThread, Signal, Slot
 from PySide6.QtGui import QImage
+from PySide6.QtQml import QmlNamedElement, QmlSingleton
 
 from kiosk.app.texts import SCREENS, voice_code_for_event
 from kiosk.frames import FrameSourceError
 from kiosk.messages import ACTION_NAMES
+
+QML_IMPORT_NAME = "Kiosk"
+QML_IMPORT_MAJOR_VERSION = 1
 
 log = logging.getLogger(__name__)
 
@@ -107,8 +111,10 @@ class CameraWorker(QThread):
             observer.close()
 
 
+@QmlNamedElement("FaceCheck")
+@QmlSingleton
 class CheckController(QObject):
-    """Properties for ui/FaceScreen.qml; started and stopped by the flow controller."""
+    """FaceCheck: properties for ui/FaceScreen.qml; started and stopped by the flow controller."""
 
     changed = Signal()
     frameReady = Signal(QImage)
@@ -128,6 +134,12 @@ class CheckController(QObject):
         self.session = None
         self.events: list[dict] = []
         self._reset_view()
+
+    @staticmethod
+    def create(engine) -> QObject:
+        from kiosk.app import qml
+
+        return qml.instance("FaceCheck")
 
     def _reset_view(self) -> None:
         self._running = False
