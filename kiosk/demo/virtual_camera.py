@@ -41,6 +41,14 @@ aspect ratio falls well below 60 % of neutral during a blink, the yaw proxy
 2*(x1 - x234)/(x454 - x234) - 1 passes +/-0.45, the inner-lip gap / mouth width passes
 0.35 and the nose tip drops by more than 8 % of the face height relative to the eyes.
 
+Colour flash (kiosk.pad.flash): `show_flash(sequence, start_t)` lights the portrait as the
+kiosk's screen would: in linear light, face pixels (a feathered FaceMesh oval) are multiplied
+by (1 + 0.2 * screen_c) / (1 + 0.2 * neutral_c) (applied as that ** (1/2.2) to the encoded
+pixels), the rest of the frame by the same with 0.11 of
+the light (farther from the screen), the screen's colour taken 0.1 s late (camera latency,
+averaged over the frame's exposure), then a grey-world auto white balance pulls the colours
+back with a 1.5 s time constant. Without a sequence nothing changes (no extra random draws).
+
 Timestamps are frame_index / fps. With realtime=True the iterator sleeps to keep pace
 with fps (for the live UI); otherwise frames come as fast as they are rendered.
 """
@@ -153,6 +161,68 @@ def _smoothstep(x):
 def _falloff(x):
     """1 at 0, easing to 0 at 1 and beyond."""
     return 1.0 - _smoothstep(x)
+
+
+# The colour-flash reflection (show_flash): the screen adds this fraction of the ambient light on
+# the face at full white (a 15.6" screen's border at 0.5 m, ~33 lx, in a 150-300 lx room); the
+# background (wall, clothes) gets FLASH_WALL_FALLOFF of that (about 3x farther from the screen).
+FLASH_SCREEN_SHARE = 0.2
+FLASH_WALL_FALLOFF = 0.11
+FLASH_LATENCY_S = 0.1  # the camera shows the screen's colour this late
+FLASH_AWB_TAU_S = 1.5  # auto white balance converges with this time constant
+FLASH_GAMMA = 2.2  # the tint is applied to the encoded pixels as factor ** (1 / 2.2)
+
+
+class _FlashLight:
+    """The kiosk screen's light on the portrait. In linear light a face pixel becomes
+    pixel * (1 + share * screen_c) / (1 + share * neutral_c) (the photo is the face under the
+    app's neutral screen), other pixels the same with share * FLASH_WALL_FALLOFF; applied to the
+    encoded image as that factor ** (1 / 2.2), the tint field being smooth. Then a grey-world auto
+    white balance (per-channel gains pulling the frame's mean colour back to the first frame's,
+    first-order with time constant awb_tau_s)."""
+
+    def __init__(self, seq, start_t, strength, latency_s, awb_tau_s, fps):
+        from kiosk.pad.flash import srgb_to_linear
+
+        self.seq, self.start_t = seq, start_t
+        self.strength, self.latency_s, self.fps = strength, latency_s, fps
+        self.alpha = 1.0 - math.exp(-(1.0 / fps) / max(1e-3, awb_tau_s))
+        self.neutral = srgb_to_linear(np.array(seq.neutral, np.float64))
+        self.gains = np.ones(3)
+        self.ref: np.ndarray | None = None
+        self.end_t = start_t + seq.duration + 3.0
+
+    def render(self, img: np.ndarray, oval: np.ndarray, t: float) -> bool:
+        """Tint img (uint8 RGB) in place; True when the flash is over (the caller drops it)."""
+        if t < self.start_t:
+            return False
+        ts = t - self.start_t - self.latency_s - np.linspace(0.0, 1.0 / self.fps, 3)
+        s = self.seq.linear_at(ts).mean(axis=0)
+        k, n, wall = self.strength, self.neutral, FLASH_WALL_FALLOFF
+        fa = ((1 + k * s) / (1 + k * n)) ** (1 / FLASH_GAMMA)  # on the face
+        fb = ((1 + k * wall * s) / (1 + k * wall * n)) ** (1 / FLASH_GAMMA)  # elsewhere
+        g = self.gains
+        h, w = img.shape[:2]
+        x0, y0 = np.maximum(0, np.floor(oval.min(axis=0)).astype(int) - 12)
+        x1, y1 = np.minimum([w, h], np.ceil(oval.max(axis=0)).astype(int) + 13)
+        if x1 > x0 + 1 and y1 > y0 + 1:
+            roi = img[y0:y1, x0:x1]
+            mask = np.zeros(roi.shape[:2], np.float32)
+            cv2.fillPoly(mask, [np.round((oval - [x0, y0]) * 4).astype(np.int32)], 1.0, cv2.LINE_AA, 2)
+            mask = cv2.GaussianBlur(mask, (0, 0), 3)[..., None]
+            factor = (fb * g).astype(np.float32) + mask * ((fa - fb) * g).astype(np.float32)
+            tinted = np.clip(roi * factor + 0.5, 0, 255).astype(np.uint8)
+            cv2.multiply(img, tuple(float(v) for v in fb * g) + (0.0,), dst=img)
+            img[y0:y1, x0:x1] = tinted
+        else:
+            cv2.multiply(img, tuple(float(v) for v in fb * g) + (0.0,), dst=img)
+        # Grey-world AWB on what the sensor saw (this frame's mean without the gains applied).
+        means = np.array(cv2.mean(img)[:3]) / g
+        if self.ref is None:
+            self.ref = means.copy()  # the first frame: neutral screen, no tint yet
+        target = self.ref / np.maximum(means, 1e-6) * (means.mean() / self.ref.mean())
+        self.gains = g + self.alpha * (target - g)
+        return t > self.end_t
 
 
 @dataclass(frozen=True)
@@ -275,6 +345,7 @@ class VirtualCamera:
         self.history: list[PerformedAction] = []
         self.state = ActionState(None, 0.0, 0.0)
         self.last_landmarks = self.neutral_landmarks.copy()
+        self._flash: _FlashLight | None = None
 
     # ------------------------------------------------------------------ setup
 
@@ -472,6 +543,25 @@ class VirtualCamera:
         with self._lock:
             self._queue.clear()
 
+    def show_flash(self, sequence, start_t: float | None = None, *, strength: float = FLASH_SCREEN_SHARE,
+                   latency_s: float = FLASH_LATENCY_S, awb_tau_s: float = FLASH_AWB_TAU_S) -> float:
+        """Light the face with a colour-flash sequence (kiosk.pad.flash.FlashSequence) as the
+        kiosk's screen would, from `start_t` on the camera's clock (default: the next frame).
+
+        Returns start_t. Frames then show the screen's reflection `latency_s` late, with a drifting
+        auto white balance; it stops by itself 3 s after the sequence ends, or at `clear_flash()`.
+        """
+        if start_t is None:
+            start_t = self._index / self.fps
+        light = _FlashLight(sequence, float(start_t), strength, latency_s, awb_tau_s, self.fps)
+        with self._lock:
+            self._flash = light
+        return float(start_t)
+
+    def clear_flash(self) -> None:
+        with self._lock:
+            self._flash = None
+
     @property
     def busy(self) -> bool:
         with self._lock:
@@ -609,6 +699,12 @@ class VirtualCamera:
             self._paint_mouth(img, verts, st.amount)
         elif st.action == "blink" and st.amount > 0.5:
             self._paint_lashes(img, verts, (st.amount - 0.5) / 0.5)
+        flash = self._flash
+        if flash is not None:
+            if flash.render(img, verts[FACE_OVAL], t):
+                with self._lock:
+                    if self._flash is flash:
+                        self._flash = None
         if self.noise:
             k = int(self._rng.integers(len(self._noise_pos)))
             cv2.add(img, self._noise_pos[k], dst=img)

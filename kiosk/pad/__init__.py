@@ -1,0 +1,1 @@
+"""Presentation-attack detection (screens, prints): passive cues and the colour-flash challenge."""

@@ -1,0 +1,167 @@
+"""`kiosk pad calibrate --camera N`: set the colour-flash thresholds on the kiosk's own camera.
+
+The operator sits in front of the kiosk as a resident would (~50 cm); the screen's border shows
+a few flash sequences (a full-screen Qt window, `QtFlashDisplay`); each session is measured with
+`kiosk.pad.flash.FlashResponse` and `calibrate_flash` turns them into thresholds, printed and
+written to KIOSK_HOME/flash.toml ([flash] table; kiosk.toml is left alone because
+`kiosk.config.Settings.load` refuses unknown keys). Without a camera: a Chinese message, exit 2.
+"""
+from __future__ import annotations
+
+import argparse
+import sys
+import time
+from dataclasses import replace
+from pathlib import Path
+from typing import Callable
+
+from kiosk.pad.flash import (NEUTRAL_RGB, FlashResponse, FlashResult, FlashSequence, FlashThresholds,
+                             calibrate_flash, draw_flash_sequence, save_thresholds)
+
+
+def record_sessions(camera_index: int = 0, n: int = 3, *, source=None, observer=None, display=None,
+                    frame_time: Callable | None = None, tail_s: float = 0.5,
+                    thresholds: FlashThresholds | None = None,
+                    on_result: Callable[[int, FlashResult], None] | None = None) -> list[FlashResult]:
+    """Record n flash sessions of the person in front of the camera.
+
+    Defaults: `kiosk.frames.CameraSource(camera_index)`, a tracking `kiosk.observe.FaceObserver`,
+    a full-screen Qt window painting the sequence (`QtFlashDisplay`) and the wall clock. Tests
+    inject a virtual camera: `display.show(seq)` returns the start time of the sequence on the
+    clock that `frame_time(frame)` reads; `display.update(t)` is called on every frame.
+    """
+    from kiosk.frames import CameraSource
+    from kiosk.observe import FaceObserver
+
+    own_source = source is None
+    own_observer = observer is None
+    own_display = display is None
+    th = replace(thresholds or FlashThresholds(), calibrated=False)
+    if own_source:
+        source = CameraSource(camera_index)  # raises FrameSourceError("no_camera") first
+    try:
+        if own_observer:
+            observer = FaceObserver()
+        if own_display:
+            display = QtFlashDisplay()
+        if frame_time is None:
+            frame_time = lambda _frame: time.monotonic()  # noqa: E731 - when it arrived
+        results = []
+        frames = iter(source)
+        for k in range(n):
+            seq = draw_flash_sequence()
+            resp = FlashResponse(seq, th)
+            start = display.show(seq)
+            for frame in frames:
+                t = frame_time(frame) - start
+                display.update(t)
+                resp.add(t, frame.rgb, observer.observe(frame))
+                if t > seq.duration + tail_s:
+                    break
+            display.show(None)
+            res = resp.result()
+            results.append(res)
+            if on_result:
+                on_result(k, res)
+        return results
+    finally:
+        if own_display and display is not None:
+            display.close()
+        if own_observer and observer is not None:
+            observer.close()
+        if own_source:
+            source.close()
+
+
+class QtFlashDisplay:
+    """A full-screen window painted with the sequence's colour (border) for calibration.
+
+    The centre stays dark grey so the operator sees where to look; the colour is set on every
+    camera frame from `FlashSequence.colour_at`, the same function the analysis uses.
+    """
+
+    def __init__(self):
+        from PySide6.QtGui import QColor, QGuiApplication, QPainter, QRasterWindow
+
+        self._app = QGuiApplication.instance() or QGuiApplication(sys.argv[:1])
+        QColor_, QPainter_ = QColor, QPainter
+        outer = self
+
+        class _Win(QRasterWindow):
+            def paintEvent(self, _ev):
+                p = QPainter_(self)
+                w, h = self.width(), self.height()
+                p.fillRect(0, 0, w, h, QColor_(*[int(round(c)) for c in outer._colour]))
+                m = int(0.18 * min(w, h))
+                p.fillRect(m, m, w - 2 * m, h - 2 * m, QColor_(40, 40, 40))
+                p.end()
+
+        self._colour = NEUTRAL_RGB
+        self._seq: FlashSequence | None = None
+        self._win = _Win()
+        self._win.showFullScreen()
+        self._pump()
+
+    def _pump(self):
+        self._app.processEvents()
+
+    def show(self, seq: FlashSequence | None) -> float:
+        self._seq = seq
+        self._colour = NEUTRAL_RGB
+        self._win.update()
+        self._pump()
+        return time.monotonic()
+
+    def update(self, t: float) -> None:
+        if self._seq is not None:
+            self._colour = self._seq.colour_at(t)
+        self._win.update()
+        self._pump()
+
+    def close(self) -> None:
+        self._win.close()
+        self._pump()
+
+
+def main_calibrate(argv: list[str] | None = None) -> int:
+    """`kiosk pad calibrate --camera N [--sessions 3] [--out PATH]`: prints and writes the thresholds.
+
+    Writes the [flash] table of KIOSK_HOME/flash.toml (kept apart from kiosk.toml, which
+    `kiosk.config.Settings.load` rejects on unknown keys). Exit 0 written, 1 not usable, 2 no camera.
+    """
+    from kiosk.frames import FrameSourceError
+
+    ap = argparse.ArgumentParser(prog="kiosk pad calibrate",
+                                 description="Calibrate the colour-flash challenge on this kiosk's camera "
+                                             "with a few live sessions of the operator.")
+    ap.add_argument("--camera", type=int, default=0, help="camera index (default 0)")
+    ap.add_argument("--sessions", type=int, default=3, help="live sessions to record (default 3)")
+    ap.add_argument("--margin", type=float, default=0.15, help="score margin below the lowest live score")
+    ap.add_argument("--out", type=Path, default=None, help="thresholds file (default KIOSK_HOME/flash.toml)")
+    ap.add_argument("--dry-run", action="store_true", help="print, do not write")
+    args = ap.parse_args(argv)
+    print(f"请操作员正对摄像头，距离屏幕约 50 厘米，保持不动；屏幕边框将变换颜色 {args.sessions} 次。")
+    try:
+        results = record_sessions(args.camera, max(1, args.sessions),
+                                  on_result=lambda k, r: print(
+                                      f"第 {k + 1} 次：score={r.score:.3f} lag={r.lag_s:.2f}s "
+                                      f"amplitude={r.evidence.get('amplitude', 0)} frames={r.frames}"
+                                      + (f" ({r.evidence['reason']})" if r.evidence.get("reason") else "")))
+    except FrameSourceError as e:
+        print(f"无法校准炫彩活体：{e.message}（摄像头编号 {args.camera}）", file=sys.stderr)
+        return 2
+    try:
+        th = calibrate_flash(results, margin=args.margin, min_sessions=min(3, max(1, args.sessions)))
+    except ValueError as e:
+        print(f"校准失败：录到的有效会话不足或反光太弱，请靠近屏幕、调暗环境光后重试。({e})", file=sys.stderr)
+        return 1
+    print(th.to_toml(), end="")
+    if not args.dry_run:
+        path = save_thresholds(th, args.out)
+        print(f"已写入 {path}")
+    return 0
+
+
+
+if __name__ == "__main__":  # pragma: no cover
+    raise SystemExit(main_calibrate())
