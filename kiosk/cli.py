@@ -225,7 +225,9 @@ def cmd_certify(args) -> int:
         raise CliError(e.code, e.message) from e
     except BadActions as e:
         raise CliError(e.code, e.message) from e
-    human = f"{'认证通过' if out['verdict'] == 'pass' else '认证未通过'}：{out['message']}\n" + "\n".join(
+    from kiosk.texts import text
+
+    human = f"{text('cli_pass' if out['verdict'] == 'pass' else 'cli_fail')}：{out['message']}\n" + "\n".join(
         f"  {s['action']}: {'完成' if s['passed'] else '未完成'}" + (f"（{s['at_s']} 秒）" if s["at_s"] is not None else "")
         for s in out["steps"])
     _emit(out, args.json, human)
@@ -242,9 +244,12 @@ def _drive(session, source, observer, *, on_events=None, max_s: float = 120.0):
 
 
 def _echo(t, events) -> None:
+    from kiosk.texts import event_text
+
     for ev in events:
-        if ev.text and ev.kind in ("prompt", "guidance", "state", "progress", "result"):
-            print(f"  [{t:5.1f} s] {ev.text}" if t is not None else f"  {ev.text}", flush=True)
+        line = event_text(ev.kind, ev.code, ev.data)
+        if line and ev.kind in ("prompt", "guidance", "state", "progress", "result"):
+            print(f"  [{t:5.1f} s] {line}" if t is not None else f"  {line}", flush=True)
 
 
 def cmd_demo(args) -> int:
@@ -278,7 +283,9 @@ def cmd_demo(args) -> int:
 
     with FaceObserver() as observer:
         v = _drive(session, cam, observer, on_events=on_events, max_s=90)
-    print(f"结果：{'认证成功' if v.verdict == 'pass' else '认证未通过'} — {v.message}", flush=True)
+    from kiosk.texts import text
+
+    print(f"结果：{text('cli_result_pass' if v.verdict == 'pass' else 'cli_result_fail')} — {v.message}", flush=True)
     return 0
 
 
@@ -333,7 +340,9 @@ def cmd_certify_resident(args) -> int:
            "steps": attempt.session.verdict.steps, "attempt": outcome.attempt_uuid,
            "valid_until": outcome.valid_until.isoformat() if outcome.valid_until else None,
            "attempts_left": outcome.attempts_left}
-    _emit(out, args.json, f"{'认证成功' if outcome.verdict == 'pass' else '认证未通过'}：{outcome.message}"
+    from kiosk.texts import text
+
+    _emit(out, args.json, f"{text('cli_result_pass' if outcome.verdict == 'pass' else 'cli_result_fail')}：{outcome.message}"
                           f"（今天还可以刷脸 {outcome.attempts_left} 次）")
     return 0
 

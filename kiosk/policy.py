@@ -15,7 +15,7 @@ certification is due (for BirthdayCycle the window is the whole period) and a de
 from __future__ import annotations
 
 import calendar
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date, timedelta
 from enum import Enum
 
@@ -34,7 +34,9 @@ class Category(str, Enum):
 
     @property
     def label(self) -> str:
-        return _CATEGORY_LABELS[self]
+        from kiosk.texts import category_label
+
+        return category_label(self.value)
 
     @classmethod
     def parse(cls, text: "str | Category") -> "Category":
@@ -45,15 +47,6 @@ class Category(str, Enum):
             if text in (c.value, c.name, c.label):
                 return c
         raise ValueError(f"unknown category: {text!r}")
-
-
-_CATEGORY_LABELS = {
-    Category.PENSION: "养老资格认证",
-    Category.WORK_INJURY: "工伤资格认证",
-    Category.PENSION_SURVIVOR: "养老遗属认证",
-    Category.WORK_INJURY_SURVIVOR: "工伤遗属认证",
-    Category.OTHER: "其他待遇认证",
-}
 
 
 @dataclass(frozen=True)
@@ -68,10 +61,6 @@ class Period:
 
     def contains(self, day: date) -> bool:
         return self.start <= day <= self.end
-
-
-def cn_date(d: date) -> str:
-    return f"{d.year}年{d.month}月{d.day}日"
 
 
 def _last_day(year: int, month: int) -> date:
@@ -182,24 +171,28 @@ def valid_until_after(rule: CycleRule, birth_date: date, certified_on: date) -> 
     return rule.period(birth_date, certified_on).end
 
 
+# Every Status.kind (front ends find their words in kiosk.texts: status_<kind>, label_status_<kind>).
+STATUS_KINDS = ("certified", "data_comparison", "due", "not_yet_open", "overdue", "deceased")
+
+
 @dataclass(frozen=True)
 class Status:
-    kind: str  # certified, data_comparison, due, not_yet_open, overdue, deceased
+    kind: str  # one of STATUS_KINDS
     cycle_start: date
     cycle_end: date
     valid_until: date | None = None
     due_by: date | None = None
     suspended_since: date | None = None
-    message: str = ""
+    code: str = ""  # catalogue code of the status line (record_*), filled with `data`
+    notes: tuple[str, ...] = ()  # catalogue codes of sentences that follow it (record_back_pay ...)
+    data: dict = field(default_factory=dict, compare=False)  # dates the sentences name
 
+    @property
+    def message(self) -> str:
+        """The status line in words from the catalogue (dates the Chinese way)."""
+        from kiosk.texts import texts
 
-MSG_DECEASED = (
-    "系统显示该人员已身故，待遇已停止发放，无需认证。"
-    "如信息有误，请本人携带身份证到乡镇社保所核实。"
-)
-MSG_OVERDUE = "已超过认证期限，待遇已暂停发放。完成认证后将恢复发放，并从停发之月起补发。"
-MSG_DATA_COMPARISON = "已通过大数据比对完成认证，无需操作。"
-MSG_BACK_PAY = "待遇将恢复发放，并从停发之月起补发。"
+        return texts(self.code or f"record_{self.kind}", *self.notes, **self.data)
 
 
 def certification_status(
@@ -214,7 +207,7 @@ def certification_status(
 ) -> Status:
     current = rule.period(birth_date, today)
     if deceased:
-        return Status("deceased", current.window_start, current.window_end, message=MSG_DECEASED)
+        return Status("deceased", current.window_start, current.window_end, code="record_deceased")
 
     # Dates in the future (clock trouble, bad import) prove nothing about today.
     done = [d for d in (last_certified, data_comparison_on) if d is not None and d <= today]
@@ -225,19 +218,20 @@ def certification_status(
     if missed is not None and missed.deadline < today:
         return Status(
             "overdue", current.window_start, current.window_end,
-            suspended_since=_first_of_next_month(missed.deadline), message=MSG_OVERDUE,
+            suspended_since=_first_of_next_month(missed.deadline), code="record_overdue",
         )
     if suspended:  # the county has stopped payment even though our dates show no lapse
-        return Status("overdue", current.window_start, current.window_end, message=MSG_OVERDUE)
+        return Status("overdue", current.window_start, current.window_end, code="record_overdue")
     if missed is not None:
         return Status(
             "due", current.window_start, current.window_end,
-            due_by=missed.deadline, message=_due_message(missed, today),
+            due_by=missed.deadline, code=_due_code(missed, today),
+            data={"deadline": missed.deadline, "window_end": missed.window_end},
         )
     upcoming = _next_required(rule, birth_date, current, benefit_start)
     return Status(
         "not_yet_open", upcoming.window_start, upcoming.window_end,
-        due_by=upcoming.deadline, message=_not_yet_open_message(upcoming, today),
+        due_by=upcoming.deadline, code=_not_yet_open_code(upcoming, today), data={"opens": upcoming.window_start},
     )
 
 
@@ -287,32 +281,22 @@ def _previous(rule, birth_date, p: Period) -> Period:
 def _certified(rule, birth_date, today, current, last_certified, data_comparison_on, suspended):
     by_person = last_certified is not None and current.contains(last_certified)
     nxt = _next(rule, birth_date, current)
-    if by_person:
-        text = f"本认证周期已认证（{cn_date(last_certified)}），有效期至{cn_date(current.end)}。"
-        kind = "certified"
-    else:
-        text = MSG_DATA_COMPARISON
-        kind = "data_comparison"
+    kind = "certified" if by_person else "data_comparison"
+    notes: tuple[str, ...] = ()
     if suspended:
-        text += MSG_BACK_PAY
+        notes = ("record_back_pay",)
     elif isinstance(rule, FixedWindow) and today > current.window_end:
-        text += f"下次认证{cn_date(nxt.window_start)}开始。"
+        notes = ("record_next_window",)
     return Status(
         kind, current.window_start, current.window_end,
-        valid_until=current.end, due_by=nxt.deadline, message=text,
+        valid_until=current.end, due_by=nxt.deadline, code=f"record_{kind}", notes=notes,
+        data={"certified_on": last_certified, "valid_until": current.end, "next_opens": nxt.window_start},
     )
 
 
-def _due_message(p: Period, today: date) -> str:
-    if today > p.window_end:  # in the grace days after the window
-        return (
-            f"认证期已于{cn_date(p.window_end)}结束，请尽快在{cn_date(p.deadline)}前完成认证，"
-            "逾期将暂停发放待遇。"
-        )
-    return f"请在{cn_date(p.deadline)}前完成认证。"
+def _due_code(p: Period, today: date) -> str:
+    return "record_due_grace" if today > p.window_end else "record_due"  # grace days after the window
 
 
-def _not_yet_open_message(p: Period, today: date) -> str:
-    if p.window_start.year == today.year:
-        return f"本年度认证尚未开始（{p.window_start.month}月{p.window_start.day}日开始）。"
-    return f"下次认证{cn_date(p.window_start)}开始，到时再来认证即可。"
+def _not_yet_open_code(p: Period, today: date) -> str:
+    return "record_not_yet_open_this_year" if p.window_start.year == today.year else "record_not_yet_open"

@@ -23,6 +23,11 @@ class QualityLimits:
     max_abs_pitch: float = 30.0
 
 
+# Every code guidance_for can return (front ends find their words in kiosk.texts).
+GUIDANCE_CODES = ("multiple_faces", "no_face", "too_dark", "too_bright", "too_far", "too_close", "off_centre",
+                  "not_frontal", "blurry")
+
+
 def guidance_for(obs: FrameObservation, lim: QualityLimits = QualityLimits()) -> str | None:
     """The most important problem as a GUIDANCE code, or None when the frame is fine."""
     if obs.num_faces > 1:

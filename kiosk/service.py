@@ -23,24 +23,17 @@ from typing import Callable
 import numpy as np
 
 from kiosk.config import Settings
-from kiosk.policy import (MSG_BACK_PAY, Category, Status, certification_status, cn_date, rule_from_config,
-                          valid_until_after)
+from kiosk.policy import Category, Status, certification_status, rule_from_config, valid_until_after
 from kiosk.residents import InvalidIdNumber, mask_id, mask_name, parse_id_number
 from kiosk.session import CertificationSession
+from kiosk.texts import cn_date, error_message, texts
 
 # Endings that say nothing about the resident's face: they do not use up a try.
 NOT_COUNTED_REASONS = frozenset({"cancelled", "camera_lost", "source_failed", "internal_error", "idle_reset"})
 
-MSG_UNKNOWN = ("本机名册中没有这个身份证号码。请核对号码；如号码无误，可能是名册尚未同步，"
-               "请联系村协理员或到经办机构办理。")
-MSG_NO_CATEGORY = "您没有需要在本机办理的认证类别。请联系村协理员或到经办机构咨询。"
-MSG_WRONG_CATEGORY = "您不领取“{label}”，请选择您领取的待遇类别。"
-MSG_NOT_REQUIRED = "已通过大数据比对完成本期认证，无需再刷脸。"
-MSG_DECEASED = "系统显示该人员已身故，无法认证。如信息有误，请携带身份证到乡镇社保所核实。"
-MSG_ATTEMPTS = "今天的刷脸认证次数已用完（每天{n}次）。请明天再试，或请工作人员协助办理线下辅助认证。"
-MSG_NO_TEMPLATE = "您还没有人脸模板照片，无法刷脸认证。请前往经办机构建模，或请工作人员协助办理线下辅助认证。"
-MSG_ALREADY_CERTIFIED = "本认证周期已认证，无需再刷脸。"
-MSG_HELPER_ID = "协助人的身份证号码有误：{detail}（协助人号码可以不填）"
+# Every ServiceError code (words: kiosk.texts error_<code> + next_<code>; a test walks them all).
+ERROR_CODES = ("bad_id_number", "unknown_resident", "deceased", "not_required", "already_certified", "no_category",
+               "wrong_category", "bad_helper_id", "attempts_exceeded", "no_template")
 
 
 # Eligibility codes: why a resident may not certify now (may_certify False), or "ok" / "suspended"
@@ -62,11 +55,16 @@ _BEGIN_ERROR_CODES = {"data_comparison": "not_required"}
 
 
 class ServiceError(Exception):
-    """The resident cannot go on from here; `message` says what to do instead."""
+    """The resident cannot go on from here: `code` and `data`; `message` (from the catalogue)
+    says what happened and what to do instead."""
 
-    def __init__(self, code: str, message: str):
-        super().__init__(f"{code}: {message}")
-        self.code, self.message = code, message
+    def __init__(self, code: str, **data):
+        self.code, self.data = code, data
+        super().__init__(f"{code}: {self.message}")
+
+    @property
+    def message(self) -> str:
+        return error_message(self.code, **self.data)
 
 
 @dataclass(frozen=True)
@@ -133,11 +131,21 @@ class CertificationAttempt:
 class Outcome:
     verdict: str  # pass | fail
     reason: str
-    message: str  # what the resident hears and reads: what happened, what to do next
     valid_until: date | None
     attempts_left: int
     attempt_uuid: str | None  # None when the attempt was not recorded (nothing happened yet)
     back_pay: bool = False  # passed while payments were suspended: they resume with back-pay
+    action: str | None = None  # the action a timeout was waiting for
+
+    @property
+    def message(self) -> str:
+        """What the resident hears and reads: what happened, what to do next (from the catalogue)."""
+        if self.verdict != "pass":
+            from kiosk.texts import verdict_message
+
+            return verdict_message(self.reason, self.action)
+        return texts("result_ok", "outcome_valid_until" if self.valid_until else "",
+                     "record_back_pay" if self.back_pay else "", date=self.valid_until)
 
     @property
     def valid_until_text(self) -> str:
@@ -173,10 +181,10 @@ class CertificationService:
         try:
             rid = parse_id_number(id_text, self.today())
         except InvalidIdNumber as e:
-            raise ServiceError("bad_id_number", e.message) from e
+            raise ServiceError("bad_id_number", detail=e.message) from e
         r = self.store.get_resident(rid.number)
         if r is None:
-            raise ServiceError("unknown_resident", MSG_UNKNOWN)
+            raise ServiceError("unknown_resident")
         today = self.today()
         status = certification_status(
             cycle_rule(self.store, self.settings), r.birth_date, today, last_certified=self.store.last_certified(r.id_number),
@@ -238,21 +246,20 @@ class CertificationService:
         return answer("ok")
 
     def refusal(self, e: Eligibility) -> ServiceError:
-        """The ServiceError `begin` raises for a refusal (its message until the text catalogue has them)."""
-        messages = {
-            "deceased": MSG_DECEASED, "data_comparison": MSG_NOT_REQUIRED, "already_certified": MSG_ALREADY_CERTIFIED,
-            "no_category": MSG_NO_CATEGORY, "no_template": MSG_NO_TEMPLATE,
-            "wrong_category": MSG_WRONG_CATEGORY.format(label=Category.parse(e.data.get("category", "pension")).label),
-            "attempts_exceeded": MSG_ATTEMPTS.format(n=self.settings.attempts_per_day),
-            "unknown_resident": MSG_UNKNOWN}
-        return ServiceError(_BEGIN_ERROR_CODES.get(e.code, e.code), messages.get(e.code, e.code))
+        """The ServiceError `begin` raises for a refusal (its words come from the catalogue)."""
+        data = {}
+        if e.code == "wrong_category":
+            data["label"] = Category.parse(e.data["category"]).label
+        elif e.code == "attempts_exceeded":
+            data["n"] = self.settings.attempts_per_day
+        return ServiceError(_BEGIN_ERROR_CODES.get(e.code, e.code), **data)
 
     # ------------------------------------------------------------------ start
     def begin(self, id_number: str, category: Category | str | None = None, *, helper: Helper | None = None,
               operator: str | None = None, actions: list[str] | None = None) -> CertificationAttempt:
         """ServiceError: bad_id_number, unknown_resident, deceased, not_required (大数据比对),
         already_certified, no_category, wrong_category, attempts_exceeded, no_template, bad_helper_id."""
-        view = self.lookup(id_number)  # bad_id_number / unknown_resident, with the parser's own message
+        view = self.lookup(id_number)  # bad_id_number / unknown_resident, with the parser's own detail
         e = self.eligibility(view.id_number, "proxy" if helper else "self", category, view=view)
         if not e.may_certify:
             raise self.refusal(e)
@@ -261,10 +268,10 @@ class CertificationService:
             try:
                 parse_id_number(helper.id_number, self.today())
             except InvalidIdNumber as err:
-                raise ServiceError("bad_helper_id", MSG_HELPER_ID.format(detail=err.message)) from err
+                raise ServiceError("bad_helper_id", detail=err.message) from err
         template = self.store.templates_for(view.id_number, self.backend)
         if not template:  # removed since the lookup
-            raise ServiceError("no_template", MSG_NO_TEMPLATE)
+            raise ServiceError("no_template")
         roster = {rid: vecs for rid, vecs in self.store.all_templates(self.backend).items()
                   if rid != view.id_number and vecs}
         session = CertificationSession(
@@ -289,7 +296,7 @@ class CertificationService:
         view = attempt.resident
         if v.reason in NOT_COUNTED_REASONS and not any(s["passed"] for s in v.steps):
             # Cancelled before anything happened: nothing to report to the county.
-            attempt.recorded = Outcome(v.verdict, v.reason, v.message, None, view.attempts_left, None)
+            attempt.recorded = Outcome(v.verdict, v.reason, None, view.attempts_left, None, action=v.action)
             return attempt.recorded
         helper = attempt.helper
         uuid = self.store.record_attempt(
@@ -301,14 +308,10 @@ class CertificationService:
             operator=attempt.operator, device_id=self.device_id)
         left = view.attempts_left - (0 if v.reason in NOT_COUNTED_REASONS else 1)
         valid_until = None
-        message = v.message
         if v.verdict == "pass":
             valid_until = valid_until_after(cycle_rule(self.store, self.settings), view.birth_date, self.today())
-            message = f"{v.message}本次认证有效期至{cn_date(valid_until)}。"
-            if view.status.kind == "overdue":
-                message += MSG_BACK_PAY
         back_pay = v.verdict == "pass" and view.status.kind == "overdue"
-        attempt.recorded = Outcome(v.verdict, v.reason, message, valid_until, max(0, left), uuid, back_pay)
+        attempt.recorded = Outcome(v.verdict, v.reason, valid_until, max(0, left), uuid, back_pay, v.action)
         return attempt.recorded
 
 

@@ -23,8 +23,8 @@ import numpy as np
 
 from kiosk.identity import FrameSampler, continuity
 from kiosk.liveness import LivenessCheck, LivenessThresholds, draw_challenge
+from kiosk.liveness.challenge import FAIL_REASONS as LIVENESS_FAIL_REASONS
 from kiosk.matching.scoring import Matcher, MatchResult
-from kiosk.messages import GUIDANCE, action_prompt, reason_message
 from kiosk.observe import FrameObservation
 from kiosk.probe import POOR_QUALITY_REASONS, poor_quality_reason, probe_gate  # noqa: F401 (re-exported)
 from kiosk.probe import select_probe
@@ -37,7 +37,12 @@ from kiosk.thresholds import (CONTINUITY_FRONTAL_DEV, CONTINUITY_THRESHOLD,  # n
                               PROBE_MAX_YAW_DEV, PROBE_MIN_BRIGHTNESS, PROBE_MIN_EYE_RATIO, PROBE_MIN_FACE_PX,
                               PROBE_MIN_SHARPNESS, SAMPLE_EVERY_LATE_S, SAMPLE_EVERY_S)
 
-SETTLING_TEXT = "很好，请保持不动"
+# Every code the session emits (front ends find their words in kiosk.texts; a test walks them all).
+STATES = ("waiting_face", "guiding", "challenge", "settling", "matching")
+REASONS = ("ok", "no_match", "roster_ambiguous", "face_changed", "multiple_faces", "no_face", "poor_quality",
+           *POOR_QUALITY_REASONS.values(), *LIVENESS_FAIL_REASONS)
+# `abort(reason)` from the front ends; camera_lost, source_failed and internal_error come from kiosk.driver.
+ABORT_REASONS = ("camera_lost", "source_failed", "internal_error", "cancelled", "idle_reset")
 
 _shared_executor: ThreadPoolExecutor | None = None
 
@@ -53,8 +58,7 @@ def matching_executor() -> ThreadPoolExecutor:
 @dataclass(frozen=True)
 class SessionEvent:
     kind: str  # state | prompt | guidance | progress | result
-    code: str  # state name, action, guidance code or verdict reason
-    text: str = ""  # plain Chinese for the screen and the voice
+    code: str  # state name, action, guidance code or verdict reason (words: kiosk.texts.event_text)
     data: dict = field(default_factory=dict)
 
 
@@ -62,10 +66,17 @@ class SessionEvent:
 class Verdict:
     verdict: str  # pass | fail
     reason: str
-    message: str
     steps: list[dict]
     match: MatchResult | None = None
     liveness: dict = field(default_factory=dict)
+    action: str | None = None  # the action a timeout was waiting for
+
+    @property
+    def message(self) -> str:
+        """What happened and what to do next, in words from the catalogue (never a score)."""
+        from kiosk.texts import verdict_message
+
+        return verdict_message(self.reason, self.action)
 
     @property
     def probe(self) -> dict:
@@ -107,7 +118,7 @@ class CertificationSession:
 
     # ------------------------------------------------------------------ feeding
     def start(self) -> list[SessionEvent]:
-        return [SessionEvent("state", "waiting_face", "请正对屏幕，把脸放进框内")]
+        return [SessionEvent("state", "waiting_face")]
 
     def feed(self, obs: FrameObservation) -> list[SessionEvent]:
         if self.state == "done":
@@ -130,8 +141,8 @@ class CertificationSession:
             return []
         self._last_guidance = code
         if code is None:
-            return [SessionEvent("guidance", "ok", "")]
-        return [SessionEvent("guidance", code, GUIDANCE[code])]
+            return [SessionEvent("guidance", "ok")]
+        return [SessionEvent("guidance", code)]
 
     def _before_challenge(self, obs: FrameObservation, code: str | None) -> list[SessionEvent]:
         t = obs.frame.t
@@ -142,11 +153,11 @@ class CertificationSession:
         out = []
         if self.state == "waiting_face":
             self.state = "guiding"
-            out.append(SessionEvent("state", "guiding", "请保持不动"))
+            out.append(SessionEvent("state", "guiding"))
         self._good = self._good + 1 if code is None else 0
         if self._good >= GOOD_FRAMES_TO_START:
             self.state = "challenge"
-            out.append(SessionEvent("state", "challenge", "", {"actions": self.actions}))
+            out.append(SessionEvent("state", "challenge", {"actions": self.actions}))
             out += self._challenge(obs)
         return out
 
@@ -154,17 +165,15 @@ class CertificationSession:
         out: list[SessionEvent] = []
         for u in self.liveness.update(obs):
             if u.kind == "step_started":
-                out.append(SessionEvent("prompt", u.action, action_prompt(u.action),
-                                        {"step": u.step, "steps": len(self.actions)}))
+                out.append(SessionEvent("prompt", u.action, {"step": u.step, "steps": len(self.actions)}))
             elif u.kind == "step_passed":
                 # The frame the action was done on is encoded too: whoever did it must be the resident.
                 self._close_window()
                 self._encode_step_frame(obs)
-                out.append(SessionEvent("progress", u.action, "很好", {"step": u.step, "done": u.step + 1,
-                                                                    "steps": len(self.actions)}))
+                out.append(SessionEvent("progress", u.action, {"step": u.step, "done": u.step + 1,
+                                                              "steps": len(self.actions)}))
             elif u.kind == "refused_jump":
-                out.append(SessionEvent("prompt", u.action, "请再" + action_prompt(u.action).removeprefix("请"),
-                                        {"step": u.step, "steps": len(self.actions), "again": True}))
+                out.append(SessionEvent("prompt", u.action, {"step": u.step, "steps": len(self.actions), "again": True}))
             elif u.kind == "identity_check":
                 self._close_window()
             elif u.kind == "failed":
@@ -175,7 +184,7 @@ class CertificationSession:
             # All actions done; natural motion may still need a few seconds of watching:
             # say so, or the resident sees nothing happen and walks away.
             self._settling_said = True
-            out.append(SessionEvent("state", "settling", SETTLING_TEXT))
+            out.append(SessionEvent("state", "settling"))
         self._consider(obs)
         return out
 
@@ -206,7 +215,7 @@ class CertificationSession:
             return self._conclude(self._poor_quality_reason())
         self.state = "matching"
         self._match_future = self.executor.submit(self._match, list(self._encodings))
-        return [SessionEvent("state", "matching", "正在核对，请稍候")]
+        return [SessionEvent("state", "matching")]
 
     def _poor_quality_reason(self) -> str:
         return poor_quality_reason(self._gates)
@@ -282,11 +291,14 @@ class CertificationSession:
             if reason.startswith("poor_quality"):
                 liveness["probe"]["detail"] = reason
         liveness.update(extra or {})
-        self.verdict = Verdict("pass" if reason == "ok" else "fail", reason, reason_message(reason, action), steps,
-                               match, liveness)
+        self.verdict = Verdict("pass" if reason == "ok" else "fail", reason, steps, match, liveness,
+                               action if reason == "timeout" else None)
         # Drop any pixels still held: nothing of the face stays in memory after the verdict.
         self._sampler.drop_pixels()
-        return [SessionEvent("result", reason, self.verdict.message, {"verdict": self.verdict.verdict})]
+        data = {"verdict": self.verdict.verdict}
+        if self.verdict.action:
+            data["action"] = self.verdict.action
+        return [SessionEvent("result", reason, data)]
 
 
 def run_session(session: CertificationSession, source, observer, **kw) -> Verdict:

@@ -3,8 +3,8 @@
     uv run python packaging/make_voice.py            # (re)write assets/voice/zh_CN/*.wav + manifest.json
     uv run python packaging/make_voice.py --check    # exit 1 if a file is missing or out of date
 
-Every sentence comes from kiosk/app/texts.py (`all_texts()`: screen instructions, action
-prompts, guidance, results, status). Files are named by code (prompt_blink.wav,
+Every sentence comes from the text catalogue kiosk/texts/zh_CN.py (`kiosk.texts.all_voice_texts()`:
+screen instructions, action prompts, guidance, results, next steps, refusals, status). Files are named by code (prompt_blink.wav,
 guidance_too_dark.wav, result_ok.wav ...), 16 kHz mono 16-bit PCM. The manifest records
 each code's text and the espeak-ng settings, so a re-run with the same espeak-ng version
 gives the same files; files whose text and settings are unchanged are left alone.
@@ -31,7 +31,7 @@ import numpy as np
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from kiosk.app.texts import all_texts
+from kiosk.texts import all_voice_texts as all_texts  # noqa: E402
 
 OUT = ROOT / "assets" / "voice" / "zh_CN"
 VOICE = "cmn"

@@ -7,6 +7,7 @@ this file once under Xvfb with the xcb platform. The virtual camera runs flat ou
 from __future__ import annotations
 
 import os
+import re
 import shutil
 from dataclasses import replace
 from pathlib import Path
@@ -156,11 +157,15 @@ def test_self_certification_on_the_virtual_camera(make_app, qtbot):
     spoken = k.voice.history
     assert "screen_identity_self" in spoken and "result_ok" in spoken
     assert any(c.startswith("prompt_") for c in spoken)
+    # every face-screen instruction is heard, the state lines included
+    assert "state_waiting_face" in spoken and "state_matching" in spoken
     rows = k.store.attempts_for(wang)
     assert [(r.verdict, r.mode) for r in rows] == [("pass", "self")]
     h.tap("btnResultHome")
     h.wait_screen("home")
     assert not k.flow.hasPersonalData
+    k.app.replay()  # 再听一遍 on the home screen: the home instruction, not the last resident's result
+    assert k.voice.history[-1] == "screen_home"
 
 
 def test_proxy_certification_records_the_helper(make_app, qtbot):
@@ -287,8 +292,27 @@ def test_camera_lost_mid_check_lands_on_a_helpful_screen(make_app):
     r = h.k.flow.result
     assert r["ok"] is False and r["reason"] == "camera_lost"
     assert "摄像头" in h.text("resultMessage") and "下一步" in h.text("resultNext")
+    assert r["message"] and r["message"] not in r["next"] and r["next"] not in r["message"]  # no sentence twice
+    assert h.k.voice.history[-2:] == ["result_camera_lost", "next_camera_lost"]
     assert r["attemptsLeft"] == 3 and driver.find(h.window, "btnRetry") is not None  # not counted
     assert not h.k.check.running
+
+
+def test_a_failed_check_says_what_happened_and_what_to_do_each_once(make_app):
+    """The virtual person never acts: a timeout. Message and 下一步 are different sentences, both spoken."""
+    h = make_app(actor=False, settings=Settings(step_timeout_s=2.0))
+    h.to_face("王秀英")
+    h.wait_screen("result", 60_000)
+    r = h.k.flow.result
+    assert r["ok"] is False and r["reason"] == "timeout"
+    message, nxt = h.text("resultMessage"), h.text("resultNext")
+    assert message.startswith("没有看到您完成") and nxt.startswith("下一步：")
+    sentences = [x for x in re.split("[。；]", message + nxt.removeprefix("下一步：")) if x]
+    assert len(sentences) == len(set(sentences)), sentences
+    assert h.k.voice.history[-2:] == [f"result_timeout_{h.k.check.session.verdict.action}", "next_timeout"]
+    if os.environ.get("KIOSK_SHOT_DIR"):  # for a person to look at (after the fade-in)
+        h.qtbot.wait(600)
+        h.k.window.grabWindow().save(os.path.join(os.environ["KIOSK_SHOT_DIR"], "result_timeout.png"))
 
 
 def test_no_camera_at_all_lands_on_a_helpful_screen(make_app):
@@ -344,11 +368,11 @@ def _theme(h) -> QObject:
 def test_elder_mode_is_really_larger_at_1080p(make_app, qtbot):
     h = make_app(size=(1920, 1080))
     t = _theme(h)
-    normal = {k: t.property(k) for k in ("body", "title", "touch", "transitionMs")}
+    normal = {k: t.property(k) for k in ("body", "small", "title", "touch", "transitionMs")}
     h.tap("btnElder")
     qtbot.waitUntil(lambda: h.k.app.elderMode)
-    elder = {k: t.property(k) for k in ("body", "title", "touch", "transitionMs")}
-    assert elder["body"] >= 36 and elder["title"] >= 56
+    elder = {k: t.property(k) for k in ("body", "small", "title", "touch", "transitionMs")}
+    assert elder["body"] >= 36 and elder["small"] >= 36 and elder["title"] >= 56
     assert elder["touch"] >= 15 * t.property("dotsPerMm") and elder["touch"] >= 120
     assert all(elder[k] > normal[k] for k in normal)
     home_buttons = [n for n in ("btnSelf", "btnProxy", "btnQuery") if driver.find(h.window, n)]
@@ -438,10 +462,10 @@ def test_every_control_has_an_accessible_name():
 
 # ------------------------------------------------------------------ voice
 def test_every_spoken_code_has_a_voice_file_and_overrides_win(tmp_path):
-    from kiosk.app.texts import all_texts
     from kiosk.app.voice import ASSET_DIR, VoicePlayer
+    from kiosk.texts import all_voice_texts
 
-    missing = [c for c in all_texts() if not (ASSET_DIR / f"{c}.wav").is_file()]
+    missing = [c for c in all_voice_texts() if not (ASSET_DIR / f"{c}.wav").is_file()]
     assert missing == []
     own = tmp_path / "voice"
     own.mkdir()
@@ -467,7 +491,7 @@ def test_voice_manifest_is_up_to_date():
 def test_the_bundled_font_has_every_character_the_screens_use():
     from fontTools.ttLib import TTFont
 
-    from kiosk.app.texts import all_texts
+    from kiosk.texts import all_texts
 
     root = Path(__file__).resolve().parents[1]
     chars = set("".join(all_texts().values()))

@@ -223,7 +223,7 @@ def test_camera_close_ends_iteration(monkeypatch):
 @pytest.mark.timeout(60)
 def test_run_session_ends_with_camera_lost(monkeypatch):
     """The camera dies in the middle of a session: the verdict is fail / camera_lost (no hang)."""
-    from kiosk.messages import REASONS
+    from kiosk.texts import verdict_message
     from kiosk.observe import FaceObserver
     from kiosk.session import CertificationSession, run_session
 
@@ -239,7 +239,7 @@ def test_run_session_ends_with_camera_lost(monkeypatch):
         verdict = run_session(session, src, observer)
     assert verdict.verdict == "fail"
     assert verdict.reason == "camera_lost"
-    assert verdict.message == REASONS["camera_lost"]
+    assert verdict.message == verdict_message("camera_lost")
     assert cap.released
 
 

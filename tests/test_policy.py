@@ -3,8 +3,6 @@ from datetime import date
 import pytest
 
 from kiosk.policy import (
-    MSG_DATA_COMPARISON,
-    MSG_OVERDUE,
     BirthdayCycle,
     Category,
     FixedWindow,
@@ -12,6 +10,10 @@ from kiosk.policy import (
     rule_from_config,
     valid_until_after,
 )
+from kiosk.texts import text
+
+MSG_DATA_COMPARISON = text("record_data_comparison")
+MSG_OVERDUE = text("record_overdue")
 
 MARCH_BORN = date(1950, 3, 5)
 BIRTHDAY = BirthdayCycle()

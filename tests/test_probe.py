@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 from conftest import has_cjk
-from kiosk.messages import REASONS, reason_message
+from kiosk.texts import verdict_message
 from kiosk.session import (CONTINUITY_THRESHOLD, PROBE_FRAMES, PROBE_MAX_PITCH_DEV, PROBE_MAX_YAW_DEV,
                            PROBE_MIN_BRIGHTNESS, PROBE_MIN_FACE_PX, PROBE_MIN_SHARPNESS)
 
@@ -65,7 +65,7 @@ def test_face_change_in_place_is_named(certify, videos_dir, clip_frame_png, face
     assert v.steps[-1]["passed"] and v.steps[-1]["at_s"] > 3.0, v.steps
     assert v.reason == "face_changed", (v.reason, v.liveness)
     assert v.liveness["continuity_max"] > CONTINUITY_THRESHOLD
-    assert v.message == REASONS["face_changed"]
+    assert v.message == verdict_message("face_changed")
 
 
 @pytest.fixture(scope="module")
@@ -108,7 +108,7 @@ def test_dim_room_says_too_dark(certify, clips, dim_clip, videos_dir, clip_frame
     assert all(s["passed"] for s in v.steps), (v.steps, v.reason)  # liveness is fine; the light is not
     assert (v.verdict, v.reason) == ("fail", "poor_quality_dark"), (v.reason, v.liveness)
     assert v.match is None  # never matched on a poor frame
-    assert v.message == reason_message("poor_quality_dark") and "光线太暗" in v.message
+    assert v.message == verdict_message("poor_quality_dark") and "光线太暗" in v.message
     assert v.probe["frames"] == 0 and v.probe["detail"] == "poor_quality_dark"
     assert v.probe["gates"].get("dark", 0) > 0 and "ok" not in v.probe["gates"]
 
@@ -134,5 +134,5 @@ def test_same_face_enrolled_twice_goes_to_staff(certify, videos_dir, clip_frame_
     if not hasattr(v.match, "decision"):
         pytest.skip("Matcher has no roster cross-check yet (MatchResult.decision)")
     assert (v.verdict, v.reason) == ("fail", "roster_ambiguous"), (v.reason, v.match)
-    assert v.message == REASONS["roster_ambiguous"] and has_cjk(v.message)
+    assert v.message == verdict_message("roster_ambiguous") and has_cjk(v.message)
     assert "工作人员" in v.message

@@ -5,7 +5,7 @@ import numpy as np
 import pytest
 
 from conftest import ATTACK_KINDS, ATTACK_PHOTOS, has_cjk
-from kiosk.messages import REASONS, reason_message
+from kiosk.texts import event_text, verdict_message
 from kiosk.quality import guidance_for
 
 ATTACK_ACTIONS = (["blink", "turn_left"], ["blink", "turn_right"], ["open_mouth", "turn_left"])
@@ -15,7 +15,7 @@ LIVE_STEPS = {"blink", "open_mouth", "turn_left", "turn_right", "nod"}
 def assert_message_ok(verdict):
     assert verdict.message and has_cjk(verdict.message), verdict.message
     actions = [None] + [s["action"] for s in verdict.steps]
-    assert verdict.message in {reason_message(verdict.reason, a) for a in actions}
+    assert verdict.message in {verdict_message(verdict.reason, a) for a in actions}
     if verdict.match is not None:
         d = verdict.match.distance
         for text in (f"{d:.2f}", f"{d:.3f}", f"{d:.4f}", str(round(d, 4)), str(d)):
@@ -189,6 +189,8 @@ def test_replay_videos_are_recorded(certify, clips, faces_dir, clip_frame_png, e
     if code is None:
         for actions in ATTACK_ACTIONS:
             v = certify(video, tpl, actions)
+            from kiosk.session import REASONS
+
             assert v.reason in REASONS
             results.append(f"{','.join(actions)}->{v.verdict}/{v.reason}")
     analysis = clips.get(video).actions()
@@ -234,7 +236,7 @@ def test_no_face_ends_with_no_face(tmp_path):
     with FaceObserver() as observer:
         v = run_session(session, VideoFileSource(clip), observer)
     assert (v.verdict, v.reason) == ("fail", "no_face")
-    assert v.message == REASONS["no_face"]
+    assert v.message == verdict_message("no_face")
     assert session.state == "done"
 
 
@@ -261,13 +263,13 @@ def test_session_events_protocol(clips, videos_dir, clip_frame_png, photo_encode
     assert kinds[0] == "state" and kinds[-1] == "result"
     prompts = [e for e in events if e.kind == "prompt"]
     assert [e.code for e in prompts] == ["blink", "turn_left"]
-    assert all(has_cjk(e.text) for e in prompts)
+    assert all(has_cjk(event_text(e.kind, e.code, e.data)) for e in prompts)
     progress = [e for e in events if e.kind == "progress"]
     assert [e.data["done"] for e in progress] == [1, 2]
     states = [e.code for e in events if e.kind == "state"]
     assert states[:3] == ["waiting_face", "guiding", "challenge"] and "matching" in states
     result = events[-1]
-    assert result.code == "ok" and result.data == {"verdict": "pass"} and has_cjk(result.text)
+    assert result.code == "ok" and result.data == {"verdict": "pass"} and has_cjk(event_text(result.kind, result.code, result.data))
     # Done: further frames and a second finish() change nothing.
     assert session.feed(clips.get(video).replay().observe(next(iter(VideoFileSource(video))))) == []
     assert session.finish() == [] and session.abort("cancelled") == []
@@ -281,13 +283,15 @@ def test_abort_cancels(photo_encoder):
     session.start()
     ev = session.abort("cancelled")
     assert [e.code for e in ev] == ["cancelled"]
-    assert session.verdict.verdict == "fail" and session.verdict.message == REASONS["cancelled"]
+    assert session.verdict.verdict == "fail" and session.verdict.message == verdict_message("cancelled")
     assert session.verdict.steps == [{"action": "open_mouth", "passed": False, "at_s": None}]
 
 
 def test_every_reason_has_plain_chinese():
-    for code in REASONS:
-        msg = reason_message(code, "blink")
+    from kiosk.session import ABORT_REASONS, REASONS
+
+    for code in REASONS + ABORT_REASONS:
+        msg = verdict_message(code, "blink")
         assert msg and has_cjk(msg), code
         assert "{" not in msg and not any(ch.isdigit() for ch in msg), (code, msg)
 
@@ -296,7 +300,7 @@ def test_a_calm_resident_is_told_to_hold_still_while_liveness_is_still_watching(
                                                                                    photo_encoder, embeddings):
     """blinkdetector_man blinks at once but is so still that natural motion needs seconds more:
     the session says "很好，请保持不动" after the last action instead of going quiet."""
-    from kiosk.session import SETTLING_TEXT, CertificationSession
+    from kiosk.session import CertificationSession
 
     video = videos_dir / "blinkdetector_man.mp4"
     session = CertificationSession([embeddings.get(clip_frame_png(video, 5))], photo_encoder.encoder,
@@ -305,6 +309,6 @@ def test_a_calm_resident_is_told_to_hold_still_while_liveness_is_still_watching(
     codes = [(e.kind, e.code) for e in events]
     settling = codes.index(("state", "settling"))
     assert codes.index(("progress", "blink")) < settling
-    assert events[settling].text == SETTLING_TEXT and codes.count(("state", "settling")) == 1
+    assert event_text("state", "settling") == "很好，请保持不动" and codes.count(("state", "settling")) == 1
     if ("state", "matching") in codes:
         assert settling < codes.index(("state", "matching"))

@@ -14,11 +14,11 @@ Rectangle {
     implicitWidth: Math.max(Theme.touch * 2.2, label.implicitWidth + Theme.gap * 2)
     implicitHeight: Math.max(Theme.touch, col.implicitHeight + Theme.gap)
     radius: Theme.radius
-    color: !enabled2 ? "#D6D6D6" : primary ? (area.pressed ? Theme.primaryPressed : Theme.primary)
-                                           : (selected ? Theme.selected : (area.pressed ? "#E6E6E6" : Theme.panel))
+    color: !enabled2 ? Theme.disabled : primary ? (area.pressed ? Theme.primaryPressed : Theme.primary)
+                                           : (selected ? Theme.selected : (area.pressed ? Theme.pressed : Theme.panel))
     border.color: selected ? Theme.primary : Theme.border
     border.width: selected ? Math.max(4, 6 * Theme.f) : Math.max(2, 3 * Theme.f)
-    opacity: enabled2 ? 1 : 0.9
+    opacity: 1  // a greyed button keeps its text readable (theme.disabledText on theme.disabled)
 
     Accessible.role: Accessible.Button
     Accessible.name: subtext ? text + "，" + subtext : text
@@ -37,7 +37,7 @@ Rectangle {
             font.family: Theme.family
             font.pixelSize: btn.fontSize
             font.bold: true
-            color: !btn.enabled2 ? "#3A3A3A" : btn.primary ? Theme.primaryText : Theme.text
+            color: !btn.enabled2 ? Theme.disabledText : btn.primary ? Theme.primaryText : Theme.text
             horizontalAlignment: Text.AlignHCenter
             wrapMode: Text.WordWrap
         }
@@ -47,7 +47,7 @@ Rectangle {
             text: btn.subtext
             font.family: Theme.family
             font.pixelSize: Theme.small
-            color: btn.primary ? Theme.primaryText : Theme.textSoft
+            color: !btn.enabled2 ? Theme.disabledText : btn.primary ? Theme.primaryText : Theme.textSoft
             horizontalAlignment: Text.AlignHCenter
             wrapMode: Text.WordWrap
         }

@@ -150,9 +150,7 @@ Item {
             Body {
                 width: parent.width
                 color: Theme.textSoft
-                text: FaceCheck.matching ? "马上就好，请不要离开。"
-                      : FaceCheck.action !== "" ? "慢慢做就可以，不着急。做完会提示下一步。"
-                      : "请看着屏幕，把脸放在白框里。"
+                text: FaceCheck.hintText
             }
         }
 

@@ -13,9 +13,9 @@ QtObject {
     readonly property bool portrait: winH > winW * 1.1
     readonly property real f: Math.max(0.55, Math.min(winW, winH) / 1080)
 
-    // Text sizes in px (elder at 1080p: body 40 >= 36, title 60 >= 56).
+    // Text sizes in px (elder at 1080p: body 40 >= 36, small 36 >= 36, title 60 >= 56).
     readonly property int body: Math.round((elder ? 40 : 30) * f)
-    readonly property int small: Math.round((elder ? 32 : 24) * f)
+    readonly property int small: Math.round((elder ? 36 : 24) * f)
     readonly property int title: Math.round((elder ? 60 : 46) * f)
     readonly property int huge: Math.round((elder ? 84 : 68) * f)
     readonly property int keyText: Math.round((elder ? 56 : 46) * f)
@@ -40,6 +40,9 @@ QtObject {
     readonly property color header: "#0B2545"                           // white on it: 15:1
     readonly property color demo: "#8A3B00"                             // white on it: 7.8:1
     readonly property color selected: "#E3EEFA"                         // text on it: 15:1
+    readonly property color pressed: "#E6E6E6"                          // text on it: 14:1
+    readonly property color disabled: "#E4E4E4"                         // a greyed button (no opacity)
+    readonly property color disabledText: "#2E2E2E"                     // on disabled: 10.8:1
 
     readonly property int transitionMs: elder ? 450 : 180
 }

@@ -2,5 +2,5 @@
 Python side: bootstrap, controllers exposed to QML, the camera worker, the voice player,
 demo setup and the autopilot. Only this package imports Qt; the engine never does.
 
-Importing the package itself pulls in no Qt (packaging/make_voice.py reads `texts`).
+Importing the package itself pulls in no Qt. The words come from the catalogue `kiosk.texts`.
 """

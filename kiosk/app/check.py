@@ -19,9 +19,8 @@ from PySide6.QtCore import Property, QObject, QThread, Signal, Slot
 from PySide6.QtGui import QImage
 from PySide6.QtQml import QmlNamedElement, QmlSingleton
 
-from kiosk.app.texts import SCREENS, voice_code_for_event
 from kiosk.frames import FrameSourceError
-from kiosk.messages import ACTION_NAMES
+from kiosk.texts import event_text, text, voice_code_for_event
 
 QML_IMPORT_NAME = "Kiosk"
 QML_IMPORT_MAJOR_VERSION = 1
@@ -39,7 +38,7 @@ def to_qimage(rgb: np.ndarray) -> QImage:
 
 class CameraWorker(QThread):
     frameReady = Signal(QImage)
-    sessionEvents = Signal(list)  # [dict(kind, code, text, data)]
+    sessionEvents = Signal(list)  # [dict(kind, code, text, data)]: text from the catalogue
     sourceFailed = Signal(str, str)  # code, Chinese message
 
     def __init__(self, session, source_factory: Callable, *, actor: bool = False, pace: bool = False,
@@ -65,7 +64,8 @@ class CameraWorker(QThread):
 
     def _emit(self, events) -> None:
         if events:
-            self.sessionEvents.emit([{"kind": e.kind, "code": e.code, "text": e.text, "data": dict(e.data)}
+            self.sessionEvents.emit([{"kind": e.kind, "code": e.code, "text": event_text(e.kind, e.code, e.data),
+                                      "data": dict(e.data)}
                                      for e in events])
 
     def run(self) -> None:
@@ -160,7 +160,7 @@ class CheckController(QObject):
         self._reset_view()
         self._running = True
         self._steps = len(session.actions)
-        self._state_text = SCREENS["camera_starting"]
+        self._state_text = text("camera_starting")
         self.changed.emit()
         w = CameraWorker(session, self.source_factory, actor=self.actor, pace=self.pace,
                          observer_factory=self.observer_factory)
@@ -239,7 +239,9 @@ class CheckController(QObject):
     running = Property(bool, lambda s: s._running, notify=changed)
     action = Property(str, lambda s: s._action, notify=changed)
     actionText = Property(str, lambda s: s._action_text, notify=changed)
-    actionName = Property(str, lambda s: ACTION_NAMES.get(s._action, ""), notify=changed)
+    actionName = Property(str, lambda s: text(f"action_{s._action}") if s._action else "", notify=changed)
+    hintText = Property(str, lambda s: text("face_hint_matching" if s._matching else "face_hint_action" if s._action
+                                            else "face_hint_waiting"), notify=changed)
     guidanceText = Property(str, lambda s: s._guidance, notify=changed)
     stateText = Property(str, lambda s: s._state_text, notify=changed)
     stepsTotal = Property(int, lambda s: s._steps, notify=changed)

@@ -19,10 +19,11 @@ from PySide6.QtQml import QmlNamedElement, QmlSingleton
 
 from kiosk.app import qml
 from kiosk.app.entry import group_id
-from kiosk.app.texts import ERRORS, STATUS, voice_code_for_result
-from kiosk.policy import MSG_BACK_PAY, Category
+from kiosk.policy import Category
 from kiosk.residents import InvalidIdNumber, mask_id, parse_id_number
 from kiosk.service import Helper, ServiceError
+from kiosk.texts import (error_text, has, next_text, reason_text, text, voice_codes_for_error,
+                         voice_codes_for_result)
 
 QML_IMPORT_NAME = "Kiosk"
 QML_IMPORT_MAJOR_VERSION = 1
@@ -32,36 +33,9 @@ log = logging.getLogger(__name__)
 # Screens that hold nothing personal (the idle reset leaves them alone).
 PUBLIC_SCREENS = {"home", "help"}
 
-RELATIONSHIPS = [("child", "子女"), ("spouse", "配偶"), ("relative", "其他亲属"), ("assistant", "村协理员/工作人员")]
-RELATIONSHIPS_ELDER = [("child", "子女"), ("spouse", "配偶"), ("other", "其他亲友或协理员")]
+RELATIONSHIPS = [(k, text(f"relationship_{k}")) for k in ("child", "spouse", "relative", "assistant")]
+RELATIONSHIPS_ELDER = [(k, text(f"relationship_{k}")) for k in ("child", "spouse", "other")]
 REL_LABELS = dict(RELATIONSHIPS + RELATIONSHIPS_ELDER)
-
-NEXT_STEPS = {
-    "ok": "认证结果已保存在本机，会自动报送县社保局。",
-    "timeout": "可以按“再试一次”；仍不成功，请找工作人员办理线下辅助认证。",
-    "no_match": "请确认身份证号码无误后再试一次；仍不成功，请到经办机构核实或重新建模。",
-    "no_template": "请前往经办机构建模（拍模板照片），或请工作人员协助办理线下辅助认证。",
-    "attempts_exceeded": "请明天再来，或请工作人员协助办理线下辅助认证。",
-    "camera_lost": "请工作人员检查摄像头后，按“再试一次”。",
-    "no_camera": "请工作人员检查摄像头，或办理线下辅助认证。",
-    "face_changed": "请让被认证人本人从头完成认证。",
-    "multiple_faces": "请只让被认证人留在镜头前，再试一次。",
-}
-DEFAULT_NEXT = "可以按“再试一次”；多次不成功，请找工作人员办理线下辅助认证。"
-
-# The service's eligibility answer on the notice screen: title by code, next step by next-step code.
-NOTICE_TITLES = {"data_comparison": "无需认证", "already_certified": "本周期已认证", "deceased": "无法认证"}
-ELIGIBILITY_NEXT = {
-    "records": "可以按“查看认证记录”看有效期，不用再刷脸。",
-    "enrol_at_office": NEXT_STEPS["no_template"],
-    "come_tomorrow_or_assisted": NEXT_STEPS["attempts_exceeded"],
-    "verify_at_township": "如信息有误，请携带身份证到乡镇社保所核实。",
-    "ask_staff": "如需帮助，请找村协理员或工作人员。",
-}
-# Spoken on the notice screen, by eligibility code.
-NOTICE_VOICE = {"already_certified": "error_not_required", "data_comparison": "status_data_comparison",
-                "deceased": "error_deceased", "attempts_exceeded": "error_attempts_exceeded",
-                "no_template": "error_no_template"}
 
 
 @QmlNamedElement("App")
@@ -207,11 +181,21 @@ class FlowController(QObject):
         self.entry.forget()
         self.records.forget()
 
-    def _go(self, screen: str, voice: str | None = None) -> None:
+    def _go(self, screen: str, voice: str | list[str] | None = None) -> None:
+        """Show `screen`; what the last screen was saying ends and `voice` (its intro) is said.
+        Without `voice` nothing is said, but 再听一遍 still knows the screen's own instruction."""
         self._screen = screen
         self.changed.emit()
-        if voice:
-            self._speak(voice)
+        intro = [voice] if isinstance(voice, str) else list(voice or [])
+        self.app.voice.enter(screen, intro or self._intro(screen), speak=bool(intro))
+
+    def _intro(self, screen: str) -> list[str]:
+        if screen == "identity" and self.entry.target == "helper":
+            return ["screen_helper_id"]
+        for code in (f"screen_{screen}_{self._purpose}", f"screen_{screen}"):
+            if has(code):
+                return [code]
+        return []
 
     @Slot(str)
     def _speak(self, code: str) -> None:
@@ -287,7 +271,8 @@ class FlowController(QObject):
             view = self.service.lookup(typed)
         except ServiceError as e:
             self.entry.set_hint(e.message, True)
-            self._speak(f"error_{e.code}" if f"error_{e.code}" in ERRORS else "error_bad_id_number")
+            for code in voice_codes_for_error(e.code) or ["error_bad_id_number"]:
+                self._speak(code)
             return
         self._view = view
         self.entry.reset("resident")  # the full number is kept only in the looked-up view
@@ -298,7 +283,7 @@ class FlowController(QObject):
     def _show_records(self) -> None:
         self.records.show(self._view)
         code = f"status_{self._view.status.kind}"
-        self._go("records", code if code in STATUS else None)
+        self._go("records", code if has(code) else None)
 
     def _submit_helper_id(self, typed: str) -> None:
         if not typed:
@@ -329,7 +314,7 @@ class FlowController(QObject):
     @Slot()
     def notThisPerson(self) -> None:
         self._view = None
-        self.entry.reset("resident", "请重新输入身份证号码。")
+        self.entry.reset("resident", text("hint_reenter"))
         self._go("identity", f"screen_identity_{self._purpose}")
 
     @Slot(str)
@@ -360,7 +345,7 @@ class FlowController(QObject):
     @Slot()
     def categoryNext(self) -> None:
         if not self._category:
-            self._category_hint = "请先选择一个认证类别。"
+            self._category_hint = text("hint_choose_category")
             self.changed.emit()
             return
         self._go("consent", "screen_consent")
@@ -372,11 +357,11 @@ class FlowController(QObject):
 
     @Slot()
     def decline(self) -> None:
-        self._show_notice("declined", "可以办理线下辅助认证",
-                          "不刷脸也可以认证：请联系村协理员或工作人员，带上身份证办理线下辅助认证（上门认证也可以预约）。")
+        self._show_notice("declined", text("title_declined"), text("error_declined"))
 
     def _begin_check(self) -> None:
-        helper = Helper(self._helper_rel or "其他", self._helper_id or None) if self._purpose == "proxy" else None
+        helper = (Helper(self._helper_rel or text("relationship_unknown"), self._helper_id or None)
+                  if self._purpose == "proxy" else None)
         e = self.service.eligibility(self._view.id_number, self._purpose, self._category or None)
         if not e.may_certify:  # e.g. the last try of the day was used on another screen meanwhile
             return self._show_eligibility(e)
@@ -384,7 +369,7 @@ class FlowController(QObject):
             self.attempt = self.service.begin(self._view.id_number, self._category or None, helper=helper,
                                               actions=self.actions)
         except ServiceError as err:
-            return self._show_notice(err.code, "暂时不能刷脸认证", err.message)
+            return self._show_notice(err.code, text("title_refused"), error_text(err.code, **err.data))
         self._result = {}
         self._source_error = None
         self.app.pause_idle(True)
@@ -410,7 +395,7 @@ class FlowController(QObject):
         except Exception as e:
             log.exception("could not record the attempt")
             outcome = None
-            err = getattr(e, "message", "认证结果没有保存成功，请联系工作人员。")
+            err = getattr(e, "message", text("error_store_error"))
         self.attempt = None
         self.app.pause_idle(False)
         if outcome is not None and outcome.attempt_uuid:
@@ -418,29 +403,30 @@ class FlowController(QObject):
         if self._discard_result:
             return
         if outcome is None:
-            return self._show_notice("store_error", "结果未能保存", err)
+            return self._show_notice("store_error", text("title_store_error"), err)
         v = attempt.session.verdict
         reason = v.reason
-        message = outcome.message
+        failed_action = v.action or next((s["action"] for s in v.steps if not s["passed"]), None)
+        message = reason_text(reason, failed_action)  # what happened; "next" says what to do
         if self._source_error is not None:
             reason = self._source_error[0]
-            message = self._source_error[1]
-        failed_action = next((s["action"] for s in v.steps if not s["passed"]), None)
+            message = self._source_error[1] if self._source_error[1] else reason_text(reason)
         ok = outcome.verdict == "pass"
         if ok:  # the title and the valid-until line already say it; only the back-pay news is left
-            message = MSG_BACK_PAY if outcome.back_pay else ""
+            message = text("record_back_pay") if outcome.back_pay else ""
+        elif reason == "cancelled":
+            message = ""  # the title says it
         self._result = {
             "ok": ok,
             "reason": reason,
-            "title": "恭喜您认证成功" if ok else ("认证已取消" if reason == "cancelled" else "这次没有认证成功"),
+            "title": text("title_ok") if ok else text("title_cancelled" if reason == "cancelled" else "title_fail"),
             "message": message,
-            "next": NEXT_STEPS.get(reason, DEFAULT_NEXT) if reason != "cancelled" else "需要时可以再试一次。",
+            "next": next_text(reason),
             "validUntil": outcome.valid_until_text,
             "attemptsLeft": outcome.attempts_left,
             "canRetry": (not ok) and outcome.attempts_left > 0 and reason not in ("no_template",),
         }
-        voice = "error_camera" if reason == "no_camera" else voice_code_for_result(v.reason, failed_action)
-        self._go("result", voice)
+        self._go("result", voice_codes_for_result(reason, failed_action))
 
     @Slot()
     def retry(self) -> None:
@@ -449,19 +435,19 @@ class FlowController(QObject):
         self._begin_check()
 
     def _show_eligibility(self, e) -> None:
-        """The service's answer when the resident may not start a check now (codes → words here)."""
-        refusal = self.service.refusal(e)
-        self._notice = {"code": e.code, "title": NOTICE_TITLES.get(e.code, "暂时不能刷脸认证"),
-                        "message": refusal.message, "nextStep": e.next_step_code,
-                        "next": ELIGIBILITY_NEXT.get(e.next_step_code, "如需帮助，请找村协理员或工作人员。"),
-                        "offerRecords": e.next_step_code == "records"}
-        self._go("notice", NOTICE_VOICE.get(e.code))
+        """The service's answer when the resident may not start a check now (codes; words from kiosk.texts)."""
+        err = self.service.refusal(e)  # the same code `begin` would refuse with
+        title = f"title_{e.code}" if has(f"title_{e.code}") else f"title_{err.code}"
+        self._notice = {"code": e.code, "nextStep": e.next_step_code, "offerRecords": e.next_step_code == "records",
+                        "title": text(title) if has(title) else text("title_refused"),
+                        "message": error_text(err.code, **err.data),
+                        "next": next_text(err.code) if has(f"next_{err.code}") else text("next_help")}
+        self._go("notice", voice_codes_for_error(err.code))
 
     def _show_notice(self, code: str, title: str, message: str) -> None:
         self._notice = {"code": code, "title": title, "message": message, "nextStep": "", "offerRecords": False,
-                        "next": NEXT_STEPS.get(code, "如需帮助，请找村协理员或工作人员。")}
-        voice = f"error_{code}"
-        self._go("notice", voice if voice in ERRORS else None)
+                        "next": next_text(code) if has(f"next_{code}") else text("next_help")}
+        self._go("notice", voice_codes_for_error(code))
 
     @Slot()
     def showRecords(self) -> None:

@@ -11,6 +11,7 @@ from PySide6.QtQml import QmlNamedElement, QmlSingleton
 
 from kiosk.app import qml
 from kiosk.residents import ID_LENGTH, check_partial, normalize
+from kiosk.texts import text
 
 QML_IMPORT_NAME = "Kiosk"
 QML_IMPORT_MAJOR_VERSION = 1
@@ -69,7 +70,7 @@ class IdentityEntry(QObject):
     @Slot(str)
     def press(self, key: str) -> None:
         if len(normalize(self._entry)) >= ID_LENGTH:
-            self.set_hint("已输满18位。如有输错，请按“删除”。", True)
+            self.set_hint(text("hint_full"), True)
             return
         self._entry += key
         self._live_check()
@@ -95,10 +96,10 @@ class IdentityEntry(QObject):
         if problem:
             self.set_hint(problem, True)
         elif len(typed) == ID_LENGTH:
-            self.set_hint("号码格式正确，请按“下一步”。" if self.purpose != "query" or self._target == "helper"
-                          else "号码格式正确，请按“查询”。", False)
+            self.set_hint(text("hint_ok_next") if self.purpose != "query" or self._target == "helper"
+                          else text("hint_ok_query"), False)
         elif typed:
-            self.set_hint(f"已输入{len(typed)}位，还差{ID_LENGTH - len(typed)}位。", False)
+            self.set_hint(text("hint_progress", n=len(typed), left=ID_LENGTH - len(typed)), False)
         else:
             self.set_hint("", False)
 

@@ -9,19 +9,11 @@ from PySide6.QtCore import Property, QObject, Signal, Slot
 from PySide6.QtQml import QmlNamedElement, QmlSingleton
 
 from kiosk.app import qml
-from kiosk.policy import cn_date
+from kiosk.texts import status_label, text
 
 QML_IMPORT_NAME = "Kiosk"
 QML_IMPORT_MAJOR_VERSION = 1
 
-STATUS_LABELS = {
-    "certified": "本周期已认证",
-    "data_comparison": "已通过大数据比对认证",
-    "due": "待认证",
-    "not_yet_open": "认证尚未开始",
-    "overdue": "已逾期，待遇暂停发放",
-    "deceased": "已身故",
-}
 STATUS_GOOD = {"certified", "data_comparison", "not_yet_open"}
 
 
@@ -30,19 +22,19 @@ def record_view(view, eligibility) -> dict:
     s = view.status
     lines = []
     if s.valid_until and s.kind == "data_comparison":  # "certified" says the date in its message
-        lines.append(f"有效期至：{cn_date(s.valid_until)}")
+        lines.append(text("record_valid_until", date=s.valid_until))
     if s.due_by and s.kind == "not_yet_open":  # "due" already says the date in its message
-        lines.append(f"请在{cn_date(s.due_by)}前完成认证")
+        lines.append(text("record_due_by", date=s.due_by))
     if s.suspended_since:
-        lines.append(f"待遇自{cn_date(s.suspended_since)}起暂停发放")
+        lines.append(text("record_suspended_since", date=s.suspended_since))
     if s.kind in ("due", "overdue"):
         if eligibility.code == "no_template":
-            lines.append("还没有人脸模板：请先到经办机构建模，或请工作人员协助办理线下辅助认证")
+            lines.append(text("record_no_template"))
         elif eligibility.may_certify:
-            lines.append(f"今天还可以刷脸认证{view.attempts_left}次")
+            lines.append(text("record_attempts_left", n=view.attempts_left))
         elif eligibility.code == "attempts_exceeded":
-            lines.append("今天的刷脸次数已用完")
-    return {"name": view.masked_name, "id": view.masked_id, "kind": s.kind, "label": STATUS_LABELS.get(s.kind, s.kind),
+            lines.append(text("record_no_attempts"))
+    return {"name": view.masked_name, "id": view.masked_id, "kind": s.kind, "label": status_label(s.kind),
             "good": s.kind in STATUS_GOOD, "message": s.message, "lines": lines,
             "categories": "、".join(c.label for c in view.categories),
             "eligibility": eligibility.code, "canCertify": eligibility.may_certify}

@@ -53,10 +53,14 @@ class BadActions(ValueError):
         self.bad = list(bad or [])
 
 
-def _allowed_actions_text() -> str:
-    from kiosk.messages import ACTION_NAMES  # messages imports liveness.events only: no cycle
+# Every reason a challenge can fail with (the session turns them into verdict reasons).
+FAIL_REASONS = ("timeout", "slideshow", "still_image", "multiple_faces")
 
-    return "、".join(f"{ACTION_NAMES[a]} {a}" for a in ACTIONS)
+
+def _allowed_actions_text() -> str:
+    from kiosk.texts import text  # the catalogue imports liveness.events only: no cycle
+
+    return "、".join(f"{text('action_' + a)} {a}" for a in ACTIONS)
 
 
 def validate_actions(actions: list[str]) -> list[str]:

@@ -6,13 +6,6 @@ from dataclasses import dataclass, field
 ACTIONS = ("blink", "turn_left", "turn_right", "open_mouth", "nod")
 NON_RIGID_ACTIONS = ("blink", "open_mouth")  # a picture, bent or turned, cannot do these
 
-ACTION_PROMPTS = {
-    "blink": "请眨眨眼",
-    "turn_left": "请慢慢向左转头",
-    "turn_right": "请慢慢向右转头",
-    "open_mouth": "请张张嘴",
-    "nod": "请点点头",
-}
 
 
 @dataclass(frozen=True)
