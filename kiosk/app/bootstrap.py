@@ -87,7 +87,7 @@ class KioskApp:
 
     def __init__(self, opts: Options, *, store=None, settings=None, encoder=None, source_factory=None,
                  actor: bool | None = None, pace: bool | None = None, observer_factory=None, voice=None,
-                 sync_status=None, demo_residents=None, today=None):
+                 sync_status=None, demo_residents=None, clock=None):
         from PySide6.QtGui import QFont, QGuiApplication
         from PySide6.QtQml import QQmlApplicationEngine
 
@@ -108,13 +108,13 @@ class KioskApp:
         if opts.settings_overrides:
             self.settings = replace(self.settings, **opts.settings_overrides)
         self._demo_dir = None
+        self.clock = clock or self.settings.clock()  # the service area's day, whatever the machine's zone
         if encoder is None:
             encoder = self._make_encoder()  # loaded now, not at the first certification
         if store is None:
             store, demo_residents = self._open_store(encoder)
         self.store = store
-        self.service = CertificationService(store, self.settings, encoder,
-                                            **({"today": today} if today else {}))
+        self.service = CertificationService(store, self.settings, encoder, clock=self.clock)
         factory, d_actor, d_pace, label = default_source_factory(opts, self.settings)
         self.voice = voice or VoicePlayer(volume=getattr(self.settings, "volume", 0.8))
         self.check = CheckController(source_factory or factory, actor=d_actor if actor is None else actor,
@@ -123,11 +123,10 @@ class KioskApp:
                                  demo_source=label if opts.demo else "", font_family=self.family)
         if opts.elder:
             self.app.setElder(True)
-        today_fn = today or self.service.today
-        self.entry = IdentityEntry(today_fn)
+        self.entry = IdentityEntry(self.clock.today)
         self.records = RecordsController(self.service)
         self.flow = FlowController(self.service, self.check, self.app, self.entry, self.records,
-                                   actions=opts.actions, sync_status=sync_status, today=today_fn)
+                                   actions=opts.actions, sync_status=sync_status, clock=self.clock)
         qapp.installEventFilter(self.app)
 
         # The QML module Kiosk (ui/qmldir): these instances are its singletons for this window.
@@ -166,12 +165,12 @@ class KioskApp:
             from kiosk.app.demo import create_demo
 
             setup = create_demo(Path(self.opts.demo_home) if self.opts.demo_home else None, encoder,
-                                video=self.opts.video)
+                                video=self.opts.video, clock=self.clock)
             self._demo_dir = setup.home
-            return Store.open(setup.db_path, setup.key_path), setup.residents
+            return Store.open(setup.db_path, setup.key_path, clock=self.clock), setup.residents
         db = home_dir() / "kiosk.db"
         db.parent.mkdir(parents=True, exist_ok=True)
-        return Store.open(db, key_file()), None
+        return Store.open(db, key_file(), clock=self.clock), None
 
     def show(self) -> None:
         if self.opts.fullscreen and not self.opts.demo:

@@ -5,14 +5,13 @@ IdEntry (kiosk.app.entry), 查询认证记录 is Records (kiosk.app.records), th
 FaceCheck (kiosk.app.check).
 
 QML holds no logic: it shows these properties and calls these slots. Every rule comes from
-the engine (kiosk.residents, kiosk.service, kiosk.policy); "who may certify now" is the
+the engine (kiosk.core.ids, kiosk.service, kiosk.policy); "who may certify now" is the
 service's `eligibility` answer, shown as it is. The service is called on the UI thread (its
 SQLite connection belongs to it), the face check runs in the FaceCheck worker thread.
 """
 from __future__ import annotations
 
 import logging
-from datetime import date
 
 from PySide6.QtCore import Property, QEvent, QObject, QTimer, Signal, Slot
 from PySide6.QtQml import QmlNamedElement, QmlSingleton
@@ -20,7 +19,7 @@ from PySide6.QtQml import QmlNamedElement, QmlSingleton
 from kiosk.app import qml
 from kiosk.app.entry import group_id
 from kiosk.policy import Category
-from kiosk.residents import InvalidIdNumber, mask_id, parse_id_number
+from kiosk.core.ids import InvalidIdNumber, mask_id, parse_id_number
 from kiosk.service import Helper, ServiceError
 from kiosk.texts import (error_text, has, next_text, reason_text, text, voice_codes_for_error,
                          voice_codes_for_result)
@@ -136,7 +135,7 @@ class FlowController(QObject):
     recorded = Signal()  # an attempt was written (the county sync may send it now)
 
     def __init__(self, service, check, app: AppController, entry, records, *, actions: list[str] | None = None,
-                 today=date.today, sync_status=None, parent=None):
+                 clock=None, sync_status=None, parent=None):
         super().__init__(parent)
         self.service = service
         self.check = check
@@ -144,7 +143,7 @@ class FlowController(QObject):
         self.entry = entry
         self.records = records
         self.actions = actions
-        self.today = today
+        self.clock = clock or service.clock  # the service area's clock (kiosk.core.clock)
         self.sync_status = sync_status
         self.attempt = None
         self._discard_result = False
@@ -289,7 +288,7 @@ class FlowController(QObject):
         if not typed:
             return self.skipHelperId()
         try:
-            parse_id_number(typed, self.today())
+            parse_id_number(typed, self.clock.today())
         except InvalidIdNumber as e:
             self.entry.set_hint(e.message, True)
             self._speak("error_bad_id_number")

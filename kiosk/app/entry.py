@@ -10,7 +10,7 @@ from PySide6.QtCore import Property, QObject, Signal, Slot
 from PySide6.QtQml import QmlNamedElement, QmlSingleton
 
 from kiosk.app import qml
-from kiosk.residents import ID_LENGTH, check_partial, normalize
+from kiosk.core.ids import ID_LENGTH, check_partial, normalize
 from kiosk.texts import text
 
 QML_IMPORT_NAME = "Kiosk"

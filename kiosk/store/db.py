@@ -11,7 +11,7 @@ import math
 import sqlite3
 import uuid as uuidlib
 from dataclasses import asdict, dataclass
-from datetime import date, datetime, time, timedelta, timezone
+from datetime import date, datetime, timedelta
 from pathlib import Path
 from typing import Any, Iterable, Iterator
 
@@ -19,19 +19,14 @@ import numpy as np
 from sqlite_utils import Database
 
 from ..policy import Category
-from ..residents import mask_id, normalize, parse_id_number
+from ..core.clock import Clock, default_clock, utc_iso
+from ..core.facedata import is_face_data_key
+from ..core.ids import mask_id, normalize, parse_id_number
 from . import StoreCorrupt, StoreError, StoreFull, crypto
 from .migrations import check_not_newer, migrate, schema_version
 
-# China has one time zone and no daylight saving, so a fixed offset is exact.
-CHINA_TZ = timezone(timedelta(hours=8), "CST")
 CAPTURE_RETENTION_KEY = "capture_retention_days"
 BUSY_TIMEOUT_MS = 5000
-# Keys that would smuggle face data into attempt records (and from there into the outbox).
-_FORBIDDEN_KEYS = frozenset(
-    {"embedding", "embeddings", "vector", "template", "templates", "image", "images", "photo", "frame_rgb"}
-)
-
 # SQLite primary result codes (extended codes keep these in the low byte).
 _SQLITE_BUSY, _SQLITE_LOCKED, _SQLITE_IOERR = 5, 6, 10
 _SQLITE_CORRUPT, _SQLITE_FULL, _SQLITE_NOTADB = 11, 13, 26
@@ -86,15 +81,6 @@ class OutboxItem:
     last_error: str | None
 
 
-def utc_iso(dt: datetime | None = None) -> str:
-    """ISO-8601 in UTC with offset; one fixed format so stored strings sort by time."""
-    if dt is None:
-        dt = datetime.now(timezone.utc)
-    if dt.tzinfo is None:
-        raise ValueError("timestamps must be timezone-aware")
-    return dt.astimezone(timezone.utc).isoformat(timespec="milliseconds")
-
-
 def _translate(e: sqlite3.Error) -> Exception:
     code = (getattr(e, "sqlite_errorcode", None) or 0) & 0xFF
     text = str(e).lower()
@@ -130,16 +116,27 @@ def _translating(method):
 class Store:
     """Use `Store.open(path, key_path)`; close with `close()` or a `with` block."""
 
-    def __init__(self, db: Database, key: bytes, path: Path, tz: timezone):
+    def __init__(self, db: Database, key: bytes, path: Path, clock: Clock):
         self.db = db
         self.path = path
-        self.tz = tz
+        self.clock = clock  # the service area's clock: dates attempts, stamps every row
         self._key = key
+
+    @property
+    def tz(self):
+        """The service area's zone (from the clock)."""
+        return self.clock.tz
+
+    def _iso(self, dt: datetime | None = None) -> str:
+        """A stored timestamp: `dt`, or the clock's now, in UTC ISO-8601."""
+        return utc_iso(dt if dt is not None else self.clock.utc_now())
 
     # --- opening -------------------------------------------------------------------
 
     @classmethod
-    def open(cls, path: str | Path, key_path: str | Path, *, tz: timezone = CHINA_TZ) -> "Store":
+    def open(cls, path: str | Path, key_path: str | Path, *, clock: Clock | None = None) -> "Store":
+        """`clock` (default: the configured zone's system clock) decides which local day a
+        certification belongs to and stamps every row; tests pass `Clock.fixed(...)`."""
         path, key_path = Path(path), Path(key_path)
         existed = path.exists()
         if existed and path.is_file() and path.stat().st_size == 0:
@@ -161,7 +158,8 @@ class Store:
             # Power cuts are common in villages: fsync every commit.
             db.execute("PRAGMA synchronous = FULL")
             migrate(db)
-            key = cls._load_key(db, key_path)
+            clock = clock or default_clock()
+            key = cls._load_key(db, key_path, clock)
         except sqlite3.Error as e:
             db.close()
             translated = _translate(e)
@@ -171,7 +169,7 @@ class Store:
         except BaseException:
             db.close()
             raise
-        return cls(db, key, path, tz)
+        return cls(db, key, path, clock)
 
     @staticmethod
     def _refuse_if_damaged(db: Database) -> None:
@@ -183,7 +181,7 @@ class Store:
             raise StoreCorrupt("; ".join(str(r[0]) for r in rows[:5]))
 
     @staticmethod
-    def _load_key(db: Database, key_path: Path) -> bytes:
+    def _load_key(db: Database, key_path: Path, clock: Clock) -> bytes:
         check = db.execute("SELECT nonce, ciphertext FROM key_check WHERE id = 1").fetchone()
         if not key_path.exists() and check is None:
             key = crypto.create_key(key_path)  # new database: make its key
@@ -194,7 +192,7 @@ class Store:
             with db.atomic():
                 db.execute(
                     "INSERT INTO key_check (id, nonce, ciphertext, created_at) VALUES (1, ?, ?, ?)",
-                    [nonce, ct, utc_iso()],
+                    [nonce, ct, utc_iso(clock.utc_now())],
                 )
         else:
             crypto.verify_key(key, *check)
@@ -240,7 +238,7 @@ class Store:
         county_status: str = "active",
         now: datetime | None = None,
     ) -> Resident:
-        rid = parse_id_number(id_number)
+        rid = parse_id_number(id_number, self.clock.today())
         name = name.strip()
         if not name:
             raise ValueError("resident name must not be empty")
@@ -257,7 +255,7 @@ class Store:
             "benefit_start": benefit_start.isoformat() if benefit_start else None,
             "data_comparison_on": data_comparison_on.isoformat() if data_comparison_on else None,
             "county_status": county_status,
-            "updated_at": utc_iso(now),
+            "updated_at": self._iso(now),
         }
         columns = ", ".join(row)
         # ON CONFLICT ... UPDATE, not REPLACE: REPLACE deletes the row and would cascade to templates.
@@ -308,7 +306,7 @@ class Store:
             cursor = self.db.execute(
                 "INSERT INTO templates (resident_id, backend, dim, dtype, nonce, ciphertext, source, created_at)"
                 " VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
-                [resident_id, backend, dim, dtype, nonce, ct, source, utc_iso(now)],
+                [resident_id, backend, dim, dtype, nonce, ct, source, self._iso(now)],
             )
             self._audit_row(
                 "kiosk", "template_added",
@@ -389,8 +387,8 @@ class Store:
             helper_id_masked=helper_id_masked,
             operator=operator,
             device_id=device_id,
-            started_at=utc_iso(started_at),
-            finished_at=utc_iso(finished_at),
+            started_at=self._iso(started_at),
+            finished_at=self._iso(finished_at),
             verdict=verdict,
             reason=reason,
             message=message,
@@ -407,7 +405,7 @@ class Store:
                     "uuid": str(uuidlib.uuid4()),
                     "kind": "certification",
                     "payload": _dumps(attempt.to_dict()),
-                    "created_at": utc_iso(),
+                    "created_at": self._iso(),
                     "tries": 0,
                 }
             )
@@ -429,11 +427,11 @@ class Store:
     @_translating
     def attempts_today(self, resident_id: str, day: date) -> list[Attempt]:
         """Attempts started on `day` in local (kiosk) time, oldest first."""
-        lo = datetime.combine(day, time.min, self.tz)
+        lo, hi = self.clock.start_of(day), self.clock.start_of(day + timedelta(days=1))
         rows = self.db.query(
             "SELECT * FROM attempts WHERE resident_id = ? AND started_at >= ? AND started_at < ?"
             " ORDER BY started_at",
-            [normalize(resident_id), utc_iso(lo), utc_iso(lo + timedelta(days=1))],
+            [normalize(resident_id), self._iso(lo), self._iso(hi)],
         )
         return [_attempt(r) for r in rows]
 
@@ -454,7 +452,7 @@ class Store:
             "SELECT max(finished_at) FROM attempts WHERE resident_id = ? AND verdict = 'pass'",
             [normalize(resident_id)],
         ).fetchone()[0]
-        local = datetime.fromisoformat(value).astimezone(self.tz).date() if value else None
+        local = self.clock.local_date(value) if value else None
         row = self.db.execute(
             "SELECT certified_on FROM county_roster WHERE resident_id = ?", [normalize(resident_id)]
         ).fetchone() if self.schema_version >= 3 else None
@@ -471,7 +469,7 @@ class Store:
 
     @_translating
     def mark_sent(self, uuids: Iterable[str], at: datetime | None = None) -> None:
-        self._update_outbox(uuids, "sent_at = ?, tries = tries + 1, last_error = NULL", [utc_iso(at)])
+        self._update_outbox(uuids, "sent_at = ?, tries = tries + 1, last_error = NULL", [self._iso(at)])
 
     @_translating
     def mark_failed(self, uuids: Iterable[str], error: str) -> None:
@@ -479,7 +477,7 @@ class Store:
 
     @_translating
     def mark_acked(self, uuids: Iterable[str], at: datetime | None = None) -> None:
-        self._update_outbox(uuids, "acked_at = ?", [utc_iso(at)])
+        self._update_outbox(uuids, "acked_at = ?", [self._iso(at)])
 
     def _update_outbox(self, uuids: Iterable[str], assignments: str, params: list) -> None:
         with self.db.atomic():
@@ -496,7 +494,7 @@ class Store:
     def _audit_row(self, actor: str, action: str, details: dict, at: datetime | None) -> int:
         return self.db.execute(
             "INSERT INTO audit_log (at, actor, action, details) VALUES (?, ?, ?, ?)",
-            [utc_iso(at), actor, action, _dumps(_plain(details, "details"))],
+            [self._iso(at), actor, action, _dumps(_plain(details, "details"))],
         ).lastrowid
 
     @_translating
@@ -532,7 +530,7 @@ class Store:
         days = int(self.get_setting(CAPTURE_RETENTION_KEY, 0))
         if days <= 0:
             return None
-        now = now or datetime.now(timezone.utc)
+        now = now or self.clock.utc_now()
         row = self.db.execute("SELECT resident_id FROM attempts WHERE uuid = ?", [attempt_uuid]).fetchone()
         if row is None:
             raise ValueError(f"unknown attempt: {attempt_uuid}")
@@ -541,7 +539,7 @@ class Store:
             return self.db.execute(
                 "INSERT INTO captures (attempt_uuid, resident_id, media_type, nonce, ciphertext,"
                 " captured_at, expires_at) VALUES (?, ?, ?, ?, ?, ?, ?)",
-                [attempt_uuid, row[0], media_type, nonce, ct, utc_iso(now), utc_iso(now + timedelta(days=days))],
+                [attempt_uuid, row[0], media_type, nonce, ct, self._iso(now), self._iso(now + timedelta(days=days))],
             ).lastrowid
 
     @_translating
@@ -558,12 +556,12 @@ class Store:
     @_translating
     def purge_expired(self, now: datetime | None = None) -> int:
         """Delete captures past their expiry, or older than a since-shortened retention."""
-        now = now or datetime.now(timezone.utc)
+        now = now or self.clock.utc_now()
         days = max(int(self.get_setting(CAPTURE_RETENTION_KEY, 0)), 0)
         with self.db.atomic():
             count = self.db.execute(
                 "DELETE FROM captures WHERE expires_at <= ? OR captured_at <= ?",
-                [utc_iso(now), utc_iso(now - timedelta(days=days))],
+                [self._iso(now), self._iso(now - timedelta(days=days))],
             ).rowcount
             if count:
                 self._audit_row("kiosk", "captures_purged", {"count": count}, now)
@@ -618,7 +616,7 @@ def _plain(value: Any, where: str) -> Any:
     if isinstance(value, dict):
         out = {}
         for k, v in value.items():
-            if str(k).lower() in _FORBIDDEN_KEYS:
+            if is_face_data_key(k):  # the same list the county hub refuses
                 raise ValueError(f"{where}: key {k!r} looks like face data and must not be stored")
             out[str(k)] = _plain(v, f"{where}.{k}")
         return out
