@@ -44,10 +44,11 @@ class FakeEncoder:
 class FakeVerdict:
     verdict: str
     reason: str
-    message: str = "…"
     steps: list = field(default_factory=lambda: [{"action": "blink", "passed": True, "at_s": 1.0}])
     match: object = None
     liveness: dict = field(default_factory=dict)
+    action: str | None = None
+    message: str = "…"
 
 
 @dataclass
