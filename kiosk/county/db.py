@@ -19,7 +19,7 @@ from typing import Any, Iterable
 import numpy as np
 from sqlalchemy import (
     Boolean, Float, ForeignKey, Index, Integer, LargeBinary, String, Text, create_engine, event, func, inspect,
-    select, text,
+    insert, select, text, update,
 )
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import DeclarativeBase, Mapped, Session, mapped_column, sessionmaker
@@ -350,9 +350,9 @@ class HubDB:
                     raise
         raise AssertionError("unreachable")
 
-    def _suspect(self, at: str, now: float, offset: float | None, sent_at: float | None) -> str | None:
+    @staticmethod
+    def _suspect(at: str, now: float, offset: float | None, sent_at: float | None, margin: float) -> str | None:
         """Why a record's device time cannot be trusted, or None."""
-        margin = self.clock_margin_s
         try:
             t = datetime.fromisoformat(at).timestamp()
         except ValueError:
@@ -373,6 +373,7 @@ class HubDB:
         now = now_iso(self.clock)
         now_ts = self.clock.timestamp()
         today = self.clock.today().isoformat()
+        margin = self.clock_margin_s
         with self.Session.begin() as s:
             dev = s.get(Device, device_id)
             if device_clock is not None and dev is not None:
@@ -385,11 +386,14 @@ class HubDB:
                                           .where(Record.uuid.in_(uuids[i:i + 500]))))
             rids = {P.normalize_id(str(r.payload.get("resident_id", ""))) for r in records if r.kind == "certification"}
             roster: dict[str, tuple[str | None, bool]] = {}
+            certified_on: dict[str, str | None] = {}
             rid_list = sorted(rids)
             for i in range(0, len(rid_list), 500):
-                for rid, village, removed in s.execute(select(Resident.id_number, Resident.village, Resident.removed)
-                                                       .where(Resident.id_number.in_(rid_list[i:i + 500]))):
+                for rid, village, removed, c_on in s.execute(
+                        select(Resident.id_number, Resident.village, Resident.removed, Resident.certified_on)
+                        .where(Resident.id_number.in_(rid_list[i:i + 500]))):
                     roster[rid] = (village, removed)
+                    certified_on[rid] = c_on
             seen: set[str] = set()
             certified: dict[str, str] = {}
             rows = []
@@ -415,7 +419,7 @@ class HubDB:
                 else:
                     row.update(resident_id=None, category=None, verdict=None, occurred_at=parsed.at, seq=parsed.seq,
                                occurred_day=_local_day(self.clock, parsed.at))
-                reason = self._suspect(row["occurred_at"], now_ts, offset, sent_at)
+                reason = self._suspect(row["occurred_at"], now_ts, offset, sent_at, margin)
                 row.update(clock_suspect=reason is not None, suspect_reason=reason)
                 if reason is None and row["verdict"] == "pass" and row["occurred_day"] <= today:
                     rid, day = row["resident_id"], row["occurred_day"]
@@ -428,12 +432,14 @@ class HubDB:
                     acks.append(P.Ack(uuid=rec.uuid, status="stored"))
             if rows:
                 s.execute(Record.__table__.insert(), rows)
-            for rid, day in sorted(certified.items()):  # a trusted pass can only move certified_on later
-                r = s.get(Resident, rid)
-                if r is not None and (r.certified_on is None or r.certified_on < day):
-                    r.certified_on = day
-                    r.version = self._bump(s, "roster", rid)
-                    r.updated_at = now
+            # A trusted pass can only move certified_on later: one new roster version each, in bulk.
+            later = [(rid, day) for rid, day in sorted(certified.items())
+                     if rid in certified_on and (certified_on[rid] is None or certified_on[rid] < day)]
+            if later:
+                versions = s.execute(insert(Change).returning(Change.id, sort_by_parameter_order=True),
+                                     [{"kind": "roster", "key": rid, "at": now} for rid, _ in later]).scalars().all()
+                s.execute(update(Resident), [{"id_number": rid, "certified_on": day, "version": v, "updated_at": now}
+                                             for (rid, day), v in zip(later, versions)])
             if dev is not None and via == "network":
                 dev.last_push_at = now
         return acks
