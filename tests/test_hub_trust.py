@@ -49,7 +49,7 @@ def U(n: int) -> str:
     return f"00000000-0000-4000-8000-{n:012d}"
 
 
-def test_a_village_terminal_cannot_certify_another_villages_resident(two_villages):
+def test_a_village_terminal_cannot_certify_another_villages_resident(two_villages, tmp_path, monkeypatch, capsys):
     hub, (east, a, east_id), (_west, _b, west_id) = two_villages
     now = hub.db.clock.utc_now()
     acks = hub.db.store_records(a.device_id, [_cert(U(1), west_id, now), _cert(U(2), people(1, start=990)[0], now),
@@ -68,6 +68,15 @@ def test_a_village_terminal_cannot_certify_another_villages_resident(two_village
     st = status(east)
     assert st["rejected"] == 1 and st["refusals"][0]["code"] == "other_village"
     assert "户籍所在村" in st["refusals"][0]["message"]
+    # `kiosk sync --once` tells staff why, and what to do
+    from kiosk.cli import main
+
+    monkeypatch.setenv("KIOSK_HOME", str(tmp_path / "east"))
+    monkeypatch.setenv("KIOSK_KEY_FILE", str(tmp_path / "east" / "template.key"))
+    capsys.readouterr()
+    assert main(["sync", "--once"]) == 0
+    out = capsys.readouterr().out
+    assert "户籍所在村" in out and "（1 条）" in out and "--retry-rejected" in out
 
 
 def test_uuids_are_scoped_per_device(two_villages):
