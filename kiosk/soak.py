@@ -6,7 +6,7 @@ its own process (`python -m kiosk.soak --child ...`: the real Store and sync eng
 fault drawn at random:
 
   none          a plain sync;
-  kill_terminal kill -9 of the terminal's sync process at a random moment;
+  kill_terminal kill -9 of the terminal's process at a random moment while it records or syncs;
   kill_hub      kill -9 of the hub process during the sync, then the hub restarts on its data;
   disk_full     the terminal's database may not grow (SQLite `PRAGMA max_page_count` set to its
                 current size): recording more certifications fails with "database or disk is full",
@@ -80,6 +80,8 @@ def child(folder: Path, fault: str, seed: int, queue: int) -> int:
 
     rng = random.Random(seed)
     result = {"fault": fault, "queued": 0, "queue_refused": 0, "sync": "ok", "injected": 0}
+    phase = folder.parent / "phase"  # where a kill -9 lands (read by the driver at the kill)
+    phase.write_text("recording")
     store = Store.open(folder / "kiosk.db", folder / "template.key")
     try:
         if fault == "disk_full":
@@ -94,6 +96,7 @@ def child(folder: Path, fault: str, seed: int, queue: int) -> int:
         if fault == "io_error":
             faulty = FaultyConnection(store.db.conn, rng, p=0.05, after=rng.randint(0, 40))
             store.db.conn = faulty
+        phase.write_text("syncing")
         try:
             sync_once(store, attempts=1, timeout=5)
         except SyncError as e:
@@ -142,6 +145,7 @@ def run(rounds: int, seed: int, folder: Path, log=print) -> dict:
         ident = register(store, url, code, "soak")
         sync_once(store, attempts=3)  # the village roster
     stats: dict[str, Counter] = {f: Counter() for f in FAULTS}
+    reasons: Counter = Counter()  # why syncs failed, by fault
     t0 = time.monotonic()
     cmd = [sys.executable, "-m", "kiosk.soak", "--child", "--folder", str(term)]
     for n in range(rounds):
@@ -151,12 +155,23 @@ def run(rounds: int, seed: int, folder: Path, log=print) -> dict:
         proc = subprocess.Popen(cmd + ["--fault", fault, "--seed", str(rng.randrange(1 << 30)),
                                        "--queue", str(rng.randint(1, 30))],
                                 stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        phase = folder / "phase"
+        phase.write_text("starting")
         if fault in ("kill_terminal", "kill_hub"):
-            time.sleep(rng.uniform(0.3, 2.5))  # the child imports, records, then syncs
+            # wait until the child is recording or syncing (drawn), then a random moment more
+            target = "syncing" if fault == "kill_hub" or rng.random() < 0.7 else "recording"
+            deadline = time.monotonic() + 60
+            while phase.read_text() != target and proc.poll() is None and time.monotonic() < deadline:
+                time.sleep(0.01)
+            time.sleep(rng.uniform(0.0, 0.6))
             victim = proc if fault == "kill_terminal" else hub
             if victim.poll() is None:
+                where = phase.read_text() if proc.poll() is None else "after"
                 victim.send_signal(signal.SIGKILL)
+                if victim is hub:
+                    hub.wait(10)  # reaped now, so the restart below cannot miss it
                 st["kills"] += 1
+                st["killed_while_" + where] += 1
         try:
             out, err = proc.communicate(timeout=120)
         except subprocess.TimeoutExpired:
@@ -164,7 +179,6 @@ def run(rounds: int, seed: int, folder: Path, log=print) -> dict:
             out, err = proc.communicate()
             st["child_timeouts"] += 1
         if hub.poll() is not None:  # killed (or died): restart on the same data and port
-            hub.wait()
             hub = start_hub(hub_env, port)
             wait_for_hub(url, hub)
         line = (out or "").strip().splitlines()[-1:] or [""]
@@ -175,6 +189,8 @@ def run(rounds: int, seed: int, folder: Path, log=print) -> dict:
             if proc.returncode not in (-signal.SIGKILL,):
                 st["child_crashes"] += 1
                 log(f"round {n}: child exit {proc.returncode}: {(err or '')[-300:]}")
+        if res.get("sync") not in ("ok", "killed"):
+            reasons[f"{fault}: {res.get('sync')}"] += 1
         st["sync_ok"] += res.get("sync") == "ok"
         st["sync_failed"] += res.get("sync") not in ("ok", "killed")
         st["killed"] += res.get("sync") == "killed"
@@ -209,16 +225,20 @@ def run(rounds: int, seed: int, folder: Path, log=print) -> dict:
         "audit_local": audit_local, "audit_hub": audit_hub,
         "integrity_terminal": _integrity(term / "kiosk.db"), "integrity_hub": _integrity(hub_db),
     }
-    return {"faults": {f: dict(v) for f, v in stats.items()}, "totals": totals}
+    return {"faults": {f: dict(v) for f, v in stats.items()}, "totals": totals,
+            "sync_failures": dict(reasons.most_common())}
 
 
 def table(res: dict) -> str:
-    cols = ["rounds", "kills", "sync_ok", "sync_failed", "killed", "queued", "queue_refused", "io_errors_injected"]
+    cols = ["rounds", "kills", "killed_while_starting", "killed_while_recording", "killed_while_syncing", "sync_ok",
+            "sync_failed", "queued", "queue_refused", "io_errors_injected"]
     lines = ["| fault | " + " | ".join(cols) + " |", "|---" * (len(cols) + 1) + "|"]
     for f, st in res["faults"].items():
         lines.append(f"| {f} | " + " | ".join(str(st.get(c, 0)) for c in cols) + " |")
     t = res["totals"]
     lines += ["", "| " + " | ".join(t) + " |", "|---" * len(t) + "|", "| " + " | ".join(str(v) for v in t.values()) + " |"]
+    if res.get("sync_failures"):
+        lines += ["", "Why syncs failed (fault: error): " + "; ".join(f"{k} ×{n}" for k, n in res["sync_failures"].items())]
     return "\n".join(lines)
 
 
