@@ -103,6 +103,7 @@ def child(folder: Path, fault: str, seed: int, queue: int) -> int:
             result["sync"] = "sync_error: " + e.code
         except Exception as e:
             result["sync"] = type(e).__name__ + ": " + str(e)[:120]
+        phase.write_text("closing")
         if faulty is not None:
             result["injected"] = faulty.injected
             result["injected_at"] = faulty.where[:3]
@@ -163,7 +164,7 @@ def run(rounds: int, seed: int, folder: Path, log=print) -> dict:
             deadline = time.monotonic() + 60
             while phase.read_text() != target and proc.poll() is None and time.monotonic() < deadline:
                 time.sleep(0.01)
-            time.sleep(rng.uniform(0.0, 0.6))
+            time.sleep(rng.uniform(0.0, 0.3))  # a sync of 1-30 records takes a few tenths of a second
             victim = proc if fault == "kill_terminal" else hub
             if victim.poll() is None:
                 where = phase.read_text() if proc.poll() is None else "after"
@@ -230,7 +231,7 @@ def run(rounds: int, seed: int, folder: Path, log=print) -> dict:
 
 
 def table(res: dict) -> str:
-    cols = ["rounds", "kills", "killed_while_starting", "killed_while_recording", "killed_while_syncing", "sync_ok",
+    cols = ["rounds", "kills", "killed_while_recording", "killed_while_syncing", "killed_while_closing", "sync_ok",
             "sync_failed", "queued", "queue_refused", "io_errors_injected"]
     lines = ["| fault | " + " | ".join(cols) + " |", "|---" * (len(cols) + 1) + "|"]
     for f, st in res["faults"].items():
