@@ -25,6 +25,7 @@ from kiosk.config import Settings
 from kiosk.core.clock import Clock
 from kiosk.core.ids import InvalidIdNumber, mask_id, mask_name, parse_id_number
 from kiosk.policy import Category, Status, certification_status, rule_from_config, valid_until_after
+from kiosk.pad.options import session_pad_options
 from kiosk.session import CertificationSession
 from kiosk.texts import cn_date, error_message, texts
 
@@ -262,9 +263,13 @@ class CertificationService:
 
     # ------------------------------------------------------------------ start
     def begin(self, id_number: str, category: Category | str | None = None, *, helper: Helper | None = None,
-              operator: str | None = None, actions: list[str] | None = None) -> CertificationAttempt:
+              operator: str | None = None, actions: list[str] | None = None,
+              realtime: bool = True) -> CertificationAttempt:
         """ServiceError: bad_id_number, unknown_resident, deceased, not_required (大数据比对),
-        already_certified, no_category, wrong_category, attempts_exceeded, no_template, bad_helper_id."""
+        already_certified, no_category, wrong_category, attempts_exceeded, no_template, bad_helper_id.
+
+        realtime=False: the frames come from a recorded file fed as fast as it decodes (PAD scores
+        every sampled frame inline instead of skipping when behind)."""
         view = self.lookup(id_number)  # bad_id_number / unknown_resident, with the parser's own detail
         e = self.eligibility(view.id_number, "proxy" if helper else "self", category, view=view)
         if not e.may_certify:
@@ -282,7 +287,8 @@ class CertificationService:
                   if rid != view.id_number and vecs}
         session = CertificationSession(
             template, self.encoder, actions=actions, n_actions=self.settings.actions_per_challenge,
-            step_timeout_s=self.settings.step_timeout_s, matcher=self._matcher(), roster=roster or None)
+            step_timeout_s=self.settings.step_timeout_s, matcher=self._matcher(), roster=roster or None,
+            **session_pad_options(self.settings, realtime))
         return CertificationAttempt(view, cat, session, self.clock.utc_now(), helper, operator)
 
     def _matcher(self):

@@ -12,6 +12,15 @@ challenge must all be one person, so someone stepping in at the same place is ca
 probe (kiosk/probe.py) matched to the template is the fused embedding of the best few
 encoded frames that pass explicit quality gates; if none does, the session says why instead
 of matching on a poor frame. Every number is in kiosk/thresholds.py.
+
+Presentation-attack detection (kiosk/pad, optional: `pad=` a PadMonitor): every challenge frame
+goes to the monitor (it scores every Nth off the caller's thread); when the actions are done
+and BEFORE any comparison, an attack ends the session with `presentation_attack` (no match is
+computed). The colour flash (`flash_mode` "report" | "enforce"): the session draws a sequence,
+the front end shows it and says when it started on the frames' clock (`flash_started(t)`);
+every frame after that is measured. In report mode the result is evidence only; "enforce"
+(calibrated thresholds only) refuses a face that did not follow it, as `presentation_attack`.
+Evidence of both goes into the verdict's liveness dict under "pad" (flash under "pad"."flash").
 """
 from __future__ import annotations
 
@@ -39,8 +48,11 @@ from kiosk.thresholds import (CONTINUITY_FRONTAL_DEV, CONTINUITY_THRESHOLD,  # n
 
 # Every code the session emits (front ends find their words in kiosk.texts; a test walks them all).
 STATES = ("waiting_face", "guiding", "challenge", "settling", "matching")
+PRESENTATION_ATTACK = "presentation_attack"
 REASONS = ("ok", "no_match", "roster_ambiguous", "face_changed", "multiple_faces", "no_face", "poor_quality",
-           *POOR_QUALITY_REASONS.values(), *LIVENESS_FAIL_REASONS)
+           PRESENTATION_ATTACK, *POOR_QUALITY_REASONS.values(), *LIVENESS_FAIL_REASONS)
+FLASH_MODES = ("off", "report", "enforce")
+PAD_MIN_FRAME_PX = 32  # frames smaller than this carry no pixels to score (recorded replays)
 # `abort(reason)` from the front ends; camera_lost, source_failed and internal_error come from kiosk.driver.
 ABORT_REASONS = ("camera_lost", "source_failed", "internal_error", "cancelled", "idle_reset")
 
@@ -92,9 +104,12 @@ class CertificationSession:
                  n_actions: int = 2, step_timeout_s: float = 20.0, matcher: Matcher | None = None,
                  cohort: np.ndarray | None = None, thresholds: LivenessThresholds | None = None,
                  limits: QualityLimits | None = None, executor: Executor | None = None,
-                 roster: dict[str, list[np.ndarray]] | None = None):
+                 roster: dict[str, list[np.ndarray]] | None = None, pad=None, flash_mode: str = "off",
+                 flash_thresholds=None):
         """`roster`: templates of the other enrolled residents (the claimed person excluded),
-        for the matcher's roster cross-check."""
+        for the matcher's roster cross-check. `pad`: a kiosk.pad.decision.PadMonitor (None: no
+        PAD). `flash_mode`: off | report | enforce; `flash_thresholds` a FlashThresholds
+        (report mode never decides, whatever they say)."""
         self.template = [np.asarray(t, dtype=np.float64) for t in template]
         self.encoder = encoder
         self.actions = list(actions) if actions else draw_challenge(n_actions)
@@ -115,6 +130,32 @@ class CertificationSession:
         self._gates: Counter = Counter()  # probe gate outcome of every challenge frame
         self._match_future: Future | None = None
         self._settling_said = False
+        self.pad = pad
+        self._pad_result = None
+        if flash_mode not in FLASH_MODES:
+            raise ValueError(f"flash_mode must be one of {FLASH_MODES}")
+        self.flash_mode = flash_mode
+        self.flash_sequence = None
+        self._flash = None
+        self._flash_t0: float | None = None
+        self._passed_waiting = False  # liveness passed; the flash sequence is still being shown
+        if flash_mode != "off":
+            from dataclasses import replace
+
+            from kiosk.pad.flash import FlashResponse, FlashThresholds, draw_flash_sequence
+
+            th = flash_thresholds or FlashThresholds()
+            if flash_mode == "report":
+                th = replace(th, calibrated=False)
+            elif not th.calibrated:
+                raise ValueError("flash_mode 'enforce' needs calibrated thresholds (kiosk pad calibrate)")
+            self.flash_sequence = draw_flash_sequence()
+            self._flash = FlashResponse(self.flash_sequence, th)
+
+    def flash_started(self, t: float) -> None:
+        """The screen began showing `flash_sequence` at time `t` on the frames' clock (frame.t)."""
+        if self._flash is not None and self._flash_t0 is None:
+            self._flash_t0 = float(t)
 
     # ------------------------------------------------------------------ feeding
     def start(self) -> list[SessionEvent]:
@@ -128,13 +169,22 @@ class CertificationSession:
         self._last_t = t
         if obs.face is not None:
             self._last_face_t = t
+        self._observe_pad(obs)
         if self.state == "matching":
             return self._poll_match()
         code = guidance_for(obs, self.limits)
         out = self._guidance(code)
         if self.state in ("waiting_face", "guiding"):
             return out + self._before_challenge(obs, code)
+        if self._passed_waiting:
+            return out + ([] if self._flash_running(t) else self._begin_matching())
         return out + self._challenge(obs)
+
+    def _flash_running(self, t: float) -> bool:
+        """The flash was started and its sequence (plus the latency searched) is not over yet."""
+        if self._flash is None or self._flash_t0 is None:
+            return False
+        return t < self._flash_t0 + self.flash_sequence.duration + self._flash.thresholds.max_lag_s
 
     def _guidance(self, code: str | None) -> list[SessionEvent]:
         if code == self._last_guidance:
@@ -179,6 +229,10 @@ class CertificationSession:
             elif u.kind == "failed":
                 return out + self._conclude(u.reason, action=self.liveness.steps[min(u.step, len(self.actions) - 1)].action)
             elif u.kind == "passed":
+                if self._flash_running(obs.frame.t):  # the check lasts at least the sequence
+                    self._passed_waiting = True
+                    self._consider(obs)
+                    return out
                 return out + self._begin_matching()
         if self.liveness.state == "settling" and not self._settling_said:
             # All actions done; natural motion may still need a few seconds of watching:
@@ -187,6 +241,38 @@ class CertificationSession:
             out.append(SessionEvent("state", "settling"))
         self._consider(obs)
         return out
+
+    # ------------------------------------------------------------------ presentation attacks
+    def _observe_pad(self, obs: FrameObservation) -> None:
+        rgb = obs.frame.rgb
+        if rgb.shape[0] < PAD_MIN_FRAME_PX:
+            return
+        if self._flash is not None and self._flash_t0 is not None and self.state != "matching":
+            self._flash.add(obs.frame.t - self._flash_t0, rgb, obs)
+        if self.pad is not None and self.state == "challenge":
+            self.pad.observe(rgb, obs)
+
+    def _pad_verdict(self, timeout: float = 5.0) -> tuple[bool, dict]:
+        """(attack, evidence) from PAD and the flash; computed once per session."""
+        if self._pad_result is None:
+            pad: dict = {"enabled": self.pad is not None}
+            attack = False
+            if self.pad is not None:
+                res = self.pad.result(timeout=timeout)
+                pad.update(res.to_json())
+                attack = res.attack
+            if self._flash is not None:
+                if self._flash_t0 is None:
+                    pad["flash"] = {"mode": self.flash_mode, "shown": False, "sequence": self.flash_sequence.describe()}
+                else:
+                    fr = self._flash.result()
+                    pad["flash"] = {**fr.to_dict(), "shown": True}
+                    if self.flash_mode == "enforce" and fr.decided and fr.live is False:
+                        attack = True
+                        pad["cue"] = "flash" if not pad.get("attack") else pad["cue"]
+            pad["attack"] = attack
+            self._pad_result = (attack, pad)
+        return self._pad_result
 
     # ------------------------------------------------------------------ frames to encode
     @property
@@ -211,6 +297,10 @@ class CertificationSession:
     # ------------------------------------------------------------------ matching
     def _begin_matching(self) -> list[SessionEvent]:
         self._close_window()
+        if self.pad is not None or self._flash is not None:
+            attack, _ = self._pad_verdict()
+            if attack:  # before any comparison: no match is computed for a presented picture
+                return self._conclude(PRESENTATION_ATTACK)
         if not self._encodings:
             return self._conclude(self._poor_quality_reason())
         self.state = "matching"
@@ -255,6 +345,9 @@ class CertificationSession:
         if self.state == "matching":
             self._match_future.result(timeout=timeout)
             return self._poll_match()
+        if self._passed_waiting:
+            out = self._begin_matching()
+            return out if self.state == "done" else out + self.finish(timeout)
         if self.liveness.state == "settling":
             # Judge natural motion on what was seen; if it passes, match as usual.
             ups = self.liveness.conclude(self._last_t if self._last_t is not None else 0.0)
@@ -291,6 +384,8 @@ class CertificationSession:
             if reason.startswith("poor_quality"):
                 liveness["probe"]["detail"] = reason
         liveness.update(extra or {})
+        if self.pad is not None or self._flash is not None:
+            liveness["pad"] = self._pad_verdict(timeout=1.0)[1]
         self.verdict = Verdict("pass" if reason == "ok" else "fail", reason, steps, match, liveness,
                                action if reason == "timeout" else None)
         # Drop any pixels still held: nothing of the face stays in memory after the verdict.

@@ -64,7 +64,7 @@ def cmd_certify_resident(args) -> int:
         try:
             attempt = service.begin(args.resident, args.category,
                                     helper=Helper(args.helper, args.helper_id) if args.helper else None,
-                                    operator=args.operator, actions=actions)
+                                    operator=args.operator, actions=actions, realtime=args.video is None)
         except ServiceError as e:
             raise CliError(e.code, e.message) from e
         on_events = None if args.json else _echo
@@ -91,6 +91,8 @@ def cmd_certify_resident(args) -> int:
            "steps": attempt.session.verdict.steps, "attempt": outcome.attempt_uuid,
            "valid_until": outcome.valid_until.isoformat() if outcome.valid_until else None,
            "attempts_left": outcome.attempts_left}
+    if "pad" in attempt.session.verdict.liveness:
+        out["pad"] = attempt.session.verdict.liveness["pad"]
     _emit(out, args.json, f"{text('cli_result_pass' if outcome.verdict == 'pass' else 'cli_result_fail')}：{outcome.message}"
                           f"（今天还可以刷脸 {outcome.attempts_left} 次）")
     return 0

@@ -17,7 +17,7 @@ import numpy as np
 
 from kiosk.liveness.motion import parallax
 from kiosk.pad.minifasnet import crop_box
-from kiosk.pad.thresholds import PAD, PadThresholds
+from kiosk.thresholds import PAD, PadThresholds
 
 _WORK_SIDE = 240  # the region is resized to at most this many pixels on its long side
 
