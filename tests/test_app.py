@@ -360,6 +360,45 @@ def test_real_clip_as_the_camera(make_app, qtbot, videos_dir, clip_frame_png, em
     assert h.k.flow.result["ok"], (h.k.flow.result, h.k.check.events[-3:])
 
 
+# ------------------------------------------------------------------ colour flash (炫彩活体) and PAD
+@pytest.mark.parametrize("size,elder", [((1366, 768), False), ((1366, 768), True), ((1080, 1920), False),
+                                        ((1080, 1920), True)])
+def test_flash_border_runs_during_the_check_and_is_recorded(make_app, qtbot, size, elder):
+    """The face screen shows the session's flash sequence round the screen once the challenge starts,
+    without covering the preview or the prompt; the demo camera reflects it; the store records the
+    PAD and flash evidence (report mode: the verdict is untouched). KIOSK_FLASH_SHOTS=DIR saves PNGs."""
+    h = make_app(size=size, elder=elder)
+    k = h.k
+    h.to_face("王秀英")
+    assert k.check.flashOn and len(k.check.flash["colours"]) >= 3
+    border = driver.find(h.window, "flashBorder")
+    assert border is not None and border.isVisible()
+    qtbot.waitUntil(lambda: k.check.flashRunning, timeout=60_000)
+    qtbot.wait(1000)  # lead-in 0.6 s + ramp 0.2 s: the first colour is up
+    rects = {}
+    for name in ("flashBorder", "cameraView", "actionText", "progressDots", "btnCancelCheck"):
+        it = driver.find(h.window, name)
+        rects[name] = it.mapRectToScene(QRectF(0, 0, it.width(), it.height()))
+    bw = border.property("borderWidth")
+    outer = rects["flashBorder"]
+    inner = outer.adjusted(bw, bw, -bw, -bw)
+    for name in ("cameraView", "actionText", "progressDots", "btnCancelCheck"):
+        assert inner.contains(rects[name]), (name, rects[name], inner)
+    shots = os.environ.get("KIOSK_FLASH_SHOTS")
+    if shots:
+        Path(shots).mkdir(parents=True, exist_ok=True)
+        h.window.grabWindow().save(str(Path(shots) / f"face_flash_{size[0]}x{size[1]}{'_elder' if elder else ''}.png"))
+    h.wait_screen("result", CHECK_TIMEOUT_MS)
+    assert k.flow.result["ok"], k.flow.result
+    (row,) = k.store.attempts_for(h.ids["王秀英"])
+    pad = row.liveness["pad"]
+    assert pad["enabled"] and not pad["attack"] and pad["frames_scored"] > 0
+    assert pad["flash"]["shown"] and pad["flash"]["decided"] is False and pad["flash"]["live"] is None
+    assert pad["flash"]["evidence"]["mode"] == "report"
+    if size == (1366, 768) and not elder:
+        assert pad["flash"]["score"] > 0.6, pad["flash"]  # the virtual camera reflects the colours
+
+
 # ------------------------------------------------------------------ elder mode, layouts, accessibility
 def _theme(h) -> QObject:
     return h.k.theme()  # the module's Theme singleton

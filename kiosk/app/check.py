@@ -7,11 +7,19 @@ when the screen starts a check and closed when the check ends or is stopped.
 
 In demo mode the worker is also the "person": when the session asks for an action, the
 virtual camera performs it about a second later (like someone listening to the prompt).
+
+Colour flash (炫彩活体, kiosk.pad.flash): when the session drew a sequence, FaceCheck.flash
+holds `seq.to_qml()` for ui/FlashBorder.qml on the face screen; `flashRunning` turns true when
+the challenge starts. The border's `started` signal calls `flashStarted()`; the worker maps that
+instant onto the frames' clock (the last frame's time plus the monotonic time since it arrived)
+and tells the session (`flash_started(t)`), and, in demo mode, the virtual camera
+(`show_flash(seq, t)`) so its face reflects the colours.
 """
 from __future__ import annotations
 
 import logging
 import threading
+import time
 from collections.abc import Callable
 
 import numpy as np
@@ -52,6 +60,13 @@ class CameraWorker(QThread):
         self._stop_reason: str | None = None
         self._lock = threading.Lock()
         self.frames = 0
+        self._flash_mono: float | None = None  # monotonic time the border started (set from the UI thread)
+
+    def flash_started(self, mono: float) -> None:
+        """The flash border started at `mono` (time.monotonic()); applied on the worker's next frame."""
+        with self._lock:
+            if self._flash_mono is None:
+                self._flash_mono = mono
 
     def request_stop(self, reason: str) -> None:
         with self._lock:
@@ -92,9 +107,23 @@ class CameraWorker(QThread):
 
             observer = FaceObserver()
         follower = PromptFollower(source, REACTION_S) if self.actor else None
+        last: list[tuple[float, float]] = []  # (frame.t, monotonic when it arrived) of the previous frame
+        flash_applied = False
 
         def on_frame(frame, obs) -> None:
+            nonlocal flash_applied
             self.frames += 1
+            now = time.monotonic()
+            with self._lock:
+                mono = self._flash_mono
+            if mono is not None and not flash_applied:
+                flash_applied = True
+                prev_t, prev_mono = last[-1] if last else (frame.t, now)
+                start = prev_t + max(0.0, mono - prev_mono)  # the border's start on the frames' clock
+                session.flash_started(start)
+                if self.actor and hasattr(source, "show_flash") and session.flash_sequence is not None:
+                    source.show_flash(session.flash_sequence, start)
+            last[:] = [(frame.t, now)]
             self.frameReady.emit(to_qimage(frame.rgb))
 
         def on_events(t, events) -> None:
@@ -151,6 +180,8 @@ class CheckController(QObject):
         self._done = 0
         self._matching = False
         self._result_reason = ""
+        self._flash: dict = {}
+        self._flash_running = False
 
     # ------------------------------------------------------------------ control (UI thread)
     def start(self, session) -> None:
@@ -160,6 +191,8 @@ class CheckController(QObject):
         self._reset_view()
         self._running = True
         self._steps = len(session.actions)
+        seq = getattr(session, "flash_sequence", None)
+        self._flash = seq.to_qml() if seq is not None else {}
         self._state_text = text("camera_starting")
         self.changed.emit()
         w = CameraWorker(session, self.source_factory, actor=self.actor, pace=self.pace,
@@ -199,6 +232,7 @@ class CheckController(QObject):
             elif kind == "state":
                 if code == "challenge":
                     self._state_text = ""
+                    self._flash_running = bool(self._flash)  # the border starts with the challenge
                 elif code == "settling":  # actions done, still watching: "很好，请保持不动"
                     self._action_text, self._action = text, ""
                 elif code == "matching":
@@ -214,6 +248,12 @@ class CheckController(QObject):
                 self.speak.emit(voice)
         self.changed.emit()
 
+    @Slot(float)
+    def flashStarted(self, t0: float = 0.0) -> None:
+        """FlashBorder's `started(t0)`: the colours are on screen from now (t0 is wall time, unused)."""
+        if self.worker is not None:
+            self.worker.flash_started(time.monotonic())
+
     @Slot()
     def _on_worker_finished(self) -> None:
         w = self.worker
@@ -222,6 +262,7 @@ class CheckController(QObject):
         self.worker = None
         w.deleteLater()
         self._running = False
+        self._flash_running = False
         self.frameCleared.emit()
         self.changed.emit()
         self.finished.emit()
@@ -248,3 +289,6 @@ class CheckController(QObject):
     stepsDone = Property(int, lambda s: s._done, notify=changed)
     matching = Property(bool, lambda s: s._matching, notify=changed)
     demoActor = Property(bool, lambda s: s.actor, notify=changed)
+    flash = Property("QVariantMap", lambda s: s._flash, notify=changed)  # FlashSequence.to_qml(), or {}
+    flashOn = Property(bool, lambda s: bool(s._flash), notify=changed)
+    flashRunning = Property(bool, lambda s: s._flash_running, notify=changed)
