@@ -75,9 +75,16 @@ def cmd_certify_resident(args) -> int:
             source = VirtualCamera(realtime=False)
             follower = PromptFollower(source)
 
+            session = attempt.session
+
             def on_events(t, events, echo=on_events):
                 echo and echo(t, events)
                 if t is not None:
+                    # No screen here: the virtual face is lit by the session's colour flash from the
+                    # challenge on, as the app's face screen would light it.
+                    if session.flash_sequence is not None and any(
+                            e.kind == "state" and e.code == "challenge" for e in events):
+                        session.flash_started(source.show_flash(session.flash_sequence, t))
                     follower(t, events)
         else:
             try:
