@@ -175,8 +175,8 @@ def main(argv: list[str] | None = None) -> int:
         if key == "frame_ms_p95_pad_on":
             target = None
         print(f"{key:<32}{res[key]:>10}  {'<= ' + str(target) if target else ''}")
-    print(f"({res['frames']} frames from {res['videos']} clips at 640x480, {res['cpu_count']} CPUs; PAD scores every "
-          f"{res.get('pad_sample_every', '-')}th frame on its own thread; load average {res['load_average'][0]} "
+    print(f"({res['frames']} frames from {res['videos']} clips at 640x480, {res['cpu_count']} CPUs; PAD scores one frame in "
+          f"{res.get('pad_sample_every', '-')} on its own thread; load average {res['load_average'][0]} "
           f"before, {res['load_average'][1]} after: other jobs share these cores)")
     return 0
 

@@ -25,13 +25,18 @@ def cmd_demo(args) -> int:
         first = next(iter(cam))
         enrolment = still.observe(first)
         template = [encoder.encode(first.rgb, enrolment.face)]
-    session = CertificationSession(template, encoder, n_actions=2)
+    from kiosk.config import Settings
+    from kiosk.pad.options import session_pad_options
+
+    session = CertificationSession(template, encoder, n_actions=2, **session_pad_options(Settings.load()))
     print(f"本次随机动作：{'、'.join(session.actions)}", flush=True)
     follower = PromptFollower(cam)
 
     def on_events(t, events):
         _echo(t, events)
         if t is not None:
+            if session.flash_sequence is not None and any(e.kind == "state" and e.code == "challenge" for e in events):
+                session.flash_started(cam.show_flash(session.flash_sequence, t))  # the face reflects the colours
             follower(t, events)
 
     with FaceObserver() as observer:
