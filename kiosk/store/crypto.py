@@ -21,8 +21,9 @@ _CHECK_PLAINTEXT = b"village-kiosk template key check v1"
 _DTYPES = {"float32": np.float32, "float64": np.float64}
 
 MSG_KEY_MISSING = (
-    "找不到人脸模板密钥文件，已登记的人脸模板无法使用。"
-    "请联系县社保局信息科恢复密钥文件，不要删除数据库文件。"
+    "找不到人脸模板密钥文件，已登记的人脸模板无法使用，暂时不能刷脸认证。"
+    "请联系县社保局信息科恢复密钥文件，不要删除数据库文件；"
+    "待上传的认证记录不受影响，仍可同步或用 kiosk export 导出。"
 )
 MSG_KEY_UNWRITABLE = "无法建立人脸模板密钥文件，请检查磁盘是否正常，或联系县社保局信息科。"
 MSG_KEY_BAD = (
@@ -47,7 +48,7 @@ def create_key(key_path: Path) -> bytes:
     """Write a new random key; O_EXCL so an existing key is never overwritten."""
     key = AESGCM.generate_key(bit_length=256)
     try:
-        key_path.parent.mkdir(parents=True, exist_ok=True)
+        make_key_dir(key_path.parent)
         fd = os.open(key_path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
     except FileExistsError:
         if key_path.is_file():
@@ -61,6 +62,13 @@ def create_key(key_path: Path) -> bytes:
     finally:
         os.close(fd)
     return key
+
+
+def make_key_dir(folder: Path) -> None:
+    """The key folder, 0700 when this program creates it (keys are 0600 inside)."""
+    if not folder.is_dir():
+        folder.mkdir(mode=0o700, parents=True, exist_ok=True)
+        os.chmod(folder, 0o700)  # mkdir's mode is masked by the umask
 
 
 def encrypt(key: bytes, plaintext: bytes, aad: str) -> tuple[bytes, bytes]:

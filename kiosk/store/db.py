@@ -5,9 +5,11 @@ templates are unreadable without the separate key file.
 from __future__ import annotations
 
 import contextlib
+import errno
 import functools
 import json
 import math
+import os
 import sqlite3
 import uuid as uuidlib
 from dataclasses import asdict, dataclass
@@ -20,7 +22,7 @@ from sqlite_utils import Database
 
 from ..policy import Category
 from ..residents import mask_id, normalize, parse_id_number
-from . import StoreCorrupt, StoreError, StoreFull, crypto
+from . import StoreCorrupt, StoreEmpty, StoreError, StoreFull, StoreReadOnly, TemplateKeyError, crypto
 from .migrations import check_not_newer, migrate, schema_version
 
 # China has one time zone and no daylight saving, so a fixed offset is exact.
@@ -33,8 +35,9 @@ _FORBIDDEN_KEYS = frozenset(
 )
 
 # SQLite primary result codes (extended codes keep these in the low byte).
-_SQLITE_BUSY, _SQLITE_LOCKED, _SQLITE_IOERR = 5, 6, 10
-_SQLITE_CORRUPT, _SQLITE_FULL, _SQLITE_NOTADB = 11, 13, 26
+_SQLITE_BUSY, _SQLITE_LOCKED, _SQLITE_READONLY, _SQLITE_IOERR = 5, 6, 8, 10
+_SQLITE_CORRUPT, _SQLITE_FULL, _SQLITE_CANTOPEN, _SQLITE_NOTADB = 11, 13, 14, 26
+_LOW_SPACE_BYTES = 256 * 1024  # below this much free space a failed write is the full disk
 
 
 @dataclass(frozen=True)
@@ -95,20 +98,68 @@ def utc_iso(dt: datetime | None = None) -> str:
     return dt.astimezone(timezone.utc).isoformat(timespec="milliseconds")
 
 
-def _translate(e: sqlite3.Error) -> Exception:
+def read_only_reason(path: Path) -> str | None:
+    """Why `path` (or its folder) cannot be written, or None: a read-only mount, a read-only or
+    immutable file (root passes permission checks, but not EROFS or the immutable flag)."""
+    target = path if path.exists() else path.parent
+    try:
+        if os.statvfs(target).f_flag & os.ST_RDONLY:
+            return f"{target}: read-only file system"
+    except OSError:
+        return None
+    for p in (path, path.parent):
+        if p.exists() and not os.access(p, os.W_OK):
+            return f"{p}: not writable"
+    return None
+
+
+def free_bytes(path: Path) -> int | None:
+    target = path if path.exists() else path.parent
+    try:
+        st = os.statvfs(target)
+    except OSError:
+        return None
+    return st.f_bavail * st.f_frsize
+
+
+def _translate(e: sqlite3.Error, path: Path | None = None) -> Exception:
+    """A StoreError saying what happened: full disk, read-only disk, damaged file, busy, I/O."""
     code = (getattr(e, "sqlite_errorcode", None) or 0) & 0xFF
     text = str(e).lower()
     if code == _SQLITE_FULL or "disk is full" in text:
         return StoreFull(str(e))
+    if code == _SQLITE_READONLY or "readonly database" in text:
+        return StoreReadOnly(f"{e}; {read_only_reason(path) or ''}" if path else str(e))
     if code in (_SQLITE_CORRUPT, _SQLITE_NOTADB) or "malformed" in text or "not a database" in text:
         return StoreCorrupt(str(e))
     if code in (_SQLITE_BUSY, _SQLITE_LOCKED) or "locked" in text:
         return StoreError("busy", "数据库正忙，请稍后再试；如果一直出现，请重启本程序。", str(e))
-    if code == _SQLITE_IOERR or "disk i/o" in text:
+    if code in (_SQLITE_IOERR, _SQLITE_CANTOPEN) or "disk i/o" in text or "unable to open" in text:
+        # The same codes come from a read-only or full disk: look at the disk before blaming it.
+        if path is not None:
+            reason = read_only_reason(path)
+            if reason:
+                return StoreReadOnly(f"{e}; {reason}")
+            space = free_bytes(path)
+            if space is not None and space < _LOW_SPACE_BYTES:
+                return StoreFull(f"{e}; {space} bytes free")
+        if code == _SQLITE_CANTOPEN or "unable to open" in text:
+            return StoreError(
+                "cannot_open", "无法打开数据库文件，请检查磁盘是否正常，或联系县社保局信息科。", str(e))
         return StoreError(
             "io_error", "读写数据库出错，请检查磁盘，或联系县社保局信息科；已保存的认证记录不会丢失。", str(e)
         )
     return e
+
+
+def translate_os_error(e: OSError, path: Path | None = None) -> StoreError:
+    """The same diagnoses for file operations around the database (backups, moving files)."""
+    if e.errno in (errno.ENOSPC, errno.EDQUOT):
+        return StoreFull(f"{path}: {e}")
+    if e.errno in (errno.EROFS, errno.EACCES, errno.EPERM):
+        return StoreReadOnly(f"{path}: {e}")
+    return StoreError("io_error", "读写文件出错，请检查磁盘，或联系县社保局信息科；已保存的认证记录不会丢失。",
+                      f"{path}: {e}")
 
 
 def _translating(method):
@@ -119,7 +170,8 @@ def _translating(method):
         try:
             return method(*args, **kwargs)
         except sqlite3.Error as e:
-            translated = _translate(e)
+            owner = getattr(args[0], "store", args[0]) if args else None
+            translated = _translate(e, getattr(owner, "path", None))
             if translated is e:
                 raise
             raise translated from e
@@ -127,30 +179,101 @@ def _translating(method):
     return wrapper
 
 
+def backups_dir(db_path: Path) -> Path:
+    """Daily backups live beside the database: $KIOSK_HOME/backups/."""
+    return db_path.parent / "backups"
+
+
+def _stamp() -> str:
+    return datetime.now(timezone.utc).strftime("%Y%m%d-%H%M%S")
+
+
+def _prepare_file(path: Path) -> Path | None:
+    """Before SQLite touches `path`: create a new database file 0600 (not the umask's 0644),
+    tighten an existing one, and deal with a 0-byte file. Returns where an empty file was moved.
+
+    A 0-byte kiosk.db with no backup and no WAL content is an unfinished first start (a kill or a
+    full disk while the file was being created): it is moved aside to kiosk.db.empty-<time>,
+    never deleted, and a fresh database is made. With a backup or WAL content the data may be
+    elsewhere: StoreEmpty (run kiosk doctor)."""
+    if not path.parent.is_dir():
+        return None  # a data disk that is not mounted: SQLite says cannot_open, nothing is created
+    try:
+        size = path.stat().st_size if path.is_file() else None
+    except OSError as e:
+        raise translate_os_error(e, path) from e
+    moved = None
+    if size == 0:
+        wal = path.with_name(path.name + "-wal")
+        wal_size = wal.stat().st_size if wal.is_file() else 0
+        backups = sorted(backups_dir(path).glob("kiosk-*.db"))
+        if wal_size or backups:
+            raise StoreEmpty(f"{path} is 0 bytes; wal {wal_size} bytes; backups: {len(backups)}")
+        moved = path.with_name(f"{path.name}.empty-{_stamp()}")
+        try:
+            os.replace(path, moved)
+            for suffix in ("-wal", "-shm"):
+                side = path.with_name(path.name + suffix)
+                if side.exists():
+                    os.replace(side, moved.with_name(moved.name + suffix))
+        except OSError as e:
+            raise translate_os_error(e, path) from e
+        size = None
+    try:
+        if size is None:
+            os.close(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600))
+        elif os.stat(path).st_mode & 0o077:
+            os.chmod(path, 0o600)
+    except FileExistsError:
+        pass  # another process created it a moment ago
+    except OSError as e:
+        if size is None:
+            raise translate_os_error(e, path) from e
+    return moved
+
+
 class Store:
     """Use `Store.open(path, key_path)`; close with `close()` or a `with` block."""
 
-    def __init__(self, db: Database, key: bytes, path: Path, tz: timezone):
+    def __init__(self, db: Database, key: bytes | None, path: Path, tz: timezone):
         self.db = db
         self.path = path
         self.tz = tz
-        self._key = key
+        self._key_bytes = key
+        self.key_path: Path | None = None
+        self.key_error: TemplateKeyError | None = None  # why there is no key (open(require_key=False))
+
+    @property
+    def _key(self) -> bytes:
+        """The template key; without it (lost key file) only template and identity work stops."""
+        if self._key_bytes is None:
+            e = self.key_error or TemplateKeyError("key_missing", crypto.MSG_KEY_MISSING)
+            raise TemplateKeyError(e.code, e.message, e.detail)
+        return self._key_bytes
+
+    @property
+    def has_key(self) -> bool:
+        return self._key_bytes is not None
 
     # --- opening -------------------------------------------------------------------
 
     @classmethod
-    def open(cls, path: str | Path, key_path: str | Path, *, tz: timezone = CHINA_TZ) -> "Store":
+    def open(cls, path: str | Path, key_path: str | Path, *, tz: timezone = CHINA_TZ,
+             require_key: bool = True) -> "Store":
+        """`require_key=False` (sync, export, doctor): a missing or wrong template key does not stop
+        the records from being read and sent; `store.key_error` says what is wrong with it."""
         path, key_path = Path(path), Path(key_path)
-        existed = path.exists()
-        if existed and path.is_file() and path.stat().st_size == 0:
-            # An emptied file (e.g. after a power cut) must not silently become a fresh database.
-            raise StoreCorrupt(f"{path} is empty")
+        moved_aside = _prepare_file(path)
+        existed = path.exists() and path.stat().st_size > 0
         try:
             db = Database(path)
         except sqlite3.Error as e:
-            raise StoreError(
-                "cannot_open", "无法打开数据库文件，请检查磁盘是否正常，或联系县社保局信息科。", str(e)
-            ) from e
+            translated = _translate(e, path)
+            if not isinstance(translated, StoreError):
+                translated = StoreError(
+                    "cannot_open", "无法打开数据库文件，请检查磁盘是否正常，或联系县社保局信息科。", str(e))
+            raise translated from e
+        key_error = None
         try:
             if existed:
                 cls._refuse_if_damaged(db)
@@ -161,17 +284,28 @@ class Store:
             # Power cuts are common in villages: fsync every commit.
             db.execute("PRAGMA synchronous = FULL")
             migrate(db)
-            key = cls._load_key(db, key_path)
+            try:
+                key = cls._load_key(db, key_path)
+            except TemplateKeyError as e:
+                if require_key:
+                    raise
+                key, key_error = None, e
+            if moved_aside is not None:
+                with db.atomic():
+                    db.execute("INSERT INTO audit_log (at, actor, action, details) VALUES (?, ?, ?, ?)",
+                               [utc_iso(), "kiosk", "empty_database_replaced", _dumps({"kept_as": moved_aside.name})])
         except sqlite3.Error as e:
             db.close()
-            translated = _translate(e)
+            translated = _translate(e, path)
             if translated is e:
                 raise
             raise translated from e
         except BaseException:
             db.close()
             raise
-        return cls(db, key, path, tz)
+        store = cls(db, key, path, tz)
+        store.key_path, store.key_error = key_path, key_error
+        return store
 
     @staticmethod
     def _refuse_if_damaged(db: Database) -> None:
@@ -220,7 +354,7 @@ class Store:
             with self.db.atomic():
                 yield self
         except sqlite3.Error as e:
-            translated = _translate(e)
+            translated = _translate(e, self.path)
             if translated is e:
                 raise
             raise translated from e
