@@ -56,6 +56,7 @@ class Settings:
     hub_url: str = ""  # county hub (https://…); empty: the address given at `kiosk register`
     hub_cert_pin: str = ""  # SHA-256 fingerprint of the county hub's TLS certificate
     sync_interval_s: float = 300.0  # background sync period when the hub is reachable
+    backup_keep_days: int = 7  # daily backups of kiosk.db in $KIOSK_HOME/backups/, kept this many days
 
     def cycle(self):
         """The county's certification cycle rule (kiosk.policy)."""
@@ -78,7 +79,11 @@ class Settings:
         unknown = sorted(set(data) - known)
         if unknown:
             raise ValueError(f"{path}: unknown setting(s) {', '.join(unknown)}")
-        return replace(cls(), **data)
+        settings = replace(cls(), **data)
+        keep = settings.backup_keep_days
+        if isinstance(keep, bool) or not isinstance(keep, int) or not 1 <= keep <= 365:
+            raise ValueError(f"{path}: backup_keep_days must be a whole number of days from 1 to 365, got {keep!r}")
+        return settings
 
     def matching(self, backend: str) -> dict | None:
         """The calibrated operating point of one embedding backend (thresholds, margin), or None

@@ -165,7 +165,15 @@ class KioskApp:
             return Store.open(setup.db_path, setup.key_path), setup.residents
         db = home_dir() / "kiosk.db"
         db.parent.mkdir(parents=True, exist_ok=True)
-        return Store.open(db, key_file()), None
+        store = Store.open(db, key_file())
+        from kiosk.store import StoreError
+        from kiosk.store.backup import ensure_daily_backup
+
+        try:
+            ensure_daily_backup(store, keep_days=self.settings.backup_keep_days)
+        except StoreError as e:  # the kiosk still works; the staff page and the log say why
+            logging.getLogger(__name__).warning("daily backup failed: %s", e)
+        return store, None
 
     def show(self) -> None:
         if self.opts.fullscreen and not self.opts.demo:

@@ -203,6 +203,10 @@ def _prepare_file(path: Path) -> Path | None:
     except OSError as e:
         raise translate_os_error(e, path) from e
     moved = None
+    reason = read_only_reason(path)
+    if reason:
+        # Refused at start, not at the first certification after a resident went through it all.
+        raise StoreReadOnly(reason)
     if size == 0:
         wal = path.with_name(path.name + "-wal")
         wal_size = wal.stat().st_size if wal.is_file() else 0

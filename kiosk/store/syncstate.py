@@ -2,6 +2,9 @@
 
 * identity: device id, hub URL, this device's Ed25519 (signing) and X25519 (receiving) private
   keys sealed with the store's template key, the hub's public keys, the pinned certificate;
+  A copy of those two private keys is kept in `device.key` (0600) in the key folder, beside but
+  apart from the template key, so that a lost template key does not stop the records
+  (which need no template key) from being signed and sent or exported to the county;
 * small state values (cursors, last success, last error, clock offset), not audited because
   they change on every sync;
 * outbox rows the county refused (kept, shown to staff, never resent automatically);
@@ -10,15 +13,17 @@
 from __future__ import annotations
 
 import json
+import os
 from dataclasses import dataclass
 from datetime import date
+from pathlib import Path
 from typing import Any, Iterable
 
 import numpy as np
 
 from ..policy import Category
 from ..residents import InvalidIdNumber, mask_id
-from . import crypto
+from . import TemplateKeyError, crypto
 from .db import OutboxItem, Store, _outbox, _translating, utc_iso
 
 
@@ -48,14 +53,43 @@ class SyncState:
         if not rows:
             return None
         r = rows[0]
-        key = self.store._key
+        if self.store.has_key:
+            key = self.store._key
+            sign_key = crypto.decrypt(key, r["sign_nonce"], r["sign_ct"], "sync-identity|sign")
+            box_key = crypto.decrypt(key, r["box_nonce"], r["box_ct"], "sync-identity|box")
+            if self.device_key_path and not self.device_key_path.exists():
+                try:  # terminals registered before device.key existed get it now
+                    write_device_key(self.device_key_path, sign_key, box_key)
+                except OSError:
+                    pass
+        else:
+            sign_key, box_key = self._device_key_without_template_key()
         return Identity(
             device_id=r["device_id"], hub_url=r["hub_url"], village=r["village"], county=r["county"],
-            sign_key=crypto.decrypt(key, r["sign_nonce"], r["sign_ct"], "sync-identity|sign"),
-            box_key=crypto.decrypt(key, r["box_nonce"], r["box_ct"], "sync-identity|box"),
+            sign_key=sign_key, box_key=box_key,
             hub_sign_pub=r["hub_sign_pub"], hub_box_pub=r["hub_box_pub"], hub_cert_pin=r["hub_cert_pin"],
             registered_at=r["registered_at"],
         )
+
+    @property
+    def device_key_path(self) -> Path | None:
+        key_path = getattr(self.store, "key_path", None)
+        return Path(key_path).parent / DEVICE_KEY_NAME if key_path else None
+
+    def _device_key_without_template_key(self) -> tuple[bytes, bytes]:
+        path = self.device_key_path
+        try:
+            raw = path.read_bytes() if path else b""
+        except OSError:
+            raw = b""
+        if len(raw) != 2 * crypto.KEY_BYTES:
+            raise TemplateKeyError(
+                "device_key_missing",
+                "人脸模板密钥和本机的设备密钥都找不到了，无法给记录签名。请联系县社保局信息科恢复密钥文件，"
+                "不要删除数据库文件；认证记录都还在本机。",
+                str(path),
+            )
+        return raw[:crypto.KEY_BYTES], raw[crypto.KEY_BYTES:]
 
     @_translating
     def save_identity(self, *, device_id: str, hub_url: str, village: str | None, county: str | None,
@@ -73,6 +107,8 @@ class SyncState:
             )
             self.store._audit_row("kiosk", "device_registered",
                                   {"device_id": device_id, "hub": hub_url, "village": village}, None)
+        if self.device_key_path:
+            write_device_key(self.device_key_path, sign_key, box_key)
 
     # ------------------------------------------------------------------ small state
     @_translating
@@ -206,6 +242,22 @@ class SyncState:
                 " ON CONFLICT (resident_id, backend) DO UPDATE SET version = excluded.version",
                 [resident_id, backend, version])
         return True
+
+
+DEVICE_KEY_NAME = "device.key"
+
+
+def write_device_key(path: Path, sign_key: bytes, box_key: bytes) -> None:
+    """The device's private keys (Ed25519 then X25519, 32 bytes each), 0600, written atomically."""
+    crypto.make_key_dir(path.parent)
+    tmp = path.with_name(f".{path.name}.{os.getpid()}.part")
+    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    try:
+        os.write(fd, sign_key + box_key)
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+    os.replace(tmp, path)
 
 
 def _d(text: str | None) -> date | None:

@@ -7,6 +7,7 @@ means at worst a resend, which the county acknowledges as a duplicate.
 """
 from __future__ import annotations
 
+import logging
 import os
 import threading
 import time
@@ -25,6 +26,7 @@ from kiosk.store.syncstate import Identity, SyncState
 from .backoff import Backoff
 from .client import HubClient, SyncError, check_url, fetch_cert_pem
 
+log = logging.getLogger(__name__)
 AUDIT_STREAM = "audit"
 Progress = Callable[[str, int, int], None]  # (stage, done, total)
 
@@ -174,6 +176,9 @@ class Syncer:
             self._tick("下载名册", report.roster_changed, report.roster_changed + (1 if page.more else 0))
             if not page.more:
                 break
+        if not self.store.has_key:  # lost template key: records and roster still flow, templates wait
+            report.errors.append(self.store.key_error.message if self.store.key_error else "缺少人脸模板密钥，模板暂不下载。")
+            return
         while True:
             tpage = P.TemplatePage.model_validate(
                 self.client.request("GET", "/templates", params={"since": int(self.state.get("template_cursor", 0))}))
@@ -251,7 +256,8 @@ def export_bundle(store: Store, to_dir: Path, progress: Progress | None = None) 
 
 def _write_atomic(path: Path, data: bytes) -> None:
     tmp = path.with_name(path.name + ".part")
-    with open(tmp, "wb") as f:
+    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)  # bundles hold personal data
+    with os.fdopen(fd, "wb") as f:
         f.write(data)
         f.flush()
         os.fsync(f.fileno())
@@ -323,6 +329,7 @@ class BackgroundSync:
                  backoff: Backoff | None = None, hub_url: str | None = None):
         self.store_path, self.key_path = Path(store_path), Path(key_path)
         self.hub_url = hub_url or getattr(settings, "hub_url", "") or None
+        self.backup_keep_days = int(getattr(settings, "backup_keep_days", 7))
         self.interval_s = interval_s if interval_s is not None else float(getattr(settings, "sync_interval_s", 300.0))
         self.backoff = backoff or Backoff(base=5.0, cap=600.0)
         self._stop = threading.Event()
@@ -348,10 +355,17 @@ class BackgroundSync:
         self._wake.set()
 
     def _run(self) -> None:
-        store = Store.open(self.store_path, self.key_path)
+        from kiosk.store import StoreError
+        from kiosk.store.backup import ensure_daily_backup
+
+        store = Store.open(self.store_path, self.key_path, require_key=False)
         try:
             while not self._stop.is_set():
                 delay = self.interval_s
+                try:
+                    ensure_daily_backup(store, keep_days=self.backup_keep_days)  # at most once a day
+                except StoreError as e:
+                    log.warning("daily backup failed: %s", e)
                 try:
                     self.last_report = sync_once(store, self.hub_url, attempts=1)
                     self.last_error = None
