@@ -13,12 +13,16 @@ from dataclasses import asdict, dataclass, field, fields, replace
 from pathlib import Path
 
 
-def home_dir() -> Path:
-    return Path(os.environ.get("KIOSK_HOME") or Path.home() / ".local" / "share" / "village-kiosk")
+from kiosk.core.errors import KioskError
+from kiosk.core.paths import home_dir, key_file  # noqa: F401  (re-exported: the terminal's callers)
 
 
-def key_file() -> Path:
-    return Path(os.environ.get("KIOSK_KEY_FILE") or Path.home() / ".config" / "village-kiosk" / "template.key")
+class SettingsError(KioskError):
+    """kiosk.toml is unreadable or a key is wrong: the CLI and the app print `message`, exit 2."""
+
+    def __init__(self, message: str, path: Path | None = None, key: str | None = None):
+        super().__init__("bad_settings", message)
+        self.path, self.key = path, key
 
 
 @dataclass(frozen=True)
@@ -57,6 +61,13 @@ class Settings:
     hub_cert_pin: str = ""  # SHA-256 fingerprint of the county hub's TLS certificate
     sync_interval_s: float = 300.0  # background sync period when the hub is reachable
     backup_keep_days: int = 7  # daily backups of kiosk.db in $KIOSK_HOME/backups/, kept this many days
+    timezone: str = "Asia/Shanghai"  # the service area's zone (IANA name): which day a certification belongs to
+
+    def clock(self):
+        """The service area's clock ($KIOSK_TIMEZONE overrides the `timezone` setting)."""
+        from kiosk.core.clock import ZONE_ENV, Clock
+
+        return Clock.system(os.environ.get(ZONE_ENV) or self.timezone)
 
     def cycle(self):
         """The county's certification cycle rule (kiosk.policy)."""
@@ -70,20 +81,26 @@ class Settings:
 
     @classmethod
     def load(cls, path: Path | None = None) -> "Settings":
+        """The settings in `path` (default $KIOSK_HOME/kiosk.toml), every key checked.
+
+        Raises SettingsError (one Chinese line: the file, the key, what was found and what to
+        write instead) for a syntax error (with line and column), an unknown key, a wrong type
+        or a value out of range."""
         path = path or home_dir() / "kiosk.toml"
         if not path.is_file():
             return cls()
-        with path.open("rb") as f:
-            data = tomllib.load(f)
-        known = {f.name for f in fields(cls)}
-        unknown = sorted(set(data) - known)
-        if unknown:
-            raise ValueError(f"{path}: unknown setting(s) {', '.join(unknown)}")
-        settings = replace(cls(), **data)
-        keep = settings.backup_keep_days
-        if isinstance(keep, bool) or not isinstance(keep, int) or not 1 <= keep <= 365:
-            raise ValueError(f"{path}: backup_keep_days must be a whole number of days from 1 to 365, got {keep!r}")
-        return settings
+        try:
+            raw = path.read_bytes()
+        except OSError as e:
+            raise SettingsError(f"{path.name}：读不出设置文件（{e.strerror}），请检查文件权限。", path) from None
+        try:
+            data = tomllib.loads(raw.decode("utf-8"))
+        except UnicodeDecodeError:
+            raise SettingsError(f"{path.name}：不是 UTF-8 编码的文本，请用记事本“另存为 UTF-8”后再试。", path) from None
+        except tomllib.TOMLDecodeError as e:
+            raise SettingsError(f"{path.name}：{_toml_where(e)}格式不对（{_toml_reason(e)}）。"
+                                "请按“键 = 值”的格式改正，文字要加英文引号，如 device_id = \"东村-1\"。", path) from None
+        return validate(data, path)
 
     def matching(self, backend: str) -> dict | None:
         """The calibrated operating point of one embedding backend (thresholds, margin), or None
@@ -98,6 +115,7 @@ class Settings:
 
     def save(self, path: Path | None = None) -> Path:
         path = path or home_dir() / "kiosk.toml"
+        validate(asdict(self), path)  # never write a file the next start would refuse
         path.parent.mkdir(parents=True, exist_ok=True)
         lines, tables = [], []
         for k, v in asdict(self).items():
@@ -117,3 +135,149 @@ def _toml_value(v) -> str:
     if isinstance(v, str):
         return '"' + v.replace("\\", "\\\\").replace('"', '\\"') + '"'
     return str(v)
+
+
+# ------------------------------------------------------------------ validation
+# (min, max) of every number a county may set. Matching thresholds depend on the embedding
+# backend: dlib's Euclidean distances between its 128-d descriptors lie in 0..~1.2, and only
+# 0.2..0.8 is a usable operating point (the library's own 0.6 already accepts ~30% of East-Asian
+# stranger pairs; below 0.2 no two photos of one person match). s-norm scores are standardised
+# against the cohort and lower means more alike: a threshold above 0 would accept a pair farther
+# apart than the average stranger, so it is refused. An ONNX backend (ArcFace-like) returns unit
+# vectors: Euclidean and cosine distances lie in 0..2, so its table is checked against that.
+_RANGES: dict[str, tuple[float, float]] = {
+    "camera_index": (0, 15), "camera_width": (160, 7680), "camera_height": (120, 4320),
+    "actions_per_challenge": (1, 5), "step_timeout_s": (3, 120), "attempts_per_day": (1, 10),
+    "onnx_input_size": (32, 1024), "onnx_mean": (0, 255), "onnx_std": (0.001, 255),
+    "capture_retention_days": (0, 365), "idle_reset_s": (10, 3600), "volume": (0, 1),
+    "grace_days": (0, 90), "sync_interval_s": (10, 86400), "backup_keep_days": (1, 365),
+}
+_MATCHING_RANGES = {
+    "dlib": {"raw_threshold": (0.2, 0.8), "snorm_threshold": (-10, 0), "snorm_raw_cap": (0.2, 0.8),
+             "roster_margin": (0, 0.2), "centred_threshold": (0.05, 1.0)},
+    "onnx": {"raw_threshold": (0.05, 2.0), "snorm_threshold": (-10, 0), "snorm_raw_cap": (0.05, 2.0),
+             "roster_margin": (0, 0.5), "centred_threshold": (0.05, 2.0)},
+}
+_CHOICES = {"embedding_backend": ("dlib", "onnx"), "cycle_rule": ("birthday", "window")}
+
+
+def _toml_where(e: Exception) -> str:
+    line = getattr(e, "lineno", None)
+    col = getattr(e, "colno", None)
+    if line is None:
+        import re
+
+        m = re.search(r"line (\d+), column (\d+)", str(e))
+        if m:
+            line, col = int(m.group(1)), int(m.group(2))
+    return f"第 {line} 行第 {col} 列" if line is not None else ""
+
+
+def _toml_reason(e: Exception) -> str:
+    text = getattr(e, "msg", None) or str(e)
+    return text.split(" (at ")[0]
+
+
+def _fmt(v) -> str:
+    if isinstance(v, str):
+        return f"“{v}”"
+    if isinstance(v, bool):
+        return "true" if v else "false"
+    return str(v)
+
+
+def _num(v) -> str:
+    return str(int(v)) if float(v).is_integer() else str(v)
+
+
+def _check_number(path: Path, key: str, value, kind: type, lo: float, hi: float, example, label: str = "") -> None:
+    name = label or key
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or (kind is int and not isinstance(value, int)):
+        want = "整数" if kind is int else "数"
+        raise SettingsError(f"{path.name} 第 {name} 项：{_fmt(value)} 不是{want}，请改为 {_num(lo)} 到 {_num(hi)} "
+                            f"之间的{want}，例如 {_fmt(example)}", path, key)
+    if value != value or not lo <= value <= hi:  # NaN too
+        want = "整数" if kind is int else "数"
+        raise SettingsError(f"{path.name} 第 {name} 项：{_fmt(value)} 超出范围 {_num(lo)}–{_num(hi)}，"
+                            f"请改为 {_num(lo)} 到 {_num(hi)} 之间的{want}，例如 {_fmt(example)}", path, key)
+
+
+def _check_matching(path: Path, backend: str, table: dict, prefix: str = "") -> None:
+    family = "dlib" if backend.startswith("dlib") else "onnx"
+    defaults = Settings()
+    for key, value in table.items():
+        label = f"{prefix}{key}"
+        if key not in _MATCHING_RANGES[family]:
+            raise SettingsError(f"{path.name} 第 {label} 项：不认识这个阈值名，只能是 "
+                                f"{'、'.join(_MATCHING_RANGES[family])}，请删去或改正。", path, label)
+        lo, hi = _MATCHING_RANGES[family][key]
+        example = getattr(defaults, key) if family == "dlib" else round((lo + hi) / 2, 2)
+        _check_number(path, label, value, float, lo, hi, example)
+
+
+def validate(data: dict, path: Path = Path("kiosk.toml")) -> Settings:
+    """Check every key of a parsed kiosk.toml; the Settings, or SettingsError saying what to fix."""
+    import difflib
+
+    defaults = Settings()
+    types = {f.name: type(getattr(defaults, f.name)) for f in fields(Settings)}
+    for key, value in data.items():
+        if key not in types:
+            near = difflib.get_close_matches(key, list(types), n=1)
+            hint = f"是不是要写 {near[0]}？" if near else "请删去这一项。"
+            raise SettingsError(f"{path.name} 第 {key} 项：没有这个设置，{hint}", path, key)
+        kind, default = types[key], getattr(defaults, key)
+        if kind in (int, float):
+            if key in _MATCHING_RANGES["dlib"]:
+                _check_matching(path, "dlib", {key: value})
+            else:
+                lo, hi = _RANGES[key]
+                _check_number(path, key, value, kind, lo, hi, default)
+        elif kind is bool:
+            if not isinstance(value, bool):
+                raise SettingsError(f"{path.name} 第 {key} 项：{_fmt(value)} 不是开关，请写 true 或 false"
+                                    f"（不加引号），例如 {_fmt(default)}", path, key)
+        elif kind is str:
+            if not isinstance(value, str):
+                raise SettingsError(f"{path.name} 第 {key} 项：{_fmt(value)} 不是文字，请加英文双引号，"
+                                    f"例如 {key} = \"{default or '…'}\"", path, key)
+            _check_text(path, key, value, default)
+        elif kind is dict:
+            if not isinstance(value, dict):
+                raise SettingsError(f"{path.name} 第 {key} 项：应是 [calibration.\"后端名\"] 表，"
+                                    "请用 kiosk calibrate --write 写入，不要手改。", path, key)
+            for backend, table in value.items():
+                if not isinstance(table, dict):
+                    raise SettingsError(f"{path.name} 第 calibration.{backend} 项：应是阈值表，"
+                                        "请用 kiosk calibrate --write 写入。", path, key)
+                _check_matching(path, str(backend), table, prefix=f"calibration.{backend}.")
+    return replace(defaults, **data)
+
+
+def _check_text(path: Path, key: str, value: str, default: str) -> None:
+    bad = None
+    if key in _CHOICES and value not in _CHOICES[key]:
+        bad = f"只能是 {' 或 '.join(_CHOICES[key])}，请改为其中之一，例如 {key} = \"{default}\""
+    elif key == "device_id" and not value.strip():
+        bad = "不能是空的，请写这台终端的名称，例如 device_id = \"东村-1\""
+    elif key in ("window_start", "window_end"):
+        from datetime import date
+
+        try:
+            m, d = (int(x) for x in value.split("-"))
+            date(2024, m, d)  # a leap year: 02-29 is a real day
+        except ValueError:
+            bad = f"应是“月-日”，请改为有效的日期，例如 {key} = \"{default}\""
+    elif key == "hub_url" and value and not value.startswith(("https://", "http://")):
+        bad = "应以 https:// 开头，请改为县里服务器地址，例如 hub_url = \"https://county.example.cn:8443\"；不用联网同步就留空"
+    elif key == "hub_cert_pin" and value and (len(value) != 64 or any(c not in "0123456789abcdefABCDEF" for c in value)):
+        bad = "应是 64 位十六进制的证书指纹，请照抄县里 kiosk-county serve 显示的指纹，或留空"
+    elif key == "timezone":
+        from kiosk.core.clock import zone
+
+        try:
+            zone(value)
+        except ValueError:
+            bad = "不是有效的时区名，请写 IANA 时区名，例如 timezone = \"Asia/Shanghai\""
+    if bad:
+        raise SettingsError(f"{path.name} 第 {key} 项：{_fmt(value)} {bad}", path, key)

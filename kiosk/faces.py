@@ -10,7 +10,8 @@ from kiosk.observe import FaceObserver
 
 
 class PhotoError(Exception):
-    """A photo cannot give one usable face. `code`: no_face | multiple_faces | unreadable_file."""
+    """A photo cannot give one usable face. `code`: no_face | multiple_faces | unreadable_file |
+    image_too_large (the header says more than 40 MP: refused before decoding)."""
 
     def __init__(self, code: str, message: str, path: str = ""):
         super().__init__(f"{code}: {message}")
@@ -53,7 +54,8 @@ class PhotoEncoder:
         try:
             rgb = read_image(p)
         except FrameSourceError as e:
-            raise PhotoError("unreadable_file", e.message, str(path)) from e
+            code = e.code if e.code == "image_too_large" else "unreadable_file"
+            raise PhotoError(code, e.message, str(path)) from e
         obs = self.observer.observe(Frame(rgb, 0.0, 0))
         if obs.face is None:
             raise PhotoError("no_face", f"照片中没有找到人脸：{p.name}。请换一张正面、清晰的照片。", str(path))

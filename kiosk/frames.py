@@ -15,6 +15,7 @@ import cv2
 import numpy as np
 
 IMAGE_SUFFIXES = {".jpg", ".jpeg", ".png", ".bmp", ".webp"}
+MAX_IMAGE_PIXELS = 40_000_000  # 40 MP: any camera photo fits; a 20000x20000 image would take 2.6 GB to decode
 VIDEO_SUFFIXES = {".mp4", ".avi", ".mov", ".mkv", ".webm", ".m4v", ".gif"}
 
 
@@ -63,6 +64,37 @@ def _bgr_to_rgb(img: np.ndarray) -> np.ndarray:
     return cv2.cvtColor(img, cv2.COLOR_BGR2RGB)
 
 
+def image_size(data: bytes) -> tuple[int, int] | None:
+    """(width, height) from the image header alone (nothing decoded), or None if unknown."""
+    import io
+    import warnings
+
+    from PIL import Image
+
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")  # PIL's own "possible decompression bomb" warning
+            with Image.open(io.BytesIO(data)) as im:  # lazy: reads the header only
+                return im.size
+    except Image.DecompressionBombError:  # > 2x PIL's own limit (~179 MP): far above ours anyway
+        return (MAX_IMAGE_PIXELS + 1, 1)
+    except Exception:  # not an image PIL knows: cv2 decides
+        return None
+
+
+def check_image_size(data: bytes, name: str = "") -> None:
+    """FrameSourceError('image_too_large') when the header says more than MAX_IMAGE_PIXELS."""
+    size = image_size(data)
+    if size and size[0] * size[1] > MAX_IMAGE_PIXELS:
+        w, h = size
+        dims = f"为 {w}×{h} 像素，" if h > 1 else ""
+        raise FrameSourceError(
+            "image_too_large",
+            f"图片太大：{name} {dims}超过 {MAX_IMAGE_PIXELS // 1_000_000} 百万像素，没有打开。"
+            "请换一张普通相机拍的照片，或先把图片缩小到 4000×4000 像素以内再试。",
+            f"{w}x{h}")
+
+
 def read_image(path: str | Path) -> np.ndarray:
     """Read an image file as RGB; raises FrameSourceError('unreadable_file') if it cannot."""
     p = Path(path)
@@ -70,6 +102,7 @@ def read_image(path: str | Path) -> np.ndarray:
         raise FrameSourceError("unreadable_file", f"找不到文件：{p}", str(p))
     # imdecode from bytes handles non-ASCII (Chinese) paths, which cv2.imread does not on Windows.
     data = np.fromfile(str(p), dtype=np.uint8)
+    check_image_size(data.tobytes(), p.name)  # before decoding: a forged header must not exhaust memory
     img = cv2.imdecode(data, cv2.IMREAD_UNCHANGED) if data.size else None
     if img is None:
         raise FrameSourceError("unreadable_file", f"无法读取图片文件：{p.name}，请确认是 JPG 或 PNG 照片。", str(p))

@@ -16,9 +16,9 @@ import base64
 import hashlib
 import json
 import os
-import re
+import ssl
 import uuid as uuidlib
-from datetime import date, datetime, timezone
+from datetime import date, datetime
 from typing import Any, Literal
 
 from cryptography.exceptions import InvalidSignature, InvalidTag
@@ -28,6 +28,10 @@ from cryptography.hazmat.primitives.asymmetric.x25519 import X25519PrivateKey, X
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 from pydantic import BaseModel, ConfigDict, Field
+
+from kiosk.core.clock import Clock, default_clock, utc_iso
+from kiosk.core.facedata import FACE_DATA_KEYS
+from kiosk.core.ids import normalize_id, valid_id_number  # noqa: F401  (re-exported for the hub)
 
 API = "/v1"
 PROTOCOL_VERSION = 1
@@ -50,11 +54,13 @@ COUNTY_STATUSES = ("active", "suspended", "deceased")
 CATEGORIES = ("pension", "work_injury", "pension_survivor", "work_injury_survivor", "other")
 
 # Keys that would carry face data; a record holding any of them is refused (see check_no_face_data).
-FACE_DATA_KEYS = frozenset(
-    {"embedding", "embeddings", "vector", "vectors", "template", "templates", "image", "images",
-     "photo", "photos", "frames_rgb", "frame_rgb", "jpeg", "png", "pixels"}
-)
+# One list with the terminal's store (kiosk.core.facedata).
 MAX_TEXT_CHARS = 2000  # no legitimate field is longer; base64 images are
+
+
+def cert_pin(pem: str) -> str:
+    """SHA-256 fingerprint of a PEM certificate: what a terminal pins (`kiosk register --pin`)."""
+    return hashlib.sha256(ssl.PEM_cert_to_DER_cert(pem)).hexdigest()
 
 
 class ProtocolError(Exception):
@@ -81,8 +87,8 @@ def canonical_json(obj: Any) -> bytes:
     return json.dumps(obj, ensure_ascii=False, sort_keys=True, separators=(",", ":"), allow_nan=False).encode()
 
 
-def utc_now_iso() -> str:
-    return datetime.now(timezone.utc).isoformat(timespec="milliseconds")
+def utc_now_iso(clock: Clock | None = None) -> str:
+    return utc_iso((clock or default_clock()).utc_now())
 
 
 def record_uuid(device_id: str, stream: str, key: str | int) -> str:
@@ -215,29 +221,6 @@ def check_no_face_data(value: Any, where: str = "record") -> None:
             check_no_face_data(v, f"{where}[{i}]")
 
 
-# ----------------------------------------------------------------------------- ID numbers
-_ID_RE = re.compile(r"^[1-9]\d{16}[\dX]$")
-_ID_WEIGHTS = (7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2)
-_ID_CHECK = "10X98765432"
-
-
-def normalize_id(text: str) -> str:
-    return "".join(str(text).split()).upper().replace("Ｘ", "X")
-
-
-def valid_id_number(number: str) -> bool:
-    """GB 11643 shape, birth date and check digit (the full rules live in kiosk.residents)."""
-    if not _ID_RE.match(number):
-        return False
-    try:
-        born = date(int(number[6:10]), int(number[10:12]), int(number[12:14]))
-    except ValueError:
-        return False
-    if not date(1900, 1, 1) <= born <= date.today():
-        return False
-    return _ID_CHECK[sum(int(c) * w for c, w in zip(number[:17], _ID_WEIGHTS)) % 11] == number[17]
-
-
 # ----------------------------------------------------------------------------- messages
 class _Strict(BaseModel):
     model_config = ConfigDict(extra="forbid")
@@ -364,8 +347,10 @@ class AckList(_Strict):
     uuids: list[str]
 
 
-def validate_record(rec: PushRecord) -> CertificationPayload | AuditPayload:
-    """Per-record check on the hub; raises ProtocolError with a Chinese message."""
+def validate_record(rec: PushRecord, today: date | None = None) -> CertificationPayload | AuditPayload:
+    """Per-record check on the hub; raises ProtocolError with a Chinese message.
+
+    `today` (the service area's date, from the hub's clock) bounds the resident's birth date."""
     try:
         uuidlib.UUID(rec.uuid)
     except ValueError:
@@ -382,7 +367,7 @@ def validate_record(rec: PushRecord) -> CertificationPayload | AuditPayload:
         raise ProtocolError("bad_record", "记录格式不正确，已拒收；终端会保留它，请联系县社保局信息科。",
                             str(e)[:300]) from None
     if isinstance(parsed, CertificationPayload):
-        if not valid_id_number(normalize_id(parsed.resident_id)):
+        if not valid_id_number(normalize_id(parsed.resident_id), today or default_clock().today()):
             raise ProtocolError("bad_id_number", "记录中的身份证号码无效，已拒收。")
         if parsed.category not in CATEGORIES:
             raise ProtocolError("bad_category", f"未知的认证类别：{parsed.category}。")

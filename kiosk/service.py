@@ -15,14 +15,14 @@ opened the store (its calls take milliseconds); feed the session on a worker thr
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import date, datetime, timezone
-from typing import Callable
+from datetime import date, datetime
 
 import numpy as np
 
 from kiosk.config import Settings
+from kiosk.core.clock import Clock
+from kiosk.core.ids import InvalidIdNumber, mask_id, mask_name, parse_id_number
 from kiosk.policy import Category, Status, certification_status, rule_from_config, valid_until_after
-from kiosk.residents import InvalidIdNumber, mask_id, mask_name, parse_id_number
 from kiosk.session import CertificationSession
 from kiosk.texts import cn_date, error_message, texts
 
@@ -116,12 +116,18 @@ class Outcome:
 
 class CertificationService:
     def __init__(self, store, settings: Settings | None = None, encoder=None, *,
-                 today: Callable[[], date] = date.today, device_id: str | None = None):
+                 clock: Clock | None = None, device_id: str | None = None):
         self.store = store
         self.settings = settings or Settings()
         self._encoder = encoder
-        self.today = today
+        # The service area's clock (kiosk.toml `timezone`): "today" for cycles and the daily limit,
+        # and the time stamped on attempts. The store dates attempts with the same clock.
+        self.clock = clock or getattr(store, "clock", None) or self.settings.clock()
         self.device_id = device_id or self.settings.device_id
+
+    def today(self) -> date:
+        """The service area's date (never the machine zone's)."""
+        return self.clock.today()
 
     @property
     def encoder(self):
@@ -194,7 +200,7 @@ class CertificationService:
         session = CertificationSession(
             template, self.encoder, actions=actions, n_actions=self.settings.actions_per_challenge,
             step_timeout_s=self.settings.step_timeout_s, matcher=self._matcher(), roster=roster or None)
-        return CertificationAttempt(view, cat, session, datetime.now(timezone.utc), helper, operator)
+        return CertificationAttempt(view, cat, session, self.clock.utc_now(), helper, operator)
 
     def _matcher(self):
         from kiosk.matching.scoring import Matcher
@@ -218,7 +224,7 @@ class CertificationService:
         helper = attempt.helper
         uuid = self.store.record_attempt(
             resident_id=view.id_number, category=attempt.category, mode="proxy" if helper else "self",
-            verdict=v.verdict, started_at=attempt.started_at, finished_at=datetime.now(timezone.utc),
+            verdict=v.verdict, started_at=attempt.started_at, finished_at=self.clock.utc_now(),
             reason=v.reason, message=v.message, scores=v.match.to_json() if v.match else {},
             liveness=_plain_json(v.liveness), helper_relationship=helper.relationship if helper else None,
             helper_id_masked=mask_id(helper.id_number) if helper and helper.id_number else None,

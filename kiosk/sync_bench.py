@@ -1,7 +1,7 @@
 """County sync benchmark and drill helper.
 
     uv run python -m kiosk.sync_bench [--count 10000] [--batch 500] [--json]
-        Starts a real hub (`kiosk county serve`, its own process, SQLite, 127.0.0.1, free port),
+        Starts a real hub (`kiosk-county serve`, its own process, SQLite, 127.0.0.1, free port),
         registers a fresh terminal in a temporary folder, queues COUNT certifications and times
         how long `sync` takes until the hub has acknowledged every one. Target: 10,000 in <= 30 s.
 
@@ -22,24 +22,24 @@ import subprocess
 import sys
 import tempfile
 import time
-from datetime import datetime, timedelta, timezone
+from datetime import timedelta
 from pathlib import Path
 
 import httpx
 
-_WEIGHTS = (7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2)
+from kiosk.core.ids import check_digit
 
 
 def _id(i: int) -> str:
     body = f"110105{1940 + i // 10000 % 40}{(i // 1000) % 9 + 1:02d}{(i // 100) % 10 + 10:02d}{i % 100:03d}"
-    return body + "10X98765432"[sum(int(c) * w for c, w in zip(body, _WEIGHTS)) % 11]
+    return body + check_digit(body)
 
 
 def queue_drill(store, count: int, village: str | None = None, operator: str = "演练") -> int:
     residents = [r for r in store.list_residents(village=village) if r.county_status != "deceased"]
     if not residents:
         raise SystemExit("本机名册是空的：请先同步名册（kiosk sync --once 或 kiosk sync --bundle 文件）。")
-    now = datetime.now(timezone.utc)
+    now = store.clock.utc_now()  # the one clock (kiosk.core.clock)
     with store.transaction():
         for i in range(count):
             r = residents[i % len(residents)]
@@ -59,9 +59,9 @@ def _free_port() -> int:
 
 @contextmanager
 def running_hub(env: dict, timeout_s: float = 60.0) -> Iterator[str]:
-    """`kiosk county serve` in its own process on a free loopback port; yields its URL."""
+    """`kiosk-county serve` in its own process on a free loopback port; yields its URL."""
     port = _free_port()
-    hub = subprocess.Popen([sys.executable, "-m", "kiosk.cli", "county", "serve", "--port", str(port)], env=env,
+    hub = subprocess.Popen([sys.executable, "-m", "kiosk.county.cli", "serve", "--port", str(port)], env=env,
                            stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
     url = f"http://127.0.0.1:{port}"
     try:
@@ -88,8 +88,7 @@ def bench(count: int, batch: int) -> dict:
     with tempfile.TemporaryDirectory(prefix="kiosk-sync-bench-") as tmp:
         tmp = Path(tmp)
         env = {**os.environ, "KIOSK_HOME": str(tmp / "hub-home")}
-        cli = [sys.executable, "-m", "kiosk.cli"]
-        code = json.loads(subprocess.run(cli + ["county", "provision", "--json"], env=env, check=True,
+        code = json.loads(subprocess.run([sys.executable, "-m", "kiosk.county.cli", "provision", "--json"], env=env, check=True,
                                          capture_output=True, text=True).stdout.strip().splitlines()[-1])["code"]
         with running_hub(env) as url:
             with Store.open(tmp / "kiosk.db", tmp / "template.key") as store:
@@ -116,10 +115,10 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--json", action="store_true")
     args = p.parse_args(argv)
     if args.mode == "queue":
-        from kiosk.config import home_dir, key_file
+        from kiosk.config import Settings, home_dir, key_file
         from kiosk.store import Store
 
-        with Store.open(home_dir() / "kiosk.db", key_file()) as store:
+        with Store.open(home_dir() / "kiosk.db", key_file(), clock=Settings.load().clock()) as store:
             n = queue_drill(store, args.count or 3, args.village)
         print(f"已记录 {n} 条演练认证（待上传）。", flush=True)
         return 0

@@ -326,3 +326,23 @@ def certify(photo_encoder, embeddings, clips):
             observer.close()
 
     return run
+
+
+# ------------------------------------------------------------------ markers
+# `data`: needs the face data (../shared/data); `slow`: loads FaceMesh/dlib or otherwise takes
+# more than ~5 s. Tests that use the face-data or engine fixtures are marked from their fixture
+# closure, so a new test cannot forget it; modules that are slow for other reasons (Qt, real
+# hub processes) say so in their own `pytestmark`. The fast lane: `pytest -m "not slow and not data"`.
+DATA_FIXTURES = frozenset({"faces_dir", "videos_dir", "images_dir", "labels", "groups", "slideshow_frames",
+                           "attack_clip", "clip_frame_png"})
+SLOW_FIXTURES = frozenset({"photo_encoder", "embeddings", "clips", "certify", "slideshow_frames", "attack_clip",
+                           "qtbot", "qapp"})
+
+
+def pytest_collection_modifyitems(config, items):
+    for item in items:
+        names = set(getattr(item, "fixturenames", ()))
+        if names & DATA_FIXTURES:
+            item.add_marker(pytest.mark.data)
+        if names & SLOW_FIXTURES:
+            item.add_marker(pytest.mark.slow)

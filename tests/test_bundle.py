@@ -1,5 +1,5 @@
-"""USB bundles both ways: terminal -> county (kiosk export / kiosk county import) and
-county -> terminal (kiosk county export / kiosk sync --bundle)."""
+"""USB bundles both ways: terminal -> county (kiosk export / kiosk-county import) and
+county -> terminal (kiosk-county export / kiosk sync --bundle)."""
 from __future__ import annotations
 
 import json

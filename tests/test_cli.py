@@ -12,7 +12,7 @@ import pytest
 
 from conftest import has_cjk
 from kiosk.cli import main
-from kiosk.residents import check_digit
+from kiosk.core.ids import check_digit
 
 ID_FIRST17 = "11010519491231002"
 GOOD_ID = ID_FIRST17 + check_digit(ID_FIRST17)
@@ -115,6 +115,7 @@ def test_verify_pairs_batch(capsys, images_dir, tmp_path, grey_photo):
         assert set(out) == {"probe", "template", "error", "message"}
 
 
+@pytest.mark.slow
 def test_verify_pairs_bad_files(capsys, tmp_path):
     assert_error(*run_cli(capsys, "verify", "--pairs", tmp_path / "nope.csv", "--json")[:2], "unreadable_file")
     bad = tmp_path / "bad.csv"

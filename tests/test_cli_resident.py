@@ -6,7 +6,7 @@ from pathlib import Path
 import pytest
 
 from kiosk.config import key_file
-from kiosk.residents import check_digit
+from kiosk.core.ids import check_digit
 from kiosk.store import Store
 from test_cli import assert_error, kiosk_home, run_cli  # noqa: F401  (kiosk_home is an autouse fixture)
 
@@ -22,6 +22,7 @@ def enrolled(capsys, kiosk_home):
     return kiosk_home / "kiosk.db"
 
 
+@pytest.mark.slow
 def test_the_virtual_resident_certifies_and_it_is_recorded(capsys, enrolled):
     code, lines, _ = run_cli(capsys, "certify-resident", RESIDENT, "--virtual", "--actions", "blink,turn_left",
                              "--operator", "协理员01", "--json")
@@ -38,6 +39,7 @@ def test_the_virtual_resident_certifies_and_it_is_recorded(capsys, enrolled):
     assert lines[0]["status"] == "certified"
 
 
+@pytest.mark.slow
 def test_helper_is_recorded_for_proxy_certification(capsys, enrolled):
     code, lines, _ = run_cli(capsys, "certify-resident", RESIDENT, "--virtual", "--actions", "open_mouth",
                              "--helper", "子女", "--json")

@@ -1,5 +1,5 @@
 """The county hub: roster loading (CSV/XLSX as county staff keep it), the status page, the
-OpenAPI document, and the README walkthrough: one hub (`kiosk county serve`), two terminals,
+OpenAPI document, and the README walkthrough: one hub (`kiosk-county serve`), two terminals,
 roster and certifications exchanged over the network and by USB bundle, counts matching."""
 from __future__ import annotations
 
@@ -12,6 +12,7 @@ import numpy as np
 import pytest
 
 from kiosk.cli import main
+from kiosk.county.cli import main as county_main
 from kiosk.county.roster import load_roster
 from test_sync_support import hub  # noqa: F401  (fixture)
 from test_sync_support import fill, people
@@ -103,29 +104,33 @@ def test_status_page_and_openapi(hub, tmp_path):
     assert "PushRequest" in json.dumps(spec)
 
 
+@pytest.mark.slow
 def test_readme_walkthrough_two_terminals_one_hub(tmp_path, monkeypatch, capsys):
     """The README "County sync" walkthrough, command for command."""
     county, a, b, usb = (tmp_path / n for n in ("county", "a", "b", "usb"))
 
-    def kiosk(home: Path, *argv) -> dict | list:
+    def kiosk(home: Path, *argv, entry=main) -> dict | list:
         monkeypatch.setenv("KIOSK_HOME", str(home))
         monkeypatch.setenv("KIOSK_KEY_FILE", str(home / "template.key"))
         capsys.readouterr()
-        code = main(list(argv) + ["--json"])
+        code = entry(list(argv) + ["--json"])
         out = capsys.readouterr().out.strip().splitlines()
         assert code == 0, out
         objs = [json.loads(line) for line in out]
         return objs[-1] if len(objs) == 1 else objs
 
+    def kiosk_county(home: Path, *argv) -> dict | list:  # `kiosk-county …`: the hub's own entry point
+        return kiosk(home, *argv, entry=county_main)
+
     roster = tmp_path / "名册.csv"
     ids = people(8)
     roster.write_text("身份证号,姓名,村,认证类别,状态\n" + "".join(
         f"{r},居民{i},{'东村' if i < 6 else '西村'},养老,正常\n" for i, r in enumerate(ids)), encoding="utf-8")
-    assert kiosk(county, "county", "roster", str(roster), "--county", "测试县社保局")["loaded"] == 8
+    assert kiosk_county(county, "roster", str(roster), "--county", "测试县社保局")["loaded"] == 8
     # The county enrols the first resident (the demo's public-domain portrait stands in for their photo).
-    kiosk(county, "county", "enrol", ids[0], str(ASTRONAUT))
-    code_a = kiosk(county, "county", "provision", "--village", "东村")["code"]
-    code_b = kiosk(county, "county", "provision", "--village", "东村")["code"]
+    kiosk_county(county, "enrol", ids[0], str(ASTRONAUT))
+    code_a = kiosk_county(county, "provision", "--village", "东村")["code"]
+    code_b = kiosk_county(county, "provision", "--village", "东村")["code"]
     from kiosk.sync_bench import running_hub
 
     with running_hub({**os.environ, "KIOSK_HOME": str(county)}) as url:
@@ -152,13 +157,13 @@ def test_readme_walkthrough_two_terminals_one_hub(tmp_path, monkeypatch, capsys)
         drill(["queue", "--count", "2"])
         exported = kiosk(b, "export", "--to", str(usb))
         assert exported["certifications"] == 2
-        first = kiosk(county, "county", "import", exported["file"])
+        first = kiosk_county(county, "import", exported["file"])
         assert first["stored"] >= 2 and first["rejected"] == 0
-        assert kiosk(county, "county", "import", exported["file"])["stored"] == 0
-        back = kiosk(county, "county", "export", "--device", dev_b, "--to", str(usb))
+        assert kiosk_county(county, "import", exported["file"])["stored"] == 0
+        back = kiosk_county(county, "export", "--device", dev_b, "--to", str(usb))
         res = kiosk(b, "sync", "--bundle", back["file"])
         assert res["acked"] == 2
-        devices = {d["device_id"]: d for d in kiosk(county, "county", "devices")}
+        devices = {d["device_id"]: d for d in kiosk_county(county, "devices")}
         assert devices[dev_a]["records"] == 3 and devices[dev_b]["records"] == 2
         from kiosk.store import Store
         from kiosk.sync import status
@@ -170,7 +175,7 @@ def test_readme_walkthrough_two_terminals_one_hub(tmp_path, monkeypatch, capsys)
 
 
 def test_county_enrol_from_photos_reaches_the_terminal(tmp_path, monkeypatch, capsys, images_dir, hub):
-    """`kiosk county enrol` encodes photos at the county (the engine runs in the CLI command, not
+    """`kiosk-county enrol` encodes photos at the county (the engine runs in the CLI command, not
     in the hub); the terminal receives the template sealed for it and can use it."""
     from kiosk.faces import PhotoEncoder
     from kiosk.store import Store
@@ -182,7 +187,7 @@ def test_county_enrol_from_photos_reaches_the_terminal(tmp_path, monkeypatch, ca
     monkeypatch.setenv("KIOSK_HOME", str(tmp_path))
     photos = [str(images_dir / "Jackie_Chan" / "1.jpg"), str(images_dir / "Jackie_Chan" / "2.jpg")]
     capsys.readouterr()
-    assert main(["county", "enrol", rid, *photos, "--db", hub.db.url, "--hub-key", str(hub_home / "hub.key"),
+    assert county_main(["enrol", rid, *photos, "--db", hub.db.url, "--hub-key", str(hub_home / "hub.key"),
                  "--json"]) == 0
     out = json.loads(capsys.readouterr().out.strip().splitlines()[-1])
     assert out["templates"] == 2 and rid not in json.dumps(out)
@@ -202,7 +207,7 @@ def test_county_enrol_from_photos_reaches_the_terminal(tmp_path, monkeypatch, ca
 
     cv2.imwrite(str(bad), np.full((200, 200, 3), 255, np.uint8))
     capsys.readouterr()
-    assert main(["county", "enrol", rid, str(bad), "--db", hub.db.url, "--hub-key", str(hub_home / "hub.key"),
+    assert county_main(["enrol", rid, str(bad), "--db", hub.db.url, "--hub-key", str(hub_home / "hub.key"),
                  "--json"]) == 2
     err = json.loads(capsys.readouterr().out.strip().splitlines()[-1])
     assert err["error"] == "no_face" and "人脸" in err["message"]

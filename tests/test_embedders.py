@@ -112,7 +112,7 @@ def test_onnx_backend_through_photo_encoder_store_and_matcher(images_dir, model_
     finally:
         enc.close()
     assert len(template) >= 5 and all(t.shape == (DIM,) for t in template)
-    from kiosk.residents import check_digit
+    from kiosk.core.ids import check_digit
 
     rid = "42010219500101123" + check_digit("42010219500101123")
     with Store.open(tmp_path / "kiosk.db", tmp_path / "template.key") as store:

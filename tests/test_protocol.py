@@ -78,7 +78,7 @@ def test_face_data_guard():
 
 
 def test_id_check_agrees_with_residents_module():
-    from kiosk.residents import InvalidIdNumber, parse_id_number
+    from kiosk.core.ids import InvalidIdNumber, parse_id_number
 
     rng = random.Random(1)
     for _ in range(2000):
@@ -104,10 +104,22 @@ def test_record_validation_messages_are_chinese():
     assert info.value.code == "bad_time" and "时间" in info.value.message
 
 
+@pytest.mark.slow
 def test_hub_imports_no_engine_or_store():
     code = ("import sys, kiosk.county, kiosk.county.server, kiosk.county.roster;"
             "bad = [m for m in sys.modules if m.startswith(('kiosk.store', 'kiosk.session', 'kiosk.faces',"
-            " 'kiosk.matching', 'kiosk.observe', 'kiosk.sync', 'kiosk.residents', 'kiosk.policy', 'mediapipe', 'cv2',"
+            " 'kiosk.matching', 'kiosk.observe', 'kiosk.sync', 'kiosk.cli', 'kiosk.app', 'kiosk.policy', 'mediapipe', 'cv2',"
             " 'dlib', 'PySide6'))]; print(bad); sys.exit(1 if bad else 0)")
+    res = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+    assert res.returncode == 0, res.stdout + res.stderr
+
+
+@pytest.mark.slow
+def test_terminal_imports_no_hub_stack():
+    """The village terminal (CLI, app, sync) runs without FastAPI, uvicorn, SQLAlchemy or the hub."""
+    code = ("import sys, kiosk.cli, kiosk.cli.sync, kiosk.sync, kiosk.service, kiosk.app.bootstrap;"
+            "kiosk.cli.build_parser();"
+            "bad = [m for m in sys.modules if m.split('.')[0] in ('fastapi', 'uvicorn', 'sqlalchemy', 'starlette')"
+            " or m.startswith('kiosk.county')]; print(bad); sys.exit(1 if bad else 0)")
     res = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
     assert res.returncode == 0, res.stdout + res.stderr

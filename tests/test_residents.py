@@ -2,7 +2,7 @@ from datetime import date
 
 import pytest
 
-from kiosk.residents import (
+from kiosk.core.ids import (
     InvalidIdNumber,
     ResidentId,
     age_on,

@@ -4,15 +4,17 @@ from datetime import date, datetime, timedelta, timezone
 import pytest
 
 from kiosk.config import Settings
+from kiosk.core.clock import Clock
 from kiosk.frames import VideoFileSource
 from kiosk.matching.encoder import BACKEND_NAME
 from kiosk.policy import Category
-from kiosk.residents import check_digit
+from kiosk.core.ids import check_digit
 from kiosk.service import CertificationService, Helper, ServiceError
 from kiosk.session import run_session
 from kiosk.store import Store
 
 TODAY = date(2026, 11, 23)
+CLOCK = Clock.fixed(datetime(2026, 11, 23, 10, 0), "Asia/Shanghai")  # the service area's clock, standing still
 CLIP = "liveportrait_d3.mp4"
 
 
@@ -30,7 +32,7 @@ LATE = make_id("110105", "19400101", "345")  # deceased
 
 @pytest.fixture
 def store(tmp_path, videos_dir, clip_frame_png, embeddings, images_dir):
-    s = Store.open(tmp_path / "kiosk.db", tmp_path / "template.key")
+    s = Store.open(tmp_path / "kiosk.db", tmp_path / "template.key", clock=CLOCK)
     s.upsert_resident(WANG, "王建国", village="东村", categories=[Category.PENSION], benefit_start=date(2014, 12, 1),
                       data_comparison_on=date(2025, 12, 1))  # last cycle done: this one is due
     s.upsert_resident(ZHAO, "赵秀英", village="东村", categories=[Category.PENSION, Category.WORK_INJURY],
@@ -55,7 +57,7 @@ def store(tmp_path, videos_dir, clip_frame_png, embeddings, images_dir):
 
 @pytest.fixture
 def service(store, photo_encoder):
-    return CertificationService(store, Settings(attempts_per_day=3), photo_encoder.encoder, today=lambda: TODAY,
+    return CertificationService(store, Settings(attempts_per_day=3), photo_encoder.encoder, clock=CLOCK,
                                 device_id="test-kiosk")
 
 
@@ -109,7 +111,7 @@ def test_three_counted_tries_a_day_then_staff(service, store):
     with pytest.raises(ServiceError) as e:
         service.begin(WANG, Category.PENSION)
     assert e.value.code == "attempts_exceeded" and "线下辅助认证" in e.value.message
-    assert CertificationService(store, Settings(attempts_per_day=5), today=lambda: TODAY).lookup(WANG).attempts_left == 2
+    assert CertificationService(store, Settings(attempts_per_day=5), clock=CLOCK).lookup(WANG).attempts_left == 2
 
 
 def test_a_real_certification_is_recorded_once_and_changes_the_status(service, store, clips, videos_dir):

@@ -9,7 +9,8 @@ import pytest
 from sqlite_utils import Database
 
 from kiosk.policy import Category
-from kiosk.residents import InvalidIdNumber
+from kiosk.core.clock import Clock
+from kiosk.core.ids import InvalidIdNumber
 from kiosk.store import (
     Store,
     StoreCorrupt,
@@ -32,7 +33,7 @@ def paths(tmp_path):
 
 @pytest.fixture
 def store(paths):
-    s = Store.open(*paths)
+    s = Store.open(*paths, clock=Clock.fixed(T0))  # no test depends on the day it runs
     s.upsert_resident(ZHANG, "张三", village="东村", categories=[Category.PENSION])
     s.upsert_resident(LI, "李四", village="西村", categories=["工伤资格认证", "other"])
     yield s

@@ -147,6 +147,7 @@ def test_connection_cut_mid_batch(hub, terminal):
     proxy.stop()
 
 
+@pytest.mark.slow
 def test_kiosk_killed_at_random_points(hub, tmp_path):
     folder = tmp_path / "killed"
     store = open_store(folder)

@@ -23,6 +23,8 @@ from kiosk.demo import ACTIONS, VirtualCamera
 from kiosk.demo.virtual_camera import FACE_IMAGE, FACE_LANDMARKS, detect_landmarks
 from kiosk.frames import Frame, read_image
 
+pytestmark = pytest.mark.slow  # renders the virtual face frame by frame (seconds per test)
+
 ROOT = Path(__file__).resolve().parents[1]
 IDLE_FRAMES = 20
 

@@ -87,7 +87,7 @@ class KioskApp:
 
     def __init__(self, opts: Options, *, store=None, settings=None, encoder=None, source_factory=None,
                  actor: bool | None = None, pace: bool | None = None, observer_factory=None, voice=None,
-                 sync_status=None, demo_residents=None, today=None):
+                 sync_status=None, demo_residents=None, clock=None):
         from PySide6.QtGui import QFont, QGuiApplication
         from PySide6.QtQml import QQmlApplicationEngine, qmlRegisterType
 
@@ -106,13 +106,13 @@ class KioskApp:
         if opts.settings_overrides:
             self.settings = replace(self.settings, **opts.settings_overrides)
         self._demo_dir = None
+        self.clock = clock or self.settings.clock()  # the service area's day, whatever the machine's zone
         if encoder is None:
             encoder = self._make_encoder()  # loaded now, not at the first certification
         if store is None:
             store, demo_residents = self._open_store(encoder)
         self.store = store
-        self.service = CertificationService(store, self.settings, encoder,
-                                            **({"today": today} if today else {}))
+        self.service = CertificationService(store, self.settings, encoder, clock=self.clock)
         factory, d_actor, d_pace, label = default_source_factory(opts, self.settings)
         self.voice = voice or VoicePlayer(volume=getattr(self.settings, "volume", 0.8))
         self.check = CheckController(source_factory or factory, actor=d_actor if actor is None else actor,
@@ -122,7 +122,7 @@ class KioskApp:
         if opts.elder:
             self.app.setElder(True)
         self.flow = FlowController(self.service, self.check, self.app, actions=opts.actions,
-                                   sync_status=sync_status, **({"today": today} if today else {}))
+                                   sync_status=sync_status, clock=self.clock)
         qapp.installEventFilter(self.app)
 
         qmlRegisterType(CameraView, "Kiosk", 1, 0, "CameraView")
@@ -160,17 +160,17 @@ class KioskApp:
             from kiosk.app.demo import create_demo
 
             setup = create_demo(Path(self.opts.demo_home) if self.opts.demo_home else None, encoder,
-                                video=self.opts.video)
+                                video=self.opts.video, clock=self.clock)
             self._demo_dir = setup.home
-            return Store.open(setup.db_path, setup.key_path), setup.residents
+            return Store.open(setup.db_path, setup.key_path, clock=self.clock), setup.residents
         db = home_dir() / "kiosk.db"
         db.parent.mkdir(parents=True, exist_ok=True)
-        store = Store.open(db, key_file())
+        store = Store.open(db, key_file(), clock=self.clock)
         from kiosk.store import StoreError
         from kiosk.store.backup import ensure_daily_backup
 
         try:
-            ensure_daily_backup(store, keep_days=self.settings.backup_keep_days)
+            ensure_daily_backup(store, keep_days=self.settings.backup_keep_days, clock=self.clock)
         except StoreError as e:  # the kiosk still works; the staff page and the log say why
             logging.getLogger(__name__).warning("daily backup failed: %s", e)
         return store, None

@@ -2,7 +2,7 @@
 and `flow` (which screen, what the resident typed and chose, what the result means).
 
 QML holds no logic: it shows these properties and calls these slots. Every rule comes
-from the engine (kiosk.residents, kiosk.service, kiosk.policy); the service is called on
+from the engine (kiosk.core.ids, kiosk.service, kiosk.policy); the service is called on
 the UI thread (its SQLite connection belongs to it), the face check runs in the
 CheckController's worker thread.
 """
@@ -13,8 +13,8 @@ from datetime import date
 
 from PySide6.QtCore import Property, QEvent, QObject, QTimer, Signal, Slot
 
+from kiosk.core.ids import ID_LENGTH, InvalidIdNumber, check_partial, mask_id, normalize, parse_id_number
 from kiosk.policy import Category
-from kiosk.residents import ID_LENGTH, InvalidIdNumber, check_partial, mask_id, normalize, parse_id_number
 from kiosk.service import Helper, ServiceError
 from kiosk.texts import (error_text, has, next_text, reason_text, status_label, text, voice_codes_for_error,
                          voice_codes_for_result)
@@ -124,13 +124,13 @@ class FlowController(QObject):
     recorded = Signal()  # an attempt was written (the county sync may send it now)
 
     def __init__(self, service, check, app: AppController, *, actions: list[str] | None = None,
-                 today=date.today, sync_status=None, parent=None):
+                 clock=None, sync_status=None, parent=None):
         super().__init__(parent)
         self.service = service
         self.check = check
         self.app = app
         self.actions = actions
-        self.today = today
+        self.clock = clock or service.clock  # the service area's clock (kiosk.core.clock)
         self.sync_status = sync_status
         self.attempt = None
         self._discard_result = False
@@ -243,7 +243,7 @@ class FlowController(QObject):
 
     # ------------------------------------------------------------------ keypad
     def _today(self) -> date:
-        return self.today()
+        return self.clock.today()
 
     @Slot(str)
     def press(self, key: str) -> None:

@@ -13,11 +13,12 @@ from __future__ import annotations
 
 import tempfile
 from dataclasses import dataclass
-from datetime import UTC, date, datetime, timedelta
+from datetime import date, timedelta
 from pathlib import Path
 
 from kiosk.policy import Category
-from kiosk.residents import check_digit
+from kiosk.core.clock import default_clock
+from kiosk.core.ids import check_digit
 
 
 def make_id(region: str, birth: date, seq: str) -> str:
@@ -34,8 +35,8 @@ class DemoResident:
     face: bool = False  # enrolled from the virtual camera's face
 
 
-def demo_residents(today: date | None = None) -> list[DemoResident]:
-    today = today or date.today()
+def demo_residents(today: date | None = None, clock=None) -> list[DemoResident]:
+    today = today or (clock or default_clock()).today()
     r = "130630"
     return [
         DemoResident(make_id(r, date(1948, 3, 15), "022"), "王秀英", "演示人脸，可刷脸认证（已逾期，待遇暂停）",
@@ -119,7 +120,7 @@ def enrol_from_video(path: str | Path, encoder=None, max_frames: int = 60):
 
 
 def create_demo(home: Path | None = None, encoder=None, today: date | None = None,
-                video: str | Path | None = None) -> DemoSetup:
+                video: str | Path | None = None, clock=None) -> DemoSetup:
     """Make (or refresh) the demo database under `home` (default: a new temporary folder).
     With `video`, the demo resident's face is the clip's, not the virtual camera's."""
     from kiosk.matching.encoder import BACKEND_NAME
@@ -127,7 +128,8 @@ def create_demo(home: Path | None = None, encoder=None, today: date | None = Non
 
     home = Path(home) if home else Path(tempfile.mkdtemp(prefix="kiosk-demo-"))
     home.mkdir(parents=True, exist_ok=True)
-    today = today or date.today()
+    clock = clock or default_clock()
+    today = today or clock.today()
     residents = demo_residents(today)
     if video:
         from dataclasses import replace
@@ -135,7 +137,7 @@ def create_demo(home: Path | None = None, encoder=None, today: date | None = Non
         residents[0] = replace(residents[0], note=f"录像“{Path(video).name}”中的人脸，可刷脸认证（已逾期，待遇暂停）")
     setup = DemoSetup(home, home / "kiosk.db", home / "template.key", residents)
     wang, liu, li, zhao = residents
-    with Store.open(setup.db_path, setup.key_path) as store:
+    with Store.open(setup.db_path, setup.key_path, clock=clock) as store:
         with store.transaction():
             store.upsert_resident(wang.id_number, wang.name, village="演示村", categories=wang.categories,
                                   benefit_start=date(2008, 4, 1), county_status="suspended")
@@ -151,11 +153,11 @@ def create_demo(home: Path | None = None, encoder=None, today: date | None = Non
         if store.last_certified(zhao.id_number) is None:
             # 赵德福 certified on this kiosk early in his current cycle (before today).
             from kiosk.config import Settings
-            from kiosk.residents import parse_id_number
+            from kiosk.core.ids import parse_id_number
 
-            start = Settings().cycle().period(parse_id_number(zhao.id_number).birth_date, today).start
+            start = Settings().cycle().period(parse_id_number(zhao.id_number, today).birth_date, today).start
             day = max(start, min(start + timedelta(days=3), today - timedelta(days=1)))
-            when = datetime.combine(day, datetime.min.time(), UTC) + timedelta(hours=2)
+            when = clock.start_of(day) + timedelta(hours=10)  # 10:00 that day in the service area
             store.record_attempt(resident_id=zhao.id_number, category=Category.PENSION, mode="self",
                                  verdict="pass", started_at=when, finished_at=when + timedelta(seconds=20),
                                  reason="ok", message="恭喜您认证成功！", device_id="demo-kiosk")

@@ -2,8 +2,8 @@
 
 A certification belongs to the *local* day in the service area (Asia/Shanghai by
 default), whatever zone the machine's own clock is set to: a kiosk left on UTC must not
-date a pass at 07:00 Beijing time as "yesterday". Nothing else in the program calls
-`date.today()` or a naive `datetime.now()`; it asks a `Clock`.
+date a pass at 07:00 Beijing time as "yesterday". Nothing else in the program asks
+the machine for its date or a naive `datetime.now`; it asks a `Clock`.
 
 - `Clock(zone)` reads the system clock; `Clock.fixed(...)` stands still (tests, replays);
 - `now()` is timezone-aware (in the service zone), `utc_now()` is the same instant in UTC,

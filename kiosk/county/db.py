@@ -12,7 +12,7 @@ import json
 import secrets
 import uuid as uuidlib
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta, timezone
+from datetime import date, timedelta
 from pathlib import Path
 from typing import Any, Iterable
 
@@ -24,15 +24,15 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import DeclarativeBase, Mapped, Session, mapped_column, sessionmaker
 
 from kiosk import protocol as P
+from kiosk.core.clock import Clock, default_clock, utc_iso
 
 from .keys import HubKeys
 
-CHINA_TZ = timezone(timedelta(hours=8))
 CODE_ALPHABET = "ABCDEFGHJKMNPQRSTUVWXYZ23456789"  # no 0/O, 1/I/L
 
 
-def now_iso() -> str:
-    return datetime.now(timezone.utc).isoformat(timespec="milliseconds")
+def now_iso(clock: Clock | None = None) -> str:
+    return utc_iso((clock or default_clock()).utc_now())
 
 
 class HubError(Exception):
@@ -154,9 +154,10 @@ class ImportResult:
     errors: list[str] | None = None
 
 
-def _china_day(iso: str) -> str:
+def _local_day(clock: Clock, iso: str) -> str:
+    """The service-area day (as the county reads it) of a UTC timestamp."""
     try:
-        return datetime.fromisoformat(iso).astimezone(CHINA_TZ).date().isoformat()
+        return clock.local_date(iso).isoformat()
     except ValueError:
         return iso[:10]
 
@@ -164,9 +165,10 @@ def _china_day(iso: str) -> str:
 class HubDB:
     """Open with a SQLAlchemy URL (`sqlite:///county.db`, `postgresql+psycopg://...`)."""
 
-    def __init__(self, url: str, keys: HubKeys):
+    def __init__(self, url: str, keys: HubKeys, clock: Clock | None = None):
         self.url = url
         self.keys = keys
+        self.clock = clock or default_clock()  # the service area's clock: days on the status page
         kwargs: dict[str, Any] = {}
         if url.startswith("sqlite"):
             kwargs["connect_args"] = {"check_same_thread": False, "timeout": 30}
@@ -202,9 +204,9 @@ class HubDB:
     # ------------------------------------------------------------------ devices
     def provision(self, village: str | None, days: int = 7) -> str:
         code = "-".join("".join(secrets.choice(CODE_ALPHABET) for _ in range(4)) for _ in range(3))
-        now = datetime.now(timezone.utc)
+        now = self.clock.utc_now()
         with self.Session.begin() as s:
-            s.add(ProvisioningCode(code_hash=_hash_code(code), village=village, created_at=now_iso(),
+            s.add(ProvisioningCode(code_hash=_hash_code(code), village=village, created_at=now_iso(self.clock),
                                    expires_at=(now + timedelta(days=days)).isoformat(timespec="milliseconds")))
         return code
 
@@ -219,17 +221,17 @@ class HubDB:
                 raise HubError("bad_code", "开通码不对。请核对县社保局给的开通码（注意大小写和横线）。", 403)
             if pc.used_at is not None:
                 raise HubError("code_used", "这个开通码已经用过了，每个开通码只能用一次。请向县社保局申请新的开通码。", 403)
-            if pc.expires_at < now_iso():
+            if pc.expires_at < now_iso(self.clock):
                 raise HubError("code_expired", "开通码已过期，请向县社保局申请新的开通码。", 403)
             if s.scalar(select(Device).where(Device.sign_pub == req.sign_pub)) is not None:
                 raise HubError("key_in_use", "这台设备的密钥已经登记过了。", 409)
             device_id = "dev-" + secrets.token_hex(6)
             s.add(Device(id=device_id, name=req.name, village=pc.village, sign_pub=req.sign_pub,
-                         box_pub=req.box_pub, registered_at=now_iso()))
-            pc.used_at, pc.device_id = now_iso(), device_id
+                         box_pub=req.box_pub, registered_at=now_iso(self.clock)))
+            pc.used_at, pc.device_id = now_iso(self.clock), device_id
         return P.RegisterResponse(device_id=device_id, village=pc.village, county=self.county,
                                   hub_sign_pub=self.keys.sign_pub, hub_box_pub=self.keys.box_pub,
-                                  server_time=datetime.now(timezone.utc).timestamp())
+                                  server_time=self.clock.utc_now().timestamp())
 
     def device(self, device_id: str) -> Device | None:
         with self.Session() as s:
@@ -270,7 +272,7 @@ class HubDB:
             with self.Session.begin() as s:
                 s.add(Nonce(device_id=device_id, nonce=nonce, ts=t))
                 dev = s.get(Device, device_id)
-                dev.last_seen_at = now_iso()
+                dev.last_seen_at = now_iso(self.clock)
                 s.execute(Nonce.__table__.delete().where(Nonce.ts < now - 2 * P.CLOCK_WINDOW_S))
         except IntegrityError:
             raise HubError("replayed", "这个请求已经收到过（重放），已拒绝。", 409) from None
@@ -289,7 +291,7 @@ class HubDB:
 
     def _store_records(self, device_id: str, records: list[P.PushRecord], via: str) -> list[P.Ack]:
         acks: list[P.Ack] = []
-        now = now_iso()
+        now = now_iso(self.clock)
         with self.Session.begin() as s:
             dev = s.get(Device, device_id)
             uuids = [r.uuid for r in records]
@@ -304,7 +306,7 @@ class HubDB:
                     acks.append(P.Ack(uuid=rec.uuid, status="duplicate"))
                     continue
                 try:
-                    parsed = P.validate_record(rec)
+                    parsed = P.validate_record(rec, self.clock.today())
                 except P.ProtocolError as e:
                     acks.append(P.Ack(uuid=rec.uuid, status="rejected", code=e.code, message=e.message))
                     continue
@@ -315,13 +317,13 @@ class HubDB:
                 if isinstance(parsed, P.CertificationPayload):
                     rid = P.normalize_id(parsed.resident_id)
                     row.update(resident_id=rid, category=parsed.category, verdict=parsed.verdict,
-                               occurred_at=parsed.finished_at, occurred_day=_china_day(parsed.finished_at))
+                               occurred_at=parsed.finished_at, occurred_day=_local_day(self.clock, parsed.finished_at))
                     if parsed.verdict == "pass":
                         day = row["occurred_day"]
                         certified[rid] = max(certified.get(rid, day), day)
                 else:
                     row.update(resident_id=None, category=None, verdict=None, occurred_at=parsed.at,
-                               occurred_day=_china_day(parsed.at))
+                               occurred_day=_local_day(self.clock, parsed.at))
                 rows.append(row)
                 acks.append(P.Ack(uuid=rec.uuid, status="stored"))
             if rows:
@@ -350,9 +352,8 @@ class HubDB:
             return s.scalar(q)
 
     # ------------------------------------------------------------------ roster
-    @staticmethod
-    def _bump(s: Session, kind: str, key: str) -> int:
-        ch = Change(kind=kind, key=key, at=now_iso())
+    def _bump(self, s: Session, kind: str, key: str) -> int:
+        ch = Change(kind=kind, key=key, at=now_iso(self.clock))
         s.add(ch)
         s.flush()
         return ch.id
@@ -376,11 +377,11 @@ class HubDB:
                     continue
                 version = self._bump(s, "roster", rid)
                 if r is None:
-                    s.add(Resident(id_number=rid, version=version, updated_at=now_iso(), **fields))
+                    s.add(Resident(id_number=rid, version=version, updated_at=now_iso(self.clock), **fields))
                 else:
                     for k, v in fields.items():
                         setattr(r, k, v)
-                    r.version, r.updated_at = version, now_iso()
+                    r.version, r.updated_at = version, now_iso(self.clock)
                 changed += 1
         return changed, unchanged
 
@@ -426,11 +427,11 @@ class HubDB:
                 values = dict(dtype="float64", dim=0, count=0, nonce=None, ciphertext=None)
             if row is None:
                 s.add(TemplateSetRow(resident_id=resident_id, backend=backend, version=version,
-                                     updated_at=now_iso(), **values))
+                                     updated_at=now_iso(self.clock), **values))
             else:
                 for k, v in values.items():
                     setattr(row, k, v)
-                row.version, row.updated_at = version, now_iso()
+                row.version, row.updated_at = version, now_iso(self.clock)
             return version
 
     def template_page(self, device: Device, since: int, limit: int = 500) -> P.TemplatePage:
@@ -489,17 +490,17 @@ class HubDB:
                 progress("导入数据包", min(i + P.MAX_BATCH, len(records)), len(records))
         with self.Session.begin() as s:
             if prior is None:
-                s.add(ImportedBundle(bundle_id=bundle_id, device_id=dev.id, imported_at=now_iso(),
+                s.add(ImportedBundle(bundle_id=bundle_id, device_id=dev.id, imported_at=now_iso(self.clock),
                                      stored=result.stored, duplicates=result.duplicates, rejected=result.rejected))
             d = s.get(Device, dev.id)
-            d.last_bundle_at = now_iso()
+            d.last_bundle_at = now_iso(self.clock)
         return dev.id, result, prior is not None
 
     def export_roster_bundle(self, device_id: str) -> bytes:
         """Everything a terminal needs from the county, sealed for it and signed by the hub."""
         dev = self.device(device_id)
         if dev is None:
-            raise HubError("unknown_device", "没有这台设备的登记记录，请核对设备编号（kiosk county devices）。", 404)
+            raise HubError("unknown_device", "没有这台设备的登记记录，请核对设备编号（kiosk-county devices）。", 404)
         roster, since = [], 0
         while True:
             page = self.roster_page(dev, since)
@@ -520,7 +521,7 @@ class HubDB:
 
     # ------------------------------------------------------------------ status page
     def summary(self, today: date | None = None, overdue_months: int = 12) -> dict:
-        today = today or datetime.now(CHINA_TZ).date()
+        today = today or self.clock.today()
         with self.Session() as s:
             per_day = s.execute(
                 select(Record.village, Record.occurred_day, Record.verdict, func.count())
@@ -548,8 +549,8 @@ def _hash_code(code: str) -> str:
     return hashlib.sha256(code.strip().upper().encode()).hexdigest()
 
 
-def open_hub(url: str, key_path: str | Path) -> HubDB:
-    return HubDB(url, HubKeys.load_or_create(Path(key_path)))
+def open_hub(url: str, key_path: str | Path, clock: Clock | None = None) -> HubDB:
+    return HubDB(url, HubKeys.load_or_create(Path(key_path)), clock)
 
 
 def new_uuid() -> str:

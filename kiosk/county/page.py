@@ -1,27 +1,27 @@
 """The small HTML status page for county staff (no JavaScript, prints well)."""
 from __future__ import annotations
 
-from datetime import datetime, timedelta, timezone
+from datetime import datetime
 from html import escape
 
-CHINA_TZ = timezone(timedelta(hours=8))
+from kiosk.core.clock import default_clock
+from kiosk.core.ids import mask_id
 
 
-def _local(iso: str | None) -> str | None:
-    """UTC ISO timestamp -> China local time, as staff read clocks."""
+def _local(iso: str | None, tz=None) -> str | None:
+    """UTC ISO timestamp -> the service area's local time, as staff read clocks."""
     if not iso:
         return None
     try:
-        return datetime.fromisoformat(iso).astimezone(CHINA_TZ).strftime("%Y-%m-%d %H:%M")
+        return datetime.fromisoformat(iso).astimezone(tz or default_clock().tz).strftime("%Y-%m-%d %H:%M")
     except ValueError:
         return iso
 
 
-def _mask(id_number: str) -> str:
-    return id_number[:6] + "********" + id_number[-4:] if len(id_number) == 18 else "*" * len(id_number)
+_mask = mask_id  # one masking rule (kiosk.core.ids)
 
 
-def render_status_page(county: str, summary: dict) -> str:
+def render_status_page(county: str, summary: dict, tz=None) -> str:
     def table(headers: list[str], rows: list[list], empty: str) -> str:
         if not rows:
             return f"<p class=empty>{escape(empty)}</p>"
@@ -34,9 +34,9 @@ def render_status_page(county: str, summary: dict) -> str:
                     [[d["day"], d["village"] or "（未分村）", d["pass"], d["fail"]] for d in summary["per_day"][:400]],
                     "还没有收到任何认证记录。")
     devices = table(["设备编号", "名称", "村", "状态", "最近联系", "最近上传", "最近U盘导入"],
-                    [[d.id, d.name, d.village, "正常" if d.status == "active" else "已停用", _local(d.last_seen_at),
-                      _local(d.last_push_at), _local(d.last_bundle_at)] for d in summary["devices"]],
-                    "还没有登记任何设备。用 kiosk county provision 生成开通码。")
+                    [[d.id, d.name, d.village, "正常" if d.status == "active" else "已停用", _local(d.last_seen_at, tz),
+                      _local(d.last_push_at, tz), _local(d.last_bundle_at, tz)] for d in summary["devices"]],
+                    "还没有登记任何设备。用 kiosk-county provision 生成开通码。")
     overdue = table(["身份证号", "姓名", "村", "最近认证", "状态"],
                     [[_mask(o["id_number"]), o["name"], o["village"], o["last"] or "从未认证",
                       {"active": "正常", "suspended": "已暂停"}.get(o["status"], o["status"])]

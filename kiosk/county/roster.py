@@ -71,7 +71,8 @@ def _parse_date(value) -> str | None:
         raise ValueError(f"日期“{text}”不存在，请核对年月日") from None
 
 
-def parse_rows(header: list, rows: Iterable[list], first_row_number: int = 2) -> RosterLoad:
+def parse_rows(header: list, rows: Iterable[list], first_row_number: int = 2, today=None) -> RosterLoad:
+    """`today`: the service area's date (the hub's clock), bounding birth dates."""
     out = RosterLoad()
     index: dict[str, int] = {}
     for i, h in enumerate(header):
@@ -96,7 +97,7 @@ def parse_rows(header: list, rows: Iterable[list], first_row_number: int = 2) ->
             continue
         try:
             number = P.normalize_id(str(cell("id_number") or ""))
-            if not P.valid_id_number(number):
+            if not P.valid_id_number(number, today):
                 raise ValueError(f"身份证号码“{cell('id_number') or ''}”无效（位数、出生日期或校验位不对），请核对")
             name = str(cell("name") or "").strip()
             if not name:
@@ -131,7 +132,7 @@ def parse_rows(header: list, rows: Iterable[list], first_row_number: int = 2) ->
     return out
 
 
-def load_roster(path: Path, progress: Callable[[int, int], None] | None = None) -> RosterLoad:
+def load_roster(path: Path, progress: Callable[[int, int], None] | None = None, today=None) -> RosterLoad:
     path = Path(path)
     if not path.is_file():
         return RosterLoad(errors=[f"找不到名册文件：{path}"])
@@ -159,4 +160,4 @@ def load_roster(path: Path, progress: Callable[[int, int], None] | None = None) 
         return RosterLoad(errors=[f"只能导入 .csv 或 .xlsx 名册，这个文件是 {path.suffix or '无扩展名'}。"])
     if not rows:
         return RosterLoad(errors=["名册文件是空的。"])
-    return parse_rows(rows[0], rows[1:])
+    return parse_rows(rows[0], rows[1:], today=today)

@@ -6,7 +6,6 @@ nonce seen before. Errors are JSON: {"error": stable code, "message": plain Chin
 """
 from __future__ import annotations
 
-import time
 
 from fastapi import Depends, FastAPI, Query, Request
 from fastapi.exceptions import RequestValidationError
@@ -99,17 +98,17 @@ def create_app(hub: HubDB) -> FastAPI:
         if request.scope.get("query_string"):
             path += "?" + request.scope["query_string"].decode("latin-1")
         message = P.signing_message(request.method, path, ts, nonce, body)
-        return await run_in_threadpool(hub.authenticate, device_id, ts, nonce, sig, message, time.time())
+        return await run_in_threadpool(hub.authenticate, device_id, ts, nonce, sig, message, hub.clock.timestamp())
 
     @app.get(P.API + "/ping")
     def ping() -> dict:
         """Liveness and the hub's clock (terminals correct their clock offset from it)."""
-        return {"ok": True, "server_time": time.time(), "county": hub.county, "protocol": P.PROTOCOL_VERSION}
+        return {"ok": True, "server_time": hub.clock.timestamp(), "county": hub.county, "protocol": P.PROTOCOL_VERSION}
 
     @app.post(P.API + "/devices/register", response_model=P.RegisterResponse,
               responses={403: {"model": P.ErrorBody}, 401: {"model": P.ErrorBody}})
     def register(req: P.RegisterRequest) -> P.RegisterResponse:
-        """One-time registration with a provisioning code from `kiosk county provision`."""
+        """One-time registration with a provisioning code from `kiosk-county provision`."""
         return hub.register(req)
 
     @app.post(P.API + "/records", response_model=P.PushResponse,
@@ -132,7 +131,7 @@ def create_app(hub: HubDB) -> FastAPI:
 
     @app.get("/", response_class=HTMLResponse, include_in_schema=False)
     def status_page() -> str:
-        return render_status_page(hub.county, hub.summary())
+        return render_status_page(hub.county, hub.summary(), hub.clock.tz)
 
     return app
 

@@ -65,14 +65,13 @@ from typing import Iterable, Iterator
 import cv2
 import numpy as np
 
+from kiosk.core.actions import ACTIONS  # noqa: F401  (one list of action codes; re-exported)
 from kiosk.demo.warp import MeshWarper
 from kiosk.frames import Frame, FrameSourceError, read_image
 
 ASSET_DIR = Path(__file__).resolve().parents[2] / "assets" / "demo"
 FACE_IMAGE = ASSET_DIR / "astronaut.png"
 FACE_LANDMARKS = ASSET_DIR / "astronaut_landmarks.npy"
-
-ACTIONS = ("blink", "turn_left", "turn_right", "open_mouth", "nod")
 
 # (ramp up, hold, ramp down) in seconds for each action.
 ACTION_TIMING: dict[str, tuple[float, float, float]] = {

@@ -3,8 +3,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-ACTIONS = ("blink", "turn_left", "turn_right", "open_mouth", "nod")
-NON_RIGID_ACTIONS = ("blink", "open_mouth")  # a picture, bent or turned, cannot do these
+from kiosk.core.actions import ACTIONS, NON_RIGID_ACTIONS  # noqa: F401  (re-exported)
 
 
 

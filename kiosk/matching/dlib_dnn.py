@@ -25,8 +25,6 @@ the file with onnx.checker.
 from __future__ import annotations
 
 import hashlib
-import os
-import tempfile
 import threading
 import warnings
 from dataclasses import dataclass, field
@@ -378,14 +376,10 @@ def ensure_onnx(dat_path: str | Path | None = None, cache_dir: str | Path | None
         return target
     target.parent.mkdir(parents=True, exist_ok=True)
     data = convert_dlib_resnet(dat)
-    fd, tmp = tempfile.mkstemp(dir=target.parent, suffix=".tmp")
-    try:
-        with os.fdopen(fd, "wb") as f:
-            f.write(data)
-        os.replace(tmp, target)  # another process converting at the same time writes the same bytes
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+    from kiosk.core.atomic import write_atomic
+
+    # another process converting at the same time writes the same bytes
+    write_atomic(target, data, durable=False)
     return target
 
 

@@ -129,7 +129,7 @@ def snorm_score(distance: float, probe: np.ndarray, template: list[np.ndarray], 
 
 def _mask(rid: str) -> str:
     try:
-        from kiosk.residents import mask_id
+        from kiosk.core.ids import mask_id
 
         return mask_id(rid)
     except Exception:  # not an ID number (tests, simulations): hide all but the last 2 characters

@@ -13,7 +13,7 @@ import os
 import sqlite3
 import uuid as uuidlib
 from dataclasses import asdict, dataclass
-from datetime import date, datetime, time, timedelta, timezone
+from datetime import date, datetime, timedelta, timezone
 from pathlib import Path
 from typing import Any, Iterable, Iterator
 
@@ -21,19 +21,14 @@ import numpy as np
 from sqlite_utils import Database
 
 from ..policy import Category
-from ..residents import mask_id, normalize, parse_id_number
+from ..core.clock import Clock, default_clock, utc_iso
+from ..core.facedata import is_face_data_key
+from ..core.ids import mask_id, normalize, parse_id_number
 from . import StoreCorrupt, StoreEmpty, StoreError, StoreFull, StoreReadOnly, TemplateKeyError, crypto
 from .migrations import check_not_newer, migrate, schema_version
 
-# China has one time zone and no daylight saving, so a fixed offset is exact.
-CHINA_TZ = timezone(timedelta(hours=8), "CST")
 CAPTURE_RETENTION_KEY = "capture_retention_days"
 BUSY_TIMEOUT_MS = 5000
-# Keys that would smuggle face data into attempt records (and from there into the outbox).
-_FORBIDDEN_KEYS = frozenset(
-    {"embedding", "embeddings", "vector", "template", "templates", "image", "images", "photo", "frame_rgb"}
-)
-
 # SQLite primary result codes (extended codes keep these in the low byte).
 _SQLITE_BUSY, _SQLITE_LOCKED, _SQLITE_READONLY, _SQLITE_IOERR = 5, 6, 8, 10
 _SQLITE_CORRUPT, _SQLITE_FULL, _SQLITE_CANTOPEN, _SQLITE_NOTADB = 11, 13, 14, 26
@@ -87,15 +82,6 @@ class OutboxItem:
     acked_at: str | None
     tries: int
     last_error: str | None
-
-
-def utc_iso(dt: datetime | None = None) -> str:
-    """ISO-8601 in UTC with offset; one fixed format so stored strings sort by time."""
-    if dt is None:
-        dt = datetime.now(timezone.utc)
-    if dt.tzinfo is None:
-        raise ValueError("timestamps must be timezone-aware")
-    return dt.astimezone(timezone.utc).isoformat(timespec="milliseconds")
 
 
 def read_only_reason(path: Path) -> str | None:
@@ -239,10 +225,10 @@ def _prepare_file(path: Path) -> Path | None:
 class Store:
     """Use `Store.open(path, key_path)`; close with `close()` or a `with` block."""
 
-    def __init__(self, db: Database, key: bytes | None, path: Path, tz: timezone):
+    def __init__(self, db: Database, key: bytes | None, path: Path, clock: Clock):
         self.db = db
         self.path = path
-        self.tz = tz
+        self.clock = clock  # the service area's clock: dates attempts, stamps every row
         self._key_bytes = key
         self.key_path: Path | None = None
         self.key_error: TemplateKeyError | None = None  # why there is no key (open(require_key=False))
@@ -259,12 +245,23 @@ class Store:
     def has_key(self) -> bool:
         return self._key_bytes is not None
 
+    @property
+    def tz(self):
+        """The service area's zone (from the clock)."""
+        return self.clock.tz
+
+    def _iso(self, dt: datetime | None = None) -> str:
+        """A stored timestamp: `dt`, or the clock's now, in UTC ISO-8601."""
+        return utc_iso(dt if dt is not None else self.clock.utc_now())
+
     # --- opening -------------------------------------------------------------------
 
     @classmethod
-    def open(cls, path: str | Path, key_path: str | Path, *, tz: timezone = CHINA_TZ,
+    def open(cls, path: str | Path, key_path: str | Path, *, clock: Clock | None = None,
              require_key: bool = True) -> "Store":
-        """`require_key=False` (sync, export, doctor): a missing or wrong template key does not stop
+        """`clock` (default: the configured zone's system clock) decides which local day a
+        certification belongs to and stamps every row; tests pass `Clock.fixed(...)`.
+        `require_key=False` (sync, export, doctor): a missing or wrong template key does not stop
         the records from being read and sent; `store.key_error` says what is wrong with it."""
         path, key_path = Path(path), Path(key_path)
         moved_aside = _prepare_file(path)
@@ -288,8 +285,9 @@ class Store:
             # Power cuts are common in villages: fsync every commit.
             db.execute("PRAGMA synchronous = FULL")
             migrate(db)
+            clock = clock or default_clock()
             try:
-                key = cls._load_key(db, key_path)
+                key = cls._load_key(db, key_path, clock)
             except TemplateKeyError as e:
                 if require_key:
                     raise
@@ -297,7 +295,8 @@ class Store:
             if moved_aside is not None:
                 with db.atomic():
                     db.execute("INSERT INTO audit_log (at, actor, action, details) VALUES (?, ?, ?, ?)",
-                               [utc_iso(), "kiosk", "empty_database_replaced", _dumps({"kept_as": moved_aside.name})])
+                               [utc_iso(clock.utc_now()), "kiosk", "empty_database_replaced",
+                                _dumps({"kept_as": moved_aside.name})])
         except sqlite3.Error as e:
             db.close()
             translated = _translate(e, path)
@@ -307,7 +306,7 @@ class Store:
         except BaseException:
             db.close()
             raise
-        store = cls(db, key, path, tz)
+        store = cls(db, key, path, clock)
         store.key_path, store.key_error = key_path, key_error
         return store
 
@@ -321,7 +320,7 @@ class Store:
             raise StoreCorrupt("; ".join(str(r[0]) for r in rows[:5]))
 
     @staticmethod
-    def _load_key(db: Database, key_path: Path) -> bytes:
+    def _load_key(db: Database, key_path: Path, clock: Clock) -> bytes:
         check = db.execute("SELECT nonce, ciphertext FROM key_check WHERE id = 1").fetchone()
         if not key_path.exists() and check is None:
             key = crypto.create_key(key_path)  # new database: make its key
@@ -332,7 +331,7 @@ class Store:
             with db.atomic():
                 db.execute(
                     "INSERT INTO key_check (id, nonce, ciphertext, created_at) VALUES (1, ?, ?, ?)",
-                    [nonce, ct, utc_iso()],
+                    [nonce, ct, utc_iso(clock.utc_now())],
                 )
         else:
             crypto.verify_key(key, *check)
@@ -378,7 +377,7 @@ class Store:
         county_status: str = "active",
         now: datetime | None = None,
     ) -> Resident:
-        rid = parse_id_number(id_number)
+        rid = parse_id_number(id_number, self.clock.today())
         name = name.strip()
         if not name:
             raise ValueError("resident name must not be empty")
@@ -395,7 +394,7 @@ class Store:
             "benefit_start": benefit_start.isoformat() if benefit_start else None,
             "data_comparison_on": data_comparison_on.isoformat() if data_comparison_on else None,
             "county_status": county_status,
-            "updated_at": utc_iso(now),
+            "updated_at": self._iso(now),
         }
         columns = ", ".join(row)
         # ON CONFLICT ... UPDATE, not REPLACE: REPLACE deletes the row and would cascade to templates.
@@ -446,7 +445,7 @@ class Store:
             cursor = self.db.execute(
                 "INSERT INTO templates (resident_id, backend, dim, dtype, nonce, ciphertext, source, created_at)"
                 " VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
-                [resident_id, backend, dim, dtype, nonce, ct, source, utc_iso(now)],
+                [resident_id, backend, dim, dtype, nonce, ct, source, self._iso(now)],
             )
             self._audit_row(
                 "kiosk", "template_added",
@@ -527,8 +526,8 @@ class Store:
             helper_id_masked=helper_id_masked,
             operator=operator,
             device_id=device_id,
-            started_at=utc_iso(started_at),
-            finished_at=utc_iso(finished_at),
+            started_at=self._iso(started_at),
+            finished_at=self._iso(finished_at),
             verdict=verdict,
             reason=reason,
             message=message,
@@ -545,7 +544,7 @@ class Store:
                     "uuid": str(uuidlib.uuid4()),
                     "kind": "certification",
                     "payload": _dumps(attempt.to_dict()),
-                    "created_at": utc_iso(),
+                    "created_at": self._iso(),
                     "tries": 0,
                 }
             )
@@ -567,11 +566,11 @@ class Store:
     @_translating
     def attempts_today(self, resident_id: str, day: date) -> list[Attempt]:
         """Attempts started on `day` in local (kiosk) time, oldest first."""
-        lo = datetime.combine(day, time.min, self.tz)
+        lo, hi = self.clock.start_of(day), self.clock.start_of(day + timedelta(days=1))
         rows = self.db.query(
             "SELECT * FROM attempts WHERE resident_id = ? AND started_at >= ? AND started_at < ?"
             " ORDER BY started_at",
-            [normalize(resident_id), utc_iso(lo), utc_iso(lo + timedelta(days=1))],
+            [normalize(resident_id), self._iso(lo), self._iso(hi)],
         )
         return [_attempt(r) for r in rows]
 
@@ -592,7 +591,7 @@ class Store:
             "SELECT max(finished_at) FROM attempts WHERE resident_id = ? AND verdict = 'pass'",
             [normalize(resident_id)],
         ).fetchone()[0]
-        local = datetime.fromisoformat(value).astimezone(self.tz).date() if value else None
+        local = self.clock.local_date(value) if value else None
         row = self.db.execute(
             "SELECT certified_on FROM county_roster WHERE resident_id = ?", [normalize(resident_id)]
         ).fetchone() if self.schema_version >= 3 else None
@@ -609,7 +608,7 @@ class Store:
 
     @_translating
     def mark_sent(self, uuids: Iterable[str], at: datetime | None = None) -> None:
-        self._update_outbox(uuids, "sent_at = ?, tries = tries + 1, last_error = NULL", [utc_iso(at)])
+        self._update_outbox(uuids, "sent_at = ?, tries = tries + 1, last_error = NULL", [self._iso(at)])
 
     @_translating
     def mark_failed(self, uuids: Iterable[str], error: str) -> None:
@@ -617,7 +616,7 @@ class Store:
 
     @_translating
     def mark_acked(self, uuids: Iterable[str], at: datetime | None = None) -> None:
-        self._update_outbox(uuids, "acked_at = ?", [utc_iso(at)])
+        self._update_outbox(uuids, "acked_at = ?", [self._iso(at)])
 
     def _update_outbox(self, uuids: Iterable[str], assignments: str, params: list) -> None:
         with self.db.atomic():
@@ -634,7 +633,7 @@ class Store:
     def _audit_row(self, actor: str, action: str, details: dict, at: datetime | None) -> int:
         return self.db.execute(
             "INSERT INTO audit_log (at, actor, action, details) VALUES (?, ?, ?, ?)",
-            [utc_iso(at), actor, action, _dumps(_plain(details, "details"))],
+            [self._iso(at), actor, action, _dumps(_plain(details, "details"))],
         ).lastrowid
 
     @_translating
@@ -670,7 +669,7 @@ class Store:
         days = int(self.get_setting(CAPTURE_RETENTION_KEY, 0))
         if days <= 0:
             return None
-        now = now or datetime.now(timezone.utc)
+        now = now or self.clock.utc_now()
         row = self.db.execute("SELECT resident_id FROM attempts WHERE uuid = ?", [attempt_uuid]).fetchone()
         if row is None:
             raise ValueError(f"unknown attempt: {attempt_uuid}")
@@ -679,7 +678,7 @@ class Store:
             return self.db.execute(
                 "INSERT INTO captures (attempt_uuid, resident_id, media_type, nonce, ciphertext,"
                 " captured_at, expires_at) VALUES (?, ?, ?, ?, ?, ?, ?)",
-                [attempt_uuid, row[0], media_type, nonce, ct, utc_iso(now), utc_iso(now + timedelta(days=days))],
+                [attempt_uuid, row[0], media_type, nonce, ct, self._iso(now), self._iso(now + timedelta(days=days))],
             ).lastrowid
 
     @_translating
@@ -696,12 +695,12 @@ class Store:
     @_translating
     def purge_expired(self, now: datetime | None = None) -> int:
         """Delete captures past their expiry, or older than a since-shortened retention."""
-        now = now or datetime.now(timezone.utc)
+        now = now or self.clock.utc_now()
         days = max(int(self.get_setting(CAPTURE_RETENTION_KEY, 0)), 0)
         with self.db.atomic():
             count = self.db.execute(
                 "DELETE FROM captures WHERE expires_at <= ? OR captured_at <= ?",
-                [utc_iso(now), utc_iso(now - timedelta(days=days))],
+                [self._iso(now), self._iso(now - timedelta(days=days))],
             ).rowcount
             if count:
                 self._audit_row("kiosk", "captures_purged", {"count": count}, now)
@@ -756,7 +755,7 @@ def _plain(value: Any, where: str) -> Any:
     if isinstance(value, dict):
         out = {}
         for k, v in value.items():
-            if str(k).lower() in _FORBIDDEN_KEYS:
+            if is_face_data_key(k):  # the same list the county hub refuses
                 raise ValueError(f"{where}: key {k!r} looks like face data and must not be stored")
             out[str(k)] = _plain(v, f"{where}.{k}")
         return out

@@ -22,9 +22,9 @@ from typing import Any, Iterable
 import numpy as np
 
 from ..policy import Category
-from ..residents import InvalidIdNumber, mask_id
+from ..core.ids import InvalidIdNumber, mask_id
 from . import TemplateKeyError, crypto
-from .db import OutboxItem, Store, _outbox, _translating, utc_iso
+from .db import OutboxItem, Store, _outbox, _translating
 
 
 @dataclass(frozen=True)
@@ -103,7 +103,7 @@ class SyncState:
                 "INSERT INTO sync_identity (id, device_id, hub_url, village, county, sign_nonce, sign_ct, box_nonce,"
                 " box_ct, hub_sign_pub, hub_box_pub, hub_cert_pin, registered_at)"
                 " VALUES (1, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                [device_id, hub_url, village, county, sn, sc, bn, bc, hub_sign_pub, hub_box_pub, hub_cert_pin, utc_iso()],
+                [device_id, hub_url, village, county, sn, sc, bn, bc, hub_sign_pub, hub_box_pub, hub_cert_pin, self.store._iso()],
             )
             self.store._audit_row("kiosk", "device_registered",
                                   {"device_id": device_id, "hub": hub_url, "village": village}, None)
@@ -137,7 +137,7 @@ class SyncState:
     def record_acks(self, acked: Iterable[str], rejected: Iterable[tuple[str, str, str]] = (),
                     failed_error: str | None = None) -> None:
         """One transaction: acknowledged rows, refused rows (kept), tries counter."""
-        now = utc_iso()
+        now = self.store._iso()
         with self.db.atomic():
             for u in acked:
                 self.db.execute("UPDATE outbox SET acked_at = coalesce(acked_at, ?), sent_at = coalesce(sent_at, ?),"
@@ -180,7 +180,7 @@ class SyncState:
     def apply_roster(self, entries: list[dict]) -> tuple[int, list[str]]:
         """Apply county roster entries newer than what we hold. Returns (applied, errors)."""
         applied, errors = 0, []
-        now = utc_iso()
+        now = self.store._iso()
         with self.store.transaction():
             for e in entries:
                 rid = e["id_number"]

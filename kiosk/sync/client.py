@@ -1,7 +1,6 @@
 """HTTP client for the county hub: signed requests, clock offset, TLS pinning, clear errors."""
 from __future__ import annotations
 
-import hashlib
 import ipaddress
 import json
 import ssl
@@ -53,8 +52,7 @@ def fetch_cert_pem(url: str, timeout: float = 10) -> tuple[str, str]:
     return pem, cert_pin(pem)
 
 
-def cert_pin(pem: str) -> str:
-    return hashlib.sha256(ssl.PEM_cert_to_DER_cert(pem)).hexdigest()
+cert_pin = P.cert_pin  # the hub prints it at `kiosk-county serve`; defined once in the protocol
 
 
 def _verify(url: str, cert_pem: str | None):

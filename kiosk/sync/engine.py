@@ -7,19 +7,20 @@ means at worst a resend, which the county acknowledges as a duplicate.
 """
 from __future__ import annotations
 
+import functools
 import logging
-import os
 import threading
 import time
 import uuid as uuidlib
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
 from pathlib import Path
 from typing import Callable
 
 import numpy as np
 
 from kiosk import protocol as P
+from kiosk.core.atomic import write_atomic
+from kiosk.core.clock import default_clock
 from kiosk.store import Store
 from kiosk.store.syncstate import Identity, SyncState
 
@@ -31,8 +32,10 @@ AUDIT_STREAM = "audit"
 Progress = Callable[[str, int, int], None]  # (stage, done, total)
 
 
-def _now() -> str:
-    return datetime.now(timezone.utc).isoformat(timespec="seconds")
+def _now(store: Store | None = None) -> str:
+    """Now in UTC (ISO, seconds) from the store's clock (the one clock: kiosk.core.clock)."""
+    clock = getattr(store, "clock", None) or default_clock()
+    return clock.utc_now().isoformat(timespec="seconds")
 
 
 def require_identity(state: SyncState) -> Identity:
@@ -193,9 +196,9 @@ class Syncer:
             self.push(report)
             self.pull(report)
         except SyncError as e:
-            self.state.set(last_error=f"{e.message}", last_error_at=_now(), last_error_code=e.code)
+            self.state.set(last_error=f"{e.message}", last_error_at=_now(self.state.store), last_error_code=e.code)
             raise
-        self.state.set(last_success=_now(), last_error=None, last_error_code=None)
+        self.state.set(last_success=_now(self.state.store), last_error=None, last_error_code=None)
         return report
 
 
@@ -248,26 +251,13 @@ def export_bundle(store: Store, to_dir: Path, progress: Progress | None = None) 
                          {"device_id": ident.device_id, "records": records})
     to_dir = Path(to_dir)
     to_dir.mkdir(parents=True, exist_ok=True)
-    out = to_dir / f"kiosk-{ident.device_id}-{datetime.now(timezone.utc).strftime('%Y%m%d-%H%M%S')}.bundle"
+    out = to_dir / f"kiosk-{ident.device_id}-{store.clock.utc_now().strftime('%Y%m%d-%H%M%S')}.bundle"
     _write_atomic(out, data)
     store.audit("kiosk", "bundle_exported", {"file": out.name, "certifications": len(items), "audit": len(audit)})
     return out, len(items), len(audit)
 
 
-def _write_atomic(path: Path, data: bytes) -> None:
-    tmp = path.with_name(path.name + ".part")
-    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)  # bundles hold personal data
-    with os.fdopen(fd, "wb") as f:
-        f.write(data)
-        f.flush()
-        os.fsync(f.fileno())
-    os.replace(tmp, path)
-    try:
-        fd = os.open(path.parent, os.O_RDONLY)
-        os.fsync(fd)
-        os.close(fd)
-    except OSError:
-        pass
+_write_atomic = functools.partial(write_atomic, mode=0o600)  # bundles hold personal data: 0600
 
 
 def import_county_bundle(store: Store, path: Path) -> dict:
@@ -301,7 +291,7 @@ def import_county_bundle(store: Store, path: Path) -> dict:
         if P.record_uuid(ident.device_id, AUDIT_STREAM, e["seq"]) not in acks:
             break
         cursor = e["seq"]
-    state.set(audit_cursor=cursor, last_bundle_import=_now())
+    state.set(audit_cursor=cursor, last_bundle_import=_now(store))
     store.audit("county", "bundle_imported", {"bundle": header["bundle_id"], "roster": applied,
                                               "template_sets": changed, "acked": len(pending)})
     return {"roster_changed": applied, "templates_changed": changed, "acked": len(pending), "errors": errors}
@@ -328,6 +318,8 @@ class BackgroundSync:
     def __init__(self, store_path: str | Path, key_path: str | Path, settings=None, *, interval_s: float | None = None,
                  backoff: Backoff | None = None, hub_url: str | None = None):
         self.store_path, self.key_path = Path(store_path), Path(key_path)
+        # The service area's clock (kiosk.toml timezone), for the days this thread's store connection dates.
+        self.clock = settings.clock() if hasattr(settings, "clock") else None
         self.hub_url = hub_url or getattr(settings, "hub_url", "") or None
         self.backup_keep_days = int(getattr(settings, "backup_keep_days", 7))
         self.interval_s = interval_s if interval_s is not None else float(getattr(settings, "sync_interval_s", 300.0))
@@ -358,7 +350,7 @@ class BackgroundSync:
         from kiosk.store import StoreError
         from kiosk.store.backup import ensure_daily_backup
 
-        store = Store.open(self.store_path, self.key_path, require_key=False)
+        store = Store.open(self.store_path, self.key_path, require_key=False, clock=self.clock)
         try:
             while not self._stop.is_set():
                 delay = self.interval_s

@@ -1,36 +1,43 @@
-"""`kiosk county …`, `kiosk register`, `kiosk sync`, `kiosk export`: the county-sync commands.
+"""`kiosk-county`: the county hub's commands (serve, provision, roster, enrol, import, export, devices, revoke).
 
-Registered into kiosk.cli by `add_commands(sub)`. Errors are raised as kiosk.cli.CliError
-(exit 2, one line; {"error", "message"} under --json).
+The hub's own entry point, apart from the village terminal's `kiosk` (which never imports
+FastAPI, uvicorn or SQLAlchemy). Exit 0 when a command ran; exit 2 with one line (under
+--json: {"error": code, "message": str}) for bad input.
 """
 from __future__ import annotations
 
+import argparse
 import json
 import os
-import signal
 import sys
 from pathlib import Path
 
+from kiosk.core.atomic import write_atomic
+from kiosk.core.clock import default_clock
+from kiosk.core.errors import KioskError
+from kiosk.core.paths import home_dir
 
-def _cli():
-    from kiosk import cli
 
-    return cli
+class CountyCliError(KioskError):
+    pass
 
 
-def _fail(code: str, message: str):
-    return _cli().CliError(code, message)
+def _fail(code: str, message: str) -> CountyCliError:
+    return CountyCliError(code, message)
 
 
 def _emit(obj: dict, as_json: bool, human: str) -> None:
-    _cli()._emit(obj, as_json, human)
+    if as_json:
+        print(json.dumps(obj, ensure_ascii=False), flush=True)
+    else:
+        print(human, flush=True)
 
 
 def _bar(desc: str):
     """A tqdm progress callback (stage, done, total) on stderr; silent when not a terminal."""
     from tqdm import tqdm
 
-    bars: dict[str, tqdm] = {}
+    bars: dict = {}
 
     def tick(stage: str, done: int, total: int) -> None:
         if total < 2:
@@ -47,10 +54,17 @@ def _bar(desc: str):
     return tick
 
 
-# ------------------------------------------------------------------------------ hub side
-def _county_home() -> Path:
-    from kiosk.config import home_dir
+def _photo_encoder():
+    """The photo encoder with the configured embedding backend: enrolment photos are encoded at
+    the county, in this command (never in the hub server), exactly as a terminal would."""
+    from kiosk.config import Settings
+    from kiosk.faces import PhotoEncoder
+    from kiosk.matching.embedders import make_embedder
 
+    return PhotoEncoder(make_embedder(Settings.load()))
+
+
+def _county_home() -> Path:
     return home_dir() / "county"
 
 
@@ -74,7 +88,7 @@ def _hub_error(e):
 
 def cmd_county_serve(args) -> int:
     from kiosk.county.server import serve
-    from kiosk.sync.client import cert_pin
+    from kiosk.protocol import cert_pin
 
     hub = _hub(args)
     if args.tls_cert:
@@ -100,7 +114,7 @@ def cmd_county_roster(args) -> int:
     from kiosk.county.roster import load_roster
 
     hub = _hub(args)
-    load = load_roster(Path(args.file))
+    load = load_roster(Path(args.file), today=hub.clock.today())
     changed, unchanged = hub.upsert_residents(load.rows) if load.rows else (0, 0)
     if args.policy:
         hub.set_setting("cycle_policy", json.loads(args.policy))
@@ -122,16 +136,17 @@ def cmd_county_roster(args) -> int:
 def cmd_county_enrol(args) -> int:
     from kiosk.county import HubError
     from kiosk.faces import PhotoError
-    from kiosk.protocol import normalize_id, valid_id_number
+    from kiosk.core.ids import mask_id, normalize_id, valid_id_number
 
     rid = normalize_id(args.id_number)
-    if not valid_id_number(rid):
+    if not valid_id_number(rid, default_clock().today()):
         raise _fail("bad_id_number", "身份证号码无效，请核对。")
+    from kiosk.matching.embedders import EmbedderError
+
     try:
-        make = _cli()._photo_encoder
-    except AttributeError:
-        from kiosk.faces import PhotoEncoder as make
-    enc = make()
+        enc = _photo_encoder()
+    except EmbedderError as e:  # the configured model file is missing or broken
+        raise _fail(e.code, e.message) from None
     try:
         vecs = [v for p in args.photos for v in enc.encode_template(p)]
     except PhotoError as e:
@@ -142,7 +157,7 @@ def cmd_county_enrol(args) -> int:
         version = hub.set_templates(rid, backend, vecs)
     except HubError as e:
         raise _hub_error(e) from None
-    _emit({"resident": rid[:6] + "********" + rid[-4:], "templates": len(vecs), "backend": backend, "version": version},
+    _emit({"resident": mask_id(rid), "templates": len(vecs), "backend": backend, "version": version},
           args.json, f"已在县里建模：{len(vecs)} 张照片。终端下次同步时会收到（加密传送）。")
     return 0
 
@@ -170,7 +185,6 @@ def cmd_county_import(args) -> int:
 
 def cmd_county_export(args) -> int:
     from kiosk.county import HubError
-    from kiosk.sync.engine import _write_atomic
 
     hub = _hub(args)
     try:
@@ -179,10 +193,8 @@ def cmd_county_export(args) -> int:
         raise _hub_error(e) from None
     out_dir = Path(args.to)
     out_dir.mkdir(parents=True, exist_ok=True)
-    from datetime import datetime, timezone
-
-    out = out_dir / f"county-{args.device}-{datetime.now(timezone.utc).strftime('%Y%m%d-%H%M%S')}.bundle"
-    _write_atomic(out, data)
+    out = out_dir / f"county-{args.device}-{default_clock().utc_now().strftime('%Y%m%d-%H%M%S')}.bundle"
+    write_atomic(out, data, mode=0o600)  # names and ID numbers: 0600
     _emit({"file": str(out), "bytes": len(data)}, args.json,
           f"名册包已写到 {out}。带到村里，在终端上运行：kiosk sync --bundle {out.name}")
     return 0
@@ -202,121 +214,17 @@ def cmd_county_devices(args) -> int:
 def cmd_county_revoke(args) -> int:
     hub = _hub(args)
     if not hub.revoke(args.device):
-        raise _fail("unknown_device", f"没有设备 {args.device}。用 kiosk county devices 查看设备编号。")
+        raise _fail("unknown_device", f"没有设备 {args.device}。用 kiosk-county devices 查看设备编号。")
     _emit({"device_id": args.device, "status": "revoked"}, args.json, f"设备 {args.device} 已停用，它的请求和数据包都将被拒绝。")
     return 0
 
 
-# ------------------------------------------------------------------------------ terminal side
-def _store(args):
-    return _cli()._open_store(args)
-
-
-def _sync_error(e):
-    return _fail(e.code, e.message)
-
-
-def cmd_register(args) -> int:
-    from kiosk.config import Settings
-    from kiosk.sync import SyncError, register
-
-    settings = Settings.load()
-    hub_url = args.hub or settings.hub_url
-    if not hub_url:
-        raise _fail("usage", "请给出县里服务器地址：kiosk register --hub https://… --code 开通码")
-    with _store(args) as store:
-        try:
-            ident = register(store, hub_url, args.code, args.name or settings.device_id,
-                             pin=args.pin or settings.hub_cert_pin or None)
-        except SyncError as e:
-            raise _sync_error(e) from None
-    _emit({"device_id": ident.device_id, "village": ident.village, "county": ident.county}, args.json,
-          f"登记成功：本机设备编号 {ident.device_id}（{ident.county}{ident.village or ''}）。下一步：kiosk sync --once")
-    return 0
-
-
-def cmd_sync(args) -> int:
-    from kiosk.config import Settings
-    from kiosk.sync import SyncError, import_county_bundle, status, sync_once
-
-    settings = Settings.load()
-    with _store(args) as store:
-        if args.bundle:
-            try:
-                res = import_county_bundle(store, Path(args.bundle))
-            except SyncError as e:
-                raise _sync_error(e) from None
-            _emit(res, args.json, f"已导入县里的名册包：名册变更 {res['roster_changed']} 人，模板 {res['templates_changed']} 人，"
-                                  f"县里确认收到 {res['acked']} 条认证记录。")
-            return 0
-        if args.retry_rejected:
-            from kiosk.store.syncstate import SyncState
-
-            n = SyncState(store).retry_rejected()
-            print(f"县里拒收过的 {n} 条记录将重新上传。", file=sys.stderr, flush=True)
-        if not args.once:
-            return _sync_forever(args, settings)
-        try:
-            report = sync_once(store, args.hub or settings.hub_url or None, timeout=args.timeout, batch=args.batch,
-                               progress=_bar("sync"))
-        except SyncError as e:
-            raise _sync_error(e) from None
-        st = status(store)
-    _emit({**report.to_dict(), "pending": st["pending"]}, args.json,
-          f"同步完成：上传 {report.stored} 条（县里已有 {report.duplicates} 条），拒收 {report.rejected} 条；"
-          f"名册变更 {report.roster_changed} 人，模板 {report.templates_changed} 人；待上传 {st['pending']} 条。")
-    return 0
-
-
-def _sync_forever(args, settings) -> int:
-    import threading
-
-    from kiosk.config import home_dir, key_file
-    from kiosk.sync import BackgroundSync
-
-    db = Path(args.db) if args.db else home_dir() / "kiosk.db"
-    bg = BackgroundSync(db, Path(args.key) if args.key else key_file(), settings, hub_url=args.hub)
-    done = threading.Event()
-    signal.signal(signal.SIGTERM, lambda *_: done.set())
-    print(f"后台同步已开始（每 {bg.interval_s:.0f} 秒一次，失败后逐步延长重试间隔），按 Ctrl+C 停止。", flush=True)
-    bg.start()
-    try:
-        seen = 0
-        while not done.wait(1.0):
-            if bg.passes != seen:
-                seen = bg.passes
-                if bg.last_error:
-                    print(f"同步失败：{bg.last_error.message}", flush=True)
-                elif bg.last_report:
-                    r = bg.last_report
-                    print(f"同步完成：上传 {r.stored} 条，名册变更 {r.roster_changed} 人。", flush=True)
-    except KeyboardInterrupt:
-        pass
-    bg.stop()
-    return 0
-
-
-def cmd_export(args) -> int:
-    from kiosk.sync import SyncError, export_bundle
-
-    with _store(args) as store:
-        try:
-            out, certs, audits = export_bundle(store, Path(args.to), progress=_bar("export"))
-        except SyncError as e:
-            raise _sync_error(e) from None
-    _emit({"file": str(out), "certifications": certs, "audit": audits}, args.json,
-          f"已导出到 {out}：认证记录 {certs} 条，操作记录 {audits} 条。请把文件交到县社保局导入（kiosk county import）。"
-          "县里确认前这些记录仍留在本机，会在下次联网或导入县里的名册包时确认。")
-    return 0
-
 
 # ------------------------------------------------------------------------------ parser
 def add_commands(sub) -> None:
-    c = sub.add_parser("county", help="县级汇总服务：启动、导入名册/数据包、建模、发开通码")
-    csub = c.add_subparsers(dest="county_command", required=True)
 
     def hub_parser(name, helptext, func):
-        p = csub.add_parser(name, help=helptext)
+        p = sub.add_parser(name, help=helptext)
         p.add_argument("--db", help="县级数据库 URL（默认 sqlite:///$KIOSK_HOME/county/county.db；"
                                     "PostgreSQL：postgresql+psycopg://用户@主机/库）")
         p.add_argument("--hub-key", help="县级密钥文件（默认 $KIOSK_HOME/county/hub.key）")
@@ -348,25 +256,22 @@ def add_commands(sub) -> None:
     p = hub_parser("revoke", "停用一台终端", cmd_county_revoke)
     p.add_argument("device")
 
-    def terminal_parser(name, helptext, func):
-        p = sub.add_parser(name, help=helptext)
-        p.add_argument("--db", help="数据库文件（默认 $KIOSK_HOME/kiosk.db）")
-        p.add_argument("--key", help="模板密钥文件（默认 $KIOSK_KEY_FILE）")
-        p.add_argument("--json", action="store_true")
-        p.set_defaults(func=func)
-        return p
 
-    p = terminal_parser("register", "用开通码把本机登记到县里（只需一次）", cmd_register)
-    p.add_argument("--hub", help="县里服务器地址（默认取设置 hub_url）")
-    p.add_argument("--code", required=True, help="县社保局给的开通码")
-    p.add_argument("--pin", help="县里服务器证书指纹（https 时必填）")
-    p.add_argument("--name", help="本机名称（默认取设置 device_id）")
-    p = terminal_parser("sync", "与县里同步（--once 同步一次；--bundle 导入县里的名册包）", cmd_sync)
-    p.add_argument("--once", action="store_true")
-    p.add_argument("--bundle", help="县里导出的名册包文件（无网络时用 U 盘）")
-    p.add_argument("--hub", help="县里服务器地址（默认取登记时的地址）")
-    p.add_argument("--timeout", type=float, default=15.0)
-    p.add_argument("--batch", type=int, default=500, help="每批上传条数（默认 500）")
-    p.add_argument("--retry-rejected", action="store_true", help="县里升级后，把拒收过的记录重新上传")
-    p = terminal_parser("export", "把未确认的记录导出成数据包（无网络时用 U 盘带到县里）", cmd_export)
-    p.add_argument("--to", required=True, help="目标文件夹（如 U 盘）")
+def build_parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(prog="kiosk-county", description="县级汇总服务：启动、导入名册/数据包、建模、发开通码")
+    sub = p.add_subparsers(dest="command", required=True)
+    add_commands(sub)
+    return p
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    try:
+        return args.func(args)
+    except KioskError as e:
+        _emit({"error": e.code, "message": e.message}, getattr(args, "json", False), f"错误：{e.message}")
+        return 2
+
+
+if __name__ == "__main__":
+    sys.exit(main())

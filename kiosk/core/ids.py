@@ -1,7 +1,11 @@
-"""Resident identity: 18-digit ID numbers (GB 11643-1999), masking, age.
+"""Resident identity, defined once: 18-digit ID numbers (GB 11643-1999), masking, age.
 
-Errors carry a stable English `code` for logs and tests and a plain Chinese `message`
-that tells the person at the keypad what to do next.
+Shared by the terminal, the sync protocol and the county hub (stdlib only). Errors carry a
+stable English `code` for logs and tests and a plain Chinese `message` that tells the
+person at the keypad what to do next.
+
+"Today" (for "born in the future") is always passed in by the caller from its clock
+(kiosk.core.clock): this module never reads the machine's date.
 """
 from __future__ import annotations
 
@@ -9,6 +13,8 @@ import calendar
 import unicodedata
 from dataclasses import dataclass
 from datetime import date
+
+from kiosk.core.errors import KioskError
 
 ID_LENGTH = 18
 _WEIGHTS = (7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2)
@@ -25,13 +31,15 @@ _MSG_REGION = "身份证号码第一位应是1到8之间的数字，请核对。
 _MSG_CHECK = "身份证号码最后一位校验不对，请逐位核对号码。"
 
 
-class InvalidIdNumber(ValueError):
+class InvalidIdNumber(KioskError, ValueError):
     """The text is not a valid resident ID number."""
 
     def __init__(self, code: str, message: str):
-        super().__init__(f"{code}: {message}")
-        self.code = code
-        self.message = message
+        KioskError.__init__(self, code, message)
+        self.args = (f"{code}: {message}",)
+
+    def __str__(self) -> str:
+        return self.args[0]
 
 
 @dataclass(frozen=True)
@@ -58,9 +66,19 @@ def check_digit(first17: str) -> str:
     return _CHECK_CHARS[sum(int(c) * w for c, w in zip(first17, _WEIGHTS)) % 11]
 
 
+def _today(today: date | None) -> date:
+    if today is None:  # callers pass their clock's date; this fallback is the service area's
+        from kiosk.core.clock import default_clock
+
+        return default_clock().today()
+    return today
+
+
 def parse_id_number(text: str, today: date | None = None) -> ResidentId:
-    """Validate and decode an ID number; raise InvalidIdNumber saying what is wrong."""
-    today = today or date.today()
+    """Validate and decode an ID number; raise InvalidIdNumber saying what is wrong.
+
+    `today` (the service area's date, from the caller's clock) bounds the birth date."""
+    today = _today(today)
     number = normalize(text)
     if len(number) != ID_LENGTH:
         raise InvalidIdNumber(
@@ -97,7 +115,7 @@ def _birth_date(digits: str, today: date) -> date:
 
 def check_partial(text: str, today: date | None = None) -> str | None:
     """Live check while typing: None while the prefix can still be valid, else a hint."""
-    today = today or date.today()
+    today = _today(today)
     typed = normalize(text)
     if len(typed) > ID_LENGTH:
         return f"身份证号码只有18位，您输入了{len(typed)}位，请删去多余的数字。"
@@ -141,6 +159,26 @@ def _date_prefix_possible(prefix: str, today: date) -> bool:
                 if f"{d:02d}".startswith(d_pre) and date(y, m, d) <= today:
                     return True
     return False
+
+
+def normalize_id(text: str) -> str:
+    """`normalize`, and spaces inside dropped too (a roster cell like "110105 19491231 002X")."""
+    return "".join(normalize(str(text)).split())
+
+
+def valid_id_number(number: str, today: date | None = None) -> bool:
+    """The full check (shape, region, birth date, check digit) as a yes/no."""
+    try:
+        parse_id_number(number, today)
+    except InvalidIdNumber:
+        return False
+    return True
+
+
+def birth_date(number: str) -> date:
+    """The birth date written in a (valid) ID number."""
+    digits = normalize(number)[6:14]
+    return date(int(digits[:4]), int(digits[4:6]), int(digits[6:8]))
 
 
 def mask_id(number: str) -> str:

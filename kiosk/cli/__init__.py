@@ -1,0 +1,51 @@
+"""`kiosk`: the village terminal's command line, for people and scripts (county IT, batch checks, diagnosis).
+
+Exit 0 when a command ran, whatever the verdict; exit 2 with a one-line message
+(under --json: {"error": code, "message": str}) for an unreadable file, no face,
+several faces or other bad input.
+
+Modules import only downward: this package's `__init__` (the parser and `main`) imports the
+command groups (`engine`, `residents`, `sync`, `app`), which import `common`. The county
+hub's commands are `kiosk-county` (kiosk.county.cli), not here.
+"""
+from __future__ import annotations
+
+import argparse
+import os
+
+os.environ.setdefault("GLOG_minloglevel", "2")
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+
+from kiosk.cli import app, engine, residents, sync  # noqa: E402
+from kiosk.cli.common import CliError, _emit  # noqa: E402
+
+__all__ = ["CliError", "build_parser", "main"]
+
+
+def build_parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(prog="kiosk", description="村口认证：社会保险待遇领取资格认证终端"
+                                "（不带子命令：启动触摸屏认证程序）")
+    # The touchscreen app (kiosk/app): `kiosk` full screen, `kiosk --demo` windowed demo.
+    app.add_options(p)
+    sub = p.add_subparsers(dest="command")
+    engine.add_commands(sub)
+    residents.add_commands(sub)
+    sync.add_commands(sub)  # the terminal's side of county sync: register, sync, export
+    return p
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    from kiosk.core.errors import KioskError
+    from kiosk.matching.embedders import EmbedderError
+    from kiosk.store import StoreError
+
+    try:
+        if not args.command:
+            return app.cmd_app(args)
+        return args.func(args)
+    except (CliError, StoreError, EmbedderError, KioskError) as e:
+        # One line, no traceback (a broken kiosk.toml, a bad file, a full disk): exit 2.
+        _emit({"error": e.code, "message": e.message}, getattr(args, "json", False), f"错误：{e.message}")
+        return 2

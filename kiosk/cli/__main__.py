@@ -1,0 +1,6 @@
+"""`python -m kiosk.cli …` = `kiosk …`."""
+import sys
+
+from kiosk.cli import main
+
+sys.exit(main())

@@ -1,0 +1,129 @@
+"""Helpers every `kiosk` command group uses: errors, output, progress, the matcher, the store.
+
+Imports nothing from the other kiosk.cli modules (they import this one).
+"""
+from __future__ import annotations
+
+import json
+import os
+import sys
+from pathlib import Path
+
+from kiosk.core.errors import KioskError
+from kiosk.texts import event_text
+
+
+class CliError(KioskError):
+    """Bad input to a command: exit 2 with `message` on one line."""
+
+
+def _emit(obj: dict, as_json: bool, human: str | None = None) -> None:
+    if as_json:
+        print(json.dumps(obj, ensure_ascii=False), flush=True)
+    else:
+        print(human if human is not None else json.dumps(obj, ensure_ascii=False, indent=2), flush=True)
+
+
+def _progress(iterable, total: int, desc: str):
+    from tqdm import tqdm
+
+    return tqdm(iterable, total=total, desc=desc, file=sys.stderr, disable=total < 2, leave=False)
+
+
+def _matcher(args, backend: str | None = None):
+    """The calibrated matcher of the embedding backend (default: the configured one's, dlib if unset)."""
+    from dataclasses import replace
+
+    from kiosk.config import Settings
+    from kiosk.matching.encoder import BACKEND_NAME
+    from kiosk.matching.scoring import Matcher
+
+    m = Matcher.from_settings(Settings.load(), backend or BACKEND_NAME)
+    return replace(m, raw_threshold=args.threshold) if getattr(args, "threshold", None) else m
+
+
+def _photo_encoder():
+    """PhotoEncoder with the configured embedding backend (kiosk.toml: embedding_backend)."""
+    from kiosk.config import Settings
+    from kiosk.faces import PhotoEncoder
+    from kiosk.matching.embedders import make_embedder
+
+    return PhotoEncoder(make_embedder(Settings.load()))
+
+
+
+def _drive(session, source, observer, *, on_events=None, max_s: float = 120.0):
+    """Feed a session from a source until its verdict; `on_events(t, events)` sees every frame's events."""
+    from kiosk.frames import FrameSourceError
+
+    for ev in session.start():
+        on_events and on_events(0.0, [ev])
+    try:
+        for frame in source:
+            events = session.feed(observer.observe(frame))
+            if on_events:
+                on_events(frame.t, events)
+            if session.state == "done" or frame.t > max_s:
+                break
+        events = session.finish()
+    except FrameSourceError as e:
+        events = session.abort(e.code if e.code == "camera_lost" else "no_face")
+    finally:
+        source.close()
+    if on_events:
+        on_events(None, events)
+    return session.verdict
+
+
+def _echo(t, events) -> None:
+    for ev in events:
+        line = event_text(ev.kind, ev.code, ev.data)
+        if line and ev.kind in ("prompt", "guidance", "state", "progress", "result"):
+            print(f"  [{t:5.1f} s] {line}" if t is not None else f"  {line}", flush=True)
+
+
+
+def clock(args=None):
+    """The service area's clock (kiosk.toml `timezone`); `--today YYYY-MM-DD` fixes it to that day."""
+    from kiosk.config import Settings
+    from kiosk.core.clock import Clock, ZONE_ENV
+
+    settings = Settings.load()
+    today = getattr(args, "today", None)
+    if today:
+        try:
+            return Clock.fixed(today, os.environ.get(ZONE_ENV) or settings.timezone)
+        except ValueError:
+            raise CliError("usage", f"--today 应为 YYYY-MM-DD 格式的日期，如 2026-03-05（收到：{today}）。") from None
+    return settings.clock()
+
+
+def _open_store(args, clock_=None):
+    from kiosk.config import home_dir, key_file
+    from kiosk.store import Store
+
+    db = Path(args.db) if args.db else home_dir() / "kiosk.db"
+    db.parent.mkdir(parents=True, exist_ok=True)
+    return Store.open(db, Path(args.key) if args.key else key_file(), clock=clock_ or clock(args))
+
+
+
+def bar(desc: str):
+    """A tqdm progress callback (stage, done, total) on stderr; silent when not a terminal."""
+    from tqdm import tqdm
+
+    bars: dict[str, tqdm] = {}
+
+    def tick(stage: str, done: int, total: int) -> None:
+        if total < 2:
+            return
+        b = bars.get(stage)
+        if b is None:
+            b = bars[stage] = tqdm(total=total, desc=stage, file=sys.stderr, leave=False,
+                                   disable=not sys.stderr.isatty())
+        b.total = max(b.total, total)
+        b.n = done
+        b.refresh()
+
+    tick.bars = bars
+    return tick

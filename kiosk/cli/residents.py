@@ -1,0 +1,205 @@
+"""`kiosk certify-resident | enroll | residents | status | demo`: the local roster and real certifications."""
+from __future__ import annotations
+
+from kiosk.cli.common import CliError, _drive, _echo, _emit, _open_store, _photo_encoder, clock
+from kiosk.texts import text
+
+
+def cmd_demo(args) -> int:
+    """The whole certification through the real engine, on the virtual camera (no camera needed).
+
+    The demo resident's template is taken from the virtual face at rest (as the county would
+    enrol it); the virtual face then performs each action the session asks for, after a
+    pause like a person listening to the prompt.
+    """
+    from kiosk.demo.follower import PromptFollower
+    from kiosk.demo.virtual_camera import VirtualCamera
+    from kiosk.matching.encoder import DlibEncoder
+    from kiosk.observe import FaceObserver
+    from kiosk.session import CertificationSession
+
+    print("【演示】村口认证：虚拟摄像头（公有领域宇航员肖像）将按语音提示完成动作。", flush=True)
+    encoder = DlibEncoder()
+    cam = VirtualCamera(realtime=not args.fast, seed=args.seed)
+    with FaceObserver(static=True) as still:
+        first = next(iter(cam))
+        enrolment = still.observe(first)
+        template = [encoder.encode(first.rgb, enrolment.face)]
+    session = CertificationSession(template, encoder, n_actions=2)
+    print(f"本次随机动作：{'、'.join(session.actions)}", flush=True)
+    follower = PromptFollower(cam)
+
+    def on_events(t, events):
+        _echo(t, events)
+        if t is not None:
+            follower(t, events)
+
+    with FaceObserver() as observer:
+        v = _drive(session, cam, observer, on_events=on_events, max_s=90)
+    print(f"结果：{text('cli_result_pass' if v.verdict == 'pass' else 'cli_result_fail')} — {v.message}", flush=True)
+    return 0
+
+
+def cmd_certify_resident(args) -> int:
+    """A real certification of an enrolled resident, recorded in the store like the app does
+    (attempt + outbox + audit): for 上门认证 on a laptop, county IT checks, and drills."""
+    from kiosk.config import Settings
+    from kiosk.frames import FrameSourceError, open_source
+    from kiosk.liveness import BadActions, validate_actions
+    from kiosk.observe import FaceObserver
+    from kiosk.service import CertificationService, Helper, ServiceError
+
+    sources = [x for x in (args.video, args.camera, args.virtual or None) if x is not None]
+    if len(sources) != 1:
+        raise CliError("usage", "请只选一种画面来源：--video 视频文件、--camera 摄像头编号 或 --virtual（演示虚拟摄像头）。")
+    actions = [a.strip() for a in args.actions.split(",") if a.strip()] if args.actions else None
+    try:
+        if actions:
+            validate_actions(actions)
+    except BadActions as e:
+        raise CliError(e.code, e.message) from e
+    settings = Settings.load()
+    with _open_store(args) as store:
+        service = CertificationService(store, settings)
+        try:
+            attempt = service.begin(args.resident, args.category,
+                                    helper=Helper(args.helper, args.helper_id) if args.helper else None,
+                                    operator=args.operator, actions=actions)
+        except ServiceError as e:
+            raise CliError(e.code, e.message) from e
+        on_events = None if args.json else _echo
+        if args.virtual:
+            from kiosk.demo.follower import PromptFollower
+            from kiosk.demo.virtual_camera import VirtualCamera
+
+            source = VirtualCamera(realtime=False)
+            follower = PromptFollower(source)
+
+            def on_events(t, events, echo=on_events):
+                echo and echo(t, events)
+                if t is not None:
+                    follower(t, events)
+        else:
+            try:
+                source = open_source(args.camera if args.camera is not None else args.video)
+            except FrameSourceError as e:
+                raise CliError(e.code, e.message) from e
+        with FaceObserver() as observer:
+            _drive(attempt.session, source, observer, on_events=on_events)
+        outcome = service.record(attempt)
+    out = {"verdict": outcome.verdict, "reason": outcome.reason, "message": outcome.message,
+           "steps": attempt.session.verdict.steps, "attempt": outcome.attempt_uuid,
+           "valid_until": outcome.valid_until.isoformat() if outcome.valid_until else None,
+           "attempts_left": outcome.attempts_left}
+    _emit(out, args.json, f"{text('cli_result_pass' if outcome.verdict == 'pass' else 'cli_result_fail')}：{outcome.message}"
+                          f"（今天还可以刷脸 {outcome.attempts_left} 次）")
+    return 0
+
+
+def cmd_enroll(args) -> int:
+    from kiosk.faces import PhotoError
+    from kiosk.policy import Category
+    from kiosk.core.ids import InvalidIdNumber, mask_id, mask_name, parse_id_number
+
+    try:
+        rid = parse_id_number(args.id_number, clock(args).today())
+    except InvalidIdNumber as e:
+        raise CliError("bad_id_number", e.message) from e
+    enc = _photo_encoder()
+    try:
+        vecs = [v for p in args.photos for v in enc.encode_template(p)]
+    except PhotoError as e:
+        raise CliError(e.code, e.message) from e
+    cats = [Category.parse(c) for c in (args.category or ["pension"])]
+    with _open_store(args) as store:
+        with store.transaction():
+            store.upsert_resident(rid.number, args.name, village=args.village, categories=cats)
+            for v in vecs:
+                store.add_template(rid.number, v, enc.encoder.name, source="local")
+            store.audit(args.operator, "enroll", {"resident": mask_id(rid.number), "photo_count": len(vecs)})
+    _emit({"resident": mask_id(rid.number), "name": mask_name(args.name), "templates": len(vecs)}, args.json,
+          f"已为 {mask_name(args.name)}（{mask_id(rid.number)}）建模，共 {len(vecs)} 张照片。")
+    return 0
+
+
+def cmd_residents(args) -> int:
+    from kiosk.core.ids import mask_id, mask_name
+
+    with _open_store(args) as store:
+        rows = store.list_residents(village=args.village)
+        for r in rows:
+            obj = {"id": mask_id(r.id_number), "name": mask_name(r.name), "village": r.village,
+                   "categories": [c.label for c in r.categories], "county_status": r.county_status}
+            _emit(obj, args.json, f"{obj['id']}  {obj['name']}  {r.village or ''}  {'、'.join(obj['categories'])}")
+    return 0
+
+
+def cmd_status(args) -> int:
+    from kiosk.config import Settings
+    from kiosk.policy import certification_status
+    from kiosk.core.ids import InvalidIdNumber, mask_id, mask_name, parse_id_number
+
+    today = clock(args).today()  # the service area's day; --today fixes it
+    try:
+        rid = parse_id_number(args.id_number, today)
+    except InvalidIdNumber as e:
+        raise CliError("bad_id_number", e.message) from e
+    with _open_store(args) as store:
+        r = store.get_resident(rid.number)
+        if r is None:
+            raise CliError("unknown_resident", f"本机名册中没有 {mask_id(rid.number)}。请核对号码，或等待县里同步名册。")
+        from kiosk.sync import cycle_rule
+
+        st = certification_status(cycle_rule(store, Settings.load()), rid.birth_date, today,
+                                  last_certified=store.last_certified(rid.number),
+                                  data_comparison_on=r.data_comparison_on, benefit_start=r.benefit_start,
+                                  suspended=r.county_status == "suspended", deceased=r.county_status == "deceased")
+    obj = {"id": mask_id(rid.number), "name": mask_name(r.name), "status": st.kind, "message": st.message,
+           "valid_until": st.valid_until.isoformat() if st.valid_until else None,
+           "due_by": st.due_by.isoformat() if st.due_by else None}
+    _emit(obj, args.json, f"{obj['name']}（{obj['id']}）：{st.message}")
+    return 0
+
+
+
+def add_commands(sub) -> None:
+    r = sub.add_parser("certify-resident", help="为本机名册中的居民认证并记录（上门认证、演练）")
+    r.add_argument("resident", help="身份证号码")
+    r.add_argument("--video", help="录制的视频（代替摄像头）")
+    r.add_argument("--camera", help="摄像头编号，如 0")
+    r.add_argument("--virtual", action="store_true", help="演示虚拟摄像头（宇航员肖像）")
+    r.add_argument("--category", help="认证类别（不填则取此人的第一项）")
+    r.add_argument("--actions", help="固定动作顺序，如 blink,turn_left（不填则随机）")
+    r.add_argument("--helper", help="代他人认证：协助人与被认证人的关系，如 子女")
+    r.add_argument("--helper-id", help="协助人身份证号码（可不填）")
+    r.add_argument("--operator", help="操作的协理员")
+    r.add_argument("--db", help="数据库文件（默认 $KIOSK_HOME/kiosk.db）")
+    r.add_argument("--key", help="模板密钥文件（默认 $KIOSK_KEY_FILE）")
+    r.add_argument("--json", action="store_true")
+    r.set_defaults(func=cmd_certify_resident)
+
+    d = sub.add_parser("demo", help="演示：用虚拟摄像头走完整个认证流程（无需摄像头）")
+    d.add_argument("--fast", action="store_true", help="不按实时速度播放（测试用）")
+    d.add_argument("--seed", type=int)
+    d.set_defaults(func=cmd_demo)
+
+    for name, helptext, func in (("enroll", "为居民建模（登记照片）", cmd_enroll),
+                                 ("residents", "列出本机名册", cmd_residents),
+                                 ("status", "查询认证状态", cmd_status)):
+        s = sub.add_parser(name, help=helptext)
+        s.add_argument("--db", help="数据库文件（默认 $KIOSK_HOME/kiosk.db）")
+        s.add_argument("--key", help="模板密钥文件（默认 $KIOSK_KEY_FILE）")
+        s.add_argument("--json", action="store_true")
+        s.set_defaults(func=func)
+        if name == "enroll":
+            s.add_argument("id_number")
+            s.add_argument("name")
+            s.add_argument("photos", nargs="+", help="照片或照片文件夹")
+            s.add_argument("--village")
+            s.add_argument("--category", action="append", help="认证类别，可多次：pension、work_injury…")
+            s.add_argument("--operator", default="cli")
+        elif name == "residents":
+            s.add_argument("--village")
+        else:
+            s.add_argument("id_number")
+            s.add_argument("--today", help="按指定日期计算（YYYY-MM-DD）")
