@@ -27,6 +27,7 @@ from kiosk.store import (
 )
 from kiosk.store.backup import ensure_daily_backup, list_backups
 from kiosk.store.db import _translate
+from test_sync_support import hub  # noqa: F401  (fixture)
 
 ZHANG = "11010519491231002X"
 T0 = datetime(2026, 3, 5, 1, 0, tzinfo=timezone.utc)
@@ -341,3 +342,71 @@ def test_unique_ids_are_not_reused_after_salvage(paths):
     pending = _filled(db_path, key_path, n=30)
     db_path_copy = db_path.read_bytes()
     assert all(uuid.UUID(u) for u in pending) and db_path_copy
+
+
+# --- the outbox leaves with the template key lost (CLI end to end) ------------------------
+
+
+def _cli(capsys, *argv):
+    import json
+
+    from kiosk.cli import main
+
+    code = main([str(a) for a in argv])
+    out = capsys.readouterr().out
+    _cli.out = out
+    return code, [json.loads(line) for line in out.splitlines() if line.startswith("{")]
+
+
+def test_export_and_sync_work_with_the_template_key_lost(hub, tmp_path, capsys):
+    from kiosk.sync import register
+    from test_sync_support import assert_hub_holds_exactly, fill, people
+
+    folder = tmp_path / "t1"
+    folder.mkdir()
+    db, key = folder / "kiosk.db", folder / "keys" / "template.key"
+    store = Store.open(db, key)
+    ident = register(store, hub.url, hub.db.provision("东村"), "东村服务点")
+    assert mode(key.parent / "device.key") == 0o600
+    fill(store, people(12))
+    store.close()
+    key.unlink()  # the template key is lost
+
+    code, lines = _cli(capsys, "export", "--to", tmp_path / "usb", "--db", db, "--key", key, "--json")
+    assert code == 0 and lines[-1]["certifications"] == 12
+    bundle = Path(lines[-1]["file"])
+    assert mode(bundle) == 0o600
+    _, res, _ = hub.db.import_bundle(bundle.read_bytes())
+    assert res.stored > 12 and res.rejected == 0
+    with Store.open(db, key, require_key=False) as s:
+        assert assert_hub_holds_exactly(hub.db, s, ident.device_id) == 12
+    # Online sync also goes on: records up, roster down; templates wait for the key.
+    code, lines = _cli(capsys, "sync", "--once", "--db", db, "--key", key, "--json")
+    assert code == 0 and lines[-1]["pending"] == 0 and lines[-1]["duplicates"] == 12
+    assert list_backups(db)  # kiosk sync took today's backup
+    assert not key.exists()  # and nothing made up a new template key
+
+
+def test_doctor_command_salvages_and_reports_json(tmp_path, capsys):
+    db, key = tmp_path / "kiosk.db", tmp_path / "keys" / "template.key"
+    pending = _filled(db, key, n=200)
+    page = _attempts_page(db)
+    fd = os.open(db, os.O_RDWR)
+    os.pwrite(fd, os.urandom(PAGE), page * PAGE)
+    os.close(fd)
+    code, lines = _cli(capsys, "doctor", "--check-only", "--db", db, "--key", key, "--json")
+    assert code == 0 and lines[-1]["database"] == "damaged" and not lines[-1]["repaired"]
+    code, lines = _cli(capsys, "doctor", "--db", db, "--key", key, "--json")
+    report = lines[-1]
+    assert code == 0 and report["repaired"] and report["pending_recovered"] == len(pending)
+    assert report["kept_as"][0].startswith("kiosk.db.damaged-") and report["database"] == "ok"
+    code, _ = _cli(capsys, "doctor", "--db", db, "--key", key)
+    assert code == 0 and f"待上传的认证记录：{len(pending)} 条" in _cli.out and "数据库" in _cli.out
+
+
+def test_damaged_database_is_one_line_exit_2(tmp_path, capsys):
+    db, key = tmp_path / "kiosk.db", tmp_path / "keys" / "template.key"
+    Store.open(db, key).close()
+    db.write_bytes(os.urandom(8 * PAGE))
+    code, lines = _cli(capsys, "residents", "--db", db, "--key", key, "--json")
+    assert code == 2 and lines[-1]["error"] == "corrupt" and "kiosk doctor" in lines[-1]["message"]

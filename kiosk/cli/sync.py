@@ -8,8 +8,19 @@ from pathlib import Path
 from kiosk.cli.common import CliError, _emit, _open_store, bar as _bar
 
 
-def _store(args):
-    return _open_store(args)
+def _store(args, *, require_key: bool = True):
+    return _open_store(args, require_key=require_key)
+
+
+def _daily_backup(store, settings) -> None:
+    """Today's backup of kiosk.db if there is none yet; a failure is said, never fatal."""
+    from kiosk.store import StoreError
+    from kiosk.store.backup import ensure_daily_backup
+
+    try:
+        ensure_daily_backup(store, keep_days=settings.backup_keep_days)
+    except StoreError as e:
+        print(f"注意：今天的备份没有做成：{e.message}", file=sys.stderr, flush=True)
 
 
 def _sync_error(e):
@@ -40,7 +51,10 @@ def cmd_sync(args) -> int:
     from kiosk.sync import SyncError, import_county_bundle, status, sync_once
 
     settings = Settings.load()
-    with _store(args) as store:
+    with _store(args, require_key=False) as store:  # records and roster flow without the template key
+        _daily_backup(store, settings)
+        if not store.has_key:
+            print(f"注意：{store.key_error.message}", file=sys.stderr, flush=True)
         if args.bundle:
             try:
                 res = import_county_bundle(store, Path(args.bundle))
@@ -99,7 +113,7 @@ def _sync_forever(args, settings) -> int:
 def cmd_export(args) -> int:
     from kiosk.sync import SyncError, export_bundle
 
-    with _store(args) as store:
+    with _store(args, require_key=False) as store:  # the records need no template key
         try:
             out, certs, audits = export_bundle(store, Path(args.to), progress=_bar("export"))
         except SyncError as e:

@@ -279,7 +279,8 @@ def import_county_bundle(store: Store, path: Path) -> dict:
     state.apply_policy(content.get("policy"))
     if roster:
         state.set(roster_cursor=max(int(state.get("roster_cursor", 0)), max(e["version"] for e in roster)))
-    templates = content.get("templates", [])
+    # Without the template key the roster and acknowledgements still apply; templates wait for the key.
+    templates = content.get("templates", []) if store.has_key else []
     changed = apply_templates(state, ident, templates)
     if templates:
         state.set(template_cursor=max(int(state.get("template_cursor", 0)), max(t["version"] for t in templates)))
