@@ -13,7 +13,7 @@ from kiosk.frames import FrameSource
 from kiosk.liveness.events import ACTIONS
 from kiosk.liveness.rules import is_calibration_frame, make_rule
 from kiosk.liveness.signals import Baseline, sample_of
-from kiosk.liveness.thresholds import LivenessThresholds
+from kiosk.thresholds import LivenessThresholds
 from kiosk.observe import FaceObserver
 
 

@@ -48,7 +48,7 @@ def run(videos: list[Path]) -> dict:
     from kiosk.liveness.motion import NaturalMotion
     from kiosk.liveness.rules import make_rule
     from kiosk.liveness.signals import Baseline, sample_of
-    from kiosk.liveness.thresholds import LivenessThresholds
+    from kiosk.thresholds import LivenessThresholds
     from kiosk.matching.encoder import DlibEncoder
     from kiosk.matching.scoring import Matcher
     from kiosk.observe import FaceObserver

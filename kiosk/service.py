@@ -3,9 +3,11 @@
 Front ends (the Qt app, the CLI) call it; it never touches Qt or the camera.
 - `lookup` turns what was typed into a resident the screen can show (masked), with this
   cycle's status, the categories they receive and how many tries are left today;
-- `begin` checks the resident may certify now (alive in the roster, receives this
-  category, has a template, tries left today) and builds the `CertificationSession` with
-  their template, the roster for the cross-check and the cohort for score normalisation;
+- `eligibility` answers "who may certify now", once, for every screen and command: codes
+  and plain data only (the words are the text catalogue's), and what to offer next;
+- `begin` asks `eligibility` (nobody starts a check it refuses) and builds the
+  `CertificationSession` with their template, the roster for the cross-check and the cohort
+  for score normalisation;
 - `record` writes the verdict (attempt + outbox + audit, one transaction) and says what it
   means for the resident (valid until …, tries left).
 
@@ -27,11 +29,29 @@ from kiosk.session import CertificationSession
 from kiosk.texts import cn_date, error_message, texts
 
 # Endings that say nothing about the resident's face: they do not use up a try.
-NOT_COUNTED_REASONS = frozenset({"cancelled", "camera_lost", "idle_reset"})
+NOT_COUNTED_REASONS = frozenset({"cancelled", "camera_lost", "source_failed", "internal_error", "idle_reset"})
 
 # Every ServiceError code (words: kiosk.texts error_<code> + next_<code>; a test walks them all).
-ERROR_CODES = ("bad_id_number", "unknown_resident", "deceased", "not_required", "no_category", "wrong_category",
-               "bad_helper_id", "attempts_exceeded", "no_template")
+ERROR_CODES = ("bad_id_number", "unknown_resident", "deceased", "not_required", "already_certified", "no_category",
+               "wrong_category", "bad_helper_id", "attempts_exceeded", "no_template")
+
+
+# Eligibility codes: why a resident may not certify now (may_certify False), or "ok" / "suspended"
+# (payments stopped: certifying now resumes them with back-pay). Checked in this order.
+ELIGIBILITY_CODES = ("bad_id_number", "unknown_resident", "deceased", "data_comparison", "already_certified",
+                     "no_category", "wrong_category", "attempts_exceeded", "no_template", "suspended", "ok")
+# What to offer next, by eligibility code.
+NEXT_STEPS = {
+    "bad_id_number": "check_id", "unknown_resident": "check_id",
+    "deceased": "verify_at_township",
+    "data_comparison": "records", "already_certified": "records",
+    "no_category": "ask_staff", "wrong_category": "choose_category",
+    "attempts_exceeded": "come_tomorrow_or_assisted",
+    "no_template": "enrol_at_office",
+    "suspended": "start_check", "ok": "start_check",
+}
+# begin()'s ServiceError codes are part of the CLI's JSON: the data-comparison refusal keeps its old name.
+_BEGIN_ERROR_CODES = {"data_comparison": "not_required"}
 
 
 class ServiceError(Exception):
@@ -68,6 +88,24 @@ class ResidentView:
                 "valid_until": s.valid_until.isoformat() if s.valid_until else None,
                 "due_by": s.due_by.isoformat() if s.due_by else None,
                 "attempts_left": self.attempts_left, "has_template": self.has_template}
+
+
+@dataclass(frozen=True)
+class Eligibility:
+    """May this resident start a face check now? One answer for the app, the CLI and `begin`.
+
+    `code` is one of ELIGIBILITY_CODES, `next_step_code` one of NEXT_STEPS' values, `data`
+    plain JSON (ISO dates, numbers) for the texts; no Chinese here."""
+
+    may_certify: bool
+    code: str
+    data: dict = field(default_factory=dict)
+    next_step_code: str = ""
+    resident: "ResidentView | None" = field(default=None, repr=False, compare=False)
+
+    def to_json(self) -> dict:
+        return {"mayCertify": self.may_certify, "code": self.code, "data": dict(self.data),
+                "nextStep": self.next_step_code}
 
 
 @dataclass(frozen=True)
@@ -167,33 +205,78 @@ class CertificationService:
 
     status = lookup  # 查询认证记录 shows the same view
 
+    # ------------------------------------------------------------------ who may certify now
+    def eligibility(self, id_number: str, purpose: str = "self", category: Category | str | None = None,
+                    *, view: ResidentView | None = None) -> Eligibility:
+        """Who may certify now: deceased, 大数据比对, already certified this cycle, no category (or not
+        this one), tries left today, no template; else ok (or suspended: certifying resumes payment).
+
+        `purpose` (self | proxy | query) is what the resident came for; the rules are the same for
+        each, it is kept in `data`. An already certified resident is told so and offered the records:
+        a check would be harmless but must not use up a try or send them to 建模. `view` (from
+        `lookup`) saves a second lookup."""
+        if view is None:
+            try:
+                view = self.lookup(id_number)
+            except ServiceError as e:
+                return Eligibility(False, e.code, {"purpose": purpose}, NEXT_STEPS[e.code])
+        s = view.status
+        data: dict = {"purpose": purpose, "status": s.kind, "attemptsLeft": view.attempts_left,
+                      "attemptsPerDay": self.settings.attempts_per_day, "hasTemplate": view.has_template,
+                      "categories": [c.value for c in view.categories]}
+        for key, value in (("validUntil", s.valid_until), ("dueBy", s.due_by), ("suspendedSince", s.suspended_since)):
+            if value is not None:
+                data[key] = value.isoformat()
+
+        def answer(code: str, **extra) -> Eligibility:
+            return Eligibility(code in ("ok", "suspended"), code, {**data, **extra}, NEXT_STEPS[code], view)
+
+        if s.kind == "deceased":
+            return answer("deceased")
+        if s.kind == "data_comparison":
+            return answer("data_comparison")
+        if s.kind == "certified":
+            return answer("already_certified")
+        if not view.categories:
+            return answer("no_category")
+        if category is not None:
+            cat = Category.parse(category)
+            if cat not in view.categories:
+                return answer("wrong_category", category=cat.value)
+        if view.attempts_left <= 0:
+            return answer("attempts_exceeded")
+        if not view.has_template:
+            return answer("no_template")
+        if s.kind == "overdue":
+            return answer("suspended")
+        return answer("ok")
+
+    def refusal(self, e: Eligibility) -> ServiceError:
+        """The ServiceError `begin` raises for a refusal (its words come from the catalogue)."""
+        data = {}
+        if e.code == "wrong_category":
+            data["label"] = Category.parse(e.data["category"]).label
+        elif e.code == "attempts_exceeded":
+            data["n"] = self.settings.attempts_per_day
+        return ServiceError(_BEGIN_ERROR_CODES.get(e.code, e.code), **data)
+
     # ------------------------------------------------------------------ start
     def begin(self, id_number: str, category: Category | str | None = None, *, helper: Helper | None = None,
               operator: str | None = None, actions: list[str] | None = None) -> CertificationAttempt:
-        """ServiceError: bad_id_number, unknown_resident, deceased, not_required, no_category,
-        wrong_category, attempts_exceeded, no_template, bad_helper_id."""
-        view = self.lookup(id_number)
-        if view.status.kind == "deceased":
-            raise ServiceError("deceased")
-        if view.status.kind == "data_comparison":
-            raise ServiceError("not_required")
-        if not view.categories:
-            raise ServiceError("no_category")
-        if category is None:
-            cat = view.categories[0]
-        else:
-            cat = Category.parse(category)
-            if cat not in view.categories:
-                raise ServiceError("wrong_category", label=cat.label)
+        """ServiceError: bad_id_number, unknown_resident, deceased, not_required (大数据比对),
+        already_certified, no_category, wrong_category, attempts_exceeded, no_template, bad_helper_id."""
+        view = self.lookup(id_number)  # bad_id_number / unknown_resident, with the parser's own detail
+        e = self.eligibility(view.id_number, "proxy" if helper else "self", category, view=view)
+        if not e.may_certify:
+            raise self.refusal(e)
+        cat = view.categories[0] if category is None else Category.parse(category)
         if helper is not None and helper.id_number:
             try:
                 parse_id_number(helper.id_number, self.today())
-            except InvalidIdNumber as e:
-                raise ServiceError("bad_helper_id", detail=e.message) from e
-        if view.attempts_left <= 0:
-            raise ServiceError("attempts_exceeded", n=self.settings.attempts_per_day)
+            except InvalidIdNumber as err:
+                raise ServiceError("bad_helper_id", detail=err.message) from err
         template = self.store.templates_for(view.id_number, self.backend)
-        if not template:
+        if not template:  # removed since the lookup
             raise ServiceError("no_template")
         roster = {rid: vecs for rid, vecs in self.store.all_templates(self.backend).items()
                   if rid != view.id_number and vecs}

@@ -7,75 +7,42 @@ feed it `FrameObservation`s and show the `SessionEvent`s it returns. Liveness mu
 pass before any comparison (GB/T 38671); the distance is recorded in the verdict but
 the resident is only ever told pass or fail and what to do next.
 
-Identity continuity: while the challenge runs, one frame is encoded off the caller's
-thread from every stretch of it (every ~1.5 s, and a stretch also ends at each passed
-step and whenever the face was lost or jumped), plus the frame on which each step
-passed. All of them must be one person (CONTINUITY_THRESHOLD; a little looser for pairs
-with a turned frame), so someone stepping in at the same place is caught. The probe matched to the template is the fused embedding
-of the best few encoded frames that pass explicit quality gates (frontal relative to
-the person's own baseline, sharp, bright, big enough, eyes open, mouth closed); if none
-does, the session says why instead of matching on a poor frame.
+Identity continuity (kiosk/identity.py): frames encoded off the caller's thread through the
+challenge must all be one person, so someone stepping in at the same place is caught. The
+probe (kiosk/probe.py) matched to the template is the fused embedding of the best few
+encoded frames that pass explicit quality gates; if none does, the session says why instead
+of matching on a poor frame. Every number is in kiosk/thresholds.py.
 """
 from __future__ import annotations
 
-import itertools
 from collections import Counter
 from concurrent.futures import Executor, Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 
 import numpy as np
 
+from kiosk.identity import FrameSampler, continuity
 from kiosk.liveness import LivenessCheck, LivenessThresholds, draw_challenge
 from kiosk.liveness.challenge import FAIL_REASONS as LIVENESS_FAIL_REASONS
-from kiosk.liveness.signals import eye_signal
 from kiosk.matching.scoring import Matcher, MatchResult
-from kiosk.observe import FaceObservation, FrameObservation
+from kiosk.observe import FrameObservation
+from kiosk.probe import POOR_QUALITY_REASONS, poor_quality_reason, probe_gate  # noqa: F401 (re-exported)
+from kiosk.probe import select_probe
 from kiosk.quality import QualityLimits, guidance_for
-
-# Two encodings of the same live person across a challenge (frontal vs slightly turned,
-# blink, light change) stay well under this; it is looser than the match threshold on
-# purpose: it only has to catch a *different* person stepping in.
-CONTINUITY_THRESHOLD = 0.55
-# A turn or nod passes 15-25 degrees off the baseline, where one person's distance to their
-# own frontal frames grows (up to 0.53 on liveportrait_d3's expressive turn); pairs with such
-# a frame get this looser bound. Pairs of near-frontal frames keep the strict one, so an
-# in-place swap is still caught on the frontal samples taken every SAMPLE_EVERY_S.
-CONTINUITY_THRESHOLD_TURNED = 0.62
-CONTINUITY_FRONTAL_DEV = 12.0  # degrees from the baseline
-GOOD_FRAMES_TO_START = 5
-NO_FACE_TIMEOUT_S = 60.0
-
-# Frames encoded for continuity: usable enough that dlib's embedding is not noise.
-MIN_ENCODE_SHARPNESS = 20.0
-MIN_ENCODE_BRIGHTNESS = 40.0
-MIN_ENCODE_FACE_PX = 60.0
-MAX_ENCODE_POSE_DEV = 30.0  # degrees from the baseline (a turn step passes at 15-25)
-# One encoding per stretch of challenge: ~75-120 ms of dlib each, so bounded. After
-# LATE_AFTER encodings (a long, slow challenge) the stretches get longer.
-SAMPLE_EVERY_S = 1.5
-SAMPLE_EVERY_LATE_S = 4.0
-LATE_AFTER = 10
-
-# Quality gates for the frames fused into the probe (the person's own baseline pose).
-# Stricter than what it takes to start (quality.QualityLimits): start loose, match strict.
-PROBE_FRAMES = 5
-PROBE_MIN_BRIGHTNESS = 50.0
-PROBE_MIN_SHARPNESS = 20.0
-PROBE_MIN_FACE_PX = 80.0  # dlib needs ~80 px between the cheeks
-PROBE_MAX_YAW_DEV = 10.0
-PROBE_MAX_PITCH_DEV = 10.0
-PROBE_MAX_ROLL = 25.0
-PROBE_MIN_EYE_RATIO = 0.75  # eye signal / the person's open-eye level
-PROBE_MAX_MOUTH_DELTA = 0.10  # inner-lip gap / width above the person's resting level
-# Gate -> verdict reason when no frame passed (the gate that blocked the most frames).
-POOR_QUALITY_REASONS = {"dark": "poor_quality_dark", "blurry": "poor_quality_blurry",
-                        "small": "poor_quality_small", "not_frontal": "poor_quality_not_frontal"}
+# The numbers live in kiosk/thresholds.py; re-exported here for callers that know them from the session.
+from kiosk.thresholds import (CONTINUITY_FRONTAL_DEV, CONTINUITY_THRESHOLD,  # noqa: F401
+                              CONTINUITY_THRESHOLD_TURNED, GOOD_FRAMES_TO_START, LATE_AFTER, MAX_ENCODE_POSE_DEV,
+                              MIN_ENCODE_BRIGHTNESS, MIN_ENCODE_FACE_PX, MIN_ENCODE_SHARPNESS, NO_FACE_TIMEOUT_S,
+                              PROBE_FRAMES, PROBE_MAX_MOUTH_DELTA, PROBE_MAX_PITCH_DEV, PROBE_MAX_ROLL,
+                              PROBE_MAX_YAW_DEV, PROBE_MIN_BRIGHTNESS, PROBE_MIN_EYE_RATIO, PROBE_MIN_FACE_PX,
+                              PROBE_MIN_SHARPNESS, SAMPLE_EVERY_LATE_S, SAMPLE_EVERY_S)
 
 # Every code the session emits (front ends find their words in kiosk.texts; a test walks them all).
 STATES = ("waiting_face", "guiding", "challenge", "settling", "matching")
 REASONS = ("ok", "no_match", "roster_ambiguous", "face_changed", "multiple_faces", "no_face", "poor_quality",
            *POOR_QUALITY_REASONS.values(), *LIVENESS_FAIL_REASONS)
-ABORT_REASONS = ("camera_lost", "cancelled", "idle_reset")  # `abort(reason)` from the front ends
+# `abort(reason)` from the front ends; camera_lost, source_failed and internal_error come from kiosk.driver.
+ABORT_REASONS = ("camera_lost", "source_failed", "internal_error", "cancelled", "idle_reset")
 
 _shared_executor: ThreadPoolExecutor | None = None
 
@@ -120,61 +87,6 @@ class Verdict:
         return {"verdict": self.verdict, "reason": self.reason, "message": self.message, "steps": self.steps}
 
 
-@dataclass
-class _Candidate:
-    score: float
-    rgb: np.ndarray | None
-    face: FaceObservation
-    gate: str | None  # first probe gate the frame fails, None = fit for the probe
-
-
-@dataclass
-class _Encoding:
-    kind: str  # sample (best frame of a stretch) | step (the frame a step passed on)
-    t: float
-    score: float
-    probe_ok: bool
-    quality: dict
-    future: Future
-
-
-def _probe_score(face: FaceObservation, baseline) -> float:
-    """Higher is a better frame to recognise: frontal, eyes open, mouth closed, sharp."""
-    q = face.quality
-    s = min(q.sharpness, 400.0) / 400.0 + min(q.face_width_px, 250.0) / 250.0
-    if baseline is not None:
-        s -= abs(face.yaw - baseline.yaw) / 15.0 + abs(face.pitch - baseline.pitch) / 15.0
-        s -= max(0.0, face.mouth_openness - baseline.mouth - 0.05) * 5
-    s -= abs(face.roll) / 30.0
-    return s
-
-
-def probe_gate(face: FaceObservation, baseline) -> str | None:
-    """The first quality gate a frame fails for the probe, or None when it is fit to match on."""
-    q = face.quality
-    if q.brightness < PROBE_MIN_BRIGHTNESS:
-        return "dark"
-    if q.sharpness < PROBE_MIN_SHARPNESS:
-        return "blurry"
-    if q.face_width_px < PROBE_MIN_FACE_PX:
-        return "small"
-    if (abs(face.yaw - baseline.yaw) > PROBE_MAX_YAW_DEV or abs(face.pitch - baseline.pitch) > PROBE_MAX_PITCH_DEV
-            or abs(face.roll) > PROBE_MAX_ROLL):
-        return "not_frontal"
-    if eye_signal(face) < PROBE_MIN_EYE_RATIO * baseline.eye:
-        return "eyes_closed"
-    if face.mouth_openness > baseline.mouth + PROBE_MAX_MOUTH_DELTA:
-        return "mouth_open"
-    return None
-
-
-def _quality_summary(face: FaceObservation, baseline) -> dict:
-    q = face.quality
-    return {"t": round(face.t, 3), "sharpness": round(q.sharpness, 1), "brightness": round(q.brightness, 1),
-            "face_px": round(q.face_width_px), "yaw_dev": round(face.yaw - baseline.yaw, 1),
-            "pitch_dev": round(face.pitch - baseline.pitch, 1)}
-
-
 class CertificationSession:
     def __init__(self, template: list[np.ndarray], encoder, *, actions: list[str] | None = None,
                  n_actions: int = 2, step_timeout_s: float = 20.0, matcher: Matcher | None = None,
@@ -199,9 +111,7 @@ class CertificationSession:
         self._last_face_t: float | None = None
         self._last_t: float | None = None
         self._last_guidance: str | None = None
-        self._window_start: float | None = None
-        self._window_best: _Candidate | None = None
-        self._encodings: list[_Encoding] = []
+        self._sampler = FrameSampler(encoder, self.executor)
         self._gates: Counter = Counter()  # probe gate outcome of every challenge frame
         self._match_future: Future | None = None
         self._settling_said = False
@@ -279,49 +189,24 @@ class CertificationSession:
         return out
 
     # ------------------------------------------------------------------ frames to encode
-    def _encodable(self, face: FaceObservation) -> bool:
-        q, b = face.quality, self.liveness.baseline
-        return (q.sharpness >= MIN_ENCODE_SHARPNESS and q.brightness >= MIN_ENCODE_BRIGHTNESS and q.num_faces == 1
-                and q.face_width_px >= MIN_ENCODE_FACE_PX and abs(face.yaw - b.yaw) <= MAX_ENCODE_POSE_DEV
-                and abs(face.pitch - b.pitch) <= MAX_ENCODE_POSE_DEV)
+    @property
+    def _encodings(self):
+        return self._sampler.encodings
 
     def _consider(self, obs: FrameObservation) -> None:
-        """Keep the best frame of the current stretch; encode it when the stretch is over."""
+        """Count the frame's probe gate; the sampler keeps the best frame of the stretch (kiosk.identity)."""
         face, baseline = obs.face, self.liveness.baseline
         if face is None or baseline is None:
             return
-        t = obs.frame.t
-        if self._window_start is None:
-            self._window_start = t
         gate = probe_gate(face, baseline)
         self._gates[gate or "ok"] += 1
-        if self._encodable(face):
-            cand = _Candidate(_probe_score(face, baseline), obs.frame.rgb, face, gate)
-            best = self._window_best
-            # Frames fit for the probe always beat frames that are only fit for continuity.
-            if best is None or (gate is None, cand.score) > (best.gate is None, best.score):
-                self._window_best = cand
-        every = SAMPLE_EVERY_S if len(self._encodings) < LATE_AFTER else SAMPLE_EVERY_LATE_S
-        if t - self._window_start >= every:
-            self._close_window()
-
-    def _submit(self, kind: str, cand: _Candidate) -> None:
-        baseline = self.liveness.baseline
-        future = self.executor.submit(self.encoder.encode, cand.rgb, cand.face)
-        self._encodings.append(_Encoding(kind, cand.face.t, cand.score, cand.gate is None,
-                                         _quality_summary(cand.face, baseline), future))
-        cand.rgb = None  # drop the pixels as soon as they are queued
+        self._sampler.consider(obs, baseline, gate)
 
     def _close_window(self) -> None:
-        if self._window_best is not None:
-            self._submit("sample", self._window_best)
-        self._window_best, self._window_start = None, None
+        self._sampler.close_window(self.liveness.baseline)
 
     def _encode_step_frame(self, obs: FrameObservation) -> None:
-        face, baseline = obs.face, self.liveness.baseline
-        if face is None or baseline is None or not self._encodable(face):
-            return
-        self._submit("step", _Candidate(_probe_score(face, baseline), obs.frame.rgb, face, probe_gate(face, baseline)))
+        self._sampler.encode_step_frame(obs, self.liveness.baseline)
 
     # ------------------------------------------------------------------ matching
     def _begin_matching(self) -> list[SessionEvent]:
@@ -333,29 +218,18 @@ class CertificationSession:
         return [SessionEvent("state", "matching")]
 
     def _poor_quality_reason(self) -> str:
-        """The gate that kept the most frames out of the probe, as a verdict reason."""
-        blocked = Counter({g: n for g, n in self._gates.items() if g != "ok"})
-        if not blocked:
-            return "poor_quality"
-        return POOR_QUALITY_REASONS.get(blocked.most_common(1)[0][0], "poor_quality")
+        return poor_quality_reason(self._gates)
 
-    def _match(self, encodings: list[_Encoding]) -> tuple[str, MatchResult | None, dict]:
+    def _match(self, encodings: list) -> tuple[str, MatchResult | None, dict]:
         vecs = [e.future.result() for e in encodings]
-        pairs, over = [], 0.0  # over: worst distance / the bound that pair must stay under
-        for i, j in itertools.combinations(range(len(vecs)), 2):
-            d = float(np.linalg.norm(vecs[i] - vecs[j]))
-            turned = any(max(abs(encodings[k].quality["yaw_dev"]), abs(encodings[k].quality["pitch_dev"]))
-                         > CONTINUITY_FRONTAL_DEV for k in (i, j))
-            pairs.append(d)
-            over = max(over, d / (CONTINUITY_THRESHOLD_TURNED if turned else CONTINUITY_THRESHOLD))
-        probe = sorted((i for i, e in enumerate(encodings) if e.probe_ok), key=lambda i: -encodings[i].score)
-        probe = sorted(probe[:PROBE_FRAMES], key=lambda i: encodings[i].t)
+        same_person, worst = continuity(vecs, encodings)
+        probe = select_probe(encodings)
         info = {"segments": sum(e.kind == "sample" for e in encodings), "encodings": len(vecs),
-                "continuity_max": round(max(pairs), 4) if pairs else 0.0,
+                "continuity_max": round(worst, 4),
                 "probe": {"frames": len(probe), "candidates": sum(e.probe_ok for e in encodings),
                           "quality": [encodings[i].quality for i in probe],
                           "gates": dict(self._gates)}}
-        if over > 1.0:
+        if not same_person:
             return "face_changed", None, info
         if not probe:
             info["probe"]["detail"] = self._poor_quality_reason()
@@ -420,26 +294,15 @@ class CertificationSession:
         self.verdict = Verdict("pass" if reason == "ok" else "fail", reason, steps, match, liveness,
                                action if reason == "timeout" else None)
         # Drop any pixels still held: nothing of the face stays in memory after the verdict.
-        self._window_best = None
+        self._sampler.drop_pixels()
         data = {"verdict": self.verdict.verdict}
         if self.verdict.action:
             data["action"] = self.verdict.action
         return [SessionEvent("result", reason, data)]
 
 
-def run_session(session: CertificationSession, source, observer) -> Verdict:
-    """Drive a session from a frame source to its verdict (CLI, tests, batch jobs)."""
-    from kiosk.frames import FrameSourceError
+def run_session(session: CertificationSession, source, observer, **kw) -> Verdict:
+    """Drive a session from a frame source to its verdict: `kiosk.driver.drive` (kept for callers)."""
+    from kiosk.driver import drive
 
-    session.start()
-    try:
-        for frame in source:
-            session.feed(observer.observe(frame))
-            if session.state == "done":
-                break
-        session.finish()
-    except FrameSourceError as e:
-        session.abort(e.code if e.code == "camera_lost" else "no_face")
-    finally:
-        source.close()
-    return session.verdict
+    return drive(session, source, observer, **kw)

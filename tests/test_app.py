@@ -130,10 +130,10 @@ def test_self_certification_on_the_virtual_camera(make_app, qtbot):
     h.wait_screen("identity")
     wang = h.ids["王秀英"]
     h.type_id(wang[:17] + ("0" if wang[-1] != "0" else "1"))  # wrong check digit: said at once
-    assert k.flow.hintError and "校验" in h.text("idHint")
+    assert k.entry.hintError and "校验" in h.text("idHint")
     h.tap("key_del")
     h.type_id(wang[-1])
-    assert not k.flow.hintError and h.text("idDisplay").replace(" ", "") == wang
+    assert not k.entry.hintError and h.text("idDisplay").replace(" ", "") == wang
     h.tap("btnSubmit")
     h.wait_screen("confirm")
     assert h.text("maskedName") == "王*英"
@@ -195,7 +195,23 @@ def test_data_comparison_needs_no_face_check(make_app):
     h.wait_screen("confirm")
     h.tap("btnConfirmYes")
     h.wait_screen("notice")
-    assert h.k.flow.notice["code"] == "not_required" and "大数据比对" in h.text("noticeMessage")
+    assert h.k.flow.notice["code"] == "data_comparison" and "大数据比对" in h.text("noticeMessage")
+
+
+def test_already_certified_is_told_so_and_offered_the_records(make_app):
+    """The service's eligibility answer: no check, no try used, never sent to 建模."""
+    h = make_app()
+    h.enter("btnSelf", "赵德福")
+    h.wait_screen("confirm")
+    h.tap("btnConfirmYes")
+    h.wait_screen("notice")
+    assert h.k.flow.notice["code"] == "already_certified" and h.k.flow.notice["nextStep"] == "records"
+    assert "建模" not in h.text("noticeMessage") + h.text("noticeNext")
+    assert not h.k.check.running and h.k.flow.attempt is None
+    h.tap("btnNoticeRecords")
+    h.wait_screen("records")
+    assert h.text("recordLabel") == "本周期已认证" and h.k.records.record["canCertify"] is False
+    assert driver.find(h.window, "btnCertifyNow") is None
 
 
 def test_unknown_number_is_explained_on_the_keypad_screen(make_app):
@@ -216,7 +232,7 @@ def test_query_records_shows_each_status(make_app):
         h.enter("btnQuery", name)
         h.wait_screen("records")
         assert h.text("recordLabel") == label
-        assert h.k.flow.record["good"] is good
+        assert h.k.records.record["good"] is good
         if name == "王秀英":
             assert "补发" in h.text("recordMessage")
             assert driver.find(h.window, "btnCertifyNow") is not None
@@ -232,8 +248,8 @@ def test_idle_reset_forgets_the_resident(make_app, qtbot):
     assert h.k.flow.maskedName == "王*英"
     h.wait_screen("home", 5_000)  # nobody touched the screen
     f = h.k.flow
-    assert (f.maskedName, f.maskedId, f.entry, f.helperRelationship, f.purpose) == ("", "", "", "", "")
-    assert not f.hasPersonalData and f.result == {} and f.record == {}
+    assert (f.maskedName, f.maskedId, h.k.entry.entry, f.helperRelationship, f.purpose) == ("", "", "", "", "")
+    assert not f.hasPersonalData and f.result == {} and h.k.records.record == {}
     assert "王*英" not in " ".join(driver.text_of(h.window, n) for n in ("maskedName", "idDisplay", "idHint"))
 
 
@@ -346,7 +362,7 @@ def test_real_clip_as_the_camera(make_app, qtbot, videos_dir, clip_frame_png, em
 
 # ------------------------------------------------------------------ elder mode, layouts, accessibility
 def _theme(h) -> QObject:
-    return h.window.findChild(QObject, "theme")
+    return h.k.theme()  # the module's Theme singleton
 
 
 def test_elder_mode_is_really_larger_at_1080p(make_app, qtbot):

@@ -152,3 +152,72 @@ def test_cancelling_before_any_action_records_nothing(service, store):
     outcome = service.record(attempt)
     assert outcome.reason == "cancelled" and outcome.attempt_uuid is None
     assert store.attempts_for(WANG) == [] and service.lookup(WANG).attempts_left == 3
+
+
+# ------------------------------------------------------------------ who may certify now: one answer
+def _certified_today(store, rid):
+    at = datetime(2026, 11, 23, 1, 0, tzinfo=timezone.utc)  # 09:00 in China on TODAY
+    store.record_attempt(resident_id=rid, category=Category.PENSION, mode="self", verdict="pass",
+                         started_at=at, finished_at=at + timedelta(seconds=30), reason="ok", message="…")
+
+
+@pytest.fixture
+def clocked(store, photo_encoder):
+    """The service on a fixed clock (2026-11-23 in the service area)."""
+    from kiosk.core.clock import Clock
+
+    return CertificationService(store, Settings(attempts_per_day=3), photo_encoder.encoder,
+                                clock=Clock.fixed("2026-11-23"), device_id="test-kiosk")
+
+
+def _no_chinese(value) -> bool:
+    return not any("\u4e00" <= ch <= "\u9fff" for ch in str(value))
+
+
+@pytest.mark.parametrize("rid, code, may, next_step", [
+    (WANG, "ok", True, "start_check"),
+    (QIAN, "data_comparison", False, "records"),
+    (SUN, "no_template", False, "enrol_at_office"),
+    (LATE, "deceased", False, "verify_at_township"),
+    (make_id("110105", "19600101", "999"), "unknown_resident", False, "check_id"),
+])
+def test_eligibility_is_one_answer_in_codes(clocked, rid, code, may, next_step):
+    e = clocked.eligibility(rid, "self")
+    assert (e.code, e.may_certify, e.next_step_code) == (code, may, next_step)
+    assert _no_chinese(e.to_json()), e.to_json()
+
+
+def test_already_certified_is_told_so_not_sent_to_enrolment_and_spends_no_try(clocked, store):
+    for rid in (WANG, SUN):  # with a template, and without one
+        _certified_today(store, rid)
+        left = clocked.lookup(rid).attempts_left
+        e = clocked.eligibility(rid, "self")
+        assert (e.may_certify, e.code, e.next_step_code) == (False, "already_certified", "records")
+        assert e.data["validUntil"] == {WANG: "2027-10-31", SUN: "2026-12-31"}[rid]  # the month before the birthday
+        with pytest.raises(ServiceError) as err:
+            clocked.begin(rid, Category.PENSION)
+        assert err.value.code == "already_certified" and "建模" not in err.value.message
+        assert clocked.lookup(rid).attempts_left == left and len(store.attempts_for(rid)) == 1
+    assert clocked.eligibility(WANG, "query").code == "already_certified"  # the records screen's answer too
+
+
+def test_suspended_may_certify_and_hears_it_resumes_payment(clocked, store, videos_dir, clip_frame_png, embeddings):
+    store.add_template(ZHAO, embeddings.get(clip_frame_png(videos_dir / CLIP, 5)), BACKEND_NAME, source="county")
+    e = clocked.eligibility(ZHAO, "proxy")
+    assert (e.may_certify, e.code, e.next_step_code) == (True, "suspended", "start_check")
+    assert e.data["purpose"] == "proxy" and e.data["suspendedSince"]
+
+
+def test_eligibility_category_and_tries(clocked, store):
+    e = clocked.eligibility(WANG, "self", Category.WORK_INJURY)
+    assert (e.may_certify, e.code, e.data["category"]) == (False, "wrong_category", Category.WORK_INJURY.value)
+    store.upsert_resident(make_id("110105", "19560101", "555"), "周无类", village="东村", categories=[])
+    assert clocked.eligibility(make_id("110105", "19560101", "555")).code == "no_category"
+    at = datetime(2026, 11, 23, 1, 0, tzinfo=timezone.utc)
+    for n in range(3):
+        store.record_attempt(resident_id=WANG, category=Category.PENSION, mode="self", verdict="fail",
+                             started_at=at + timedelta(minutes=n), finished_at=at + timedelta(minutes=n, seconds=9),
+                             reason="no_match", message="…")
+    e = clocked.eligibility(WANG)
+    assert (e.may_certify, e.code, e.next_step_code, e.data["attemptsPerDay"]) == (
+        False, "attempts_exceeded", "come_tomorrow_or_assisted", 3)

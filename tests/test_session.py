@@ -241,16 +241,13 @@ def test_no_face_ends_with_no_face(tmp_path):
 
 
 def drive_collecting_events(session, video, clips) -> list:
-    """Feed a clip's recorded observations frame by frame; every event the session emits, in order."""
+    """Feed a clip's recorded observations through the session driver; every event the session emits, in order."""
+    from kiosk.driver import drive
     from kiosk.frames import VideoFileSource
 
-    events = list(session.start())
-    replay = clips.get(video).replay()
-    for frame in VideoFileSource(video):
-        events += session.feed(replay.observe(frame))
-        if session.state == "done":
-            break
-    return events + session.finish()
+    events: list = []
+    drive(session, VideoFileSource(video), clips.get(video).replay(), on_events=lambda t, evs: events.extend(evs))
+    return events
 
 
 def test_session_events_protocol(clips, videos_dir, clip_frame_png, photo_encoder, embeddings):

@@ -1,3 +1,4 @@
+pragma ComponentBehavior: Bound
 import QtQuick
 
 // A simple drawn face that shows the requested action (as in a mirror): eyes close for
@@ -21,11 +22,12 @@ Item {
         x: (root.width - width) / 2 + root.turn * root.width * 0.12
         y: (root.height - height) / 2 + root.nod * root.height * 0.06
         color: "#F2D2B6"
-        border.color: theme.border
+        border.color: Theme.border
         border.width: 3
         Repeater {
             model: 2
             Rectangle {
+                required property int index
                 width: head.width * 0.16
                 height: Math.max(3, head.width * 0.12 * root.eye)
                 radius: height / 2

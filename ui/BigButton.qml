@@ -8,16 +8,16 @@ Rectangle {
     property bool primary: false
     property bool selected: false
     property bool enabled2: true
-    property int fontSize: theme.body
+    property int fontSize: Theme.body
     signal clicked()
 
-    implicitWidth: Math.max(theme.touch * 2.2, label.implicitWidth + theme.gap * 2)
-    implicitHeight: Math.max(theme.touch, col.implicitHeight + theme.gap)
-    radius: theme.radius
-    color: !enabled2 ? theme.disabled : primary ? (area.pressed ? theme.primaryPressed : theme.primary)
-                                           : (selected ? theme.selected : (area.pressed ? theme.pressed : theme.panel))
-    border.color: selected ? theme.primary : theme.border
-    border.width: selected ? Math.max(4, 6 * theme.f) : Math.max(2, 3 * theme.f)
+    implicitWidth: Math.max(Theme.touch * 2.2, label.implicitWidth + Theme.gap * 2)
+    implicitHeight: Math.max(Theme.touch, col.implicitHeight + Theme.gap)
+    radius: Theme.radius
+    color: !enabled2 ? Theme.disabled : primary ? (area.pressed ? Theme.primaryPressed : Theme.primary)
+                                           : (selected ? Theme.selected : (area.pressed ? Theme.pressed : Theme.panel))
+    border.color: selected ? Theme.primary : Theme.border
+    border.width: selected ? Math.max(4, 6 * Theme.f) : Math.max(2, 3 * Theme.f)
     opacity: 1  // a greyed button keeps its text readable (theme.disabledText on theme.disabled)
 
     Accessible.role: Accessible.Button
@@ -28,16 +28,16 @@ Rectangle {
     Column {
         id: col
         anchors.centerIn: parent
-        width: parent.width - theme.gap
-        spacing: 4 * theme.f
+        width: parent.width - Theme.gap
+        spacing: 4 * Theme.f
         Text {
             id: label
             width: parent.width
             text: (btn.selected ? "✓ " : "") + btn.text
-            font.family: theme.family
+            font.family: Theme.family
             font.pixelSize: btn.fontSize
             font.bold: true
-            color: !btn.enabled2 ? theme.disabledText : btn.primary ? theme.primaryText : theme.text
+            color: !btn.enabled2 ? Theme.disabledText : btn.primary ? Theme.primaryText : Theme.text
             horizontalAlignment: Text.AlignHCenter
             wrapMode: Text.WordWrap
         }
@@ -45,9 +45,9 @@ Rectangle {
             visible: btn.subtext !== ""
             width: parent.width
             text: btn.subtext
-            font.family: theme.family
-            font.pixelSize: theme.small
-            color: !btn.enabled2 ? theme.disabledText : btn.primary ? theme.primaryText : theme.textSoft
+            font.family: Theme.family
+            font.pixelSize: Theme.small
+            color: !btn.enabled2 ? Theme.disabledText : btn.primary ? Theme.primaryText : Theme.textSoft
             horizontalAlignment: Text.AlignHCenter
             wrapMode: Text.WordWrap
         }

@@ -1,9 +1,9 @@
 import QtQuick
 
 Text {
-    font.family: theme.family
-    font.pixelSize: theme.body
-    color: theme.text
+    font.family: Theme.family
+    font.pixelSize: Theme.body
+    color: Theme.text
     wrapMode: Text.WordWrap
     lineHeight: 1.15
     Accessible.role: Accessible.StaticText

@@ -1,3 +1,4 @@
+pragma ComponentBehavior: Bound
 import QtQuick
 
 // 认证类别: only the categories this person receives; preselected when there is one.
@@ -5,48 +6,49 @@ Item {
     objectName: "categoryScreen"
     Column {
         width: parent.width
-        spacing: theme.gap
+        spacing: Theme.gap
         Title { width: parent.width; text: "请选择认证类别" }
         Body {
             width: parent.width
-            color: kiosk.hintError ? theme.bad : theme.textSoft
-            text: kiosk.hint !== "" ? kiosk.hint
-                  : kiosk.categories.length === 1 ? kiosk.maskedName + " 领取的待遇只有这一项，已为您选好。"
-                  : kiosk.maskedName + " 领取以下待遇，请选择这次要认证的一项。"
+            color: (KioskFlow.categoryHint !== "") ? Theme.bad : Theme.textSoft
+            text: KioskFlow.categoryHint !== "" ? KioskFlow.categoryHint
+                  : KioskFlow.categories.length === 1 ? KioskFlow.maskedName + " 领取的待遇只有这一项，已为您选好。"
+                  : KioskFlow.maskedName + " 领取以下待遇，请选择这次要认证的一项。"
         }
         Grid {
             id: g
             width: parent.width
-            columns: theme.portrait ? 1 : 2
-            spacing: theme.gap
+            columns: Theme.portrait ? 1 : 2
+            spacing: Theme.gap
             Repeater {
-                model: kiosk.categories
+                model: KioskFlow.categories
                 BigButton {
+                    required property var modelData
                     objectName: "cat_" + modelData.value
                     width: (g.width - g.spacing * (g.columns - 1)) / g.columns
                     text: modelData.label
-                    selected: kiosk.category === modelData.value
-                    onClicked: kiosk.chooseCategory(modelData.value)
+                    selected: KioskFlow.category === modelData.value
+                    onClicked: KioskFlow.chooseCategory(modelData.value)
                 }
             }
         }
         Grid {
             width: parent.width
             columns: 2
-            spacing: theme.gap
+            spacing: Theme.gap
             BigButton {
                 objectName: "btnBack"
-                width: (parent.width - theme.gap) / 2
+                width: (parent.width - Theme.gap) / 2
                 text: "上一步"
-                onClicked: kiosk.back()
+                onClicked: KioskFlow.back()
             }
             BigButton {
                 objectName: "btnCategoryNext"
-                width: (parent.width - theme.gap) / 2
+                width: (parent.width - Theme.gap) / 2
                 primary: true
-                enabled2: kiosk.category !== ""
+                enabled2: KioskFlow.category !== ""
                 text: "下一步"
-                onClicked: kiosk.categoryNext()
+                onClicked: KioskFlow.categoryNext()
             }
         }
     }

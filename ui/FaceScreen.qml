@@ -1,27 +1,27 @@
+pragma ComponentBehavior: Bound
 import QtQuick
-import Kiosk 1.0
 
 // 人脸认证: mirrored live preview with an oval guide, the action in large text with an
 // animated face, progress dots, live guidance. No countdown.
 Item {
     id: screen
     objectName: "faceScreen"
-    readonly property bool wide: !theme.portrait
+    readonly property bool wide: !Theme.portrait
 
     Rectangle {
         id: previewBox
-        width: wide ? Math.min(parent.width * 0.56, parent.height * 4 / 3) : parent.width
-        height: wide ? width * 3 / 4 : Math.min(parent.width * 3 / 4, parent.height * 0.5)
+        width: screen.wide ? Math.min(parent.width * 0.56, parent.height * 4 / 3) : parent.width
+        height: screen.wide ? width * 3 / 4 : Math.min(parent.width * 3 / 4, parent.height * 0.5)
         anchors { left: parent.left; top: parent.top }
         color: "#1b1b1b"
-        radius: theme.radius
+        radius: Theme.radius
         clip: true
 
         CameraView {
             id: camera
             objectName: "cameraView"
             anchors.fill: parent
-            controller: check
+            controller: FaceCheck
             mirrored: true
         }
         Canvas {  // the oval guide: the face goes inside
@@ -39,7 +39,7 @@ Item {
                 ctx.rect(0, 0, width, height);
                 ctx.ellipse(cx - ew / 2, cy - eh / 2, ew, eh);
                 ctx.fill("evenodd");
-                ctx.lineWidth = Math.max(4, 6 * theme.f);
+                ctx.lineWidth = Math.max(4, 6 * Theme.f);
                 ctx.strokeStyle = "#FFFFFF";
                 ctx.beginPath();
                 ctx.ellipse(cx - ew / 2, cy - eh / 2, ew, eh);
@@ -48,19 +48,19 @@ Item {
         }
         Rectangle {  // live guidance from the engine, on the preview
             objectName: "guidanceBox"
-            visible: check.guidanceText !== ""
+            visible: FaceCheck.guidanceText !== ""
             anchors { left: parent.left; right: parent.right; bottom: parent.bottom }
-            height: guidance.implicitHeight + theme.gap
+            height: guidance.implicitHeight + Theme.gap
             color: "#E6000000"
             Text {
                 id: guidance
                 objectName: "guidanceText"
                 anchors.centerIn: parent
-                width: parent.width - theme.gap
+                width: parent.width - Theme.gap
                 horizontalAlignment: Text.AlignHCenter
-                text: check.guidanceText
-                font.family: theme.family
-                font.pixelSize: theme.body
+                text: FaceCheck.guidanceText
+                font.family: Theme.family
+                font.pixelSize: Theme.body
                 font.bold: true
                 color: "#FFE680"       // 15:1 on near-black
                 wrapMode: Text.WordWrap
@@ -69,18 +69,18 @@ Item {
             }
         }
         Rectangle {
-            visible: app.demo
-            anchors { right: parent.right; top: parent.top; margins: theme.gap / 2 }
-            color: theme.demo
+            visible: App.demo
+            anchors { right: parent.right; top: parent.top; margins: Theme.gap / 2 }
+            color: Theme.demo
             radius: 6
-            width: demoCam.implicitWidth + theme.gap
+            width: demoCam.implicitWidth + Theme.gap
             height: demoCam.implicitHeight + 8
             Text {
                 id: demoCam
                 anchors.centerIn: parent
-                text: check.demoActor ? "演示：虚拟人脸会自己做动作" : "演示：录像"
-                font.family: theme.family
-                font.pixelSize: theme.small
+                text: FaceCheck.demoActor ? "演示：虚拟人脸会自己做动作" : "演示：录像"
+                font.family: Theme.family
+                font.pixelSize: Theme.small
                 color: "#FFFFFF"
             }
         }
@@ -89,39 +89,40 @@ Item {
     Item {
         id: panel
         anchors {
-            left: wide ? previewBox.right : parent.left
-            leftMargin: wide ? theme.gap * 1.5 : 0
+            left: screen.wide ? previewBox.right : parent.left
+            leftMargin: screen.wide ? Theme.gap * 1.5 : 0
             right: parent.right
-            top: wide ? parent.top : previewBox.bottom
-            topMargin: wide ? 0 : theme.gap
+            top: screen.wide ? parent.top : previewBox.bottom
+            topMargin: screen.wide ? 0 : Theme.gap
             bottom: parent.bottom
         }
 
         Column {
             width: parent.width
-            spacing: theme.gap
+            spacing: Theme.gap
 
             Row {  // progress dots
                 objectName: "progressDots"
-                spacing: theme.gap / 2
+                spacing: Theme.gap / 2
                 Accessible.role: Accessible.ProgressBar
-                Accessible.name: "共" + check.stepsTotal + "个动作，已完成" + check.stepsDone + "个"
+                Accessible.name: "共" + FaceCheck.stepsTotal + "个动作，已完成" + FaceCheck.stepsDone + "个"
                 Repeater {
-                    model: check.stepsTotal
+                    model: FaceCheck.stepsTotal
                     Rectangle {
-                        width: Math.round(34 * theme.f)
+                        required property int index
+                        width: Math.round(34 * Theme.f)
                         height: width
                         radius: width / 2
-                        color: index < check.stepsDone ? theme.good : theme.panel
-                        border.color: index === check.stepsDone ? theme.primary : theme.border
-                        border.width: index === check.stepsDone ? 5 : 3
+                        color: index < FaceCheck.stepsDone ? Theme.good : Theme.panel
+                        border.color: index === FaceCheck.stepsDone ? Theme.primary : Theme.border
+                        border.width: index === FaceCheck.stepsDone ? 5 : 3
                     }
                 }
                 Text {
-                    text: check.stepsTotal > 0 ? "  第" + Math.min(check.stepsDone + 1, check.stepsTotal) + "个动作，共" + check.stepsTotal + "个" : ""
-                    font.family: theme.family
-                    font.pixelSize: theme.small
-                    color: theme.textSoft
+                    text: FaceCheck.stepsTotal > 0 ? "  第" + Math.min(FaceCheck.stepsDone + 1, FaceCheck.stepsTotal) + "个动作，共" + FaceCheck.stepsTotal + "个" : ""
+                    font.family: Theme.family
+                    font.pixelSize: Theme.small
+                    color: Theme.textSoft
                     anchors.verticalCenter: parent.verticalCenter
                 }
             }
@@ -129,44 +130,44 @@ Item {
             ActionFace {
                 id: face
                 objectName: "actionFace"
-                width: Math.min(parent.width, theme.touch * 1.8)
+                width: Math.min(parent.width, Theme.touch * 1.8)
                 height: width * 0.8
-                action: check.action
+                action: FaceCheck.action
             }
 
             Text {
                 objectName: "actionText"
                 width: parent.width
-                text: check.actionText !== "" ? check.actionText : check.stateText
-                font.family: theme.family
-                font.pixelSize: theme.huge
+                text: FaceCheck.actionText !== "" ? FaceCheck.actionText : FaceCheck.stateText
+                font.family: Theme.family
+                font.pixelSize: Theme.huge
                 font.bold: true
-                color: check.actionText === "很好" ? theme.good : theme.text
+                color: FaceCheck.actionText === "很好" ? Theme.good : Theme.text
                 wrapMode: Text.WordWrap
                 Accessible.role: Accessible.StaticText
                 Accessible.name: text
             }
             Body {
                 width: parent.width
-                color: theme.textSoft
-                text: check.hintText
+                color: Theme.textSoft
+                text: FaceCheck.hintText
             }
         }
 
         Row {
             anchors { left: parent.left; right: parent.right; bottom: parent.bottom }
-            spacing: theme.gap
+            spacing: Theme.gap
             BigButton {
                 objectName: "btnReplayFace"
-                width: (panel.width - theme.gap) / 2
+                width: (panel.width - Theme.gap) / 2
                 text: "再听一遍"
-                onClicked: app.replay()
+                onClicked: App.replay()
             }
             BigButton {
                 objectName: "btnCancelCheck"
-                width: (panel.width - theme.gap) / 2
+                width: (panel.width - Theme.gap) / 2
                 text: "取消"
-                onClicked: kiosk.cancelCheck()
+                onClicked: KioskFlow.cancelCheck()
             }
         }
     }

@@ -6,9 +6,9 @@ Rectangle {
     property string accessibleName: text
     property bool checked: false
     signal clicked()
-    height: Math.max(theme.touch * 0.8, 56 * theme.f)
-    width: Math.max(label.implicitWidth + theme.gap * 1.5, height * 1.4)
-    radius: theme.radius
+    height: Math.max(Theme.touch * 0.8, 56 * Theme.f)
+    width: Math.max(label.implicitWidth + Theme.gap * 1.5, height * 1.4)
+    radius: Theme.radius
     color: checked ? "#FFD24A" : (area.pressed ? "#2A4D7A" : "#16365F")
     border.color: "#FFFFFF"
     border.width: 2
@@ -19,8 +19,8 @@ Rectangle {
         id: label
         anchors.centerIn: parent
         text: hb.text
-        font.family: theme.family
-        font.pixelSize: theme.small
+        font.family: Theme.family
+        font.pixelSize: Theme.small
         font.bold: true
         color: hb.checked ? "#141414" : "#FFFFFF"   // 15:1 on #FFD24A, 13:1 on #16365F
     }

@@ -1,3 +1,4 @@
+pragma ComponentBehavior: Bound
 import QtQuick
 
 // 代他人认证: who is helping (recorded with the attempt).
@@ -5,25 +6,26 @@ Item {
     objectName: "helperScreen"
     Column {
         width: parent.width
-        spacing: theme.gap
+        spacing: Theme.gap
         Title { width: parent.width; text: "您是被认证人的什么人？" }
         Body {
             width: parent.width
-            color: theme.textSoft
-            text: "被认证人：" + kiosk.maskedName + "。刷脸时要由被认证人本人对着屏幕。"
+            color: Theme.textSoft
+            text: "被认证人：" + KioskFlow.maskedName + "。刷脸时要由被认证人本人对着屏幕。"
         }
         Grid {
             id: g
             width: parent.width
-            columns: theme.portrait ? 1 : Math.min(2, kiosk.relationships.length)
-            spacing: theme.gap
+            columns: Theme.portrait ? 1 : Math.min(2, KioskFlow.relationships.length)
+            spacing: Theme.gap
             Repeater {
-                model: kiosk.relationships
+                model: KioskFlow.relationships
                 BigButton {
+                    required property var modelData
                     objectName: "rel_" + modelData.key
                     width: (g.width - g.spacing * (g.columns - 1)) / g.columns
                     text: modelData.label
-                    onClicked: kiosk.chooseRelationship(modelData.key)
+                    onClicked: KioskFlow.chooseRelationship(modelData.key)
                 }
             }
         }

@@ -1,3 +1,4 @@
+pragma ComponentBehavior: Bound
 import QtQuick
 
 Item {
@@ -7,7 +8,7 @@ Item {
     Column {
         id: top
         width: parent.width
-        spacing: theme.gap
+        spacing: Theme.gap
         Title {
             objectName: "homeTitle"
             width: parent.width
@@ -16,43 +17,43 @@ Item {
         Grid {
             id: choices
             width: parent.width
-            columns: theme.portrait ? 1 : 3
-            spacing: theme.gap
+            columns: Theme.portrait ? 1 : 3
+            spacing: Theme.gap
             readonly property real cellW: (width - spacing * (columns - 1)) / columns
             BigButton {
                 objectName: "btnSelf"
                 width: choices.cellW
-                height: theme.portrait ? theme.touch * 1.9 : theme.touch * 2.6
+                height: Theme.portrait ? Theme.touch * 1.9 : Theme.touch * 2.6
                 primary: true
-                fontSize: theme.title
+                fontSize: Theme.title
                 text: "本人认证"
                 subtext: "给自己认证"
-                onClicked: kiosk.start("self")
+                onClicked: KioskFlow.start("self")
             }
             BigButton {
                 objectName: "btnProxy"
                 width: choices.cellW
-                height: theme.portrait ? theme.touch * 1.9 : theme.touch * 2.6
+                height: Theme.portrait ? Theme.touch * 1.9 : Theme.touch * 2.6
                 primary: true
-                fontSize: theme.title
+                fontSize: Theme.title
                 text: "代他人认证"
                 subtext: "帮家里老人认证"
-                onClicked: kiosk.start("proxy")
+                onClicked: KioskFlow.start("proxy")
             }
             BigButton {
                 objectName: "btnQuery"
                 width: choices.cellW
-                height: theme.portrait ? theme.touch * 1.9 : theme.touch * 2.6
-                fontSize: theme.title
+                height: Theme.portrait ? Theme.touch * 1.9 : Theme.touch * 2.6
+                fontSize: Theme.title
                 text: "查询认证记录"
                 subtext: "看看认证了没有"
-                onClicked: kiosk.start("query")
+                onClicked: KioskFlow.start("query")
             }
         }
         Body {
             width: parent.width
-            visible: !app.demo || theme.portrait
-            color: theme.textSoft
+            visible: !App.demo || Theme.portrait
+            color: Theme.textSoft
             text: "刷脸只在本机核对，照片不保存。不想刷脸，可以请工作人员办理线下辅助认证。"
         }
     }
@@ -61,38 +62,40 @@ Item {
     Rectangle {
         id: demoPanel
         objectName: "demoHint"
-        visible: app.demo
+        visible: App.demo
         anchors { left: parent.left; right: parent.right; bottom: parent.bottom }
-        height: Math.min(demoCol.implicitHeight + theme.gap, parent.height - top.height - theme.gap)
+        height: Math.min(demoCol.implicitHeight + Theme.gap, parent.height - top.height - Theme.gap)
         color: "#FFF4E5"
-        border.color: theme.demo
+        border.color: Theme.demo
         border.width: 3
-        radius: theme.radius
+        radius: Theme.radius
         clip: true
         Accessible.role: Accessible.StaticText
         Accessible.name: "演示身份证号"
         Column {
             id: demoCol
-            anchors { left: parent.left; right: parent.right; top: parent.top; margins: theme.gap / 2 }
+            anchors { left: parent.left; right: parent.right; top: parent.top; margins: Theme.gap / 2 }
             spacing: 2
             Text {
                 width: parent.width
-                text: "演示身份证号（演示数据，非真实人员）　摄像头：" + app.demoSource
-                font.family: theme.family
-                font.pixelSize: Math.round(22 * theme.f)
+                text: "演示身份证号（演示数据，非真实人员）　摄像头：" + App.demoSource
+                font.family: Theme.family
+                font.pixelSize: Math.round(22 * Theme.f)
                 font.bold: true
-                color: theme.demo
+                color: Theme.demo
                 wrapMode: Text.WordWrap
             }
             Repeater {
-                model: app.demoResidents
+                model: App.demoResidents
                 Text {
+                    required property var modelData
+                    required property int index
                     objectName: "demoId" + index
                     width: demoCol.width
                     text: modelData.idGrouped + "　" + modelData.name + "：" + modelData.note
-                    font.family: theme.family
-                    font.pixelSize: Math.round(22 * theme.f)
-                    color: theme.text
+                    font.family: Theme.family
+                    font.pixelSize: Math.round(22 * Theme.f)
+                    color: Theme.text
                     wrapMode: Text.WordWrap
                 }
             }

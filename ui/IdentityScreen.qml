@@ -1,71 +1,71 @@
 import QtQuick
 
-// 身份信息: 18-digit ID entry with live check-digit validation (rules in kiosk.residents).
+// 身份信息: 18-digit ID entry with live check-digit validation (rules in KioskFlow.residents).
 Item {
     id: screen
     objectName: "identityScreen"
-    readonly property bool helperEntry: kiosk.entryTarget === "helper"
-    readonly property bool wide: !theme.portrait
+    readonly property bool helperEntry: IdEntry.target === "helper"
+    readonly property bool wide: !Theme.portrait
 
     Column {
         id: info
-        width: wide ? parent.width * 0.5 - theme.gap : parent.width
-        spacing: theme.gap
+        width: screen.wide ? parent.width * 0.5 - Theme.gap : parent.width
+        spacing: Theme.gap
         Title {
             objectName: "identityTitle"
             width: parent.width
-            text: helperEntry ? "协助人身份证号（可不填）"
-                  : kiosk.purpose === "proxy" ? "请输入被认证人的身份证号"
-                  : kiosk.purpose === "query" ? "请输入要查询的身份证号" : "请输入您的身份证号"
+            text: screen.helperEntry ? "协助人身份证号（可不填）"
+                  : KioskFlow.purpose === "proxy" ? "请输入被认证人的身份证号"
+                  : KioskFlow.purpose === "query" ? "请输入要查询的身份证号" : "请输入您的身份证号"
         }
         Rectangle {
             width: parent.width
-            height: idText.implicitHeight + theme.gap * 1.5
-            radius: theme.radius
-            color: theme.panel
-            border.color: kiosk.hintError ? theme.bad : theme.border
-            border.width: kiosk.hintError ? Math.max(4, 6 * theme.f) : Math.max(2, 3 * theme.f)
+            height: idText.implicitHeight + Theme.gap * 1.5
+            radius: Theme.radius
+            color: Theme.panel
+            border.color: IdEntry.hintError ? Theme.bad : Theme.border
+            border.width: IdEntry.hintError ? Math.max(4, 6 * Theme.f) : Math.max(2, 3 * Theme.f)
             Text {
                 id: idText
                 objectName: "idDisplay"
                 anchors.centerIn: parent
-                width: parent.width - theme.gap
+                width: parent.width - Theme.gap
                 horizontalAlignment: Text.AlignHCenter
-                text: kiosk.entry.length ? kiosk.entryGrouped : "＿＿＿＿＿＿ ＿＿＿＿＿＿＿＿ ＿＿＿＿"
-                font.family: theme.family
-                font.pixelSize: Math.min(theme.title, Math.floor(parent.width / 13))
+                text: IdEntry.entry.length ? IdEntry.entryGrouped : "＿＿＿＿＿＿ ＿＿＿＿＿＿＿＿ ＿＿＿＿"
+                font.family: Theme.family
+                font.pixelSize: Math.min(Theme.title, Math.floor(parent.width / 13))
                 font.bold: true
                 font.letterSpacing: 2
-                color: kiosk.entry.length ? theme.text : "#5A5A5A"
+                color: IdEntry.entry.length ? Theme.text : "#5A5A5A"
                 Accessible.role: Accessible.EditableText
-                Accessible.name: "身份证号码，已输入" + kiosk.entryLength + "位"
+                Accessible.name: "身份证号码，已输入" + IdEntry.entryLength + "位"
             }
         }
         Body {
             objectName: "idHint"
             width: parent.width
-            text: kiosk.hint !== "" ? kiosk.hint
-                  : helperEntry ? "协助人：" + kiosk.helperRelationship + "。可以输入您自己的身份证号，也可以按“跳过”。"
+            text: IdEntry.hint !== "" ? IdEntry.hint
+                  : screen.helperEntry ? "协助人：" + KioskFlow.helperRelationship + "。可以输入您自己的身份证号，也可以按“跳过”。"
                   : "共18位，最后一位可能是X。"
-            color: kiosk.hintError ? theme.bad : theme.textSoft
-            font.bold: kiosk.hintError
+            color: IdEntry.hintError ? Theme.bad : Theme.textSoft
+            font.bold: IdEntry.hintError
         }
         Row {
-            spacing: theme.gap
+            spacing: Theme.gap
             BigButton {
                 objectName: "btnBack"
-                width: (info.width - theme.gap) / 2
+                width: (info.width - Theme.gap) / 2
                 text: "上一步"
-                onClicked: kiosk.back()
+                onClicked: KioskFlow.back()
             }
             BigButton {
-                objectName: helperEntry && kiosk.entryLength === 0 ? "btnSkipHelperId" : "btnSubmit"
-                width: (info.width - theme.gap) / 2
+                objectName: screen.helperEntry && IdEntry.entryLength === 0 ? "btnSkipHelperId" : "btnSubmit"
+                width: (info.width - Theme.gap) / 2
                 primary: true
-                enabled2: kiosk.entryComplete || (helperEntry && kiosk.entryLength === 0)
-                text: helperEntry && kiosk.entryLength === 0 ? "跳过"
-                      : kiosk.purpose === "query" && !helperEntry ? "查询" : "下一步"
-                onClicked: kiosk.submit()
+                enabled2: IdEntry.entryComplete || (screen.helperEntry && IdEntry.entryLength === 0)
+                text: screen.helperEntry && IdEntry.entryLength === 0 ? "跳过"
+                      : KioskFlow.purpose === "query" && !screen.helperEntry ? "查询" : "下一步"
+                onClicked: IdEntry.submit()
             }
         }
     }
@@ -75,9 +75,9 @@ Item {
         anchors {
             right: parent.right
             bottom: parent.bottom
-            top: wide ? parent.top : info.bottom
-            topMargin: wide ? 0 : theme.gap
+            top: screen.wide ? parent.top : info.bottom
+            topMargin: screen.wide ? 0 : Theme.gap
         }
-        width: wide ? parent.width * 0.5 : parent.width
+        width: screen.wide ? parent.width * 0.5 : parent.width
     }
 }

@@ -6,18 +6,14 @@ Window {
     width: 1366
     height: 768
     visible: false
-    color: theme.bg
-    title: app.demo ? "村口认证（演示）" : "村口认证"
+    color: Theme.bg
+    title: App.demo ? "村口认证（演示）" : "村口认证"
 
-    Theme {
-        id: theme
-        objectName: "theme"
-        elder: app.elderMode
-        winW: root.width
-        winH: root.height
-        dotsPerMm: Screen.pixelDensity > 0 ? Screen.pixelDensity : 4
-        family: fontFamily
-    }
+    readonly property QtObject theme: Theme  // for tests and tools that measure the layout
+    // The Theme singleton follows this window's size and pixel density.
+    Binding { target: Theme; property: "winW"; value: root.width }
+    Binding { target: Theme; property: "winH"; value: root.height }
+    Binding { target: Theme; property: "dotsPerMm"; value: Screen.pixelDensity > 0 ? Screen.pixelDensity : 4 }
 
     readonly property var screens: ({
         "home": "HomeScreen.qml", "identity": "IdentityScreen.qml", "confirm": "ConfirmScreen.qml",
@@ -30,18 +26,18 @@ Window {
     Rectangle {
         id: header
         anchors { left: parent.left; right: parent.right; top: parent.top }
-        height: Math.round(theme.touch + theme.gap)
-        color: theme.header
+        height: Math.round(Theme.touch + Theme.gap)
+        color: Theme.header
 
         Row {
-            anchors { left: parent.left; leftMargin: theme.margin; verticalCenter: parent.verticalCenter }
-            spacing: theme.gap
+            anchors { left: parent.left; leftMargin: Theme.margin; verticalCenter: parent.verticalCenter }
+            spacing: Theme.gap
             Text {
                 objectName: "appTitle"
                 anchors.verticalCenter: parent.verticalCenter
                 text: "村口认证"
-                font.family: theme.family
-                font.pixelSize: theme.title * 0.8
+                font.family: Theme.family
+                font.pixelSize: Theme.title * 0.8
                 font.bold: true
                 color: "#FFFFFF"
                 Accessible.role: Accessible.Heading
@@ -50,38 +46,38 @@ Window {
                     objectName: "btnStaff"
                     anchors.fill: parent
                     pressAndHoldInterval: 1500
-                    onPressAndHold: kiosk.staff()
+                    onPressAndHold: KioskFlow.staff()
                     Accessible.role: Accessible.Button
                     Accessible.name: "工作人员"
-                    Accessible.onPressAction: kiosk.staff()
+                    Accessible.onPressAction: KioskFlow.staff()
                 }
             }
             Text {
-                visible: !theme.portrait && !theme.elder && root.width > 1300
+                visible: !Theme.portrait && !Theme.elder && root.width > 1300
                 anchors.verticalCenter: parent.verticalCenter
                 text: "社会保险待遇领取资格认证"
-                font.family: theme.family
-                font.pixelSize: theme.small
+                font.family: Theme.family
+                font.pixelSize: Theme.small
                 color: "#FFFFFF"
             }
             Rectangle {
-                visible: app.demo
+                visible: App.demo
                 objectName: "demoBadge"
                 anchors.verticalCenter: parent.verticalCenter
-                color: theme.demo
-                radius: theme.radius / 2
+                color: Theme.demo
+                radius: Theme.radius / 2
                 border.color: "#FFFFFF"
                 border.width: 2
-                width: demoText.implicitWidth + theme.gap
-                height: demoText.implicitHeight + theme.gap / 2
+                width: demoText.implicitWidth + Theme.gap
+                height: demoText.implicitHeight + Theme.gap / 2
                 Accessible.role: Accessible.StaticText
                 Accessible.name: "演示模式"
                 Text {
                     id: demoText
                     anchors.centerIn: parent
                     text: "演示"
-                    font.family: theme.family
-                    font.pixelSize: theme.body
+                    font.family: Theme.family
+                    font.pixelSize: Theme.body
                     font.bold: true
                     color: "#FFFFFF"
                 }
@@ -89,31 +85,31 @@ Window {
         }
 
         Row {
-            anchors { right: parent.right; rightMargin: theme.margin / 2; verticalCenter: parent.verticalCenter }
-            spacing: theme.gap / 2
+            anchors { right: parent.right; rightMargin: Theme.margin / 2; verticalCenter: parent.verticalCenter }
+            spacing: Theme.gap / 2
             HeaderButton {
                 objectName: "btnReplay"
                 text: "再听一遍"
-                onClicked: app.replay()
+                onClicked: App.replay()
             }
             HeaderButton {
                 objectName: "btnElder"
-                text: app.elderMode ? "大字模式：开" : "大字模式：关"
-                accessibleName: app.elderMode ? "关怀大字模式已打开，点按关闭" : "关怀大字模式已关闭，点按打开"
-                checked: app.elderMode
-                onClicked: app.toggleElder()
+                text: App.elderMode ? "大字模式：开" : "大字模式：关"
+                accessibleName: App.elderMode ? "关怀大字模式已打开，点按关闭" : "关怀大字模式已关闭，点按打开"
+                checked: App.elderMode
+                onClicked: App.toggleElder()
             }
             HeaderButton {
                 objectName: "btnHelp"
-                visible: kiosk.screen === "home"
+                visible: KioskFlow.screen === "home"
                 text: "帮助"
-                onClicked: kiosk.help()
+                onClicked: KioskFlow.help()
             }
             HeaderButton {
                 objectName: "btnHome"
-                visible: kiosk.screen !== "home"
+                visible: KioskFlow.screen !== "home"
                 text: "返回首页"
-                onClicked: kiosk.home()
+                onClicked: KioskFlow.home()
             }
         }
     }
@@ -128,8 +124,8 @@ Window {
             id: page
             objectName: "page"
             anchors.fill: parent
-            anchors.margins: theme.margin
-            source: root.screens[kiosk.screen] || "HomeScreen.qml"
+            anchors.margins: Theme.margin
+            source: root.screens[KioskFlow.screen] || "HomeScreen.qml"
             onLoaded: fade.restart()
         }
         // Compile every screen once at start-up (kept in the engine's type cache), so the
@@ -148,7 +144,7 @@ Window {
             property: "opacity"
             from: 0.0
             to: 1.0
-            duration: theme.transitionMs
+            duration: Theme.transitionMs
             easing.type: Easing.OutCubic
         }
     }

@@ -1,47 +1,61 @@
 import QtQuick
 
-// A stop on the way (no template, not required, declined, camera trouble): what happened and
+// A stop on the way (the service's eligibility answer: no template, already certified, 大数据比对;
+// declined, camera trouble): what happened and
 // what to do next, never a dead end.
 Item {
     objectName: "noticeScreen"
     Column {
         width: parent.width
-        spacing: theme.gap
+        spacing: Theme.gap
         Title {
             objectName: "noticeTitle"
             width: parent.width
-            text: kiosk.notice.title || ""
+            text: KioskFlow.notice.title || ""
         }
         Rectangle {
             width: parent.width
-            height: nCol.implicitHeight + theme.gap * 1.5
-            radius: theme.radius
-            color: theme.panel
-            border.color: theme.border
+            height: nCol.implicitHeight + Theme.gap * 1.5
+            radius: Theme.radius
+            color: Theme.panel
+            border.color: Theme.border
             border.width: 3
             Column {
                 id: nCol
-                anchors { left: parent.left; right: parent.right; verticalCenter: parent.verticalCenter; margins: theme.gap }
-                spacing: theme.gap / 2
+                anchors { left: parent.left; right: parent.right; verticalCenter: parent.verticalCenter; margins: Theme.gap }
+                spacing: Theme.gap / 2
                 Body {
                     objectName: "noticeMessage"
                     width: parent.width
-                    text: kiosk.notice.message || ""
+                    text: KioskFlow.notice.message || ""
                 }
                 Body {
                     objectName: "noticeNext"
                     width: parent.width
                     font.bold: true
-                    text: "下一步：" + (kiosk.notice.next || "")
+                    text: "下一步：" + (KioskFlow.notice.next || "")
                 }
             }
         }
-        BigButton {
-            objectName: "btnNoticeHome"
-            width: theme.portrait ? parent.width : parent.width / 2
-            primary: true
-            text: "返回首页"
-            onClicked: kiosk.home()
+        Grid {
+            width: parent.width
+            columns: Theme.portrait ? 1 : 2
+            spacing: Theme.gap
+            BigButton {  // already certified / 大数据比对: the records say until when
+                objectName: "btnNoticeRecords"
+                visible: KioskFlow.notice.offerRecords === true
+                width: Theme.portrait ? parent.width : (parent.width - Theme.gap) / 2
+                primary: true
+                text: "查看认证记录"
+                onClicked: KioskFlow.showRecords()
+            }
+            BigButton {
+                objectName: "btnNoticeHome"
+                width: Theme.portrait ? parent.width : (parent.width - Theme.gap) / 2
+                primary: KioskFlow.notice.offerRecords !== true
+                text: "返回首页"
+                onClicked: KioskFlow.home()
+            }
         }
     }
 }

@@ -1,3 +1,4 @@
+pragma ComponentBehavior: Bound
 import QtQuick
 
 // 查询认证记录: this cycle's status for one ID.
@@ -5,33 +6,33 @@ Item {
     objectName: "recordsScreen"
     Column {
         width: parent.width
-        spacing: theme.gap
+        spacing: Theme.gap
         Title { width: parent.width; text: "认证记录" }
         Rectangle {
             width: parent.width
-            height: recCol.implicitHeight + theme.gap * 1.5
-            radius: theme.radius
-            color: theme.panel
-            border.color: theme.border
+            height: recCol.implicitHeight + Theme.gap * 1.5
+            radius: Theme.radius
+            color: Theme.panel
+            border.color: Theme.border
             border.width: 3
             Column {
                 id: recCol
-                anchors { left: parent.left; right: parent.right; verticalCenter: parent.verticalCenter; margins: theme.gap }
-                spacing: theme.gap / 2
+                anchors { left: parent.left; right: parent.right; verticalCenter: parent.verticalCenter; margins: Theme.gap }
+                spacing: Theme.gap / 2
                 Body {
                     objectName: "recordWho"
                     width: parent.width
-                    text: (kiosk.record.name || "") + "　" + (kiosk.record.id || "")
-                    color: theme.textSoft
+                    text: (Records.record.name || "") + "　" + (Records.record.id || "")
+                    color: Theme.textSoft
                 }
                 Text {
                     objectName: "recordLabel"
                     width: parent.width
-                    text: kiosk.record.label || ""
-                    font.family: theme.family
-                    font.pixelSize: theme.title
+                    text: Records.record.label || ""
+                    font.family: Theme.family
+                    font.pixelSize: Theme.title
                     font.bold: true
-                    color: kiosk.record.good ? theme.good : theme.bad
+                    color: Records.record.good ? Theme.good : Theme.bad
                     wrapMode: Text.WordWrap
                     Accessible.role: Accessible.StaticText
                     Accessible.name: text
@@ -39,38 +40,38 @@ Item {
                 Body {
                     objectName: "recordMessage"
                     width: parent.width
-                    text: kiosk.record.message || ""
+                    text: Records.record.message || ""
                 }
                 Repeater {
-                    model: kiosk.record.lines || []
-                    Body { width: recCol.width; text: modelData; font.bold: true }
+                    model: Records.record.lines || []
+                    Body { required property string modelData; width: recCol.width; text: modelData; font.bold: true }
                 }
                 Body {
                     width: parent.width
-                    color: theme.textSoft
-                    font.pixelSize: theme.small
-                    text: "待遇类别：" + (kiosk.record.categories || "")
+                    color: Theme.textSoft
+                    font.pixelSize: Theme.small
+                    text: "待遇类别：" + (Records.record.categories || "")
                 }
             }
         }
         Grid {
             width: parent.width
-            columns: theme.portrait ? 1 : 2
-            spacing: theme.gap
+            columns: Theme.portrait ? 1 : 2
+            spacing: Theme.gap
             BigButton {
                 objectName: "btnCertifyNow"
-                visible: kiosk.record.canCertify === true
-                width: theme.portrait ? parent.width : (parent.width - theme.gap) / 2
+                visible: Records.record.canCertify === true
+                width: Theme.portrait ? parent.width : (parent.width - Theme.gap) / 2
                 primary: true
                 text: "现在就认证"
-                onClicked: kiosk.certifyFromRecord()
+                onClicked: Records.certifyNow()
             }
             BigButton {
                 objectName: "btnRecordsHome"
-                width: theme.portrait ? parent.width : (parent.width - theme.gap) / 2
-                primary: kiosk.record.canCertify !== true
+                width: Theme.portrait ? parent.width : (parent.width - Theme.gap) / 2
+                primary: Records.record.canCertify !== true
                 text: "返回首页"
-                onClicked: kiosk.home()
+                onClicked: KioskFlow.home()
             }
         }
     }

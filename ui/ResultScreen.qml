@@ -2,24 +2,25 @@ import QtQuick
 
 // 结果: success with the validity, or failure with the reason and the next step. Spoken.
 Item {
+    id: screen
     objectName: "resultScreen"
-    readonly property bool ok: kiosk.result.ok === true
+    readonly property bool ok: KioskFlow.result.ok === true
 
     Column {
         width: parent.width
-        spacing: theme.gap
+        spacing: Theme.gap
         Row {
-            spacing: theme.gap
+            spacing: Theme.gap
             Rectangle {
-                width: theme.huge * 1.4
+                width: Theme.huge * 1.4
                 height: width
                 radius: width / 2
-                color: ok ? theme.good : theme.bad
+                color: screen.ok ? Theme.good : Theme.bad
                 Text {
                     anchors.centerIn: parent
-                    text: ok ? "✓" : "!"
-                    font.family: theme.family
-                    font.pixelSize: theme.huge
+                    text: screen.ok ? "✓" : "!"
+                    font.family: Theme.family
+                    font.pixelSize: Theme.huge
                     font.bold: true
                     color: "#FFFFFF"
                 }
@@ -27,64 +28,64 @@ Item {
             Title {
                 objectName: "resultTitle"
                 anchors.verticalCenter: parent.verticalCenter
-                text: kiosk.result.title || ""
-                font.pixelSize: theme.huge
-                color: ok ? theme.good : theme.bad
+                text: KioskFlow.result.title || ""
+                font.pixelSize: Theme.huge
+                color: screen.ok ? Theme.good : Theme.bad
             }
         }
         Rectangle {
             width: parent.width
-            height: msgCol.implicitHeight + theme.gap * 1.5
-            radius: theme.radius
-            color: theme.panel
-            border.color: theme.border
+            height: msgCol.implicitHeight + Theme.gap * 1.5
+            radius: Theme.radius
+            color: Theme.panel
+            border.color: Theme.border
             border.width: 3
             Column {
                 id: msgCol
-                anchors { left: parent.left; right: parent.right; verticalCenter: parent.verticalCenter; margins: theme.gap }
-                spacing: theme.gap / 2
+                anchors { left: parent.left; right: parent.right; verticalCenter: parent.verticalCenter; margins: Theme.gap }
+                spacing: Theme.gap / 2
                 Body {
                     objectName: "resultValidUntil"
-                    visible: ok && (kiosk.result.validUntil || "") !== ""
+                    visible: screen.ok && (KioskFlow.result.validUntil || "") !== ""
                     width: parent.width
-                    font.pixelSize: theme.title * 0.85
+                    font.pixelSize: Theme.title * 0.85
                     font.bold: true
-                    text: "本次认证有效期至 " + (kiosk.result.validUntil || "")
+                    text: "本次认证有效期至 " + (KioskFlow.result.validUntil || "")
                 }
                 Body {
                     objectName: "resultMessage"
                     width: parent.width
                     visible: text !== ""
-                    text: kiosk.result.message || ""
+                    text: KioskFlow.result.message || ""
                 }
                 Body {
                     objectName: "resultNext"
                     width: parent.width
-                    color: theme.textSoft
-                    font.bold: !ok
-                    text: (ok ? "" : "下一步：") + (kiosk.result.next || "")
+                    color: Theme.textSoft
+                    font.bold: !screen.ok
+                    text: (screen.ok ? "" : "下一步：") + (KioskFlow.result.next || "")
                 }
             }
         }
         Grid {
             width: parent.width
-            columns: theme.portrait ? 1 : 2
-            spacing: theme.gap
+            columns: Theme.portrait ? 1 : 2
+            spacing: Theme.gap
             BigButton {
                 objectName: "btnRetry"
-                visible: kiosk.result.canRetry === true
-                width: theme.portrait ? parent.width : (parent.width - theme.gap) / 2
+                visible: KioskFlow.result.canRetry === true
+                width: Theme.portrait ? parent.width : (parent.width - Theme.gap) / 2
                 primary: true
                 text: "再试一次"
-                subtext: "今天还可以试" + (kiosk.result.attemptsLeft || 0) + "次"
-                onClicked: kiosk.retry()
+                subtext: "今天还可以试" + (KioskFlow.result.attemptsLeft || 0) + "次"
+                onClicked: KioskFlow.retry()
             }
             BigButton {
                 objectName: "btnResultHome"
-                width: theme.portrait ? parent.width : (parent.width - theme.gap) / 2
-                primary: !(kiosk.result.canRetry === true)
+                width: Theme.portrait ? parent.width : (parent.width - Theme.gap) / 2
+                primary: !(KioskFlow.result.canRetry === true)
                 text: "返回首页"
-                onClicked: kiosk.home()
+                onClicked: KioskFlow.home()
             }
         }
     }

@@ -1,13 +1,14 @@
+pragma Singleton
 import QtQuick
 
-// One theme object for every screen. Sizes are for a 1080-pixel short side and scale with
+// One theme for every screen (a singleton of the module Kiosk, ui/qmldir). Sizes are for a 1080-pixel short side and scale with
 // the window; 关怀大字版 (elder) makes everything larger, slower and plainer.
 QtObject {
-    property bool elder: false
-    property real winW: 1920
+    readonly property bool elder: App.elderMode
+    property real winW: 1920            // the window's size, set by Main.qml
     property real winH: 1080
     property real dotsPerMm: 4          // Screen.pixelDensity, set by Main.qml
-    property string family: "Noto Sans CJK SC"
+    readonly property string family: App.fontFamily
 
     readonly property bool portrait: winH > winW * 1.1
     readonly property real f: Math.max(0.55, Math.min(winW, winH) / 1080)

@@ -1,10 +1,10 @@
 import QtQuick
 
 Text {
-    font.family: theme.family
-    font.pixelSize: theme.title
+    font.family: Theme.family
+    font.pixelSize: Theme.title
     font.bold: true
-    color: theme.text
+    color: Theme.text
     wrapMode: Text.WordWrap
     Accessible.role: Accessible.Heading
     Accessible.name: text

@@ -89,11 +89,13 @@ class KioskApp:
                  actor: bool | None = None, pace: bool | None = None, observer_factory=None, voice=None,
                  sync_status=None, demo_residents=None, clock=None):
         from PySide6.QtGui import QFont, QGuiApplication
-        from PySide6.QtQml import QQmlApplicationEngine, qmlRegisterType
+        from PySide6.QtQml import QQmlApplicationEngine
 
+        from kiosk.app import preview, qml  # noqa: F401 (preview registers CameraView in the module)
         from kiosk.app.check import CheckController
         from kiosk.app.controllers import AppController, FlowController
-        from kiosk.app.preview import CameraView
+        from kiosk.app.entry import IdentityEntry
+        from kiosk.app.records import RecordsController
         from kiosk.app.voice import VoicePlayer
         from kiosk.config import Settings
         from kiosk.service import CertificationService
@@ -118,20 +120,19 @@ class KioskApp:
         self.check = CheckController(source_factory or factory, actor=d_actor if actor is None else actor,
                                      pace=d_pace if pace is None else pace, observer_factory=observer_factory)
         self.app = AppController(self.settings, self.voice, demo_residents=demo_residents if opts.demo else None,
-                                 demo_source=label if opts.demo else "")
+                                 demo_source=label if opts.demo else "", font_family=self.family)
         if opts.elder:
             self.app.setElder(True)
-        self.flow = FlowController(self.service, self.check, self.app, actions=opts.actions,
-                                   sync_status=sync_status, clock=self.clock)
+        self.entry = IdentityEntry(self.clock.today)
+        self.records = RecordsController(self.service)
+        self.flow = FlowController(self.service, self.check, self.app, self.entry, self.records,
+                                   actions=opts.actions, sync_status=sync_status, clock=self.clock)
         qapp.installEventFilter(self.app)
 
-        qmlRegisterType(CameraView, "Kiosk", 1, 0, "CameraView")
+        # The QML module Kiosk (ui/qmldir): these instances are its singletons for this window.
+        qml.provide(App=self.app, KioskFlow=self.flow, IdEntry=self.entry, Records=self.records,
+                    FaceCheck=self.check)
         self.engine = QQmlApplicationEngine()
-        ctx = self.engine.rootContext()
-        ctx.setContextProperty("app", self.app)
-        ctx.setContextProperty("kiosk", self.flow)
-        ctx.setContextProperty("check", self.check)
-        ctx.setContextProperty("fontFamily", self.family)
         self.engine.load(str(UI_DIR / "Main.qml"))
         roots = self.engine.rootObjects()
         if not roots:
@@ -140,6 +141,10 @@ class KioskApp:
         w, h = opts.size
         self.window.resize(w, h)
         self.app.touch()
+
+    def theme(self):
+        """The Theme singleton of this window's QML engine (sizes, colours, elder mode)."""
+        return self.window.property("theme")  # Main.qml: `readonly property QtObject theme: Theme`
 
     def _make_encoder(self):
         # In this process: the ResNet runs in OpenCV's DNN, which releases the GIL, so a

@@ -12,19 +12,22 @@ from __future__ import annotations
 
 import logging
 import threading
-import time
 from collections.abc import Callable
 
 import numpy as np
 from PySide6.QtCore import Property, QObject, QThread, Signal, Slot
 from PySide6.QtGui import QImage
+from PySide6.QtQml import QmlNamedElement, QmlSingleton
 
 from kiosk.frames import FrameSourceError
 from kiosk.texts import event_text, text, voice_code_for_event
 
+QML_IMPORT_NAME = "Kiosk"
+QML_IMPORT_MAJOR_VERSION = 1
+
 log = logging.getLogger(__name__)
 
-REACTION_S = 1.0  # the demo "person" starts an action this long after the prompt
+REACTION_S = 1.0  # the demo "person" starts an action this long after the prompt (PromptFollower)
 
 
 def to_qimage(rgb: np.ndarray) -> QImage:
@@ -66,6 +69,10 @@ class CameraWorker(QThread):
                                      for e in events])
 
     def run(self) -> None:
+        """Open the source, then `kiosk.driver.drive` with callbacks that emit Qt signals."""
+        from kiosk.demo.follower import PromptFollower
+        from kiosk.driver import drive
+
         session = self.session
         try:
             source = self.source_factory()
@@ -84,52 +91,30 @@ class CameraWorker(QThread):
             from kiosk.observe import FaceObserver
 
             observer = FaceObserver()
-        pending: tuple[float, str] | None = None
-        t0 = time.monotonic()
+        follower = PromptFollower(source, REACTION_S) if self.actor else None
+
+        def on_frame(frame, obs) -> None:
+            self.frames += 1
+            self.frameReady.emit(to_qimage(frame.rgb))
+
+        def on_events(t, events) -> None:
+            self._emit(events)
+            if follower is not None and t is not None:
+                follower(t, events)
+
         try:
-            self._emit(session.start())
-            ended = True
-            for frame in source:
-                reason = self._stopping()
-                if reason:
-                    self._emit(session.abort(reason))
-                    ended = False
-                    break
-                if self.pace:
-                    delay = t0 + frame.t - time.monotonic()
-                    if delay > 0:
-                        time.sleep(delay)
-                obs = observer.observe(frame)
-                events = session.feed(obs)
-                self.frames += 1
-                self.frameReady.emit(to_qimage(frame.rgb))
-                self._emit(events)
-                for e in events:
-                    if e.kind == "prompt":
-                        pending = (frame.t + REACTION_S, e.code)
-                if self.actor and pending and frame.t >= pending[0]:
-                    source.perform(pending[1])
-                    pending = None
-                if session.state == "done":
-                    ended = False
-                    break
-            if ended:  # the clip is over
-                self._emit(session.finish())
-        except FrameSourceError as e:  # CameraLost mid-check
-            log.warning("camera lost: %s", e)
-            self._emit(session.abort("camera_lost"))
-        except Exception:
+            drive(session, source, observer, on_frame=on_frame, on_events=on_events,
+                  should_stop=self._stopping, pace=self.pace)
+        except Exception:  # the driver has ended the session (internal_error); the screen goes on
             log.exception("certification worker failed")
-            self._emit(session.abort("camera_lost"))
         finally:
-            try:
-                source.close()
-            finally:
-                observer.close()
+            observer.close()
 
 
+@QmlNamedElement("FaceCheck")
+@QmlSingleton
 class CheckController(QObject):
-    """Properties for ui/FaceScreen.qml; started and stopped by the flow controller."""
+    """FaceCheck: properties for ui/FaceScreen.qml; started and stopped by the flow controller."""
 
     changed = Signal()
     frameReady = Signal(QImage)
@@ -149,6 +134,12 @@ class CheckController(QObject):
         self.session = None
         self.events: list[dict] = []
         self._reset_view()
+
+    @staticmethod
+    def create(engine) -> QObject:
+        from kiosk.app import qml
+
+        return qml.instance("FaceCheck")
 
     def _reset_view(self) -> None:
         self._running = False

@@ -1,23 +1,31 @@
-"""The controllers QML binds to: `app` (elder mode, volume, voice, idle reset, demo info)
-and `flow` (which screen, what the resident typed and chose, what the result means).
+"""The controllers of the app's certification flow, registered into the QML module `Kiosk`
+(see kiosk.app.qml): App (elder mode, volume, voice, idle reset, demo info) and KioskFlow
+(which screen, who is being served, what they chose, what the result means). The keypad is
+IdEntry (kiosk.app.entry), 查询认证记录 is Records (kiosk.app.records), the face check is
+FaceCheck (kiosk.app.check).
 
-QML holds no logic: it shows these properties and calls these slots. Every rule comes
-from the engine (kiosk.core.ids, kiosk.service, kiosk.policy); the service is called on
-the UI thread (its SQLite connection belongs to it), the face check runs in the
-CheckController's worker thread.
+QML holds no logic: it shows these properties and calls these slots. Every rule comes from
+the engine (kiosk.core.ids, kiosk.service, kiosk.policy); "who may certify now" is the
+service's `eligibility` answer, shown as it is. The service is called on the UI thread (its
+SQLite connection belongs to it), the face check runs in the FaceCheck worker thread.
 """
 from __future__ import annotations
 
 import logging
-from datetime import date
 
 from PySide6.QtCore import Property, QEvent, QObject, QTimer, Signal, Slot
+from PySide6.QtQml import QmlNamedElement, QmlSingleton
 
-from kiosk.core.ids import ID_LENGTH, InvalidIdNumber, check_partial, mask_id, normalize, parse_id_number
+from kiosk.app import qml
+from kiosk.app.entry import group_id
 from kiosk.policy import Category
+from kiosk.core.ids import InvalidIdNumber, mask_id, parse_id_number
 from kiosk.service import Helper, ServiceError
-from kiosk.texts import (error_text, has, next_text, reason_text, status_label, text, voice_codes_for_error,
+from kiosk.texts import (error_text, has, next_text, reason_text, text, voice_codes_for_error,
                          voice_codes_for_result)
+
+QML_IMPORT_NAME = "Kiosk"
+QML_IMPORT_MAJOR_VERSION = 1
 
 log = logging.getLogger(__name__)
 
@@ -28,25 +36,21 @@ RELATIONSHIPS = [(k, text(f"relationship_{k}")) for k in ("child", "spouse", "re
 RELATIONSHIPS_ELDER = [(k, text(f"relationship_{k}")) for k in ("child", "spouse", "other")]
 REL_LABELS = dict(RELATIONSHIPS + RELATIONSHIPS_ELDER)
 
-STATUS_GOOD = {"certified", "data_comparison", "not_yet_open"}
 
-
-def group_id(text: str) -> str:
-    """110105 19480315 123X: region, birth date, the rest (easier to check digit by digit)."""
-    parts = [text[:6], text[6:14], text[14:]]
-    return " ".join(p for p in parts if p)
-
-
+@QmlNamedElement("App")
+@QmlSingleton
 class AppController(QObject):
-    """Everything not about one resident: elder mode, volume, voice, idle reset, demo banner."""
+    """Everything not about one resident: elder mode, volume, voice, idle reset, demo banner, font."""
 
     changed = Signal()
     idleReset = Signal()
 
-    def __init__(self, settings, voice, *, demo_residents=None, demo_source: str = "", parent=None):
+    def __init__(self, settings, voice, *, demo_residents=None, demo_source: str = "", font_family: str = "",
+                 parent=None):
         super().__init__(parent)
         self.settings = settings
         self.voice = voice
+        self._font_family = font_family or "Noto Sans CJK SC"
         self._elder = bool(getattr(settings, "elder_mode_default", False))
         self._volume = float(getattr(settings, "volume", 0.8))
         self.voice.set_volume(self._volume)
@@ -61,6 +65,10 @@ class AppController(QObject):
         self._idle_paused = False
 
     # ------------------------------------------------------------------ idle reset
+    @staticmethod
+    def create(engine) -> QObject:
+        return qml.instance("App")
+
     def eventFilter(self, obj, event) -> bool:  # installed on the application
         if event.type() in (QEvent.MouseButtonPress, QEvent.TouchBegin, QEvent.KeyPress, QEvent.TouchUpdate):
             self.touch()
@@ -115,20 +123,25 @@ class AppController(QObject):
     demoResidents = Property("QVariantList", lambda s: s._demo_residents, notify=changed)
     demoSource = Property(str, lambda s: s._demo_source, notify=changed)
     audioAvailable = Property(bool, lambda s: s.voice.available, notify=changed)
+    fontFamily = Property(str, lambda s: s._font_family, constant=True)
 
 
+@QmlNamedElement("KioskFlow")
+@QmlSingleton
 class FlowController(QObject):
-    """The resident's way through the screens, and what each screen shows."""
+    """The resident's way through the screens: who is served, what they chose, what it means."""
 
     changed = Signal()
     recorded = Signal()  # an attempt was written (the county sync may send it now)
 
-    def __init__(self, service, check, app: AppController, *, actions: list[str] | None = None,
+    def __init__(self, service, check, app: AppController, entry, records, *, actions: list[str] | None = None,
                  clock=None, sync_status=None, parent=None):
         super().__init__(parent)
         self.service = service
         self.check = check
         self.app = app
+        self.entry = entry
+        self.records = records
         self.actions = actions
         self.clock = clock or service.clock  # the service area's clock (kiosk.core.clock)
         self.sync_status = sync_status
@@ -137,29 +150,35 @@ class FlowController(QObject):
         check.finished.connect(self._on_check_finished)
         check.sourceFailed.connect(self._on_source_failed)
         check.speak.connect(self._speak)
+        entry.submitted.connect(self._on_submitted)
+        entry.changed.connect(self.changed)  # hasPersonalData
+        records.certifyRequested.connect(self.certifyFromRecord)
         app.idleReset.connect(self.idleReset)
         app.changed.connect(self.changed)  # the relationship list depends on elder mode
         self._source_error: tuple[str, str] | None = None
         self._clear()
+
+    @staticmethod
+    def create(engine) -> QObject:
+        return qml.instance("KioskFlow")
 
     # ------------------------------------------------------------------ state
     def _clear(self) -> None:
         """Forget the resident: everything typed, looked up, chosen and shown."""
         self._screen = "home"
         self._purpose = ""
-        self._entry = ""
-        self._entry_target = "resident"
-        self._hint = ""
-        self._hint_error = False
         self._view = None
         self._helper_rel = ""
         self._helper_id = ""
         self._category = ""
+        self._category_hint = ""
         self._result = {}
         self._notice = {}
         self._staff = {}
         self.attempt = None
         self._source_error = None
+        self.entry.forget()
+        self.records.forget()
 
     def _go(self, screen: str, voice: str | list[str] | None = None) -> None:
         """Show `screen`; what the last screen was saying ends and `voice` (its intro) is said.
@@ -170,7 +189,7 @@ class FlowController(QObject):
         self.app.voice.enter(screen, intro or self._intro(screen), speak=bool(intro))
 
     def _intro(self, screen: str) -> list[str]:
-        if screen == "identity" and self._entry_target == "helper":
+        if screen == "identity" and self.entry.target == "helper":
             return ["screen_helper_id"]
         for code in (f"screen_{screen}_{self._purpose}", f"screen_{screen}"):
             if has(code):
@@ -187,6 +206,7 @@ class FlowController(QObject):
         """purpose: self (本人认证), proxy (代他人认证), query (查询认证记录)."""
         self._clear()
         self._purpose = purpose
+        self.entry.reset("resident", purpose=purpose)
         self._go("identity", f"screen_identity_{purpose}")
 
     @Slot()
@@ -241,77 +261,40 @@ class FlowController(QObject):
                 out["lastError"] = str(e)
         return out
 
-    # ------------------------------------------------------------------ keypad
-    def _today(self) -> date:
-        return self.clock.today()
-
-    @Slot(str)
-    def press(self, key: str) -> None:
-        if len(normalize(self._entry)) >= ID_LENGTH:
-            self._set_hint(text("hint_full"), True)
-            return
-        self._entry += key
-        self._live_check()
-
-    @Slot()
-    def erase(self) -> None:
-        self._entry = self._entry[:-1]
-        self._live_check()
-
-    @Slot()
-    def clearEntry(self) -> None:
-        self._entry = ""
-        self._live_check()
-
-    def _set_hint(self, text: str, error: bool) -> None:
-        self._hint, self._hint_error = text, error
-        self.changed.emit()
-
-    def _live_check(self) -> None:
-        typed = normalize(self._entry)
-        problem = check_partial(typed, self._today())
-        if problem:
-            self._set_hint(problem, True)
-        elif len(typed) == ID_LENGTH:
-            self._set_hint(text("hint_ok_next") if self._purpose != "query" or self._entry_target == "helper"
-                           else text("hint_ok_query"), False)
-        elif typed:
-            self._set_hint(text("hint_progress", n=len(typed), left=ID_LENGTH - len(typed)), False)
-        else:
-            self._set_hint("", False)
-
-    @Slot()
-    def submit(self) -> None:
-        """下一步 / 查询 on the keypad screen."""
-        typed = normalize(self._entry)
-        if self._entry_target == "helper":
+    # ------------------------------------------------------------------ the typed number
+    @Slot(str, str)
+    def _on_submitted(self, target: str, typed: str) -> None:
+        if target == "helper":
             return self._submit_helper_id(typed)
         try:
             view = self.service.lookup(typed)
         except ServiceError as e:
-            self._set_hint(e.message, True)
+            self.entry.set_hint(e.message, True)
             for code in voice_codes_for_error(e.code) or ["error_bad_id_number"]:
                 self._speak(code)
             return
         self._view = view
-        self._entry = ""  # the full number is kept only in the looked-up view
+        self.entry.reset("resident")  # the full number is kept only in the looked-up view
         if self._purpose == "query":
-            code = f"status_{view.status.kind}"
-            self._go("records", code if has(code) else None)
-            return
+            return self._show_records()
         self._go("confirm", f"screen_confirm_{self._purpose}")
+
+    def _show_records(self) -> None:
+        self.records.show(self._view)
+        code = f"status_{self._view.status.kind}"
+        self._go("records", code if has(code) else None)
 
     def _submit_helper_id(self, typed: str) -> None:
         if not typed:
             return self.skipHelperId()
         try:
-            parse_id_number(typed, self._today())
+            parse_id_number(typed, self.clock.today())
         except InvalidIdNumber as e:
-            self._set_hint(e.message, True)
+            self.entry.set_hint(e.message, True)
             self._speak("error_bad_id_number")
             return
         self._helper_id = typed
-        self._entry = ""
+        self.entry.reset("resident")
         self._to_category()
 
     # ------------------------------------------------------------------ who
@@ -319,9 +302,9 @@ class FlowController(QObject):
     def confirmPerson(self) -> None:
         if self._view is None:
             return self.home()
-        problem = self._precheck()
-        if problem:
-            return self._show_notice(*problem)
+        e = self.service.eligibility(self._view.id_number, self._purpose, view=self._view)
+        if not e.may_certify:
+            return self._show_eligibility(e)
         if self._purpose == "proxy":
             self._go("helper", "screen_helper")
         else:
@@ -330,50 +313,39 @@ class FlowController(QObject):
     @Slot()
     def notThisPerson(self) -> None:
         self._view = None
-        self._entry = ""
-        self._hint, self._hint_error = text("hint_reenter"), False
+        self.entry.reset("resident", text("hint_reenter"))
         self._go("identity", f"screen_identity_{self._purpose}")
-
-    def _precheck(self) -> tuple[str, str, str] | None:
-        """Can this person certify now? Asks the service (nothing is recorded)."""
-        try:
-            attempt = self.service.begin(self._view.id_number, None, actions=self.actions)
-        except ServiceError as e:
-            title = text(f"title_{e.code}") if has(f"title_{e.code}") else text("title_refused")
-            return e.code, title, error_text(e.code, **e.data)
-        attempt.session.abort("cancelled")  # only a check: never started, never recorded
-        return None
 
     @Slot(str)
     def chooseRelationship(self, key: str) -> None:
         self._helper_rel = REL_LABELS.get(key, key)
-        self._entry = ""
-        self._entry_target = "helper"
-        self._hint, self._hint_error = "", False
+        self.entry.reset("helper")
         self._go("identity", "screen_helper_id")
 
     @Slot()
     def skipHelperId(self) -> None:
         self._helper_id = ""
-        self._entry = ""
+        self.entry.reset("resident")
         self._to_category()
 
     def _to_category(self) -> None:
-        self._entry_target = "resident"
+        self.entry.reset("resident")
         cats = self._view.categories
         self._category = cats[0].value if len(cats) == 1 else ""
-        self._hint, self._hint_error = "", False
+        self._category_hint = ""
         self._go("category", "screen_category")
 
     @Slot(str)
     def chooseCategory(self, value: str) -> None:
         self._category = value
+        self._category_hint = ""
         self.changed.emit()
 
     @Slot()
     def categoryNext(self) -> None:
         if not self._category:
-            self._set_hint(text("hint_choose_category"), True)
+            self._category_hint = text("hint_choose_category")
+            self.changed.emit()
             return
         self._go("consent", "screen_consent")
 
@@ -389,11 +361,14 @@ class FlowController(QObject):
     def _begin_check(self) -> None:
         helper = (Helper(self._helper_rel or text("relationship_unknown"), self._helper_id or None)
                   if self._purpose == "proxy" else None)
+        e = self.service.eligibility(self._view.id_number, self._purpose, self._category or None)
+        if not e.may_certify:  # e.g. the last try of the day was used on another screen meanwhile
+            return self._show_eligibility(e)
         try:
             self.attempt = self.service.begin(self._view.id_number, self._category or None, helper=helper,
                                               actions=self.actions)
-        except ServiceError as e:
-            return self._show_notice(e.code, text("title_refused"), error_text(e.code, **e.data))
+        except ServiceError as err:
+            return self._show_notice(err.code, text("title_refused"), error_text(err.code, **err.data))
         self._result = {}
         self._source_error = None
         self.app.pause_idle(True)
@@ -458,10 +433,27 @@ class FlowController(QObject):
             return self.home()
         self._begin_check()
 
+    def _show_eligibility(self, e) -> None:
+        """The service's answer when the resident may not start a check now (codes; words from kiosk.texts)."""
+        err = self.service.refusal(e)  # the same code `begin` would refuse with
+        title = f"title_{e.code}" if has(f"title_{e.code}") else f"title_{err.code}"
+        self._notice = {"code": e.code, "nextStep": e.next_step_code, "offerRecords": e.next_step_code == "records",
+                        "title": text(title) if has(title) else text("title_refused"),
+                        "message": error_text(err.code, **err.data),
+                        "next": next_text(err.code) if has(f"next_{err.code}") else text("next_help")}
+        self._go("notice", voice_codes_for_error(err.code))
+
     def _show_notice(self, code: str, title: str, message: str) -> None:
-        self._notice = {"code": code, "title": title, "message": message, "next": next_text(code)
-                        if has(f"next_{code}") else text("next_help")}
+        self._notice = {"code": code, "title": title, "message": message, "nextStep": "", "offerRecords": False,
+                        "next": next_text(code) if has(f"next_{code}") else text("next_help")}
         self._go("notice", voice_codes_for_error(code))
+
+    @Slot()
+    def showRecords(self) -> None:
+        """查看认证记录 on the notice screen (already certified, 大数据比对)."""
+        if self._view is None:
+            return self.home()
+        self._show_records()
 
     # ------------------------------------------------------------------ properties
     def _categories(self) -> list:
@@ -473,74 +465,46 @@ class FlowController(QObject):
         rels = RELATIONSHIPS_ELDER if self.app.elderMode else RELATIONSHIPS
         return [{"key": k, "label": v} for k, v in rels]
 
-    def _record(self) -> dict:
-        v = self._view
-        if v is None:
-            return {}
-        s = v.status
-        lines = []
-        if s.valid_until and s.kind == "data_comparison":  # "certified" says the date in its message
-            lines.append(text("record_valid_until", date=s.valid_until))
-        if s.due_by and s.kind == "not_yet_open":  # "due" already says the date in its message
-            lines.append(text("record_due_by", date=s.due_by))
-        if s.suspended_since:
-            lines.append(text("record_suspended_since", date=s.suspended_since))
-        if s.kind in ("due", "overdue"):
-            if not v.has_template:
-                lines.append(text("record_no_template"))
-            elif v.attempts_left:
-                lines.append(text("record_attempts_left", n=v.attempts_left))
-            else:
-                lines.append(text("record_no_attempts"))
-        return {"name": v.masked_name, "id": v.masked_id, "kind": s.kind, "label": status_label(s.kind),
-                "good": s.kind in STATUS_GOOD, "message": s.message, "lines": lines,
-                "categories": "、".join(c.label for c in v.categories),
-                "canCertify": s.kind in ("due", "overdue") and v.has_template}
-
     @Slot()
     def certifyFromRecord(self) -> None:
         """From 查询认证记录 straight to 本人认证 for the same person."""
         if self._view is None:
             return self.home()
         self._purpose = "self"
+        self.entry.purpose = "self"
         self._go("confirm", "screen_confirm_self")
 
     @Slot()
     def back(self) -> None:
         prev = {"identity": "home", "confirm": "identity", "helper": "confirm", "category": "confirm",
                 "consent": "category", "records": "identity"}.get(self._screen, "home")
-        if self._screen == "identity" and self._entry_target == "helper":
-            self._entry_target = "resident"
+        if self._screen == "identity" and self.entry.target == "helper":
+            self.entry.reset("resident")
             prev = "helper"
         if prev == "home":
             return self.home()
         if prev == "identity":
             self._view = None
-            self._entry = ""
-            self._hint = ""
+            self.records.forget()
+            self.entry.reset("resident")
         self._go(prev, None)
 
     screen = Property(str, lambda s: s._screen, notify=changed)
     purpose = Property(str, lambda s: s._purpose, notify=changed)
-    entryTarget = Property(str, lambda s: s._entry_target, notify=changed)
-    entry = Property(str, lambda s: normalize(s._entry), notify=changed)
-    entryGrouped = Property(str, lambda s: group_id(normalize(s._entry)), notify=changed)
-    entryLength = Property(int, lambda s: len(normalize(s._entry)), notify=changed)
-    entryComplete = Property(bool, lambda s: len(normalize(s._entry)) == ID_LENGTH and not s._hint_error,
-                             notify=changed)
-    hint = Property(str, lambda s: s._hint, notify=changed)
-    hintError = Property(bool, lambda s: s._hint_error, notify=changed)
     maskedName = Property(str, lambda s: s._view.masked_name if s._view else "", notify=changed)
     maskedId = Property(str, lambda s: s._view.masked_id if s._view else "", notify=changed)
     helperRelationship = Property(str, lambda s: s._helper_rel, notify=changed)
     helperIdMasked = Property(str, lambda s: mask_id(s._helper_id) if s._helper_id else "", notify=changed)
     categories = Property("QVariantList", _categories, notify=changed)
     category = Property(str, lambda s: s._category, notify=changed)
+    categoryHint = Property(str, lambda s: s._category_hint, notify=changed)
     categoryLabel = Property(str, lambda s: Category.parse(s._category).label if s._category else "", notify=changed)
     relationships = Property("QVariantList", _relationships, notify=changed)
     result = Property("QVariantMap", lambda s: s._result, notify=changed)
     notice = Property("QVariantMap", lambda s: s._notice, notify=changed)
-    record = Property("QVariantMap", _record, notify=changed)
     staffInfo = Property("QVariantMap", lambda s: s._staff, notify=changed)
-    hasPersonalData = Property(bool, lambda s: s._view is not None or bool(s._entry) or bool(s._result),
+    hasPersonalData = Property(bool, lambda s: s._view is not None or bool(s.entry.typed) or bool(s._result),
                                notify=changed)
+
+
+__all__ = ["AppController", "FlowController", "group_id"]

@@ -3,9 +3,14 @@ from __future__ import annotations
 
 from PySide6.QtCore import Property, QObject, QRectF, Signal, Slot
 from PySide6.QtGui import QColor, QImage, QPainter
+from PySide6.QtQml import QmlElement
 from PySide6.QtQuick import QQuickPaintedItem
 
+QML_IMPORT_NAME = "Kiosk"
+QML_IMPORT_MAJOR_VERSION = 1
 
+
+@QmlElement
 class CameraView(QQuickPaintedItem):
     """Shows the latest frame, scaled to cover the item (centre crop), mirrored like a mirror."""
 

@@ -53,26 +53,11 @@ def _photo_encoder():
 
 
 def _drive(session, source, observer, *, on_events=None, max_s: float = 120.0):
-    """Feed a session from a source until its verdict; `on_events(t, events)` sees every frame's events."""
-    from kiosk.frames import FrameSourceError
+    """Feed a session from a source until its verdict (`kiosk.driver.drive`); `on_events(t, events)`
+    sees every frame's events (t is None for the last ones)."""
+    from kiosk.driver import drive
 
-    for ev in session.start():
-        on_events and on_events(0.0, [ev])
-    try:
-        for frame in source:
-            events = session.feed(observer.observe(frame))
-            if on_events:
-                on_events(frame.t, events)
-            if session.state == "done" or frame.t > max_s:
-                break
-        events = session.finish()
-    except FrameSourceError as e:
-        events = session.abort(e.code if e.code == "camera_lost" else "no_face")
-    finally:
-        source.close()
-    if on_events:
-        on_events(None, events)
-    return session.verdict
+    return drive(session, source, observer, on_events=on_events, max_s=max_s)
 
 
 def _echo(t, events) -> None:

@@ -22,7 +22,7 @@ from statistics import median
 
 from kiosk.liveness.events import ActionEvent
 from kiosk.liveness.signals import Baseline, Sample
-from kiosk.liveness.thresholds import LivenessThresholds
+from kiosk.thresholds import LivenessThresholds
 
 
 class BlinkRule:

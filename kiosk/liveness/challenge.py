@@ -20,7 +20,7 @@ from kiosk.liveness.events import ACTIONS, NON_RIGID_ACTIONS, ActionEvent
 from kiosk.liveness.motion import NaturalMotion
 from kiosk.liveness.rules import is_calibration_frame, make_rule
 from kiosk.liveness.signals import Baseline, Sample, sample_of
-from kiosk.liveness.thresholds import LivenessThresholds
+from kiosk.thresholds import LivenessThresholds
 from kiosk.observe import FrameObservation
 
 

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from kiosk.liveness.events import ActionEvent
 from kiosk.liveness.signals import Baseline, Sample
-from kiosk.liveness.thresholds import LivenessThresholds
+from kiosk.thresholds import LivenessThresholds
 
 
 class OpenMouthRule:

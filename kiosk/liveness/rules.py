@@ -5,7 +5,7 @@ from kiosk.liveness.blink import BlinkRule
 from kiosk.liveness.mouth import OpenMouthRule
 from kiosk.liveness.nod import NodRule
 from kiosk.liveness.signals import Baseline
-from kiosk.liveness.thresholds import LivenessThresholds
+from kiosk.thresholds import LivenessThresholds
 from kiosk.liveness.turn import TurnRule
 
 
