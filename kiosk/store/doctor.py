@@ -162,7 +162,11 @@ def read_rows(conn, table: str, columns: list[str], gaps: list[list[int]]) -> It
             if not progressed and low > -(1 << 63):
                 last = max(last if last is not None else low, low)  # `low` itself is unreadable
             nxt = _next_readable(conn, table, last, top)
-            gaps.append([last if last is not None else 0, nxt if nxt is not None else -1])
+            start = last if last is not None else 0
+            if gaps and gaps[-1][1] == start:
+                gaps[-1][1] = nxt if nxt is not None else -1  # one stretch, probed twice
+            else:
+                gaps.append([start, nxt if nxt is not None else -1])
             if nxt is None or (last is not None and nxt <= last):
                 return
             low = nxt
@@ -319,11 +323,11 @@ def _problems(r: Report, key_path: Path) -> None:
     p = r.problems
     backup_hint = (f"最新备份是 {r.newest_backup} 的。" if r.newest_backup else "本机还没有备份。")
     if r.database == "damaged":
-        p.append(Problem("corrupt", "数据库文件已损坏。运行 kiosk doctor --repair 抢救还能读出的记录到新数据库"
+        p.append(Problem("corrupt", "数据库文件已损坏。先关闭村口认证程序，再运行 kiosk doctor（不加 --check-only）抢救还能读出的记录到新数据库"
                                     f"（原文件改名保留）。{backup_hint}"))
     elif r.database == "empty":
         p.append(Problem("empty_file", "数据库文件是空的（0 字节）。" + (
-            "运行 kiosk doctor --repair 从最新备份恢复（空文件改名保留）。" if r.newest_backup else
+            "运行 kiosk doctor（不加 --check-only）从最新备份恢复（空文件改名保留）。" if r.newest_backup else
             "没有备份：重新启动程序会把空文件改名保留并建一个新的数据库，再从县里同步名册和模板。")))
     elif r.database == "too_new":
         p.append(Problem("schema_too_new", "数据库是更新版本的程序建立的，请先把村口认证程序升级到最新版本。"))
@@ -414,19 +418,39 @@ def human(r: Report) -> str:
     if r.pending_outbox is not None:
         lines.append(f"待上传的认证记录：{r.pending_outbox} 条")
     if r.repaired:
-        if r.salvaged:
-            lines.append("已抢救：" + "，".join(f"{t} {n} 行" for t, n in r.salvaged.items()))
+        if any(r.salvaged.values()):
+            lines.append("已抢救：" + "，".join(f"{_label(t)} {n} 行" for t, n in r.salvaged.items() if n))
             lines.append(f"其中待上传的认证记录 {r.pending_recovered} 条")
         if r.unreadable_ranges:
-            lines.append("读不出的部分：" + "，".join(f"{t} {len(g)} 处" for t, g in r.unreadable_ranges.items()))
+            lines.append("读不出的部分：" + "，".join(
+                f"{_label(t)} {len(g)} 处（约 {_lost(g)} 行）" for t, g in r.unreadable_ranges.items()))
         if r.from_backup:
-            lines.append("从备份补回：" + "，".join(f"{t} {n} 行" for t, n in r.from_backup.items()))
+            lines.append("从备份补回：" + "，".join(f"{_label(t)} {n} 行" for t, n in r.from_backup.items()))
         if r.restored_backup:
             lines.append(f"已从备份 {r.restored_backup} 恢复")
         lines.append("原文件已改名保留（没有删除）：" + "、".join(r.kept_as))
         lines.append("下一步：重新启动村口认证程序，然后联网同步（kiosk sync --once）或导出（kiosk export）。")
+    elif r.database in ("damaged", "empty"):
+        lines.append("运行 kiosk doctor 前请先关闭村口认证程序（抢救时会把数据库文件换掉）。")
     for p in r.problems:
         lines.append("问题：" + p.message)
     if r.ok and not r.repaired:
         lines.append("一切正常。")
     return "\n".join(lines)
+
+
+_LABELS = {"outbox": "上传记录", "attempts": "认证记录", "audit_log": "操作日志", "residents": "名册",
+           "templates": "人脸模板", "key_check": "密钥校验", "sync_identity": "设备登记", "settings": "设置",
+           "captures": "留存照片", "sync_state": "同步状态", "outbox_rejected": "县里拒收的记录",
+           "county_roster": "县里名册状态", "county_template_versions": "模板版本"}
+
+
+def _label(table: str) -> str:
+    return _LABELS.get(table, table)
+
+
+def _lost(gaps: list[list[int]]) -> str:
+    """Rows between the last good and the next good rowid (rowids here are dense)."""
+    if any(b < 0 for _, b in gaps):
+        return "？"
+    return str(sum(max(b - a - 1, 0) for a, b in gaps))
