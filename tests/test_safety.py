@@ -463,3 +463,23 @@ def test_kill_during_first_start_never_bricks_the_kiosk(tmp_path):
             s.upsert_resident(ZHANG, "张三")
             assert s.get_resident(ZHANG).name == "张三"
     print(outcomes)  # e.g. 11 of 12 kills left a 0-byte kiosk.db (timing decides; every one reopened)
+
+
+def test_export_from_a_read_only_disk(hub, tmpfs, tmp_path, capsys):  # noqa: F811
+    from kiosk.sync import register
+    from test_sync_support import fill, people
+
+    db, key = tmpfs / "kiosk.db", tmp_path / "keys" / "template.key"
+    with Store.open(db, key) as store:
+        register(store, hub.url, hub.db.provision("东村"), "东村服务点")
+        fill(store, people(6))
+    _remount(tmpfs, "ro")
+    try:
+        code, lines = _cli(capsys, "sync", "--once", "--db", db, "--key", key, "--json")
+        assert code == 2 and lines[-1]["error"] == "read_only"
+        code, lines = _cli(capsys, "export", "--to", tmp_path / "usb", "--db", db, "--key", key, "--json")
+        assert code == 0 and lines[-1]["certifications"] == 6 and lines[-1]["read_only_disk"]
+    finally:
+        _remount(tmpfs, "rw")
+    _, res, _ = hub.db.import_bundle(Path(lines[-1]["file"]).read_bytes())
+    assert res.stored > 6 and res.rejected == 0

@@ -11,6 +11,7 @@ The damaged file is renamed `kiosk.db.damaged-<time>` and never deleted.
 """
 from __future__ import annotations
 
+import contextlib
 import os
 import shutil
 import sqlite3
@@ -89,6 +90,20 @@ def _snapshot(db_path: Path, into: Path) -> Path:
     if wal.is_file() and wal.stat().st_size:
         shutil.copyfile(wal, into / "kiosk.db-wal")
     return snap
+
+
+@contextlib.contextmanager
+def open_snapshot(db_path: Path, key_path: Path, *, clock=None):
+    """A Store on a copy of kiosk.db (and its WAL) in a temporary folder, for reading records off
+    a read-only disk (e.g. `kiosk export`). Whatever is written to it is thrown away."""
+    from .db import Store
+
+    with tempfile.TemporaryDirectory(prefix="kiosk-snapshot-") as tmp:
+        store = Store.open(_snapshot(Path(db_path), Path(tmp)), key_path, clock=clock, require_key=False)
+        try:
+            yield store
+        finally:
+            store.close()
 
 
 def _quick_check(conn: sqlite3.Connection) -> tuple[bool, str]:
