@@ -66,7 +66,7 @@ def db_files_bytes(db_path):
 
 def test_new_store_uses_wal_and_current_schema(store, paths):
     assert store.db.journal_mode == "wal"
-    assert store.schema_version == SCHEMA_VERSION == 3
+    assert store.schema_version == SCHEMA_VERSION == 4
     assert store.db.execute("PRAGMA foreign_keys").fetchone()[0] == 1
     assert store.db.execute("PRAGMA busy_timeout").fetchone()[0] > 0
     key_path = paths[1]
@@ -224,7 +224,7 @@ def test_damaged_key_file(paths):
 
 def test_template_moved_to_another_resident_does_not_decrypt(store):
     store.add_template(ZHANG, np.ones(128), "dlib-128")
-    store.db.execute("UPDATE templates SET resident_id = ?", [LI])
+    store.db.execute("UPDATE templates SET resident_id = ?", [store._ref(LI)])
     with pytest.raises(TemplateKeyError):
         store.templates_for(LI, "dlib-128")
 

@@ -6,12 +6,17 @@ data, so a ciphertext moved to another resident's row fails to decrypt.
 """
 from __future__ import annotations
 
+import base64
+import hashlib
+import hmac
 import os
 from pathlib import Path
 
 import numpy as np
 from cryptography.exceptions import InvalidTag
+from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
+from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 
 from . import TemplateKeyError
 
@@ -117,3 +122,30 @@ def decrypt_vector(key: bytes, dtype: str, dim: int, nonce: bytes, ciphertext: b
     if v.size != dim:
         raise TemplateKeyError("template_damaged", MSG_KEY_BAD, f"expected {dim} values, got {v.size}")
     return v
+
+
+# --- personal data at rest (names, ID numbers) -------------------------------------------
+# Two keys derived from the template key with HKDF, each with its own label, so the same
+# secret never serves two purposes: AES-GCM for the values, HMAC-SHA256 for the lookup index.
+PERSONAL_LABEL = b"village-kiosk personal data v1"
+INDEX_LABEL = b"village-kiosk id-number index v1"
+REF_PREFIX = "R"  # a blind reference never starts with a digit, so it cannot be an ID number
+
+
+def derive_key(key: bytes, label: bytes) -> bytes:
+    return HKDF(algorithm=hashes.SHA256(), length=KEY_BYTES, salt=None, info=label).derive(key)
+
+
+def blind_ref(index_key: bytes, id_number: str) -> str:
+    """The keyed HMAC of a normalised ID number as an 18-character reference ('R' + 17 base32
+    characters, 85 bits): it fits the ID-number columns and finds a row without revealing it."""
+    digest = hmac.new(index_key, id_number.encode("ascii"), hashlib.sha256).digest()
+    return REF_PREFIX + base64.b32encode(digest).decode("ascii")[:17]
+
+
+def seal_text(key: bytes, text: str, aad: str) -> tuple[bytes, bytes]:
+    return encrypt(key, text.encode("utf-8"), aad)
+
+
+def open_text(key: bytes, nonce: bytes, ciphertext: bytes, aad: str) -> str:
+    return decrypt(key, nonce, ciphertext, aad).decode("utf-8")

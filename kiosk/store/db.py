@@ -28,6 +28,14 @@ from . import StoreCorrupt, StoreEmpty, StoreError, StoreFull, StoreReadOnly, Te
 from .migrations import check_not_newer, migrate, schema_version
 
 CAPTURE_RETENTION_KEY = "capture_retention_days"
+# Once the county holds a record, the outbox keeps it with the ID number masked (first 6, last 4):
+# a full ID number stays in clear only while a record waits to be sent (it must leave even with
+# the template key lost). SQL so that it runs in the same UPDATE that marks the row acknowledged.
+MASK_ACKED_PAYLOAD = (
+    "CASE WHEN length(json_extract(payload, '$.resident_id')) = 18 THEN json_set(payload, '$.resident_id',"
+    " substr(json_extract(payload, '$.resident_id'), 1, 6) || '********'"
+    " || substr(json_extract(payload, '$.resident_id'), 15, 4)) ELSE payload END"
+)
 BUSY_TIMEOUT_MS = 5000
 # SQLite primary result codes (extended codes keep these in the low byte).
 _SQLITE_BUSY, _SQLITE_LOCKED, _SQLITE_READONLY, _SQLITE_IOERR = 5, 6, 8, 10
@@ -165,6 +173,57 @@ def _translating(method):
     return wrapper
 
 
+def protect_personal_data(db: Database, key: bytes) -> int:
+    """Seal names and ID numbers written before schema v4 (or while the key was missing) and put
+    blind references in every ID-number column; mask ID numbers in acknowledged outbox rows.
+    One transaction; returns how many residents and attempts were converted."""
+    clear = db.execute("SELECT count(*) FROM residents WHERE id_ct IS NULL").fetchone()[0]
+    clear += db.execute("SELECT count(*) FROM attempts WHERE resident_ct IS NULL").fetchone()[0]
+    if not clear:
+        return 0
+    pkey, ikey = crypto.derive_key(key, crypto.PERSONAL_LABEL), crypto.derive_key(key, crypto.INDEX_LABEL)
+    refs: dict[str, str] = {}
+
+    def ref(number: str) -> str:
+        if number.startswith(crypto.REF_PREFIX):
+            return number  # already a reference
+        if number not in refs:
+            refs[number] = crypto.blind_ref(ikey, normalize(number))
+        return refs[number]
+
+    db.execute("PRAGMA foreign_keys = OFF")  # templates point at residents.id_number: both change together
+    try:
+        with db.atomic():
+            for number, name in db.execute("SELECT id_number, name FROM residents WHERE id_ct IS NULL").fetchall():
+                r = ref(number)
+                idn, idc = crypto.seal_text(pkey, number, f"id|{r}")
+                nn, nc = crypto.seal_text(pkey, name, f"name|{r}")
+                db.execute("UPDATE residents SET id_number = ?, name = '*', birth_date = '', region = '',"
+                           " id_nonce = ?, id_ct = ?, name_nonce = ?, name_ct = ? WHERE id_number = ?",
+                           [r, idn, idc, nn, nc, number])
+            for uuid, number in db.execute(
+                    "SELECT uuid, resident_id FROM attempts WHERE resident_ct IS NULL").fetchall():
+                n, c = crypto.seal_text(pkey, number, f"attempt|{uuid}")
+                db.execute("UPDATE attempts SET resident_id = ?, resident_nonce = ?, resident_ct = ? WHERE uuid = ?",
+                           [ref(number), n, c, uuid])
+            for cid, number, attempt_uuid, nonce, ct in db.execute(
+                    "SELECT id, resident_id, attempt_uuid, nonce, ciphertext FROM captures"
+                    " WHERE resident_id NOT LIKE 'R%'").fetchall():
+                image = crypto.decrypt(key, nonce, ct, f"capture|{number}|{attempt_uuid}")
+                n, c = crypto.encrypt(key, image, f"capture|{ref(number)}|{attempt_uuid}")
+                db.execute("UPDATE captures SET resident_id = ?, nonce = ?, ciphertext = ? WHERE id = ?",
+                           [ref(number), n, c, cid])
+            for table in ("templates", "county_roster", "county_template_versions"):
+                for (number,) in db.execute(
+                        f"SELECT DISTINCT resident_id FROM {table} WHERE resident_id NOT LIKE 'R%'").fetchall():
+                    db.execute(f"UPDATE {table} SET resident_id = ? WHERE resident_id = ?", [ref(number), number])
+            db.execute(f"UPDATE outbox SET payload = {MASK_ACKED_PAYLOAD} WHERE acked_at IS NOT NULL")
+    finally:
+        db.execute("PRAGMA foreign_keys = ON")
+    db.execute("PRAGMA wal_checkpoint(TRUNCATE)")  # old page images (clear names) leave the WAL
+    return clear
+
+
 def backups_dir(db_path: Path) -> Path:
     """Daily backups live beside the database: $KIOSK_HOME/backups/."""
     return db_path.parent / "backups"
@@ -245,6 +304,23 @@ class Store:
     def has_key(self) -> bool:
         return self._key_bytes is not None
 
+    @functools.cached_property
+    def _personal_key(self) -> bytes:
+        return crypto.derive_key(self._key, crypto.PERSONAL_LABEL)
+
+    @functools.cached_property
+    def _index_key(self) -> bytes:
+        return crypto.derive_key(self._key, crypto.INDEX_LABEL)
+
+    def _ref(self, id_number: str) -> str:
+        """What the database holds in place of an ID number: its keyed HMAC (needs the key)."""
+        return crypto.blind_ref(self._index_key, normalize(id_number))
+
+    def _open_id(self, ref: str, nonce: bytes | None, ct: bytes | None) -> str:
+        if nonce is None:  # a row written before v4 and not converted yet (no key at the time)
+            return ref
+        return crypto.open_text(self._personal_key, nonce, ct, f"id|{ref}")
+
     @property
     def tz(self):
         """The service area's zone (from the clock)."""
@@ -280,6 +356,7 @@ class Store:
                 cls._refuse_if_damaged(db)
             check_not_newer(db)  # before anything writes to the file
             db.execute("PRAGMA foreign_keys = ON")
+            db.execute("PRAGMA secure_delete = ON")  # deleted or rewritten personal data is zeroed, not left in free pages
             db.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
             db.enable_wal()
             # Power cuts are common in villages: fsync every commit.
@@ -292,6 +369,8 @@ class Store:
                 if require_key:
                     raise
                 key, key_error = None, e
+            if key is not None:
+                protect_personal_data(db, key)
             if moved_aside is not None:
                 with db.atomic():
                     db.execute("INSERT INTO audit_log (at, actor, action, details) VALUES (?, ?, ?, ?)",
@@ -383,12 +462,19 @@ class Store:
             raise ValueError("resident name must not be empty")
         if county_status not in ("active", "suspended", "deceased"):
             raise ValueError(f"unknown county_status: {county_status!r}")
+        ref = self._ref(rid.number)
+        id_nonce, id_ct = crypto.seal_text(self._personal_key, rid.number, f"id|{ref}")
+        name_nonce, name_ct = crypto.seal_text(self._personal_key, name, f"name|{ref}")
         row = {
-            "id_number": rid.number,
-            "name": name,
-            "birth_date": rid.birth_date.isoformat(),
+            "id_number": ref,
+            "name": "*",  # sealed in name_ct
+            "birth_date": "",  # derived from the ID number when read
             "sex": rid.sex,
-            "region": rid.region,
+            "region": "",
+            "id_nonce": id_nonce,
+            "id_ct": id_ct,
+            "name_nonce": name_nonce,
+            "name_ct": name_ct,
             "village": village,
             "categories": json.dumps([Category.parse(c).value for c in categories]),
             "benefit_start": benefit_start.isoformat() if benefit_start else None,
@@ -409,18 +495,42 @@ class Store:
 
     @_translating
     def get_resident(self, id_number: str) -> Resident | None:
-        rows = list(self.db.query("SELECT * FROM residents WHERE id_number = ?", [normalize(id_number)]))
-        return _resident(rows[0]) if rows else None
+        rows = list(self.db.query("SELECT * FROM residents WHERE id_number = ?", [self._ref(id_number)]))
+        return self._resident(rows[0]) if rows else None
 
     @_translating
     def list_residents(self, village: str | None = None) -> list[Resident]:
         if village is None:
-            rows = self.db.query("SELECT * FROM residents ORDER BY village, name, id_number")
+            rows = self.db.query("SELECT * FROM residents")
         else:
-            rows = self.db.query(
-                "SELECT * FROM residents WHERE village = ? ORDER BY name, id_number", [village]
-            )
-        return [_resident(r) for r in rows]
+            rows = self.db.query("SELECT * FROM residents WHERE village = ?", [village])
+        out = [self._resident(r) for r in rows]  # names are sealed: sorted here, not by SQL
+        return sorted(out, key=lambda r: (r.village or "", r.name, r.id_number))
+
+    def _resident(self, r: dict) -> Resident:
+        number = self._open_id(r["id_number"], r.get("id_nonce"), r.get("id_ct"))
+        if r.get("name_nonce") is not None:
+            name = crypto.open_text(self._personal_key, r["name_nonce"], r["name_ct"], f"name|{r['id_number']}")
+        else:
+            name = r["name"]
+        if r.get("birth_date"):
+            born, region = date.fromisoformat(r["birth_date"]), r["region"]
+        else:
+            parsed = parse_id_number(number, self.clock.today())
+            born, region = parsed.birth_date, parsed.region
+        return Resident(
+            id_number=number,
+            name=name,
+            birth_date=born,
+            sex=r["sex"],
+            region=region,
+            village=r["village"],
+            categories=tuple(Category(c) for c in json.loads(r["categories"])),
+            benefit_start=_date(r["benefit_start"]),
+            data_comparison_on=_date(r["data_comparison_on"]),
+            county_status=r["county_status"],
+            updated_at=r["updated_at"],
+        )
 
     # --- templates -----------------------------------------------------------------
 
@@ -445,7 +555,7 @@ class Store:
             cursor = self.db.execute(
                 "INSERT INTO templates (resident_id, backend, dim, dtype, nonce, ciphertext, source, created_at)"
                 " VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
-                [resident_id, backend, dim, dtype, nonce, ct, source, self._iso(now)],
+                [self._ref(resident_id), backend, dim, dtype, nonce, ct, source, self._iso(now)],
             )
             self._audit_row(
                 "kiosk", "template_added",
@@ -458,23 +568,30 @@ class Store:
         resident_id = normalize(resident_id)
         rows = self.db.query(
             "SELECT * FROM templates WHERE resident_id = ? AND backend = ? ORDER BY id",
-            [resident_id, backend],
+            [self._ref(resident_id), backend],
         )
-        return [self._decrypt_template(r) for r in rows]
+        return [self._decrypt_template(r, resident_id) for r in rows]
 
     @_translating
     def all_templates(self, backend: str) -> dict[str, list[np.ndarray]]:
         """Every resident's templates for one backend (the roster cross-check)."""
         out: dict[str, list[np.ndarray]] = {}
-        for r in self.db.query("SELECT * FROM templates WHERE backend = ? ORDER BY id", [backend]):
-            out.setdefault(r["resident_id"], []).append(self._decrypt_template(r))
+        numbers: dict[str, str] = {}
+        for r in self.db.query(
+            "SELECT t.*, p.id_nonce AS p_nonce, p.id_ct AS p_ct FROM templates t"
+            " LEFT JOIN residents p ON p.id_number = t.resident_id WHERE t.backend = ? ORDER BY t.id", [backend]
+        ):
+            ref = r["resident_id"]
+            if ref not in numbers:
+                numbers[ref] = self._open_id(ref, r["p_nonce"], r["p_ct"])
+            out.setdefault(numbers[ref], []).append(self._decrypt_template(r, numbers[ref]))
         return out
 
     @_translating
     def delete_templates(self, resident_id: str, backend: str | None = None) -> int:
         """Remove a resident's templates (re-enrolment, or the person asks for deletion)."""
         resident_id = normalize(resident_id)
-        where, params = "resident_id = ?", [resident_id]
+        where, params = "resident_id = ?", [self._ref(resident_id)]
         if backend is not None:
             where, params = where + " AND backend = ?", params + [backend]
         with self.db.atomic():
@@ -485,8 +602,8 @@ class Store:
             )
         return count
 
-    def _decrypt_template(self, r: dict) -> np.ndarray:
-        aad = crypto.vector_aad(r["resident_id"], r["backend"])
+    def _decrypt_template(self, r: dict, resident_id: str) -> np.ndarray:
+        aad = crypto.vector_aad(normalize(resident_id), r["backend"])
         return crypto.decrypt_vector(self._key, r["dtype"], r["dim"], r["nonce"], r["ciphertext"], aad)
 
     # --- attempts and outbox -------------------------------------------------------
@@ -537,6 +654,9 @@ class Store:
         row = attempt.to_dict()
         row["scores"] = _dumps(attempt.scores)
         row["liveness"] = _dumps(attempt.liveness)
+        row["resident_id"] = self._ref(attempt.resident_id)
+        row["resident_nonce"], row["resident_ct"] = crypto.seal_text(
+            self._personal_key, attempt.resident_id, f"attempt|{attempt.uuid}")
         with self.db.atomic():
             self.db.table("attempts").insert(row)
             self.db.table("outbox").insert(
@@ -570,18 +690,25 @@ class Store:
         rows = self.db.query(
             "SELECT * FROM attempts WHERE resident_id = ? AND started_at >= ? AND started_at < ?"
             " ORDER BY started_at",
-            [normalize(resident_id), self._iso(lo), self._iso(hi)],
+            [self._ref(resident_id), self._iso(lo), self._iso(hi)],
         )
-        return [_attempt(r) for r in rows]
+        return [self._attempt(r) for r in rows]
 
     @_translating
     def attempts_for(self, resident_id: str) -> list[Attempt]:
         """A resident's certification record (认证记录), newest first."""
         rows = self.db.query(
             "SELECT * FROM attempts WHERE resident_id = ? ORDER BY started_at DESC",
-            [normalize(resident_id)],
+            [self._ref(resident_id)],
         )
-        return [_attempt(r) for r in rows]
+        return [self._attempt(r) for r in rows]
+
+    def _attempt(self, r: dict) -> Attempt:
+        r = dict(r)
+        nonce, ct = r.pop("resident_nonce", None), r.pop("resident_ct", None)
+        if nonce is not None:
+            r["resident_id"] = crypto.open_text(self._personal_key, nonce, ct, f"attempt|{r['uuid']}")
+        return _attempt(r)
 
     @_translating
     def last_certified(self, resident_id: str) -> date | None:
@@ -589,11 +716,11 @@ class Store:
         by the county or not), or the latest one the county reported from any terminal."""
         value = self.db.execute(
             "SELECT max(finished_at) FROM attempts WHERE resident_id = ? AND verdict = 'pass'",
-            [normalize(resident_id)],
+            [self._ref(resident_id)],
         ).fetchone()[0]
         local = self.clock.local_date(value) if value else None
         row = self.db.execute(
-            "SELECT certified_on FROM county_roster WHERE resident_id = ?", [normalize(resident_id)]
+            "SELECT certified_on FROM county_roster WHERE resident_id = ?", [self._ref(resident_id)]
         ).fetchone() if self.schema_version >= 3 else None
         county = date.fromisoformat(row[0]) if row and row[0] else None
         return max((d for d in (local, county) if d is not None), default=None)
@@ -616,7 +743,7 @@ class Store:
 
     @_translating
     def mark_acked(self, uuids: Iterable[str], at: datetime | None = None) -> None:
-        self._update_outbox(uuids, "acked_at = ?", [self._iso(at)])
+        self._update_outbox(uuids, f"acked_at = ?, payload = {MASK_ACKED_PAYLOAD}", [self._iso(at)])
 
     def _update_outbox(self, uuids: Iterable[str], assignments: str, params: list) -> None:
         with self.db.atomic():
@@ -712,22 +839,6 @@ class Store:
 
 def _date(value: str | None) -> date | None:
     return date.fromisoformat(value) if value else None
-
-
-def _resident(r: dict) -> Resident:
-    return Resident(
-        id_number=r["id_number"],
-        name=r["name"],
-        birth_date=date.fromisoformat(r["birth_date"]),
-        sex=r["sex"],
-        region=r["region"],
-        village=r["village"],
-        categories=tuple(Category(c) for c in json.loads(r["categories"])),
-        benefit_start=_date(r["benefit_start"]),
-        data_comparison_on=_date(r["data_comparison_on"]),
-        county_status=r["county_status"],
-        updated_at=r["updated_at"],
-    )
 
 
 def _attempt(r: dict) -> Attempt:

@@ -24,7 +24,7 @@ import numpy as np
 from ..policy import Category
 from ..core.ids import InvalidIdNumber, mask_id
 from . import TemplateKeyError, crypto
-from .db import OutboxItem, Store, _outbox, _translating
+from .db import MASK_ACKED_PAYLOAD, OutboxItem, Store, _outbox, _translating
 
 
 @dataclass(frozen=True)
@@ -141,7 +141,8 @@ class SyncState:
         with self.db.atomic():
             for u in acked:
                 self.db.execute("UPDATE outbox SET acked_at = coalesce(acked_at, ?), sent_at = coalesce(sent_at, ?),"
-                                " tries = tries + 1, last_error = NULL WHERE uuid = ?", [now, now, u])
+                                f" tries = tries + 1, last_error = NULL, payload = {MASK_ACKED_PAYLOAD}"
+                                " WHERE uuid = ?", [now, now, u])
             for u, code, message in rejected:
                 self.db.execute("UPDATE outbox SET tries = tries + 1, last_error = ? WHERE uuid = ?",
                                 [f"{code}: {message}", u])
@@ -184,11 +185,12 @@ class SyncState:
         with self.store.transaction():
             for e in entries:
                 rid = e["id_number"]
-                row = self.db.execute("SELECT version FROM county_roster WHERE resident_id = ?", [rid]).fetchone()
+                ref = self.store._ref(rid)  # the database holds the keyed reference, not the number
+                row = self.db.execute("SELECT version FROM county_roster WHERE resident_id = ?", [ref]).fetchone()
                 if row is not None and row[0] >= e["version"]:
                     continue
                 if e.get("removed"):
-                    self.db.execute("DELETE FROM residents WHERE id_number = ?", [rid])  # templates cascade
+                    self.db.execute("DELETE FROM residents WHERE id_number = ?", [ref])  # templates cascade
                 else:
                     try:
                         self.store.upsert_resident(
@@ -204,7 +206,7 @@ class SyncState:
                     "INSERT INTO county_roster (resident_id, version, certified_on, pulled_at) VALUES (?, ?, ?, ?)"
                     " ON CONFLICT (resident_id) DO UPDATE SET version = excluded.version,"
                     " certified_on = excluded.certified_on, pulled_at = excluded.pulled_at",
-                    [rid, e["version"], e.get("certified_on"), now],
+                    [ref, e["version"], e.get("certified_on"), now],
                 )
                 applied += 1
             if applied:
@@ -221,7 +223,7 @@ class SyncState:
     @_translating
     def template_version(self, resident_id: str, backend: str) -> int:
         row = self.db.execute("SELECT version FROM county_template_versions WHERE resident_id = ? AND backend = ?",
-                              [resident_id, backend]).fetchone()
+                              [self.store._ref(resident_id), backend]).fetchone()
         return row[0] if row else 0
 
     @_translating
@@ -234,13 +236,13 @@ class SyncState:
             return False  # not on this terminal's roster (yet): the next pull brings it
         with self.store.transaction():
             self.db.execute("DELETE FROM templates WHERE resident_id = ? AND backend = ? AND source = 'county'",
-                            [resident_id, backend])
+                            [self.store._ref(resident_id), backend])
             for v in vectors:
                 self.store.add_template(resident_id, v, backend, source="county")
             self.db.execute(
                 "INSERT INTO county_template_versions (resident_id, backend, version) VALUES (?, ?, ?)"
                 " ON CONFLICT (resident_id, backend) DO UPDATE SET version = excluded.version",
-                [resident_id, backend, version])
+                [self.store._ref(resident_id), backend, version])
         return True
 
 

@@ -168,6 +168,9 @@ class Syncer:
         return resp.acks
 
     def pull(self, report: SyncReport) -> None:
+        if not self.store.has_key:  # lost template key: records still go up; roster and templates wait
+            report.errors.append(self.store.key_error.message if self.store.key_error else "缺少人脸模板密钥，名册和模板暂不下载。")
+            return
         while True:
             page = P.RosterPage.model_validate(
                 self.client.request("GET", "/roster", params={"since": int(self.state.get("roster_cursor", 0))}))
@@ -179,9 +182,6 @@ class Syncer:
             self._tick("下载名册", report.roster_changed, report.roster_changed + (1 if page.more else 0))
             if not page.more:
                 break
-        if not self.store.has_key:  # lost template key: records and roster still flow, templates wait
-            report.errors.append(self.store.key_error.message if self.store.key_error else "缺少人脸模板密钥，模板暂不下载。")
-            return
         while True:
             tpage = P.TemplatePage.model_validate(
                 self.client.request("GET", "/templates", params={"since": int(self.state.get("template_cursor", 0))}))
@@ -274,7 +274,7 @@ def import_county_bundle(store: Store, path: Path) -> dict:
         raise SyncError(e.code, e.message, False, e.detail) from None
     if content.get("device_id") != ident.device_id:
         raise SyncError("not_for_us", "这个名册包是发给另一台设备的，已拒绝导入。请县里按本机设备编号重新导出。", False)
-    roster = content.get("roster", [])
+    roster = content.get("roster", []) if store.has_key else []  # names and IDs are sealed with the key
     applied, errors = state.apply_roster(roster)
     state.apply_policy(content.get("policy"))
     if roster:
