@@ -542,6 +542,9 @@ def test_migration_seals_an_existing_v3_database(paths):
             db.execute("INSERT INTO outbox (uuid, kind, payload, created_at, acked_at) VALUES (?, 'certification', ?,"
                        " '2026-03-05', ?)", [u, f'{{"resident_id": "{ZHANG}", "uuid": "{u}"}}', acked])
         db.execute("INSERT INTO county_roster VALUES (?, 7, '2026-03-05', '2026-03-05')", [ZHANG])
+        cn, cc = crypto.encrypt(key, b"jpeg bytes", f"capture|{ZHANG}|a1")
+        db.execute("INSERT INTO captures (attempt_uuid, resident_id, media_type, nonce, ciphertext, captured_at,"
+                   " expires_at) VALUES ('a1', ?, 'image/jpeg', ?, ?, '2026-03-05', '2026-03-12')", [ZHANG, cn, cc])
     db.close()
     with Store.open(db_path, key_path) as s:
         assert s.schema_version == 4
@@ -550,6 +553,7 @@ def test_migration_seals_an_existing_v3_database(paths):
         np.testing.assert_array_equal(s.templates_for(ZHANG, "dlib-128")[0], vec)
         assert [a.uuid for a in s.attempts_for(ZHANG)] == ["a1"]
         assert s.last_certified(ZHANG).isoformat() == "2026-03-05"
+        assert s.captures_for("a1") == [("image/jpeg", b"jpeg bytes")]
         pending = s.pending_outbox()
         assert [p.payload["resident_id"] for p in pending] == [ZHANG]  # still sendable as it was
     raw = _raw(db_path)

@@ -209,8 +209,11 @@ def protect_personal_data(db: Database, key: bytes) -> int:
             for cid, number, attempt_uuid, nonce, ct in db.execute(
                     "SELECT id, resident_id, attempt_uuid, nonce, ciphertext FROM captures"
                     " WHERE resident_id NOT LIKE 'R%'").fetchall():
-                image = crypto.decrypt(key, nonce, ct, f"capture|{number}|{attempt_uuid}")
-                n, c = crypto.encrypt(key, image, f"capture|{ref(number)}|{attempt_uuid}")
+                try:
+                    image = crypto.decrypt(key, nonce, ct, f"capture|{number}|{attempt_uuid}")
+                    n, c = crypto.encrypt(key, image, f"capture|{ref(number)}|{attempt_uuid}")
+                except TemplateKeyError:  # already unreadable: only the clear ID number goes
+                    n, c = nonce, ct
                 db.execute("UPDATE captures SET resident_id = ?, nonce = ?, ciphertext = ? WHERE id = ?",
                            [ref(number), n, c, cid])
             for table in ("templates", "county_roster", "county_template_versions"):
