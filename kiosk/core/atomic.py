@@ -5,16 +5,20 @@ import os
 from pathlib import Path
 
 
-def write_atomic(path: Path | str, data: bytes, *, durable: bool = True) -> None:
+def write_atomic(path: Path | str, data: bytes, *, durable: bool = True, mode: int | None = None) -> None:
     """Write `data` to `path` through a sibling temporary file and `os.replace`.
 
     `durable` also fsyncs the file and its folder (a bundle on a USB stick pulled out
-    right after must be complete); without it only atomicity is promised.
+    right after must be complete); without it only atomicity is promised. `mode` (e.g. 0o600 for
+    files holding personal data) is set on the file before any byte is written.
     """
     path = Path(path)
     tmp = path.with_name(f"{path.name}.{os.getpid()}.part")
     try:
-        with open(tmp, "wb") as f:
+        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o666 if mode is None else mode)
+        if mode is not None:
+            os.fchmod(fd, mode)  # the file may have been left by an earlier attempt
+        with os.fdopen(fd, "wb") as f:
             f.write(data)
             if durable:
                 f.flush()
