@@ -5,7 +5,7 @@ Exit 0 when a command ran, whatever the verdict; exit 2 with a one-line message
 several faces or other bad input.
 
 Modules import only downward: this package's `__init__` (the parser and `main`) imports the
-command groups (`engine`, `pad`, `residents`, `sync`, `app`), which import `common`. The county
+command groups (`engine`, `pad`, `residents`, `sync`, `doctor`, `app`), which import `common`. The county
 hub's commands are `kiosk-county` (kiosk.county.cli), not here.
 """
 from __future__ import annotations
