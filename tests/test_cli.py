@@ -176,8 +176,8 @@ def test_certify_json(capsys, videos_dir, clip_frame_png):
                              "--actions", "blink,turn_left", "--json")
     assert code == 0 and len(lines) == 1
     out = lines[0]
-    assert set(out) == {"verdict", "reason", "message", "steps"}
-    assert (out["verdict"], out["reason"]) == ("pass", "ok")
+    assert set(out) == {"verdict", "reason", "message", "steps", "pad"}  # pad: the PAD evidence
+    assert (out["verdict"], out["reason"]) == ("pass", "ok") and out["pad"]["attack"] is False
     assert isinstance(out["message"], str) and has_cjk(out["message"])
     assert [s["action"] for s in out["steps"]] == ["blink", "turn_left"]
     for s in out["steps"]:
