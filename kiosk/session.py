@@ -27,6 +27,7 @@ from __future__ import annotations
 from collections import Counter
 from concurrent.futures import Executor, Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 import numpy as np
 
@@ -45,6 +46,10 @@ from kiosk.thresholds import (CONTINUITY_FRONTAL_DEV, CONTINUITY_THRESHOLD,  # n
                               PROBE_FRAMES, PROBE_MAX_MOUTH_DELTA, PROBE_MAX_PITCH_DEV, PROBE_MAX_ROLL,
                               PROBE_MAX_YAW_DEV, PROBE_MIN_BRIGHTNESS, PROBE_MIN_EYE_RATIO, PROBE_MIN_FACE_PX,
                               PROBE_MIN_SHARPNESS, SAMPLE_EVERY_LATE_S, SAMPLE_EVERY_S)
+
+if TYPE_CHECKING:
+    from kiosk.pad.decision import PadMonitor
+    from kiosk.pad.flash import FlashResponse, FlashSequence, FlashThresholds
 
 # Every code the session emits (front ends find their words in kiosk.texts; a test walks them all).
 STATES = ("waiting_face", "guiding", "challenge", "settling", "matching")
@@ -104,8 +109,8 @@ class CertificationSession:
                  n_actions: int = 2, step_timeout_s: float = 20.0, matcher: Matcher | None = None,
                  cohort: np.ndarray | None = None, thresholds: LivenessThresholds | None = None,
                  limits: QualityLimits | None = None, executor: Executor | None = None,
-                 roster: dict[str, list[np.ndarray]] | None = None, pad=None, flash_mode: str = "off",
-                 flash_thresholds=None):
+                 roster: dict[str, list[np.ndarray]] | None = None, pad: "PadMonitor | None" = None,
+                 flash_mode: str = "off", flash_thresholds: "FlashThresholds | None" = None):
         """`roster`: templates of the other enrolled residents (the claimed person excluded),
         for the matcher's roster cross-check. `pad`: a kiosk.pad.decision.PadMonitor (None: no
         PAD). `flash_mode`: off | report | enforce; `flash_thresholds` a FlashThresholds
@@ -131,12 +136,12 @@ class CertificationSession:
         self._match_future: Future | None = None
         self._settling_said = False
         self.pad = pad
-        self._pad_result = None
+        self._pad_result: tuple[bool, dict] | None = None
         if flash_mode not in FLASH_MODES:
             raise ValueError(f"flash_mode must be one of {FLASH_MODES}")
         self.flash_mode = flash_mode
-        self.flash_sequence = None
-        self._flash = None
+        self.flash_sequence: FlashSequence | None = None
+        self._flash: FlashResponse | None = None
         self._flash_t0: float | None = None
         self._passed_waiting = False  # liveness passed; the flash sequence is still being shown
         if flash_mode != "off":
