@@ -103,6 +103,16 @@ class AppController(QObject):
     def replay(self) -> None:
         self.voice.replay()
 
+    @Slot(str, result=str)
+    def t(self, code: str) -> str:
+        """A catalogue text for QML (QML holds no words of its own): App.t("ui_replay")."""
+        return text(code)
+
+    @Slot(str, "QVariantMap", result=str)
+    def tf(self, code: str, data) -> str:
+        """A catalogue text filled with data: App.tf("ui_attempts_left", {n: 2})."""
+        return text(code, **{str(k): v for k, v in dict(data or {}).items()})
+
     @Slot(float)
     def setVolume(self, v: float) -> None:
         self._volume = max(0.0, min(1.0, v))
