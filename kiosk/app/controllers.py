@@ -160,6 +160,10 @@ class FlowController(QObject):
         check.finished.connect(self._on_check_finished)
         check.sourceFailed.connect(self._on_source_failed)
         check.speak.connect(self._speak)
+        over = getattr(app.voice, "over", None)  # the check waits for what it says to be heard
+        if over is not None:
+            over.connect(check._heard)
+            check.voice_gated = True
         entry.submitted.connect(self._on_submitted)
         entry.changed.connect(self.changed)  # hasPersonalData
         records.certifyRequested.connect(self.certifyFromRecord)
