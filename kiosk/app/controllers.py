@@ -12,6 +12,7 @@ SQLite connection belongs to it), the face check runs in the FaceCheck worker th
 from __future__ import annotations
 
 import logging
+import time
 
 from PySide6.QtCore import Property, QEvent, QObject, QTimer, Signal, Slot
 from PySide6.QtQml import QmlNamedElement, QmlSingleton
@@ -31,6 +32,9 @@ log = logging.getLogger(__name__)
 
 # Screens that hold nothing personal (the idle reset leaves them alone).
 PUBLIC_SCREENS = {"home", "help"}
+# After the verdict the face screen finishes its sentence ("很好", "正在核对，请稍候") before the
+# result is shown and said, at most this long (the result is recorded at once).
+RESULT_AFTER_FACE_TALK_S = 8.0
 
 RELATIONSHIPS = [(k, text(f"relationship_{k}")) for k in ("child", "spouse", "relative", "assistant")]
 RELATIONSHIPS_ELDER = [(k, text(f"relationship_{k}")) for k in ("child", "spouse", "other")]
@@ -191,6 +195,7 @@ class FlowController(QObject):
         self._staff = {}
         self.attempt = None
         self._source_error = None
+        self._result_due = None
         self.entry.forget()
         self.records.forget()
 
@@ -439,7 +444,27 @@ class FlowController(QObject):
             "attemptsLeft": outcome.attempts_left,
             "canRetry": (not ok) and outcome.attempts_left > 0 and reason not in ("no_template",),
         }
-        self._go("result", voice_codes_for_result(reason, failed_action))
+        codes = voice_codes_for_result(reason, failed_action)
+        if reason == "cancelled":  # 取消 was pressed: at once
+            return self._go("result", codes)
+        self._after_face_talk(lambda: self._go("result", codes))
+
+    def _after_face_talk(self, show) -> None:
+        """`show` once the face screen has finished its sentence (prompt, 很好, state line)."""
+        q = getattr(self.app.voice, "queue", None)
+        due = self._result_due = (time.monotonic() + RESULT_AFTER_FACE_TALK_S, show)
+
+        def poll() -> None:
+            if self._result_due is not due or self._screen != "face":
+                return  # gone home (idle reset) or retried meanwhile
+            talk = ([q.playing] if q is not None and q.playing else []) + list(q.pending if q is not None else [])
+            if any(i.kind in ("prompt", "progress", "state") for i in talk) and time.monotonic() < due[0]:
+                QTimer.singleShot(100, poll)
+                return
+            self._result_due = None
+            show()
+
+        poll()
 
     @Slot()
     def retry(self) -> None:
