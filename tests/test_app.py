@@ -204,6 +204,56 @@ def test_self_certification_on_the_virtual_camera(make_app, qtbot):
     assert k.voice.history[-1] == "screen_home"
 
 
+def test_replay_says_each_screens_own_instruction(make_app, qtbot):
+    """再听一遍 on every screen of the way says that screen's instruction (not the last one heard elsewhere)."""
+    h = make_app()
+    q = h.k.voice.queue
+
+    def replayed(button: str = "btnReplay") -> list[str]:
+        n = len(q.history)
+        h.tap(button)
+        return q.history[n:]
+
+    assert replayed() == ["screen_home"]
+    h.tap("btnProxy")
+    h.wait_screen("identity")
+    assert replayed() == ["screen_identity_proxy"]
+    h.type_id(h.ids["王秀英"])
+    h.tap("btnSubmit")
+    h.wait_screen("confirm")
+    assert replayed() == ["screen_confirm_proxy"]
+    h.tap("btnConfirmYes")
+    h.wait_screen("helper")
+    assert replayed() == ["screen_helper"]
+    h.tap("rel_child")
+    h.wait_screen("identity")
+    assert replayed() == ["screen_helper_id"]
+    h.tap("btnSkipHelperId")
+    h.wait_screen("category")
+    assert replayed() == ["screen_category"]
+    h.tap("btnCategoryNext")
+    h.wait_screen("consent")
+    assert replayed() == ["screen_consent"]
+    h.k.flow.back()
+    h.wait_screen("category")
+    assert replayed() == ["screen_category"]  # back: the screen's own instruction, not the consent text
+    h.tap("btnHome")
+    h.wait_screen("home")
+    h.tap("btnHelp")
+    h.wait_screen("help")
+    assert replayed() == ["screen_help"]
+    h.tap("btnHome")
+    h.wait_screen("home")
+    h.enter("btnSelf", "赵德福")  # certified this cycle: the notice says so
+    h.wait_screen("confirm")
+    h.tap("btnConfirmYes")
+    h.wait_screen("notice")
+    assert replayed() == ["error_already_certified", "next_already_certified"]
+    h.tap("btnNoticeRecords")
+    h.wait_screen("records")
+    assert replayed() == ["status_certified"]
+
+
 def test_proxy_certification_records_the_helper(make_app, qtbot):
     h = make_app(voice=quick_voice())
     h.to_face("王秀英", proxy=True)

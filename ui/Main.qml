@@ -89,6 +89,7 @@ Window {
             spacing: Theme.gap / 2
             HeaderButton {
                 objectName: "btnReplay"
+                visible: KioskFlow.screen !== "face"  // the face screen has its own, larger one
                 text: App.t("ui_replay")
                 onClicked: App.replay()
             }

@@ -175,6 +175,7 @@ class FlowController(QObject):
         app.changed.connect(self.changed)  # the relationship list depends on elder mode
         self._source_error: tuple[str, str] | None = None
         self._clear()
+        app.voice.enter("home", self._intro("home"), speak=False)  # 再听一遍 works from the first screen
 
     @staticmethod
     def create(engine) -> QObject:

@@ -126,6 +126,7 @@ class VoiceQueue:
         if speak:
             for c in self.intro:
                 self.say(c)
+            self.last_instruction = None  # 再听一遍 says the whole intro (all its sentences) until more is said
 
     def replay(self) -> None:
         """再听一遍: this screen's own instruction again, at once."""
