@@ -52,7 +52,6 @@ Item {
         }
         Body {
             width: parent.width
-            visible: !App.demo || Theme.portrait
             color: Theme.textSoft
             text: App.t("ui_home_privacy")
         }
