@@ -204,6 +204,12 @@ def test_self_certification_on_the_virtual_camera(make_app, qtbot):
     assert k.voice.history[-1] == "screen_home"
 
 
+def test_screen_texts_come_from_the_catalogue_with_numbers_written_plainly(make_app):
+    h = make_app()
+    assert h.k.app.tf("ui_volume", {"percent": 80.0}) == "音量 80%"
+    assert h.k.app.t("ui_replay") == "再听一遍" and h.text("btnReplay") == "再听一遍"
+
+
 def test_replay_says_each_screens_own_instruction(make_app, qtbot):
     """再听一遍 on every screen of the way says that screen's instruction (not the last one heard elsewhere)."""
     h = make_app()

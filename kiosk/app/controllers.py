@@ -115,7 +115,10 @@ class AppController(QObject):
     @Slot(str, "QVariantMap", result=str)
     def tf(self, code: str, data) -> str:
         """A catalogue text filled with data: App.tf("ui_attempts_left", {n: 2})."""
-        return text(code, **{str(k): v for k, v in dict(data or {}).items()})
+        def plain(v):  # a JavaScript number is a double: 80.0 is written 80
+            return int(v) if isinstance(v, float) and v.is_integer() else v
+
+        return text(code, **{str(k): plain(v) for k, v in dict(data or {}).items()})
 
     @Slot(float)
     def setVolume(self, v: float) -> None:
