@@ -124,7 +124,8 @@ def assert_every_face_instruction_heard(k):
         assert (p, "finished") in over, (p, q.events)
     dropped = [(code, how) for _, how, code in q.events if how.startswith("dropped") and not code.startswith("guidance_")]
     assert dropped == [], dropped
-    cut = [code for _, how, code in q.events if how in ("interrupted", "left_screen") and code.startswith(("progress", "prompt"))]
+    cut = [code for _, how, code in q.events
+           if how in ("interrupted", "left_screen") and code.startswith(("progress", "prompt", "state"))]
     assert cut == [], cut  # the result waits for the face screen's last sentence
     return spoken
 

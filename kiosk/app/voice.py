@@ -5,7 +5,7 @@ the files and tells the queue when one is over. Rules:
 - a new sentence waits for the one playing, unless it is allowed to interrupt it:
   a result interrupts the face screen's talk (guidance, prompts, state lines); a new action
   prompt interrupts guidance and a state line the session has left ("请正对屏幕…" once the
-  face is found), never another prompt; a screen's intro is only ended by leaving the
+  face is found; not the short "请保持不动", which it waits for), never another prompt; a screen's intro is only ended by leaving the
   screen; nothing is ever cut at random;
 - leaving a screen ends what that screen was saying (`enter`), and the next screen speaks;
 - guidance is only worth saying while it is fresh: a queued guidance older than
@@ -45,6 +45,9 @@ FACE_TALK = ("guidance", "prompt", "progress", "state")
 # (a state line such as "请正对屏幕…" is over once the session has moved on: the next state
 # line or an action prompt replaces it; a prompt never cuts another prompt, a result cuts all)
 INTERRUPTS = {"result": set(FACE_TALK), "prompt": {"guidance", "state"}, "state": {"guidance", "state"}}
+# ... except these short lines, said just before the first prompt: the prompt waits for them
+# ("请保持不动" is 2.5 s; cut after half a second it is heard as "请保—请眨眨眼")
+PROMPT_WAITS_FOR = {"state_guiding"}
 
 
 def voice_dirs() -> list[Path]:
@@ -110,7 +113,8 @@ class VoiceQueue:
             self.last_instruction = code
         self.pending.append(item)
         p = self.playing
-        cut = interrupt if interrupt is not None else (p is not None and p.kind in INTERRUPTS.get(item.kind, ()))
+        cut = interrupt if interrupt is not None else (p is not None and p.kind in INTERRUPTS.get(item.kind, ())
+                                                       and not (item.kind == "prompt" and p.code in PROMPT_WAITS_FOR))
         if p is not None and cut:
             self._stop_playing("interrupted")
         self._advance()
