@@ -28,11 +28,16 @@ def write_atomic(path: Path | str, data: bytes, *, durable: bool = True, mode: i
         tmp.unlink(missing_ok=True)
         raise
     if durable:
+        fsync_dir(path.parent)
+
+
+def fsync_dir(folder: Path) -> None:
+    """Make a rename inside `folder` survive a power cut (best effort: not every filesystem can)."""
+    try:
+        fd = os.open(folder, os.O_RDONLY)
         try:
-            fd = os.open(path.parent, os.O_RDONLY)
-            try:
-                os.fsync(fd)
-            finally:
-                os.close(fd)
-        except OSError:
-            pass
+            os.fsync(fd)
+        finally:
+            os.close(fd)
+    except OSError:
+        pass

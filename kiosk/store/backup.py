@@ -14,6 +14,8 @@ import sqlite3
 from datetime import date, timedelta
 from pathlib import Path
 
+from kiosk.core.atomic import fsync_dir
+
 from . import StoreError
 from .db import Store, _translate, backups_dir, translate_os_error
 
@@ -45,17 +47,6 @@ def _today(store: Store, clock) -> date:
     return clock.today()
 
 
-def _fsync_dir(folder: Path) -> None:
-    try:
-        fd = os.open(folder, os.O_RDONLY)
-        try:
-            os.fsync(fd)
-        finally:
-            os.close(fd)
-    except OSError:
-        pass
-
-
 def make_backup(store: Store, target: Path) -> Path:
     """A consistent copy of the open store at `target` (0600, temp file + rename)."""
     target.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
@@ -85,7 +76,7 @@ def make_backup(store: Store, target: Path) -> Path:
         except OSError:
             pass
         raise translate_os_error(e, target) from e
-    _fsync_dir(target.parent)
+    fsync_dir(target.parent)
     return target
 
 
