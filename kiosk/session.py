@@ -26,7 +26,7 @@ from kiosk.liveness import LivenessCheck, LivenessThresholds, draw_challenge
 from kiosk.liveness.challenge import FAIL_REASONS as LIVENESS_FAIL_REASONS
 from kiosk.matching.scoring import Matcher, MatchResult
 from kiosk.observe import FrameObservation
-from kiosk.probe import POOR_QUALITY_REASONS, poor_quality_reason, probe_gate  # noqa: F401 (re-exported)
+from kiosk.probe import POOR_QUALITY_REASONS, poor_quality_reason, probe_gate  # (also re-exported)
 from kiosk.probe import select_probe
 from kiosk.quality import QualityLimits, guidance_for
 # The numbers live in kiosk/thresholds.py; re-exported here for callers that know them from the session.

@@ -72,7 +72,7 @@ def running_hub(env: dict, timeout_s: float = 60.0) -> Iterator[str]:
                 break
             except httpx.HTTPError:
                 if time.monotonic() > deadline or hub.poll() is not None:
-                    raise RuntimeError("hub did not start: " + (hub.stderr.read().decode() if hub.poll() is not None else ""))
+                    raise RuntimeError("hub did not start: " + (hub.stderr.read().decode() if hub.poll() is not None else "")) from None
                 time.sleep(0.1)
         yield url
     finally:

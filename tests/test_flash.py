@@ -179,7 +179,7 @@ def simulate(seq: FlashSequence, kind: str = "live", *, latency: float = LATENCY
         lin = _LUT[base[i]] * AMBIENT.astype(np.float32)
         s_times = t - latency - np.linspace(0, 1 / FPS, 3)  # the exposure averages the screen
 
-        def screen(sq, lag=0.0):
+        def screen(sq, lag=0.0, s_times=s_times):
             c = sq.linear_at(s_times - lag).mean(axis=0)
             return c.astype(np.float32)
 

@@ -65,7 +65,7 @@ from typing import Iterable, Iterator
 import cv2
 import numpy as np
 
-from kiosk.core.actions import ACTIONS  # noqa: F401  (one list of action codes; re-exported)
+from kiosk.core.actions import ACTIONS  # (one list of action codes; re-exported)
 from kiosk.demo.warp import MeshWarper
 from kiosk.frames import Frame, FrameSourceError, read_image
 

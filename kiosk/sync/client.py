@@ -112,7 +112,7 @@ class HubClient:
         except (json.JSONDecodeError, UnicodeDecodeError):
             raise SyncError("bad_response", MSG_SERVER, True, f"HTTP {resp.status_code}, not JSON") from None
         if resp.status_code >= 400:
-            code = payload.get("error", "http_%d" % resp.status_code) if isinstance(payload, dict) else "http_error"
+            code = payload.get("error", f"http_{resp.status_code}") if isinstance(payload, dict) else "http_error"
             message = payload.get("message", "") if isinstance(payload, dict) else ""
             if code == "clock_skew" and _retry_clock:
                 try:
