@@ -66,10 +66,11 @@ import cv2
 import numpy as np
 
 from kiosk.core.actions import ACTIONS  # (one list of action codes; re-exported)
+from kiosk.core.paths import assets_dir
 from kiosk.demo.warp import MeshWarper
 from kiosk.frames import Frame, FrameSourceError, read_image
 
-ASSET_DIR = Path(__file__).resolve().parents[2] / "assets" / "demo"
+ASSET_DIR = assets_dir("demo")
 FACE_IMAGE = ASSET_DIR / "astronaut.png"
 FACE_LANDMARKS = ASSET_DIR / "astronaut_landmarks.npy"
 

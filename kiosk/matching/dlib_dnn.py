@@ -32,10 +32,12 @@ from pathlib import Path
 
 import numpy as np
 
+from kiosk.core.paths import assets_dir
+
 CHIP_SIZE = 150
 CHIP_PADDING = 0.25  # dlib's compute_face_descriptor uses get_face_chip_details(shape, 150, 0.25)
 CONVERTER_VERSION = 1  # bump when the graph changes, so stale caches are not reused
-ASSET_DIR = Path(__file__).resolve().parents[2] / "assets" / "models"
+ASSET_DIR = assets_dir("models")
 
 
 # ------------------------------------------------------------------ dlib .dat reader
