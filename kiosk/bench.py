@@ -23,9 +23,6 @@ os.environ.setdefault("GLOG_minloglevel", "2")
 
 import cv2
 import numpy as np
-from cv2.typing import MatLike
-
-from kiosk.arrays import Image
 
 TARGETS = {"frame_ms_median": 8.0, "match_ms_median": 80.0, "peak_rss_mb": 600.0}
 
@@ -35,7 +32,7 @@ def data_dir() -> Path:
     return Path(env) if env else Path(__file__).resolve().parents[2] / "shared" / "data"
 
 
-def letterbox(rgb: MatLike, w: int = 640, h: int = 480) -> Image:
+def letterbox(rgb: np.ndarray, w: int = 640, h: int = 480) -> np.ndarray:
     s = min(w / rgb.shape[1], h / rgb.shape[0])
     small = cv2.resize(rgb, (int(rgb.shape[1] * s), int(rgb.shape[0] * s)), interpolation=cv2.INTER_AREA)
     out = np.zeros((h, w, 3), np.uint8)
@@ -49,22 +46,18 @@ def run(videos: list[Path]) -> dict:
     from kiosk.frames import Frame, VideoFileSource
     from kiosk.liveness.events import ACTIONS
     from kiosk.liveness.motion import NaturalMotion
-    from kiosk.liveness.rules import Rule, make_rule
-    from kiosk.liveness.signals import Baseline, Sample, sample_of
+    from kiosk.liveness.rules import make_rule
+    from kiosk.liveness.signals import Baseline, sample_of
     from kiosk.thresholds import LivenessThresholds
     from kiosk.matching.encoder import DlibEncoder
     from kiosk.matching.scoring import Matcher
-    from kiosk.observe import FaceObservation, FaceObserver
+    from kiosk.observe import FaceObserver
 
     th = LivenessThresholds()
-    frame_ms: list[float] = []
-    match_ms: list[float] = []
-    probes: list[tuple[Image, FaceObservation]] = []
+    frame_ms, match_ms, probes = [], [], []
     for video in videos:
         with FaceObserver() as observer:
-            rules: list[Rule] | None = None
-            calib: list[Sample] = []
-            motion: NaturalMotion | None = None
+            rules, calib, motion = None, [], None
             cap = cv2.VideoCapture(str(video))
             i = 0
             while True:
@@ -88,8 +81,7 @@ def run(videos: list[Path]) -> dict:
                     else:
                         for r in rules:
                             r.update(s)
-                        if motion is not None:
-                            motion.update(obs.face.landmarks, s.t)
+                        motion.update(obs.face.landmarks, s.t)
                 frame_ms.append((t_decoded - t0 + time.perf_counter() - t1) * 1000)
                 if obs.face is not None and i % 40 == 0 and len(probes) < 30:
                     probes.append((rgb, obs.face))

@@ -284,10 +284,10 @@ def import_county_bundle(store: Store, path: Path) -> dict:
     pending = [i.uuid for i in state.outbox_to_send(limit=-1) if i.uuid in acks]
     state.record_acks(pending)
     cursor = int(state.get("audit_cursor", 0))
-    for entry in state.audit_after(cursor, limit=-1):
-        if P.record_uuid(ident.device_id, AUDIT_STREAM, entry["seq"]) not in acks:
+    for e in state.audit_after(cursor, limit=-1):  # type: ignore[misc]  # `e` of an earlier except, reused
+        if P.record_uuid(ident.device_id, AUDIT_STREAM, e["seq"]) not in acks:
             break
-        cursor = entry["seq"]
+        cursor = e["seq"]
     state.set(audit_cursor=cursor, last_bundle_import=_now(store))
     store.audit("county", "bundle_imported", {"bundle": header["bundle_id"], "roster": applied,
                                               "template_sets": changed, "acked": len(pending)})
