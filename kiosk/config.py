@@ -60,6 +60,7 @@ class Settings:
     hub_url: str = ""  # county hub (https://…); empty: the address given at `kiosk register`
     hub_cert_pin: str = ""  # SHA-256 fingerprint of the county hub's TLS certificate
     sync_interval_s: float = 300.0  # background sync period when the hub is reachable
+    backup_keep_days: int = 7  # daily backups of kiosk.db in $KIOSK_HOME/backups/, kept this many days
     timezone: str = "Asia/Shanghai"  # the service area's zone (IANA name): which day a certification belongs to
 
     def clock(self):
@@ -150,7 +151,7 @@ _RANGES: dict[str, tuple[float, float]] = {
     "actions_per_challenge": (1, 5), "step_timeout_s": (3, 120), "attempts_per_day": (1, 10),
     "onnx_input_size": (32, 1024), "onnx_mean": (0, 255), "onnx_std": (0.001, 255),
     "capture_retention_days": (0, 365), "idle_reset_s": (10, 3600), "volume": (0, 1),
-    "grace_days": (0, 90), "sync_interval_s": (10, 86400),
+    "grace_days": (0, 90), "sync_interval_s": (10, 86400), "backup_keep_days": (1, 365),
 }
 _MATCHING_RANGES = {
     "dlib": {"raw_threshold": (0.2, 0.8), "snorm_threshold": (-10, 0), "snorm_raw_cap": (0.2, 0.8),

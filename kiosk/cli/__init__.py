@@ -16,7 +16,7 @@ import os
 os.environ.setdefault("GLOG_minloglevel", "2")
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
-from kiosk.cli import app, engine, residents, sync  # noqa: E402
+from kiosk.cli import app, doctor, engine, residents, sync  # noqa: E402
 from kiosk.cli.common import CliError, _emit  # noqa: E402
 
 __all__ = ["CliError", "build_parser", "main"]
@@ -31,6 +31,7 @@ def build_parser() -> argparse.ArgumentParser:
     engine.add_commands(sub)
     residents.add_commands(sub)
     sync.add_commands(sub)  # the terminal's side of county sync: register, sync, export
+    doctor.add_commands(sub)  # disk trouble: check, salvage a damaged database
     return p
 
 

@@ -7,6 +7,8 @@ means at worst a resend, which the county acknowledges as a duplicate.
 """
 from __future__ import annotations
 
+import functools
+import logging
 import threading
 import time
 import uuid as uuidlib
@@ -25,6 +27,7 @@ from kiosk.store.syncstate import Identity, SyncState
 from .backoff import Backoff
 from .client import HubClient, SyncError, check_url, fetch_cert_pem
 
+log = logging.getLogger(__name__)
 AUDIT_STREAM = "audit"
 Progress = Callable[[str, int, int], None]  # (stage, done, total)
 
@@ -168,6 +171,9 @@ class Syncer:
         return resp.acks
 
     def pull(self, report: SyncReport) -> None:
+        if not self.store.has_key:  # lost template key: records still go up; roster and templates wait
+            report.errors.append(self.store.key_error.message if self.store.key_error else "缺少人脸模板密钥，名册和模板暂不下载。")
+            return
         while True:
             page = P.RosterPage.model_validate(
                 self.client.request("GET", "/roster", params={"since": int(self.state.get("roster_cursor", 0))}))
@@ -254,7 +260,7 @@ def export_bundle(store: Store, to_dir: Path, progress: Progress | None = None) 
     return out, len(items), len(audit)
 
 
-_write_atomic = write_atomic  # one atomic write (kiosk.core.atomic)
+_write_atomic = functools.partial(write_atomic, mode=0o600)  # bundles hold personal data: 0600
 
 
 def import_county_bundle(store: Store, path: Path) -> dict:
@@ -271,12 +277,13 @@ def import_county_bundle(store: Store, path: Path) -> dict:
         raise SyncError(e.code, e.message, False, e.detail) from None
     if content.get("device_id") != ident.device_id:
         raise SyncError("not_for_us", "这个名册包是发给另一台设备的，已拒绝导入。请县里按本机设备编号重新导出。", False)
-    roster = content.get("roster", [])
+    roster = content.get("roster", []) if store.has_key else []  # names and IDs are sealed with the key
     applied, errors = state.apply_roster(roster)
     state.apply_policy(content.get("policy"))
     if roster:
         state.set(roster_cursor=max(int(state.get("roster_cursor", 0)), max(e["version"] for e in roster)))
-    templates = content.get("templates", [])
+    # Without the template key the roster and acknowledgements still apply; templates wait for the key.
+    templates = content.get("templates", []) if store.has_key else []
     changed = apply_templates(state, ident, templates)
     if templates:
         state.set(template_cursor=max(int(state.get("template_cursor", 0)), max(t["version"] for t in templates)))
@@ -318,6 +325,7 @@ class BackgroundSync:
         # The service area's clock (kiosk.toml timezone), for the days this thread's store connection dates.
         self.clock = settings.clock() if hasattr(settings, "clock") else None
         self.hub_url = hub_url or getattr(settings, "hub_url", "") or None
+        self.backup_keep_days = int(getattr(settings, "backup_keep_days", 7))
         self.interval_s = interval_s if interval_s is not None else float(getattr(settings, "sync_interval_s", 300.0))
         self.backoff = backoff or Backoff(base=5.0, cap=600.0)
         self._stop = threading.Event()
@@ -343,10 +351,17 @@ class BackgroundSync:
         self._wake.set()
 
     def _run(self) -> None:
-        store = Store.open(self.store_path, self.key_path, clock=self.clock)
+        from kiosk.store import StoreError
+        from kiosk.store.backup import ensure_daily_backup
+
+        store = Store.open(self.store_path, self.key_path, require_key=False, clock=self.clock)
         try:
             while not self._stop.is_set():
                 delay = self.interval_s
+                try:
+                    ensure_daily_backup(store, keep_days=self.backup_keep_days)  # at most once a day
+                except StoreError as e:
+                    log.warning("daily backup failed: %s", e)
                 try:
                     self.last_report = sync_once(store, self.hub_url, attempts=1)
                     self.last_error = None
