@@ -78,7 +78,7 @@ Item {
             Text {
                 id: demoCam
                 anchors.centerIn: parent
-                text: FaceCheck.demoActor ? "演示：虚拟人脸会自己做动作" : "演示：录像"
+                text: App.t(FaceCheck.demoActor ? "ui_face_demo_actor" : "ui_face_demo_video")
                 font.family: Theme.family
                 font.pixelSize: Theme.small
                 color: "#FFFFFF"
@@ -105,7 +105,7 @@ Item {
                 objectName: "progressDots"
                 spacing: Theme.gap / 2
                 Accessible.role: Accessible.ProgressBar
-                Accessible.name: "共" + FaceCheck.stepsTotal + "个动作，已完成" + FaceCheck.stepsDone + "个"
+                Accessible.name: App.tf("ui_face_steps_a11y", {total: FaceCheck.stepsTotal, done: FaceCheck.stepsDone})
                 Repeater {
                     model: FaceCheck.stepsTotal
                     Rectangle {
@@ -119,7 +119,7 @@ Item {
                     }
                 }
                 Text {
-                    text: FaceCheck.stepsTotal > 0 ? "  第" + Math.min(FaceCheck.stepsDone + 1, FaceCheck.stepsTotal) + "个动作，共" + FaceCheck.stepsTotal + "个" : ""
+                    text: FaceCheck.stepsTotal > 0 ? "  " + App.tf("ui_face_step_of", {step: Math.min(FaceCheck.stepsDone + 1, FaceCheck.stepsTotal), total: FaceCheck.stepsTotal}) : ""
                     font.family: Theme.family
                     font.pixelSize: Theme.small
                     color: Theme.textSoft
@@ -142,7 +142,7 @@ Item {
                 font.family: Theme.family
                 font.pixelSize: Theme.huge
                 font.bold: true
-                color: FaceCheck.actionText === "很好" ? Theme.good : Theme.text
+                color: FaceCheck.actionText === App.t("progress_ok") ? Theme.good : Theme.text
                 wrapMode: Text.WordWrap
                 Accessible.role: Accessible.StaticText
                 Accessible.name: text
@@ -160,13 +160,13 @@ Item {
             BigButton {
                 objectName: "btnReplayFace"
                 width: (panel.width - Theme.gap) / 2
-                text: "再听一遍"
+                text: App.t("ui_replay")
                 onClicked: App.replay()
             }
             BigButton {
                 objectName: "btnCancelCheck"
                 width: (panel.width - Theme.gap) / 2
-                text: "取消"
+                text: App.t("ui_cancel")
                 onClicked: KioskFlow.cancelCheck()
             }
         }
