@@ -81,8 +81,9 @@ class Settings:
 
         if self.cycle_rule == "birthday":
             return BirthdayCycle(grace_days=self.grace_days)
-        start = tuple(int(x) for x in self.window_start.split("-"))
-        end = tuple(int(x) for x in self.window_end.split("-"))
+        sm, sd = (int(x) for x in self.window_start.split("-"))
+        em, ed = (int(x) for x in self.window_end.split("-"))
+        start, end = (sm, sd), (em, ed)
         return FixedWindow(start=start, end=end, grace_days=self.grace_days)
 
     @classmethod

@@ -254,7 +254,7 @@ class CertificationService:
 
     def refusal(self, e: Eligibility) -> ServiceError:
         """The ServiceError `begin` raises for a refusal (its words come from the catalogue)."""
-        data = {}
+        data: dict[str, object] = {}
         if e.code == "wrong_category":
             data["label"] = Category.parse(e.data["category"]).label
         elif e.code == "attempts_exceeded":
@@ -305,6 +305,7 @@ class CertificationService:
         if session.state != "done":
             session.abort("cancelled")
         v = session.verdict
+        assert v is not None, "a done session has its verdict"
         view = attempt.resident
         if v.reason in NOT_COUNTED_REASONS and not any(s["passed"] for s in v.steps):
             # Cancelled before anything happened: nothing to report to the county.

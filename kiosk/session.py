@@ -27,16 +27,17 @@ from __future__ import annotations
 from collections import Counter
 from concurrent.futures import Executor, Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from kiosk.identity import FrameSampler, continuity
+from kiosk.arrays import Floats
+from kiosk.identity import Encoding, FrameSampler, continuity
 from kiosk.liveness import LivenessCheck, LivenessThresholds, draw_challenge
 from kiosk.liveness.challenge import FAIL_REASONS as LIVENESS_FAIL_REASONS
 from kiosk.matching.scoring import Matcher, MatchResult
 from kiosk.observe import FrameObservation
-from kiosk.probe import POOR_QUALITY_REASONS, poor_quality_reason, probe_gate  # noqa: F401 (re-exported)
+from kiosk.probe import POOR_QUALITY_REASONS, poor_quality_reason, probe_gate  # (also re-exported)
 from kiosk.probe import select_probe
 from kiosk.quality import QualityLimits, guidance_for
 # The numbers live in kiosk/thresholds.py; re-exported here for callers that know them from the session.
@@ -48,6 +49,9 @@ from kiosk.thresholds import (CONTINUITY_FRONTAL_DEV, CONTINUITY_THRESHOLD,  # n
                               PROBE_MIN_SHARPNESS, SAMPLE_EVERY_LATE_S, SAMPLE_EVERY_S)
 
 if TYPE_CHECKING:
+    from kiosk.driver import Observer
+    from kiosk.frames import FrameSource
+    from kiosk.matching.embedders import Embedder as Encoder
     from kiosk.pad.decision import PadMonitor
     from kiosk.pad.flash import FlashResponse, FlashSequence, FlashThresholds
 
@@ -76,16 +80,16 @@ def matching_executor() -> ThreadPoolExecutor:
 class SessionEvent:
     kind: str  # state | prompt | guidance | progress | result
     code: str  # state name, action, guidance code or verdict reason (words: kiosk.texts.event_text)
-    data: dict = field(default_factory=dict)
+    data: dict[str, Any] = field(default_factory=dict)
 
 
 @dataclass
 class Verdict:
     verdict: str  # pass | fail
     reason: str
-    steps: list[dict]
+    steps: list[dict[str, Any]]
     match: MatchResult | None = None
-    liveness: dict = field(default_factory=dict)
+    liveness: dict[str, Any] = field(default_factory=dict)
     action: str | None = None  # the action a timeout was waiting for
 
     @property
@@ -96,21 +100,22 @@ class Verdict:
         return verdict_message(self.reason, self.action)
 
     @property
-    def probe(self) -> dict:
+    def probe(self) -> dict[str, Any]:
         """How the probe was made: frames fused and their quality (no pixels)."""
-        return self.liveness.get("probe", {})
+        probe: dict[str, Any] = self.liveness.get("probe", {})
+        return probe
 
-    def to_json(self) -> dict:
+    def to_json(self) -> dict[str, Any]:
         return {"verdict": self.verdict, "reason": self.reason, "message": self.message, "steps": self.steps}
 
 
 class CertificationSession:
-    def __init__(self, template: list[np.ndarray], encoder, *, actions: list[str] | None = None,
+    def __init__(self, template: list[Floats], encoder: Encoder, *, actions: list[str] | None = None,
                  n_actions: int = 2, step_timeout_s: float = 20.0, matcher: Matcher | None = None,
-                 cohort: np.ndarray | None = None, thresholds: LivenessThresholds | None = None,
+                 cohort: Floats | None = None, thresholds: LivenessThresholds | None = None,
                  limits: QualityLimits | None = None, executor: Executor | None = None,
-                 roster: dict[str, list[np.ndarray]] | None = None, pad: "PadMonitor | None" = None,
-                 flash_mode: str = "off", flash_thresholds: "FlashThresholds | None" = None):
+                 roster: dict[str, list[Floats]] | None = None, pad: "PadMonitor | None" = None,
+                 flash_mode: str = "off", flash_thresholds: "FlashThresholds | None" = None) -> None:
         """`roster`: templates of the other enrolled residents (the claimed person excluded),
         for the matcher's roster cross-check. `pad`: a kiosk.pad.decision.PadMonitor (None: no
         PAD). `flash_mode`: off | report | enforce; `flash_thresholds` a FlashThresholds
@@ -132,11 +137,11 @@ class CertificationSession:
         self._last_t: float | None = None
         self._last_guidance: str | None = None
         self._sampler = FrameSampler(encoder, self.executor)
-        self._gates: Counter = Counter()  # probe gate outcome of every challenge frame
-        self._match_future: Future | None = None
+        self._gates: Counter[str] = Counter()  # probe gate outcome of every challenge frame
+        self._match_future: Future[tuple[str, MatchResult | None, dict[str, Any]]] | None = None
         self._settling_said = False
         self.pad = pad
-        self._pad_result: tuple[bool, dict] | None = None
+        self._pad_result: tuple[bool, dict[str, Any]] | None = None
         if flash_mode not in FLASH_MODES:
             raise ValueError(f"flash_mode must be one of {FLASH_MODES}")
         self.flash_mode = flash_mode
@@ -202,7 +207,8 @@ class CertificationSession:
     def _before_challenge(self, obs: FrameObservation, code: str | None) -> list[SessionEvent]:
         t = obs.frame.t
         if obs.face is None:
-            if t - (self._last_face_t if self._last_face_t is not None else self._first_t) > NO_FACE_TIMEOUT_S:
+            since = self._last_face_t if self._last_face_t is not None else self._first_t
+            if since is not None and t - since > NO_FACE_TIMEOUT_S:
                 return self._conclude("no_face")
             return []
         out = []
@@ -281,7 +287,7 @@ class CertificationSession:
 
     # ------------------------------------------------------------------ frames to encode
     @property
-    def _encodings(self):
+    def _encodings(self) -> list[Encoding]:
         return self._sampler.encodings
 
     def _consider(self, obs: FrameObservation) -> None:
@@ -294,7 +300,8 @@ class CertificationSession:
         self._sampler.consider(obs, baseline, gate)
 
     def _close_window(self) -> None:
-        self._sampler.close_window(self.liveness.baseline)
+        if self.liveness.baseline is not None:
+            self._sampler.close_window(self.liveness.baseline)
 
     def _encode_step_frame(self, obs: FrameObservation) -> None:
         self._sampler.encode_step_frame(obs, self.liveness.baseline)
@@ -315,11 +322,11 @@ class CertificationSession:
     def _poor_quality_reason(self) -> str:
         return poor_quality_reason(self._gates)
 
-    def _match(self, encodings: list) -> tuple[str, MatchResult | None, dict]:
+    def _match(self, encodings: list[Encoding]) -> tuple[str, MatchResult | None, dict[str, Any]]:
         vecs = [e.future.result() for e in encodings]
         same_person, worst = continuity(vecs, encodings)
         probe = select_probe(encodings)
-        info = {"segments": sum(e.kind == "sample" for e in encodings), "encodings": len(vecs),
+        info: dict[str, Any] = {"segments": sum(e.kind == "sample" for e in encodings), "encodings": len(vecs),
                 "continuity_max": round(worst, 4),
                 "probe": {"frames": len(probe), "candidates": sum(e.probe_ok for e in encodings),
                           "quality": [encodings[i].quality for i in probe],
@@ -348,6 +355,7 @@ class CertificationSession:
         if self.state == "done":
             return []
         if self.state == "matching":
+            assert self._match_future is not None, "matching: the match was submitted"
             self._match_future.result(timeout=timeout)
             return self._poll_match()
         if self._passed_waiting:
@@ -373,14 +381,14 @@ class CertificationSession:
 
     # ------------------------------------------------------------------ verdict
     def _conclude(self, reason: str, action: str | None = None, match: MatchResult | None = None,
-                  extra: dict | None = None) -> list[SessionEvent]:
+                  extra: dict[str, Any] | None = None) -> list[SessionEvent]:
         if reason == "timeout" and self._last_guidance == "multiple_faces":
             reason, action = "multiple_faces", None  # the action was not seen because two people were in view
         self.state = "done"
         steps = [{"action": s.action, "passed": s.passed, "at_s": round(s.at_s, 3) if s.at_s is not None else None}
                  for s in self.liveness.steps]
         live = self.liveness.result
-        liveness = {"actions": self.actions, "natural_motion": round(live.natural_motion, 4) if live else None,
+        liveness: dict[str, Any] = {"actions": self.actions, "natural_motion": round(live.natural_motion, 4) if live else None,
                     "jumps": live.jumps if live else 0,
                     "events": [dict(s.event.evidence, action=s.action) for s in self.liveness.steps if s.event]}
         if "probe" not in (extra or {}) and self._gates:
@@ -401,7 +409,7 @@ class CertificationSession:
         return [SessionEvent("result", reason, data)]
 
 
-def run_session(session: CertificationSession, source, observer, **kw) -> Verdict:
+def run_session(session: CertificationSession, source: FrameSource, observer: Observer, **kw: Any) -> Verdict:
     """Drive a session from a frame source to its verdict: `kiosk.driver.drive` (kept for callers)."""
     from kiosk.driver import drive
 

@@ -72,7 +72,7 @@ def running_hub(env: dict, timeout_s: float = 60.0) -> Iterator[str]:
                 break
             except httpx.HTTPError:
                 if time.monotonic() > deadline or hub.poll() is not None:
-                    raise RuntimeError("hub did not start: " + (hub.stderr.read().decode() if hub.poll() is not None else ""))
+                    raise RuntimeError("hub did not start: " + (hub.stderr.read().decode() if hub.stderr and hub.poll() is not None else "")) from None
                 time.sleep(0.1)
         yield url
     finally:
@@ -85,8 +85,8 @@ def bench(count: int, batch: int) -> dict:
     from kiosk.sync import register, sync_once
     from kiosk.sync.engine import SyncState
 
-    with tempfile.TemporaryDirectory(prefix="kiosk-sync-bench-") as tmp:
-        tmp = Path(tmp)
+    with tempfile.TemporaryDirectory(prefix="kiosk-sync-bench-") as tmp_name:
+        tmp = Path(tmp_name)
         env = {**os.environ, "KIOSK_HOME": str(tmp / "hub-home")}
         code = json.loads(subprocess.run([sys.executable, "-m", "kiosk.county.cli", "provision", "--json"], env=env, check=True,
                                          capture_output=True, text=True).stdout.strip().splitlines()[-1])["code"]

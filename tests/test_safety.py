@@ -376,7 +376,7 @@ def _cli(capsys, *argv):
     return code, [json.loads(line) for line in out.splitlines() if line.startswith("{")]
 
 
-def test_export_and_sync_work_with_the_template_key_lost(hub, tmp_path, capsys):  # noqa: F811
+def test_export_and_sync_work_with_the_template_key_lost(hub, tmp_path, capsys):
     from kiosk.sync import register
     from test_sync_support import assert_hub_holds_exactly, fill, people
 
@@ -466,7 +466,7 @@ def test_kill_during_first_start_never_bricks_the_kiosk(tmp_path):
     print(outcomes)  # e.g. 7 of 8 kills left a 0-byte kiosk.db (timing decides; every one reopened)
 
 
-def test_export_from_a_read_only_disk(hub, tmpfs, tmp_path, capsys):  # noqa: F811
+def test_export_from_a_read_only_disk(hub, tmpfs, tmp_path, capsys):
     from kiosk.sync import register
     from test_sync_support import fill, people
 
@@ -506,7 +506,7 @@ def test_names_and_id_numbers_are_sealed_at_rest(paths):
         assert list(s.all_templates("dlib-128")) == [ZHANG]
         # Waiting to be sent, the record carries the full ID number the county needs (no key needed to send it).
         raw = _raw(db_path)
-        assert "张秀英".encode() not in raw and "1949-12-31".encode() not in raw
+        assert "张秀英".encode() not in raw and b"1949-12-31" not in raw
         assert ZHANG.encode() in raw
         s.mark_acked([i.uuid for i in s.pending_outbox()])
         assert s.db.execute("SELECT json_extract(payload, '$.resident_id') FROM outbox").fetchone()[0] \

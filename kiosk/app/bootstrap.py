@@ -14,9 +14,10 @@ from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parents[2]
-UI_DIR = ROOT / "ui"
-FONT_DIR = ROOT / "assets" / "fonts"
+from kiosk.core.paths import assets_dir, ui_dir
+
+UI_DIR = ui_dir()
+FONT_DIR = assets_dir("fonts")
 
 log = logging.getLogger(__name__)
 

@@ -35,10 +35,11 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from kiosk.config import home_dir
+from kiosk.core.paths import assets_dir
 
 log = logging.getLogger(__name__)
 
-ASSET_DIR = Path(__file__).resolve().parents[2] / "assets" / "voice" / "zh_CN"
+ASSET_DIR = assets_dir("voice", "zh_CN")
 GUIDANCE_TTL_S = 3.0
 FACE_TALK = ("guidance", "prompt", "progress", "state")
 # kind of the new sentence -> kinds of a playing sentence it may cut short

@@ -113,5 +113,5 @@ def bar(desc: str):
         b.n = done
         b.refresh()
 
-    tick.bars = bars
+    tick.bars = bars  # type: ignore[attr-defined]  # the caller closes the bars
     return tick

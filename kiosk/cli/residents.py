@@ -24,6 +24,8 @@ def cmd_demo(args) -> int:
     with FaceObserver(static=True) as still:
         first = next(iter(cam))
         enrolment = still.observe(first)
+        if enrolment.face is None:
+            raise CliError("no_face", "虚拟摄像头的画面里没有找到人脸")
         template = [encoder.encode(first.rgb, enrolment.face)]
     from kiosk.config import Settings
     from kiosk.pad.options import session_pad_options
@@ -49,7 +51,7 @@ def cmd_certify_resident(args) -> int:
     """A real certification of an enrolled resident, recorded in the store like the app does
     (attempt + outbox + audit): for 上门认证 on a laptop, county IT checks, and drills."""
     from kiosk.config import Settings
-    from kiosk.frames import FrameSourceError, open_source
+    from kiosk.frames import FrameSource, FrameSourceError, open_source
     from kiosk.liveness import BadActions, validate_actions
     from kiosk.observe import FaceObserver
     from kiosk.service import CertificationService, Helper, ServiceError
@@ -77,7 +79,7 @@ def cmd_certify_resident(args) -> int:
             from kiosk.demo.follower import PromptFollower
             from kiosk.demo.virtual_camera import VirtualCamera
 
-            source = VirtualCamera(realtime=False)
+            source: FrameSource = VirtualCamera(realtime=False)
             follower = PromptFollower(source)
 
             session = attempt.session
@@ -100,7 +102,7 @@ def cmd_certify_resident(args) -> int:
             _drive(attempt.session, source, observer, on_events=on_events)
         outcome = service.record(attempt)
     out = {"verdict": outcome.verdict, "reason": outcome.reason, "message": outcome.message,
-           "steps": attempt.session.verdict.steps, "attempt": outcome.attempt_uuid,
+           "steps": attempt.session.verdict.steps if attempt.session.verdict else [], "attempt": outcome.attempt_uuid,
            "valid_until": outcome.valid_until.isoformat() if outcome.valid_until else None,
            "attempts_left": outcome.attempts_left}
     if "pad" in attempt.session.verdict.liveness:

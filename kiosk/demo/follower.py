@@ -31,7 +31,7 @@ class PromptFollower:
         p = self._pending
         if p is None:
             return
-        if p[4] is None and (self.heard(p[2]) > p[3] or t - p[0] > MAX_WAIT_S):
+        if p[4] is None and self.heard is not None and (self.heard(p[2]) > p[3] or t - p[0] > MAX_WAIT_S):
             p[4] = t + self.reaction_s
         if p[4] is not None and t >= p[4]:
             self.camera.perform(p[1])

@@ -112,7 +112,10 @@ class Syncer:
         self.ident = require_identity(self.state)
         self.batch = batch
         self.progress = progress
-        self.client = HubClient(hub_url or self.ident.hub_url, self.ident.device_id,
+        url = hub_url or self.ident.hub_url
+        if not url:
+            raise SyncError("no_hub_url", "本机没有县里的地址（用开通包登记的）。请用 U 盘导入数据包，或指定县里的地址。", False)
+        self.client = HubClient(url, self.ident.device_id,
                                 P.signing_key_from(self.ident.sign_key), timeout=timeout,
                                 cert_pem=self.state.get("hub_cert_pem"),
                                 clock_offset=float(self.state.get("clock_offset", 0.0)))
@@ -288,7 +291,7 @@ def import_county_bundle(store: Store, path: Path) -> dict:
     pending = [i.uuid for i in state.outbox_to_send(limit=-1) if i.uuid in acks]
     state.record_acks(pending)
     cursor = int(state.get("audit_cursor", 0))
-    for e in state.audit_after(cursor, limit=-1):
+    for e in state.audit_after(cursor, limit=-1):  # type: ignore[misc]  # `e` of an earlier except, reused
         if P.record_uuid(ident.device_id, AUDIT_STREAM, e["seq"]) not in acks:
             break
         cursor = e["seq"]
