@@ -194,7 +194,7 @@ class CertificationSession:
         """The flash was started and its sequence (plus the latency searched) is not over yet."""
         if self._flash is None or self._flash_t0 is None:
             return False
-        return t < self._flash_t0 + self.flash_sequence.duration + self._flash.thresholds.max_lag_s
+        return t < self._flash_t0 + self._flash.sequence.duration + self._flash.thresholds.max_lag_s
 
     def _guidance(self, code: str | None) -> list[SessionEvent]:
         if code == self._last_guidance:
@@ -263,10 +263,10 @@ class CertificationSession:
         if self.pad is not None and self.state == "challenge":
             self.pad.observe(rgb, obs)
 
-    def _pad_verdict(self, timeout: float = 5.0) -> tuple[bool, dict]:
+    def _pad_verdict(self, timeout: float = 5.0) -> tuple[bool, dict[str, Any]]:
         """(attack, evidence) from PAD and the flash; computed once per session."""
         if self._pad_result is None:
-            pad: dict = {"enabled": self.pad is not None}
+            pad: dict[str, Any] = {"enabled": self.pad is not None}
             attack = False
             if self.pad is not None:
                 res = self.pad.result(timeout=timeout)
@@ -274,7 +274,7 @@ class CertificationSession:
                 attack = res.attack
             if self._flash is not None:
                 if self._flash_t0 is None:
-                    pad["flash"] = {"mode": self.flash_mode, "shown": False, "sequence": self.flash_sequence.describe()}
+                    pad["flash"] = {"mode": self.flash_mode, "shown": False, "sequence": self._flash.sequence.describe()}
                 else:
                     fr = self._flash.result()
                     pad["flash"] = {**fr.to_dict(), "shown": True}

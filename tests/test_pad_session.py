@@ -22,9 +22,9 @@ LIVE = ("liveportrait_d9.mp4", ["blink", "turn_left"])
 REPLAY = "manikantha_replay_phone.mp4"  # passes `blink` without PAD (template from itself)
 
 
-def offline(settings: Settings = Settings()) -> dict:
+def offline(settings: Settings | None = None) -> dict:
     """The session options `kiosk certify` uses on a file (every sampled frame scored inline)."""
-    return session_pad_options(settings, realtime=False)
+    return session_pad_options(settings or Settings(), realtime=False)
 
 
 class NeverCompare:

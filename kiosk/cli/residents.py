@@ -79,8 +79,9 @@ def cmd_certify_resident(args) -> int:
             from kiosk.demo.follower import PromptFollower
             from kiosk.demo.virtual_camera import VirtualCamera
 
-            source: FrameSource = VirtualCamera(realtime=False)
-            follower = PromptFollower(source)
+            cam = VirtualCamera(realtime=False)
+            source: FrameSource = cam
+            follower = PromptFollower(cam)
 
             session = attempt.session
 
@@ -91,7 +92,7 @@ def cmd_certify_resident(args) -> int:
                     # challenge on, as the app's face screen would light it.
                     if session.flash_sequence is not None and any(
                             e.kind == "state" and e.code == "challenge" for e in events):
-                        session.flash_started(source.show_flash(session.flash_sequence, t))
+                        session.flash_started(cam.show_flash(session.flash_sequence, t))
                     follower(t, events)
         else:
             try:
@@ -105,8 +106,9 @@ def cmd_certify_resident(args) -> int:
            "steps": attempt.session.verdict.steps if attempt.session.verdict else [], "attempt": outcome.attempt_uuid,
            "valid_until": outcome.valid_until.isoformat() if outcome.valid_until else None,
            "attempts_left": outcome.attempts_left}
-    if "pad" in attempt.session.verdict.liveness:
-        out["pad"] = attempt.session.verdict.liveness["pad"]
+    verdict = attempt.session.verdict
+    if verdict is not None and "pad" in verdict.liveness:
+        out["pad"] = verdict.liveness["pad"]
     _emit(out, args.json, f"{text('cli_result_pass' if outcome.verdict == 'pass' else 'cli_result_fail')}：{outcome.message}"
                           f"（今天还可以刷脸 {outcome.attempts_left} 次）")
     return 0

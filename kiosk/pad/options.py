@@ -11,8 +11,12 @@ from __future__ import annotations
 
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import replace
+from typing import TYPE_CHECKING, Any
 
 from kiosk.thresholds import PAD, PadThresholds
+
+if TYPE_CHECKING:
+    from kiosk.config import Settings
 
 _executor: ThreadPoolExecutor | None = None
 
@@ -27,17 +31,17 @@ def shared_pad_executor() -> ThreadPoolExecutor:
     return _executor
 
 
-def pad_thresholds(settings) -> PadThresholds:
+def pad_thresholds(settings: "Settings") -> PadThresholds:
     return replace(PAD, live_min=settings.pad_live_min, sample_every=settings.pad_sample_every)
 
 
-def session_pad_options(settings, realtime: bool = True) -> dict:
+def session_pad_options(settings: "Settings", realtime: bool = True) -> dict[str, Any]:
     """Keyword arguments for CertificationSession: pad, flash_mode, flash_thresholds.
 
     realtime=True (a camera): sampled frames are scored on the shared low-priority thread and
     skipped when it is behind. realtime=False (a recorded file, fed as fast as it decodes):
     every sampled frame is scored inline, exactly as `kiosk pad` and the evaluation do."""
-    out: dict = {"flash_mode": settings.flash_challenge}
+    out: dict[str, Any] = {"flash_mode": settings.flash_challenge}
     if settings.pad_enabled:
         from kiosk.pad.decision import PadMonitor
 
