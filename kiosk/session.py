@@ -16,7 +16,7 @@ of matching on a poor frame. Every number is in kiosk/thresholds.py.
 Presentation-attack detection (kiosk/pad, optional: `pad=` a PadMonitor): every challenge frame
 goes to the monitor (it scores every Nth off the caller's thread); when the actions are done
 and BEFORE any comparison, an attack ends the session with `presentation_attack` (no match is
-computed). The colour flash (`flash_mode` "report" | "enforce"): the session draws a sequence,
+computed); a monitor that scored no frame at all fails closed the same way. The colour flash (`flash_mode` "report" | "enforce"): the session draws a sequence,
 the front end shows it and says when it started on the frames' clock (`flash_started(t)`);
 every frame after that is measured. In report mode the result is evidence only; "enforce"
 (calibrated thresholds only) refuses a face that did not follow it, as `presentation_attack`.
@@ -272,6 +272,10 @@ class CertificationSession:
                 res = self.pad.result(timeout=timeout)
                 pad.update(res.to_json())
                 attack = res.attack
+                if res.frames_scored == 0:
+                    # PAD saw a whole challenge and scored nothing (its thread failed or starved):
+                    # fail closed — an unattended kiosk must not let an unchecked face through.
+                    attack, pad["cue"] = True, "unscored"
             if self._flash is not None:
                 if self._flash_t0 is None:
                     pad["flash"] = {"mode": self.flash_mode, "shown": False, "sequence": self._flash.sequence.describe()}

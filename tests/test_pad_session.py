@@ -114,6 +114,21 @@ def test_a_live_clip_still_passes_with_pad_on(certify, videos_dir, live_template
     assert not v.liveness["pad"]["attack"] and v.liveness["pad"]["cue"] == "live"
 
 
+def test_a_pad_that_scored_nothing_fails_closed(certify, videos_dir, live_template):
+    """PAD's thread failed or starved for a whole challenge: the face went unchecked, so it is
+    not let through (an unattended kiosk), and the evidence says why (cue "unscored")."""
+    opts = offline()
+
+    class BrokenMonitor(type(opts["pad"])):
+        def observe(self, rgb, obs):
+            pass  # nothing reaches the models
+
+    opts["pad"] = BrokenMonitor(th=opts["pad"].th)
+    v = certify(videos_dir / LIVE[0], live_template, LIVE[1], matcher=NeverCompare(), **opts)
+    assert v.reason == "presentation_attack" and v.match is None
+    assert v.liveness["pad"]["cue"] == "unscored" and v.liveness["pad"]["frames_scored"] == 0
+
+
 def _drive_with_flash(video, template_vecs, encoder, actions, clips, mode="report", th=None, start_at=None):
     """A session whose flash "started" when the challenge did (a recorded clip does not reflect it)."""
     from kiosk.driver import drive
