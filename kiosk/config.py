@@ -14,6 +14,7 @@ from pathlib import Path
 
 
 from kiosk.core.errors import KioskError
+from kiosk.thresholds import PAD
 from kiosk.core.paths import home_dir, key_file  # noqa: F401  (re-exported: the terminal's callers)
 
 
@@ -60,7 +61,13 @@ class Settings:
     hub_url: str = ""  # county hub (https://…); empty: the address given at `kiosk register`
     hub_cert_pin: str = ""  # SHA-256 fingerprint of the county hub's TLS certificate
     sync_interval_s: float = 300.0  # background sync period when the hub is reachable
+    backup_keep_days: int = 7  # daily backups of kiosk.db in $KIOSK_HOME/backups/, kept this many days
     timezone: str = "Asia/Shanghai"  # the service area's zone (IANA name): which day a certification belongs to
+    # Presentation-attack detection (kiosk/pad; numbers: kiosk/thresholds.py PAD section).
+    pad_enabled: bool = True  # refuse screens and printed photos (presentation_attack) before the comparison
+    pad_live_min: float = PAD.live_min  # session live score below this: attack
+    pad_sample_every: int = PAD.sample_every  # score every Nth challenge frame (above 3 was not safe: docs/pad.md)
+    flash_challenge: str = "report"  # colour flash: "report" (evidence only), "off", "enforce" (needs flash.toml)
 
     def clock(self):
         """The service area's clock ($KIOSK_TIMEZONE overrides the `timezone` setting)."""
@@ -74,8 +81,9 @@ class Settings:
 
         if self.cycle_rule == "birthday":
             return BirthdayCycle(grace_days=self.grace_days)
-        start = tuple(int(x) for x in self.window_start.split("-"))
-        end = tuple(int(x) for x in self.window_end.split("-"))
+        sm, sd = (int(x) for x in self.window_start.split("-"))
+        em, ed = (int(x) for x in self.window_end.split("-"))
+        start, end = (sm, sd), (em, ed)
         return FixedWindow(start=start, end=end, grace_days=self.grace_days)
 
     @classmethod
@@ -149,7 +157,8 @@ _RANGES: dict[str, tuple[float, float]] = {
     "actions_per_challenge": (1, 5), "step_timeout_s": (3, 120), "attempts_per_day": (1, 10),
     "onnx_input_size": (32, 1024), "onnx_mean": (0, 255), "onnx_std": (0.001, 255),
     "capture_retention_days": (0, 365), "idle_reset_s": (10, 3600), "volume": (0, 1),
-    "grace_days": (0, 90), "sync_interval_s": (10, 86400),
+    "grace_days": (0, 90), "sync_interval_s": (10, 86400), "backup_keep_days": (1, 365),
+    "pad_live_min": (0.3, 0.99), "pad_sample_every": (1, 3),
 }
 _MATCHING_RANGES = {
     "dlib": {"raw_threshold": (0.2, 0.8), "snorm_threshold": (-10, 0), "snorm_raw_cap": (0.2, 0.8),
@@ -157,7 +166,8 @@ _MATCHING_RANGES = {
     "onnx": {"raw_threshold": (0.05, 2.0), "snorm_threshold": (-10, 0), "snorm_raw_cap": (0.05, 2.0),
              "roster_margin": (0, 0.5), "centred_threshold": (0.05, 2.0)},
 }
-_CHOICES = {"embedding_backend": ("dlib", "onnx"), "cycle_rule": ("birthday", "window")}
+_CHOICES = {"embedding_backend": ("dlib", "onnx"), "cycle_rule": ("birthday", "window"),
+            "flash_challenge": ("report", "off", "enforce")}
 
 
 def _toml_where(e: Exception) -> str:
@@ -271,6 +281,12 @@ def _check_text(path: Path, key: str, value: str, default: str) -> None:
         bad = "应以 https:// 开头，请改为县里服务器地址，例如 hub_url = \"https://county.example.cn:8443\"；不用联网同步就留空"
     elif key == "hub_cert_pin" and value and (len(value) != 64 or any(c not in "0123456789abcdefABCDEF" for c in value)):
         bad = "应是 64 位十六进制的证书指纹，请照抄县里 kiosk-county serve 显示的指纹，或留空"
+    elif key == "flash_challenge" and value == "enforce":
+        from kiosk.pad.flash import load_thresholds
+
+        if not load_thresholds().calibrated:
+            bad = ("要先在这台终端上校准炫彩活体（kiosk pad calibrate --camera 0）才能启用，"
+                   "未校准前请写 flash_challenge = \"report\"")
     elif key == "timezone":
         from kiosk.core.clock import zone
 

@@ -29,13 +29,14 @@ from __future__ import annotations
 
 import logging
 import time
-from collections.abc import Callable, Iterable
-from typing import TYPE_CHECKING, Any
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any, Protocol
 
-from kiosk.frames import FrameSourceError
+from kiosk.frames import Frame, FrameSource, FrameSourceError
 
 if TYPE_CHECKING:  # no import cycle at run time: the driver only duck-types the session
-    from kiosk.session import CertificationSession, Verdict
+    from kiosk.observe import FrameObservation
+    from kiosk.session import CertificationSession, SessionEvent, Verdict
 
 log = logging.getLogger(__name__)
 
@@ -44,24 +45,28 @@ SOURCE_FAILED = "source_failed"
 INTERNAL_ERROR = "internal_error"
 
 
+class Observer(Protocol):
+    def observe(self, frame: Frame) -> FrameObservation: ...
+
+
 def source_failure_reason(error: FrameSourceError) -> str:
     """The verdict reason for a source that failed mid-check: one answer for every front end."""
     return CAMERA_LOST if error.code == CAMERA_LOST else SOURCE_FAILED
 
 
-def drive(session: "CertificationSession", source: Iterable, observer, *,
+def drive(session: "CertificationSession", source: FrameSource, observer: Observer, *,
           on_frame: Callable[[Any, Any], None] | None = None,
-          on_events: Callable[[float | None, list], None] | None = None,
+          on_events: Callable[[float | None, list[SessionEvent]], None] | None = None,
           should_stop: Callable[[], str | None] | None = None,
           pace: bool = False, max_s: float | None = None,
           finish_timeout: float | None = 30.0) -> "Verdict":
     """Feed `session` from `source` (through `observer`) until its verdict; returns it."""
 
-    def emit(t: float | None, events: list) -> None:
+    def emit(t: float | None, events: list[SessionEvent]) -> None:
         if on_events is not None:  # every frame, events or not (a follower keeps its own time)
             on_events(t, events)
 
-    final: list = []
+    final: list[SessionEvent] = []
     try:
         emit(0.0, session.start())
         t0 = time.monotonic()
@@ -104,4 +109,5 @@ def drive(session: "CertificationSession", source: Iterable, observer, *,
         except Exception:  # noqa: BLE001 - closing a dead camera must not hide the verdict
             log.exception("could not close the frame source")
     emit(None, final)
+    assert session.verdict is not None, "every way out of the loop concludes the session"
     return session.verdict

@@ -81,6 +81,7 @@ class PhotoEncoder:
                 except PhotoError as e:
                     first_error = first_error or e
             if not vecs:
+                assert first_error is not None  # every photo failed
                 raise first_error
             return vecs
         return [self.encode_file(p)]

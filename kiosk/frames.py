@@ -13,6 +13,9 @@ from typing import Iterator, Protocol
 
 import cv2
 import numpy as np
+from cv2.typing import MatLike
+
+from kiosk.arrays import Image
 
 IMAGE_SUFFIXES = {".jpg", ".jpeg", ".png", ".bmp", ".webp"}
 MAX_IMAGE_PIXELS = 40_000_000  # 40 MP: any camera photo fits; a 20000x20000 image would take 2.6 GB to decode
@@ -41,7 +44,7 @@ class CameraLost(FrameSourceError):
 
 @dataclass(frozen=True)
 class Frame:
-    rgb: np.ndarray  # H x W x 3, uint8, RGB
+    rgb: Image  # H x W x 3, uint8, RGB
     t: float  # seconds since the source started
     index: int
 
@@ -56,12 +59,17 @@ class FrameSource(Protocol):
     def close(self) -> None: ...
 
 
-def _bgr_to_rgb(img: np.ndarray) -> np.ndarray:
+def _bgr_to_rgb(img: MatLike) -> Image:
     if img.ndim == 2:
-        return cv2.cvtColor(img, cv2.COLOR_GRAY2RGB)
+        return _u8(cv2.cvtColor(img, cv2.COLOR_GRAY2RGB))
     if img.shape[2] == 4:
-        return cv2.cvtColor(img, cv2.COLOR_BGRA2RGB)
-    return cv2.cvtColor(img, cv2.COLOR_BGR2RGB)
+        return _u8(cv2.cvtColor(img, cv2.COLOR_BGRA2RGB))
+    return _u8(cv2.cvtColor(img, cv2.COLOR_BGR2RGB))
+
+
+def _u8(img: MatLike) -> Image:
+    """OpenCV's result typed as what it is here: 8-bit (no copy)."""
+    return np.asarray(img, dtype=np.uint8)
 
 
 def image_size(data: bytes) -> tuple[int, int] | None:
@@ -95,7 +103,7 @@ def check_image_size(data: bytes, name: str = "") -> None:
             f"{w}x{h}")
 
 
-def read_image(path: str | Path) -> np.ndarray:
+def read_image(path: str | Path) -> Image:
     """Read an image file as RGB; raises FrameSourceError('unreadable_file') if it cannot."""
     p = Path(path)
     if not p.is_file():
@@ -166,7 +174,7 @@ class VideoFileSource:
         self.frame_count = int(count) if count and count > 0 else None
         self.max_side = max_side
 
-    def _prepare(self, bgr: np.ndarray) -> np.ndarray:
+    def _prepare(self, bgr: MatLike) -> Image:
         if self.max_side and max(bgr.shape[:2]) > self.max_side:
             s = self.max_side / max(bgr.shape[:2])
             bgr = cv2.resize(bgr, None, fx=s, fy=s, interpolation=cv2.INTER_AREA)

@@ -14,14 +14,20 @@ import itertools
 from collections.abc import Sequence
 from concurrent.futures import Executor, Future
 from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
+from kiosk.arrays import Floats
+from kiosk.liveness.signals import Baseline
 from kiosk.observe import FaceObservation, FrameObservation
 from kiosk.probe import Candidate, candidate, quality_summary
 from kiosk.thresholds import (CONTINUITY_FRONTAL_DEV, CONTINUITY_THRESHOLD, CONTINUITY_THRESHOLD_TURNED,
                               LATE_AFTER, MAX_ENCODE_POSE_DEV, MIN_ENCODE_BRIGHTNESS, MIN_ENCODE_FACE_PX,
                               MIN_ENCODE_SHARPNESS, SAMPLE_EVERY_LATE_S, SAMPLE_EVERY_S)
+
+if TYPE_CHECKING:
+    from kiosk.matching.embedders import Embedder as Encoder
 
 
 @dataclass
@@ -30,11 +36,11 @@ class Encoding:
     t: float
     score: float
     probe_ok: bool
-    quality: dict
-    future: Future
+    quality: dict[str, Any]
+    future: Future[Floats]
 
 
-def encodable(face: FaceObservation, baseline) -> bool:
+def encodable(face: FaceObservation, baseline: Baseline) -> bool:
     """Usable enough that the embedding is not noise (one face, sharp, bright, big, near the baseline pose)."""
     q = face.quality
     return (q.sharpness >= MIN_ENCODE_SHARPNESS and q.brightness >= MIN_ENCODE_BRIGHTNESS and q.num_faces == 1
@@ -45,16 +51,17 @@ def encodable(face: FaceObservation, baseline) -> bool:
 class FrameSampler:
     """Keeps the best frame of each stretch of the challenge and queues its encoding."""
 
-    def __init__(self, encoder, executor: Executor):
+    def __init__(self, encoder: Encoder, executor: Executor) -> None:
         self.encoder = encoder
         self.executor = executor
         self.encodings: list[Encoding] = []
         self._window_start: float | None = None
         self._window_best: Candidate | None = None
 
-    def consider(self, obs: FrameObservation, baseline, gate: str | None) -> None:
+    def consider(self, obs: FrameObservation, baseline: Baseline, gate: str | None) -> None:
         """One challenge frame with a face and a baseline; `gate` is its probe gate."""
         face, t = obs.face, obs.frame.t
+        assert face is not None, "consider() takes frames with a face"
         if self._window_start is None:
             self._window_start = t
         if encodable(face, baseline):
@@ -67,13 +74,13 @@ class FrameSampler:
         if t - self._window_start >= every:
             self.close_window(baseline)
 
-    def close_window(self, baseline) -> None:
+    def close_window(self, baseline: Baseline) -> None:
         """End the current stretch: encode its best frame, if any."""
         if self._window_best is not None:
             self._submit("sample", self._window_best, baseline)
         self._window_best, self._window_start = None, None
 
-    def encode_step_frame(self, obs: FrameObservation, baseline) -> None:
+    def encode_step_frame(self, obs: FrameObservation, baseline: Baseline | None) -> None:
         """The frame an action was done on is encoded too: whoever did it must be the resident."""
         face = obs.face
         if face is None or baseline is None or not encodable(face, baseline):
@@ -83,14 +90,15 @@ class FrameSampler:
     def drop_pixels(self) -> None:
         self._window_best = None
 
-    def _submit(self, kind: str, cand: Candidate, baseline) -> None:
+    def _submit(self, kind: str, cand: Candidate, baseline: Baseline) -> None:
+        assert cand.rgb is not None, "a candidate is submitted once, with its pixels"
         future = self.executor.submit(self.encoder.encode, cand.rgb, cand.face)
         self.encodings.append(Encoding(kind, cand.face.t, cand.score, cand.gate is None,
                                        quality_summary(cand.face, baseline), future))
         cand.rgb = None  # drop the pixels as soon as they are queued
 
 
-def continuity(vecs: Sequence[np.ndarray], encodings: Sequence[Encoding]) -> tuple[bool, float]:
+def continuity(vecs: Sequence[Floats], encodings: Sequence[Encoding]) -> tuple[bool, float]:
     """(one person?, largest pairwise distance) over all encodings of a challenge."""
     pairs, over = [], 0.0  # over: worst distance / the bound that pair must stay under
     for i, j in itertools.combinations(range(len(vecs)), 2):

@@ -16,10 +16,12 @@ from __future__ import annotations
 
 import os
 from dataclasses import dataclass, field
+from typing import Any
 
 import cv2
 import numpy as np
 
+from kiosk.arrays import Floats, Image
 from kiosk.frames import Frame
 
 # FaceMesh landmark indices (canonical mesh topology).
@@ -30,8 +32,10 @@ FACE_RIGHT = 454  # image-right cheek edge
 FOREHEAD = 10
 # Eyes as (outer corner, inner corner, [(upper, lower) lid pairs]); "image-left eye" is the
 # person's right eye in an unmirrored image.
-EYE_IMAGE_LEFT = (33, 133, [(160, 144), (159, 145), (158, 153)])
-EYE_IMAGE_RIGHT = (263, 362, [(387, 373), (386, 374), (385, 380)])
+Eye = tuple[int, int, list[tuple[int, int]]]
+Box = tuple[int, int, int, int]
+EYE_IMAGE_LEFT: Eye = (33, 133, [(160, 144), (159, 145), (158, 153)])
+EYE_IMAGE_RIGHT: Eye = (263, 362, [(387, 373), (386, 374), (385, 380)])
 MOUTH_INNER_TOP, MOUTH_INNER_BOTTOM = 13, 14
 MOUTH_LEFT, MOUTH_RIGHT = 78, 308
 # Landmarks that move little with expressions: used for rigid-motion and identity-of-shape checks.
@@ -44,7 +48,7 @@ _LANDMARK_WIRE = np.dtype([("tag", "u1"), ("len", "u1"), ("tx", "u1"), ("x", "<f
                            ("tz", "u1"), ("z", "<f4")])
 
 
-def landmarks_array(landmark_list, w: int, h: int) -> np.ndarray:
+def landmarks_array(landmark_list: Any, w: int, h: int) -> Floats:
     """(N, 3) float32 pixels from a NormalizedLandmarkList; same values as reading each field."""
     buf = landmark_list.SerializeToString()
     n = len(landmark_list.landmark)
@@ -77,7 +81,7 @@ class Quality:
 class FaceObservation:
     t: float
     frame_index: int
-    landmarks: np.ndarray  # (478, 3) float32: x, y in pixels; z in pixels (relative depth)
+    landmarks: Floats  # (478, 3) float32: x, y in pixels; z in pixels (relative depth)
     box: tuple[int, int, int, int]  # left, top, right, bottom in pixels (landmark extent)
     yaw: float
     pitch: float
@@ -106,7 +110,7 @@ class FrameObservation:
     num_faces: int
 
 
-def _eye_openness(p: np.ndarray, eye) -> float:
+def _eye_openness(p: Floats, eye: Eye) -> float:
     outer, inner, pairs = eye
     width = np.linalg.norm(p[outer, :2] - p[inner, :2])
     if width < 1e-6:
@@ -115,14 +119,14 @@ def _eye_openness(p: np.ndarray, eye) -> float:
     return float(gap / width)
 
 
-def _mouth_openness(p: np.ndarray) -> float:
+def _mouth_openness(p: Floats) -> float:
     width = np.linalg.norm(p[MOUTH_LEFT, :2] - p[MOUTH_RIGHT, :2])
     if width < 1e-6:
         return 0.0
     return float(np.linalg.norm(p[MOUTH_INNER_TOP, :2] - p[MOUTH_INNER_BOTTOM, :2]) / width)
 
 
-def head_pose(p: np.ndarray) -> tuple[float, float, float]:
+def head_pose(p: Floats) -> tuple[float, float, float]:
     """(yaw, pitch, roll) in degrees with the module's sign conventions.
 
     Yaw and pitch come from FaceMesh's own 3-D landmarks (z grows away from the camera):
@@ -136,7 +140,7 @@ def head_pose(p: np.ndarray) -> tuple[float, float, float]:
     return float(yaw), float(pitch), float(roll)
 
 
-def measure_quality(rgb: np.ndarray, box, num_faces: int) -> Quality:
+def measure_quality(rgb: Image, box: Box, num_faces: int) -> Quality:
     h, w = rgb.shape[:2]
     left, top, right, bottom = box
     l, t = max(0, left), max(0, top)
@@ -163,7 +167,7 @@ def measure_quality(rgb: np.ndarray, box, num_faces: int) -> Quality:
     )
 
 
-def _box_of(p: np.ndarray) -> tuple[int, int, int, int]:
+def _box_of(p: Floats) -> tuple[int, int, int, int]:
     x0, y0 = np.min(p[:, :2], axis=0)
     x1, y1 = np.max(p[:, :2], axis=0)
     return int(x0), int(y0), int(np.ceil(x1)), int(np.ceil(y1))
@@ -196,17 +200,17 @@ class FaceObserver:
         self.count_every = max(1, count_every)
         self._frames = 0
         self._counted = 0
-        self._other_boxes: tuple = ()
+        self._other_boxes: tuple[Box, ...] = ()
 
     def close(self) -> None:
         self._mesh.close()
         if self._detector is not None:
             self._detector.close()
 
-    def __enter__(self):
+    def __enter__(self) -> FaceObserver:
         return self
 
-    def __exit__(self, *exc):
+    def __exit__(self, *exc: object) -> None:
         self.close()
 
     def observe(self, frame: Frame) -> FrameObservation:
@@ -232,9 +236,10 @@ class FaceObserver:
             others, num = self._other_boxes, max(1, self._counted)
         return FrameObservation(frame, self._build(frame, main, num, others), num)
 
-    def _count_faces(self, rgb: np.ndarray, main: np.ndarray | None) -> None:
+    def _count_faces(self, rgb: Image, main: Floats | None) -> None:
         """Faces in view by the detector; tiny faces far behind the resident do not count."""
         h, w = rgb.shape[:2]
+        assert self._detector is not None
         dets = self._detector.process(rgb).detections or []
         boxes = []
         for d in dets:
@@ -251,7 +256,7 @@ class FaceObserver:
             self._other_boxes = tuple(boxes[1:])
         self._counted = len(boxes)
 
-    def _build(self, frame: Frame, p: np.ndarray, num_faces: int, others) -> FaceObservation:
+    def _build(self, frame: Frame, p: Floats, num_faces: int, others: tuple[Box, ...]) -> FaceObservation:
         h, w = frame.rgb.shape[:2]
         box = _box_of(p)
         yaw, pitch, roll = head_pose(p)

@@ -11,10 +11,11 @@ from __future__ import annotations
 from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass
+from types import EllipsisType
+from typing import Any, Protocol
 
-import numpy as np
-
-from kiosk.liveness.signals import eye_signal
+from kiosk.arrays import Image
+from kiosk.liveness.signals import Baseline, eye_signal
 from kiosk.observe import FaceObservation
 from kiosk.thresholds import (PROBE_FRAMES, PROBE_MAX_MOUTH_DELTA, PROBE_MAX_PITCH_DEV, PROBE_MAX_ROLL,
                               PROBE_MAX_YAW_DEV, PROBE_MIN_BRIGHTNESS, PROBE_MIN_EYE_RATIO, PROBE_MIN_FACE_PX,
@@ -31,12 +32,12 @@ class Candidate:
     first probe gate it fails (None = fit for the probe)."""
 
     score: float
-    rgb: np.ndarray | None
+    rgb: Image | None
     face: FaceObservation
     gate: str | None
 
 
-def probe_score(face: FaceObservation, baseline) -> float:
+def probe_score(face: FaceObservation, baseline: Baseline | None) -> float:
     """Higher is a better frame to recognise: frontal, eyes open, mouth closed, sharp."""
     q = face.quality
     s = min(q.sharpness, 400.0) / 400.0 + min(q.face_width_px, 250.0) / 250.0
@@ -47,7 +48,7 @@ def probe_score(face: FaceObservation, baseline) -> float:
     return s
 
 
-def probe_gate(face: FaceObservation, baseline) -> str | None:
+def probe_gate(face: FaceObservation, baseline: Baseline) -> str | None:
     """The first quality gate a frame fails for the probe, or None when it is fit to match on."""
     q = face.quality
     if q.brightness < PROBE_MIN_BRIGHTNESS:
@@ -66,12 +67,14 @@ def probe_gate(face: FaceObservation, baseline) -> str | None:
     return None
 
 
-def candidate(face: FaceObservation, rgb: np.ndarray | None, baseline, gate: str | None = ...) -> Candidate:
+def candidate(face: FaceObservation, rgb: Image | None, baseline: Baseline,
+              gate: str | None | EllipsisType = ...) -> Candidate:
     """A frame as a candidate for encoding (its gate computed unless given)."""
-    return Candidate(probe_score(face, baseline), rgb, face, probe_gate(face, baseline) if gate is ... else gate)
+    return Candidate(probe_score(face, baseline), rgb, face,
+                     probe_gate(face, baseline) if isinstance(gate, EllipsisType) else gate)
 
 
-def quality_summary(face: FaceObservation, baseline) -> dict:
+def quality_summary(face: FaceObservation, baseline: Baseline) -> dict[str, Any]:
     """What is kept of a probe frame: its quality, never its pixels."""
     q = face.quality
     return {"t": round(face.t, 3), "sharpness": round(q.sharpness, 1), "brightness": round(q.brightness, 1),
@@ -79,7 +82,7 @@ def quality_summary(face: FaceObservation, baseline) -> dict:
             "pitch_dev": round(face.pitch - baseline.pitch, 1)}
 
 
-def poor_quality_reason(gates: Counter) -> str:
+def poor_quality_reason(gates: Counter[str]) -> str:
     """The gate that kept the most frames out of the probe, as a verdict reason."""
     blocked = Counter({g: n for g, n in gates.items() if g != "ok"})
     if not blocked:
@@ -87,7 +90,13 @@ def poor_quality_reason(gates: Counter) -> str:
     return POOR_QUALITY_REASONS.get(blocked.most_common(1)[0][0], "poor_quality")
 
 
-def select_probe(encodings: Sequence) -> list[int]:
+class Ranked(Protocol):
+    probe_ok: bool
+    score: float
+    t: float
+
+
+def select_probe(encodings: Sequence[Ranked]) -> list[int]:
     """Indices of the encodings fused into the probe: the best PROBE_FRAMES fit for it, in time order.
     `encodings` have `probe_ok`, `score` and `t`."""
     fit = sorted((i for i, e in enumerate(encodings) if e.probe_ok), key=lambda i: -encodings[i].score)

@@ -31,7 +31,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from kiosk.core.clock import Clock, default_clock, utc_iso
 from kiosk.core.facedata import FACE_DATA_KEYS
-from kiosk.core.ids import normalize_id, valid_id_number  # noqa: F401  (re-exported for the hub)
+from kiosk.core.ids import normalize_id, valid_id_number  # (also re-exported for the hub)
 
 API = "/v1"
 # 2 adds optional fields only (PushRequest.device_clock, bundle

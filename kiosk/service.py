@@ -25,6 +25,7 @@ from kiosk.config import Settings
 from kiosk.core.clock import Clock
 from kiosk.core.ids import InvalidIdNumber, mask_id, mask_name, parse_id_number
 from kiosk.policy import Category, Status, certification_status, rule_from_config, valid_until_after
+from kiosk.pad.options import session_pad_options
 from kiosk.session import CertificationSession
 from kiosk.texts import cn_date, error_message, text, texts
 
@@ -279,7 +280,7 @@ class CertificationService:
 
     def refusal(self, e: Eligibility) -> ServiceError:
         """The ServiceError `begin` raises for a refusal (its words come from the catalogue)."""
-        data = {}
+        data: dict[str, object] = {}
         if e.code == "wrong_category":
             data["label"] = Category.parse(e.data["category"]).label
         elif e.code == "attempts_exceeded":
@@ -290,10 +291,14 @@ class CertificationService:
 
     # ------------------------------------------------------------------ start
     def begin(self, id_number: str, category: Category | str | None = None, *, helper: Helper | None = None,
-              operator: str | None = None, actions: list[str] | None = None) -> CertificationAttempt:
+              operator: str | None = None, actions: list[str] | None = None,
+              realtime: bool = True) -> CertificationAttempt:
         """ServiceError: bad_id_number, unknown_resident, deceased, not_required (大数据比对),
         already_certified, clock_wrong, no_category, wrong_category, attempts_exceeded, no_template,
-        bad_helper_id."""
+        bad_helper_id.
+
+        realtime=False: the frames come from a recorded file fed as fast as it decodes (PAD scores
+        every sampled frame inline instead of skipping when behind)."""
         view = self.lookup(id_number)  # bad_id_number / unknown_resident, with the parser's own detail
         e = self.eligibility(view.id_number, "proxy" if helper else "self", category, view=view)
         if not e.may_certify:
@@ -311,7 +316,8 @@ class CertificationService:
                   if rid != view.id_number and vecs}
         session = CertificationSession(
             template, self.encoder, actions=actions, n_actions=self.settings.actions_per_challenge,
-            step_timeout_s=self.settings.step_timeout_s, matcher=self._matcher(), roster=roster or None)
+            step_timeout_s=self.settings.step_timeout_s, matcher=self._matcher(), roster=roster or None,
+            **session_pad_options(self.settings, realtime))
         return CertificationAttempt(view, cat, session, self.clock.utc_now(), helper, operator)
 
     def _matcher(self):
@@ -328,6 +334,7 @@ class CertificationService:
         if session.state != "done":
             session.abort("cancelled")
         v = session.verdict
+        assert v is not None, "a done session has its verdict"
         view = attempt.resident
         if v.reason in NOT_COUNTED_REASONS and not any(s["passed"] for s in v.steps):
             # Cancelled before anything happened: nothing to report to the county.

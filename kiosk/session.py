@@ -12,21 +12,32 @@ challenge must all be one person, so someone stepping in at the same place is ca
 probe (kiosk/probe.py) matched to the template is the fused embedding of the best few
 encoded frames that pass explicit quality gates; if none does, the session says why instead
 of matching on a poor frame. Every number is in kiosk/thresholds.py.
+
+Presentation-attack detection (kiosk/pad, optional: `pad=` a PadMonitor): every challenge frame
+goes to the monitor (it scores every Nth off the caller's thread); when the actions are done
+and BEFORE any comparison, an attack ends the session with `presentation_attack` (no match is
+computed); a monitor that scored no frame at all fails closed the same way. The colour flash (`flash_mode` "report" | "enforce"): the session draws a sequence,
+the front end shows it and says when it started on the frames' clock (`flash_started(t)`);
+every frame after that is measured. In report mode the result is evidence only; "enforce"
+(calibrated thresholds only) refuses a face that did not follow it, as `presentation_attack`.
+Evidence of both goes into the verdict's liveness dict under "pad" (flash under "pad"."flash").
 """
 from __future__ import annotations
 
 from collections import Counter
 from concurrent.futures import Executor, Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from kiosk.identity import FrameSampler, continuity
+from kiosk.arrays import Floats
+from kiosk.identity import Encoding, FrameSampler, continuity
 from kiosk.liveness import LivenessCheck, LivenessThresholds, draw_challenge
 from kiosk.liveness.challenge import FAIL_REASONS as LIVENESS_FAIL_REASONS
 from kiosk.matching.scoring import Matcher, MatchResult
 from kiosk.observe import FrameObservation
-from kiosk.probe import POOR_QUALITY_REASONS, poor_quality_reason, probe_gate  # noqa: F401 (re-exported)
+from kiosk.probe import POOR_QUALITY_REASONS, poor_quality_reason, probe_gate  # (also re-exported)
 from kiosk.probe import select_probe
 from kiosk.quality import QualityLimits, guidance_for
 # The numbers live in kiosk/thresholds.py; re-exported here for callers that know them from the session.
@@ -37,10 +48,20 @@ from kiosk.thresholds import (CONTINUITY_FRONTAL_DEV, CONTINUITY_THRESHOLD,  # n
                               PROBE_MAX_YAW_DEV, PROBE_MIN_BRIGHTNESS, PROBE_MIN_EYE_RATIO, PROBE_MIN_FACE_PX,
                               PROBE_MIN_SHARPNESS, SAMPLE_EVERY_LATE_S, SAMPLE_EVERY_S)
 
+if TYPE_CHECKING:
+    from kiosk.driver import Observer
+    from kiosk.frames import FrameSource
+    from kiosk.matching.embedders import Embedder as Encoder
+    from kiosk.pad.decision import PadMonitor
+    from kiosk.pad.flash import FlashResponse, FlashSequence, FlashThresholds
+
 # Every code the session emits (front ends find their words in kiosk.texts; a test walks them all).
 STATES = ("waiting_face", "guiding", "challenge", "settling", "matching")
+PRESENTATION_ATTACK = "presentation_attack"
 REASONS = ("ok", "no_match", "roster_ambiguous", "face_changed", "multiple_faces", "no_face", "poor_quality",
-           *POOR_QUALITY_REASONS.values(), *LIVENESS_FAIL_REASONS)
+           PRESENTATION_ATTACK, *POOR_QUALITY_REASONS.values(), *LIVENESS_FAIL_REASONS)
+FLASH_MODES = ("off", "report", "enforce")
+PAD_MIN_FRAME_PX = 32  # frames smaller than this carry no pixels to score (recorded replays)
 # `abort(reason)` from the front ends; camera_lost, source_failed and internal_error come from kiosk.driver.
 ABORT_REASONS = ("camera_lost", "source_failed", "internal_error", "cancelled", "idle_reset")
 
@@ -59,16 +80,16 @@ def matching_executor() -> ThreadPoolExecutor:
 class SessionEvent:
     kind: str  # state | prompt | guidance | progress | result
     code: str  # state name, action, guidance code or verdict reason (words: kiosk.texts.event_text)
-    data: dict = field(default_factory=dict)
+    data: dict[str, Any] = field(default_factory=dict)
 
 
 @dataclass
 class Verdict:
     verdict: str  # pass | fail
     reason: str
-    steps: list[dict]
+    steps: list[dict[str, Any]]
     match: MatchResult | None = None
-    liveness: dict = field(default_factory=dict)
+    liveness: dict[str, Any] = field(default_factory=dict)
     action: str | None = None  # the action a timeout was waiting for
 
     @property
@@ -79,22 +100,26 @@ class Verdict:
         return verdict_message(self.reason, self.action)
 
     @property
-    def probe(self) -> dict:
+    def probe(self) -> dict[str, Any]:
         """How the probe was made: frames fused and their quality (no pixels)."""
-        return self.liveness.get("probe", {})
+        probe: dict[str, Any] = self.liveness.get("probe", {})
+        return probe
 
-    def to_json(self) -> dict:
+    def to_json(self) -> dict[str, Any]:
         return {"verdict": self.verdict, "reason": self.reason, "message": self.message, "steps": self.steps}
 
 
 class CertificationSession:
-    def __init__(self, template: list[np.ndarray], encoder, *, actions: list[str] | None = None,
+    def __init__(self, template: list[Floats], encoder: Encoder, *, actions: list[str] | None = None,
                  n_actions: int = 2, step_timeout_s: float = 20.0, matcher: Matcher | None = None,
-                 cohort: np.ndarray | None = None, thresholds: LivenessThresholds | None = None,
+                 cohort: Floats | None = None, thresholds: LivenessThresholds | None = None,
                  limits: QualityLimits | None = None, executor: Executor | None = None,
-                 roster: dict[str, list[np.ndarray]] | None = None):
+                 roster: dict[str, list[Floats]] | None = None, pad: "PadMonitor | None" = None,
+                 flash_mode: str = "off", flash_thresholds: "FlashThresholds | None" = None) -> None:
         """`roster`: templates of the other enrolled residents (the claimed person excluded),
-        for the matcher's roster cross-check."""
+        for the matcher's roster cross-check. `pad`: a kiosk.pad.decision.PadMonitor (None: no
+        PAD). `flash_mode`: off | report | enforce; `flash_thresholds` a FlashThresholds
+        (report mode never decides, whatever they say)."""
         self.template = [np.asarray(t, dtype=np.float64) for t in template]
         self.encoder = encoder
         self.actions = list(actions) if actions else draw_challenge(n_actions)
@@ -112,9 +137,35 @@ class CertificationSession:
         self._last_t: float | None = None
         self._last_guidance: str | None = None
         self._sampler = FrameSampler(encoder, self.executor)
-        self._gates: Counter = Counter()  # probe gate outcome of every challenge frame
-        self._match_future: Future | None = None
+        self._gates: Counter[str] = Counter()  # probe gate outcome of every challenge frame
+        self._match_future: Future[tuple[str, MatchResult | None, dict[str, Any]]] | None = None
         self._settling_said = False
+        self.pad = pad
+        self._pad_result: tuple[bool, dict[str, Any]] | None = None
+        if flash_mode not in FLASH_MODES:
+            raise ValueError(f"flash_mode must be one of {FLASH_MODES}")
+        self.flash_mode = flash_mode
+        self.flash_sequence: FlashSequence | None = None
+        self._flash: FlashResponse | None = None
+        self._flash_t0: float | None = None
+        self._passed_waiting = False  # liveness passed; the flash sequence is still being shown
+        if flash_mode != "off":
+            from dataclasses import replace
+
+            from kiosk.pad.flash import FlashResponse, FlashThresholds, draw_flash_sequence
+
+            th = flash_thresholds or FlashThresholds()
+            if flash_mode == "report":
+                th = replace(th, calibrated=False)
+            elif not th.calibrated:
+                raise ValueError("flash_mode 'enforce' needs calibrated thresholds (kiosk pad calibrate)")
+            self.flash_sequence = draw_flash_sequence()
+            self._flash = FlashResponse(self.flash_sequence, th)
+
+    def flash_started(self, t: float) -> None:
+        """The screen began showing `flash_sequence` at time `t` on the frames' clock (frame.t)."""
+        if self._flash is not None and self._flash_t0 is None:
+            self._flash_t0 = float(t)
 
     # ------------------------------------------------------------------ feeding
     def start(self) -> list[SessionEvent]:
@@ -128,13 +179,22 @@ class CertificationSession:
         self._last_t = t
         if obs.face is not None:
             self._last_face_t = t
+        self._observe_pad(obs)
         if self.state == "matching":
             return self._poll_match()
         code = guidance_for(obs, self.limits)
         out = self._guidance(code)
         if self.state in ("waiting_face", "guiding"):
             return out + self._before_challenge(obs, code)
+        if self._passed_waiting:
+            return out + ([] if self._flash_running(t) else self._begin_matching())
         return out + self._challenge(obs)
+
+    def _flash_running(self, t: float) -> bool:
+        """The flash was started and its sequence (plus the latency searched) is not over yet."""
+        if self._flash is None or self._flash_t0 is None:
+            return False
+        return t < self._flash_t0 + self._flash.sequence.duration + self._flash.thresholds.max_lag_s
 
     def _guidance(self, code: str | None) -> list[SessionEvent]:
         if code == self._last_guidance:
@@ -147,7 +207,8 @@ class CertificationSession:
     def _before_challenge(self, obs: FrameObservation, code: str | None) -> list[SessionEvent]:
         t = obs.frame.t
         if obs.face is None:
-            if t - (self._last_face_t if self._last_face_t is not None else self._first_t) > NO_FACE_TIMEOUT_S:
+            since = self._last_face_t if self._last_face_t is not None else self._first_t
+            if since is not None and t - since > NO_FACE_TIMEOUT_S:
                 return self._conclude("no_face")
             return []
         out = []
@@ -179,6 +240,10 @@ class CertificationSession:
             elif u.kind == "failed":
                 return out + self._conclude(u.reason, action=self.liveness.steps[min(u.step, len(self.actions) - 1)].action)
             elif u.kind == "passed":
+                if self._flash_running(obs.frame.t):  # the check lasts at least the sequence
+                    self._passed_waiting = True
+                    self._consider(obs)
+                    return out
                 return out + self._begin_matching()
         if self.liveness.state == "settling" and not self._settling_said:
             # All actions done; natural motion may still need a few seconds of watching:
@@ -188,9 +253,45 @@ class CertificationSession:
         self._consider(obs)
         return out
 
+    # ------------------------------------------------------------------ presentation attacks
+    def _observe_pad(self, obs: FrameObservation) -> None:
+        rgb = obs.frame.rgb
+        if rgb.shape[0] < PAD_MIN_FRAME_PX:
+            return
+        if self._flash is not None and self._flash_t0 is not None and self.state != "matching":
+            self._flash.add(obs.frame.t - self._flash_t0, rgb, obs)
+        if self.pad is not None and self.state == "challenge":
+            self.pad.observe(rgb, obs)
+
+    def _pad_verdict(self, timeout: float = 5.0) -> tuple[bool, dict[str, Any]]:
+        """(attack, evidence) from PAD and the flash; computed once per session."""
+        if self._pad_result is None:
+            pad: dict[str, Any] = {"enabled": self.pad is not None}
+            attack = False
+            if self.pad is not None:
+                res = self.pad.result(timeout=timeout)
+                pad.update(res.to_json())
+                attack = res.attack
+                if res.frames_scored == 0:
+                    # PAD saw a whole challenge and scored nothing (its thread failed or starved):
+                    # fail closed — an unattended kiosk must not let an unchecked face through.
+                    attack, pad["cue"] = True, "unscored"
+            if self._flash is not None:
+                if self._flash_t0 is None:
+                    pad["flash"] = {"mode": self.flash_mode, "shown": False, "sequence": self._flash.sequence.describe()}
+                else:
+                    fr = self._flash.result()
+                    pad["flash"] = {**fr.to_dict(), "shown": True}
+                    if self.flash_mode == "enforce" and fr.decided and fr.live is False:
+                        attack = True
+                        pad["cue"] = "flash" if not pad.get("attack") else pad["cue"]
+            pad["attack"] = attack
+            self._pad_result = (attack, pad)
+        return self._pad_result
+
     # ------------------------------------------------------------------ frames to encode
     @property
-    def _encodings(self):
+    def _encodings(self) -> list[Encoding]:
         return self._sampler.encodings
 
     def _consider(self, obs: FrameObservation) -> None:
@@ -203,7 +304,8 @@ class CertificationSession:
         self._sampler.consider(obs, baseline, gate)
 
     def _close_window(self) -> None:
-        self._sampler.close_window(self.liveness.baseline)
+        if self.liveness.baseline is not None:
+            self._sampler.close_window(self.liveness.baseline)
 
     def _encode_step_frame(self, obs: FrameObservation) -> None:
         self._sampler.encode_step_frame(obs, self.liveness.baseline)
@@ -211,6 +313,10 @@ class CertificationSession:
     # ------------------------------------------------------------------ matching
     def _begin_matching(self) -> list[SessionEvent]:
         self._close_window()
+        if self.pad is not None or self._flash is not None:
+            attack, _ = self._pad_verdict()
+            if attack:  # before any comparison: no match is computed for a presented picture
+                return self._conclude(PRESENTATION_ATTACK)
         if not self._encodings:
             return self._conclude(self._poor_quality_reason())
         self.state = "matching"
@@ -220,11 +326,11 @@ class CertificationSession:
     def _poor_quality_reason(self) -> str:
         return poor_quality_reason(self._gates)
 
-    def _match(self, encodings: list) -> tuple[str, MatchResult | None, dict]:
+    def _match(self, encodings: list[Encoding]) -> tuple[str, MatchResult | None, dict[str, Any]]:
         vecs = [e.future.result() for e in encodings]
         same_person, worst = continuity(vecs, encodings)
         probe = select_probe(encodings)
-        info = {"segments": sum(e.kind == "sample" for e in encodings), "encodings": len(vecs),
+        info: dict[str, Any] = {"segments": sum(e.kind == "sample" for e in encodings), "encodings": len(vecs),
                 "continuity_max": round(worst, 4),
                 "probe": {"frames": len(probe), "candidates": sum(e.probe_ok for e in encodings),
                           "quality": [encodings[i].quality for i in probe],
@@ -253,8 +359,12 @@ class CertificationSession:
         if self.state == "done":
             return []
         if self.state == "matching":
+            assert self._match_future is not None, "matching: the match was submitted"
             self._match_future.result(timeout=timeout)
             return self._poll_match()
+        if self._passed_waiting:
+            out = self._begin_matching()
+            return out if self.state == "done" else out + self.finish(timeout)
         if self.liveness.state == "settling":
             # Judge natural motion on what was seen; if it passes, match as usual.
             ups = self.liveness.conclude(self._last_t if self._last_t is not None else 0.0)
@@ -275,14 +385,14 @@ class CertificationSession:
 
     # ------------------------------------------------------------------ verdict
     def _conclude(self, reason: str, action: str | None = None, match: MatchResult | None = None,
-                  extra: dict | None = None) -> list[SessionEvent]:
+                  extra: dict[str, Any] | None = None) -> list[SessionEvent]:
         if reason == "timeout" and self._last_guidance == "multiple_faces":
             reason, action = "multiple_faces", None  # the action was not seen because two people were in view
         self.state = "done"
         steps = [{"action": s.action, "passed": s.passed, "at_s": round(s.at_s, 3) if s.at_s is not None else None}
                  for s in self.liveness.steps]
         live = self.liveness.result
-        liveness = {"actions": self.actions, "natural_motion": round(live.natural_motion, 4) if live else None,
+        liveness: dict[str, Any] = {"actions": self.actions, "natural_motion": round(live.natural_motion, 4) if live else None,
                     "jumps": live.jumps if live else 0,
                     "events": [dict(s.event.evidence, action=s.action) for s in self.liveness.steps if s.event]}
         if "probe" not in (extra or {}) and self._gates:
@@ -291,6 +401,8 @@ class CertificationSession:
             if reason.startswith("poor_quality"):
                 liveness["probe"]["detail"] = reason
         liveness.update(extra or {})
+        if self.pad is not None or self._flash is not None:
+            liveness["pad"] = self._pad_verdict(timeout=1.0)[1]
         self.verdict = Verdict("pass" if reason == "ok" else "fail", reason, steps, match, liveness,
                                action if reason == "timeout" else None)
         # Drop any pixels still held: nothing of the face stays in memory after the verdict.
@@ -301,7 +413,7 @@ class CertificationSession:
         return [SessionEvent("result", reason, data)]
 
 
-def run_session(session: CertificationSession, source, observer, **kw) -> Verdict:
+def run_session(session: CertificationSession, source: FrameSource, observer: Observer, **kw: Any) -> Verdict:
     """Drive a session from a frame source to its verdict: `kiosk.driver.drive` (kept for callers)."""
     from kiosk.driver import drive
 

@@ -71,7 +71,7 @@ def wait_for_hub(url: str, hub: subprocess.Popen, timeout_s: float = 60.0) -> No
             return
         except httpx.HTTPError:
             if time.monotonic() > deadline or hub.poll() is not None:
-                raise RuntimeError("hub did not start: " + (hub.stderr.read().decode() if hub.poll() is not None else ""))
+                raise RuntimeError("hub did not start: " + (hub.stderr.read().decode() if hub.stderr and hub.poll() is not None else "")) from None
             time.sleep(0.1)
 
 
@@ -110,8 +110,8 @@ def bench(count: int, batch: int) -> dict:
     from kiosk.sync import register, sync_once
     from kiosk.sync.engine import SyncState
 
-    with tempfile.TemporaryDirectory(prefix="kiosk-sync-bench-") as tmp:
-        tmp = Path(tmp)
+    with tempfile.TemporaryDirectory(prefix="kiosk-sync-bench-") as tmp_name:
+        tmp = Path(tmp_name)
         env = {**os.environ, "KIOSK_HOME": str(tmp / "hub-home")}
         ids = [_id(i) for i in range(min(count, 5000))]
         county_roster(env, ids, tmp)

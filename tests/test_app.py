@@ -94,12 +94,48 @@ class Harness:
         self.wait_screen("face")
 
 
+def quick_voice(seconds: float = 0.15):
+    """The real voice queue with a fake player: every file "plays" for `seconds` (no device needed),
+    so sentences wait for each other, are cut or dropped as they would be with sound."""
+    from kiosk.app.voice import VoicePlayer
+
+    class QuickPlayer(VoicePlayer):
+        def start(self, code: str, token: int) -> bool:
+            self._token = token
+            self.spoken.emit(code)
+            self._timer.start(int(seconds * 1000))
+            return True
+
+    return QuickPlayer(enabled=False)
+
+
+def assert_every_face_instruction_heard(k):
+    """The spoken order of a face check: the opening line, each prompt (said to the end, the
+    person acting only after it), 很好, 正在核对, the result; nothing said is dropped."""
+    q = k.voice.queue
+    actions = k.check.session.actions
+    spoken = q.history[q.history.index("state_waiting_face"):]
+    prompts = [c for c in spoken if c.startswith("prompt_")]
+    assert [p.removesuffix("_again") for p in prompts if not p.endswith("_again")] == [f"prompt_{a}" for a in actions]
+    assert "progress_ok" in spoken and "state_matching" in spoken and spoken[-1] == "result_ok"
+    assert spoken.index(prompts[0]) < spoken.index("progress_ok") < spoken.index("state_matching")
+    over = {(code, how) for _, how, code in q.events if how not in ("queued", "started")}
+    for p in prompts:
+        assert (p, "finished") in over, (p, q.events)
+    dropped = [(code, how) for _, how, code in q.events if how.startswith("dropped") and not code.startswith("guidance_")]
+    assert dropped == [], dropped
+    cut = [code for _, how, code in q.events
+           if how in ("interrupted", "left_screen") and code.startswith(("progress", "prompt", "state"))]
+    assert cut == [], cut  # the result waits for the face screen's last sentence
+    return spoken
+
+
 @pytest.fixture
 def make_app(qtbot, demo, encoder):
     made = []
 
     def make(*, size=(1366, 768), source_factory=None, actor=None, actions=None, settings=None, store=None,
-             elder=False):
+             elder=False, voice=None):
         from kiosk.app.bootstrap import KioskApp, Options
         from kiosk.app.voice import VoicePlayer
         from kiosk.store import Store
@@ -107,7 +143,7 @@ def make_app(qtbot, demo, encoder):
         opts = Options(demo=True, fullscreen=False, realtime=False, size=size, actions=actions, elder=elder)
         store = store or Store.open(demo.db_path, demo.key_path)
         kiosk = KioskApp(opts, store=store, settings=settings or Settings(), encoder=encoder,
-                         source_factory=source_factory, actor=actor, voice=VoicePlayer(enabled=False),
+                         source_factory=source_factory, actor=actor, voice=voice or VoicePlayer(enabled=False),
                          demo_residents=demo.residents)
         kiosk.window.show()
         qtbot.waitExposed(kiosk.window)
@@ -122,7 +158,7 @@ def make_app(qtbot, demo, encoder):
 
 # ------------------------------------------------------------------ the resident flow
 def test_self_certification_on_the_virtual_camera(make_app, qtbot):
-    h = make_app()
+    h = make_app(voice=quick_voice())
     k = h.k
     assert h.text("homeTitle") == "您好！请选择要办理的事项"
     assert driver.find(h.window, "demoHint") is not None and driver.find(h.window, "demoBadge") is not None
@@ -159,6 +195,7 @@ def test_self_certification_on_the_virtual_camera(make_app, qtbot):
     assert any(c.startswith("prompt_") for c in spoken)
     # every face-screen instruction is heard, the state lines included
     assert "state_waiting_face" in spoken and "state_matching" in spoken
+    assert_every_face_instruction_heard(k)
     rows = k.store.attempts_for(wang)
     assert [(r.verdict, r.mode) for r in rows] == [("pass", "self")]
     h.tap("btnResultHome")
@@ -168,11 +205,72 @@ def test_self_certification_on_the_virtual_camera(make_app, qtbot):
     assert k.voice.history[-1] == "screen_home"
 
 
-def test_proxy_certification_records_the_helper(make_app, qtbot):
+def test_screen_texts_come_from_the_catalogue_with_numbers_written_plainly(make_app):
     h = make_app()
+    assert h.k.app.tf("ui_volume", {"percent": 80.0}) == "音量 80%"
+    assert h.k.app.t("ui_replay") == "再听一遍" and h.text("btnReplay") == "再听一遍"
+
+
+def test_replay_says_each_screens_own_instruction(make_app, qtbot):
+    """再听一遍 on every screen of the way says that screen's instruction (not the last one heard elsewhere)."""
+    h = make_app()
+    q = h.k.voice.queue
+
+    def replayed(button: str = "btnReplay") -> list[str]:
+        n = len(q.history)
+        h.tap(button)
+        return q.history[n:]
+
+    assert replayed() == ["screen_home"]
+    h.tap("btnProxy")
+    h.wait_screen("identity")
+    assert replayed() == ["screen_identity_proxy"]
+    h.type_id(h.ids["王秀英"])
+    h.tap("btnSubmit")
+    h.wait_screen("confirm")
+    assert replayed() == ["screen_confirm_proxy"]
+    h.tap("btnConfirmYes")
+    h.wait_screen("helper")
+    assert replayed() == ["screen_helper"]
+    h.tap("rel_child")
+    h.wait_screen("identity")
+    assert replayed() == ["screen_helper_id"]
+    h.tap("btnSkipHelperId")
+    h.wait_screen("category")
+    assert replayed() == ["screen_category"]
+    h.tap("btnCategoryNext")
+    h.wait_screen("consent")
+    assert replayed() == ["screen_consent"]
+    h.k.flow.back()
+    h.wait_screen("category")
+    assert replayed() == ["screen_category"]  # back: the screen's own instruction, not the consent text
+    h.tap("btnHome")
+    h.wait_screen("home")
+    h.tap("btnHelp")
+    h.wait_screen("help")
+    assert replayed() == ["screen_help"]
+    h.tap("btnHome")
+    h.wait_screen("home")
+    h.enter("btnSelf", "赵德福")  # certified this cycle: the notice says so
+    h.wait_screen("confirm")
+    h.tap("btnConfirmYes")
+    h.wait_screen("notice")
+    assert replayed() == ["error_already_certified", "next_already_certified"]
+    h.tap("btnNoticeRecords")
+    h.wait_screen("records")
+    assert replayed() == ["status_certified"]
+
+
+def test_proxy_certification_records_the_helper(make_app, qtbot):
+    h = make_app(voice=quick_voice())
     h.to_face("王秀英", proxy=True)
     h.wait_screen("result", CHECK_TIMEOUT_MS)
     assert h.k.flow.result["ok"], h.k.flow.result
+    # the helper instruction is said to the end before the check begins: no step clock runs under it
+    q = h.k.voice.queue
+    assert (q.history.index("screen_proxy_face") < q.history.index("state_waiting_face"))
+    assert ("finished", "screen_proxy_face") in {(how, code) for _, how, code in q.events}
+    assert_every_face_instruction_heard(h.k)
     rows = h.k.store.attempts_for(h.ids["王秀英"])
     assert len(rows) == 1 and rows[0].mode == "proxy" and rows[0].helper_relationship == "子女"
     assert rows[0].helper_id_masked == h.ids["李建国"][:6] + "********" + h.ids["李建国"][-4:]
@@ -358,6 +456,45 @@ def test_real_clip_as_the_camera(make_app, qtbot, videos_dir, clip_frame_png, em
     h.to_face(rid)
     h.wait_screen("result", CHECK_TIMEOUT_MS)
     assert h.k.flow.result["ok"], (h.k.flow.result, h.k.check.events[-3:])
+
+
+# ------------------------------------------------------------------ colour flash (炫彩活体) and PAD
+@pytest.mark.parametrize("size,elder", [((1366, 768), False), ((1366, 768), True), ((1080, 1920), False),
+                                        ((1080, 1920), True)])
+def test_flash_border_runs_during_the_check_and_is_recorded(make_app, qtbot, size, elder):
+    """The face screen shows the session's flash sequence round the screen once the challenge starts,
+    without covering the preview or the prompt; the demo camera reflects it; the store records the
+    PAD and flash evidence (report mode: the verdict is untouched). KIOSK_FLASH_SHOTS=DIR saves PNGs."""
+    h = make_app(size=size, elder=elder)
+    k = h.k
+    h.to_face("王秀英")
+    assert k.check.flashOn and len(k.check.flash["colours"]) >= 3
+    border = driver.find(h.window, "flashBorder")
+    assert border is not None and border.isVisible()
+    qtbot.waitUntil(lambda: k.check.flashRunning, timeout=60_000)
+    qtbot.wait(1000)  # lead-in 0.6 s + ramp 0.2 s: the first colour is up
+    rects = {}
+    for name in ("flashBorder", "cameraView", "actionText", "progressDots", "btnCancelCheck"):
+        it = driver.find(h.window, name)
+        rects[name] = it.mapRectToScene(QRectF(0, 0, it.width(), it.height()))
+    bw = border.property("borderWidth")
+    outer = rects["flashBorder"]
+    inner = outer.adjusted(bw, bw, -bw, -bw)
+    for name in ("cameraView", "actionText", "progressDots", "btnCancelCheck"):
+        assert inner.contains(rects[name]), (name, rects[name], inner)
+    shots = os.environ.get("KIOSK_FLASH_SHOTS")
+    if shots:
+        Path(shots).mkdir(parents=True, exist_ok=True)
+        h.window.grabWindow().save(str(Path(shots) / f"face_flash_{size[0]}x{size[1]}{'_elder' if elder else ''}.png"))
+    h.wait_screen("result", CHECK_TIMEOUT_MS)
+    assert k.flow.result["ok"], k.flow.result
+    (row,) = k.store.attempts_for(h.ids["王秀英"])
+    pad = row.liveness["pad"]
+    assert pad["enabled"] and not pad["attack"] and pad["frames_scored"] > 0
+    assert pad["flash"]["shown"] and pad["flash"]["decided"] is False and pad["flash"]["live"] is None
+    assert pad["flash"]["evidence"]["mode"] == "report"
+    if size == (1366, 768) and not elder:
+        assert pad["flash"]["score"] > 0.6, pad["flash"]  # the virtual camera reflects the colours
 
 
 # ------------------------------------------------------------------ elder mode, layouts, accessibility

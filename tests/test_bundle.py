@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 
 from kiosk import protocol as P
-from kiosk.county import HubError, open_hub
+from kiosk.county import HubError
 from kiosk.sync import SyncError, export_bundle, import_county_bundle, register, status, sync_once
 from test_sync_support import hub, open_store, terminal  # noqa: F401  (fixtures)
 from test_sync_support import Hub, assert_hub_holds_exactly, fill, people

@@ -176,8 +176,8 @@ def test_certify_json(capsys, videos_dir, clip_frame_png):
                              "--actions", "blink,turn_left", "--json")
     assert code == 0 and len(lines) == 1
     out = lines[0]
-    assert set(out) == {"verdict", "reason", "message", "steps"}
-    assert (out["verdict"], out["reason"]) == ("pass", "ok")
+    assert set(out) == {"verdict", "reason", "message", "steps", "pad"}  # pad: the PAD evidence
+    assert (out["verdict"], out["reason"]) == ("pass", "ok") and out["pad"]["attack"] is False
     assert isinstance(out["message"], str) and has_cjk(out["message"])
     assert [s["action"] for s in out["steps"]] == ["blink", "turn_left"]
     for s in out["steps"]:
@@ -202,7 +202,12 @@ def test_certify_batch(capsys, videos_dir, clip_frame_png, tmp_path):
     for job, out in zip(jobs, lines):
         assert out["video"] == job["video"] and out["actions"] == job["actions"]
     assert (lines[0]["verdict"], lines[0]["reason"]) == ("pass", "ok")
-    assert set(lines[0]) == {"video", "actions", "verdict", "reason", "message", "steps"}
+    assert set(lines[0]) == {"video", "actions", "verdict", "reason", "message", "steps", "pad"}
+    for out in lines[:2]:  # the PAD evidence (kiosk.pad): a live clip, not an attack
+        pad = out["pad"]
+        assert pad["enabled"] and pad["attack"] is False and pad["cue"] == "live", pad
+        assert 0.0 <= pad["live_score"] <= 1.0 and pad["frames_scored"] > 0
+        assert pad["flash"]["mode"] == "report" and pad["flash"]["shown"] is False  # no screen on a file
     assert (lines[1]["verdict"], lines[1]["reason"]) == ("fail", "no_match")
     assert lines[2]["error"] == "bad_actions"
     assert lines[3]["error"] == "unreadable_file"

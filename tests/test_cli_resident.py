@@ -31,6 +31,9 @@ def test_the_virtual_resident_certifies_and_it_is_recorded(capsys, enrolled):
     assert (out["verdict"], out["reason"]) == ("pass", "ok"), out
     assert [s["action"] for s in out["steps"]] == ["blink", "turn_left"] and all(s["passed"] for s in out["steps"])
     assert out["valid_until"] and out["attempts_left"] == 2
+    # PAD on by default; the virtual face reflects the colour flash (report mode: evidence only).
+    assert out["pad"]["attack"] is False and out["pad"]["flash"]["shown"], out["pad"]
+    assert out["pad"]["flash"]["decided"] is False and out["pad"]["flash"]["score"] > 0.6, out["pad"]["flash"]
     with Store.open(enrolled, key_file()) as store:
         rows = store.attempts_for(RESIDENT)
         assert [(r.verdict, r.operator, r.mode) for r in rows] == [("pass", "协理员01", "self")]

@@ -179,7 +179,7 @@ def simulate(seq: FlashSequence, kind: str = "live", *, latency: float = LATENCY
         lin = _LUT[base[i]] * AMBIENT.astype(np.float32)
         s_times = t - latency - np.linspace(0, 1 / FPS, 3)  # the exposure averages the screen
 
-        def screen(sq, lag=0.0):
+        def screen(sq, lag=0.0, s_times=s_times):
             c = sq.linear_at(s_times - lag).mean(axis=0)
             return c.astype(np.float32)
 
@@ -286,6 +286,7 @@ def _seeded_sequence(rng: np.random.Generator) -> FlashSequence:
                          tuple(float(rng.choice(HOLD_CHOICES_S)) for _ in names), tuple(names))
 
 
+@pytest.mark.slow  # 5-13 s: renders or simulates whole sessions
 def test_random_other_sessions_stay_well_below_live(live_a):
     """Another session's recorded response replayed against 12 other draws."""
     rng = np.random.default_rng(2026)
@@ -325,6 +326,7 @@ def test_no_face_or_too_short_is_not_measured():
 
 # ------------------------------------------------------------------ deciding and calibrating
 
+@pytest.mark.slow  # 5-13 s: renders or simulates whole sessions
 def test_calibrated_thresholds_decide(live_a, tmp_path):
     lives = [live_a] + [analyse(s, simulate(s, "live", seed=20 + k))
                         for k, s in enumerate([SEQ_B, SEQ_3])]
@@ -353,6 +355,7 @@ def test_calibrate_without_a_camera_exits_2(tmp_path):
 
 # ------------------------------------------------------------------ the virtual camera
 
+@pytest.mark.slow  # 5-13 s: renders or simulates whole sessions
 def test_virtual_camera_renders_a_reflection_that_scores_live():
     """The demo's portrait, lit by the sequence, measured by real FaceMesh: it follows."""
     from kiosk.demo import VirtualCamera
@@ -439,6 +442,7 @@ def test_flash_border_qml_shows_the_sequence(qtbot, tmp_path):
     assert out.stat().st_size > 0
 
 
+@pytest.mark.slow  # 5-13 s: renders or simulates whole sessions
 def test_record_sessions_and_calibrate_on_the_virtual_camera():
     """`kiosk pad calibrate`'s loop, with the virtual camera standing in for the kiosk's."""
     from kiosk.demo import VirtualCamera

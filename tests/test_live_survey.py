@@ -150,3 +150,59 @@ def test_photos_that_fool_open_mouth_fail_two_action_challenges(certify_liveness
         v = certify_liveness(clip, actions)
         assert v.verdict == "fail", (actions, v.reason, v.steps)
         assert not {s["action"] for s in v.steps if s["passed"]} & {"blink", "turn_left", "turn_right", "nod"}
+
+
+# ------------------------------------------------------------------ with PAD on (kiosk.pad, the shipped settings)
+# The same sessions on the clips' real pixels: frames from the video file, FaceMesh replayed, PAD
+# scoring every sampled challenge frame inline (as `kiosk certify` on a file does).
+@pytest.fixture(scope="module")
+def certify_pad(clips):
+    from kiosk.config import Settings
+    from kiosk.frames import VideoFileSource
+    from kiosk.pad.options import session_pad_options
+    from kiosk.session import CertificationSession, run_session
+
+    def run(video, actions, pad: bool = True):
+        clip = clips.get(video)
+        opts = session_pad_options(Settings(pad_enabled=pad, flash_challenge="off"), realtime=False)
+        session = CertificationSession([VEC], SameEncoder(), actions=list(actions), **opts)
+        return run_session(session, VideoFileSource(video), clip.replay())
+
+    return run
+
+
+@pytest.mark.parametrize("clip,actions,before", LIVE_PASS, ids=[f"{c[0]}-{','.join(c[1])}" for c in LIVE_PASS])
+def test_live_clip_still_passes_with_pad_on(certify_pad, videos_dir, clip, actions, before, capsys):
+    v = certify_pad(videos_dir / clip, actions)
+    pad = v.liveness.get("pad", {})
+    with capsys.disabled():
+        print(f"\n[survey pad] {clip} {','.join(actions)}: {v.verdict}/{v.reason} live_score={pad.get('live_score')} "
+              f"frames={pad.get('frames_scored')}")
+    assert (v.verdict, v.reason) == ("pass", "ok"), (v.reason, pad)
+    assert pad["attack"] is False
+
+
+PAD_ACTIONS = (["blink"], ["open_mouth"], ["blink", "nod"], ["blink", "turn_left"])
+REPLAYS_AND_PRINTS = ["spoof/videos/zubair_replay_phone.mp4", "spoof/videos/manikantha_replay_phone.mp4",
+                      "spoof/pad_videos/zalo_s1_screen_replay.mp4"] + [
+    f"spoof/pad_videos/nuaa_s000{i}_print.mp4" for i in range(1, 8)]
+
+
+@pytest.mark.parametrize("name", REPLAYS_AND_PRINTS)
+def test_screen_replays_and_printed_photo_videos_are_refused(certify_pad, faces_dir, name, capsys):
+    """Every screen replay and printed-photo video fails with a perfect match; where the actions
+    passed before PAD (a replayed real face blinks), the reason is now presentation_attack."""
+    video = faces_dir / name
+    out = []
+    for actions in PAD_ACTIONS:
+        before = certify_pad(video, actions, pad=False)
+        v = certify_pad(video, actions)
+        out.append(f"{','.join(actions)}: {before.verdict}/{before.reason} -> {v.verdict}/{v.reason}")
+        assert v.verdict == "fail", (name, actions, v.liveness.get("pad"))
+        if before.verdict == "pass":
+            assert v.reason == "presentation_attack" and v.match is None, (name, actions, v.reason)
+        else:
+            assert v.reason == before.reason  # a liveness failure stays one (PAD evidence recorded)
+        assert v.liveness["pad"]["attack"] or v.liveness["pad"]["frames_scored"] == 0, v.liveness["pad"]
+    with capsys.disabled():
+        print(f"\n[survey pad attack] {name}: " + "; ".join(out))

@@ -15,7 +15,7 @@ import pytest
 
 from kiosk.pad.decision import FrameScore, PadMonitor, decide, gate
 from kiosk.pad.minifasnet import MiniFasNet, crop, crop_box, detector_box, model_paths
-from kiosk.pad.thresholds import PAD
+from kiosk.thresholds import PAD
 
 pytestmark = pytest.mark.data
 

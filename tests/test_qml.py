@@ -43,3 +43,56 @@ def test_qml_holds_no_context_properties():
            for n, line in enumerate(p.read_text(encoding="utf-8").splitlines(), 1)
            if re.search(r"(?<![\w.])(kiosk|app|check|theme|fontFamily)\.", line.split("//")[0])]
     assert bad == []
+
+
+def _code_only(src: str) -> str:
+    """QML source without its comments (strings kept; `//` inside a string is not a comment)."""
+    out, i, quote = [], 0, ""
+    while i < len(src):
+        c = src[i]
+        if quote:
+            out.append(c)
+            if c == "\\":
+                out.append(src[i + 1:i + 2])
+                i += 1
+            elif c == quote:
+                quote = ""
+        elif c in "\"'`":
+            quote = c
+            out.append(c)
+        elif src.startswith("//", i):
+            i = src.find("\n", i)
+            i = len(src) if i < 0 else i
+            continue
+        elif src.startswith("/*", i):
+            end = src.find("*/", i + 2)
+            i = len(src) if end < 0 else end + 2
+            continue
+        else:
+            out.append(c)
+        i += 1
+    return "".join(out)
+
+
+def test_qml_holds_no_text_of_its_own():
+    """Every word on a screen comes from the catalogue (kiosk/texts/zh_CN.py) through App.t / App.tf:
+    no Chinese in ui/*.qml outside comments."""
+    import re
+
+    cjk = re.compile(r"[\u3000-\u303f\u3400-\u9fff\uff00-\uffef]")
+    bad = [f"{p.name}:{n}: {line.strip()}" for p in sorted((ROOT / "ui").glob("*.qml"))
+           for n, line in enumerate(_code_only(p.read_text(encoding="utf-8")).splitlines(), 1) if cjk.search(line)]
+    assert bad == [], "\n".join(bad)
+    assert _code_only('text: "a//b" // 注释\n/* 说明 */x') == 'text: "a//b" \nx'
+
+
+def test_every_text_code_the_qml_asks_for_is_in_the_catalogue():
+    import re
+
+    from kiosk.texts import has
+
+    asked = {(p.name, m) for p in (ROOT / "ui").glob("*.qml")
+             for m in re.findall(r'App\.tf?\(\s*"(\w+)"', p.read_text(encoding="utf-8"))}
+    asked |= {(p.name, m) for p in (ROOT / "ui").glob("*.qml")
+              for m in re.findall(r'"(ui_\w+)"', p.read_text(encoding="utf-8"))}
+    assert [a for a in asked if not has(a[1])] == []

@@ -58,7 +58,7 @@ def test_register_push_pull_happy_path(hub, terminal):
     # The hub now knows these people were certified (push comes before pull in one pass).
     entries = {e.id_number: e for e in hub.db.roster_page(hub.db.device(ident.device_id), 0).residents}
     assert entries[ids[0]].certified_on == "2026-03-05" and entries[ids[15]].certified_on is None
-    assert store.db.execute("SELECT certified_on FROM county_roster WHERE resident_id = ?", [ids[0]]).fetchone()[0]
+    assert store.db.execute("SELECT certified_on FROM county_roster WHERE resident_id = ?", [store._ref(ids[0])]).fetchone()[0]
     again = sync_once(store, **FAST)
     assert (again.stored, again.roster_changed, again.templates_changed) == (0, 0, 0)
     assert len(made) == 30

@@ -64,7 +64,7 @@ def test_every_declared_pair_is_at_least_7_to_1():
 
 def test_buttons_take_their_colours_from_the_theme_and_stay_opaque_when_disabled():
     src = (THEME.parent / "BigButton.qml").read_text(encoding="utf-8")
-    assert "theme.disabledText" in src and "theme.disabled " in src
+    assert "Theme.disabledText" in src and "Theme.disabled " in src  # the singleton Theme (ui/qmldir)
     assert not re.search(r'"#[0-9A-Fa-f]{6}"', src)
     assert not re.search(r"opacity:\s*enabled2\s*\?", src)
 

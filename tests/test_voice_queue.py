@@ -146,11 +146,28 @@ def test_a_state_line_the_session_has_left_gives_way_but_a_screen_intro_does_not
     q.say("state_waiting_face")
     q.say("state_guiding")  # the face is found: "请正对屏幕…" is over
     assert b.stopped == ["state_waiting_face"] and b.playing[0] == "state_guiding"
-    q.say("prompt_blink")
+    q.say("prompt_blink")  # ... but "请保持不动" is short and said to the end (PROMPT_WAITS_FOR)
+    assert b.playing[0] == "state_guiding" and end(q, b) == "state_guiding"
     assert b.playing[0] == "prompt_blink"
+    q.say("state_settling")
+    assert b.playing[0] == "prompt_blink"  # a prompt is never cut by a state line
+    q.enter("face", [], speak=False)
+    q.say("state_waiting_face")
+    q.say("prompt_blink")
+    assert b.stopped[-1] == "state_waiting_face" and b.playing[0] == "prompt_blink"  # still cut by a prompt
     q.enter("face", ["screen_proxy_face"])
     q.say("state_waiting_face")
     q.say("prompt_blink")
     assert b.playing[0] == "screen_proxy_face"  # the helper's instruction is heard to the end
     end(q, b)
     assert b.playing[0] == "prompt_blink" and "state_waiting_face" not in b.started[-2:]
+
+
+def test_a_prompt_waits_for_the_short_hold_still_line():
+    """"请保持不动" is said as the challenge begins; the first prompt follows it, never cuts it."""
+    q, b, _ = make()
+    q.say("state_guiding")
+    q.say("prompt_blink")
+    assert b.playing[0] == "state_guiding" and b.stopped == []
+    assert end(q, b) == "state_guiding"
+    assert b.playing[0] == "prompt_blink"

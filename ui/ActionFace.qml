@@ -7,7 +7,7 @@ Item {
     id: root
     property string action: ""
     Accessible.role: Accessible.Animation
-    Accessible.name: action === "" ? "动作示意" : "动作示意：" + action
+    Accessible.name: action === "" ? App.t("ui_action_figure") : App.tf("ui_action_figure_named", {name: action})
 
     property real eye: 1.0      // 1 open .. 0 shut
     property real mouth: 0.0    // 0 closed .. 1 open

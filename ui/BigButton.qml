@@ -21,7 +21,7 @@ Rectangle {
     opacity: 1  // a greyed button keeps its text readable (theme.disabledText on theme.disabled)
 
     Accessible.role: Accessible.Button
-    Accessible.name: subtext ? text + "，" + subtext : text
+    Accessible.name: subtext ? App.tf("ui_button_a11y", {text: text, subtext: subtext}) : text
     Accessible.checkable: false
     Accessible.onPressAction: if (enabled2) btn.clicked()
 

@@ -7,13 +7,13 @@ Item {
     Column {
         width: parent.width
         spacing: Theme.gap
-        Title { width: parent.width; text: "请选择认证类别" }
+        Title { width: parent.width; text: App.t("ui_category_title") }
         Body {
             width: parent.width
             color: (KioskFlow.categoryHint !== "") ? Theme.bad : Theme.textSoft
             text: KioskFlow.categoryHint !== "" ? KioskFlow.categoryHint
-                  : KioskFlow.categories.length === 1 ? KioskFlow.maskedName + " 领取的待遇只有这一项，已为您选好。"
-                  : KioskFlow.maskedName + " 领取以下待遇，请选择这次要认证的一项。"
+                  : KioskFlow.categories.length === 1 ? App.tf("ui_category_one", {name: KioskFlow.maskedName})
+                  : App.tf("ui_category_many", {name: KioskFlow.maskedName})
         }
         Grid {
             id: g
@@ -39,7 +39,7 @@ Item {
             BigButton {
                 objectName: "btnBack"
                 width: (parent.width - Theme.gap) / 2
-                text: "上一步"
+                text: App.t("ui_back")
                 onClicked: KioskFlow.back()
             }
             BigButton {
@@ -47,7 +47,7 @@ Item {
                 width: (parent.width - Theme.gap) / 2
                 primary: true
                 enabled2: KioskFlow.category !== ""
-                text: "下一步"
+                text: App.t("ui_next")
                 onClicked: KioskFlow.categoryNext()
             }
         }

@@ -7,7 +7,7 @@ Item {
         spacing: Theme.gap * 1.2
         Title {
             width: parent.width
-            text: KioskFlow.purpose === "proxy" ? "请核对被认证人的姓名" : "请核对您的姓名"
+            text: App.t(KioskFlow.purpose === "proxy" ? "ui_confirm_title_proxy" : "ui_confirm_title_self")
         }
         Rectangle {
             width: parent.width
@@ -29,12 +29,12 @@ Item {
                     font.bold: true
                     color: Theme.text
                     Accessible.role: Accessible.StaticText
-                    Accessible.name: "姓名 " + text
+                    Accessible.name: App.tf("ui_name_a11y", {name: text})
                 }
                 Text {
                     objectName: "maskedId"
                     anchors.horizontalCenter: parent.horizontalCenter
-                    text: "身份证号 " + KioskFlow.maskedId
+                    text: App.tf("ui_id_masked", {id: KioskFlow.maskedId})
                     font.family: Theme.family
                     font.pixelSize: Theme.body
                     color: Theme.textSoft
@@ -43,7 +43,7 @@ Item {
         }
         Body {
             width: parent.width
-            text: KioskFlow.purpose === "proxy" ? "这是您要帮忙认证的人吗？" : "这是您本人吗？"
+            text: App.t(KioskFlow.purpose === "proxy" ? "ui_confirm_question_proxy" : "ui_confirm_question_self")
         }
         Grid {
             width: parent.width
@@ -53,13 +53,13 @@ Item {
                 objectName: "btnConfirmYes"
                 width: Theme.portrait ? parent.width : (parent.width - Theme.gap) / 2
                 primary: true
-                text: KioskFlow.purpose === "proxy" ? "是，继续" : "是我本人"
+                text: App.t(KioskFlow.purpose === "proxy" ? "ui_confirm_yes_proxy" : "ui_confirm_yes_self")
                 onClicked: KioskFlow.confirmPerson()
             }
             BigButton {
                 objectName: "btnConfirmNo"
                 width: Theme.portrait ? parent.width : (parent.width - Theme.gap) / 2
-                text: "不是，重新输入"
+                text: App.t("ui_confirm_no")
                 onClicked: KioskFlow.notThisPerson()
             }
         }

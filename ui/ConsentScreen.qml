@@ -6,7 +6,7 @@ Item {
     Column {
         width: parent.width
         spacing: Theme.gap
-        Title { width: parent.width; text: "刷脸前请您知道" }
+        Title { width: parent.width; text: App.t("ui_consent_title") }
         Rectangle {
             width: parent.width
             height: points.implicitHeight + Theme.gap * 1.5
@@ -18,15 +18,15 @@ Item {
                 id: points
                 anchors { left: parent.left; right: parent.right; verticalCenter: parent.verticalCenter; margins: Theme.gap }
                 spacing: Theme.gap / 2
-                Body { width: parent.width; text: "● 人脸只在这台机器上核对，不上传网络。" }
-                Body { width: parent.width; text: "● 照片不保存，核对完马上删除。" }
-                Body { width: parent.width; text: "● 不想刷脸，可以请工作人员办理线下辅助认证。" }
+                Body { width: parent.width; text: App.t("ui_consent_local") }
+                Body { width: parent.width; text: App.t("ui_consent_no_photo") }
+                Body { width: parent.width; text: App.t("ui_consent_offline") }
             }
         }
         Body {
             width: parent.width
             color: Theme.textSoft
-            text: "认证类别：" + KioskFlow.categoryLabel + (KioskFlow.purpose === "proxy" ? "　　协助人：" + KioskFlow.helperRelationship : "")
+            text: App.tf(KioskFlow.purpose === "proxy" ? "ui_consent_category_helper" : "ui_consent_category", {category: KioskFlow.categoryLabel, relationship: KioskFlow.helperRelationship})
         }
         Grid {
             width: parent.width
@@ -36,13 +36,13 @@ Item {
                 objectName: "btnAgree"
                 width: Theme.portrait ? parent.width : (parent.width - Theme.gap) / 2
                 primary: true
-                text: "同意，开始刷脸"
+                text: App.t("ui_consent_agree")
                 onClicked: KioskFlow.agree()
             }
             BigButton {
                 objectName: "btnDecline"
                 width: Theme.portrait ? parent.width : (parent.width - Theme.gap) / 2
-                text: "不同意，找工作人员"
+                text: App.t("ui_consent_decline")
                 onClicked: KioskFlow.decline()
             }
         }

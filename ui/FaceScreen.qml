@@ -7,12 +7,32 @@ Item {
     id: screen
     objectName: "faceScreen"
     readonly property bool wide: !Theme.portrait
+    // 炫彩活体: a coloured frame round the whole screen (FlashBorder, behind the content) while the
+    // session's colour-flash sequence runs; the content moves inside it so nothing is covered.
+    readonly property real inset: FaceCheck.flashOn ? Math.round(0.05 * Math.min(width, height)) : 0
+    readonly property real innerW: width - 2 * inset
+    readonly property real innerH: height - 2 * inset
+
+    FlashBorder {
+        objectName: "flashBorder"
+        visible: FaceCheck.flashOn
+        anchors.fill: parent
+        anchors.margins: -Theme.margin  // out to the screen's edges (under the header)
+        borderWidth: Theme.margin + Math.round(screen.inset * 0.8)
+        neutral: Theme.bg
+        colours: FaceCheck.flash.colours || []
+        durations: FaceCheck.flash.durations || []
+        leadIn: FaceCheck.flash.leadIn || 0.6
+        ramp: FaceCheck.flash.ramp || 0.2
+        running: FaceCheck.flashRunning
+        onStarted: (t0) => FaceCheck.flashStarted(t0)
+    }
 
     Rectangle {
         id: previewBox
-        width: screen.wide ? Math.min(parent.width * 0.56, parent.height * 4 / 3) : parent.width
-        height: screen.wide ? width * 3 / 4 : Math.min(parent.width * 3 / 4, parent.height * 0.5)
-        anchors { left: parent.left; top: parent.top }
+        width: screen.wide ? Math.min(screen.innerW * 0.56, screen.innerH * 4 / 3) : screen.innerW
+        height: screen.wide ? width * 3 / 4 : Math.min(screen.innerW * 3 / 4, screen.innerH * 0.5)
+        anchors { left: parent.left; top: parent.top; leftMargin: screen.inset; topMargin: screen.inset }
         color: "#1b1b1b"
         radius: Theme.radius
         clip: true
@@ -78,7 +98,7 @@ Item {
             Text {
                 id: demoCam
                 anchors.centerIn: parent
-                text: FaceCheck.demoActor ? "演示：虚拟人脸会自己做动作" : "演示：录像"
+                text: App.t(FaceCheck.demoActor ? "ui_face_demo_actor" : "ui_face_demo_video")
                 font.family: Theme.family
                 font.pixelSize: Theme.small
                 color: "#FFFFFF"
@@ -90,11 +110,13 @@ Item {
         id: panel
         anchors {
             left: screen.wide ? previewBox.right : parent.left
-            leftMargin: screen.wide ? Theme.gap * 1.5 : 0
+            leftMargin: screen.wide ? Theme.gap * 1.5 : screen.inset
             right: parent.right
+            rightMargin: screen.inset
             top: screen.wide ? parent.top : previewBox.bottom
-            topMargin: screen.wide ? 0 : Theme.gap
+            topMargin: screen.wide ? screen.inset : Theme.gap
             bottom: parent.bottom
+            bottomMargin: screen.inset
         }
 
         Column {
@@ -105,7 +127,7 @@ Item {
                 objectName: "progressDots"
                 spacing: Theme.gap / 2
                 Accessible.role: Accessible.ProgressBar
-                Accessible.name: "共" + FaceCheck.stepsTotal + "个动作，已完成" + FaceCheck.stepsDone + "个"
+                Accessible.name: App.tf("ui_face_steps_a11y", {total: FaceCheck.stepsTotal, done: FaceCheck.stepsDone})
                 Repeater {
                     model: FaceCheck.stepsTotal
                     Rectangle {
@@ -119,7 +141,7 @@ Item {
                     }
                 }
                 Text {
-                    text: FaceCheck.stepsTotal > 0 ? "  第" + Math.min(FaceCheck.stepsDone + 1, FaceCheck.stepsTotal) + "个动作，共" + FaceCheck.stepsTotal + "个" : ""
+                    text: FaceCheck.stepsTotal > 0 ? "  " + App.tf("ui_face_step_of", {step: Math.min(FaceCheck.stepsDone + 1, FaceCheck.stepsTotal), total: FaceCheck.stepsTotal}) : ""
                     font.family: Theme.family
                     font.pixelSize: Theme.small
                     color: Theme.textSoft
@@ -142,7 +164,7 @@ Item {
                 font.family: Theme.family
                 font.pixelSize: Theme.huge
                 font.bold: true
-                color: FaceCheck.actionText === "很好" ? Theme.good : Theme.text
+                color: FaceCheck.actionText === App.t("progress_ok") ? Theme.good : Theme.text
                 wrapMode: Text.WordWrap
                 Accessible.role: Accessible.StaticText
                 Accessible.name: text
@@ -160,13 +182,13 @@ Item {
             BigButton {
                 objectName: "btnReplayFace"
                 width: (panel.width - Theme.gap) / 2
-                text: "再听一遍"
+                text: App.t("ui_replay")
                 onClicked: App.replay()
             }
             BigButton {
                 objectName: "btnCancelCheck"
                 width: (panel.width - Theme.gap) / 2
-                text: "取消"
+                text: App.t("ui_cancel")
                 onClicked: KioskFlow.cancelCheck()
             }
         }

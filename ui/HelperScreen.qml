@@ -7,11 +7,11 @@ Item {
     Column {
         width: parent.width
         spacing: Theme.gap
-        Title { width: parent.width; text: "您是被认证人的什么人？" }
+        Title { width: parent.width; text: App.t("ui_helper_title") }
         Body {
             width: parent.width
             color: Theme.textSoft
-            text: "被认证人：" + KioskFlow.maskedName + "。刷脸时要由被认证人本人对着屏幕。"
+            text: App.tf("ui_helper_note", {name: KioskFlow.maskedName})
         }
         Grid {
             id: g

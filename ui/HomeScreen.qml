@@ -12,7 +12,7 @@ Item {
         Title {
             objectName: "homeTitle"
             width: parent.width
-            text: "您好！请选择要办理的事项"
+            text: App.t("ui_home_title")
         }
         Grid {
             id: choices
@@ -26,8 +26,8 @@ Item {
                 height: Theme.portrait ? Theme.touch * 1.9 : Theme.touch * 2.6
                 primary: true
                 fontSize: Theme.title
-                text: "本人认证"
-                subtext: "给自己认证"
+                text: App.t("ui_home_self")
+                subtext: App.t("ui_home_self_sub")
                 onClicked: KioskFlow.start("self")
             }
             BigButton {
@@ -36,8 +36,8 @@ Item {
                 height: Theme.portrait ? Theme.touch * 1.9 : Theme.touch * 2.6
                 primary: true
                 fontSize: Theme.title
-                text: "代他人认证"
-                subtext: "帮家里老人认证"
+                text: App.t("ui_home_proxy")
+                subtext: App.t("ui_home_proxy_sub")
                 onClicked: KioskFlow.start("proxy")
             }
             BigButton {
@@ -45,16 +45,15 @@ Item {
                 width: choices.cellW
                 height: Theme.portrait ? Theme.touch * 1.9 : Theme.touch * 2.6
                 fontSize: Theme.title
-                text: "查询认证记录"
-                subtext: "看看认证了没有"
+                text: App.t("ui_home_query")
+                subtext: App.t("ui_home_query_sub")
                 onClicked: KioskFlow.start("query")
             }
         }
         Body {
             width: parent.width
-            visible: !App.demo || Theme.portrait
             color: Theme.textSoft
-            text: "刷脸只在本机核对，照片不保存。不想刷脸，可以请工作人员办理线下辅助认证。"
+            text: App.t("ui_home_privacy")
         }
     }
 
@@ -71,14 +70,14 @@ Item {
         radius: Theme.radius
         clip: true
         Accessible.role: Accessible.StaticText
-        Accessible.name: "演示身份证号"
+        Accessible.name: App.t("ui_demo_ids")
         Column {
             id: demoCol
             anchors { left: parent.left; right: parent.right; top: parent.top; margins: Theme.gap / 2 }
             spacing: 2
             Text {
                 width: parent.width
-                text: "演示身份证号（演示数据，非真实人员）　摄像头：" + App.demoSource
+                text: App.tf("ui_demo_ids_caption", {source: App.demoSource})
                 font.family: Theme.family
                 font.pixelSize: Math.round(22 * Theme.f)
                 font.bold: true
@@ -92,7 +91,7 @@ Item {
                     required property int index
                     objectName: "demoId" + index
                     width: demoCol.width
-                    text: modelData.idGrouped + "　" + modelData.name + "：" + modelData.note
+                    text: App.tf("ui_demo_resident", {id: modelData.idGrouped, name: modelData.name, note: modelData.note})
                     font.family: Theme.family
                     font.pixelSize: Math.round(22 * Theme.f)
                     color: Theme.text

@@ -14,9 +14,9 @@ Item {
         Title {
             objectName: "identityTitle"
             width: parent.width
-            text: screen.helperEntry ? "协助人身份证号（可不填）"
-                  : KioskFlow.purpose === "proxy" ? "请输入被认证人的身份证号"
-                  : KioskFlow.purpose === "query" ? "请输入要查询的身份证号" : "请输入您的身份证号"
+            text: screen.helperEntry ? App.t("ui_identity_title_helper")
+                  : KioskFlow.purpose === "proxy" ? App.t("ui_identity_title_proxy")
+                  : KioskFlow.purpose === "query" ? App.t("ui_identity_title_query") : App.t("ui_identity_title_self")
         }
         Rectangle {
             width: parent.width
@@ -31,22 +31,22 @@ Item {
                 anchors.centerIn: parent
                 width: parent.width - Theme.gap
                 horizontalAlignment: Text.AlignHCenter
-                text: IdEntry.entry.length ? IdEntry.entryGrouped : "＿＿＿＿＿＿ ＿＿＿＿＿＿＿＿ ＿＿＿＿"
+                text: IdEntry.entry.length ? IdEntry.entryGrouped : App.t("ui_identity_blank")
                 font.family: Theme.family
                 font.pixelSize: Math.min(Theme.title, Math.floor(parent.width / 13))
                 font.bold: true
                 font.letterSpacing: 2
                 color: IdEntry.entry.length ? Theme.text : "#5A5A5A"
                 Accessible.role: Accessible.EditableText
-                Accessible.name: "身份证号码，已输入" + IdEntry.entryLength + "位"
+                Accessible.name: App.tf("ui_identity_a11y", {n: IdEntry.entryLength})
             }
         }
         Body {
             objectName: "idHint"
             width: parent.width
             text: IdEntry.hint !== "" ? IdEntry.hint
-                  : screen.helperEntry ? "协助人：" + KioskFlow.helperRelationship + "。可以输入您自己的身份证号，也可以按“跳过”。"
-                  : "共18位，最后一位可能是X。"
+                  : screen.helperEntry ? App.tf("ui_identity_helper_hint", {relationship: KioskFlow.helperRelationship})
+                  : App.t("ui_identity_hint")
             color: IdEntry.hintError ? Theme.bad : Theme.textSoft
             font.bold: IdEntry.hintError
         }
@@ -55,7 +55,7 @@ Item {
             BigButton {
                 objectName: "btnBack"
                 width: (info.width - Theme.gap) / 2
-                text: "上一步"
+                text: App.t("ui_back")
                 onClicked: KioskFlow.back()
             }
             BigButton {
@@ -63,8 +63,8 @@ Item {
                 width: (info.width - Theme.gap) / 2
                 primary: true
                 enabled2: IdEntry.entryComplete || (screen.helperEntry && IdEntry.entryLength === 0)
-                text: screen.helperEntry && IdEntry.entryLength === 0 ? "跳过"
-                      : KioskFlow.purpose === "query" && !screen.helperEntry ? "查询" : "下一步"
+                text: screen.helperEntry && IdEntry.entryLength === 0 ? App.t("ui_skip")
+                      : KioskFlow.purpose === "query" && !screen.helperEntry ? App.t("ui_query") : App.t("ui_next")
                 onClicked: IdEntry.submit()
             }
         }

@@ -22,9 +22,9 @@ Grid {
             color: area.pressed ? "#CFDDEE" : (modelData === "del" ? "#F1E4E4" : Theme.panel)
             border.color: Theme.border
             border.width: Math.max(2, 3 * Theme.f)
-            readonly property string label: modelData === "del" ? "删除" : modelData
+            readonly property string label: modelData === "del" ? App.t("ui_key_delete") : modelData
             Accessible.role: Accessible.Button
-            Accessible.name: modelData === "del" ? "删除一位" : (modelData === "X" ? "字母X" : "数字" + modelData)
+            Accessible.name: modelData === "del" ? App.t("ui_key_delete_a11y") : (modelData === "X" ? App.t("ui_key_x_a11y") : App.tf("ui_key_digit_a11y", {digit: modelData}))
             Accessible.onPressAction: pad.hit(modelData)
             Text {
                 anchors.centerIn: parent

@@ -7,7 +7,7 @@ Window {
     height: 768
     visible: false
     color: Theme.bg
-    title: App.demo ? "村口认证（演示）" : "村口认证"
+    title: App.t(App.demo ? "ui_app_name_demo" : "ui_app_name")
 
     readonly property QtObject theme: Theme  // for tests and tools that measure the layout
     // The Theme singleton follows this window's size and pixel density.
@@ -35,7 +35,7 @@ Window {
             Text {
                 objectName: "appTitle"
                 anchors.verticalCenter: parent.verticalCenter
-                text: "村口认证"
+                text: App.t("ui_app_name")
                 font.family: Theme.family
                 font.pixelSize: Theme.title * 0.8
                 font.bold: true
@@ -48,14 +48,14 @@ Window {
                     pressAndHoldInterval: 1500
                     onPressAndHold: KioskFlow.staff()
                     Accessible.role: Accessible.Button
-                    Accessible.name: "工作人员"
+                    Accessible.name: App.t("ui_staff")
                     Accessible.onPressAction: KioskFlow.staff()
                 }
             }
             Text {
                 visible: !Theme.portrait && !Theme.elder && root.width > 1300
                 anchors.verticalCenter: parent.verticalCenter
-                text: "社会保险待遇领取资格认证"
+                text: App.t("ui_app_subtitle")
                 font.family: Theme.family
                 font.pixelSize: Theme.small
                 color: "#FFFFFF"
@@ -71,11 +71,11 @@ Window {
                 width: demoText.implicitWidth + Theme.gap
                 height: demoText.implicitHeight + Theme.gap / 2
                 Accessible.role: Accessible.StaticText
-                Accessible.name: "演示模式"
+                Accessible.name: App.t("ui_demo_mode")
                 Text {
                     id: demoText
                     anchors.centerIn: parent
-                    text: "演示"
+                    text: App.t("ui_demo")
                     font.family: Theme.family
                     font.pixelSize: Theme.body
                     font.bold: true
@@ -89,26 +89,27 @@ Window {
             spacing: Theme.gap / 2
             HeaderButton {
                 objectName: "btnReplay"
-                text: "再听一遍"
+                visible: KioskFlow.screen !== "face"  // the face screen has its own, larger one
+                text: App.t("ui_replay")
                 onClicked: App.replay()
             }
             HeaderButton {
                 objectName: "btnElder"
-                text: App.elderMode ? "大字模式：开" : "大字模式：关"
-                accessibleName: App.elderMode ? "关怀大字模式已打开，点按关闭" : "关怀大字模式已关闭，点按打开"
+                text: App.t(App.elderMode ? "ui_elder_on" : "ui_elder_off")
+                accessibleName: App.t(App.elderMode ? "ui_elder_on_a11y" : "ui_elder_off_a11y")
                 checked: App.elderMode
                 onClicked: App.toggleElder()
             }
             HeaderButton {
                 objectName: "btnHelp"
                 visible: KioskFlow.screen === "home"
-                text: "帮助"
+                text: App.t("ui_help")
                 onClicked: KioskFlow.help()
             }
             HeaderButton {
                 objectName: "btnHome"
                 visible: KioskFlow.screen !== "home"
-                text: "返回首页"
+                text: App.t("ui_home")
                 onClicked: KioskFlow.home()
             }
         }

@@ -33,7 +33,7 @@ Item {
                     objectName: "noticeNext"
                     width: parent.width
                     font.bold: true
-                    text: "下一步：" + (KioskFlow.notice.next || "")
+                    text: App.tf("ui_next_step", {text: KioskFlow.notice.next || ""})
                 }
             }
         }
@@ -46,14 +46,14 @@ Item {
                 visible: KioskFlow.notice.offerRecords === true
                 width: Theme.portrait ? parent.width : (parent.width - Theme.gap) / 2
                 primary: true
-                text: "查看认证记录"
+                text: App.t("ui_notice_records")
                 onClicked: KioskFlow.showRecords()
             }
             BigButton {
                 objectName: "btnNoticeHome"
                 width: Theme.portrait ? parent.width : (parent.width - Theme.gap) / 2
                 primary: KioskFlow.notice.offerRecords !== true
-                text: "返回首页"
+                text: App.t("ui_home")
                 onClicked: KioskFlow.home()
             }
         }

@@ -7,7 +7,7 @@ Item {
     Column {
         width: parent.width
         spacing: Theme.gap
-        Title { width: parent.width; text: "认证记录" }
+        Title { width: parent.width; text: App.t("ui_records_title") }
         Rectangle {
             width: parent.width
             height: recCol.implicitHeight + Theme.gap * 1.5
@@ -22,7 +22,7 @@ Item {
                 Body {
                     objectName: "recordWho"
                     width: parent.width
-                    text: (Records.record.name || "") + "　" + (Records.record.id || "")
+                    text: App.tf("ui_records_person", {name: Records.record.name || "", id: Records.record.id || ""})
                     color: Theme.textSoft
                 }
                 Text {
@@ -50,7 +50,7 @@ Item {
                     width: parent.width
                     color: Theme.textSoft
                     font.pixelSize: Theme.small
-                    text: "待遇类别：" + (Records.record.categories || "")
+                    text: App.tf("ui_records_categories", {categories: Records.record.categories || ""})
                 }
             }
         }
@@ -63,14 +63,14 @@ Item {
                 visible: Records.record.canCertify === true
                 width: Theme.portrait ? parent.width : (parent.width - Theme.gap) / 2
                 primary: true
-                text: "现在就认证"
+                text: App.t("ui_records_certify_now")
                 onClicked: Records.certifyNow()
             }
             BigButton {
                 objectName: "btnRecordsHome"
                 width: Theme.portrait ? parent.width : (parent.width - Theme.gap) / 2
                 primary: Records.record.canCertify !== true
-                text: "返回首页"
+                text: App.t("ui_home")
                 onClicked: KioskFlow.home()
             }
         }

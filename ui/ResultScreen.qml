@@ -50,7 +50,7 @@ Item {
                     width: parent.width
                     font.pixelSize: Theme.title * 0.85
                     font.bold: true
-                    text: "本次认证有效期至 " + (KioskFlow.result.validUntil || "")
+                    text: App.tf("ui_valid_until", {date: KioskFlow.result.validUntil || ""})
                 }
                 Body {
                     objectName: "resultMessage"
@@ -63,7 +63,7 @@ Item {
                     width: parent.width
                     color: Theme.textSoft
                     font.bold: !screen.ok
-                    text: (screen.ok ? "" : "下一步：") + (KioskFlow.result.next || "")
+                    text: screen.ok ? (KioskFlow.result.next || "") : App.tf("ui_next_step", {text: KioskFlow.result.next || ""})
                 }
             }
         }
@@ -76,15 +76,15 @@ Item {
                 visible: KioskFlow.result.canRetry === true
                 width: Theme.portrait ? parent.width : (parent.width - Theme.gap) / 2
                 primary: true
-                text: "再试一次"
-                subtext: "今天还可以试" + (KioskFlow.result.attemptsLeft || 0) + "次"
+                text: App.t("ui_retry")
+                subtext: App.tf("ui_attempts_left", {n: KioskFlow.result.attemptsLeft || 0})
                 onClicked: KioskFlow.retry()
             }
             BigButton {
                 objectName: "btnResultHome"
                 width: Theme.portrait ? parent.width : (parent.width - Theme.gap) / 2
                 primary: !(KioskFlow.result.canRetry === true)
-                text: "返回首页"
+                text: App.t("ui_home")
                 onClicked: KioskFlow.home()
             }
         }

@@ -6,12 +6,12 @@ Item {
     Column {
         width: parent.width
         spacing: Theme.gap
-        Title { width: parent.width; text: "工作人员：本机状态（只读）" }
-        Body { objectName: "staffPending"; width: parent.width; text: "待报送记录：" + (KioskFlow.staffInfo.pending || 0) + " 条" }
-        Body { width: parent.width; text: "县里退回的记录：" + (KioskFlow.staffInfo.rejected || 0) + " 条　　本机" + (KioskFlow.staffInfo.registered ? "已在县里登记" : "尚未在县里登记") }
-        Body { width: parent.width; text: "上次报送成功：" + (KioskFlow.staffInfo.lastSuccess || "暂无") }
-        Body { width: parent.width; text: "上次报送错误：" + (KioskFlow.staffInfo.lastError || "无") }
-        Body { width: parent.width; text: "名册人数：" + (KioskFlow.staffInfo.residents || 0) + "　　设备：" + (KioskFlow.staffInfo.device || "") }
-        BigButton { objectName: "btnStaffHome"; primary: true; text: "返回首页"; onClicked: KioskFlow.home() }
+        Title { width: parent.width; text: App.t("ui_staff_title") }
+        Body { objectName: "staffPending"; width: parent.width; text: App.tf("ui_staff_pending", {n: KioskFlow.staffInfo.pending || 0}) }
+        Body { width: parent.width; text: App.tf(KioskFlow.staffInfo.registered ? "ui_staff_rejected_registered" : "ui_staff_rejected_unregistered", {n: KioskFlow.staffInfo.rejected || 0}) }
+        Body { width: parent.width; text: App.tf("ui_staff_last_success", {text: KioskFlow.staffInfo.lastSuccess || App.t("ui_staff_none_yet")}) }
+        Body { width: parent.width; text: App.tf("ui_staff_last_error", {text: KioskFlow.staffInfo.lastError || App.t("ui_staff_none")}) }
+        Body { width: parent.width; text: App.tf("ui_staff_residents", {n: KioskFlow.staffInfo.residents || 0, device: KioskFlow.staffInfo.device || ""}) }
+        BigButton { objectName: "btnStaffHome"; primary: true; text: App.t("ui_home"); onClicked: KioskFlow.home() }
     }
 }

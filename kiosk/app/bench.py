@@ -72,10 +72,10 @@ def run(taps: int, size: tuple[int, int]) -> dict:
     driver.type_id(window, _demo_resident_id())
     driver.tap(window, "btnSubmit")
     for button, screen in (("btnConfirmYes", "category"), ("btnCategoryNext", "consent")):
-        _spin_until(qapp, lambda: flow.screen == "confirm" or flow.screen == screen)
+        _spin_until(qapp, lambda screen=screen: flow.screen in ("confirm", screen))
         if flow.screen != screen:
             driver.tap(window, button)
-            _spin_until(qapp, lambda: flow.screen == screen)
+            _spin_until(qapp, lambda screen=screen: flow.screen == screen)
     frames = []
     kiosk.check.frameReady.connect(lambda _img: frames.append(time.perf_counter()))
     ticks = []

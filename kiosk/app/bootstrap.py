@@ -14,9 +14,10 @@ from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parents[2]
-UI_DIR = ROOT / "ui"
-FONT_DIR = ROOT / "assets" / "fonts"
+from kiosk.core.paths import assets_dir, ui_dir
+
+UI_DIR = ui_dir()
+FONT_DIR = assets_dir("fonts")
 
 log = logging.getLogger(__name__)
 
@@ -170,7 +171,15 @@ class KioskApp:
             return Store.open(setup.db_path, setup.key_path, clock=self.clock), setup.residents
         db = home_dir() / "kiosk.db"
         db.parent.mkdir(parents=True, exist_ok=True)
-        return Store.open(db, key_file(), clock=self.clock), None
+        store = Store.open(db, key_file(), clock=self.clock)
+        from kiosk.store import StoreError
+        from kiosk.store.backup import ensure_daily_backup
+
+        try:
+            ensure_daily_backup(store, keep_days=self.settings.backup_keep_days, clock=self.clock)
+        except StoreError as e:  # the kiosk still works; the staff page and the log say why
+            logging.getLogger(__name__).warning("daily backup failed: %s", e)
+        return store, None
 
     def show(self) -> None:
         if self.opts.fullscreen and not self.opts.demo:

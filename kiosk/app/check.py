@@ -6,12 +6,26 @@ the engine runs on the UI thread. The camera runs only while a check runs: it is
 when the screen starts a check and closed when the check ends or is stopped.
 
 In demo mode the worker is also the "person": when the session asks for an action, the
-virtual camera performs it about a second later (like someone listening to the prompt).
+virtual camera performs it about a second after the prompt has been heard.
+
+Voice timing as a person hears it (with a voice queue attached, `voice_gated`): the session
+is fed only once the face screen's opening line ("请正对屏幕，把脸放进框内", after the
+helper instruction in 代他人认证) has been spoken, so no step clock runs under it; the
+camera preview shows meanwhile.
+
+Colour flash (炫彩活体, kiosk.pad.flash): when the session drew a sequence, FaceCheck.flash
+holds `seq.to_qml()` for ui/FlashBorder.qml on the face screen; `flashRunning` turns true when
+the challenge starts. The border's `started` signal calls `flashStarted()`; the worker maps that
+instant onto the frames' clock (the last frame's time plus the monotonic time since it arrived)
+and tells the session (`flash_started(t)`), and, in demo mode, the virtual camera
+(`show_flash(seq, t)`) so its face reflects the colours.
 """
 from __future__ import annotations
 
 import logging
 import threading
+import time
+from collections import Counter
 from collections.abc import Callable
 
 import numpy as np
@@ -27,7 +41,29 @@ QML_IMPORT_MAJOR_VERSION = 1
 
 log = logging.getLogger(__name__)
 
-REACTION_S = 1.0  # the demo "person" starts an action this long after the prompt (PromptFollower)
+REACTION_S = 1.0  # the demo "person" starts an action this long after hearing the prompt (PromptFollower)
+OPENING_LINE = "state_waiting_face"  # the session is fed once this has been heard (voice_gated)
+HOLD_MAX_S = 25.0  # ... or after this long (a voice that never reports its end)
+
+
+class _HeldSession:
+    """The session, fed only once `go` is set (or HOLD_MAX_S has passed): the frames before are
+    shown, not judged, so no clock of the session runs while the resident is still listening."""
+
+    def __init__(self, session, go: threading.Event):
+        self._session, self._go, self._since = session, go, None
+
+    def feed(self, obs):
+        if not self._go.is_set():
+            now = time.monotonic()
+            self._since = self._since or now
+            if now - self._since < HOLD_MAX_S:
+                return []
+            self._go.set()
+        return self._session.feed(obs)
+
+    def __getattr__(self, name):
+        return getattr(self._session, name)
 
 
 def to_qimage(rgb: np.ndarray) -> QImage:
@@ -42,9 +78,14 @@ class CameraWorker(QThread):
     sourceFailed = Signal(str, str)  # code, Chinese message
 
     def __init__(self, session, source_factory: Callable, *, actor: bool = False, pace: bool = False,
-                 observer_factory: Callable | None = None, parent: QObject | None = None):
+                 observer_factory: Callable | None = None, voice_gated: bool = False, parent: QObject | None = None):
         super().__init__(parent)
         self.session = session
+        self.voice_gated = voice_gated
+        self._heard: Counter = Counter()  # voice code -> times it was over (finished, cut or dropped)
+        self._go = threading.Event()
+        if not voice_gated:
+            self._go.set()
         self.source_factory = source_factory
         self.actor = actor
         self.pace = pace  # sleep to play a recorded clip at its own speed
@@ -52,6 +93,13 @@ class CameraWorker(QThread):
         self._stop_reason: str | None = None
         self._lock = threading.Lock()
         self.frames = 0
+        self._flash_mono: float | None = None  # monotonic time the border started (set from the UI thread)
+
+    def flash_started(self, mono: float) -> None:
+        """The flash border started at `mono` (time.monotonic()); applied on the worker's next frame."""
+        with self._lock:
+            if self._flash_mono is None:
+                self._flash_mono = mono
 
     def request_stop(self, reason: str) -> None:
         with self._lock:
@@ -61,6 +109,18 @@ class CameraWorker(QThread):
     def _stopping(self) -> str | None:
         with self._lock:
             return self._stop_reason
+
+    def heard(self, code: str, how: str) -> None:
+        """The voice queue is done with `code` (any thread)."""
+        with self._lock:
+            self._heard[code] += 1
+        if code == OPENING_LINE and how != "interrupted":  # 再听一遍 cuts it to say it again
+            self._go.set()
+
+    def _heard_count(self, ev) -> int:
+        code = voice_code_for_event(ev.kind, ev.code, ev.data)
+        with self._lock:
+            return self._heard[code] if code else 1
 
     def _emit(self, events) -> None:
         if events:
@@ -91,10 +151,27 @@ class CameraWorker(QThread):
             from kiosk.observe import FaceObserver
 
             observer = FaceObserver()
-        follower = PromptFollower(source, REACTION_S) if self.actor else None
+        follower = (PromptFollower(source, REACTION_S, heard=self._heard_count if self.voice_gated else None)
+                    if self.actor else None)
+        if self.voice_gated:
+            session = _HeldSession(session, self._go)
+        last: list[tuple[float, float]] = []  # (frame.t, monotonic when it arrived) of the previous frame
+        flash_applied = False
 
         def on_frame(frame, obs) -> None:
+            nonlocal flash_applied
             self.frames += 1
+            now = time.monotonic()
+            with self._lock:
+                mono = self._flash_mono
+            if mono is not None and not flash_applied:
+                flash_applied = True
+                prev_t, prev_mono = last[-1] if last else (frame.t, now)
+                start = prev_t + max(0.0, mono - prev_mono)  # the border's start on the frames' clock
+                session.flash_started(start)
+                if self.actor and hasattr(source, "show_flash") and session.flash_sequence is not None:
+                    source.show_flash(session.flash_sequence, start)
+            last[:] = [(frame.t, now)]
             self.frameReady.emit(to_qimage(frame.rgb))
 
         def on_events(t, events) -> None:
@@ -131,6 +208,7 @@ class CheckController(QObject):
         self.pace = pace
         self.observer_factory = observer_factory
         self.worker: CameraWorker | None = None
+        self.voice_gated = False  # set when a voice queue reports to `heard` (FlowController)
         self.session = None
         self.events: list[dict] = []
         self._reset_view()
@@ -151,6 +229,8 @@ class CheckController(QObject):
         self._done = 0
         self._matching = False
         self._result_reason = ""
+        self._flash: dict = {}
+        self._flash_running = False
 
     # ------------------------------------------------------------------ control (UI thread)
     def start(self, session) -> None:
@@ -160,10 +240,12 @@ class CheckController(QObject):
         self._reset_view()
         self._running = True
         self._steps = len(session.actions)
+        seq = getattr(session, "flash_sequence", None)
+        self._flash = seq.to_qml() if seq is not None else {}
         self._state_text = text("camera_starting")
         self.changed.emit()
         w = CameraWorker(session, self.source_factory, actor=self.actor, pace=self.pace,
-                         observer_factory=self.observer_factory)
+                         observer_factory=self.observer_factory, voice_gated=self.voice_gated)
         w.frameReady.connect(self.frameReady)
         w.sessionEvents.connect(self._on_events)
         w.sourceFailed.connect(self.sourceFailed)
@@ -199,6 +281,7 @@ class CheckController(QObject):
             elif kind == "state":
                 if code == "challenge":
                     self._state_text = ""
+                    self._flash_running = bool(self._flash)  # the border starts with the challenge
                 elif code == "settling":  # actions done, still watching: "很好，请保持不动"
                     self._action_text, self._action = text, ""
                 elif code == "matching":
@@ -214,6 +297,18 @@ class CheckController(QObject):
                 self.speak.emit(voice)
         self.changed.emit()
 
+    @Slot(float)
+    def flashStarted(self, t0: float = 0.0) -> None:
+        """FlashBorder's `started(t0)`: the colours are on screen from now (t0 is wall time, unused)."""
+        if self.worker is not None:
+            self.worker.flash_started(time.monotonic())
+
+    @Slot(str, str)
+    def _heard(self, code: str, how: str) -> None:
+        """A sentence is over (VoicePlayer.over): the worker may go on (see the module doc)."""
+        if self.worker is not None:
+            self.worker.heard(code, how)
+
     @Slot()
     def _on_worker_finished(self) -> None:
         w = self.worker
@@ -222,6 +317,7 @@ class CheckController(QObject):
         self.worker = None
         w.deleteLater()
         self._running = False
+        self._flash_running = False
         self.frameCleared.emit()
         self.changed.emit()
         self.finished.emit()
@@ -248,3 +344,6 @@ class CheckController(QObject):
     stepsDone = Property(int, lambda s: s._done, notify=changed)
     matching = Property(bool, lambda s: s._matching, notify=changed)
     demoActor = Property(bool, lambda s: s.actor, notify=changed)
+    flash = Property("QVariantMap", lambda s: s._flash, notify=changed)  # FlashSequence.to_qml(), or {}
+    flashOn = Property(bool, lambda s: bool(s._flash), notify=changed)
+    flashRunning = Property(bool, lambda s: s._flash_running, notify=changed)

@@ -12,6 +12,7 @@ SQLite connection belongs to it), the face check runs in the FaceCheck worker th
 from __future__ import annotations
 
 import logging
+import time
 
 from PySide6.QtCore import Property, QEvent, QObject, QTimer, Signal, Slot
 from PySide6.QtQml import QmlNamedElement, QmlSingleton
@@ -31,6 +32,9 @@ log = logging.getLogger(__name__)
 
 # Screens that hold nothing personal (the idle reset leaves them alone).
 PUBLIC_SCREENS = {"home", "help"}
+# After the verdict the face screen finishes its sentence ("很好", "正在核对，请稍候") before the
+# result is shown and said, at most this long (the result is recorded at once).
+RESULT_AFTER_FACE_TALK_S = 8.0
 
 RELATIONSHIPS = [(k, text(f"relationship_{k}")) for k in ("child", "spouse", "relative", "assistant")]
 RELATIONSHIPS_ELDER = [(k, text(f"relationship_{k}")) for k in ("child", "spouse", "other")]
@@ -103,6 +107,19 @@ class AppController(QObject):
     def replay(self) -> None:
         self.voice.replay()
 
+    @Slot(str, result=str)
+    def t(self, code: str) -> str:
+        """A catalogue text for QML (QML holds no words of its own): App.t("ui_replay")."""
+        return text(code)
+
+    @Slot(str, "QVariantMap", result=str)
+    def tf(self, code: str, data) -> str:
+        """A catalogue text filled with data: App.tf("ui_attempts_left", {n: 2})."""
+        def plain(v):  # a JavaScript number is a double: 80.0 is written 80
+            return int(v) if isinstance(v, float) and v.is_integer() else v
+
+        return text(code, **{str(k): plain(v) for k, v in dict(data or {}).items()})
+
     @Slot(float)
     def setVolume(self, v: float) -> None:
         self._volume = max(0.0, min(1.0, v))
@@ -150,6 +167,10 @@ class FlowController(QObject):
         check.finished.connect(self._on_check_finished)
         check.sourceFailed.connect(self._on_source_failed)
         check.speak.connect(self._speak)
+        over = getattr(app.voice, "over", None)  # the check waits for what it says to be heard
+        if over is not None:
+            over.connect(check._heard)
+            check.voice_gated = True
         entry.submitted.connect(self._on_submitted)
         entry.changed.connect(self.changed)  # hasPersonalData
         records.certifyRequested.connect(self.certifyFromRecord)
@@ -157,6 +178,7 @@ class FlowController(QObject):
         app.changed.connect(self.changed)  # the relationship list depends on elder mode
         self._source_error: tuple[str, str] | None = None
         self._clear()
+        app.voice.enter("home", self._intro("home"), speak=False)  # 再听一遍 works from the first screen
 
     @staticmethod
     def create(engine) -> QObject:
@@ -177,6 +199,7 @@ class FlowController(QObject):
         self._staff = {}
         self.attempt = None
         self._source_error = None
+        self._result_due = None
         self.entry.forget()
         self.records.forget()
 
@@ -425,7 +448,27 @@ class FlowController(QObject):
             "attemptsLeft": outcome.attempts_left,
             "canRetry": (not ok) and outcome.attempts_left > 0 and reason not in ("no_template",),
         }
-        self._go("result", voice_codes_for_result(reason, failed_action))
+        codes = voice_codes_for_result(reason, failed_action)
+        if reason == "cancelled":  # 取消 was pressed: at once
+            return self._go("result", codes)
+        self._after_face_talk(lambda: self._go("result", codes))
+
+    def _after_face_talk(self, show) -> None:
+        """`show` once the face screen has finished its sentence (prompt, 很好, state line)."""
+        q = getattr(self.app.voice, "queue", None)
+        due = self._result_due = (time.monotonic() + RESULT_AFTER_FACE_TALK_S, show)
+
+        def poll() -> None:
+            if self._result_due is not due or self._screen != "face":
+                return  # gone home (idle reset) or retried meanwhile
+            talk = ([q.playing] if q is not None and q.playing else []) + list(q.pending if q is not None else [])
+            if any(i.kind in ("prompt", "progress", "state") for i in talk) and time.monotonic() < due[0]:
+                QTimer.singleShot(100, poll)
+                return
+            self._result_due = None
+            show()
+
+        poll()
 
     @Slot()
     def retry(self) -> None:

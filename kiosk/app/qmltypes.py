@@ -13,7 +13,7 @@ from __future__ import annotations
 import argparse
 import sys
 
-from kiosk.app.bootstrap import ROOT, UI_DIR
+from kiosk.app.bootstrap import UI_DIR
 
 OUTPUT = UI_DIR / "kiosk.qmltypes"
 URI = "Kiosk"
@@ -105,12 +105,12 @@ def main(argv: list[str] | None = None) -> int:
     text = generate()
     if args.check:
         if not OUTPUT.exists() or OUTPUT.read_text(encoding="utf-8") != text:
-            print(f"{OUTPUT.relative_to(ROOT)} is out of date: run `uv run python -m kiosk.app.qmltypes`",
+            print(f"{OUTPUT} is out of date: run `uv run python -m kiosk.app.qmltypes`",
                   file=sys.stderr)
             return 1
         return 0
     OUTPUT.write_text(text, encoding="utf-8")
-    print(f"wrote {OUTPUT.relative_to(ROOT)}")
+    print(f"wrote {OUTPUT}")
     return 0
 
 

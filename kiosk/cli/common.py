@@ -83,13 +83,16 @@ def clock(args=None):
     return settings.clock()
 
 
-def _open_store(args, clock_=None):
+def _open_store(args, clock_=None, *, require_key: bool = True):
+    """`require_key=False` for commands that move records only (sync, export): they work with
+    the template key lost."""
     from kiosk.config import home_dir, key_file
     from kiosk.store import Store
 
     db = Path(args.db) if args.db else home_dir() / "kiosk.db"
     db.parent.mkdir(parents=True, exist_ok=True)
-    return Store.open(db, Path(args.key) if args.key else key_file(), clock=clock_ or clock(args))
+    return Store.open(db, Path(args.key) if args.key else key_file(), clock=clock_ or clock(args),
+                      require_key=require_key)
 
 
 
@@ -110,5 +113,5 @@ def bar(desc: str):
         b.n = done
         b.refresh()
 
-    tick.bars = bars
+    tick.bars = bars  # type: ignore[attr-defined]  # the caller closes the bars
     return tick

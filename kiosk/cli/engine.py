@@ -121,6 +121,7 @@ def _certify_one(video: str, template: str, actions: list[str] | None, photo_enc
     from kiosk.frames import open_source
     from kiosk.liveness import validate_actions
     from kiosk.observe import FaceObserver
+    from kiosk.pad.options import session_pad_options
     from kiosk.session import CertificationSession, run_session
 
     if actions:
@@ -129,10 +130,14 @@ def _certify_one(video: str, template: str, actions: list[str] | None, photo_enc
     source = open_source(video)
     session = CertificationSession(template_vecs, photo_encoder.encoder, actions=actions,
                                    n_actions=settings.actions_per_challenge, step_timeout_s=settings.step_timeout_s,
-                                   matcher=_matcher(argparse.Namespace(), photo_encoder.encoder.name))
+                                   matcher=_matcher(argparse.Namespace(), photo_encoder.encoder.name),
+                                   **session_pad_options(settings, realtime=False))
     with FaceObserver() as observer:
         verdict = run_session(session, source, observer)
-    return verdict.to_json()
+    out = verdict.to_json()
+    if "pad" in verdict.liveness:  # the PAD evidence (scores stay out of what the resident is told)
+        out["pad"] = verdict.liveness["pad"]
+    return out
 
 
 def cmd_certify(args) -> int:

@@ -24,14 +24,21 @@ def cmd_demo(args) -> int:
     with FaceObserver(static=True) as still:
         first = next(iter(cam))
         enrolment = still.observe(first)
+        if enrolment.face is None:
+            raise CliError("no_face", "虚拟摄像头的画面里没有找到人脸")
         template = [encoder.encode(first.rgb, enrolment.face)]
-    session = CertificationSession(template, encoder, n_actions=2)
+    from kiosk.config import Settings
+    from kiosk.pad.options import session_pad_options
+
+    session = CertificationSession(template, encoder, n_actions=2, **session_pad_options(Settings.load()))
     print(f"本次随机动作：{'、'.join(session.actions)}", flush=True)
     follower = PromptFollower(cam)
 
     def on_events(t, events):
         _echo(t, events)
         if t is not None:
+            if session.flash_sequence is not None and any(e.kind == "state" and e.code == "challenge" for e in events):
+                session.flash_started(cam.show_flash(session.flash_sequence, t))  # the face reflects the colours
             follower(t, events)
 
     with FaceObserver() as observer:
@@ -44,7 +51,7 @@ def cmd_certify_resident(args) -> int:
     """A real certification of an enrolled resident, recorded in the store like the app does
     (attempt + outbox + audit): for 上门认证 on a laptop, county IT checks, and drills."""
     from kiosk.config import Settings
-    from kiosk.frames import FrameSourceError, open_source
+    from kiosk.frames import FrameSource, FrameSourceError, open_source
     from kiosk.liveness import BadActions, validate_actions
     from kiosk.observe import FaceObserver
     from kiosk.service import CertificationService, Helper, ServiceError
@@ -64,7 +71,7 @@ def cmd_certify_resident(args) -> int:
         try:
             attempt = service.begin(args.resident, args.category,
                                     helper=Helper(args.helper, args.helper_id) if args.helper else None,
-                                    operator=args.operator, actions=actions)
+                                    operator=args.operator, actions=actions, realtime=args.video is None)
         except ServiceError as e:
             raise CliError(e.code, e.message) from e
         on_events = None if args.json else _echo
@@ -72,12 +79,20 @@ def cmd_certify_resident(args) -> int:
             from kiosk.demo.follower import PromptFollower
             from kiosk.demo.virtual_camera import VirtualCamera
 
-            source = VirtualCamera(realtime=False)
-            follower = PromptFollower(source)
+            cam = VirtualCamera(realtime=False)
+            source: FrameSource = cam
+            follower = PromptFollower(cam)
+
+            session = attempt.session
 
             def on_events(t, events, echo=on_events):
                 echo and echo(t, events)
                 if t is not None:
+                    # No screen here: the virtual face is lit by the session's colour flash from the
+                    # challenge on, as the app's face screen would light it.
+                    if session.flash_sequence is not None and any(
+                            e.kind == "state" and e.code == "challenge" for e in events):
+                        session.flash_started(cam.show_flash(session.flash_sequence, t))
                     follower(t, events)
         else:
             try:
@@ -88,9 +103,12 @@ def cmd_certify_resident(args) -> int:
             _drive(attempt.session, source, observer, on_events=on_events)
         outcome = service.record(attempt)
     out = {"verdict": outcome.verdict, "reason": outcome.reason, "message": outcome.message,
-           "steps": attempt.session.verdict.steps, "attempt": outcome.attempt_uuid,
+           "steps": attempt.session.verdict.steps if attempt.session.verdict else [], "attempt": outcome.attempt_uuid,
            "valid_until": outcome.valid_until.isoformat() if outcome.valid_until else None,
            "attempts_left": outcome.attempts_left}
+    verdict = attempt.session.verdict
+    if verdict is not None and "pad" in verdict.liveness:
+        out["pad"] = verdict.liveness["pad"]
     _emit(out, args.json, f"{text('cli_result_pass' if outcome.verdict == 'pass' else 'cli_result_fail')}：{outcome.message}"
                           f"（今天还可以刷脸 {outcome.attempts_left} 次）")
     return 0

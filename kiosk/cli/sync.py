@@ -8,8 +8,19 @@ from pathlib import Path
 from kiosk.cli.common import CliError, _emit, _open_store, bar as _bar
 
 
-def _store(args):
-    return _open_store(args)
+def _store(args, *, require_key: bool = True):
+    return _open_store(args, require_key=require_key)
+
+
+def _daily_backup(store, settings) -> None:
+    """Today's backup of kiosk.db if there is none yet; a failure is said, never fatal."""
+    from kiosk.store import StoreError
+    from kiosk.store.backup import ensure_daily_backup
+
+    try:
+        ensure_daily_backup(store, keep_days=settings.backup_keep_days)
+    except StoreError as e:
+        print(f"注意：今天的备份没有做成：{e.message}", file=sys.stderr, flush=True)
 
 
 def _sync_error(e):
@@ -40,7 +51,10 @@ def cmd_sync(args) -> int:
     from kiosk.sync import SyncError, import_county_bundle, status, sync_once
 
     settings = Settings.load()
-    with _store(args) as store:
+    with _store(args, require_key=False) as store:  # records and roster flow without the template key
+        _daily_backup(store, settings)
+        if not store.has_key:
+            print(f"注意：{store.key_error.message}", file=sys.stderr, flush=True)
         if args.bundle:
             try:
                 res = import_county_bundle(store, Path(args.bundle))
@@ -104,14 +118,31 @@ def _sync_forever(args, settings) -> int:
 def cmd_export(args) -> int:
     from kiosk.sync import SyncError, export_bundle
 
-    with _store(args) as store:
+    from kiosk.store import StoreReadOnly
+
+    try:
+        opened = _store(args, require_key=False)  # the records need no template key
+        read_only = False
+    except StoreReadOnly:
+        # A disk that turned read-only (e.g. after I/O errors): export from a copy in a
+        # temporary folder, so the records still reach the county.
+        from kiosk.cli.common import clock
+        from kiosk.config import home_dir, key_file
+        from kiosk.store.doctor import open_snapshot
+
+        db = Path(args.db) if args.db else home_dir() / "kiosk.db"
+        opened = open_snapshot(db, Path(args.key) if args.key else key_file(), clock=clock(args))
+        read_only = True
+    with opened as store:
         try:
             out, certs, audits = export_bundle(store, Path(args.to), progress=_bar("export"))
         except SyncError as e:
             raise _sync_error(e) from None
-    _emit({"file": str(out), "certifications": certs, "audit": audits}, args.json,
+    _emit({"file": str(out), "certifications": certs, "audit": audits, "read_only_disk": read_only}, args.json,
           f"已导出到 {out}：认证记录 {certs} 条，操作记录 {audits} 条。请把文件交到县社保局导入（kiosk-county import）。"
-          "县里确认前这些记录仍留在本机，会在下次联网或导入县里的名册包时确认。")
+          "县里确认前这些记录仍留在本机，会在下次联网或导入县里的名册包时确认。"
+          + ("（本机磁盘是只读的：已从数据库的副本导出，本机文件没有改动；请尽快联系县社保局信息科检查磁盘。）"
+             if read_only else ""))
     return 0
 
 

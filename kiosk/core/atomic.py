@@ -5,16 +5,20 @@ import os
 from pathlib import Path
 
 
-def write_atomic(path: Path | str, data: bytes, *, durable: bool = True) -> None:
+def write_atomic(path: Path | str, data: bytes, *, durable: bool = True, mode: int | None = None) -> None:
     """Write `data` to `path` through a sibling temporary file and `os.replace`.
 
     `durable` also fsyncs the file and its folder (a bundle on a USB stick pulled out
-    right after must be complete); without it only atomicity is promised.
+    right after must be complete); without it only atomicity is promised. `mode` (e.g. 0o600 for
+    files holding personal data) is set on the file before any byte is written.
     """
     path = Path(path)
     tmp = path.with_name(f"{path.name}.{os.getpid()}.part")
     try:
-        with open(tmp, "wb") as f:
+        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o666 if mode is None else mode)
+        if mode is not None:
+            os.fchmod(fd, mode)  # the file may have been left by an earlier attempt
+        with os.fdopen(fd, "wb") as f:
             f.write(data)
             if durable:
                 f.flush()
@@ -24,11 +28,16 @@ def write_atomic(path: Path | str, data: bytes, *, durable: bool = True) -> None
         tmp.unlink(missing_ok=True)
         raise
     if durable:
+        fsync_dir(path.parent)
+
+
+def fsync_dir(folder: Path) -> None:
+    """Make a rename inside `folder` survive a power cut (best effort: not every filesystem can)."""
+    try:
+        fd = os.open(folder, os.O_RDONLY)
         try:
-            fd = os.open(path.parent, os.O_RDONLY)
-            try:
-                os.fsync(fd)
-            finally:
-                os.close(fd)
-        except OSError:
-            pass
+            os.fsync(fd)
+        finally:
+            os.close(fd)
+    except OSError:
+        pass

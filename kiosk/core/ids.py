@@ -39,7 +39,7 @@ class InvalidIdNumber(KioskError, ValueError):
         self.args = (f"{code}: {message}",)
 
     def __str__(self) -> str:
-        return self.args[0]
+        return str(self.args[0])
 
 
 @dataclass(frozen=True)

@@ -251,7 +251,7 @@ def cmd_county_export(args) -> int:
     out_dir = Path(args.to)
     out_dir.mkdir(parents=True, exist_ok=True)
     out = out_dir / f"county-{args.device}-{default_clock().utc_now().strftime('%Y%m%d-%H%M%S')}.bundle"
-    write_atomic(out, data)
+    write_atomic(out, data, mode=0o600)  # names and ID numbers: 0600
     _emit({"file": str(out), "bytes": len(data)}, args.json,
           f"名册包已写到 {out}。带到村里，在终端上运行：kiosk sync --bundle {out.name}")
     return 0

@@ -90,7 +90,7 @@ def parse_rows(header: list, rows: Iterable[list], first_row_number: int = 2, to
         return out
     seen: dict[str, int] = {}
     for n, row in enumerate(rows, first_row_number):
-        def cell(key):
+        def cell(key, row=row):
             i = index.get(key)
             return row[i] if i is not None and i < len(row) else None
         if all(c is None or str(c).strip() == "" for c in row):

@@ -1,22 +1,38 @@
 """Makes the virtual face do what the session asks, like a person listening to the prompt."""
 from __future__ import annotations
 
-REACTION_S = 1.0  # an elderly resident starts the action about a second after the prompt
+from collections.abc import Callable
+
+REACTION_S = 1.0  # an elderly resident starts the action about a second after hearing the prompt
+MAX_WAIT_S = 12.0  # a prompt never heard (no voice at all): act this long after it was shown
 
 
 class PromptFollower:
     """Feed it the session's events and the time of each frame; it triggers the virtual
-    camera's action `reaction_s` after each prompt (again after "请再眨眨眼")."""
+    camera's action `reaction_s` after each prompt (again after "请再眨眨眼").
 
-    def __init__(self, camera, reaction_s: float = REACTION_S):
+    With `heard` (event -> how many times its sentence has been spoken to the end, or cut or
+    dropped), the person waits until the prompt has been heard, as a resident does: the
+    action starts `reaction_s` after the prompt is over, not after it was queued."""
+
+    def __init__(self, camera, reaction_s: float = REACTION_S, heard: Callable[[object], int] | None = None):
         self.camera = camera
         self.reaction_s = reaction_s
-        self._pending: tuple[float, str] | None = None
+        self.heard = heard
+        self._pending: list | None = None  # [shown at, action, event, heard count then, due]
 
     def __call__(self, t: float, events) -> None:
         for ev in events:
             if ev.kind == "prompt":
-                self._pending = (t + self.reaction_s, ev.code)
-        if self._pending and t >= self._pending[0]:
-            self.camera.perform(self._pending[1])
+                if self.heard is None:
+                    self._pending = [t, ev.code, ev, 0, t + self.reaction_s]
+                else:
+                    self._pending = [t, ev.code, ev, self.heard(ev), None]
+        p = self._pending
+        if p is None:
+            return
+        if p[4] is None and self.heard is not None and (self.heard(p[2]) > p[3] or t - p[0] > MAX_WAIT_S):
+            p[4] = t + self.reaction_s
+        if p[4] is not None and t >= p[4]:
+            self.camera.perform(p[1])
             self._pending = None

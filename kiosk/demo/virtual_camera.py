@@ -65,11 +65,12 @@ from typing import Iterable, Iterator
 import cv2
 import numpy as np
 
-from kiosk.core.actions import ACTIONS  # noqa: F401  (one list of action codes; re-exported)
+from kiosk.core.actions import ACTIONS  # (one list of action codes; re-exported)
+from kiosk.core.paths import assets_dir
 from kiosk.demo.warp import MeshWarper
 from kiosk.frames import Frame, FrameSourceError, read_image
 
-ASSET_DIR = Path(__file__).resolve().parents[2] / "assets" / "demo"
+ASSET_DIR = assets_dir("demo")
 FACE_IMAGE = ASSET_DIR / "astronaut.png"
 FACE_LANDMARKS = ASSET_DIR / "astronaut_landmarks.npy"
 
@@ -207,14 +208,14 @@ class _FlashLight:
         if x1 > x0 + 1 and y1 > y0 + 1:
             roi = img[y0:y1, x0:x1]
             mask = np.zeros(roi.shape[:2], np.float32)
-            cv2.fillPoly(mask, [np.round((oval - [x0, y0]) * 4).astype(np.int32)], 1.0, cv2.LINE_AA, 2)
-            mask = cv2.GaussianBlur(mask, (0, 0), 3)[..., None]
+            cv2.fillPoly(mask, [np.round((oval - [x0, y0]) * 4).astype(np.int32)], (1.0,), cv2.LINE_AA, 2)
+            mask = np.asarray(cv2.GaussianBlur(mask, (0, 0), 3), dtype=np.float32)[..., None]
             factor = (fb * g).astype(np.float32) + mask * ((fa - fb) * g).astype(np.float32)
             tinted = np.clip(roi * factor + 0.5, 0, 255).astype(np.uint8)
-            cv2.multiply(img, tuple(float(v) for v in fb * g) + (0.0,), dst=img)
+            cv2.multiply(img, tuple(float(v) for v in fb * g) + (0.0,), dst=img)  # type: ignore[call-overload]  # src2 may be a Scalar
             img[y0:y1, x0:x1] = tinted
         else:
-            cv2.multiply(img, tuple(float(v) for v in fb * g) + (0.0,), dst=img)
+            cv2.multiply(img, tuple(float(v) for v in fb * g) + (0.0,), dst=img)  # type: ignore[call-overload]  # src2 may be a Scalar
         # Grey-world AWB on what the sensor saw (this frame's mean without the gains applied).
         means = np.array(cv2.mean(img)[:3]) / g
         if self.ref is None:
@@ -660,7 +661,7 @@ class VirtualCamera:
             return
         x0, y0, x1, y1 = box
         mask = np.zeros((y1 - y0, x1 - x0), np.float32)
-        cv2.fillPoly(mask, [np.round((poly - [x0, y0]) * 16).astype(np.int32)], 1.0, cv2.LINE_AA, 4)
+        cv2.fillPoly(mask, [np.round((poly - [x0, y0]) * 16).astype(np.int32)], (1.0,), cv2.LINE_AA, 4)
         mask = cv2.GaussianBlur(mask, (3, 3), 0) * min(1.0, 1.4 * amount)
         roi = img[y0:y1, x0:x1].astype(np.float32)
         # Dark throat at the top, a dull tongue colour towards the lower lip.
@@ -682,7 +683,7 @@ class VirtualCamera:
             mask = np.zeros((y1 - y0, x1 - x0), np.float32)
             pts = np.round((line - [x0, y0]) * 16).astype(np.int32)
             thick = max(1, int(round(self.face_width / 110)))
-            cv2.polylines(mask, [pts], False, 1.0, thick, cv2.LINE_AA, 4)
+            cv2.polylines(mask, [pts], False, (1.0,), thick, cv2.LINE_AA, 4)
             mask = cv2.GaussianBlur(mask, (3, 3), 0) * (0.75 * amount)
             roi = img[y0:y1, x0:x1].astype(np.float32)
             roi += mask[..., None] * (np.array(LASH_RGB, np.float32) - roi)

@@ -76,7 +76,8 @@ class MeshWarper:
             off = (s - 1) / 2.0  # centre of an s x s block of full-resolution pixels
             xs = (x0 + s * np.arange(gw) + off).astype(np.float32)
             ys = (y0 + s * np.arange(gh) + off).astype(np.float32)
-            g = np.meshgrid(xs, ys)
+            gx, gy = np.meshgrid(xs, ys)
+            g = (gx, gy)
             if len(self._grid_cache) > 8:
                 self._grid_cache.clear()
             self._grid_cache[key] = g

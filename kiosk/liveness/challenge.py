@@ -13,12 +13,13 @@ from __future__ import annotations
 
 import secrets
 from dataclasses import dataclass, field
+from typing import Any
 
 import numpy as np
 
 from kiosk.liveness.events import ACTIONS, NON_RIGID_ACTIONS, ActionEvent
 from kiosk.liveness.motion import NaturalMotion
-from kiosk.liveness.rules import is_calibration_frame, make_rule
+from kiosk.liveness.rules import Rule, is_calibration_frame, make_rule
 from kiosk.liveness.signals import Baseline, Sample, sample_of
 from kiosk.thresholds import LivenessThresholds
 from kiosk.observe import FrameObservation
@@ -100,7 +101,7 @@ class LivenessResult:
     steps: list[Step]
     natural_motion: float
     jumps: int
-    evidence: dict = field(default_factory=dict)
+    evidence: dict[str, Any] = field(default_factory=dict)
 
 
 class LivenessCheck:
@@ -113,12 +114,12 @@ class LivenessCheck:
         self.result: LivenessResult | None = None
         self._calib: list[Sample] = []
         self._current = 0
-        self._rule = None
+        self._rule: Rule | None = None
         self._motion: NaturalMotion | None = None
         self._jumps = 0
         self._multi_since: float | None = None
         self._last_face_t: float | None = None
-        self._last_box = None
+        self._last_box: tuple[int, int, int, int] | None = None
         self._times: list[float] = []
         self._settle_from = 0.0
 
@@ -142,6 +143,7 @@ class LivenessCheck:
         self._current = i
         step = self.steps[i]
         step.started_at = t
+        assert self.baseline is not None, "steps start after calibration"
         self._rule = make_rule(step.action, self.baseline, self.th)
         return LivenessUpdate("step_started", i, step.action, t=t)
 
@@ -190,6 +192,7 @@ class LivenessCheck:
                 out.append(self._start_step(0, t))
             return out
 
+        assert self._motion is not None and self._rule is not None, "running: calibrated, a step started"
         self._motion.update(face.landmarks, t)
         ev = self._rule.update(s)
         if ev is not None:
@@ -217,6 +220,7 @@ class LivenessCheck:
 
     def _finish(self, t: float) -> list[LivenessUpdate]:
         m = self._motion
+        assert m is not None, "finishing: calibrated"
         short = m.frames < self.th.natural_motion_min_frames or m.span_s < self.th.natural_motion_min_s
         # A very still live face may need longer than the minimum window to show its drift (a
         # picture's drift does not grow with time): below the floor, keep watching up to
@@ -231,6 +235,7 @@ class LivenessCheck:
 
     def _judge_motion(self, t: float) -> list[LivenessUpdate]:
         m = self._motion
+        assert m is not None, "judging: calibrated"
         if m.frames < self.th.natural_motion_min_frames or m.drift < self.th.natural_motion_min:
             return self._fail("still_image", t)
         self.state = "passed"
@@ -247,7 +252,7 @@ class LivenessCheck:
                 return self._fail("multiple_faces", t)
         else:
             self._multi_since = None
-        if obs.face is not None:
+        if obs.face is not None and self._motion is not None:
             self._motion.update(obs.face.landmarks, t)
         if t - self._settle_from > self.step_timeout_s:  # face gone while settling: judge what we have
             return self._judge_motion(t)

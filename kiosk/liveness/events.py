@@ -2,8 +2,9 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import Any
 
-from kiosk.core.actions import ACTIONS, NON_RIGID_ACTIONS  # noqa: F401  (re-exported)
+from kiosk.core.actions import ACTIONS as ACTIONS, NON_RIGID_ACTIONS as NON_RIGID_ACTIONS  # (re-exported)
 
 
 
@@ -14,4 +15,4 @@ class ActionEvent:
     end_s: float
     peak: float  # the extreme relative value reached (ratio or degrees)
     gradual: bool = True  # in-between frames were seen (not a jump between two stills)
-    evidence: dict = field(default_factory=dict)
+    evidence: dict[str, Any] = field(default_factory=dict)

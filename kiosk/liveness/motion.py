@@ -14,14 +14,15 @@ from collections import deque
 
 import numpy as np
 
+from kiosk.arrays import Floats
 from kiosk.liveness.signals import SHAPE_POINTS
 
 
-def _interocular(p: np.ndarray) -> float:
+def _interocular(p: Floats) -> float:
     return max(float(np.linalg.norm(p[33, :2] - p[263, :2])), 1e-6)
 
 
-def parallax(reference: np.ndarray, current: np.ndarray) -> float:
+def parallax(reference: Floats, current: Floats) -> float:
     a = np.c_[reference[SHAPE_POINTS, :2], np.ones(len(SHAPE_POINTS))]
     b = current[SHAPE_POINTS, :2]
     x, *_ = np.linalg.lstsq(a, b, rcond=None)
@@ -29,7 +30,7 @@ def parallax(reference: np.ndarray, current: np.ndarray) -> float:
     return float(np.sqrt((res ** 2).sum(axis=1).mean()) / _interocular(current))
 
 
-def similarity_residual(reference: np.ndarray, current: np.ndarray) -> float:
+def similarity_residual(reference: Floats, current: Floats) -> float:
     """Residual after the best 2-D similarity (shift, rotation, scale) / interocular."""
     a = reference[SHAPE_POINTS, :2].astype(np.float64)
     b = current[SHAPE_POINTS, :2].astype(np.float64)
@@ -44,14 +45,14 @@ def similarity_residual(reference: np.ndarray, current: np.ndarray) -> float:
 class NaturalMotion:
     """p90 drift of the 5-frame-smoothed face shape from the baseline shape."""
 
-    def __init__(self, reference: np.ndarray, window: int = 5):
+    def __init__(self, reference: Floats, window: int = 5):
         self.reference = reference
-        self._recent: deque[np.ndarray] = deque(maxlen=window)
+        self._recent: deque[Floats] = deque(maxlen=window)
         self._drifts: list[float] = []
         self._t0: float | None = None
         self._t1: float | None = None
 
-    def update(self, landmarks: np.ndarray, t: float | None = None) -> None:
+    def update(self, landmarks: Floats, t: float | None = None) -> None:
         self._recent.append(landmarks)
         if len(self._recent) == self._recent.maxlen:
             smoothed = np.mean(self._recent, axis=0)
@@ -67,7 +68,7 @@ class NaturalMotion:
     @property
     def span_s(self) -> float:
         """Seconds covered by the smoothed frames (0 when no timestamps were given)."""
-        return 0.0 if self._t0 is None else self._t1 - self._t0
+        return 0.0 if self._t0 is None or self._t1 is None else self._t1 - self._t0
 
     @property
     def drift(self) -> float:

@@ -8,8 +8,10 @@ from kiosk.liveness.signals import Baseline
 from kiosk.thresholds import LivenessThresholds
 from kiosk.liveness.turn import TurnRule
 
+Rule = BlinkRule | OpenMouthRule | NodRule | TurnRule
 
-def make_rule(action: str, baseline: Baseline, th: LivenessThresholds):
+
+def make_rule(action: str, baseline: Baseline, th: LivenessThresholds) -> Rule:
     if action == "blink":
         return BlinkRule(baseline, th)
     if action == "open_mouth":

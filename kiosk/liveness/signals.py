@@ -11,6 +11,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from kiosk.arrays import Floats
 from kiosk.observe import EYE_IMAGE_LEFT, EYE_IMAGE_RIGHT, FaceObservation, RIGID_POINTS
 
 _NOSE_BRIDGE_TOP, _NOSE_BRIDGE_BOTTOM = 168, 2
@@ -25,7 +26,7 @@ class Sample:
     mouth: float  # inner lip gap / mouth width
     yaw: float
     pitch: float
-    landmarks: np.ndarray
+    landmarks: Floats
     interocular: float
 
 
@@ -49,7 +50,7 @@ class Baseline:
     mouth: float
     yaw: float
     pitch: float
-    shape: np.ndarray  # mean landmarks of the neutral frames (for parallax / drift)
+    shape: Floats  # mean landmarks of the neutral frames (for parallax / drift)
 
     @classmethod
     def from_samples(cls, samples: list[Sample]) -> "Baseline":

@@ -28,14 +28,21 @@ import hashlib
 import threading
 import warnings
 from dataclasses import dataclass, field
+from typing import Any
 from pathlib import Path
 
 import numpy as np
+import numpy.typing as npt
 
+from kiosk.arrays import Floats, Image
+from kiosk.core.paths import assets_dir
+
+_Dims4 = tuple[int, int, int, int]  # (the reader's method `int` shadows the builtin in its class body)
+_Shape = tuple[int, ...]
 CHIP_SIZE = 150
 CHIP_PADDING = 0.25  # dlib's compute_face_descriptor uses get_face_chip_details(shape, 150, 0.25)
 CONVERTER_VERSION = 1  # bump when the graph changes, so stale caches are not reused
-ASSET_DIR = Path(__file__).resolve().parents[2] / "assets" / "models"
+ASSET_DIR = assets_dir("models")
 
 
 # ------------------------------------------------------------------ dlib .dat reader
@@ -75,7 +82,7 @@ class _DatReader:
         self.pos += 1
         return c == b"1"
 
-    def tensor(self) -> np.ndarray:
+    def tensor(self) -> Floats:
         if self.int() != 2:
             raise ValueError("unsupported dlib tensor version")
         dims = [self.int() for _ in range(4)]
@@ -84,17 +91,18 @@ class _DatReader:
         self.pos += 4 * n
         return a
 
-    def alias(self) -> tuple[int, int, int, int]:
+    def alias(self) -> _Dims4:
         if self.int() != 1:
             raise ValueError("unsupported dlib alias_tensor version")
-        return tuple(self.int() for _ in range(4))
+        a, b, c, d = (self.int() for _ in range(4))
+        return a, b, c, d
 
 
 @dataclass
 class DlibLayer:
     kind: str  # con | affine | relu | max_pool | avg_pool | add_prev | fc | tagskip
-    arrays: dict = field(default_factory=dict)
-    attrs: dict = field(default_factory=dict)
+    arrays: dict[str, Floats] = field(default_factory=dict)
+    attrs: dict[str, Any] = field(default_factory=dict)
 
 
 def _read_details(r: _DatReader) -> DlibLayer:
@@ -138,7 +146,7 @@ def _read_details(r: _DatReader) -> DlibLayer:
     raise ValueError(f"unsupported dlib layer '{kind}'")
 
 
-def read_dlib_resnet(path: str | Path) -> tuple[dict, list[DlibLayer]]:
+def read_dlib_resnet(path: str | Path) -> tuple[dict[str, Any], list[DlibLayer]]:
     """(input settings, layers from the input outwards) of a serialized dlib metric-loss network."""
     r = _DatReader(Path(path).read_bytes())
     if r.int() != 1 or r.string() != "loss_metric_2":
@@ -164,7 +172,7 @@ def read_dlib_resnet(path: str | Path) -> tuple[dict, list[DlibLayer]]:
     size = (r.int(), r.int())
     layers = []
 
-    def tail(version: int, first: bool):
+    def tail(version: int, first: bool) -> None:
         # Training state after each add_layer's details: 3 bools and cached tensors (empty).
         for _ in range(3):
             r.boolean()
@@ -211,13 +219,13 @@ def _f_bytes(num: int, data: bytes | str) -> bytes:
     return _varint((num << 3) | 2) + _varint(len(data)) + data
 
 
-def _tensor_proto(name: str, a: np.ndarray) -> bytes:
+def _tensor_proto(name: str, a: npt.NDArray[np.generic]) -> bytes:
     dtype = {np.dtype(np.float32): 1, np.dtype(np.int64): 7}[a.dtype]
     msg = b"".join(_f_varint(1, int(d)) for d in a.shape)
     return msg + _f_varint(2, dtype) + _f_bytes(8, name) + _f_bytes(9, np.ascontiguousarray(a).astype(a.dtype.newbyteorder("<")).tobytes())
 
 
-def _attr_proto(name: str, v) -> bytes:
+def _attr_proto(name: str, v: int | str | list[int] | tuple[int, ...]) -> bytes:
     if isinstance(v, (list, tuple)):
         return _f_bytes(1, name) + b"".join(_f_varint(8, int(i)) for i in v) + _f_varint(20, 7)  # INTS
     if isinstance(v, str):
@@ -225,25 +233,25 @@ def _attr_proto(name: str, v) -> bytes:
     return _f_bytes(1, name) + _f_varint(3, int(v)) + _f_varint(20, 2)  # INT
 
 
-def _value_info(name: str, shape) -> bytes:
+def _value_info(name: str, shape: _Shape) -> bytes:
     dims = b"".join(_f_bytes(1, _f_varint(1, d)) for d in shape)
     tensor_type = _f_varint(1, 1) + _f_bytes(2, dims)  # elem_type FLOAT, shape
     return _f_bytes(1, name) + _f_bytes(2, _f_bytes(1, tensor_type))
 
 
 class _Graph:
-    def __init__(self):
+    def __init__(self) -> None:
         self.nodes: list[bytes] = []
         self.inits: list[bytes] = []
         self.n = 0
 
-    def const(self, a: np.ndarray, hint: str) -> str:
+    def const(self, a: npt.NDArray[np.generic], hint: str) -> str:
         self.n += 1
         name = f"{hint}_{self.n}"
         self.inits.append(_tensor_proto(name, a))
         return name
 
-    def op(self, op_type: str, inputs: list[str], out: str | None = None, **attrs) -> str:
+    def op(self, op_type: str, inputs: list[str], out: str | None = None, **attrs: int | str | list[int]) -> str:
         self.n += 1
         out = out or f"{op_type.lower()}_{self.n}"
         msg = b"".join(_f_bytes(1, i) for i in inputs) + _f_bytes(2, out) + _f_bytes(3, out) + _f_bytes(4, op_type)
@@ -251,7 +259,7 @@ class _Graph:
         self.nodes.append(msg)
         return out
 
-    def model(self, inp: str, in_shape, out: str, out_shape, doc: str) -> bytes:
+    def model(self, inp: str, in_shape: _Shape, out: str, out_shape: _Shape, doc: str) -> bytes:
         graph = b"".join(_f_bytes(1, n) for n in self.nodes) + _f_bytes(2, "dlib_face_recognition_resnet_v1")
         graph += b"".join(_f_bytes(5, t) for t in self.inits)
         graph += _f_bytes(11, _value_info(inp, in_shape)) + _f_bytes(12, _value_info(out, out_shape))
@@ -273,9 +281,11 @@ def convert_dlib_resnet(dat_path: str | Path) -> bytes:
     # dlib: (pixel - avg) / 256.0 in float; 1/256 is exact, so Mul matches Div bit for bit.
     cur = g.op("Sub", ["chip", g.const(mean, "mean")])
     cur = g.op("Mul", [cur, g.const(np.full((1, 1, 1, 1), 1.0 / 256.0, np.float32), "scale")])
-    shape = (3, CHIP_SIZE, CHIP_SIZE)  # (channels, rows, cols) of `cur`, tracked for add_prev
-    tag1 = tag2 = None
-    tag1_shape = tag2_shape = None
+    shape: _Shape = (3, CHIP_SIZE, CHIP_SIZE)  # (channels, rows, cols) of `cur`, tracked for add_prev
+    tag1: str | None = None
+    tag2: str | None = None
+    tag1_shape: _Shape | None = None
+    tag2_shape: _Shape | None = None
     i = 0
     while i < len(layers):
         L = layers[i]
@@ -310,6 +320,8 @@ def convert_dlib_resnet(dat_path: str | Path) -> bytes:
             if i + 1 < len(layers) and layers[i + 1].kind == "tagskip":
                 # residual_down: tag2 marks the block output, skip1 goes back to tag1's input.
                 tag2, tag2_shape = cur, shape
+                if tag1 is None or tag1_shape is None:
+                    raise ValueError("residual block without its start tag")
                 cur, shape = tag1, tag1_shape
                 i += 1
             else:  # tag1 at the start of a residual block
@@ -317,6 +329,8 @@ def convert_dlib_resnet(dat_path: str | Path) -> bytes:
                 tag2 = None
         elif L.kind == "add_prev":
             other, other_shape = (tag2, tag2_shape) if tag2 is not None else (tag1, tag1_shape)
+            if other is None or other_shape is None:
+                raise ValueError("add_prev without a tag")
             out_shape = tuple(max(a, b) for a, b in zip(shape, other_shape))
             cur = g.op("Add", [_pad_to(g, cur, shape, out_shape), _pad_to(g, other, other_shape, out_shape)])
             shape, tag2 = out_shape, None
@@ -337,7 +351,7 @@ def convert_dlib_resnet(dat_path: str | Path) -> bytes:
     return g.model("chip", (1, 3, CHIP_SIZE, CHIP_SIZE), "descriptor", (1, shape[0]), doc)
 
 
-def _pad_to(g: _Graph, name: str, shape, target) -> str:
+def _pad_to(g: _Graph, name: str, shape: _Shape, target: _Shape) -> str:
     """Zero-pad channels/rows/cols at the end: dlib's add of unequal tensors (top-left aligned)."""
     if tuple(shape) == tuple(target):
         return name
@@ -400,9 +414,9 @@ class DlibDnnRecognizer:
         self._net.setPreferableBackend(cv2.dnn.DNN_BACKEND_OPENCV)
         self._net.setPreferableTarget(cv2.dnn.DNN_TARGET_CPU)
         self._lock = threading.Lock()  # cv2.dnn.Net is not re-entrant
-        self._dlib = None
+        self._dlib: Any = None  # imported on first use (untyped)
 
-    def descriptor(self, chip: np.ndarray) -> np.ndarray:
+    def descriptor(self, chip: Image) -> Floats:
         """128-d descriptor (float64) of a 150x150 RGB uint8 face chip."""
         if chip.shape != (CHIP_SIZE, CHIP_SIZE, 3):
             raise ValueError(f"expected a {CHIP_SIZE}x{CHIP_SIZE} RGB chip, got {chip.shape}")
@@ -412,7 +426,7 @@ class DlibDnnRecognizer:
             out = self._net.forward()
         return np.asarray(out, dtype=np.float64).reshape(-1)
 
-    def compute_face_descriptor(self, img: np.ndarray, shape, num_jitters: int = 0) -> np.ndarray:
+    def compute_face_descriptor(self, img: Image, shape: Any, num_jitters: int = 0) -> Floats:
         if num_jitters > 1:
             raise ValueError("jittered descriptors are not supported by the cv2.dnn runtime")
         if self._dlib is None:

@@ -17,11 +17,15 @@ from __future__ import annotations
 import hashlib
 import threading
 from pathlib import Path
-from typing import Protocol, runtime_checkable
+from typing import TYPE_CHECKING, Protocol, runtime_checkable
 
 import numpy as np
 
+from kiosk.arrays import Floats, Image
 from kiosk.observe import FaceObservation
+
+if TYPE_CHECKING:
+    from kiosk.config import Settings
 
 # ArcFace / InsightFace reference points for a 112x112 crop: the image-left eye, the
 # image-right eye, the nose tip, the image-left and image-right mouth corners.
@@ -47,19 +51,19 @@ class Embedder(Protocol):
     name: str  # the backend name templates and calibrations are stored under
     dim: int
 
-    def encode(self, rgb: np.ndarray, face: FaceObservation) -> np.ndarray:
+    def encode(self, rgb: Image, face: FaceObservation) -> Floats:
         """One face (RGB uint8 frame + its FaceMesh observation) -> a 1-D float64 embedding."""
         ...
 
 
-def five_points(face: FaceObservation) -> np.ndarray:
+def five_points(face: FaceObservation) -> Floats:
     """The five ArcFace alignment points (pixels) from the FaceMesh landmarks, in ARCFACE_112 order."""
     p = face.landmarks[:, :2].astype(np.float64)
     return np.array([p[list(_EYE_IMAGE_LEFT)].mean(axis=0), p[list(_EYE_IMAGE_RIGHT)].mean(axis=0),
                      p[_NOSE_TIP], p[_MOUTH_IMAGE_LEFT], p[_MOUTH_IMAGE_RIGHT]])
 
 
-def similarity_transform(src: np.ndarray, dst: np.ndarray) -> np.ndarray:
+def similarity_transform(src: Floats, dst: Floats) -> Floats:
     """2x3 least-squares similarity (rotation, uniform scale, translation) mapping src onto dst (Umeyama)."""
     src, dst = np.asarray(src, np.float64), np.asarray(dst, np.float64)
     mu_s, mu_d = src.mean(axis=0), dst.mean(axis=0)
@@ -76,13 +80,13 @@ def similarity_transform(src: np.ndarray, dst: np.ndarray) -> np.ndarray:
     return np.hstack([scale * r, t[:, None]])
 
 
-def align_face(rgb: np.ndarray, face: FaceObservation, size: int = 112) -> np.ndarray:
+def align_face(rgb: Image, face: FaceObservation, size: int = 112) -> Image:
     """The face warped to the ArcFace five-point template, scaled to size x size (RGB uint8)."""
     import cv2
 
     m = similarity_transform(five_points(face), ARCFACE_112 * (size / 112.0))
-    return cv2.warpAffine(np.ascontiguousarray(rgb), m, (size, size), flags=cv2.INTER_LINEAR,
-                          borderMode=cv2.BORDER_REPLICATE)
+    return np.asarray(cv2.warpAffine(np.ascontiguousarray(rgb), m, (size, size), flags=cv2.INTER_LINEAR,
+                                     borderMode=cv2.BORDER_REPLICATE), dtype=np.uint8)
 
 
 class OnnxEmbedder:
@@ -93,8 +97,8 @@ class OnnxEmbedder:
     flattened and L2-normalised.
     """
 
-    def __init__(self, model_path: str | Path, input_size: int = 112, mean: float | tuple = 127.5,
-                 std: float | tuple = 127.5, bgr: bool = False, name: str | None = None):
+    def __init__(self, model_path: str | Path, input_size: int = 112, mean: float | tuple[float, float, float] = 127.5,
+                 std: float | tuple[float, float, float] = 127.5, bgr: bool = False, name: str | None = None):
         import cv2
 
         path = Path(model_path).expanduser()
@@ -125,7 +129,7 @@ class OnnxEmbedder:
                                                  f"{path.name}。请核对设置中的 onnx_input_size。") from e
         self.dim = int(probe.size)
 
-    def _forward(self, face_rgb: np.ndarray) -> np.ndarray:
+    def _forward(self, face_rgb: Image) -> Floats:
         x = face_rgb[..., ::-1] if self.bgr else face_rgb
         x = (x.astype(np.float32) - self.mean) / self.std
         blob = np.ascontiguousarray(x.transpose(2, 0, 1)[None])
@@ -134,13 +138,13 @@ class OnnxEmbedder:
             out = self._net.forward()
         return np.asarray(out, dtype=np.float64).reshape(-1)
 
-    def encode(self, rgb: np.ndarray, face: FaceObservation) -> np.ndarray:
+    def encode(self, rgb: Image, face: FaceObservation) -> Floats:
         v = self._forward(align_face(rgb, face, self.input_size))
         n = float(np.linalg.norm(v))
         return v / n if n > 0 else v
 
 
-def make_embedder(settings=None) -> Embedder:
+def make_embedder(settings: Settings | None = None) -> Embedder:
     """The embedding backend the settings select (`embedding_backend`: "dlib" or "onnx")."""
     from kiosk.config import Settings
 

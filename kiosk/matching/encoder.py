@@ -11,9 +11,11 @@ from __future__ import annotations
 
 import threading
 import warnings
+from typing import Any
 
 import numpy as np
 
+from kiosk.arrays import Floats, Image
 from kiosk.observe import FaceObservation
 
 BACKEND_NAME = "dlib-128"
@@ -56,7 +58,7 @@ class DlibEncoder:
         self.jitters = jitters
         self._lock = threading.Lock()  # dlib models are not documented as re-entrant
 
-    def crop_and_shape(self, rgb: np.ndarray, face: FaceObservation):
+    def crop_and_shape(self, rgb: Image, face: FaceObservation) -> tuple[Image, Any]:
         """The face region and dlib's 5-point shape in it (what the ResNet's chip is cut from)."""
         left, top, right, bottom = dlib_box(face)
         # Hand dlib only the face and a margin: converting a whole frame costs more than the net.
@@ -69,7 +71,7 @@ class DlibEncoder:
         with self._lock:
             return img, self._predictor(img, rect)
 
-    def encode(self, rgb: np.ndarray, face: FaceObservation) -> np.ndarray:
+    def encode(self, rgb: Image, face: FaceObservation) -> Floats:
         img, shape = self.crop_and_shape(rgb, face)
         with self._lock:
             vec = self._net.compute_face_descriptor(img, shape, self.jitters)

@@ -15,8 +15,11 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import numpy as np
+
+from kiosk.arrays import Floats
 
 MIN_PEOPLE = 20  # fewer people than this do not give a usable population mean
 
@@ -31,16 +34,17 @@ class PopulationStatsError(EmbedderError):
 @dataclass(frozen=True)
 class PopulationStats:
     backend: str
-    mean: np.ndarray = field(compare=False)
+    mean: Floats = field(compare=False)
     n_people: int
     n_templates: int
 
-    def centre(self, v: np.ndarray) -> np.ndarray:
+    def centre(self, v: Floats) -> Floats:
         u = np.asarray(v, dtype=np.float64) - self.mean
         n = np.linalg.norm(u, axis=-1, keepdims=True)
-        return u / np.maximum(n, 1e-12)
+        centred: Floats = u / np.maximum(n, 1e-12)
+        return centred
 
-    def to_json(self) -> dict:
+    def to_json(self) -> dict[str, Any]:
         return {"backend": self.backend, "dim": int(self.mean.size), "n_people": self.n_people,
                 "n_templates": self.n_templates, "mean": [round(float(x), 8) for x in self.mean]}
 
@@ -51,7 +55,7 @@ class PopulationStats:
         return p
 
 
-def from_templates(templates: dict[str, list[np.ndarray]], backend: str) -> PopulationStats:
+def from_templates(templates: dict[str, list[Floats]], backend: str) -> PopulationStats:
     """The population mean: the mean of each person's mean template (people with many photos do not
     weigh more). `templates`: resident id -> embeddings, e.g. `Store.all_templates(backend)`."""
     per_person = [np.mean(np.asarray(v, dtype=np.float64), axis=0) for v in templates.values() if len(v)]
@@ -79,7 +83,7 @@ def load(path: str | Path, backend: str | None = None) -> PopulationStats:
     return stats
 
 
-def centred_template_distance(probe: np.ndarray, template: list[np.ndarray], stats: PopulationStats) -> float:
+def centred_template_distance(probe: Floats, template: list[Floats], stats: PopulationStats) -> float:
     """Mean over the template of the cosine distance between centred embeddings (0 = same direction)."""
     p = stats.centre(probe)
     t = stats.centre(np.asarray(template, dtype=np.float64).reshape(len(template), -1))

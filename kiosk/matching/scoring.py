@@ -28,8 +28,15 @@ raw distance) to another resident, the decision is "roster_ambiguous": staff dec
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
+
+from kiosk.arrays import Floats
+
+if TYPE_CHECKING:
+    from kiosk.config import Settings
+    from kiosk.matching.population import PopulationStats
 
 DEFAULT_RAW_THRESHOLD = 0.47
 DEFAULT_SNORM_THRESHOLD = -4.0
@@ -55,9 +62,9 @@ class MatchResult:
     nearest_other_score: float | None = None  # that resident's score, when method != "raw"
     margin: float | None = None  # nearest_other_distance - distance (raw distance units)
     roster_margin: float | None = None  # the margin the decision used
-    extra: dict = field(default_factory=dict, compare=False)
+    extra: dict[str, Any] = field(default_factory=dict, compare=False)
 
-    def __post_init__(self):
+    def __post_init__(self) -> None:
         if not self.decision:
             object.__setattr__(self, "decision", "match" if self.match else "no_match")
         if self.decision not in DECISIONS:
@@ -65,25 +72,26 @@ class MatchResult:
         if self.match != (self.decision == "match"):
             raise ValueError("match must be True exactly when decision == 'match'")
 
-    def to_json(self) -> dict:
-        d = {"match": self.match, "distance": round(self.distance, 4), "threshold": self.threshold, "method": self.method}
+    def to_json(self) -> dict[str, Any]:
+        d: dict[str, Any] = {"match": self.match, "distance": round(self.distance, 4), "threshold": self.threshold, "method": self.method}
         if self.score is not None:
             d["score"] = round(self.score, 3)
         if self.nearest_other_distance is not None:
             d.update(decision=self.decision, nearest_other=self.nearest_other,
                      nearest_other_distance=round(self.nearest_other_distance, 4),
-                     margin=round(self.margin, 4), roster_margin=self.roster_margin)
+                     margin=None if self.margin is None else round(self.margin, 4), roster_margin=self.roster_margin)
             if self.nearest_other_score is not None:
                 d["nearest_other_score"] = round(self.nearest_other_score, 3)
         return d
 
 
-def fuse(embeddings: list[np.ndarray]) -> np.ndarray:
+def fuse(embeddings: list[Floats]) -> Floats:
     """Several frames of the same face -> one embedding (the mean; averages out pose and blur noise)."""
-    return np.mean(np.asarray(embeddings, dtype=np.float64), axis=0)
+    fused: Floats = np.mean(np.asarray(embeddings, dtype=np.float64), axis=0)
+    return fused
 
 
-def template_distance(probe: np.ndarray, template: list[np.ndarray], fusion: str = "mean") -> float:
+def template_distance(probe: Floats, template: list[Floats], fusion: str = "mean") -> float:
     """Distance from one (fused) probe embedding to a multi-embedding template.
 
     mean: mean of the distances to each template embedding (default, best measured);
@@ -105,7 +113,7 @@ def template_distance(probe: np.ndarray, template: list[np.ndarray], fusion: str
     raise ValueError(f"unknown fusion {fusion!r}")
 
 
-def cohort_from_templates(templates: dict[str, list[np.ndarray]], exclude: str | set | None = None) -> np.ndarray:
+def cohort_from_templates(templates: dict[str, list[Floats]], exclude: str | set[str] | None = None) -> Floats:
     """The cohort array (one row per template embedding) from a roster dict such as
     `Store.all_templates(backend)`, without the claimed person (`exclude`)."""
     skip = {exclude} if isinstance(exclude, str) else set(exclude or ())
@@ -115,12 +123,12 @@ def cohort_from_templates(templates: dict[str, list[np.ndarray]], exclude: str |
     return np.vstack(rows)
 
 
-def _cohort_stats(vec: np.ndarray, cohort: np.ndarray, k: int) -> tuple[float, float]:
+def _cohort_stats(vec: Floats, cohort: Floats, k: int) -> tuple[float, float]:
     d = np.sort(np.linalg.norm(cohort - vec, axis=1))[:k]
     return float(d.mean()), float(max(d.std(), 1e-6))
 
 
-def snorm_score(distance: float, probe: np.ndarray, template: list[np.ndarray], cohort: np.ndarray,
+def snorm_score(distance: float, probe: Floats, template: list[Floats], cohort: Floats,
                 k: int = COHORT_K) -> float:
     mp, sp = _cohort_stats(probe, cohort, k)
     mt, st = _cohort_stats(fuse(template), cohort, k)
@@ -145,10 +153,10 @@ class Matcher:
     roster_margin: float = DEFAULT_ROSTER_MARGIN
     fusion: str = "mean"
     centred_threshold: float = DEFAULT_CENTRED_THRESHOLD
-    population: object | None = field(default=None, compare=False)  # population.PopulationStats
+    population: PopulationStats | None = field(default=None, compare=False)
 
     @classmethod
-    def from_settings(cls, settings, backend: str) -> "Matcher":
+    def from_settings(cls, settings: Settings, backend: str) -> "Matcher":
         """The calibrated operating point of `backend` (kiosk.config.Settings.matching)."""
         params = settings.matching(backend)
         if params is None:
@@ -167,25 +175,27 @@ class Matcher:
                    centred_threshold=float(params.get("centred_threshold", DEFAULT_CENTRED_THRESHOLD)),
                    population=population)
 
-    def _method(self, cohort: np.ndarray | None) -> str:
+    def _method(self, cohort: Floats | None) -> str:
         if cohort is not None and len(cohort) >= MIN_COHORT:
             return "snorm"
         return "centred" if self.population is not None else "raw"
 
-    def _score(self, method: str, p: np.ndarray, template: list[np.ndarray], cohort: np.ndarray | None):
+    def _score(self, method: str, p: Floats, template: list[Floats], cohort: Floats | None) -> tuple[float, float | None, bool]:
         d = template_distance(p, template, self.fusion)
         if method == "snorm":
+            assert cohort is not None, "snorm is chosen only with a cohort"
             s = snorm_score(d, p, template, cohort, self.cohort_k)
             return d, s, (s <= self.snorm_threshold and d <= self.snorm_raw_cap)
         if method == "centred":
             from kiosk.matching.population import centred_template_distance
 
+            assert self.population is not None, "centred is chosen only with population statistics"
             s = centred_template_distance(p, template, self.population)
             return d, s, s <= self.centred_threshold
         return d, None, d <= self.raw_threshold
 
-    def compare(self, probe: list[np.ndarray] | np.ndarray, template: list[np.ndarray],
-                cohort: np.ndarray | None = None, others: dict[str, list[np.ndarray]] | None = None) -> MatchResult:
+    def compare(self, probe: list[Floats] | Floats, template: list[Floats],
+                cohort: Floats | None = None, others: dict[str, list[Floats]] | None = None) -> MatchResult:
         """`cohort`: embeddings of other enrolled people (never the claimed person); when None and
         `others` is given, the cohort is built from `others`. `others`: templates of the other
         enrolled residents (claimed excluded) for the roster cross-check."""
@@ -200,7 +210,7 @@ class Matcher:
         if not others:
             return MatchResult(bool(ok), d, threshold, method, s)
         dist = {rid: template_distance(p, vecs, self.fusion) for rid, vecs in others.items()}
-        nearest = min(dist, key=dist.get)
+        nearest = min(dist, key=dist.__getitem__)
         d_o = dist[nearest]
         s_o = self._score(method, p, others[nearest], cohort)[1]
         margin = d_o - d

@@ -22,7 +22,7 @@ os.environ.setdefault("GLOG_minloglevel", "2")
 import numpy as np
 
 from kiosk import bench
-from kiosk.pad.thresholds import PAD
+from kiosk.thresholds import PAD
 
 DEFAULT_CLIPS = ("liveportrait_d9.mp4", "blinkdetector_man.mp4", "zubair_real_headturn.mp4")
 

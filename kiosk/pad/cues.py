@@ -17,7 +17,7 @@ import numpy as np
 
 from kiosk.liveness.motion import parallax
 from kiosk.pad.minifasnet import crop_box
-from kiosk.pad.thresholds import PAD, PadThresholds
+from kiosk.thresholds import PAD, PadThresholds
 
 _WORK_SIDE = 240  # the region is resized to at most this many pixels on its long side
 
@@ -44,7 +44,7 @@ def bezel_sides(gray: np.ndarray, box, th: PadThresholds = PAD) -> int:
     tol = np.tan(np.radians(th.bezel_max_angle))
     for x0, y0, x1, y1 in lines[:, 0].astype(float):
         dx, dy = abs(x1 - x0), abs(y1 - y0)
-        mx, my = (x0 + x1) / 2, (y0 + y1) / 2
+        my = (y0 + y1) / 2
         if dy <= tol * dx:  # horizontal: above or below the face
             if max(y0, y1) < fy0:
                 sides.add("top")

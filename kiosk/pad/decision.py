@@ -21,7 +21,7 @@ waits for the frames already handed over (bounded by `timeout`) and applies `dec
 function of the per-frame records, so thresholds can be re-decided offline
 (kiosk.pad.evaluate caches the records).
 
-Decision rule (numbers in kiosk/pad/thresholds.py):
+Decision rule (numbers in kiosk/thresholds.py, PAD section):
 1. Quality gates: a scored frame votes only if the head is within +-30 deg yaw/pitch (the
    models' range), the face is at least `min_face_px` wide, the eyes are not closed (openness
    below `eye_closed_ratio` x the session median) and it is not blurred (sharpness below
@@ -47,7 +47,7 @@ import numpy as np
 
 from kiosk.pad import cues
 from kiosk.pad.minifasnet import MiniFasNet, detector_box
-from kiosk.pad.thresholds import PAD, PadThresholds
+from kiosk.thresholds import PAD, PadThresholds
 
 
 @dataclass(frozen=True)

@@ -6,7 +6,7 @@ Runs the real pipeline (kiosk.frames sources -> kiosk.observe FaceMesh -> PadMon
   faces/videos/             (live clips)
   faces/spoof/<type>/*.jpg  (attack stills: print, paper_mask, recapture_closeup, screen_replay; live)
 and prints APCER per attack species and BPCER on live clips at the shipped operating point
-(kiosk/pad/thresholds.py), plus, per screen cue, how many clips each row would refuse if
+(kiosk/thresholds.py, PAD section), plus, per screen cue, how many clips each row would refuse if
 that cue were added as an extra "or" rule.
 
 `pad_videos(paths)` is what `kiosk pad VIDEO...` calls: one dict per video.
@@ -29,7 +29,7 @@ os.environ.setdefault("GLOG_minloglevel", "2")
 import numpy as np
 
 from kiosk.pad.decision import PadMonitor, PadResult, decide, record_arrays, records_from_arrays
-from kiosk.pad.thresholds import PAD, PadThresholds
+from kiosk.thresholds import PAD, PadThresholds
 
 CACHE_VERSION = 3
 SPECIES = {  # attack_type in the labels -> row of the table
@@ -42,7 +42,7 @@ SPECIES = {  # attack_type in the labels -> row of the table
     "photo_animation_digital": "photo animation (digital, not filmed)",
 }
 LIVE_ROWS = ("live (video)", "live (still)")
-# Extra "or" rules whose effect the table shows (thresholds in kiosk/pad/thresholds.py).
+# Extra "or" rules whose effect the table shows (thresholds in kiosk/thresholds.py, PAD section).
 CUE_RULES = {
     "bezel": lambda e, th: e.get("bezel_share", 0.0) >= th.bezel_min_share,
     "glare": lambda e, th: e.get("glare_median", 0.0) >= th.glare_min,

@@ -22,7 +22,9 @@ from pathlib import Path
 import cv2
 import numpy as np
 
-ASSET_DIR = Path(__file__).resolve().parents[2] / "assets" / "models" / "pad"
+from kiosk.core.paths import assets_dir
+
+ASSET_DIR = assets_dir("models", "pad")
 MODELS = (("2.7_80x80_MiniFASNetV2.onnx", 2.7), ("4_0_0_80x80_MiniFASNetV1SE.onnx", 4.0))
 INPUT_SIZE = 80
 LIVE_CLASS = 1

@@ -6,12 +6,17 @@ data, so a ciphertext moved to another resident's row fails to decrypt.
 """
 from __future__ import annotations
 
+import base64
+import hashlib
+import hmac
 import os
 from pathlib import Path
 
 import numpy as np
 from cryptography.exceptions import InvalidTag
+from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
+from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 
 from . import TemplateKeyError
 
@@ -21,8 +26,9 @@ _CHECK_PLAINTEXT = b"village-kiosk template key check v1"
 _DTYPES = {"float32": np.float32, "float64": np.float64}
 
 MSG_KEY_MISSING = (
-    "找不到人脸模板密钥文件，已登记的人脸模板无法使用。"
-    "请联系县社保局信息科恢复密钥文件，不要删除数据库文件。"
+    "找不到人脸模板密钥文件，已登记的人脸模板无法使用，暂时不能刷脸认证。"
+    "请联系县社保局信息科恢复密钥文件，不要删除数据库文件；"
+    "待上传的认证记录不受影响，仍可同步或用 kiosk export 导出。"
 )
 MSG_KEY_UNWRITABLE = "无法建立人脸模板密钥文件，请检查磁盘是否正常，或联系县社保局信息科。"
 MSG_KEY_BAD = (
@@ -47,7 +53,7 @@ def create_key(key_path: Path) -> bytes:
     """Write a new random key; O_EXCL so an existing key is never overwritten."""
     key = AESGCM.generate_key(bit_length=256)
     try:
-        key_path.parent.mkdir(parents=True, exist_ok=True)
+        make_key_dir(key_path.parent)
         fd = os.open(key_path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
     except FileExistsError:
         if key_path.is_file():
@@ -61,6 +67,13 @@ def create_key(key_path: Path) -> bytes:
     finally:
         os.close(fd)
     return key
+
+
+def make_key_dir(folder: Path) -> None:
+    """The key folder, 0700 when this program creates it (keys are 0600 inside)."""
+    if not folder.is_dir():
+        folder.mkdir(mode=0o700, parents=True, exist_ok=True)
+        os.chmod(folder, 0o700)  # mkdir's mode is masked by the umask
 
 
 def encrypt(key: bytes, plaintext: bytes, aad: str) -> tuple[bytes, bytes]:
@@ -109,3 +122,30 @@ def decrypt_vector(key: bytes, dtype: str, dim: int, nonce: bytes, ciphertext: b
     if v.size != dim:
         raise TemplateKeyError("template_damaged", MSG_KEY_BAD, f"expected {dim} values, got {v.size}")
     return v
+
+
+# --- personal data at rest (names, ID numbers) -------------------------------------------
+# Two keys derived from the template key with HKDF, each with its own label, so the same
+# secret never serves two purposes: AES-GCM for the values, HMAC-SHA256 for the lookup index.
+PERSONAL_LABEL = b"village-kiosk personal data v1"
+INDEX_LABEL = b"village-kiosk id-number index v1"
+REF_PREFIX = "R"  # a blind reference never starts with a digit, so it cannot be an ID number
+
+
+def derive_key(key: bytes, label: bytes) -> bytes:
+    return HKDF(algorithm=hashes.SHA256(), length=KEY_BYTES, salt=None, info=label).derive(key)
+
+
+def blind_ref(index_key: bytes, id_number: str) -> str:
+    """The keyed HMAC of a normalised ID number as an 18-character reference ('R' + 17 base32
+    characters, 85 bits): it fits the ID-number columns and finds a row without revealing it."""
+    digest = hmac.new(index_key, id_number.encode("ascii"), hashlib.sha256).digest()
+    return REF_PREFIX + base64.b32encode(digest).decode("ascii")[:17]
+
+
+def seal_text(key: bytes, text: str, aad: str) -> tuple[bytes, bytes]:
+    return encrypt(key, text.encode("utf-8"), aad)
+
+
+def open_text(key: bytes, nonce: bytes, ciphertext: bytes, aad: str) -> str:
+    return decrypt(key, nonce, ciphertext, aad).decode("utf-8")

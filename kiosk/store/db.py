@@ -5,13 +5,15 @@ templates are unreadable without the separate key file.
 from __future__ import annotations
 
 import contextlib
+import errno
 import functools
 import json
 import math
+import os
 import sqlite3
 import uuid as uuidlib
 from dataclasses import asdict, dataclass
-from datetime import date, datetime, timedelta
+from datetime import date, datetime, timedelta, timezone
 from pathlib import Path
 from typing import Any, Iterable, Iterator
 
@@ -22,14 +24,23 @@ from ..policy import Category
 from ..core.clock import Clock, default_clock, utc_iso
 from ..core.facedata import is_face_data_key
 from ..core.ids import mask_id, normalize, parse_id_number
-from . import StoreCorrupt, StoreError, StoreFull, crypto
+from . import StoreCorrupt, StoreEmpty, StoreError, StoreFull, StoreReadOnly, TemplateKeyError, crypto
 from .migrations import check_not_newer, migrate, schema_version
 
 CAPTURE_RETENTION_KEY = "capture_retention_days"
+# Once the county holds a record, the outbox keeps it with the ID number masked (first 6, last 4):
+# a full ID number stays in clear only while a record waits to be sent (it must leave even with
+# the template key lost). SQL so that it runs in the same UPDATE that marks the row acknowledged.
+MASK_ACKED_PAYLOAD = (
+    "CASE WHEN length(json_extract(payload, '$.resident_id')) = 18 THEN json_set(payload, '$.resident_id',"
+    " substr(json_extract(payload, '$.resident_id'), 1, 6) || '********'"
+    " || substr(json_extract(payload, '$.resident_id'), 15, 4)) ELSE payload END"
+)
 BUSY_TIMEOUT_MS = 5000
 # SQLite primary result codes (extended codes keep these in the low byte).
-_SQLITE_BUSY, _SQLITE_LOCKED, _SQLITE_IOERR = 5, 6, 10
-_SQLITE_CORRUPT, _SQLITE_FULL, _SQLITE_NOTADB = 11, 13, 26
+_SQLITE_BUSY, _SQLITE_LOCKED, _SQLITE_READONLY, _SQLITE_IOERR = 5, 6, 8, 10
+_SQLITE_CORRUPT, _SQLITE_FULL, _SQLITE_CANTOPEN, _SQLITE_NOTADB = 11, 13, 14, 26
+_LOW_SPACE_BYTES = 256 * 1024  # below this much free space a failed write is the full disk
 
 
 @dataclass(frozen=True)
@@ -81,20 +92,68 @@ class OutboxItem:
     last_error: str | None
 
 
-def _translate(e: sqlite3.Error) -> Exception:
+def read_only_reason(path: Path) -> str | None:
+    """Why `path` (or its folder) cannot be written, or None: a read-only mount, a read-only or
+    immutable file (root passes permission checks, but not EROFS or the immutable flag)."""
+    target = path if path.exists() else path.parent
+    try:
+        if os.statvfs(target).f_flag & os.ST_RDONLY:
+            return f"{target}: read-only file system"
+    except OSError:
+        return None
+    for p in (path, path.parent):
+        if p.exists() and not os.access(p, os.W_OK):
+            return f"{p}: not writable"
+    return None
+
+
+def free_bytes(path: Path) -> int | None:
+    target = path if path.exists() else path.parent
+    try:
+        st = os.statvfs(target)
+    except OSError:
+        return None
+    return st.f_bavail * st.f_frsize
+
+
+def _translate(e: sqlite3.Error, path: Path | None = None) -> Exception:
+    """A StoreError saying what happened: full disk, read-only disk, damaged file, busy, I/O."""
     code = (getattr(e, "sqlite_errorcode", None) or 0) & 0xFF
     text = str(e).lower()
     if code == _SQLITE_FULL or "disk is full" in text:
         return StoreFull(str(e))
+    if code == _SQLITE_READONLY or "readonly database" in text:
+        return StoreReadOnly(f"{e}; {read_only_reason(path) or ''}" if path else str(e))
     if code in (_SQLITE_CORRUPT, _SQLITE_NOTADB) or "malformed" in text or "not a database" in text:
         return StoreCorrupt(str(e))
     if code in (_SQLITE_BUSY, _SQLITE_LOCKED) or "locked" in text:
         return StoreError("busy", "数据库正忙，请稍后再试；如果一直出现，请重启本程序。", str(e))
-    if code == _SQLITE_IOERR or "disk i/o" in text:
+    if code in (_SQLITE_IOERR, _SQLITE_CANTOPEN) or "disk i/o" in text or "unable to open" in text:
+        # The same codes come from a read-only or full disk: look at the disk before blaming it.
+        if path is not None:
+            reason = read_only_reason(path)
+            if reason:
+                return StoreReadOnly(f"{e}; {reason}")
+            space = free_bytes(path)
+            if space is not None and space < _LOW_SPACE_BYTES:
+                return StoreFull(f"{e}; {space} bytes free")
+        if code == _SQLITE_CANTOPEN or "unable to open" in text:
+            return StoreError(
+                "cannot_open", "无法打开数据库文件，请检查磁盘是否正常，或联系县社保局信息科。", str(e))
         return StoreError(
             "io_error", "读写数据库出错，请检查磁盘，或联系县社保局信息科；已保存的认证记录不会丢失。", str(e)
         )
     return e
+
+
+def translate_os_error(e: OSError, path: Path | None = None) -> StoreError:
+    """The same diagnoses for file operations around the database (backups, moving files)."""
+    if e.errno in (errno.ENOSPC, errno.EDQUOT):
+        return StoreFull(f"{path}: {e}")
+    if e.errno in (errno.EROFS, errno.EACCES, errno.EPERM):
+        return StoreReadOnly(f"{path}: {e}")
+    return StoreError("io_error", "读写文件出错，请检查磁盘，或联系县社保局信息科；已保存的认证记录不会丢失。",
+                      f"{path}: {e}")
 
 
 def _translating(method):
@@ -105,7 +164,8 @@ def _translating(method):
         try:
             return method(*args, **kwargs)
         except sqlite3.Error as e:
-            translated = _translate(e)
+            owner = getattr(args[0], "store", args[0]) if args else None
+            translated = _translate(e, getattr(owner, "path", None))
             if translated is e:
                 raise
             raise translated from e
@@ -113,14 +173,156 @@ def _translating(method):
     return wrapper
 
 
+def protect_personal_data(db: Database, key: bytes) -> int:
+    """Seal names and ID numbers written before schema v4 (or while the key was missing) and put
+    blind references in every ID-number column; mask ID numbers in acknowledged outbox rows.
+    One transaction; returns how many residents and attempts were converted."""
+    clear = db.execute("SELECT count(*) FROM residents WHERE id_ct IS NULL").fetchone()[0]
+    clear += db.execute("SELECT count(*) FROM attempts WHERE resident_ct IS NULL").fetchone()[0]
+    if not clear:
+        return 0
+    pkey, ikey = crypto.derive_key(key, crypto.PERSONAL_LABEL), crypto.derive_key(key, crypto.INDEX_LABEL)
+    refs: dict[str, str] = {}
+
+    def ref(number: str) -> str:
+        if number.startswith(crypto.REF_PREFIX):
+            return number  # already a reference
+        if number not in refs:
+            refs[number] = crypto.blind_ref(ikey, normalize(number))
+        return refs[number]
+
+    db.execute("PRAGMA foreign_keys = OFF")  # templates point at residents.id_number: both change together
+    try:
+        with db.atomic():
+            for number, name in db.execute("SELECT id_number, name FROM residents WHERE id_ct IS NULL").fetchall():
+                r = ref(number)
+                idn, idc = crypto.seal_text(pkey, number, f"id|{r}")
+                nn, nc = crypto.seal_text(pkey, name, f"name|{r}")
+                db.execute("UPDATE residents SET id_number = ?, name = '*', birth_date = '', region = '',"
+                           " id_nonce = ?, id_ct = ?, name_nonce = ?, name_ct = ? WHERE id_number = ?",
+                           [r, idn, idc, nn, nc, number])
+            for uuid, number in db.execute(
+                    "SELECT uuid, resident_id FROM attempts WHERE resident_ct IS NULL").fetchall():
+                n, c = crypto.seal_text(pkey, number, f"attempt|{uuid}")
+                db.execute("UPDATE attempts SET resident_id = ?, resident_nonce = ?, resident_ct = ? WHERE uuid = ?",
+                           [ref(number), n, c, uuid])
+            for cid, number, attempt_uuid, nonce, ct in db.execute(
+                    "SELECT id, resident_id, attempt_uuid, nonce, ciphertext FROM captures"
+                    " WHERE resident_id NOT LIKE 'R%'").fetchall():
+                try:
+                    image = crypto.decrypt(key, nonce, ct, f"capture|{number}|{attempt_uuid}")
+                    n, c = crypto.encrypt(key, image, f"capture|{ref(number)}|{attempt_uuid}")
+                except TemplateKeyError:  # already unreadable: only the clear ID number goes
+                    n, c = nonce, ct
+                db.execute("UPDATE captures SET resident_id = ?, nonce = ?, ciphertext = ? WHERE id = ?",
+                           [ref(number), n, c, cid])
+            for table in ("templates", "county_roster", "county_template_versions"):
+                for (number,) in db.execute(
+                        f"SELECT DISTINCT resident_id FROM {table} WHERE resident_id NOT LIKE 'R%'").fetchall():
+                    db.execute(f"UPDATE {table} SET resident_id = ? WHERE resident_id = ?", [ref(number), number])
+            db.execute(f"UPDATE outbox SET payload = {MASK_ACKED_PAYLOAD} WHERE acked_at IS NOT NULL")
+    finally:
+        db.execute("PRAGMA foreign_keys = ON")
+    db.execute("PRAGMA wal_checkpoint(TRUNCATE)")  # old page images (clear names) leave the WAL
+    return clear
+
+
+def backups_dir(db_path: Path) -> Path:
+    """Daily backups live beside the database: $KIOSK_HOME/backups/."""
+    return db_path.parent / "backups"
+
+
+def _stamp() -> str:
+    return datetime.now(timezone.utc).strftime("%Y%m%d-%H%M%S")
+
+
+def _prepare_file(path: Path) -> Path | None:
+    """Before SQLite touches `path`: create a new database file 0600 (not the umask's 0644),
+    tighten an existing one, and deal with a 0-byte file. Returns where an empty file was moved.
+
+    A 0-byte kiosk.db with no backup and no WAL content is an unfinished first start (a kill or a
+    full disk while the file was being created): it is moved aside to kiosk.db.empty-<time>,
+    never deleted, and a fresh database is made. With a backup or WAL content the data may be
+    elsewhere: StoreEmpty (run kiosk doctor)."""
+    if not path.parent.is_dir():
+        return None  # a data disk that is not mounted: SQLite says cannot_open, nothing is created
+    try:
+        size = path.stat().st_size if path.is_file() else None
+    except OSError as e:
+        raise translate_os_error(e, path) from e
+    moved = None
+    reason = read_only_reason(path)
+    if reason:
+        # Refused at start, not at the first certification after a resident went through it all.
+        raise StoreReadOnly(reason)
+    if size == 0:
+        wal = path.with_name(path.name + "-wal")
+        wal_size = wal.stat().st_size if wal.is_file() else 0
+        backups = sorted(backups_dir(path).glob("kiosk-*.db"))
+        if wal_size or backups:
+            raise StoreEmpty(f"{path} is 0 bytes; wal {wal_size} bytes; backups: {len(backups)}")
+        moved = path.with_name(f"{path.name}.empty-{_stamp()}")
+        try:
+            os.replace(path, moved)
+            for suffix in ("-wal", "-shm"):
+                side = path.with_name(path.name + suffix)
+                if side.exists():
+                    os.replace(side, moved.with_name(moved.name + suffix))
+        except OSError as e:
+            raise translate_os_error(e, path) from e
+        size = None
+    try:
+        if size is None:
+            os.close(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600))
+        elif os.stat(path).st_mode & 0o077:
+            os.chmod(path, 0o600)
+    except FileExistsError:
+        pass  # another process created it a moment ago
+    except OSError as e:
+        if size is None:
+            raise translate_os_error(e, path) from e
+    return moved
+
+
 class Store:
     """Use `Store.open(path, key_path)`; close with `close()` or a `with` block."""
 
-    def __init__(self, db: Database, key: bytes, path: Path, clock: Clock):
+    def __init__(self, db: Database, key: bytes | None, path: Path, clock: Clock):
         self.db = db
         self.path = path
         self.clock = clock  # the service area's clock: dates attempts, stamps every row
-        self._key = key
+        self._key_bytes = key
+        self.key_path: Path | None = None
+        self.key_error: TemplateKeyError | None = None  # why there is no key (open(require_key=False))
+
+    @property
+    def _key(self) -> bytes:
+        """The template key; without it (lost key file) only template and identity work stops."""
+        if self._key_bytes is None:
+            e = self.key_error or TemplateKeyError("key_missing", crypto.MSG_KEY_MISSING)
+            raise TemplateKeyError(e.code, e.message, e.detail)
+        return self._key_bytes
+
+    @property
+    def has_key(self) -> bool:
+        return self._key_bytes is not None
+
+    @functools.cached_property
+    def _personal_key(self) -> bytes:
+        return crypto.derive_key(self._key, crypto.PERSONAL_LABEL)
+
+    @functools.cached_property
+    def _index_key(self) -> bytes:
+        return crypto.derive_key(self._key, crypto.INDEX_LABEL)
+
+    def _ref(self, id_number: str) -> str:
+        """What the database holds in place of an ID number: its keyed HMAC (needs the key)."""
+        return crypto.blind_ref(self._index_key, normalize(id_number))
+
+    def _open_id(self, ref: str, nonce: bytes | None, ct: bytes | None) -> str:
+        if nonce is None:  # a row written before v4 and not converted yet (no key at the time)
+            return ref
+        return crypto.open_text(self._personal_key, nonce, ct, f"id|{ref}")
 
     @property
     def tz(self):
@@ -134,42 +336,61 @@ class Store:
     # --- opening -------------------------------------------------------------------
 
     @classmethod
-    def open(cls, path: str | Path, key_path: str | Path, *, clock: Clock | None = None) -> "Store":
+    def open(cls, path: str | Path, key_path: str | Path, *, clock: Clock | None = None,
+             require_key: bool = True) -> "Store":
         """`clock` (default: the configured zone's system clock) decides which local day a
-        certification belongs to and stamps every row; tests pass `Clock.fixed(...)`."""
+        certification belongs to and stamps every row; tests pass `Clock.fixed(...)`.
+        `require_key=False` (sync, export, doctor): a missing or wrong template key does not stop
+        the records from being read and sent; `store.key_error` says what is wrong with it."""
         path, key_path = Path(path), Path(key_path)
-        existed = path.exists()
-        if existed and path.is_file() and path.stat().st_size == 0:
-            # An emptied file (e.g. after a power cut) must not silently become a fresh database.
-            raise StoreCorrupt(f"{path} is empty")
+        moved_aside = _prepare_file(path)
+        existed = path.exists() and path.stat().st_size > 0
         try:
             db = Database(path)
         except sqlite3.Error as e:
-            raise StoreError(
-                "cannot_open", "无法打开数据库文件，请检查磁盘是否正常，或联系县社保局信息科。", str(e)
-            ) from e
+            translated = _translate(e, path)
+            if not isinstance(translated, StoreError):
+                translated = StoreError(
+                    "cannot_open", "无法打开数据库文件，请检查磁盘是否正常，或联系县社保局信息科。", str(e))
+            raise translated from e
+        key_error = None
         try:
             if existed:
                 cls._refuse_if_damaged(db)
             check_not_newer(db)  # before anything writes to the file
             db.execute("PRAGMA foreign_keys = ON")
+            db.execute("PRAGMA secure_delete = ON")  # deleted or rewritten personal data is zeroed, not left in free pages
             db.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
             db.enable_wal()
             # Power cuts are common in villages: fsync every commit.
             db.execute("PRAGMA synchronous = FULL")
             migrate(db)
             clock = clock or default_clock()
-            key = cls._load_key(db, key_path, clock)
+            try:
+                key = cls._load_key(db, key_path, clock)
+            except TemplateKeyError as e:
+                if require_key:
+                    raise
+                key, key_error = None, e
+            if key is not None:
+                protect_personal_data(db, key)
+            if moved_aside is not None:
+                with db.atomic():
+                    db.execute("INSERT INTO audit_log (at, actor, action, details) VALUES (?, ?, ?, ?)",
+                               [utc_iso(clock.utc_now()), "kiosk", "empty_database_replaced",
+                                _dumps({"kept_as": moved_aside.name})])
         except sqlite3.Error as e:
             db.close()
-            translated = _translate(e)
+            translated = _translate(e, path)
             if translated is e:
                 raise
             raise translated from e
         except BaseException:
             db.close()
             raise
-        return cls(db, key, path, clock)
+        store = cls(db, key, path, clock)
+        store.key_path, store.key_error = key_path, key_error
+        return store
 
     @staticmethod
     def _refuse_if_damaged(db: Database) -> None:
@@ -218,7 +439,7 @@ class Store:
             with self.db.atomic():
                 yield self
         except sqlite3.Error as e:
-            translated = _translate(e)
+            translated = _translate(e, self.path)
             if translated is e:
                 raise
             raise translated from e
@@ -244,12 +465,19 @@ class Store:
             raise ValueError("resident name must not be empty")
         if county_status not in ("active", "suspended", "deceased"):
             raise ValueError(f"unknown county_status: {county_status!r}")
+        ref = self._ref(rid.number)
+        id_nonce, id_ct = crypto.seal_text(self._personal_key, rid.number, f"id|{ref}")
+        name_nonce, name_ct = crypto.seal_text(self._personal_key, name, f"name|{ref}")
         row = {
-            "id_number": rid.number,
-            "name": name,
-            "birth_date": rid.birth_date.isoformat(),
+            "id_number": ref,
+            "name": "*",  # sealed in name_ct
+            "birth_date": "",  # derived from the ID number when read
             "sex": rid.sex,
-            "region": rid.region,
+            "region": "",
+            "id_nonce": id_nonce,
+            "id_ct": id_ct,
+            "name_nonce": name_nonce,
+            "name_ct": name_ct,
             "village": village,
             "categories": json.dumps([Category.parse(c).value for c in categories]),
             "benefit_start": benefit_start.isoformat() if benefit_start else None,
@@ -270,18 +498,42 @@ class Store:
 
     @_translating
     def get_resident(self, id_number: str) -> Resident | None:
-        rows = list(self.db.query("SELECT * FROM residents WHERE id_number = ?", [normalize(id_number)]))
-        return _resident(rows[0]) if rows else None
+        rows = list(self.db.query("SELECT * FROM residents WHERE id_number = ?", [self._ref(id_number)]))
+        return self._resident(rows[0]) if rows else None
 
     @_translating
     def list_residents(self, village: str | None = None) -> list[Resident]:
         if village is None:
-            rows = self.db.query("SELECT * FROM residents ORDER BY village, name, id_number")
+            rows = self.db.query("SELECT * FROM residents")
         else:
-            rows = self.db.query(
-                "SELECT * FROM residents WHERE village = ? ORDER BY name, id_number", [village]
-            )
-        return [_resident(r) for r in rows]
+            rows = self.db.query("SELECT * FROM residents WHERE village = ?", [village])
+        out = [self._resident(r) for r in rows]  # names are sealed: sorted here, not by SQL
+        return sorted(out, key=lambda r: (r.village or "", r.name, r.id_number))
+
+    def _resident(self, r: dict) -> Resident:
+        number = self._open_id(r["id_number"], r.get("id_nonce"), r.get("id_ct"))
+        if r.get("name_nonce") is not None:
+            name = crypto.open_text(self._personal_key, r["name_nonce"], r["name_ct"], f"name|{r['id_number']}")
+        else:
+            name = r["name"]
+        if r.get("birth_date"):
+            born, region = date.fromisoformat(r["birth_date"]), r["region"]
+        else:
+            parsed = parse_id_number(number, self.clock.today())
+            born, region = parsed.birth_date, parsed.region
+        return Resident(
+            id_number=number,
+            name=name,
+            birth_date=born,
+            sex=r["sex"],
+            region=region,
+            village=r["village"],
+            categories=tuple(Category(c) for c in json.loads(r["categories"])),
+            benefit_start=_date(r["benefit_start"]),
+            data_comparison_on=_date(r["data_comparison_on"]),
+            county_status=r["county_status"],
+            updated_at=r["updated_at"],
+        )
 
     # --- templates -----------------------------------------------------------------
 
@@ -306,7 +558,7 @@ class Store:
             cursor = self.db.execute(
                 "INSERT INTO templates (resident_id, backend, dim, dtype, nonce, ciphertext, source, created_at)"
                 " VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
-                [resident_id, backend, dim, dtype, nonce, ct, source, self._iso(now)],
+                [self._ref(resident_id), backend, dim, dtype, nonce, ct, source, self._iso(now)],
             )
             self._audit_row(
                 "kiosk", "template_added",
@@ -319,23 +571,30 @@ class Store:
         resident_id = normalize(resident_id)
         rows = self.db.query(
             "SELECT * FROM templates WHERE resident_id = ? AND backend = ? ORDER BY id",
-            [resident_id, backend],
+            [self._ref(resident_id), backend],
         )
-        return [self._decrypt_template(r) for r in rows]
+        return [self._decrypt_template(r, resident_id) for r in rows]
 
     @_translating
     def all_templates(self, backend: str) -> dict[str, list[np.ndarray]]:
         """Every resident's templates for one backend (the roster cross-check)."""
         out: dict[str, list[np.ndarray]] = {}
-        for r in self.db.query("SELECT * FROM templates WHERE backend = ? ORDER BY id", [backend]):
-            out.setdefault(r["resident_id"], []).append(self._decrypt_template(r))
+        numbers: dict[str, str] = {}
+        for r in self.db.query(
+            "SELECT t.*, p.id_nonce AS p_nonce, p.id_ct AS p_ct FROM templates t"
+            " LEFT JOIN residents p ON p.id_number = t.resident_id WHERE t.backend = ? ORDER BY t.id", [backend]
+        ):
+            ref = r["resident_id"]
+            if ref not in numbers:
+                numbers[ref] = self._open_id(ref, r["p_nonce"], r["p_ct"])
+            out.setdefault(numbers[ref], []).append(self._decrypt_template(r, numbers[ref]))
         return out
 
     @_translating
     def delete_templates(self, resident_id: str, backend: str | None = None) -> int:
         """Remove a resident's templates (re-enrolment, or the person asks for deletion)."""
         resident_id = normalize(resident_id)
-        where, params = "resident_id = ?", [resident_id]
+        where, params = "resident_id = ?", [self._ref(resident_id)]
         if backend is not None:
             where, params = where + " AND backend = ?", params + [backend]
         with self.db.atomic():
@@ -346,8 +605,8 @@ class Store:
             )
         return count
 
-    def _decrypt_template(self, r: dict) -> np.ndarray:
-        aad = crypto.vector_aad(r["resident_id"], r["backend"])
+    def _decrypt_template(self, r: dict, resident_id: str) -> np.ndarray:
+        aad = crypto.vector_aad(normalize(resident_id), r["backend"])
         return crypto.decrypt_vector(self._key, r["dtype"], r["dim"], r["nonce"], r["ciphertext"], aad)
 
     # --- attempts and outbox -------------------------------------------------------
@@ -398,6 +657,9 @@ class Store:
         row = attempt.to_dict()
         row["scores"] = _dumps(attempt.scores)
         row["liveness"] = _dumps(attempt.liveness)
+        row["resident_id"] = self._ref(attempt.resident_id)
+        row["resident_nonce"], row["resident_ct"] = crypto.seal_text(
+            self._personal_key, attempt.resident_id, f"attempt|{attempt.uuid}")
         with self.db.atomic():
             self.db.table("attempts").insert(row)
             self.db.table("outbox").insert(
@@ -431,18 +693,25 @@ class Store:
         rows = self.db.query(
             "SELECT * FROM attempts WHERE resident_id = ? AND started_at >= ? AND started_at < ?"
             " ORDER BY started_at",
-            [normalize(resident_id), self._iso(lo), self._iso(hi)],
+            [self._ref(resident_id), self._iso(lo), self._iso(hi)],
         )
-        return [_attempt(r) for r in rows]
+        return [self._attempt(r) for r in rows]
 
     @_translating
     def attempts_for(self, resident_id: str) -> list[Attempt]:
         """A resident's certification record (认证记录), newest first."""
         rows = self.db.query(
             "SELECT * FROM attempts WHERE resident_id = ? ORDER BY started_at DESC",
-            [normalize(resident_id)],
+            [self._ref(resident_id)],
         )
-        return [_attempt(r) for r in rows]
+        return [self._attempt(r) for r in rows]
+
+    def _attempt(self, r: dict) -> Attempt:
+        r = dict(r)
+        nonce, ct = r.pop("resident_nonce", None), r.pop("resident_ct", None)
+        if nonce is not None:
+            r["resident_id"] = crypto.open_text(self._personal_key, nonce, ct, f"attempt|{r['uuid']}")
+        return _attempt(r)
 
     @_translating
     def last_certified(self, resident_id: str) -> date | None:
@@ -450,11 +719,11 @@ class Store:
         by the county or not), or the latest one the county reported from any terminal."""
         value = self.db.execute(
             "SELECT max(finished_at) FROM attempts WHERE resident_id = ? AND verdict = 'pass'",
-            [normalize(resident_id)],
+            [self._ref(resident_id)],
         ).fetchone()[0]
         local = self.clock.local_date(value) if value else None
         row = self.db.execute(
-            "SELECT certified_on FROM county_roster WHERE resident_id = ?", [normalize(resident_id)]
+            "SELECT certified_on FROM county_roster WHERE resident_id = ?", [self._ref(resident_id)]
         ).fetchone() if self.schema_version >= 3 else None
         county = date.fromisoformat(row[0]) if row and row[0] else None
         return max((d for d in (local, county) if d is not None), default=None)
@@ -477,7 +746,7 @@ class Store:
 
     @_translating
     def mark_acked(self, uuids: Iterable[str], at: datetime | None = None) -> None:
-        self._update_outbox(uuids, "acked_at = ?", [self._iso(at)])
+        self._update_outbox(uuids, f"acked_at = ?, payload = {MASK_ACKED_PAYLOAD}", [self._iso(at)])
 
     def _update_outbox(self, uuids: Iterable[str], assignments: str, params: list) -> None:
         with self.db.atomic():
@@ -573,22 +842,6 @@ class Store:
 
 def _date(value: str | None) -> date | None:
     return date.fromisoformat(value) if value else None
-
-
-def _resident(r: dict) -> Resident:
-    return Resident(
-        id_number=r["id_number"],
-        name=r["name"],
-        birth_date=date.fromisoformat(r["birth_date"]),
-        sex=r["sex"],
-        region=r["region"],
-        village=r["village"],
-        categories=tuple(Category(c) for c in json.loads(r["categories"])),
-        benefit_start=_date(r["benefit_start"]),
-        data_comparison_on=_date(r["data_comparison_on"]),
-        county_status=r["county_status"],
-        updated_at=r["updated_at"],
-    )
 
 
 def _attempt(r: dict) -> Attempt:

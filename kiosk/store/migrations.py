@@ -150,6 +150,19 @@ _V3_SYNC = [
 ]
 
 
+_V4_PERSONAL = [
+    # Names and ID numbers sealed with a key derived from the template key; the ID-number
+    # columns then hold a keyed HMAC reference (crypto.blind_ref). The rows are converted by
+    # Store.open once the key is at hand (store.db.protect_personal_data), not here.
+    "ALTER TABLE residents ADD COLUMN id_nonce BLOB",
+    "ALTER TABLE residents ADD COLUMN id_ct BLOB",
+    "ALTER TABLE residents ADD COLUMN name_nonce BLOB",
+    "ALTER TABLE residents ADD COLUMN name_ct BLOB",
+    "ALTER TABLE attempts ADD COLUMN resident_nonce BLOB",
+    "ALTER TABLE attempts ADD COLUMN resident_ct BLOB",
+]
+
+
 def _statements(sql: list[str]) -> Callable[[Database], None]:
     def apply(db: Database) -> None:
         for statement in sql:
@@ -162,6 +175,7 @@ MIGRATIONS: list[Callable[[Database], None]] = [
     _statements(_V1_CORE),  # v1: core tables
     _statements(_V2_CAPTURES),  # v2: capture retention + lookup indexes
     _statements(_V3_SYNC),  # v3: county sync state (identity, cursors, refused records, county roster)
+    _statements(_V4_PERSONAL),  # v4: sealed names and ID numbers, blind references
 ]
 SCHEMA_VERSION = len(MIGRATIONS)
 

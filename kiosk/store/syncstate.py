@@ -2,6 +2,9 @@
 
 * identity: device id, hub URL, this device's Ed25519 (signing) and X25519 (receiving) private
   keys sealed with the store's template key, the hub's public keys, the pinned certificate;
+  A copy of those two private keys is kept in `device.key` (0600) in the key folder, beside but
+  apart from the template key, so that a lost template key does not stop the records
+  (which need no template key) from being signed and sent or exported to the county;
 * small state values (cursors, last success, last error, clock offset), not audited because
   they change on every sync;
 * outbox rows the county refused (kept, shown to staff, never resent automatically);
@@ -10,16 +13,18 @@
 from __future__ import annotations
 
 import json
+import os
 from dataclasses import dataclass
 from datetime import date
+from pathlib import Path
 from typing import Any, Iterable
 
 import numpy as np
 
 from ..policy import Category
 from ..core.ids import InvalidIdNumber, mask_id
-from . import crypto
-from .db import OutboxItem, Store, _outbox, _translating
+from . import TemplateKeyError, crypto
+from .db import MASK_ACKED_PAYLOAD, OutboxItem, Store, _outbox, _translating
 
 
 @dataclass(frozen=True)
@@ -48,14 +53,43 @@ class SyncState:
         if not rows:
             return None
         r = rows[0]
-        key = self.store._key
+        if self.store.has_key:
+            key = self.store._key
+            sign_key = crypto.decrypt(key, r["sign_nonce"], r["sign_ct"], "sync-identity|sign")
+            box_key = crypto.decrypt(key, r["box_nonce"], r["box_ct"], "sync-identity|box")
+            if self.device_key_path and not self.device_key_path.exists():
+                try:  # terminals registered before device.key existed get it now
+                    write_device_key(self.device_key_path, sign_key, box_key)
+                except OSError:
+                    pass
+        else:
+            sign_key, box_key = self._device_key_without_template_key()
         return Identity(
             device_id=r["device_id"], hub_url=r["hub_url"], village=r["village"], county=r["county"],
-            sign_key=crypto.decrypt(key, r["sign_nonce"], r["sign_ct"], "sync-identity|sign"),
-            box_key=crypto.decrypt(key, r["box_nonce"], r["box_ct"], "sync-identity|box"),
+            sign_key=sign_key, box_key=box_key,
             hub_sign_pub=r["hub_sign_pub"], hub_box_pub=r["hub_box_pub"], hub_cert_pin=r["hub_cert_pin"],
             registered_at=r["registered_at"],
         )
+
+    @property
+    def device_key_path(self) -> Path | None:
+        key_path = getattr(self.store, "key_path", None)
+        return Path(key_path).parent / DEVICE_KEY_NAME if key_path else None
+
+    def _device_key_without_template_key(self) -> tuple[bytes, bytes]:
+        path = self.device_key_path
+        try:
+            raw = path.read_bytes() if path else b""
+        except OSError:
+            raw = b""
+        if len(raw) != 2 * crypto.KEY_BYTES:
+            raise TemplateKeyError(
+                "device_key_missing",
+                "人脸模板密钥和本机的设备密钥都找不到了，无法给记录签名。请联系县社保局信息科恢复密钥文件，"
+                "不要删除数据库文件；认证记录都还在本机。",
+                str(path),
+            )
+        return raw[:crypto.KEY_BYTES], raw[crypto.KEY_BYTES:]
 
     @_translating
     def save_identity(self, *, device_id: str, hub_url: str, village: str | None, county: str | None,
@@ -73,6 +107,8 @@ class SyncState:
             )
             self.store._audit_row("kiosk", "device_registered",
                                   {"device_id": device_id, "hub": hub_url, "village": village}, None)
+        if self.device_key_path:
+            write_device_key(self.device_key_path, sign_key, box_key)
 
     # ------------------------------------------------------------------ small state
     @_translating
@@ -105,7 +141,8 @@ class SyncState:
         with self.db.atomic():
             for u in acked:
                 self.db.execute("UPDATE outbox SET acked_at = coalesce(acked_at, ?), sent_at = coalesce(sent_at, ?),"
-                                " tries = tries + 1, last_error = NULL WHERE uuid = ?", [now, now, u])
+                                f" tries = tries + 1, last_error = NULL, payload = {MASK_ACKED_PAYLOAD}"
+                                " WHERE uuid = ?", [now, now, u])
             for u, code, message in rejected:
                 self.db.execute("UPDATE outbox SET tries = tries + 1, last_error = ? WHERE uuid = ?",
                                 [f"{code}: {message}", u])
@@ -148,11 +185,12 @@ class SyncState:
         with self.store.transaction():
             for e in entries:
                 rid = e["id_number"]
-                row = self.db.execute("SELECT version FROM county_roster WHERE resident_id = ?", [rid]).fetchone()
+                ref = self.store._ref(rid)  # the database holds the keyed reference, not the number
+                row = self.db.execute("SELECT version FROM county_roster WHERE resident_id = ?", [ref]).fetchone()
                 if row is not None and row[0] >= e["version"]:
                     continue
                 if e.get("removed"):
-                    self.db.execute("DELETE FROM residents WHERE id_number = ?", [rid])  # templates cascade
+                    self.db.execute("DELETE FROM residents WHERE id_number = ?", [ref])  # templates cascade
                 else:
                     try:
                         self.store.upsert_resident(
@@ -168,7 +206,7 @@ class SyncState:
                     "INSERT INTO county_roster (resident_id, version, certified_on, pulled_at) VALUES (?, ?, ?, ?)"
                     " ON CONFLICT (resident_id) DO UPDATE SET version = excluded.version,"
                     " certified_on = excluded.certified_on, pulled_at = excluded.pulled_at",
-                    [rid, e["version"], e.get("certified_on"), now],
+                    [ref, e["version"], e.get("certified_on"), now],
                 )
                 applied += 1
             if applied:
@@ -185,7 +223,7 @@ class SyncState:
     @_translating
     def template_version(self, resident_id: str, backend: str) -> int:
         row = self.db.execute("SELECT version FROM county_template_versions WHERE resident_id = ? AND backend = ?",
-                              [resident_id, backend]).fetchone()
+                              [self.store._ref(resident_id), backend]).fetchone()
         return row[0] if row else 0
 
     @_translating
@@ -198,14 +236,30 @@ class SyncState:
             return False  # not on this terminal's roster (yet): the next pull brings it
         with self.store.transaction():
             self.db.execute("DELETE FROM templates WHERE resident_id = ? AND backend = ? AND source = 'county'",
-                            [resident_id, backend])
+                            [self.store._ref(resident_id), backend])
             for v in vectors:
                 self.store.add_template(resident_id, v, backend, source="county")
             self.db.execute(
                 "INSERT INTO county_template_versions (resident_id, backend, version) VALUES (?, ?, ?)"
                 " ON CONFLICT (resident_id, backend) DO UPDATE SET version = excluded.version",
-                [resident_id, backend, version])
+                [self.store._ref(resident_id), backend, version])
         return True
+
+
+DEVICE_KEY_NAME = "device.key"
+
+
+def write_device_key(path: Path, sign_key: bytes, box_key: bytes) -> None:
+    """The device's private keys (Ed25519 then X25519, 32 bytes each), 0600, written atomically."""
+    crypto.make_key_dir(path.parent)
+    tmp = path.with_name(f".{path.name}.{os.getpid()}.part")
+    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    try:
+        os.write(fd, sign_key + box_key)
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+    os.replace(tmp, path)
 
 
 def _d(text: str | None) -> date | None:

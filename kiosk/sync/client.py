@@ -48,6 +48,8 @@ def check_url(url: str) -> str:
 def fetch_cert_pem(url: str, timeout: float = 10) -> tuple[str, str]:
     """The server certificate (PEM) and its SHA-256 fingerprint (hex), fetched without trusting it."""
     parts = urlsplit(url)
+    if not parts.hostname:
+        raise SyncError("bad_hub_url", f"县里服务器地址“{url}”里没有主机名，应像 https://192.168.1.10:8443", False)
     pem = ssl.get_server_certificate((parts.hostname, parts.port or 443), timeout=timeout)
     return pem, cert_pin(pem)
 
@@ -90,6 +92,7 @@ class HubClient:
         data = P.canonical_json(body) if body is not None else b""
         headers = {"content-type": "application/json"} if body is not None else {}
         if signed:
+            assert self.device_id is not None, "signed requests come from a registered device"
             headers.update(P.sign_request(self.sign_key, self.device_id, method, full, data,
                                           time.time() + self.clock_offset))
         try:
@@ -112,7 +115,7 @@ class HubClient:
         except (json.JSONDecodeError, UnicodeDecodeError):
             raise SyncError("bad_response", MSG_SERVER, True, f"HTTP {resp.status_code}, not JSON") from None
         if resp.status_code >= 400:
-            code = payload.get("error", "http_%d" % resp.status_code) if isinstance(payload, dict) else "http_error"
+            code = payload.get("error", f"http_{resp.status_code}") if isinstance(payload, dict) else "http_error"
             message = payload.get("message", "") if isinstance(payload, dict) else ""
             if code == "clock_skew" and _retry_clock:
                 try:

@@ -7,6 +7,8 @@ means at worst a resend, which the county acknowledges as a duplicate.
 """
 from __future__ import annotations
 
+import functools
+import logging
 import threading
 import time
 import uuid as uuidlib
@@ -26,6 +28,7 @@ from kiosk.store.syncstate import Identity, SyncState
 from .backoff import Backoff
 from .client import HubClient, SyncError, check_url, fetch_cert_pem
 
+log = logging.getLogger(__name__)
 AUDIT_STREAM = "audit"
 Progress = Callable[[str, int, int], None]  # (stage, done, total)
 
@@ -116,7 +119,10 @@ class Syncer:
         self.ident = require_identity(self.state)
         self.batch = batch
         self.progress = progress
-        self.client = HubClient(hub_url or self.ident.hub_url, self.ident.device_id,
+        url = hub_url or self.ident.hub_url
+        if not url:
+            raise SyncError("no_hub_url", "本机没有县里的地址（用开通包登记的）。请用 U 盘导入数据包，或指定县里的地址。", False)
+        self.client = HubClient(url, self.ident.device_id,
                                 P.signing_key_from(self.ident.sign_key), timeout=timeout,
                                 cert_pem=self.state.get("hub_cert_pem"),
                                 clock_offset=float(self.state.get("clock_offset", 0.0)))
@@ -179,6 +185,9 @@ class Syncer:
         return resp.acks
 
     def pull(self, report: SyncReport) -> None:
+        if not self.store.has_key:  # lost template key: records still go up; roster and templates wait
+            report.errors.append(self.store.key_error.message if self.store.key_error else "缺少人脸模板密钥，名册和模板暂不下载。")
+            return
         while True:
             page = P.RosterPage.model_validate(
                 self.client.request("GET", "/roster", params={"since": int(self.state.get("roster_cursor", 0))}))
@@ -265,7 +274,7 @@ def export_bundle(store: Store, to_dir: Path, progress: Progress | None = None) 
     return out, len(items), len(audit)
 
 
-_write_atomic = write_atomic  # one atomic write (kiosk.core.atomic)
+_write_atomic = functools.partial(write_atomic, mode=0o600)  # bundles hold personal data: 0600
 
 
 def _check_bundle_order(store: Store, state: SyncState, header: dict) -> int:
@@ -303,12 +312,13 @@ def import_county_bundle(store: Store, path: Path) -> dict:
     if content.get("device_id") != ident.device_id:
         raise SyncError("not_for_us", "这个名册包是发给另一台设备的，已拒绝导入。请县里按本机设备编号重新导出。", False)
     sequence = _check_bundle_order(store, state, header)
-    roster = content.get("roster", [])
+    roster = content.get("roster", []) if store.has_key else []  # names and IDs are sealed with the key
     applied, errors = state.apply_roster(roster)
     state.apply_policy(content.get("policy"))
     if roster:
         state.set(roster_cursor=max(int(state.get("roster_cursor", 0)), max(e["version"] for e in roster)))
-    templates = content.get("templates", [])
+    # Without the template key the roster and acknowledgements still apply; templates wait for the key.
+    templates = content.get("templates", []) if store.has_key else []
     changed = apply_templates(state, ident, templates)
     if templates:
         state.set(template_cursor=max(int(state.get("template_cursor", 0)), max(t["version"] for t in templates)))
@@ -316,7 +326,7 @@ def import_county_bundle(store: Store, path: Path) -> dict:
     pending = [i.uuid for i in state.outbox_to_send(limit=-1) if i.uuid in acks]
     state.record_acks(pending)
     cursor = int(state.get("audit_cursor", 0))
-    for e in state.audit_after(cursor, limit=-1):
+    for e in state.audit_after(cursor, limit=-1):  # type: ignore[misc]  # `e` of an earlier except, reused
         if P.record_uuid(ident.device_id, AUDIT_STREAM, e["seq"]) not in acks:
             break
         cursor = e["seq"]
@@ -354,6 +364,7 @@ class BackgroundSync:
         # The service area's clock (kiosk.toml timezone), for the days this thread's store connection dates.
         self.clock = settings.clock() if hasattr(settings, "clock") else None
         self.hub_url = hub_url or getattr(settings, "hub_url", "") or None
+        self.backup_keep_days = int(getattr(settings, "backup_keep_days", 7))
         self.interval_s = interval_s if interval_s is not None else float(getattr(settings, "sync_interval_s", 300.0))
         self.backoff = backoff or Backoff(base=5.0, cap=600.0)
         self._stop = threading.Event()
@@ -379,10 +390,17 @@ class BackgroundSync:
         self._wake.set()
 
     def _run(self) -> None:
-        store = Store.open(self.store_path, self.key_path, clock=self.clock)
+        from kiosk.store import StoreError
+        from kiosk.store.backup import ensure_daily_backup
+
+        store = Store.open(self.store_path, self.key_path, require_key=False, clock=self.clock)
         try:
             while not self._stop.is_set():
                 delay = self.interval_s
+                try:
+                    ensure_daily_backup(store, keep_days=self.backup_keep_days)  # at most once a day
+                except StoreError as e:
+                    log.warning("daily backup failed: %s", e)
                 try:
                     self.last_report = sync_once(store, self.hub_url, attempts=1)
                     self.last_error = None
