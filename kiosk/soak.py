@@ -95,7 +95,7 @@ def child(folder: Path, fault: str, seed: int, queue: int) -> int:
         faulty = None
         if fault == "io_error":
             faulty = FaultyConnection(store.db.conn, rng, p=0.05, after=rng.randint(0, 40))
-            store.db.conn = faulty
+            store.db.conn = faulty  # type: ignore[assignment]  # the wrapper stands in for the connection
         phase.write_text("syncing")
         try:
             sync_once(store, attempts=1, timeout=5)

@@ -16,6 +16,7 @@ import tempfile
 import time
 from datetime import timedelta
 from pathlib import Path
+from typing import Any
 
 _WEIGHTS = (7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2)
 
@@ -28,12 +29,15 @@ def _id(n: int) -> str:
 
 
 def fill(db, residents: int, records_per_day: int = 500) -> float:
+    from sqlalchemy import insert
+
     from .db import Change, Device, Record, Resident
 
     t0 = time.perf_counter()
     today = db.clock.today()
     now = db.clock.utc_now()
-    rows, seen = [], set()
+    rows: list[dict[str, Any]] = []
+    seen: set[str] = set()
     n = 0
     while len(rows) < residents:
         rid = _id(n)
@@ -47,10 +51,10 @@ def fill(db, residents: int, records_per_day: int = 500) -> float:
                      "county_status": "active", "certified_on": certified, "removed": False, "version": i + 1,
                      "updated_at": now.isoformat(), "benefit_start": None, "data_comparison_on": None})
     with db.engine.begin() as c:
-        c.execute(Change.__table__.insert(), [{"kind": "roster", "key": r["id_number"], "at": "x"} for r in rows])
+        c.execute(insert(Change), [{"kind": "roster", "key": r["id_number"], "at": "x"} for r in rows])
         for i in range(0, len(rows), 20000):
-            c.execute(Resident.__table__.insert(), rows[i:i + 20000])
-        c.execute(Device.__table__.insert(), [{"id": f"dev-{v:03d}", "name": f"村{v:03d}服务点", "village": f"村{v:03d}",
+            c.execute(insert(Resident), rows[i:i + 20000])
+        c.execute(insert(Device), [{"id": f"dev-{v:03d}", "name": f"村{v:03d}服务点", "village": f"村{v:03d}",
                                                "sign_pub": f"k{v}", "box_pub": "x", "status": "active",
                                                "registered_at": now.isoformat()} for v in range(300)])
         recs = []
@@ -64,7 +68,7 @@ def fill(db, residents: int, records_per_day: int = 500) -> float:
                              "village": f"村{v:03d}", "category": "pension", "verdict": "pass" if k % 5 else "fail",
                              "occurred_at": day + "T02:00:00+00:00", "occurred_day": day, "received_at": now.isoformat(),
                              "via": "network", "payload": "{}", "clock_suspect": False})
-        c.execute(Record.__table__.insert(), recs)
+        c.execute(insert(Record), recs)
     return time.perf_counter() - t0
 
 
@@ -85,7 +89,9 @@ def main(argv: list[str] | None = None) -> int:
         print(f"filled {args.residents:,} residents, 300 devices, 30,000 records in {took:.1f} s")
         db.add_user("bench", "viewer", "bench-password-1")
         c = TestClient(create_app(db))
-        csrf = re.search(r'name=csrf value="([^"]+)"', c.get("/login").text).group(1)
+        found = re.search(r'name=csrf value="([^"]+)"', c.get("/login").text)
+        assert found is not None, "no login form"
+        csrf = found.group(1)
         assert c.post("/login", data={"csrf": csrf, "user": "bench", "password": "bench-password-1"},
                       follow_redirects=False).status_code == 303
         deep = _id(250_000)

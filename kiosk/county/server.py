@@ -248,11 +248,11 @@ def create_app(hub: HubDB, limits: Limits | None = None, secure_cookies: bool = 
             return resp
         token, _csrf = await run_in_threadpool(hub.open_session, user.name)
         await run_in_threadpool(hub.log_action, user.name, "login", "", _client(request))
-        resp = RedirectResponse(_safe_next(f.get("next", "/")), status_code=303)
-        resp.set_cookie(SESSION_COOKIE, token, httponly=True, samesite="strict", secure=secure_cookies,
+        done = RedirectResponse(_safe_next(f.get("next", "/")), status_code=303)
+        done.set_cookie(SESSION_COOKIE, token, httponly=True, samesite="strict", secure=secure_cookies,
                         max_age=8 * 3600)
-        resp.delete_cookie(LOGIN_CSRF_COOKIE)
-        return resp
+        done.delete_cookie(LOGIN_CSRF_COOKIE)
+        return done
 
     @app.post("/logout", include_in_schema=False)
     async def logout(request: Request, who=Depends(staff())):
