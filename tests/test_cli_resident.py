@@ -1,6 +1,7 @@
 """`kiosk certify-resident`: a real certification of an enrolled resident, recorded like the app does."""
 from __future__ import annotations
 
+import io
 from pathlib import Path
 
 import pytest
@@ -23,7 +24,13 @@ def enrolled(capsys, kiosk_home):
 
 
 @pytest.mark.slow
-def test_the_virtual_resident_certifies_and_it_is_recorded(capsys, enrolled):
+def test_the_virtual_resident_certifies_and_it_is_recorded(capsys, enrolled, monkeypatch):
+    # The operator exists on this terminal and gives their PIN on stdin (never in argv).
+    monkeypatch.setattr("sys.stdin", io.StringIO("246813\n"))
+    assert run_cli(capsys, "operator", "add", "李主任", "--role", "admin")[0] == 0
+    monkeypatch.setattr("sys.stdin", io.StringIO("246813\n975312\n"))
+    assert run_cli(capsys, "operator", "add", "协理员01", "--role", "assistant", "--by", "李主任")[0] == 0
+    monkeypatch.setattr("sys.stdin", io.StringIO("975312\n"))
     code, lines, _ = run_cli(capsys, "certify-resident", RESIDENT, "--virtual", "--actions", "blink,turn_left",
                              "--operator", "协理员01", "--json")
     assert code == 0

@@ -115,3 +115,53 @@ def bar(desc: str):
 
     tick.bars = bars  # type: ignore[attr-defined]  # the caller closes the bars
     return tick
+
+
+# --- staff PINs: read from the terminal (getpass) or one line of stdin, never from argv -------
+
+def read_pin(prompt: str) -> str:
+    """One PIN: typed at the terminal without echo, or the next line of stdin (scripts)."""
+    from kiosk.operators import OperatorError
+
+    if sys.stdin is not None and sys.stdin.isatty():
+        import getpass
+
+        pin = getpass.getpass(prompt)
+    else:
+        pin = sys.stdin.readline() if sys.stdin is not None else ""
+    pin = pin.rstrip("\r\n")
+    if not pin:
+        raise OperatorError("no_pin")
+    return pin
+
+
+def read_new_pin(prompt: str, again: str) -> str:
+    """A new PIN, confirmed: twice at the terminal; from stdin one line, or the same line twice."""
+    from kiosk.operators import OperatorError
+
+    pin = read_pin(prompt)
+    if sys.stdin is not None and sys.stdin.isatty():
+        import getpass
+
+        second = getpass.getpass(again)
+    else:
+        second = sys.stdin.readline().rstrip("\r\n") if sys.stdin is not None else ""
+        if not second:
+            return pin  # one line: no confirmation asked of a script
+    if not hmac_equal(pin, second):
+        raise OperatorError("pin_mismatch")
+    return pin
+
+
+def hmac_equal(a: str, b: str) -> bool:
+    import hmac
+
+    return hmac.compare_digest(a.encode(), b.encode())
+
+
+def verify_operator(store, name: str):
+    """`--operator NAME`: read that operator's PIN (one line) and check it; OperatorError if refused."""
+    from kiosk.operators import verify_pin
+
+    return verify_pin(store, name, read_pin(f"{name} 的密码："))
+

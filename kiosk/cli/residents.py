@@ -1,7 +1,7 @@
 """`kiosk certify-resident | enroll | residents | status | demo`: the local roster and real certifications."""
 from __future__ import annotations
 
-from kiosk.cli.common import CliError, _drive, _echo, _emit, _open_store, _photo_encoder, clock
+from kiosk.cli.common import CliError, _drive, _echo, _emit, _open_store, _photo_encoder, clock, verify_operator
 from kiosk.texts import text
 
 
@@ -67,6 +67,8 @@ def cmd_certify_resident(args) -> int:
         raise CliError(e.code, e.message) from e
     settings = Settings.load()
     with _open_store(args) as store:
+        if args.operator:  # the operator's PIN (one line of stdin) before anything else
+            args.operator = verify_operator(store, args.operator).name
         service = CertificationService(store, settings)
         try:
             attempt = service.begin(args.resident, args.category,
@@ -130,11 +132,12 @@ def cmd_enroll(args) -> int:
         raise CliError(e.code, e.message) from e
     cats = [Category.parse(c) for c in (args.category or ["pension"])]
     with _open_store(args) as store:
+        actor = verify_operator(store, args.operator).name if args.operator else "cli"
         with store.transaction():
             store.upsert_resident(rid.number, args.name, village=args.village, categories=cats)
             for v in vecs:
                 store.add_template(rid.number, v, enc.encoder.name, source="local")
-            store.audit(args.operator, "enroll", {"resident": mask_id(rid.number), "photo_count": len(vecs)})
+            store.audit(actor, "enroll", {"resident": mask_id(rid.number), "photo_count": len(vecs)})
     _emit({"resident": mask_id(rid.number), "name": mask_name(args.name), "templates": len(vecs)}, args.json,
           f"已为 {mask_name(args.name)}（{mask_id(rid.number)}）建模，共 {len(vecs)} 张照片。")
     return 0
@@ -190,7 +193,7 @@ def add_commands(sub) -> None:
     r.add_argument("--actions", help="固定动作顺序，如 blink,turn_left（不填则随机）")
     r.add_argument("--helper", help="代他人认证：协助人与被认证人的关系，如 子女")
     r.add_argument("--helper-id", help="协助人身份证号码（可不填）")
-    r.add_argument("--operator", help="操作的协理员")
+    r.add_argument("--operator", help="操作的工作人员（从终端或标准输入读他的密码，一行）")
     r.add_argument("--db", help="数据库文件（默认 $KIOSK_HOME/kiosk.db）")
     r.add_argument("--key", help="模板密钥文件（默认 $KIOSK_KEY_FILE）")
     r.add_argument("--json", action="store_true")
@@ -215,7 +218,7 @@ def add_commands(sub) -> None:
             s.add_argument("photos", nargs="+", help="照片或照片文件夹")
             s.add_argument("--village")
             s.add_argument("--category", action="append", help="认证类别，可多次：pension、work_injury…")
-            s.add_argument("--operator", default="cli")
+            s.add_argument("--operator", help="操作的工作人员（从终端或标准输入读他的密码，一行）")
         elif name == "residents":
             s.add_argument("--village")
         else:

@@ -457,7 +457,8 @@ def human(r: Report) -> str:
 _LABELS = {"outbox": "上传记录", "attempts": "认证记录", "audit_log": "操作日志", "residents": "名册",
            "templates": "人脸模板", "key_check": "密钥校验", "sync_identity": "设备登记", "settings": "设置",
            "captures": "留存照片", "sync_state": "同步状态", "outbox_rejected": "县里拒收的记录",
-           "county_roster": "县里名册状态", "county_template_versions": "模板版本"}
+           "county_roster": "县里名册状态", "county_template_versions": "模板版本",
+           "operators": "工作人员"}
 
 
 def _label(table: str) -> str:

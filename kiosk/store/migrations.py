@@ -163,6 +163,25 @@ _V4_PERSONAL = [
 ]
 
 
+_V5_OPERATORS = [
+    # Staff accounts on this terminal (kiosk.operators). The PIN is kept only as a scrypt hash
+    # with its own random salt and the parameters it was made with; never the PIN itself.
+    """CREATE TABLE operators (
+        id INTEGER PRIMARY KEY,
+        name TEXT NOT NULL UNIQUE CHECK (name <> ''),
+        role TEXT NOT NULL CHECK (role IN ('assistant', 'reviewer', 'admin')),
+        pin_hash BLOB NOT NULL,
+        pin_salt BLOB NOT NULL,
+        pin_params TEXT NOT NULL,
+        active INTEGER NOT NULL DEFAULT 1 CHECK (active IN (0, 1)),
+        failed_attempts INTEGER NOT NULL DEFAULT 0 CHECK (failed_attempts >= 0),
+        locked_until TEXT,
+        created_at TEXT NOT NULL,
+        created_by TEXT
+    )""",
+]
+
+
 def _statements(sql: list[str]) -> Callable[[Database], None]:
     def apply(db: Database) -> None:
         for statement in sql:
@@ -176,6 +195,7 @@ MIGRATIONS: list[Callable[[Database], None]] = [
     _statements(_V2_CAPTURES),  # v2: capture retention + lookup indexes
     _statements(_V3_SYNC),  # v3: county sync state (identity, cursors, refused records, county roster)
     _statements(_V4_PERSONAL),  # v4: sealed names and ID numbers, blind references
+    _statements(_V5_OPERATORS),  # v5: staff accounts (hashed PINs, lockout)
 ]
 SCHEMA_VERSION = len(MIGRATIONS)
 

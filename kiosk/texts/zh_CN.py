@@ -8,6 +8,7 @@ Codes are namespaced by what they are:
   status_*   spoken certification status            record_*   the status as shown with its dates
   label_*    short labels                           action_*   action names   category_* benefit labels
   cli_*      human-readable CLI lines            ui_*       screen labels and buttons (ui/*.qml)
+  operator_* staff accounts (kiosk.operators errors, `kiosk operator` lines; shown, not spoken)
 Placeholders: {action} (an action name), {n}, {label}, {detail}, and dates ({date}, {until}, ...)
 given as `datetime.date`: `{until}` prints 2027年3月5日, `{until:md}` prints 3月5日.
 A code that is spoken but shown with data has a fixed spoken form under `<code>@voice`.
@@ -324,4 +325,30 @@ TEXTS: dict[str, str] = {
     "cli_fail": "认证未通过",
     "cli_result_pass": "认证成功",
     "cli_result_fail": "认证未通过",
+
+    # ---------------------------------------------------------------- staff accounts (kiosk.operators)
+    "operator_unknown_operator": "本机没有名为“{name}”的工作人员。请核对姓名，或请管理员添加。",
+    "operator_wrong_pin": "工作人员密码不对，还可以再试 {tries_left} 次。",
+    "operator_locked": "密码错误次数太多，账号已暂时锁定，请 {seconds} 秒后再试。",
+    "operator_inactive": "工作人员“{name}”的账号已停用。请联系管理员。",
+    "operator_weak_pin": "密码须为至少 {n} 位数字，且不能是同一个数字重复或连续数字（如 123456）。",
+    "operator_bad_role": "角色只能是 assistant（协理员）、reviewer（审核员）或 admin（管理员），收到：{role}。",
+    "operator_bad_name": "工作人员姓名不能为空，最长 {n} 个字。",
+    "operator_operator_exists": "已经有名为“{name}”的工作人员了。",
+    "operator_first_must_be_admin": "本机还没有工作人员：第一个账号必须是管理员（--role admin）。",
+    "operator_admin_required": "添加工作人员须由管理员确认：请加上 --by 管理员姓名，并先输入管理员密码。",
+    "operator_not_admin": "“{name}”不是管理员，不能做这项操作。",
+    "operator_last_admin": "“{name}”是本机唯一的管理员，不能停用。请先添加另一位管理员。",
+    "operator_pin_mismatch": "两次输入的密码不一样，请重新设置。",
+    "operator_no_pin": "没有读到密码：请在终端输入，或从标准输入提供一行密码（不能写在命令行参数里）。",
+    "operator_cli_added": "已添加工作人员：{name}（{role}）。",
+    "operator_cli_disabled": "已停用工作人员：{name}。",
+    "operator_cli_pin_changed": "{name} 的密码已修改。",
+    "operator_cli_none": "本机还没有工作人员。请先添加管理员：kiosk operator add 姓名 --role admin",
+    "operator_role_assistant": "协理员",
+    "operator_role_reviewer": "审核员",
+    "operator_role_admin": "管理员",
+    "operator_state_active": "在用",
+    "operator_state_locked": "暂时锁定",
+    "operator_state_inactive": "已停用",
 }
