@@ -34,7 +34,8 @@ NOT_COUNTED_REASONS = frozenset({"cancelled", "camera_lost", "source_failed", "i
 
 # Every ServiceError code (words: kiosk.texts error_<code> + next_<code>; a test walks them all).
 ERROR_CODES = ("bad_id_number", "unknown_resident", "deceased", "not_required", "already_certified", "no_category",
-               "wrong_category", "bad_helper_id", "attempts_exceeded", "no_template", "clock_wrong")
+               "wrong_category", "bad_helper_id", "attempts_exceeded", "no_template", "clock_wrong",
+               "fallback_pending")
 
 CLOCK_MARGIN_S = 86400  # farther than this from the county's clock at the last sync: refuse to certify
 CLOCK_TOLERANCE_S = 300  # small steps back (NTP, a reboot) are not "earlier than the last record"
@@ -42,13 +43,15 @@ CLOCK_TOLERANCE_S = 300  # small steps back (NTP, a reboot) are not "earlier tha
 
 # Eligibility codes: why a resident may not certify now (may_certify False), or "ok" / "suspended"
 # (payments stopped: certifying now resumes them with back-pay). Checked in this order.
+# fallback_pending: a certification without a face waits for the county (no face try needed).
 ELIGIBILITY_CODES = ("bad_id_number", "unknown_resident", "deceased", "data_comparison", "already_certified",
-                     "clock_wrong", "no_category", "wrong_category", "attempts_exceeded", "no_template", "suspended", "ok")
+                     "fallback_pending", "clock_wrong", "no_category", "wrong_category", "attempts_exceeded", "no_template", "suspended", "ok")
 # What to offer next, by eligibility code.
 NEXT_STEPS = {
     "bad_id_number": "check_id", "unknown_resident": "check_id",
     "deceased": "verify_at_township",
     "data_comparison": "records", "already_certified": "records",
+    "fallback_pending": "wait_county_review",
     "clock_wrong": "ask_staff",  # the kiosk's clock is clearly wrong: staff set it, then certify
     "no_category": "ask_staff", "wrong_category": "choose_category",
     "attempts_exceeded": "come_tomorrow_or_assisted",
@@ -57,6 +60,9 @@ NEXT_STEPS = {
 }
 # begin()'s ServiceError codes are part of the CLI's JSON: the data-comparison refusal keeps its old name.
 _BEGIN_ERROR_CODES = {"data_comparison": "not_required"}
+
+
+FALLBACK_REVIEW_DAYS = 3  # the county reviews a certification without a face in about this many working days
 
 
 class ServiceError(Exception):
@@ -70,6 +76,15 @@ class ServiceError(Exception):
     @property
     def message(self) -> str:
         return error_message(self.code, **self.data)
+
+
+class FallbackRefused(ServiceError):
+    """`kiosk fallback` cannot be recorded: not_allowed, relative, relative_id, reason (words:
+    fallback_error_<code>)."""
+
+    @property
+    def message(self) -> str:
+        return text(f"fallback_error_{self.code}", **self.data)
 
 
 @dataclass(frozen=True)
@@ -242,6 +257,11 @@ class CertificationService:
             return answer("data_comparison")
         if s.kind == "certified":
             return answer("already_certified")
+        from kiosk.store import fallbacks
+
+        waiting = fallbacks.pending(self.store, view.id_number)
+        if waiting is not None:
+            return answer("fallback_pending", fallback=waiting.uuid, method=waiting.method)
         clock = self.clock_problem()
         if clock is not None:
             return answer("clock_wrong", detail=clock)
@@ -319,6 +339,45 @@ class CertificationService:
             step_timeout_s=self.settings.step_timeout_s, matcher=self._matcher(), roster=roster or None,
             **session_pad_options(self.settings, realtime))
         return CertificationAttempt(view, cat, session, self.clock.utc_now(), helper, operator)
+
+    def record_fallback(self, id_number: str, method: str, reason: str, operator: str, *,
+                        relative=None, category: Category | str | None = None) -> dict:
+        """Certification without a face (工作人员核实认证 / 亲属承诺), pending county review: never a
+        face pass, the resident's status does not change until the county approves.
+
+        Allowed after today's tries are used up, or for a named reason (fallbacks.REASONS) on the
+        operator's judgement; any other `reason` text is kept as detail and needs the tries used
+        up. ServiceError: the lookup's and eligibility's refusals (already certified, fallback
+        pending, deceased …); FallbackRefused: not_allowed, reason, relative, relative_id."""
+        from kiosk.store import fallbacks
+
+        view = self.lookup(id_number)
+        e = self.eligibility(view.id_number, "self", category, view=view)
+        if e.code not in ("ok", "suspended", "attempts_exceeded", "no_template"):
+            raise self.refusal(e)
+        reason = (reason or "").strip()
+        if not reason:
+            raise FallbackRefused("reason")
+        detail = None
+        if reason not in fallbacks.REASONS:
+            reason, detail = "attempts_exceeded", reason
+        if reason == "attempts_exceeded" and view.attempts_left > 0:
+            raise FallbackRefused("not_allowed", n=view.attempts_left)
+        if method == "relative_pledge":
+            if relative is None or not all((relative.name, relative.relation, relative.id_number, relative.phone)):
+                raise FallbackRefused("relative")
+            try:
+                parse_id_number(relative.id_number, self.today())
+            except InvalidIdNumber as err:
+                raise FallbackRefused("relative_id", detail=err.message) from err
+        else:
+            relative = None
+        cat = view.categories[0] if category is None else Category.parse(category)
+        f = fallbacks.record(self.store, resident_id=view.id_number, category=cat, method=method, reason=reason,
+                             operator=operator, detail=detail, relative=relative, device_id=self.device_id,
+                             at=self.clock.utc_now())
+        return {**f.to_json(), "expected_days": FALLBACK_REVIEW_DAYS,
+                "message": text("fallback_submitted", n=FALLBACK_REVIEW_DAYS)}
 
     def _matcher(self):
         from kiosk.matching.scoring import Matcher

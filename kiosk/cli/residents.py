@@ -175,10 +175,57 @@ def cmd_status(args) -> int:
                                   last_certified=store.last_certified(rid.number),
                                   data_comparison_on=r.data_comparison_on, benefit_start=r.benefit_start,
                                   suspended=r.county_status == "suspended", deceased=r.county_status == "deceased")
+        from kiosk.store import fallbacks
+
+        latest = next(iter(fallbacks.for_resident(store, rid.number)), None)
+        latest_day = latest.local_date(store) if latest else None
+        last_day = store.last_certified(rid.number)
     obj = {"id": mask_id(rid.number), "name": mask_name(r.name), "status": st.kind, "message": st.message,
            "valid_until": st.valid_until.isoformat() if st.valid_until else None,
            "due_by": st.due_by.isoformat() if st.due_by else None}
-    _emit(obj, args.json, f"{obj['name']}（{obj['id']}）：{st.message}")
+    human = f"{obj['name']}（{obj['id']}）：{st.message}"
+    if latest is not None and (latest.status == "pending_county_review"
+                               or latest.status == "rejected" and st.kind != "certified"
+                               or latest.status == "approved" and latest_day == last_day):
+        # Certification without a face: waiting for the county, or its decision.
+        from kiosk.service import FALLBACK_REVIEW_DAYS
+
+        fb: dict = {"uuid": latest.uuid, "method": latest.method, "status": latest.status,
+                    "decision_reason": latest.decision_reason}
+        if latest.status == "pending_county_review":
+            note = text("fallback_submitted", n=FALLBACK_REVIEW_DAYS)
+            fb["expected_days"] = FALLBACK_REVIEW_DAYS
+        elif latest.status == "rejected":
+            note = text("fallback_rejected", detail=latest.decision_reason or "") + text("fallback_next_rejected")
+        else:
+            note = text("fallback_approved", date=latest_day)
+        fb["message"] = note
+        obj["fallback"] = fb
+        human += f"\n{text('fallback_method_' + latest.method)}：{note}"
+    _emit(obj, args.json, human)
+    return 0
+
+
+def cmd_fallback(args) -> int:
+    """Certification without a face (工作人员核实认证 / 亲属承诺): recorded pending county review,
+    never a face pass; the operator's PIN (one line of stdin) first."""
+    from kiosk.config import Settings
+    from kiosk.service import CertificationService, ServiceError
+    from kiosk.store.fallbacks import Relative
+
+    relative = None
+    if args.method == "relative_pledge":
+        relative = Relative(args.relative_name or "", args.relation or "", args.relative_id or "",
+                            args.relative_phone or "")
+    with _open_store(args) as store:
+        operator = verify_operator(store, args.operator).name
+        service = CertificationService(store, Settings.load(), clock=clock(args))
+        try:
+            out = service.record_fallback(args.id_number, args.method, args.reason, operator, relative=relative,
+                                          category=args.category)
+        except ServiceError as e:
+            raise CliError(e.code, e.message) from e
+    _emit(out, args.json, f"{text('fallback_method_' + out['method'])}（{out['resident']}）：{out['message']}")
     return 0
 
 
@@ -198,6 +245,24 @@ def add_commands(sub) -> None:
     r.add_argument("--key", help="模板密钥文件（默认 $KIOSK_KEY_FILE）")
     r.add_argument("--json", action="store_true")
     r.set_defaults(func=cmd_certify_resident)
+
+    f = sub.add_parser("fallback", help="不刷脸认证：工作人员核实认证或亲属承诺（交县里审核）")
+    f.add_argument("id_number", help="身份证号码")
+    f.add_argument("--method", required=True, choices=("staff_witness", "relative_pledge"),
+                   help="staff_witness 工作人员核实认证；relative_pledge 亲属承诺")
+    f.add_argument("--operator", required=True, help="核实的工作人员（从终端或标准输入读他的密码，一行）")
+    f.add_argument("--reason", required=True, help="原因：cannot_perform_actions、refuses_face_recognition、"
+                   "no_template_cannot_enrol，或文字说明（今天刷脸次数用完后）")
+    f.add_argument("--relative-name", help="亲属姓名（亲属承诺必填）")
+    f.add_argument("--relation", help="亲属与本人的关系，如 子女（亲属承诺必填）")
+    f.add_argument("--relative-id", help="亲属身份证号码（亲属承诺必填）")
+    f.add_argument("--relative-phone", help="亲属电话（亲属承诺必填）")
+    f.add_argument("--category", help="认证类别（不填则取此人的第一项）")
+    f.add_argument("--today", help="按指定日期计算（YYYY-MM-DD）")
+    f.add_argument("--db", help="数据库文件（默认 $KIOSK_HOME/kiosk.db）")
+    f.add_argument("--key", help="模板密钥文件（默认 $KIOSK_KEY_FILE）")
+    f.add_argument("--json", action="store_true")
+    f.set_defaults(func=cmd_fallback)
 
     d = sub.add_parser("demo", help="演示：用虚拟摄像头走完整个认证流程（无需摄像头）")
     d.add_argument("--fast", action="store_true", help="不按实时速度播放（测试用）")

@@ -716,12 +716,19 @@ class Store:
     @_translating
     def last_certified(self, resident_id: str) -> date | None:
         """Local date of the latest certification: a passed attempt on this kiosk (acknowledged
-        by the county or not), or the latest one the county reported from any terminal."""
+        by the county or not), a fallback the county approved, or the latest one the county reported from any terminal."""
         value = self.db.execute(
             "SELECT max(finished_at) FROM attempts WHERE resident_id = ? AND verdict = 'pass'",
             [self._ref(resident_id)],
         ).fetchone()[0]
         local = self.clock.local_date(value) if value else None
+        if self.db["fallbacks"].exists():  # a certification without a face, once the county approved it
+            approved = self.db.execute(
+                "SELECT max(created_at) FROM fallbacks WHERE resident_id = ? AND status = 'approved'",
+                [self._ref(resident_id)],
+            ).fetchone()[0]
+            if approved and (local is None or self.clock.local_date(approved) > local):
+                local = self.clock.local_date(approved)
         row = self.db.execute(
             "SELECT certified_on FROM county_roster WHERE resident_id = ?", [self._ref(resident_id)]
         ).fetchone() if self.schema_version >= 3 else None

@@ -182,6 +182,36 @@ _V5_OPERATORS = [
 ]
 
 
+_FALLBACKS = [
+    # Certification without a face (工作人员核实认证 / 亲属承诺): pending county review, never a face
+    # pass. The resident's ID is a blind reference plus sealed copy (like attempts); the relative's
+    # name, full ID and phone are sealed together (only their masked ID is kept in the clear).
+    """CREATE TABLE fallbacks (
+        uuid TEXT PRIMARY KEY,
+        resident_id TEXT NOT NULL,
+        resident_nonce BLOB,
+        resident_ct BLOB,
+        category TEXT NOT NULL,
+        method TEXT NOT NULL CHECK (method IN ('staff_witness', 'relative_pledge')),
+        reason TEXT NOT NULL,
+        detail TEXT,
+        operator TEXT NOT NULL,
+        device_id TEXT,
+        relation TEXT,
+        relative_id_masked TEXT,
+        relative_nonce BLOB,
+        relative_ct BLOB,
+        created_at TEXT NOT NULL,
+        status TEXT NOT NULL DEFAULT 'pending_county_review'
+            CHECK (status IN ('pending_county_review', 'approved', 'rejected')),
+        decided_at TEXT,
+        decided_by TEXT,
+        decision_reason TEXT
+    )""",
+    "CREATE INDEX fallbacks_resident ON fallbacks (resident_id, status)",
+]
+
+
 def _statements(sql: list[str]) -> Callable[[Database], None]:
     def apply(db: Database) -> None:
         for statement in sql:
@@ -196,6 +226,7 @@ MIGRATIONS: list[Callable[[Database], None]] = [
     _statements(_V3_SYNC),  # v3: county sync state (identity, cursors, refused records, county roster)
     _statements(_V4_PERSONAL),  # v4: sealed names and ID numbers, blind references
     _statements(_V5_OPERATORS),  # v5: staff accounts (hashed PINs, lockout)
+    _statements(_FALLBACKS),  # v6 (next free number at merge): certification without a face
 ]
 SCHEMA_VERSION = len(MIGRATIONS)
 

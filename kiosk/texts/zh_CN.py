@@ -136,6 +136,7 @@ TEXTS: dict[str, str] = {
     "next_declined": "请联系村协理员或工作人员，带上身份证办理（也可以预约上门认证）。",
     "next_store_error": "请联系工作人员。",
     "next_clock_wrong": "请工作人员校准时间后再认证（能联网时请再同步一次）。",
+    "next_fallback_pending": "不用再刷脸，请等县里审核结果。",
     "next_help": "如需帮助，请找村协理员或工作人员。",
 
     # ---------------------------------------------------------------- refusals (ServiceError)
@@ -158,6 +159,7 @@ TEXTS: dict[str, str] = {
     "error_store_error": "认证结果没有保存成功。",
     "error_clock_wrong": "本机时间不对（{detail}）。",
     "error_clock_wrong@voice": "本机时间不对，暂时不能认证。",
+    "error_fallback_pending": "已提交工作人员核实认证，正在等县里审核。",
     "label_clock_before_record": "比上次认证还早",
     "label_clock_before_sync": "比上次和县里同步还早",
     "label_clock_off_hub": "上次同步时与县里相差{n}小时",
@@ -170,6 +172,23 @@ TEXTS: dict[str, str] = {
     "title_ok": "恭喜您认证成功",
     "title_fail": "这次没有认证成功",
     "title_cancelled": "认证已取消",
+
+    # ---------------------------------------------------------------- certification without a face
+    # (`kiosk fallback`; shown, not spoken: the codes carry no voice prefix)
+    "fallback_submitted": "已提交，等县里审核（约{n}个工作日）",
+    "fallback_method_staff_witness": "工作人员核实认证",
+    "fallback_method_relative_pledge": "亲属承诺",
+    "fallback_reason_attempts_exceeded": "今天刷脸多次不成功",
+    "fallback_reason_cannot_perform_actions": "做不了刷脸动作",
+    "fallback_reason_refuses_face_recognition": "不愿意刷脸",
+    "fallback_reason_no_template_cannot_enrol": "没有建模、也无法建模",
+    "fallback_approved": "县里已审核通过（{date}）。",
+    "fallback_rejected": "县里审核未通过：{detail}",
+    "fallback_next_rejected": "请带上身份证到乡镇社保所办理，或预约上门认证。",
+    "fallback_error_not_allowed": "今天还可以刷脸（还有{n}次）：请先刷脸；如确实做不了，请写明原因（--reason）。",
+    "fallback_error_relative": "亲属承诺需要填写亲属的姓名、关系、身份证号码和电话。",
+    "fallback_error_relative_id": "亲属的身份证号码有误：{detail}",
+    "fallback_error_reason": "请写明原因（--reason）。",
 
     # ---------------------------------------------------------------- status (policy.Status.kind)
     "status_certified": "本认证周期已经认证过了，不用再认证。",
