@@ -180,7 +180,7 @@ def cmd_status(args) -> int:
         latest = next(iter(fallbacks.for_resident(store, rid.number)), None)
         latest_day = latest.local_date(store) if latest else None
         last_day = store.last_certified(rid.number)
-    obj = {"id": mask_id(rid.number), "name": mask_name(r.name), "status": st.kind, "message": st.message,
+    obj: dict = {"id": mask_id(rid.number), "name": mask_name(r.name), "status": st.kind, "message": st.message,
            "valid_until": st.valid_until.isoformat() if st.valid_until else None,
            "due_by": st.due_by.isoformat() if st.due_by else None}
     human = f"{obj['name']}（{obj['id']}）：{st.message}"
