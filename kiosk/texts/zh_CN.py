@@ -159,7 +159,7 @@ TEXTS: dict[str, str] = {
     "error_store_error": "认证结果没有保存成功。",
     "error_clock_wrong": "本机时间不对（{detail}）。",
     "error_clock_wrong@voice": "本机时间不对，暂时不能认证。",
-    "error_fallback_pending": "已提交工作人员核实认证，正在等县里审核。",
+    "error_fallback_pending": "您的认证申请已提交，正在等县里审核。",
     "label_clock_before_record": "比上次认证还早",
     "label_clock_before_sync": "比上次和县里同步还早",
     "label_clock_off_hub": "上次同步时与县里相差{n}小时",
