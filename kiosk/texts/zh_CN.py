@@ -165,6 +165,7 @@ TEXTS: dict[str, str] = {
     "label_clock_off_hub": "上次同步时与县里相差{n}小时",
     "title_not_required": "无需认证",
     "title_already_certified": "本周期已认证",
+    "title_fallback_pending": "等县里审核",
     "title_deceased": "无法认证",
     "title_refused": "暂时不能刷脸认证",
     "title_declined": "可以办理线下辅助认证",
