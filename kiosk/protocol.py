@@ -36,8 +36,11 @@ from kiosk.core.ids import normalize_id, valid_id_number  # (also re-exported fo
 API = "/v1"
 # 2 adds optional fields only (PushRequest.device_clock, bundle
 # sequence/expiry): a v2 hub accepts v1 terminals and v1 up-bundles. Upgrade the hub first.
-PROTOCOL_VERSION = 2
-ACCEPTED_VERSIONS = (1, 2)
+# 3 adds the record kind "fallback" (certification without a face, for county review) and the
+# endpoint /fallback-decisions; nothing older changes: a v3 hub accepts v1/v2 terminals, and a
+# terminal that meets a v2 hub (404) keeps its fallbacks waiting. Upgrade the hub first.
+PROTOCOL_VERSION = 3
+ACCEPTED_VERSIONS = (1, 2, 3)
 CLOCK_MARGIN_S = 86400  # default: a record dated further than this from the hub's time is clock_suspect
 BUNDLE_VALID_DAYS = 30  # a county -> terminal bundle expires after this
 MAX_BODY_BYTES = 4 * 1024 * 1024  # a push batch of 500 records is ~400 KB
@@ -54,7 +57,8 @@ BUNDLE_FORMAT = "village-kiosk-bundle"
 BUNDLE_UP = "records"  # terminal -> county
 BUNDLE_DOWN = "roster"  # county -> terminal
 
-RECORD_KINDS = ("certification", "audit")
+RECORD_KINDS = ("certification", "audit", "fallback")
+FALLBACK_METHODS = ("staff_witness", "relative_pledge")
 COUNTY_STATUSES = ("active", "suspended", "deceased")
 CATEGORIES = ("pension", "work_injury", "pension_survivor", "work_injury_survivor", "other")
 
@@ -287,9 +291,47 @@ class AuditPayload(_Strict):
     details: dict[str, Any] = {}
 
 
+class FallbackPayload(_Strict):
+    """A certification without a face (v3): never a pass; held at the hub for county review.
+    The relative's full ID number and phone are sent for the county to check the pledge (and
+    masked on the terminal once acknowledged)."""
+
+    uuid: str
+    resident_id: str
+    category: str
+    method: Literal["staff_witness", "relative_pledge"]
+    reason: str = Field(max_length=64)
+    detail: str | None = None
+    operator: str
+    device_id: str | None = None
+    created_at: str
+    relation: str | None = None
+    relative_name: str | None = None
+    relative_id: str | None = None
+    relative_phone: str | None = Field(default=None, max_length=32)
+
+
+class FallbackDecision(_Strict):
+    """The county's decision on one of this device's fallbacks (`version`: the hub's change number)."""
+
+    uuid: str
+    decision: Literal["approved", "rejected"]
+    reason: str | None = None
+    by: str
+    at: str
+    certified_on: str | None = None  # approved: the date it certifies (the fallback's local day)
+    version: int
+
+
+class FallbackDecisionPage(_Strict):
+    decisions: list[FallbackDecision]
+    cursor: int
+    more: bool
+
+
 class PushRecord(_Strict):
     uuid: str = Field(min_length=36, max_length=36)
-    kind: Literal["certification", "audit"]
+    kind: Literal["certification", "audit", "fallback"]
     created_at: str
     payload: dict[str, Any]
 
@@ -369,7 +411,8 @@ class AckList(_Strict):
     uuids: list[str]
 
 
-def validate_record(rec: PushRecord, today: date | None = None) -> CertificationPayload | AuditPayload:
+def validate_record(rec: PushRecord, today: date | None = None
+                    ) -> CertificationPayload | AuditPayload | FallbackPayload:
     """Per-record check on the hub; raises ProtocolError with a Chinese message.
 
     `today` (the service area's date, from the hub's clock) bounds the resident's birth date."""
@@ -378,7 +421,11 @@ def validate_record(rec: PushRecord, today: date | None = None) -> Certification
     except ValueError:
         raise ProtocolError("bad_uuid", "记录编号格式不正确。", rec.uuid) from None
     check_no_face_data(rec.payload, "payload")
-    model = CertificationPayload if rec.kind == "certification" else AuditPayload
+    model: type[CertificationPayload] | type[AuditPayload] | type[FallbackPayload] = AuditPayload
+    if rec.kind == "certification":
+        model = CertificationPayload
+    elif rec.kind == "fallback":
+        model = FallbackPayload
     try:
         parsed = model.model_validate(rec.payload)
     except Exception as e:  # pydantic.ValidationError
@@ -388,12 +435,18 @@ def validate_record(rec: PushRecord, today: date | None = None) -> Certification
             raise ProtocolError("unknown_field", f"记录中有无法识别的字段：{'、'.join(unknown)}。请升级终端程序。") from None
         raise ProtocolError("bad_record", "记录格式不正确，已拒收；终端会保留它，请联系县社保局信息科。",
                             str(e)[:300]) from None
-    if isinstance(parsed, CertificationPayload):
+    if isinstance(parsed, (CertificationPayload, FallbackPayload)):
         if not valid_id_number(normalize_id(parsed.resident_id), today or default_clock().today()):
             raise ProtocolError("bad_id_number", "记录中的身份证号码无效，已拒收。")
         if parsed.category not in CATEGORIES:
             raise ProtocolError("bad_category", f"未知的认证类别：{parsed.category}。")
-        for t in (parsed.started_at, parsed.finished_at):
+        times = (parsed.started_at, parsed.finished_at) if isinstance(parsed, CertificationPayload) \
+            else (parsed.created_at,)
+        if isinstance(parsed, FallbackPayload) and parsed.method == "relative_pledge" and not (
+                parsed.relative_name and parsed.relation and parsed.relative_phone and parsed.relative_id
+                and valid_id_number(normalize_id(parsed.relative_id), today or default_clock().today())):
+            raise ProtocolError("bad_relative", "亲属承诺缺少亲属的姓名、关系、电话或有效的身份证号码，已拒收。")
+        for t in times:
             try:
                 if datetime.fromisoformat(t).tzinfo is None:
                     raise ValueError

@@ -302,6 +302,47 @@ def cmd_county_review(args) -> int:
     return 0
 
 
+def cmd_county_fallbacks(args) -> int:
+    """Certifications without a face (工作人员核实认证 / 亲属承诺): list; approve or reject one (DEVICE:UUID)."""
+    from kiosk.county import HubError
+
+    hub = _hub(args)
+    if args.action:
+        if not args.target or ":" not in args.target:
+            raise _hub_error(HubError("usage", "请写明记录：kiosk-county fallbacks approve 设备编号:记录编号 --by 审核人。"))
+        if not args.by:
+            raise _hub_error(HubError("usage", "请写明审核人（--by 用户名）。"))
+        device_id, _, uuid = args.target.partition(":")
+        decision = "approved" if args.action == "approve" else "rejected"
+        try:
+            d = hub.decide_fallback(device_id, uuid, decision, args.by, args.reason)
+        except HubError as e:
+            raise _hub_error(e) from None
+        hub.log_action(args.by, "fallback_" + decision, f"{device_id}:{uuid}")
+        _emit({"device_id": device_id, "uuid": uuid, "decision": decision, "by": d.by, "at": d.at,
+               "reason": d.reason, "certified_on": d.certified_on}, args.json,
+              f"记录 {uuid} 已{'通过，认证日期 ' + (d.certified_on or '') if decision == 'approved' else '驳回：' + (d.reason or '')}。")
+        return 0
+    rows = hub.fallback_records(pending_only=args.pending)
+    for r, d in rows:
+        p = json.loads(r.payload)
+        obj = {"device_id": r.device_id, "uuid": r.uuid, "resident": r.resident_id and r.resident_id[:6] + "********"
+               + r.resident_id[-4:], "village": r.village, "method": p.get("method"), "reason": p.get("reason"),
+               "detail": p.get("detail"), "operator": p.get("operator"), "relation": p.get("relation"),
+               "relative_name": p.get("relative_name"),
+               "relative_id": p.get("relative_id") and p["relative_id"][:6] + "********" + p["relative_id"][-4:],
+               "relative_phone": p.get("relative_phone"), "occurred_at": r.occurred_at, "received_at": r.received_at,
+               "time_warning": r.suspect_reason, "status": d.decision if d else "pending_review",
+               "decided_by": d.by if d else None, "decided_at": d.at if d else None,
+               "decision_reason": d.reason if d else None}
+        _emit(obj, args.json, f"{r.device_id}:{r.uuid}  {obj['resident']}  {obj['method']}  {obj['reason']}"
+                              f"  核实人 {obj['operator']}  {obj['status']}")
+    if not args.json:
+        print(f"共 {len(rows)} 条。审核：kiosk-county fallbacks approve 设备编号:记录编号 --by 审核人"
+              f"（或 reject … --reason 原因）", flush=True)
+    return 0
+
+
 def cmd_county_setting(args) -> int:
     hub = _hub(args)
     known = {"clock_margin_hours": ("clock_margin_s", 3600), "bundle_valid_days": ("bundle_valid_days", 1)}
@@ -369,6 +410,12 @@ def add_commands(sub) -> None:
     p.add_argument("--confirm", metavar="DEVICE:UUID", help="确认这条记录的时间无误，计入认证状态")
     p.add_argument("--reject", metavar="DEVICE:UUID", help="驳回这条记录，不计入认证状态")
     p.add_argument("--by", help="核实人（默认当前系统用户）")
+    p = hub_parser("fallbacks", "不刷脸认证（工作人员核实认证、亲属承诺）：列出、通过或驳回", cmd_county_fallbacks)
+    p.add_argument("action", nargs="?", choices=["approve", "reject"])
+    p.add_argument("target", nargs="?", metavar="DEVICE:UUID")
+    p.add_argument("--pending", action="store_true", help="只列待审核的")
+    p.add_argument("--by", help="审核人（县里的用户名）")
+    p.add_argument("--reason", help="驳回原因（驳回时必填）")
     p = hub_parser("setting", "查看或修改县级设置：clock_margin_hours（默认24）、bundle_valid_days（默认30）",
                    cmd_county_setting)
     p.add_argument("name", choices=["clock_margin_hours", "bundle_valid_days"])

@@ -196,6 +196,22 @@ class StaffAudit(Base):
     ip: Mapped[str | None] = mapped_column(String(64), nullable=True)
 
 
+class FallbackReview(Base):
+    """County staff's decision on a fallback record (certification without a face): who, when,
+    why. A fallback with no row here is pending review; `version` (a Change id) is the cursor the
+    signing device pulls decisions by (/fallback-decisions)."""
+
+    __tablename__ = "fallback_reviews"
+    device_id: Mapped[str] = mapped_column(String(40), primary_key=True)
+    uuid: Mapped[str] = mapped_column(String(36), primary_key=True)
+    decision: Mapped[str] = mapped_column(String(16))  # approved | rejected
+    reason: Mapped[str | None] = mapped_column(String(500), nullable=True)
+    by: Mapped[str] = mapped_column(String(64))
+    at: Mapped[str] = mapped_column(String(32))
+    certified_on: Mapped[str | None] = mapped_column(String(10), nullable=True)
+    version: Mapped[int] = mapped_column(Integer, index=True)
+
+
 @dataclass
 class ImportResult:
     stored: int = 0
@@ -384,7 +400,8 @@ class HubDB:
             for i in range(0, len(uuids), 500):
                 existing |= set(s.scalars(select(Record.uuid).where(Record.device_id == device_id)
                                           .where(Record.uuid.in_(uuids[i:i + 500]))))
-            rids = {P.normalize_id(str(r.payload.get("resident_id", ""))) for r in records if r.kind == "certification"}
+            rids = {P.normalize_id(str(r.payload.get("resident_id", ""))) for r in records
+                    if r.kind in ("certification", "fallback")}
             roster: dict[str, tuple[str | None, bool]] = {}
             certified_on: dict[str, str | None] = {}
             rid_list = sorted(rids)
@@ -403,7 +420,7 @@ class HubDB:
                     continue
                 try:
                     parsed = P.validate_record(rec, self.clock.today())
-                    if isinstance(parsed, P.CertificationPayload):
+                    if isinstance(parsed, (P.CertificationPayload, P.FallbackPayload)):
                         self._authorise(dev, device_id, parsed, roster)
                 except P.ProtocolError as e:
                     acks.append(P.Ack(uuid=rec.uuid, status="rejected", code=e.code, message=e.message))
@@ -416,11 +433,16 @@ class HubDB:
                     rid = P.normalize_id(parsed.resident_id)
                     row.update(resident_id=rid, category=parsed.category, verdict=parsed.verdict,
                                occurred_at=parsed.finished_at, occurred_day=_local_day(self.clock, parsed.finished_at))
+                elif isinstance(parsed, P.FallbackPayload):
+                    # Never a pass: no verdict; held for county review (fallback_reviews) whatever its time.
+                    row.update(resident_id=P.normalize_id(parsed.resident_id), category=parsed.category, verdict=None,
+                               occurred_at=parsed.created_at, occurred_day=_local_day(self.clock, parsed.created_at))
                 else:
                     row.update(resident_id=None, category=None, verdict=None, occurred_at=parsed.at, seq=parsed.seq,
                                occurred_day=_local_day(self.clock, parsed.at))
                 reason = self._suspect(row["occurred_at"], now_ts, offset, sent_at, margin)
-                row.update(clock_suspect=reason is not None, suspect_reason=reason)
+                # A fallback is reviewed anyway: its doubtful time is shown there, not in /review.
+                row.update(clock_suspect=reason is not None and rec.kind != "fallback", suspect_reason=reason)
                 if reason is None and row["verdict"] == "pass" and row["occurred_day"] <= today:
                     rid, day = row["resident_id"], row["occurred_day"]
                     certified[rid] = max(certified.get(rid, day), day)
@@ -445,9 +467,9 @@ class HubDB:
         return acks
 
     @staticmethod
-    def _authorise(dev: Device | None, device_id: str, rec: P.CertificationPayload,
+    def _authorise(dev: Device | None, device_id: str, rec: P.CertificationPayload | P.FallbackPayload,
                    roster: dict[str, tuple[str | None, bool]]) -> None:
-        """The signer may only report its own certifications of residents in its roster scope."""
+        """The signer may only report its own certifications (and fallbacks) of residents in its roster scope."""
         def refuse(code: str):
             raise P.ProtocolError(code, P.REFUSALS[code])
 
@@ -464,13 +486,14 @@ class HubDB:
 
     def _refresh_certified(self, s: Session, rid: str, now: str) -> None:
         """certified_on = the latest pass dated no later than the hub's today, from trusted records
-        (not clock_suspect, or confirmed by county staff; never a rejected one)."""
+        (not clock_suspect, or confirmed by county staff; never a rejected one), or an approved fallback."""
         today = self.clock.today().isoformat()
         best = s.scalar(select(func.max(Record.occurred_day))
-                        .where(Record.resident_id == rid, Record.verdict == "pass", Record.kind == "certification",
-                               Record.occurred_day <= today)
-                        .where((Record.clock_suspect.is_(False) & Record.review.is_(None))
-                               | (Record.review == "confirmed")))
+                        .where(Record.resident_id == rid, Record.occurred_day <= today)
+                        .where(((Record.kind == "certification") & (Record.verdict == "pass")
+                                & ((Record.clock_suspect.is_(False) & Record.review.is_(None))
+                                   | (Record.review == "confirmed")))
+                               | ((Record.kind == "fallback") & (Record.review == "approved"))))
         r = s.get(Resident, rid)
         if r is not None and r.certified_on != best:
             r.certified_on = best
@@ -586,6 +609,58 @@ class HubDB:
             if r.resident_id:
                 self._refresh_certified(s, r.resident_id, now)
             return r
+
+    # ------------------------------------------------------------------ fallbacks (certification without a face)
+    def fallback_records(self, pending_only: bool = False, limit: int = 500) -> list[tuple[Record, FallbackReview | None]]:
+        """Fallback records with their decision (None: pending review), oldest first."""
+        with self.Session() as s:
+            q = (select(Record, FallbackReview).where(Record.kind == "fallback")
+                 .outerjoin(FallbackReview, (FallbackReview.device_id == Record.device_id)
+                            & (FallbackReview.uuid == Record.uuid)))
+            if pending_only:
+                q = q.where(FallbackReview.uuid.is_(None))
+            return [(r, d) for r, d in s.execute(q.order_by(Record.received_at, Record.device_id, Record.uuid)
+                                                  .limit(limit)).all()]
+
+    def decide_fallback(self, device_id: str, uuid: str, decision: str, by: str,
+                        reason: str | None = None) -> FallbackReview:
+        """Approve (the resident is certified on the fallback's date) or reject (with a reason) once.
+        The caller audits who decided (log_action)."""
+        if decision not in ("approved", "rejected"):
+            raise HubError("bad_decision", "只能通过（approve）或驳回（reject）。", 400)
+        if decision == "rejected" and not (reason or "").strip():
+            raise HubError("reason_required", "驳回时请写明原因（--reason）。", 400)
+        now = now_iso(self.clock)
+        with self.Session.begin() as s:
+            r = s.get(Record, (device_id, uuid))
+            if r is None or r.kind != "fallback":
+                raise HubError("unknown_record", "没有这条不刷脸认证记录，请核对设备编号和记录编号（kiosk-county fallbacks）。", 404)
+            if s.get(FallbackReview, (device_id, uuid)) is not None:
+                raise HubError("already_decided", "这条记录已经审核过了。", 409)
+            d = FallbackReview(device_id=device_id, uuid=uuid, decision=decision, reason=(reason or "").strip() or None,
+                               by=by, at=now, certified_on=r.occurred_day if decision == "approved" else None,
+                               version=self._bump(s, "fallback", f"{device_id}:{uuid}"))
+            s.add(d)
+            r.review, r.reviewed_by, r.reviewed_at = decision, by, now
+            s.flush()
+            if decision == "approved" and r.resident_id:
+                self._refresh_certified(s, r.resident_id, now)
+            s.expunge(d)
+            return d
+
+    def fallback_decisions(self, device: Device, since: int, limit: int = P.MAX_PULL) -> P.FallbackDecisionPage:
+        """Decisions on this device's fallbacks after the cursor."""
+        limit = max(1, min(limit, P.MAX_PULL))
+        with self.Session() as s:
+            rows = list(s.scalars(select(FallbackReview).where(FallbackReview.device_id == device.id,
+                                                               FallbackReview.version > since)
+                                  .order_by(FallbackReview.version).limit(limit + 1)))
+        more = len(rows) > limit
+        rows = rows[:limit]
+        return P.FallbackDecisionPage(
+            decisions=[P.FallbackDecision(uuid=d.uuid, decision=d.decision, reason=d.reason, by=d.by, at=d.at,  # type: ignore[arg-type]
+                                          certified_on=d.certified_on, version=d.version) for d in rows],
+            cursor=rows[-1].version if rows else since, more=more)
 
     def all_sequence_gaps(self) -> dict[str, dict]:
         """sequence_gaps for every device that sent audit entries, in one grouped query (+ one per

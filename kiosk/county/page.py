@@ -48,6 +48,8 @@ def layout(title: str, body: str, user: str | None = None, role: str | None = No
     nav = ""
     if user:
         links = ['<a href="/">汇总</a>', '<a href="/review">时间可疑记录</a>']
+        if role in ("operator", "admin"):
+            links.append('<a href="/fallbacks">不刷脸认证审核</a>')
         if role == "admin":
             links.append('<a href="/audit">操作记录</a>')
         nav = (f"<nav>{''.join(links)} <span>{escape(user)}（{escape(role or '')}）</span> "
@@ -137,6 +139,39 @@ def render_review_page(records: list, tz=None, user: str | None = None, role: st
             + _table(["设备", "类型", "身份证号", "结果", "记录时间", "县里收到", "原因", "处理"], rows,
                      "没有待核实的记录。"))
     return layout("时间可疑的记录", body, user, role, csrf)
+
+
+_METHODS = {"staff_witness": "工作人员核实认证", "relative_pledge": "亲属承诺"}
+_REASONS = {"attempts_exceeded": "当天刷脸多次不成功", "cannot_perform_actions": "做不了刷脸动作",
+            "refuses_face_recognition": "不愿意刷脸", "no_template_cannot_enrol": "没有建模、也无法建模"}
+
+
+def render_fallbacks_page(records: list, tz=None, user: str | None = None, role: str | None = None,
+                          csrf: str = "") -> str:
+    """Fallbacks waiting for review ((Record, None) pairs): approve, or reject with a reason."""
+    import json
+
+    def actions(r) -> _Raw:
+        target = escape(f"{r.device_id}:{r.uuid}")
+        return _Raw(f'<form method=post action=/fallbacks>{_hidden(csrf)}<input type=hidden name=record value="{target}">'
+                    '<button name=decision value=approved>通过，计入认证</button> '
+                    '<input name=reason placeholder="驳回原因" maxlength=200> '
+                    '<button name=decision value=rejected>驳回</button></form>')
+
+    rows = []
+    for r, _d in records:
+        p = json.loads(r.payload)
+        relative = (f"{p.get('relation') or ''} {p.get('relative_name') or ''} {_mask(p['relative_id'])} "
+                    f"{p.get('relative_phone') or ''}" if p.get("relative_id") else None)
+        reason = _REASONS.get(p.get("reason", ""), p.get("reason")) + (f"（{p['detail']}）" if p.get("detail") else "")
+        rows.append([r.device_id, r.village, _mask(r.resident_id) if r.resident_id else None,
+                     _METHODS.get(p.get("method", ""), p.get("method")), reason, p.get("operator"), relative,
+                     _local(r.occurred_at, tz), r.suspect_reason, actions(r)])
+    body = ("<h1>不刷脸认证审核</h1><p>居民做不了刷脸时，村里工作人员核实或亲属承诺后提交的认证。通过后按提交日期计入认证；"
+            "驳回时请写明原因，终端下次同步后会告诉居民。</p>"
+            + _table(["设备", "村", "身份证号", "方式", "原因", "核实人", "亲属", "提交时间", "时间提醒", "处理"], rows,
+                     "没有待审核的记录。"))
+    return layout("不刷脸认证审核", body, user, role, csrf)
 
 
 def render_audit_page(entries: list, tz=None, user: str | None = None, role: str | None = None,

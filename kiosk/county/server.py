@@ -23,7 +23,7 @@ from kiosk import protocol as P
 
 from .auth import Limits, role_at_least
 from .db import Device, HubDB, HubError, StaffUser
-from .page import render_audit_page, render_login, render_review_page, render_status_page
+from .page import render_audit_page, render_fallbacks_page, render_login, render_review_page, render_status_page
 
 SESSION_COOKIE = "kiosk_hub_session"
 LOGIN_CSRF_COOKIE = "kiosk_hub_login"
@@ -199,6 +199,13 @@ def create_app(hub: HubDB, limits: Limits | None = None, secure_cookies: bool = 
         """County-enrolled templates changed since the cursor, each sealed for the requesting device."""
         return hub.template_page(dev, since, limit)
 
+    @app.get(P.API + "/fallback-decisions", response_model=P.FallbackDecisionPage,
+             responses={401: {"model": P.ErrorBody}})
+    def fallback_decisions(since: int = Query(0, ge=0), limit: int = Query(P.MAX_PULL, ge=1, le=P.MAX_PULL),
+                           dev: Device = Depends(device)) -> P.FallbackDecisionPage:
+        """County decisions on this device's fallbacks (certification without a face) since the cursor (v3)."""
+        return hub.fallback_decisions(dev, since, limit)
+
     # ------------------------------------------------------------------ staff pages and API
     def staff(needed: str = "viewer", html: bool = True):
         async def dep(request: Request) -> tuple[StaffUser, str]:
@@ -287,6 +294,23 @@ def create_app(hub: HubDB, limits: Limits | None = None, secure_cookies: bool = 
         await run_in_threadpool(hub.review_record, device_id, uuid, decision, user.name)
         await run_in_threadpool(log, user.name, "review_" + decision, f"{device_id}:{uuid}", request)
         return RedirectResponse("/review", status_code=303)
+
+    @app.get("/fallbacks", response_class=HTMLResponse, include_in_schema=False)
+    def fallbacks_page(request: Request, who=Depends(staff("operator"))) -> str:
+        user, csrf = who
+        log(user.name, "view_fallbacks", "", request)
+        return render_fallbacks_page(hub.fallback_records(pending_only=True), hub.clock.tz, user.name, user.role, csrf)
+
+    @app.post("/fallbacks", include_in_schema=False)
+    async def decide_fallback(request: Request, who=Depends(staff("operator"))):
+        user, csrf = who
+        f = await form(request)
+        check_csrf(csrf, f.get("csrf"))
+        device_id, _, uuid = f.get("record", "").partition(":")
+        decision = f.get("decision", "")
+        await run_in_threadpool(hub.decide_fallback, device_id, uuid, decision, user.name, f.get("reason"))
+        await run_in_threadpool(log, user.name, "fallback_" + decision, f"{device_id}:{uuid}", request)
+        return RedirectResponse("/fallbacks", status_code=303)
 
     @app.get("/audit", response_class=HTMLResponse, include_in_schema=False)
     def audit_page(request: Request, who=Depends(staff("admin"))) -> str:

@@ -31,10 +31,17 @@ CAPTURE_RETENTION_KEY = "capture_retention_days"
 # Once the county holds a record, the outbox keeps it with the ID number masked (first 6, last 4):
 # a full ID number stays in clear only while a record waits to be sent (it must leave even with
 # the template key lost). SQL so that it runs in the same UPDATE that marks the row acknowledged.
-MASK_ACKED_PAYLOAD = (
+_MASK_RESIDENT = (
     "CASE WHEN length(json_extract(payload, '$.resident_id')) = 18 THEN json_set(payload, '$.resident_id',"
     " substr(json_extract(payload, '$.resident_id'), 1, 6) || '********'"
     " || substr(json_extract(payload, '$.resident_id'), 15, 4)) ELSE payload END"
+)
+# A fallback's relative (亲属承诺): their ID masked the same way, name and phone dropped.
+MASK_ACKED_PAYLOAD = (
+    f"CASE WHEN kind = 'fallback' AND length(json_extract(payload, '$.relative_id')) = 18 THEN json_remove("
+    f"json_set(({_MASK_RESIDENT}), '$.relative_id', substr(json_extract(payload, '$.relative_id'), 1, 6)"
+    f" || '********' || substr(json_extract(payload, '$.relative_id'), 15, 4)), '$.relative_name', '$.relative_phone')"
+    f" ELSE ({_MASK_RESIDENT}) END"
 )
 BUSY_TIMEOUT_MS = 5000
 # SQLite primary result codes (extended codes keep these in the low byte).

@@ -85,8 +85,17 @@ def record(store, *, resident_id: str, category: Category | str, method: str, re
         row["relative_nonce"], row["relative_ct"] = crypto.seal_text(
             store._personal_key, json.dumps({"name": relative.name, "id_number": normalize(relative.id_number),
                                              "phone": relative.phone}, ensure_ascii=False), f"relative|{uuid}")
+    # What the county reviews (protocol FallbackPayload): the resident's and the relative's full
+    # details while it waits to be sent; masked in the outbox once acknowledged (db.MASK_ACKED_PAYLOAD).
+    payload = {"uuid": uuid, "resident_id": rid, "category": row["category"], "method": method, "reason": reason,
+               "detail": row["detail"], "operator": operator, "device_id": device_id, "created_at": row["created_at"]}
+    if relative is not None:
+        payload.update(relation=relative.relation, relative_name=relative.name,
+                       relative_id=normalize(relative.id_number), relative_phone=relative.phone)
     with store.db.atomic():
         store.db.table("fallbacks").insert(row)
+        store.db.table("outbox").insert({"uuid": uuid, "kind": "fallback", "payload": json.dumps(payload, ensure_ascii=False),
+                                         "created_at": row["created_at"], "tries": 0})
         store._audit_row(operator, "fallback_recorded",
                          {"fallback": uuid, "resident": mask_id(rid), "method": method, "reason": reason}, None)
     return get(store, uuid)  # type: ignore[return-value]

@@ -83,7 +83,7 @@ def _outbox_records(items, device_id: str) -> list[dict]:
     """The outbox rows as sent. The attempt's device is the hub's id for this terminal (the hub
     refuses a record that names another device); the local name is the device's registered name."""
     return [{"uuid": i.uuid, "kind": i.kind, "created_at": i.created_at,
-             "payload": {**i.payload, "device_id": device_id} if i.kind == "certification" else i.payload}
+             "payload": {**i.payload, "device_id": device_id} if i.kind in ("certification", "fallback") else i.payload}
             for i in items]
 
 
@@ -103,6 +103,7 @@ class SyncReport:
     audit_sent: int = 0
     roster_changed: int = 0
     templates_changed: int = 0
+    fallbacks_decided: int = 0  # county decisions on this terminal's fallbacks (certification without a face)
     errors: list[str] = field(default_factory=list)
 
     def to_dict(self) -> dict:
@@ -205,6 +206,27 @@ class Syncer:
             report.templates_changed += apply_templates(self.state, self.ident, [t.model_dump() for t in tpage.templates])
             self.state.set(template_cursor=tpage.cursor)
             if not tpage.more:
+                break
+        self.pull_fallback_decisions(report)
+
+    def pull_fallback_decisions(self, report: SyncReport) -> None:
+        """The county's approve/reject of this terminal's fallbacks (v3 hub; an older hub has none)."""
+        from kiosk.store import fallbacks
+
+        while True:
+            try:
+                page = P.FallbackDecisionPage.model_validate(self.client.request(
+                    "GET", "/fallback-decisions", params={"since": int(self.state.get("fallback_cursor", 0))}))
+            except SyncError as e:
+                if e.code == "http_404":  # a hub from before protocol v3: fallbacks stay pending
+                    return
+                raise
+            for d in page.decisions:
+                if fallbacks.decide(self.store, d.uuid, d.decision, by=d.by, reason=d.reason,
+                                    at=datetime.fromisoformat(d.at)):
+                    report.fallbacks_decided += 1
+            self.state.set(fallback_cursor=page.cursor)
+            if not page.more:
                 break
 
     def run(self, report: SyncReport | None = None) -> SyncReport:
