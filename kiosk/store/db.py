@@ -12,6 +12,7 @@ import math
 import os
 import sqlite3
 import uuid as uuidlib
+from time import sleep
 from dataclasses import asdict, dataclass
 from datetime import date, datetime, timedelta, timezone
 from pathlib import Path
@@ -168,16 +169,36 @@ def _translating(method):
 
     @functools.wraps(method)
     def wrapper(*args, **kwargs):
-        try:
-            return method(*args, **kwargs)
-        except sqlite3.Error as e:
-            owner = getattr(args[0], "store", args[0]) if args else None
-            translated = _translate(e, getattr(owner, "path", None))
-            if translated is e:
-                raise
-            raise translated from e
+        owner = getattr(args[0], "store", args[0]) if args else None
+        conn = getattr(getattr(owner, "db", None), "conn", None)
+        # A busy database is retried only when this call opened no transaction of its caller's
+        # (its own were rolled back): SQLite answers SQLITE_BUSY at once, without the busy
+        # timeout, when a read inside a deferred transaction must become a write after the
+        # other thread (background sync) committed — a short wait and a fresh try resolves it.
+        retry = conn is not None and not conn.in_transaction
+        for attempt in range(BUSY_RETRIES + 1):
+            try:
+                return method(*args, **kwargs)
+            except sqlite3.Error as e:
+                if retry and attempt < BUSY_RETRIES and _is_busy(e) and not conn.in_transaction:
+                    sleep(BUSY_RETRY_S * (2 ** attempt))
+                    continue
+                translated = _translate(e, getattr(owner, "path", None))
+                if translated is e:
+                    raise
+                raise translated from e
+        raise AssertionError("unreachable")
 
     return wrapper
+
+
+BUSY_RETRIES = 4
+BUSY_RETRY_S = 0.05
+
+
+def _is_busy(e: sqlite3.Error) -> bool:
+    code = (getattr(e, "sqlite_errorcode", None) or 0) & 0xFF
+    return code in (_SQLITE_BUSY, _SQLITE_LOCKED) or "database is locked" in str(e).lower()
 
 
 def protect_personal_data(db: Database, key: bytes) -> int:
