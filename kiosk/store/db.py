@@ -157,6 +157,34 @@ def translate_os_error(e: OSError, path: Path | None = None) -> StoreError:
                       f"{path}: {e}")
 
 
+class WriterDatabase(Database):
+    """sqlite-utils' Database whose outermost `atomic()` takes the write lock at BEGIN.
+
+    A deferred BEGIN starts as a reader; when its first write comes after another connection
+    (the background sync thread) committed, SQLite must answer SQLITE_BUSY at once — waiting
+    cannot help a stale snapshot. BEGIN IMMEDIATE waits (busy_timeout) for the lock instead,
+    so a transaction that reads then writes never fails that way."""
+
+    @contextlib.contextmanager
+    def atomic(self):  # type: ignore[override]
+        if self.conn.in_transaction:
+            with super().atomic():
+                yield self
+            return
+        self.conn.execute("BEGIN IMMEDIATE")
+        try:
+            yield self
+        except BaseException:
+            self.rollback()
+            raise
+        else:
+            try:
+                self.conn.execute("COMMIT")
+            except BaseException:
+                self.rollback()
+                raise
+
+
 def _translating(method):
     """Turn low-level SQLite failures into StoreError with a Chinese message."""
 
@@ -367,7 +395,7 @@ class Store:
         moved_aside = _prepare_file(path)
         existed = path.exists() and path.stat().st_size > 0
         try:
-            db = Database(path)
+            db = WriterDatabase(path)
         except sqlite3.Error as e:
             translated = _translate(e, path)
             if not isinstance(translated, StoreError):
