@@ -16,7 +16,7 @@ from time import sleep
 from dataclasses import asdict, dataclass
 from datetime import date, datetime, timedelta, timezone
 from pathlib import Path
-from typing import Any, Iterable, Iterator
+from typing import Any, Iterable, Iterator, Sequence
 
 import numpy as np
 from sqlite_utils import Database
@@ -265,7 +265,7 @@ def protect_personal_data(db: Database, key: bytes) -> int:
                     n, c = nonce, ct
                 db.execute("UPDATE captures SET resident_id = ?, nonce = ?, ciphertext = ? WHERE id = ?",
                            [ref(number), n, c, cid])
-            for table in ("templates", "county_roster", "county_template_versions"):
+            for table in ("templates", "county_roster", "county_template_versions", "enrolments"):
                 for (number,) in db.execute(
                         f"SELECT DISTINCT resident_id FROM {table} WHERE resident_id NOT LIKE 'R%'").fetchall():
                     db.execute(f"UPDATE {table} SET resident_id = ? WHERE resident_id = ?", [ref(number), number])
@@ -619,7 +619,7 @@ class Store:
     def templates_for(self, resident_id: str, backend: str) -> list[np.ndarray]:
         resident_id = normalize(resident_id)
         rows = self.db.query(
-            "SELECT * FROM templates WHERE resident_id = ? AND backend = ? ORDER BY id",
+            f"SELECT * FROM templates WHERE resident_id = ? AND backend = ? AND {_COUNTS} ORDER BY id",
             [self._ref(resident_id), backend],
         )
         return [self._decrypt_template(r, resident_id) for r in rows]
@@ -631,7 +631,8 @@ class Store:
         numbers: dict[str, str] = {}
         for r in self.db.query(
             "SELECT t.*, p.id_nonce AS p_nonce, p.id_ct AS p_ct FROM templates t"
-            " LEFT JOIN residents p ON p.id_number = t.resident_id WHERE t.backend = ? ORDER BY t.id", [backend]
+            " LEFT JOIN residents p ON p.id_number = t.resident_id WHERE t.backend = ? AND "
+            + _COUNTS.replace("enrolment_id", "t.enrolment_id") + " ORDER BY t.id", [backend]
         ):
             ref = r["resident_id"]
             if ref not in numbers:
@@ -653,6 +654,101 @@ class Store:
                 {"resident": mask_id(resident_id), "backend": backend, "count": count}, None,
             )
         return count
+
+    # --- enrolments at the terminal (kiosk.enrolment; reviewed by a second operator) ---------
+
+    @_translating
+    def add_enrolment(self, resident_id: str, vectors: Sequence[np.ndarray], backend: str, *, enrolled_by: str,
+                      consent_read_by: str, consent_at: datetime, quality: dict | None = None,
+                      now: datetime | None = None) -> int:
+        """A template set waiting for review (`pending_review`): its vectors are sealed in `templates`
+        but not returned by templates_for/all_templates until approve_enrolment. The resident's
+        templates in use stay in use meanwhile (re-enrolment)."""
+        resident_id = normalize(resident_id)
+        if not vectors:
+            raise ValueError("an enrolment needs at least one vector")
+        ref = self._ref(resident_id)
+        with self.db.atomic():
+            if self.get_resident(resident_id) is None:
+                raise StoreError("unknown_resident", "名册中没有这个人，请先同步名册，或联系县社保局。", resident_id)
+            eid = self.db.execute(
+                "INSERT INTO enrolments (resident_id, backend, frames, quality, enrolled_by, consent_read_by,"
+                " consent_at, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+                [ref, backend, len(vectors), _dumps(_plain(quality or {}, "quality")), enrolled_by,
+                 consent_read_by, self._iso(consent_at), self._iso(now)],
+            ).lastrowid
+            for v in vectors:
+                dtype, dim, nonce, ct = crypto.encrypt_vector(self._key, v, crypto.vector_aad(resident_id, backend))
+                self.db.execute(
+                    "INSERT INTO templates (resident_id, backend, dim, dtype, nonce, ciphertext, source, created_at,"
+                    " enrolment_id) VALUES (?, ?, ?, ?, ?, ?, 'local', ?, ?)",
+                    [ref, backend, dim, dtype, nonce, ct, self._iso(now), eid],
+                )
+            self._audit_row(enrolled_by, "enrolment_submitted",
+                            {"enrolment": eid, "resident": mask_id(resident_id), "backend": backend,
+                             "frames": len(vectors), "consent_read_by": consent_read_by}, now)
+        return int(eid)
+
+    @_translating
+    def get_enrolment(self, enrolment_id: int) -> dict | None:
+        rows = list(self.db.query(
+            "SELECT e.*, p.id_nonce AS p_nonce, p.id_ct AS p_ct FROM enrolments e"
+            " LEFT JOIN residents p ON p.id_number = e.resident_id WHERE e.id = ?", [enrolment_id]))
+        return self._enrolment(rows[0]) if rows else None
+
+    @_translating
+    def list_enrolments(self, status: str | None = None, resident_id: str | None = None) -> list[dict]:
+        where, params = ["1 = 1"], []
+        if status is not None:
+            where, params = where + ["e.status = ?"], params + [status]
+        if resident_id is not None:
+            where, params = where + ["e.resident_id = ?"], params + [self._ref(normalize(resident_id))]
+        rows = self.db.query(
+            "SELECT e.*, p.id_nonce AS p_nonce, p.id_ct AS p_ct FROM enrolments e"
+            f" LEFT JOIN residents p ON p.id_number = e.resident_id WHERE {' AND '.join(where)} ORDER BY e.id",
+            params)
+        return [self._enrolment(r) for r in rows]
+
+    def _enrolment(self, r: dict) -> dict:
+        """An enrolment's record (no face data): resident is the clear ID number (callers mask it)."""
+        out = {k: r[k] for k in ("id", "backend", "status", "frames", "enrolled_by", "consent_read_by", "consent_at",
+                                 "created_at", "reviewed_by", "reviewed_at", "reject_reason")}
+        out["resident"] = self._open_id(r["resident_id"], r["p_nonce"], r["p_ct"])
+        out["quality"] = json.loads(r["quality"])
+        return out
+
+    @_translating
+    def review_enrolment(self, enrolment_id: int, decision: str, reviewed_by: str, *, reason: str | None = None,
+                         now: datetime | None = None) -> dict:
+        """`approved`: its vectors become the resident's templates for that backend (the older ones
+        go); `rejected`: its vectors are deleted. Only a pending enrolment can be reviewed; who may
+        review (role, not the enrolling operator) is kiosk.enrolment's rule, not the store's."""
+        if decision not in ("approved", "rejected"):
+            raise ValueError(f"unknown review decision: {decision!r}")
+        with self.db.atomic():
+            e = self.get_enrolment(enrolment_id)
+            if e is None or e["status"] != "pending_review":
+                raise StoreError("not_pending", "没有这条待审核的建模记录。", str(enrolment_id))
+            ref = self._ref(e["resident"])
+            if decision == "approved":
+                replaced = self.db.execute(
+                    "DELETE FROM templates WHERE resident_id = ? AND backend = ?"
+                    " AND (enrolment_id IS NULL OR enrolment_id <> ?)", [ref, e["backend"], enrolment_id]).rowcount
+            else:
+                replaced = 0
+                self.db.execute("DELETE FROM templates WHERE enrolment_id = ?", [enrolment_id])
+            self.db.execute("UPDATE enrolments SET status = ?, reviewed_by = ?, reviewed_at = ?, reject_reason = ?"
+                            " WHERE id = ?", [decision, reviewed_by, self._iso(now), reason, enrolment_id])
+            details = {"enrolment": enrolment_id, "resident": mask_id(e["resident"]), "backend": e["backend"],
+                       "enrolled_by": e["enrolled_by"]}
+            if decision == "approved":
+                details["replaced_templates"] = replaced
+            else:
+                details["reason"] = reason
+            self._audit_row(reviewed_by, f"enrolment_{decision}", details, now)
+        out = self.get_enrolment(enrolment_id)
+        assert out is not None
+        return out
 
     def _decrypt_template(self, r: dict, resident_id: str) -> np.ndarray:
         aad = crypto.vector_aad(normalize(resident_id), r["backend"])
@@ -887,6 +983,10 @@ class Store:
 
 
 # --- row conversion and JSON hygiene -------------------------------------------------
+
+
+# Which template rows count for matching: county/photo ones, and those of approved enrolments.
+_COUNTS = "(enrolment_id IS NULL OR enrolment_id IN (SELECT id FROM enrolments WHERE status = 'approved'))"
 
 
 def _date(value: str | None) -> date | None:

@@ -182,6 +182,32 @@ _V5_OPERATORS = [
 ]
 
 
+_V6_ENROLMENTS = [
+    # Enrolment at the terminal (kiosk.enrolment): a template set waits for a second operator's
+    # review; only then do its vectors count (Store.templates_for). No face data here: the
+    # vectors are in `templates` (sealed), tied to their enrolment by enrolment_id.
+    """CREATE TABLE enrolments (
+        id INTEGER PRIMARY KEY,
+        resident_id TEXT NOT NULL REFERENCES residents (id_number) ON DELETE CASCADE,
+        backend TEXT NOT NULL,
+        status TEXT NOT NULL DEFAULT 'pending_review'
+            CHECK (status IN ('pending_review', 'approved', 'rejected')),
+        frames INTEGER NOT NULL CHECK (frames > 0),
+        quality TEXT NOT NULL DEFAULT '{}',
+        enrolled_by TEXT NOT NULL,
+        consent_read_by TEXT NOT NULL,
+        consent_at TEXT NOT NULL,
+        created_at TEXT NOT NULL,
+        reviewed_by TEXT,
+        reviewed_at TEXT,
+        reject_reason TEXT
+    )""",
+    "CREATE INDEX enrolments_status ON enrolments (status, created_at)",
+    # NULL: a county or photo template (counts at once); else it counts once its enrolment is approved.
+    "ALTER TABLE templates ADD COLUMN enrolment_id INTEGER REFERENCES enrolments (id) ON DELETE CASCADE",
+]
+
+
 def _statements(sql: list[str]) -> Callable[[Database], None]:
     def apply(db: Database) -> None:
         for statement in sql:
@@ -196,6 +222,7 @@ MIGRATIONS: list[Callable[[Database], None]] = [
     _statements(_V3_SYNC),  # v3: county sync state (identity, cursors, refused records, county roster)
     _statements(_V4_PERSONAL),  # v4: sealed names and ID numbers, blind references
     _statements(_V5_OPERATORS),  # v5: staff accounts (hashed PINs, lockout)
+    _statements(_V6_ENROLMENTS),  # v6: enrolments at the terminal, pending a reviewer's approval
 ]
 SCHEMA_VERSION = len(MIGRATIONS)
 
