@@ -144,7 +144,7 @@ def test_the_catalogue_has_no_qt_and_the_engine_no_chinese():
     code = "import sys, kiosk.texts; assert not any(m.startswith('PySide6') for m in sys.modules)"
     assert subprocess.run([sys.executable, "-c", code], cwd=ROOT, check=False).returncode == 0
     for rel in ("kiosk/session.py", "kiosk/quality.py", "kiosk/liveness/events.py", "kiosk/service.py",
-                "kiosk/policy.py", "kiosk/operators.py", "kiosk/enrolment.py"):
+                "kiosk/policy.py", "kiosk/operators.py", "kiosk/enrolment.py", "kiosk/visits.py"):
         src = (ROOT / rel).read_text(encoding="utf-8")
         lines = [ln for ln in src.splitlines() if CJK.search(ln.split("#")[0]) and '"""' not in ln]
         body = [ln for ln in lines if not ln.strip().startswith(("#", "*", "-"))]

@@ -37,6 +37,9 @@ MASK_ACKED_PAYLOAD = (
     " substr(json_extract(payload, '$.resident_id'), 1, 6) || '********'"
     " || substr(json_extract(payload, '$.resident_id'), 15, 4)) ELSE payload END"
 )
+# Home visits (上门认证): what a visit ended in, and what the roster may know for one.
+VISIT_OUTCOMES = ("visited_certified", "visited_not_certified", "not_at_home", "refused")
+CONTACT_FIELDS = ("address", "phone", "contact")
 BUSY_TIMEOUT_MS = 5000
 # SQLite primary result codes (extended codes keep these in the low byte).
 _SQLITE_BUSY, _SQLITE_LOCKED, _SQLITE_READONLY, _SQLITE_IOERR = 5, 6, 8, 10
@@ -583,6 +586,58 @@ class Store:
             county_status=r["county_status"],
             updated_at=r["updated_at"],
         )
+
+    # --- home visits (kiosk.visits) ----------------------------------------------------
+
+    @_translating
+    def set_resident_contact(self, id_number: str, contact: dict[str, str | None]) -> None:
+        """Address / phone / 联系人 of a resident (keys `address`, `phone`, `contact`), sealed."""
+        ref = self._ref(id_number)
+        clean = {k: contact.get(k) for k in CONTACT_FIELDS if contact.get(k)}
+        nonce, ct = crypto.seal_text(self._personal_key, json.dumps(clean, ensure_ascii=False), f"contact|{ref}")
+        with self.db.atomic():
+            self.db.execute("UPDATE residents SET contact_nonce = ?, contact_ct = ? WHERE id_number = ?",
+                            [nonce, ct, ref])
+
+    @_translating
+    def resident_contact(self, id_number: str) -> dict[str, str]:
+        """What the roster knows for a visit ({} when nothing is stored)."""
+        ref = self._ref(id_number)
+        row = self.db.execute("SELECT contact_nonce, contact_ct FROM residents WHERE id_number = ?",
+                              [ref]).fetchone()
+        if not row or row[0] is None:
+            return {}
+        return json.loads(crypto.open_text(self._personal_key, row[0], row[1], f"contact|{ref}"))
+
+    @_translating
+    def record_visit(self, id_number: str, operator: str, outcome: str, note: str | None = None) -> str:
+        """A home visit (dated by the clock) + its audit row, which goes to the county with the
+        audit stream (the hub accepts audit records; visits need no new record kind)."""
+        if outcome not in VISIT_OUTCOMES:
+            raise ValueError(f"unknown visit outcome: {outcome!r}")
+        ref = self._ref(id_number)
+        visit = str(uuidlib.uuid4())
+        note = (note or "").strip() or None
+        nonce, ct = crypto.seal_text(self._personal_key, note, f"visit|{visit}") if note else (None, None)
+        with self.db.atomic():
+            self.db.execute(
+                "INSERT INTO visits (uuid, resident_id, operator, at, outcome, note_nonce, note_ct)"
+                " VALUES (?, ?, ?, ?, ?, ?, ?)", [visit, ref, operator, self._iso(), outcome, nonce, ct])
+            self._audit_row(operator, "home_visit", {"visit": visit, "resident": mask_id(id_number),
+                                                     "outcome": outcome, "note": bool(note)}, None)
+        return visit
+
+    @_translating
+    def last_visit(self, id_number: str) -> dict | None:
+        """The latest visit: {uuid, operator, at (UTC ISO), outcome, note}, or None."""
+        rows = list(self.db.query("SELECT * FROM visits WHERE resident_id = ? ORDER BY at DESC, rowid DESC LIMIT 1",
+                                  [self._ref(id_number)]))
+        if not rows:
+            return None
+        r = rows[0]
+        note = (crypto.open_text(self._personal_key, r["note_nonce"], r["note_ct"], f"visit|{r['uuid']}")
+                if r["note_nonce"] is not None else None)
+        return {"uuid": r["uuid"], "operator": r["operator"], "at": r["at"], "outcome": r["outcome"], "note": note}
 
     # --- templates -----------------------------------------------------------------
 

@@ -207,6 +207,29 @@ _V6_ENROLMENTS = [
     "ALTER TABLE templates ADD COLUMN enrolment_id INTEGER REFERENCES enrolments (id) ON DELETE CASCADE",
 ]
 
+# Home visits (上门认证, kiosk.visits). VISITS_MIGRATION below is this migration's version: when
+# another branch takes the number first, move it (one line) to the next free one.
+_VISITS = [
+    # What the roster knows for a visit: address, phone, 联系人 — one sealed JSON object (personal
+    # data, like names). The county's roster protocol does not carry them yet; kiosk.visits shows
+    # them when a later roster (or Store.set_resident_contact) fills them.
+    "ALTER TABLE residents ADD COLUMN contact_nonce BLOB",
+    "ALTER TABLE residents ADD COLUMN contact_ct BLOB",
+    # One row per visit; the resident is the blind reference (as in residents.id_number), the
+    # note is sealed (it may name people or phones). No foreign key: a visit outlives roster changes.
+    """CREATE TABLE visits (
+        uuid TEXT PRIMARY KEY,
+        resident_id TEXT NOT NULL,
+        operator TEXT NOT NULL,
+        at TEXT NOT NULL,
+        outcome TEXT NOT NULL CHECK (outcome IN
+            ('visited_certified', 'visited_not_certified', 'not_at_home', 'refused')),
+        note_nonce BLOB,
+        note_ct BLOB
+    )""",
+    "CREATE INDEX visits_resident ON visits (resident_id, at)",
+]
+
 
 def _statements(sql: list[str]) -> Callable[[Database], None]:
     def apply(db: Database) -> None:
@@ -223,7 +246,10 @@ MIGRATIONS: list[Callable[[Database], None]] = [
     _statements(_V4_PERSONAL),  # v4: sealed names and ID numbers, blind references
     _statements(_V5_OPERATORS),  # v5: staff accounts (hashed PINs, lockout)
     _statements(_V6_ENROLMENTS),  # v6: enrolments at the terminal, pending a reviewer's approval
+    _statements(_VISITS),  # v7 (VISITS_MIGRATION): home visits, residents' sealed contact details
 ]
+VISITS_MIGRATION = 7  # the only number to change when merging with another branch's migration
+assert MIGRATIONS[VISITS_MIGRATION - 1].__closure__[0].cell_contents is _VISITS  # type: ignore[index]
 SCHEMA_VERSION = len(MIGRATIONS)
 
 

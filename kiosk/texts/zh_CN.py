@@ -373,4 +373,21 @@ TEXTS: dict[str, str] = {
     "enrol_status_pending_review": "待审核",
     "enrol_status_approved": "已通过",
     "enrol_status_rejected": "已退回",
+
+    # ---------------------------------------------------------------- home visits (kiosk.visits; shown, not spoken)
+    "visit_urgency_suspended": "已暂停发放",
+    "visit_urgency_overdue": "已逾期，下月起暂停",
+    "visit_urgency_never_certified": "从未认证",
+    "visit_urgency_due": "待认证",
+    "visit_outcome_visited_certified": "已上门，已认证",
+    "visit_outcome_visited_not_certified": "已上门，未能认证",
+    "visit_outcome_not_at_home": "上门未遇（不在家）",
+    "visit_outcome_refused": "本人拒绝认证",
+    "visit_due_by": "截止 {date}",
+    "visit_suspended_since": "{date}起暂停",
+    "visit_last": "上次上门：{date} {outcome}（{operator}）",
+    "visit_none": "需要上门认证的人：没有。",
+    "visit_count": "共 {n} 人需要上门认证。",
+    "visit_marked": "已记录上门：{name}（{id}）— {outcome}。",
+    "visit_unknown_resident": "本机名册中没有 {id}。请核对号码，或等待县里同步名册。",
 }
