@@ -519,7 +519,7 @@ def test_migration_seals_an_existing_v3_database(paths):
     from sqlite_utils import Database
 
     from kiosk.store import crypto
-    from kiosk.store.migrations import migrate
+    from kiosk.store.migrations import SCHEMA_VERSION, migrate
 
     db_path, key_path = paths
     key = crypto.create_key(key_path)
@@ -547,7 +547,7 @@ def test_migration_seals_an_existing_v3_database(paths):
                    " expires_at) VALUES ('a1', ?, 'image/jpeg', ?, ?, '2026-03-05', '2026-03-12')", [ZHANG, cn, cc])
     db.close()
     with Store.open(db_path, key_path) as s:
-        assert s.schema_version == 4
+        assert s.schema_version == SCHEMA_VERSION
         r = s.get_resident(ZHANG)
         assert (r.name, r.birth_date.isoformat(), r.village) == ("张秀英", "1949-12-31", "东村")
         np.testing.assert_array_equal(s.templates_for(ZHANG, "dlib-128")[0], vec)

@@ -144,7 +144,7 @@ def test_the_catalogue_has_no_qt_and_the_engine_no_chinese():
     code = "import sys, kiosk.texts; assert not any(m.startswith('PySide6') for m in sys.modules)"
     assert subprocess.run([sys.executable, "-c", code], cwd=ROOT, check=False).returncode == 0
     for rel in ("kiosk/session.py", "kiosk/quality.py", "kiosk/liveness/events.py", "kiosk/service.py",
-                "kiosk/policy.py", "kiosk/operators.py"):
+                "kiosk/policy.py", "kiosk/operators.py", "kiosk/enrolment.py", "kiosk/visits.py"):
         src = (ROOT / rel).read_text(encoding="utf-8")
         lines = [ln for ln in src.splitlines() if CJK.search(ln.split("#")[0]) and '"""' not in ln]
         body = [ln for ln in lines if not ln.strip().startswith(("#", "*", "-"))]
@@ -157,3 +157,17 @@ def test_verdict_message_is_what_the_cli_prints(code):
 
     v = Verdict("pass" if code == "ok" else "fail", code, [], action="blink" if code == "timeout" else None)
     assert v.to_json()["message"] == texts.verdict_message(code, v.action) and CJK.search(v.message)
+
+
+def test_every_enrolment_code_has_its_words():
+    from kiosk.enrolment import ERROR_CODES, GUIDANCE_CODES, REFUSAL_CODES
+
+    for code in GUIDANCE_CODES:
+        assert CJK.search(texts.text(f"enrol_{code}")), code
+    for code in REFUSAL_CODES:
+        assert CJK.search(texts.text(f"enrol_refused_{code}")), code
+    for code in ERROR_CODES:
+        msg = texts.text(f"enrol_error_{code}", name="甲", id=3)
+        assert CJK.search(msg) and "{" not in msg, code
+    for status in ("pending_review", "approved", "rejected"):
+        assert CJK.search(texts.text(f"enrol_status_{status}")), status

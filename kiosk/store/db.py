@@ -16,7 +16,7 @@ from time import sleep
 from dataclasses import asdict, dataclass
 from datetime import date, datetime, timedelta, timezone
 from pathlib import Path
-from typing import Any, Iterable, Iterator
+from typing import Any, Iterable, Iterator, Sequence
 
 import numpy as np
 from sqlite_utils import Database
@@ -44,6 +44,9 @@ MASK_ACKED_PAYLOAD = (
     f" || '********' || substr(json_extract(payload, '$.relative_id'), 15, 4)), '$.relative_name', '$.relative_phone')"
     f" ELSE ({_MASK_RESIDENT}) END"
 )
+# Home visits (上门认证): what a visit ended in, and what the roster may know for one.
+VISIT_OUTCOMES = ("visited_certified", "visited_not_certified", "not_at_home", "refused")
+CONTACT_FIELDS = ("address", "phone", "contact")
 BUSY_TIMEOUT_MS = 5000
 # SQLite primary result codes (extended codes keep these in the low byte).
 _SQLITE_BUSY, _SQLITE_LOCKED, _SQLITE_READONLY, _SQLITE_IOERR = 5, 6, 8, 10
@@ -164,6 +167,34 @@ def translate_os_error(e: OSError, path: Path | None = None) -> StoreError:
                       f"{path}: {e}")
 
 
+class WriterDatabase(Database):
+    """sqlite-utils' Database whose outermost `atomic()` takes the write lock at BEGIN.
+
+    A deferred BEGIN starts as a reader; when its first write comes after another connection
+    (the background sync thread) committed, SQLite must answer SQLITE_BUSY at once — waiting
+    cannot help a stale snapshot. BEGIN IMMEDIATE waits (busy_timeout) for the lock instead,
+    so a transaction that reads then writes never fails that way."""
+
+    @contextlib.contextmanager
+    def atomic(self):  # type: ignore[override]
+        if self.conn.in_transaction:
+            with super().atomic():
+                yield self
+            return
+        self.conn.execute("BEGIN IMMEDIATE")
+        try:
+            yield self
+        except BaseException:
+            self.rollback()
+            raise
+        else:
+            try:
+                self.conn.execute("COMMIT")
+            except BaseException:
+                self.rollback()
+                raise
+
+
 def _translating(method):
     """Turn low-level SQLite failures into StoreError with a Chinese message."""
 
@@ -244,7 +275,7 @@ def protect_personal_data(db: Database, key: bytes) -> int:
                     n, c = nonce, ct
                 db.execute("UPDATE captures SET resident_id = ?, nonce = ?, ciphertext = ? WHERE id = ?",
                            [ref(number), n, c, cid])
-            for table in ("templates", "county_roster", "county_template_versions"):
+            for table in ("templates", "county_roster", "county_template_versions", "enrolments"):
                 for (number,) in db.execute(
                         f"SELECT DISTINCT resident_id FROM {table} WHERE resident_id NOT LIKE 'R%'").fetchall():
                     db.execute(f"UPDATE {table} SET resident_id = ? WHERE resident_id = ?", [ref(number), number])
@@ -374,7 +405,7 @@ class Store:
         moved_aside = _prepare_file(path)
         existed = path.exists() and path.stat().st_size > 0
         try:
-            db = Database(path)
+            db = WriterDatabase(path)
         except sqlite3.Error as e:
             translated = _translate(e, path)
             if not isinstance(translated, StoreError):
@@ -563,6 +594,58 @@ class Store:
             updated_at=r["updated_at"],
         )
 
+    # --- home visits (kiosk.visits) ----------------------------------------------------
+
+    @_translating
+    def set_resident_contact(self, id_number: str, contact: dict[str, str | None]) -> None:
+        """Address / phone / 联系人 of a resident (keys `address`, `phone`, `contact`), sealed."""
+        ref = self._ref(id_number)
+        clean = {k: contact.get(k) for k in CONTACT_FIELDS if contact.get(k)}
+        nonce, ct = crypto.seal_text(self._personal_key, json.dumps(clean, ensure_ascii=False), f"contact|{ref}")
+        with self.db.atomic():
+            self.db.execute("UPDATE residents SET contact_nonce = ?, contact_ct = ? WHERE id_number = ?",
+                            [nonce, ct, ref])
+
+    @_translating
+    def resident_contact(self, id_number: str) -> dict[str, str]:
+        """What the roster knows for a visit ({} when nothing is stored)."""
+        ref = self._ref(id_number)
+        row = self.db.execute("SELECT contact_nonce, contact_ct FROM residents WHERE id_number = ?",
+                              [ref]).fetchone()
+        if not row or row[0] is None:
+            return {}
+        return json.loads(crypto.open_text(self._personal_key, row[0], row[1], f"contact|{ref}"))
+
+    @_translating
+    def record_visit(self, id_number: str, operator: str, outcome: str, note: str | None = None) -> str:
+        """A home visit (dated by the clock) + its audit row, which goes to the county with the
+        audit stream (the hub accepts audit records; visits need no new record kind)."""
+        if outcome not in VISIT_OUTCOMES:
+            raise ValueError(f"unknown visit outcome: {outcome!r}")
+        ref = self._ref(id_number)
+        visit = str(uuidlib.uuid4())
+        note = (note or "").strip() or None
+        nonce, ct = crypto.seal_text(self._personal_key, note, f"visit|{visit}") if note else (None, None)
+        with self.db.atomic():
+            self.db.execute(
+                "INSERT INTO visits (uuid, resident_id, operator, at, outcome, note_nonce, note_ct)"
+                " VALUES (?, ?, ?, ?, ?, ?, ?)", [visit, ref, operator, self._iso(), outcome, nonce, ct])
+            self._audit_row(operator, "home_visit", {"visit": visit, "resident": mask_id(id_number),
+                                                     "outcome": outcome, "note": bool(note)}, None)
+        return visit
+
+    @_translating
+    def last_visit(self, id_number: str) -> dict | None:
+        """The latest visit: {uuid, operator, at (UTC ISO), outcome, note}, or None."""
+        rows = list(self.db.query("SELECT * FROM visits WHERE resident_id = ? ORDER BY at DESC, rowid DESC LIMIT 1",
+                                  [self._ref(id_number)]))
+        if not rows:
+            return None
+        r = rows[0]
+        note = (crypto.open_text(self._personal_key, r["note_nonce"], r["note_ct"], f"visit|{r['uuid']}")
+                if r["note_nonce"] is not None else None)
+        return {"uuid": r["uuid"], "operator": r["operator"], "at": r["at"], "outcome": r["outcome"], "note": note}
+
     # --- templates -----------------------------------------------------------------
 
     @_translating
@@ -598,7 +681,7 @@ class Store:
     def templates_for(self, resident_id: str, backend: str) -> list[np.ndarray]:
         resident_id = normalize(resident_id)
         rows = self.db.query(
-            "SELECT * FROM templates WHERE resident_id = ? AND backend = ? ORDER BY id",
+            f"SELECT * FROM templates WHERE resident_id = ? AND backend = ? AND {_COUNTS} ORDER BY id",
             [self._ref(resident_id), backend],
         )
         return [self._decrypt_template(r, resident_id) for r in rows]
@@ -610,7 +693,8 @@ class Store:
         numbers: dict[str, str] = {}
         for r in self.db.query(
             "SELECT t.*, p.id_nonce AS p_nonce, p.id_ct AS p_ct FROM templates t"
-            " LEFT JOIN residents p ON p.id_number = t.resident_id WHERE t.backend = ? ORDER BY t.id", [backend]
+            " LEFT JOIN residents p ON p.id_number = t.resident_id WHERE t.backend = ? AND "
+            + _COUNTS.replace("enrolment_id", "t.enrolment_id") + " ORDER BY t.id", [backend]
         ):
             ref = r["resident_id"]
             if ref not in numbers:
@@ -632,6 +716,101 @@ class Store:
                 {"resident": mask_id(resident_id), "backend": backend, "count": count}, None,
             )
         return count
+
+    # --- enrolments at the terminal (kiosk.enrolment; reviewed by a second operator) ---------
+
+    @_translating
+    def add_enrolment(self, resident_id: str, vectors: Sequence[np.ndarray], backend: str, *, enrolled_by: str,
+                      consent_read_by: str, consent_at: datetime, quality: dict | None = None,
+                      now: datetime | None = None) -> int:
+        """A template set waiting for review (`pending_review`): its vectors are sealed in `templates`
+        but not returned by templates_for/all_templates until approve_enrolment. The resident's
+        templates in use stay in use meanwhile (re-enrolment)."""
+        resident_id = normalize(resident_id)
+        if not vectors:
+            raise ValueError("an enrolment needs at least one vector")
+        ref = self._ref(resident_id)
+        with self.db.atomic():
+            if self.get_resident(resident_id) is None:
+                raise StoreError("unknown_resident", "名册中没有这个人，请先同步名册，或联系县社保局。", resident_id)
+            eid = self.db.execute(
+                "INSERT INTO enrolments (resident_id, backend, frames, quality, enrolled_by, consent_read_by,"
+                " consent_at, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+                [ref, backend, len(vectors), _dumps(_plain(quality or {}, "quality")), enrolled_by,
+                 consent_read_by, self._iso(consent_at), self._iso(now)],
+            ).lastrowid
+            for v in vectors:
+                dtype, dim, nonce, ct = crypto.encrypt_vector(self._key, v, crypto.vector_aad(resident_id, backend))
+                self.db.execute(
+                    "INSERT INTO templates (resident_id, backend, dim, dtype, nonce, ciphertext, source, created_at,"
+                    " enrolment_id) VALUES (?, ?, ?, ?, ?, ?, 'local', ?, ?)",
+                    [ref, backend, dim, dtype, nonce, ct, self._iso(now), eid],
+                )
+            self._audit_row(enrolled_by, "enrolment_submitted",
+                            {"enrolment": eid, "resident": mask_id(resident_id), "backend": backend,
+                             "frames": len(vectors), "consent_read_by": consent_read_by}, now)
+        return int(eid)
+
+    @_translating
+    def get_enrolment(self, enrolment_id: int) -> dict | None:
+        rows = list(self.db.query(
+            "SELECT e.*, p.id_nonce AS p_nonce, p.id_ct AS p_ct FROM enrolments e"
+            " LEFT JOIN residents p ON p.id_number = e.resident_id WHERE e.id = ?", [enrolment_id]))
+        return self._enrolment(rows[0]) if rows else None
+
+    @_translating
+    def list_enrolments(self, status: str | None = None, resident_id: str | None = None) -> list[dict]:
+        where, params = ["1 = 1"], []
+        if status is not None:
+            where, params = where + ["e.status = ?"], params + [status]
+        if resident_id is not None:
+            where, params = where + ["e.resident_id = ?"], params + [self._ref(normalize(resident_id))]
+        rows = self.db.query(
+            "SELECT e.*, p.id_nonce AS p_nonce, p.id_ct AS p_ct FROM enrolments e"
+            f" LEFT JOIN residents p ON p.id_number = e.resident_id WHERE {' AND '.join(where)} ORDER BY e.id",
+            params)
+        return [self._enrolment(r) for r in rows]
+
+    def _enrolment(self, r: dict) -> dict:
+        """An enrolment's record (no face data): resident is the clear ID number (callers mask it)."""
+        out = {k: r[k] for k in ("id", "backend", "status", "frames", "enrolled_by", "consent_read_by", "consent_at",
+                                 "created_at", "reviewed_by", "reviewed_at", "reject_reason")}
+        out["resident"] = self._open_id(r["resident_id"], r["p_nonce"], r["p_ct"])
+        out["quality"] = json.loads(r["quality"])
+        return out
+
+    @_translating
+    def review_enrolment(self, enrolment_id: int, decision: str, reviewed_by: str, *, reason: str | None = None,
+                         now: datetime | None = None) -> dict:
+        """`approved`: its vectors become the resident's templates for that backend (the older ones
+        go); `rejected`: its vectors are deleted. Only a pending enrolment can be reviewed; who may
+        review (role, not the enrolling operator) is kiosk.enrolment's rule, not the store's."""
+        if decision not in ("approved", "rejected"):
+            raise ValueError(f"unknown review decision: {decision!r}")
+        with self.db.atomic():
+            e = self.get_enrolment(enrolment_id)
+            if e is None or e["status"] != "pending_review":
+                raise StoreError("not_pending", "没有这条待审核的建模记录。", str(enrolment_id))
+            ref = self._ref(e["resident"])
+            if decision == "approved":
+                replaced = self.db.execute(
+                    "DELETE FROM templates WHERE resident_id = ? AND backend = ?"
+                    " AND (enrolment_id IS NULL OR enrolment_id <> ?)", [ref, e["backend"], enrolment_id]).rowcount
+            else:
+                replaced = 0
+                self.db.execute("DELETE FROM templates WHERE enrolment_id = ?", [enrolment_id])
+            self.db.execute("UPDATE enrolments SET status = ?, reviewed_by = ?, reviewed_at = ?, reject_reason = ?"
+                            " WHERE id = ?", [decision, reviewed_by, self._iso(now), reason, enrolment_id])
+            details = {"enrolment": enrolment_id, "resident": mask_id(e["resident"]), "backend": e["backend"],
+                       "enrolled_by": e["enrolled_by"]}
+            if decision == "approved":
+                details["replaced_templates"] = replaced
+            else:
+                details["reason"] = reason
+            self._audit_row(reviewed_by, f"enrolment_{decision}", details, now)
+        out = self.get_enrolment(enrolment_id)
+        assert out is not None
+        return out
 
     def _decrypt_template(self, r: dict, resident_id: str) -> np.ndarray:
         aad = crypto.vector_aad(normalize(resident_id), r["backend"])
@@ -873,6 +1052,10 @@ class Store:
 
 
 # --- row conversion and JSON hygiene -------------------------------------------------
+
+
+# Which template rows count for matching: county/photo ones, and those of approved enrolments.
+_COUNTS = "(enrolment_id IS NULL OR enrolment_id IN (SELECT id FROM enrolments WHERE status = 'approved'))"
 
 
 def _date(value: str | None) -> date | None:

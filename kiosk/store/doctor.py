@@ -32,7 +32,8 @@ LOW_SPACE_BYTES = 200 * 1024 * 1024  # warn below 200 MB free
 _LINEAR_PROBES = 512  # rowids tried one by one after an unreadable page, before growing steps
 # Tables whose backup rows may be merged into a salvage: append-only records and one-row facts.
 # (Residents, templates and settings are not: a deletion since the backup must not come back.)
-_MERGE_FROM_BACKUP = ("outbox", "attempts", "fallbacks", "audit_log", "outbox_rejected", "sync_identity", "key_check")
+_MERGE_FROM_BACKUP = ("outbox", "attempts", "fallbacks", "audit_log", "outbox_rejected", "sync_identity", "key_check",
+                      "visits")
 _FIRST = ("key_check", "sync_identity", "outbox")  # what the county needs, before anything else
 
 
@@ -458,7 +459,7 @@ _LABELS = {"outbox": "上传记录", "attempts": "认证记录", "audit_log": "�
            "templates": "人脸模板", "key_check": "密钥校验", "sync_identity": "设备登记", "settings": "设置",
            "captures": "留存照片", "sync_state": "同步状态", "outbox_rejected": "县里拒收的记录",
            "county_roster": "县里名册状态", "county_template_versions": "模板版本",
-           "operators": "工作人员", "fallbacks": "不刷脸认证"}
+           "operators": "工作人员", "visits": "上门记录", "fallbacks": "不刷脸认证"}
 
 
 def _label(table: str) -> str:

@@ -182,6 +182,56 @@ _V5_OPERATORS = [
 ]
 
 
+_V6_ENROLMENTS = [
+    # Enrolment at the terminal (kiosk.enrolment): a template set waits for a second operator's
+    # review; only then do its vectors count (Store.templates_for). No face data here: the
+    # vectors are in `templates` (sealed), tied to their enrolment by enrolment_id.
+    """CREATE TABLE enrolments (
+        id INTEGER PRIMARY KEY,
+        resident_id TEXT NOT NULL REFERENCES residents (id_number) ON DELETE CASCADE,
+        backend TEXT NOT NULL,
+        status TEXT NOT NULL DEFAULT 'pending_review'
+            CHECK (status IN ('pending_review', 'approved', 'rejected')),
+        frames INTEGER NOT NULL CHECK (frames > 0),
+        quality TEXT NOT NULL DEFAULT '{}',
+        enrolled_by TEXT NOT NULL,
+        consent_read_by TEXT NOT NULL,
+        consent_at TEXT NOT NULL,
+        created_at TEXT NOT NULL,
+        reviewed_by TEXT,
+        reviewed_at TEXT,
+        reject_reason TEXT
+    )""",
+    "CREATE INDEX enrolments_status ON enrolments (status, created_at)",
+    # NULL: a county or photo template (counts at once); else it counts once its enrolment is approved.
+    "ALTER TABLE templates ADD COLUMN enrolment_id INTEGER REFERENCES enrolments (id) ON DELETE CASCADE",
+]
+
+# Home visits (上门认证, kiosk.visits). VISITS_MIGRATION below is this migration's version: when
+# another branch takes the number first, move it (one line) to the next free one.
+_VISITS = [
+    # What the roster knows for a visit: address, phone, 联系人 — one sealed JSON object (personal
+    # data, like names). The county's roster protocol does not carry them yet; kiosk.visits shows
+    # them when a later roster (or Store.set_resident_contact) fills them.
+    "ALTER TABLE residents ADD COLUMN contact_nonce BLOB",
+    "ALTER TABLE residents ADD COLUMN contact_ct BLOB",
+    # One row per visit; the resident is the blind reference (as in residents.id_number), the
+    # note is sealed (it may name people or phones). No foreign key: a visit outlives roster changes.
+    """CREATE TABLE visits (
+        uuid TEXT PRIMARY KEY,
+        resident_id TEXT NOT NULL,
+        operator TEXT NOT NULL,
+        at TEXT NOT NULL,
+        outcome TEXT NOT NULL CHECK (outcome IN
+            ('visited_certified', 'visited_not_certified', 'not_at_home', 'refused')),
+        note_nonce BLOB,
+        note_ct BLOB
+    )""",
+    "CREATE INDEX visits_resident ON visits (resident_id, at)",
+]
+
+# Certification without a face (kiosk.store.fallbacks). FALLBACKS_MIGRATION below is this migration's
+# version: one line to move when another branch takes the number first.
 _FALLBACKS = [
     # Certification without a face (工作人员核实认证 / 亲属承诺): pending county review, never a face
     # pass. The resident's ID is a blind reference plus sealed copy (like attempts); the relative's
@@ -226,8 +276,14 @@ MIGRATIONS: list[Callable[[Database], None]] = [
     _statements(_V3_SYNC),  # v3: county sync state (identity, cursors, refused records, county roster)
     _statements(_V4_PERSONAL),  # v4: sealed names and ID numbers, blind references
     _statements(_V5_OPERATORS),  # v5: staff accounts (hashed PINs, lockout)
-    _statements(_FALLBACKS),  # v6 (next free number at merge): certification without a face
+    _statements(_V6_ENROLMENTS),  # v6: enrolments at the terminal, pending a reviewer's approval
+    _statements(_VISITS),  # v7 (VISITS_MIGRATION): home visits, residents' sealed contact details
+    _statements(_FALLBACKS),  # v8 (FALLBACKS_MIGRATION): certification without a face, pending county review
 ]
+VISITS_MIGRATION = 7  # the only number to change when merging with another branch's migration
+assert MIGRATIONS[VISITS_MIGRATION - 1].__closure__[0].cell_contents is _VISITS  # type: ignore[index]
+FALLBACKS_MIGRATION = 8  # the only number to change when merging with another branch's migration
+assert MIGRATIONS[FALLBACKS_MIGRATION - 1].__closure__[0].cell_contents is _FALLBACKS  # type: ignore[index]
 SCHEMA_VERSION = len(MIGRATIONS)
 
 

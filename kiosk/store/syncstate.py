@@ -24,7 +24,7 @@ import numpy as np
 from ..policy import Category
 from ..core.ids import InvalidIdNumber, mask_id
 from . import TemplateKeyError, crypto
-from .db import MASK_ACKED_PAYLOAD, OutboxItem, Store, _outbox, _translating
+from .db import CONTACT_FIELDS, MASK_ACKED_PAYLOAD, OutboxItem, Store, _outbox, _translating
 
 
 @dataclass(frozen=True)
@@ -202,6 +202,11 @@ class SyncState:
                     except (InvalidIdNumber, ValueError) as err:
                         errors.append(f"{mask_id(rid)}: {err}")
                         continue
+                    # Address / phone / 联系人 for home visits: protocol.RosterEntry does not carry them
+                    # (yet); a roster entry that has them (e.g. a bundle's raw JSON) is kept, sealed.
+                    contact = {k: e.get(k) for k in CONTACT_FIELDS if e.get(k)}
+                    if contact:
+                        self.store.set_resident_contact(rid, contact)
                 self.db.execute(
                     "INSERT INTO county_roster (resident_id, version, certified_on, pulled_at) VALUES (?, ?, ?, ?)"
                     " ON CONFLICT (resident_id) DO UPDATE SET version = excluded.version,"

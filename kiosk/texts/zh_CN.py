@@ -8,6 +8,7 @@ Codes are namespaced by what they are:
   status_*   spoken certification status            record_*   the status as shown with its dates
   label_*    short labels                           action_*   action names   category_* benefit labels
   cli_*      human-readable CLI lines            ui_*       screen labels and buttons (ui/*.qml)
+  enrol_* enrolment at the terminal (kiosk.enrolment codes, `kiosk enrol(ments)` lines; shown, not spoken)
   operator_* staff accounts (kiosk.operators errors, `kiosk operator` lines; shown, not spoken)
 Placeholders: {action} (an action name), {n}, {label}, {detail}, and dates ({date}, {until}, ...)
 given as `datetime.date`: `{until}` prints 2027年3月5日, `{until:md}` prints 3月5日.
@@ -371,4 +372,42 @@ TEXTS: dict[str, str] = {
     "operator_state_active": "在用",
     "operator_state_locked": "暂时锁定",
     "operator_state_inactive": "已停用",
+    # ---------------------------------------------------------------- enrolment at the terminal (kiosk.enrolment)
+    # Shown to staff (the app's spoken versions come with the staff screens).
+    "enrol_enrol_look_straight": "请看着屏幕，保持不动。",
+    "enrol_enrol_look_left": "请稍微向左看。",
+    "enrol_enrol_look_right": "请稍微向右看。",
+    "enrol_refused_too_few_good_frames": "清楚的正脸照片不够，没能建模。请到光线好的地方，正对摄像头再试一次。",
+    "enrol_refused_not_one_person": "拍到的不是同一个人，没能建模。请只让居民本人在镜头前，再试一次。",
+    "enrol_error_not_allowed_to_enrol": "“{name}”不是协理员或管理员，不能为居民建模。",
+    "enrol_error_not_allowed_to_review": "“{name}”不是审核员或管理员，不能审核建模。",
+    "enrol_error_own_enrolment": "建模须由另一位工作人员审核：“{name}”不能审核自己建的模板。",
+    "enrol_error_not_pending": "第 {id} 号建模记录不在待审核状态（或不存在）。",
+    "enrol_error_consent_required": "建模前须向居民宣读告知书并征得同意：请加上 --consent-read 确认已宣读。",
+    "enrol_error_no_reason": "退回建模须写明原因：--reason 原因。",
+    "enrol_consent_prompt": "请向居民宣读人脸信息采集告知书，征得同意后输入 y 确认：",
+    "enrol_cli_pending": "已为 {name}（{id}）建模，共 {frames} 张，等待审核员审核（第 {enrolment} 号）。",
+    "enrol_cli_approved": "第 {enrolment} 号建模已审核通过，{id} 现在可以刷脸认证。",
+    "enrol_cli_rejected": "第 {enrolment} 号建模已退回：{reason}",
+    "enrol_cli_none": "没有建模记录。",
+    "enrol_status_pending_review": "待审核",
+    "enrol_status_approved": "已通过",
+    "enrol_status_rejected": "已退回",
+
+    # ---------------------------------------------------------------- home visits (kiosk.visits; shown, not spoken)
+    "visit_urgency_suspended": "已暂停发放",
+    "visit_urgency_overdue": "已逾期，下月起暂停",
+    "visit_urgency_never_certified": "从未认证",
+    "visit_urgency_due": "待认证",
+    "visit_outcome_visited_certified": "已上门，已认证",
+    "visit_outcome_visited_not_certified": "已上门，未能认证",
+    "visit_outcome_not_at_home": "上门未遇（不在家）",
+    "visit_outcome_refused": "本人拒绝认证",
+    "visit_due_by": "截止 {date}",
+    "visit_suspended_since": "{date}起暂停",
+    "visit_last": "上次上门：{date} {outcome}（{operator}）",
+    "visit_none": "需要上门认证的人：没有。",
+    "visit_count": "共 {n} 人需要上门认证。",
+    "visit_marked": "已记录上门：{name}（{id}）— {outcome}。",
+    "visit_unknown_resident": "本机名册中没有 {id}。请核对号码，或等待县里同步名册。",
 }

@@ -1,0 +1,191 @@
+"""`kiosk enrol | enrolments [approve | reject]`: enrolment at the terminal (建模) with a second operator's review.
+
+`kiosk enrol ID (--camera N | --video V | --virtual) --operator NAME` runs liveness and the pose
+capture (kiosk.enrolment) and saves the template set as pending review; `kiosk enrolments`
+lists (masked); `approve` / `reject` by a reviewer or admin who did not enrol it. PINs: one line
+of stdin (or the terminal), never argv. Consent: `--consent-read` or a typed "y".
+The county side (who enrolled and approved, template sharing by county policy) is the sync
+branch's seam: the store's enrolments table and its audit entries carry what it needs.
+"""
+from __future__ import annotations
+
+import sys
+
+from kiosk.cli.common import CliError, _drive, _emit, _open_store, clock, verify_operator
+from kiosk.texts import event_text, text
+
+
+def _echo(t, events) -> None:
+    for ev in events:
+        line = text(f"enrol_{ev.code}") if ev.kind == "enrol" else event_text(ev.kind, ev.code, ev.data)
+        if line and ev.kind in ("prompt", "guidance", "state", "progress", "enrol"):
+            print(f"  [{t:5.1f} s] {line}" if t is not None else f"  {line}", flush=True)
+
+
+def _consent(args) -> None:
+    if args.consent_read:
+        return
+    if sys.stdin is not None and sys.stdin.isatty():
+        if input(text("enrol_consent_prompt")).strip().lower() in ("y", "yes", "是"):
+            return
+    from kiosk.enrolment import EnrolmentError
+
+    raise EnrolmentError("consent_required")
+
+
+def cmd_enrol(args) -> int:
+    from kiosk.config import Settings
+    from kiosk.core.ids import InvalidIdNumber, mask_id, mask_name, parse_id_number
+    from kiosk.enrolment import EnrolmentSession, check_enroller, refusal_message, result_of
+    from kiosk.frames import FrameSource, FrameSourceError, open_source
+    from kiosk.matching.embedders import make_embedder
+    from kiosk.observe import FaceObserver
+    from kiosk.pad.options import session_pad_options
+
+    sources = [x for x in (args.video, args.camera, args.virtual or None) if x is not None]
+    if len(sources) != 1:
+        raise CliError("usage", "请只选一种画面来源：--video 视频文件、--camera 摄像头编号 或 --virtual（演示虚拟摄像头）。")
+    try:
+        rid = parse_id_number(args.id_number, clock(args).today())
+    except InvalidIdNumber as e:
+        raise CliError("bad_id_number", e.message) from e
+    settings = Settings.load()
+    with _open_store(args) as store:
+        op = verify_operator(store, args.operator)  # the PIN (one line of stdin) before anything else
+        check_enroller(op)
+        resident = store.get_resident(rid.number)
+        if resident is None:
+            raise CliError("unknown_resident", f"本机名册中没有 {mask_id(rid.number)}。请核对号码，或等待县里同步名册。")
+        _consent(args)
+        consent_at = store.clock.utc_now()
+        encoder = make_embedder(settings)
+        session = EnrolmentSession(encoder, n_actions=settings.actions_per_challenge,
+                                   step_timeout_s=settings.step_timeout_s,
+                                   **session_pad_options(settings, args.video is None))
+        on_events = None if args.json else _echo
+        if args.virtual:
+            from kiosk.demo.follower import PromptFollower
+            from kiosk.demo.virtual_camera import VirtualCamera
+
+            cam = VirtualCamera(realtime=False)
+            source: FrameSource = cam
+            follower = PromptFollower(cam)
+
+            def on_events(t, events, echo=on_events):
+                echo and echo(t, events)
+                if t is not None:
+                    if session.flash_sequence is not None and any(
+                            e.kind == "state" and e.code == "challenge" for e in events):
+                        session.flash_started(cam.show_flash(session.flash_sequence, t))
+                    follower(t, events)
+        else:
+            try:
+                source = open_source(args.camera if args.camera is not None else args.video)
+            except FrameSourceError as e:
+                raise CliError(e.code, e.message) from e
+        with FaceObserver() as observer:
+            _drive(session, source, observer, on_events=on_events)
+        result = result_of(session)
+        if not result.ok:
+            store.audit(op.name, "enrolment_refused", {"resident": mask_id(rid.number), "reason": result.code})
+            raise CliError(result.code, refusal_message(result))
+        eid = store.add_enrolment(rid.number, result.vectors, encoder.name, enrolled_by=op.name,
+                                  consent_read_by=op.name, consent_at=consent_at, quality=result.quality)
+    out = {"status": "pending_review", "enrolment": eid, "frames": len(result.vectors),
+           "resident": mask_id(rid.number), "name": mask_name(resident.name), "enrolled_by": op.name,
+           "quality": {k: result.quality[k] for k in ("frames", "candidates", "continuity_max")}}
+    _emit(out, args.json, text("enrol_cli_pending", name=out["name"], id=out["resident"], frames=out["frames"],
+                               enrolment=eid))
+    return 0
+
+
+def _public(e: dict) -> dict:
+    from kiosk.core.ids import mask_id
+
+    return {"enrolment": e["id"], "resident": mask_id(e["resident"]), "status": e["status"], "frames": e["frames"],
+            "backend": e["backend"], "enrolled_by": e["enrolled_by"], "consent_read_by": e["consent_read_by"],
+            "consent_at": e["consent_at"], "created_at": e["created_at"], "reviewed_by": e["reviewed_by"],
+            "reviewed_at": e["reviewed_at"], "reject_reason": e["reject_reason"]}
+
+
+def cmd_enrolments(args) -> int:
+    if args.action in ("approve", "reject"):
+        return _review(args)
+    from kiosk.core.ids import mask_name
+
+    with _open_store(args) as store:
+        rows = store.list_enrolments(status="pending_review" if args.pending else None)
+        out = []
+        for e in rows:
+            r = store.get_resident(e["resident"])
+            out.append({**_public(e), "name": mask_name(r.name) if r else None})
+    if args.json:
+        _emit({"enrolments": out}, True)
+        return 0
+    if not out:
+        print(text("enrol_cli_none"), flush=True)
+    for o in out:
+        print(f"{o['enrolment']}  {o['resident']}  {o['name'] or ''}  {text('enrol_status_' + o['status'])}"
+              f"  {o['frames']}张  建模：{o['enrolled_by']}  审核：{o['reviewed_by'] or '-'}", flush=True)
+    return 0
+
+
+def _find(store, ref: str) -> dict:
+    """An enrolment by its number, or the pending enrolment of a resident by ID number."""
+    from kiosk.enrolment import EnrolmentError
+
+    if ref.isdigit() and len(ref) < 18:
+        e = store.get_enrolment(int(ref))
+    else:
+        pending = store.list_enrolments(status="pending_review", resident_id=ref)
+        e = pending[-1] if pending else None
+    if e is None:
+        raise EnrolmentError("not_pending", id=ref)
+    return e
+
+
+def _review(args) -> int:
+    from kiosk.core.ids import mask_id
+    from kiosk.enrolment import EnrolmentError, check_reviewer
+
+    if not args.target or not args.operator:
+        raise CliError("usage", "用法：kiosk enrolments approve|reject 建模编号或身份证号 --operator 审核员")
+    if args.action == "reject" and not (args.reason or "").strip():
+        raise EnrolmentError("no_reason")
+    with _open_store(args) as store:
+        op = verify_operator(store, args.operator)
+        e = _find(store, args.target)
+        check_reviewer(op, e)
+        decision = "approved" if args.action == "approve" else "rejected"
+        e = store.review_enrolment(e["id"], decision, op.name, reason=args.reason if decision == "rejected" else None)
+    out = _public(e)
+    human = (text("enrol_cli_approved", enrolment=e["id"], id=mask_id(e["resident"])) if decision == "approved"
+             else text("enrol_cli_rejected", enrolment=e["id"], reason=e["reject_reason"]))
+    _emit(out, args.json, human)
+    return 0
+
+
+def add_commands(sub) -> None:
+    def common(p) -> None:
+        p.add_argument("--db", help="数据库文件（默认 $KIOSK_HOME/kiosk.db）")
+        p.add_argument("--key", help="模板密钥文件（默认 $KIOSK_KEY_FILE）")
+        p.add_argument("--json", action="store_true")
+
+    e = sub.add_parser("enrol", help="在终端为居民建模（活体检测＋多角度采集），等待审核员审核")
+    e.add_argument("id_number", help="身份证号码")
+    e.add_argument("--video", help="录制的视频（代替摄像头）")
+    e.add_argument("--camera", help="摄像头编号，如 0")
+    e.add_argument("--virtual", action="store_true", help="演示虚拟摄像头（宇航员肖像）")
+    e.add_argument("--operator", required=True, help="建模的协理员或管理员（从终端或标准输入读他的密码，一行）")
+    e.add_argument("--consent-read", action="store_true", help="确认已向居民宣读告知书并征得同意")
+    common(e)
+    e.set_defaults(func=cmd_enrol)
+
+    ls = sub.add_parser("enrolments", help="建模记录：列出、审核通过（approve）或退回（reject）")
+    ls.add_argument("action", nargs="?", choices=("list", "approve", "reject"), default="list")
+    ls.add_argument("target", nargs="?", help="建模编号或身份证号码（approve / reject）")
+    ls.add_argument("--pending", action="store_true", help="只列待审核的")
+    ls.add_argument("--operator", help="审核员或管理员（不能是建模的人；从标准输入读他的密码，一行）")
+    ls.add_argument("--reason", help="退回原因（reject 必填）")
+    common(ls)
+    ls.set_defaults(func=cmd_enrolments)
