@@ -14,8 +14,10 @@ import json
 import os
 import sys
 import time
+from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 os.environ.setdefault("GLOG_minloglevel", "2")
 
@@ -23,6 +25,11 @@ import numpy as np
 
 from kiosk import bench
 from kiosk.thresholds import PAD
+
+if TYPE_CHECKING:
+    from kiosk.frames import Frame
+    from kiosk.observe import FrameObservation
+    from kiosk.pad.decision import PadMonitor
 
 DEFAULT_CLIPS = ("liveportrait_d9.mp4", "blinkdetector_man.mp4", "zubair_real_headturn.mp4")
 
@@ -50,35 +57,35 @@ def pad_ms_per_frame(videos: list[Path], per_clip: int = 40) -> list[float]:
 
 
 @contextmanager
-def pad_on():
+def pad_on() -> Iterator[list[PadMonitor]]:
     """Every FaceObserver created inside feeds a PadMonitor (as a session would)."""
     import kiosk.observe as observe_mod
     from kiosk.pad.decision import PadMonitor
 
     base = observe_mod.FaceObserver
-    monitors = []
+    monitors: list[PadMonitor] = []
 
-    class WithPad(base):
-        def __init__(self, *a, **kw):
+    class WithPad(observe_mod.FaceObserver):  # = base
+        def __init__(self, *a: Any, **kw: Any) -> None:
             super().__init__(*a, **kw)
             self.pad = PadMonitor()
             monitors.append(self.pad)
 
-        def observe(self, frame):
+        def observe(self, frame: Frame) -> FrameObservation:
             obs = super().observe(frame)
             self.pad.observe(frame.rgb, obs)
             return obs
 
-        def close(self):
+        def close(self) -> None:
             super().close()
             self.pad.result()
             self.pad.close()
 
-    observe_mod.FaceObserver = WithPad
+    observe_mod.FaceObserver = WithPad  # type: ignore[misc]  # patched for kiosk.bench.run, restored below
     try:
         yield monitors
     finally:
-        observe_mod.FaceObserver = base
+        observe_mod.FaceObserver = base  # type: ignore[misc]
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -15,14 +15,15 @@ from __future__ import annotations
 import cv2
 import numpy as np
 
+from kiosk.arrays import Floats, Image
 from kiosk.liveness.motion import parallax
-from kiosk.pad.minifasnet import crop_box
+from kiosk.pad.minifasnet import Box, crop_box
 from kiosk.thresholds import PAD, PadThresholds
 
 _WORK_SIDE = 240  # the region is resized to at most this many pixels on its long side
 
 
-def bezel_sides(gray: np.ndarray, box, th: PadThresholds = PAD) -> int:
+def bezel_sides(gray: cv2.typing.MatLike, box: Box, th: PadThresholds = PAD) -> int:
     """Sides of the face box with a long straight edge outside it (0-4). `box` = [x, y, w, h]."""
     h, w = gray.shape[:2]
     l, t, r, b = crop_box(w, h, box, 2.7)
@@ -40,7 +41,7 @@ def bezel_sides(gray: np.ndarray, box, th: PadThresholds = PAD) -> int:
                             minLineLength=max(10, int(min_len)), maxLineGap=4)
     if lines is None:
         return 0
-    sides = set()
+    sides: set[str] = set()
     tol = np.tan(np.radians(th.bezel_max_angle))
     for x0, y0, x1, y1 in lines[:, 0].astype(float):
         dx, dy = abs(x1 - x0), abs(y1 - y0)
@@ -58,7 +59,7 @@ def bezel_sides(gray: np.ndarray, box, th: PadThresholds = PAD) -> int:
     return len(sides)
 
 
-def glare_fraction(bgr: np.ndarray, box, th: PadThresholds = PAD) -> float:
+def glare_fraction(bgr: Image, box: Box, th: PadThresholds = PAD) -> float:
     """Share of specular (bright, colourless) pixels inside the face box."""
     x, y, bw, bh = (int(round(v)) for v in box)
     face = bgr[max(y, 0):y + bh, max(x, 0):x + bw]
@@ -69,7 +70,7 @@ def glare_fraction(bgr: np.ndarray, box, th: PadThresholds = PAD) -> float:
     return float(mask.mean())
 
 
-def planarity(shapes: list[np.ndarray]) -> float:
+def planarity(shapes: list[Floats]) -> float:
     """Largest affine residual (/ interocular) of any shape against the first; 0 if < 2 shapes.
 
     `shapes` are full (478, 2+) landmark arrays of gated (near-frontal-range) frames."""

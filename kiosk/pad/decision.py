@@ -41,13 +41,22 @@ from __future__ import annotations
 import threading
 from concurrent.futures import Future, ThreadPoolExecutor, wait
 from dataclasses import asdict, dataclass, field
+from types import TracebackType
+from typing import TYPE_CHECKING, Any
 
 import cv2
 import numpy as np
+import numpy.typing as npt
 
+from kiosk.arrays import Floats, Image
 from kiosk.pad import cues
-from kiosk.pad.minifasnet import MiniFasNet, detector_box
+from kiosk.pad.minifasnet import Box, MiniFasNet, detector_box
 from kiosk.thresholds import PAD, PadThresholds
+
+if TYPE_CHECKING:
+    from collections.abc import Mapping
+
+    from kiosk.observe import FrameObservation
 
 
 @dataclass(frozen=True)
@@ -56,9 +65,9 @@ class PadResult:
     live_score: float  # 0..1, the session's live score (see module doc)
     frames_scored: int
     cue: str  # which rule decided: minifasnet | live | no_face
-    evidence: dict = field(default_factory=dict)
+    evidence: dict[str, Any] = field(default_factory=dict)
 
-    def to_json(self) -> dict:
+    def to_json(self) -> dict[str, Any]:
         return {"attack": self.attack, "live_score": round(self.live_score, 4), "frames_scored": self.frames_scored,
                 "cue": self.cue, "evidence": self.evidence}
 
@@ -78,19 +87,19 @@ class FrameScore:
     sharpness: float = float("nan")
     bezel: int = 0
     glare: float = 0.0
-    landmarks: np.ndarray | None = None  # (478, 2) float32, mesh frames only
+    landmarks: Floats | None = None  # (478, 2) float32, mesh frames only
 
 
 # ------------------------------------------------------------------ per-frame scoring
 class FrameScorer:
     """Scores one frame: MiniFASNet + cue measurements. One per thread (cv2.dnn nets, mediapipe)."""
 
-    def __init__(self, th: PadThresholds = PAD):
+    def __init__(self, th: PadThresholds = PAD) -> None:
         self.th = th
         self.net = MiniFasNet()
-        self._detector = None
+        self._detector: Any = None  # mediapipe FaceDetection (untyped library)
 
-    def _detect(self, rgb: np.ndarray):
+    def _detect(self, rgb: Image) -> tuple[float, float, float, float] | None:
         if self._detector is None:
             import mediapipe as mp
 
@@ -101,9 +110,10 @@ class FrameScorer:
         if not dets:
             return None
         b = max(dets, key=lambda d: d.location_data.relative_bounding_box.width).location_data.relative_bounding_box
-        return b.xmin * w, b.ymin * h, b.width * w, b.height * h
+        box: tuple[float, float, float, float] = (b.xmin * w, b.ymin * h, b.width * w, b.height * h)
+        return box
 
-    def score(self, rgb: np.ndarray, obs, index: int, t: float) -> FrameScore | None:
+    def score(self, rgb: Image, obs: FrameObservation, index: int, t: float) -> FrameScore | None:
         face = obs.face
         if face is None:
             if not self.th.detect_when_no_mesh:
@@ -118,7 +128,7 @@ class FrameScorer:
                           pitch=face.pitch, eyes=face.eyes, sharpness=face.quality.sharpness, **self._cues(rgb, box),
                           landmarks=face.landmarks[:, :2].astype(np.float32))
 
-    def _cues(self, rgb: np.ndarray, box) -> dict:
+    def _cues(self, rgb: Image, box: Box) -> dict[str, Any]:
         if not self.th.measure_cues:
             return {}
         gray = cv2.cvtColor(rgb, cv2.COLOR_RGB2GRAY)
@@ -160,12 +170,12 @@ def gate(frames: list[FrameScore], th: PadThresholds = PAD) -> list[FrameScore]:
     return out
 
 
-def cue_values(frames: list[FrameScore], gated: list[FrameScore], th: PadThresholds = PAD) -> dict:
+def cue_values(frames: list[FrameScore], gated: list[FrameScore], th: PadThresholds = PAD) -> dict[str, Any]:
     """Every screen cue's per-session value (evidence; see docs/pad.md for what each adds)."""
     mesh = [f for f in gated if f.source == "mesh" and f.landmarks is not None]
     yaws = [f.yaw for f in mesh]
-    out = {
-        "planarity": round(cues.planarity([f.landmarks for f in mesh]), 4),
+    out: dict[str, Any] = {
+        "planarity": round(cues.planarity([f.landmarks for f in mesh if f.landmarks is not None]), 4),
         "yaw_range": round(float(np.ptp(yaws)), 1) if yaws else 0.0,
     }
     if th.measure_cues and frames:  # bezel and glare are only measured per frame when asked for
@@ -232,13 +242,13 @@ class PadMonitor:
         self.synchronous = synchronous
         self._own_executor = executor is None and not synchronous
         self._executor = executor or (None if synchronous else pad_executor())
-        self._pending: list[Future] = []
+        self._pending: list[Future[None]] = []
         self._lock = threading.Lock()
         self._records: list[FrameScore] = []
         self._seen = 0
         self.skipped = 0  # sampled frames dropped because scoring was behind
 
-    def observe(self, rgb: np.ndarray, obs) -> None:
+    def observe(self, rgb: Image, obs: FrameObservation) -> None:
         n = self._seen
         self._seen += 1
         if n % self.th.sample_every:
@@ -251,10 +261,11 @@ class PadMonitor:
         if len(self._pending) >= self.th.max_pending:
             self.skipped += 1
             return
+        assert self._executor is not None  # set unless synchronous
         fut = self._executor.submit(self._score, rgb.copy(), obs, index, t)
         self._pending.append(fut)
 
-    def _score(self, rgb, obs, index, t) -> None:
+    def _score(self, rgb: Image, obs: FrameObservation, index: int, t: float) -> None:
         self._store(_thread_scorer(self.th).score(rgb, obs, index, t))
 
     def _store(self, rec: FrameScore | None) -> None:
@@ -279,14 +290,15 @@ class PadMonitor:
             self._executor.shutdown(wait=True)
             self._executor = None
 
-    def __enter__(self):
+    def __enter__(self) -> PadMonitor:
         return self
 
-    def __exit__(self, *exc):
+    def __exit__(self, exc_type: type[BaseException] | None, exc: BaseException | None,
+                 tb: TracebackType | None) -> None:
         self.close()
 
 
-def record_arrays(records: list[FrameScore]) -> dict[str, np.ndarray]:
+def record_arrays(records: list[FrameScore]) -> dict[str, npt.NDArray[Any]]:
     """Records as arrays (for .npz caches); `records_from_arrays` reverses it."""
     keys = [k for k in FrameScore.__dataclass_fields__ if k != "landmarks"]
     out = {k: np.array([getattr(r, k) for r in records]) for k in keys}
@@ -295,9 +307,9 @@ def record_arrays(records: list[FrameScore]) -> dict[str, np.ndarray]:
     return out
 
 
-def records_from_arrays(a) -> list[FrameScore]:
+def records_from_arrays(a: Mapping[str, npt.NDArray[Any]]) -> list[FrameScore]:
     n = len(a["index"])
-    out = []
+    out: list[FrameScore] = []
     for i in range(n):
         kw = {k: a[k][i].item() for k in FrameScore.__dataclass_fields__ if k != "landmarks"}
         lm = a["landmarks"][i]
@@ -306,7 +318,7 @@ def records_from_arrays(a) -> list[FrameScore]:
     return out
 
 
-def as_dict(r: FrameScore) -> dict:
+def as_dict(r: FrameScore) -> dict[str, Any]:
     d = asdict(r)
     d.pop("landmarks")
     return d

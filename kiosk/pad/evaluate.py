@@ -22,13 +22,15 @@ import hashlib
 import json
 import os
 import sys
+from collections.abc import Callable, Iterable
 from pathlib import Path
+from typing import Any
 
 os.environ.setdefault("GLOG_minloglevel", "2")
 
 import numpy as np
 
-from kiosk.pad.decision import PadMonitor, PadResult, decide, record_arrays, records_from_arrays
+from kiosk.pad.decision import FrameScore, PadMonitor, PadResult, decide, record_arrays, records_from_arrays
 from kiosk.thresholds import PAD, PadThresholds
 
 CACHE_VERSION = 3
@@ -43,7 +45,7 @@ SPECIES = {  # attack_type in the labels -> row of the table
 }
 LIVE_ROWS = ("live (video)", "live (still)")
 # Extra "or" rules whose effect the table shows (thresholds in kiosk/thresholds.py, PAD section).
-CUE_RULES = {
+CUE_RULES: dict[str, Callable[[dict[str, Any], PadThresholds], bool]] = {
     "bezel": lambda e, th: e.get("bezel_share", 0.0) >= th.bezel_min_share,
     "glare": lambda e, th: e.get("glare_median", 0.0) >= th.glare_min,
     "planarity": lambda e, th: e.get("yaw_range", 0.0) >= th.planar_min_yaw_range and e.get("planarity", 1.0) < th.planar_max,
@@ -55,14 +57,14 @@ def data_dir() -> Path:
     return Path(env) if env else Path(__file__).resolve().parents[3] / "shared" / "data"
 
 
-def _read_csv(path: Path) -> list[dict]:
+def _read_csv(path: Path) -> list[dict[str, str]]:
     with path.open(newline="", encoding="utf-8") as f:
         return list(csv.DictReader(f))
 
 
 def inventory(faces: Path) -> list[tuple[Path, str, bool]]:
     """(path, row, is_attack) for every labelled clip and still."""
-    items = []
+    items: list[tuple[Path, str, bool]] = []
     for r in _read_csv(faces / "spoof" / "pad_videos" / "labels.csv"):
         attack = r["label"] == "attack"
         items.append((faces / "spoof" / "pad_videos" / r["file"], SPECIES[r["attack_type"]] if attack else LIVE_ROWS[0], attack))
@@ -80,7 +82,7 @@ def inventory(faces: Path) -> list[tuple[Path, str, bool]]:
 
 
 # ------------------------------------------------------------------ the pipeline
-def score_source(path: Path, th: PadThresholds = PAD) -> list:
+def score_source(path: Path, th: PadThresholds = PAD) -> list[FrameScore]:
     """Per-frame PAD records of one clip or still through the real pipeline."""
     from kiosk.frames import IMAGE_SUFFIXES, ImageSource, VideoFileSource
     from kiosk.observe import FaceObserver
@@ -103,7 +105,7 @@ def _cache_file(cache: Path, path: Path) -> Path:
     return cache / f"{path.stem}-{key}.npz"
 
 
-def all_frame_records(path: Path, cache: Path | None) -> list:
+def all_frame_records(path: Path, cache: Path | None) -> list[FrameScore]:
     """Records with every frame scored, from the cache when present."""
     if cache is not None:
         f = _cache_file(cache, path)
@@ -125,9 +127,9 @@ def decide_clip(path: Path, th: PadThresholds = PAD, cache: Path | None = None, 
     return decide(recs, dataclasses.replace(th, measure_cues=th.measure_cues or cues))
 
 
-def pad_videos(paths, th: PadThresholds = PAD, cache: Path | None = None) -> list[dict]:
+def pad_videos(paths: Iterable[str | Path], th: PadThresholds = PAD, cache: Path | None = None) -> list[dict[str, Any]]:
     """One dict per video (or still): video (as given), attack, live_score, frames_scored, cue, evidence."""
-    out = []
+    out: list[dict[str, Any]] = []
     for p in paths:
         res = decide_clip(Path(p), th, cache)
         out.append({"video": str(p), **res.to_json()})
@@ -135,9 +137,9 @@ def pad_videos(paths, th: PadThresholds = PAD, cache: Path | None = None) -> lis
 
 
 # ------------------------------------------------------------------ the table
-def evaluate(faces: Path, th: PadThresholds = PAD, cache: Path | None = None) -> dict:
-    rows: dict[str, dict] = {}
-    clips = []
+def evaluate(faces: Path, th: PadThresholds = PAD, cache: Path | None = None) -> dict[str, Any]:
+    rows: dict[str, dict[str, Any]] = {}
+    clips: list[dict[str, Any]] = []
     for path, row, attack in inventory(faces):
         res = decide_clip(path, th, cache, cues=True)
         clips.append({"file": str(path.relative_to(faces)), "row": row, "label_attack": attack, **res.to_json()})
@@ -155,7 +157,7 @@ def evaluate(faces: Path, th: PadThresholds = PAD, cache: Path | None = None) ->
     return {"operating_point": dataclasses.asdict(th), "rows": [rows[k] for k in order if k in rows], "clips": clips}
 
 
-def print_table(res: dict) -> None:
+def print_table(res: dict[str, Any]) -> None:
     cues = list(CUE_RULES)
     print(f"{'species':<40}{'n':>4}{'refused':>9}{'rate':>16}" + "".join(f"{'+' + c:>12}" for c in cues))
     for r in res["rows"]:

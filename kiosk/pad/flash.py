@@ -35,15 +35,21 @@ import math
 import secrets
 from dataclasses import asdict, dataclass, field, fields, replace
 from pathlib import Path
-from typing import Iterable, Sequence
+from typing import Any, Iterable, Sequence, cast
 
 import cv2
 import numpy as np
+import numpy.typing as npt
+
+from kiosk.arrays import Image
 
 # ---------------------------------------------------------------------------- the sequence
 
 # Well-separated hues (0, 60, 120, 180, 240, 300 degrees), saturated but not at full drive:
 # sRGB 0..255.
+# Float64 arrays: times, mean colours, log-chromaticity series.
+F64 = npt.NDArray[np.float64]
+
 PALETTE: dict[str, tuple[int, int, int]] = {
     "red": (235, 40, 40),
     "yellow": (235, 215, 40),
@@ -61,19 +67,20 @@ MIN_COLOURS, MAX_COLOURS = 3, 5
 MAX_CHANGES_PER_S = 3  # WCAG 2.3.1 general threshold (we stay at 2)
 
 
-def _ease(x: np.ndarray | float):
+def _ease(x: F64) -> F64:
     """Raised cosine 0 -> 1 on [0, 1] (Qt Easing.InOutSine)."""
     x = np.clip(x, 0.0, 1.0)
-    return 0.5 - 0.5 * np.cos(np.pi * x)
+    out: F64 = 0.5 - 0.5 * np.cos(np.pi * x)
+    return out
 
 
-def srgb_to_linear(v: np.ndarray) -> np.ndarray:
+def srgb_to_linear(v: npt.ArrayLike) -> F64:
     """sRGB 0..255 -> linear light 0..1 (the IEC 61966-2-1 curve)."""
     c = np.asarray(v, np.float64) / 255.0
     return np.where(c <= 0.04045, c / 12.92, ((c + 0.055) / 1.055) ** 2.4)
 
 
-def linear_to_srgb(v: np.ndarray) -> np.ndarray:
+def linear_to_srgb(v: npt.ArrayLike) -> F64:
     """Linear light 0..1 -> sRGB 0..255 (float)."""
     c = np.clip(np.asarray(v, np.float64), 0.0, 1.0)
     return 255.0 * np.where(c <= 0.0031308, c * 12.92, 1.055 * np.power(c, 1 / 2.4) - 0.055)
@@ -98,7 +105,7 @@ class FlashSequence:
     ramp_s: float = RAMP_S
     neutral: tuple[int, int, int] = NEUTRAL_RGB
 
-    def __post_init__(self):
+    def __post_init__(self) -> None:
         if len(self.colours) != len(self.durations) or not self.colours:
             raise ValueError("one duration per colour, at least one colour")
         if min(self.durations) < 0.3:
@@ -107,9 +114,9 @@ class FlashSequence:
             raise ValueError("ramp must be positive, lead-in not negative")
 
     # -- timeline
-    def _knots(self) -> list[tuple[float, tuple, tuple]]:
+    def _knots(self) -> list[tuple[float, tuple[int, int, int], tuple[int, int, int]]]:
         """(start of ramp, from colour, to colour) for every change, in order."""
-        out = []
+        out: list[tuple[float, tuple[int, int, int], tuple[int, int, int]]] = []
         t = self.lead_s
         prev = self.neutral
         for c, d in zip(self.colours, self.durations):
@@ -135,12 +142,12 @@ class FlashSequence:
 
     def colour_at(self, t: float) -> tuple[float, float, float]:
         """sRGB (0..255, float) the screen shows at t seconds since the start."""
-        return tuple(float(v) for v in self.colours_at(np.array([t], np.float64))[0])
+        return cast("tuple[float, float, float]", tuple(float(v) for v in self.colours_at(np.array([t], np.float64))[0]))
 
-    def colours_at(self, ts: np.ndarray) -> np.ndarray:
+    def colours_at(self, ts: npt.ArrayLike) -> F64:
         """Vectorised `colour_at`: (N,) times -> (N, 3) sRGB floats."""
         ts = np.asarray(ts, np.float64)
-        out = np.empty((len(ts), 3))
+        out: F64 = np.empty((len(ts), 3))
         out[:] = self.neutral
         for start, a, b in self._knots():
             w = _ease((ts - start) / self.ramp_s)[:, None]
@@ -148,11 +155,11 @@ class FlashSequence:
             out = np.where(after, (1 - w) * np.array(a, np.float64) + w * np.array(b, np.float64), out)
         return out
 
-    def linear_at(self, ts: np.ndarray) -> np.ndarray:
+    def linear_at(self, ts: npt.ArrayLike) -> F64:
         """(N, 3) linear-light screen colour at times ts."""
         return srgb_to_linear(self.colours_at(ts))
 
-    def to_qml(self) -> dict:
+    def to_qml(self) -> dict[str, Any]:
         """The properties of ui/FlashBorder.qml that show exactly this sequence."""
         return {
             "colours": [hex_colour(c) for c in self.colours],
@@ -162,7 +169,7 @@ class FlashSequence:
             "ramp": float(self.ramp_s),
         }
 
-    def describe(self) -> dict:
+    def describe(self) -> dict[str, Any]:
         """For the session evidence (the colours drawn are not secret once the check is over)."""
         return {"colours": [hex_colour(c) for c in self.colours], "names": list(self.names),
                 "durations": [float(d) for d in self.durations], "lead_s": self.lead_s,
@@ -197,7 +204,7 @@ class FlashThresholds:
     calibrated: bool = False
 
     @classmethod
-    def from_dict(cls, d: dict) -> "FlashThresholds":
+    def from_dict(cls, d: dict[str, Any]) -> "FlashThresholds":
         known = {f.name for f in fields(cls)}
         return replace(cls(), **{k: v for k, v in d.items() if k in known})
 
@@ -253,17 +260,17 @@ CHANNELS = ("r", "g", "b")
 class FlashResult:
     score: float  # best correlation (-1..1) of observed vs expected chromaticity shift
     lag_s: float  # the latency at which it was best
-    correlation: dict  # per channel at that lag: {"r": .., "g": .., "b": ..}
+    correlation: dict[str, float]  # per channel at that lag: {"r": .., "g": .., "b": ..}
     frames: int  # frames with a measurable face
     decided: bool  # False in report mode, or when too little was seen
     live: bool | None
-    evidence: dict = field(default_factory=dict)
+    evidence: dict[str, Any] = field(default_factory=dict)
 
-    def to_dict(self) -> dict:
+    def to_dict(self) -> dict[str, Any]:
         return asdict(self)
 
 
-def _landmarks_of(obs) -> np.ndarray | None:
+def _landmarks_of(obs: object) -> npt.NDArray[Any] | None:
     """(N, 2) landmarks from a FrameObservation, a FaceObservation or a bare array."""
     if obs is None:
         return None
@@ -276,18 +283,19 @@ def _landmarks_of(obs) -> np.ndarray | None:
     return None if lm is None else np.asarray(lm)[:, :2]
 
 
-def _masked_mean(rgb: np.ndarray, box: tuple[int, int, int, int], polys: list[np.ndarray] | None,
-                 step: int = 1) -> tuple[np.ndarray, int]:
+def _masked_mean(rgb: Image, box: tuple[int, int, int, int], polys: list[npt.NDArray[Any]] | None,
+                 step: int = 1) -> tuple[F64, int]:
     """Mean sRGB over the polygons (or the whole box, every `step`-th pixel) inside box,
     pixels with no channel clipped only."""
     x0, y0, x1, y1 = box
     roi = rgb[y0:y1:step, x0:x1:step] if polys is None else rgb[y0:y1, x0:x1]
     if roi.size == 0:
         return np.full(3, np.nan), 0
-    ok = cv2.inRange(roi, (DARK + 1,) * 3, (SATURATED - 1,) * 3)  # 255 where no channel clips
+    # cv2 takes scalar bounds and colours; its stubs only list arrays and Sequence[float].
+    ok = cv2.inRange(roi, (DARK + 1,) * 3, (SATURATED - 1,) * 3)  # type: ignore[call-overload]  # 255 where no channel clips
     if polys is not None:
         m = np.zeros(roi.shape[:2], np.uint8)
-        cv2.fillPoly(m, [np.round(p - [x0, y0]).astype(np.int32) for p in polys], 255)
+        cv2.fillPoly(m, [np.round(p - [x0, y0]).astype(np.int32) for p in polys], 255)  # type: ignore[call-overload]
         cv2.bitwise_and(ok, m, dst=ok)
     n = int(cv2.countNonZero(ok))
     if n == 0:
@@ -295,13 +303,13 @@ def _masked_mean(rgb: np.ndarray, box: tuple[int, int, int, int], polys: list[np
     return np.array(cv2.mean(roi, mask=ok)[:3]), n
 
 
-def _clip_box(x0, y0, x1, y1, w, h):
+def _clip_box(x0: float, y0: float, x1: float, y1: float, w: int, h: int) -> tuple[int, int, int, int] | None:
     x0, y0 = int(max(0, math.floor(x0))), int(max(0, math.floor(y0)))
     x1, y1 = int(min(w, math.ceil(x1))), int(min(h, math.ceil(y1)))
     return (x0, y0, x1, y1) if x1 - x0 >= 2 and y1 - y0 >= 2 else None
 
 
-def measure_patches(rgb: np.ndarray, landmarks: np.ndarray) -> tuple[np.ndarray, int, np.ndarray, int]:
+def measure_patches(rgb: Image, landmarks: npt.NDArray[Any]) -> tuple[F64, int, F64, int]:
     """(skin mean sRGB, skin pixels, background mean sRGB, background pixels) of one frame.
 
     Background: two strips beside the head at eye-to-nose height, from 0.3 to 0.9 face widths
@@ -311,7 +319,8 @@ def measure_patches(rgb: np.ndarray, landmarks: np.ndarray) -> tuple[np.ndarray,
     p = landmarks[:, :2]
     polys = [p[idx] for idx in SKIN_PATCHES.values()]
     allp = np.vstack(polys)
-    skin_box = _clip_box(*allp.min(axis=0), *(allp.max(axis=0) + 1), w, h)
+    # mypy cannot count star-unpacked arrays (2 + 2 coordinates, then w, h).
+    skin_box = _clip_box(*allp.min(axis=0), *(allp.max(axis=0) + 1), w, h)  # type: ignore[call-arg]
     skin, n_skin = (_masked_mean(rgb, skin_box, polys) if skin_box else (np.full(3, np.nan), 0))
     fw = float(np.linalg.norm(p[454] - p[234]))
     left, right = float(p[:, 0].min()), float(p[:, 0].max())
@@ -330,20 +339,22 @@ def measure_patches(rgb: np.ndarray, landmarks: np.ndarray) -> tuple[np.ndarray,
     return skin, n_skin, bg, count
 
 
-def _log_chroma(srgb: np.ndarray) -> np.ndarray:
+def _log_chroma(srgb: F64) -> F64:
     """(N, 3) mean sRGB -> log chromaticity (log linear light minus its mean over channels)."""
     lg = np.log(np.maximum(srgb_to_linear(srgb), 1e-4))
-    return lg - lg.mean(axis=1, keepdims=True)
+    out: F64 = lg - lg.mean(axis=1, keepdims=True)
+    return out
 
 
-def _detrend(y: np.ndarray, t: np.ndarray) -> np.ndarray:
+def _detrend(y: F64, t: F64) -> F64:
     """Residual of y (N, k) after a least-squares fit of a + b t (slow AWB / exposure drift)."""
     A = np.column_stack([np.ones_like(t), t - t.mean()])
     coef, *_ = np.linalg.lstsq(A, y, rcond=None)
-    return y - A @ coef
+    out: F64 = y - A @ coef
+    return out
 
 
-def _correlate(obs: np.ndarray, exp: np.ndarray) -> tuple[float, np.ndarray, np.ndarray]:
+def _correlate(obs: F64, exp: F64) -> tuple[float, F64, F64]:
     """(weighted score, per-channel r, per-channel gain) of detrended obs vs exp (N, 3)."""
     so, se = obs.std(axis=0), exp.std(axis=0)
     cov = (obs * exp).mean(axis=0)
@@ -366,16 +377,16 @@ class FlashResponse:
     Cost per frame: masked means over the skin patches and the background strips (~0.5 ms at 640x480).
     """
 
-    def __init__(self, sequence: FlashSequence, thresholds: FlashThresholds | None = None):
+    def __init__(self, sequence: FlashSequence, thresholds: FlashThresholds | None = None) -> None:
         self.sequence = sequence
         self.thresholds = thresholds or FlashThresholds()
         self._t: list[float] = []
-        self._skin: list[np.ndarray] = []
-        self._bg: list[np.ndarray] = []
+        self._skin: list[F64] = []
+        self._bg: list[F64] = []
         self._n_skin: list[int] = []
         self.frames_seen = 0
 
-    def add(self, t: float, rgb: np.ndarray, obs) -> bool:
+    def add(self, t: float, rgb: Image, obs: object) -> bool:
         """Feed one frame; t is seconds since the sequence started. True if it was measured."""
         self.frames_seen += 1
         lm = _landmarks_of(obs)
@@ -393,7 +404,7 @@ class FlashResponse:
         return True
 
     # -- analysis
-    def _series(self) -> tuple[np.ndarray, np.ndarray, bool]:
+    def _series(self) -> tuple[F64, F64, bool]:
         t = np.array(self._t)
         skin = np.array(self._skin)
         bg = np.array(self._bg)
@@ -411,9 +422,10 @@ class FlashResponse:
         ref = obs[lead].mean(axis=0) if lead.sum() >= 3 else obs[: max(3, len(obs) // 10)].mean(axis=0)
         return t, obs - ref, use_bg
 
-    def _expected(self, t: np.ndarray) -> np.ndarray:
+    def _expected(self, t: F64) -> F64:
         lin = self.sequence.linear_at(t)
-        return lin - lin.mean(axis=1, keepdims=True)
+        out: F64 = lin - lin.mean(axis=1, keepdims=True)
+        return out
 
     def scan(self, lags: Iterable[float] | None = None) -> list[tuple[float, float]]:
         """(lag, score) over the lags given (default: the thresholds' latency range)."""
@@ -437,12 +449,13 @@ class FlashResponse:
                                {**base, "reason": "too_few_frames", "coverage": round(coverage, 3)})
         t, obs, use_bg = self._series()
         ob = _detrend(obs, t)
-        best = None
+        best: tuple[float, float, F64, F64, F64] | None = None
         for lag in np.arange(th.min_lag_s, th.max_lag_s + 1e-9, th.lag_step_s):
             ex = _detrend(self._expected(t - lag), t)
             score, r, gain = _correlate(ob, ex)
             if best is None or score > best[1]:
                 best = (float(lag), score, r, gain, ex)
+        assert best is not None, "empty lag range (min_lag_s > max_lag_s)"
         lag, score, r, gain, ex = best
         se = ex.std(axis=0)
         amplitude = float((se * gain).sum() / se.sum()) if se.sum() > 1e-9 else 0.0

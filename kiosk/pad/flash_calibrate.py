@@ -13,14 +13,28 @@ import sys
 import time
 from dataclasses import replace
 from pathlib import Path
-from typing import Callable
+from typing import TYPE_CHECKING, Callable, Protocol, cast
 
 from kiosk.pad.flash import (NEUTRAL_RGB, FlashResponse, FlashResult, FlashSequence, FlashThresholds,
                              calibrate_flash, draw_flash_sequence, save_thresholds)
 
+if TYPE_CHECKING:
+    from PySide6.QtGui import QPaintEvent
 
-def record_sessions(camera_index: int = 0, n: int = 3, *, source=None, observer=None, display=None,
-                    frame_time: Callable | None = None, tail_s: float = 0.5,
+    from kiosk.frames import Frame, FrameSource
+    from kiosk.observe import FaceObserver
+
+
+class FlashDisplay(Protocol):
+    """What shows the sequence: `show(seq)` -> its start time on the frames' clock (None: neutral)."""
+
+    def show(self, seq: FlashSequence | None) -> float: ...
+    def update(self, t: float) -> None: ...
+
+
+def record_sessions(camera_index: int = 0, n: int = 3, *, source: FrameSource | None = None,
+                    observer: FaceObserver | None = None, display: FlashDisplay | None = None,
+                    frame_time: Callable[[Frame], float] | None = None, tail_s: float = 0.5,
                     thresholds: FlashThresholds | None = None,
                     on_result: Callable[[int, FlashResult], None] | None = None) -> list[FlashResult]:
     """Record n flash sessions of the person in front of the camera.
@@ -46,6 +60,7 @@ def record_sessions(camera_index: int = 0, n: int = 3, *, source=None, observer=
             display = QtFlashDisplay()
         if frame_time is None:
             frame_time = lambda _frame: time.monotonic()  # noqa: E731 - when it arrived
+        assert source is not None and observer is not None and display is not None
         results = []
         frames = iter(source)
         for k in range(n):
@@ -66,10 +81,10 @@ def record_sessions(camera_index: int = 0, n: int = 3, *, source=None, observer=
         return results
     finally:
         if own_display and display is not None:
-            display.close()
+            cast(QtFlashDisplay, display).close()  # own_display: the Qt window made above
         if own_observer and observer is not None:
             observer.close()
-        if own_source:
+        if own_source and source is not None:
             source.close()
 
 
@@ -80,7 +95,7 @@ class QtFlashDisplay:
     camera frame from `FlashSequence.colour_at`, the same function the analysis uses.
     """
 
-    def __init__(self):
+    def __init__(self) -> None:
         from PySide6.QtGui import QColor, QGuiApplication, QPainter, QRasterWindow
 
         self._app = QGuiApplication.instance() or QGuiApplication(sys.argv[:1])
@@ -88,7 +103,7 @@ class QtFlashDisplay:
         outer = self
 
         class _Win(QRasterWindow):
-            def paintEvent(self, _ev):
+            def paintEvent(self, _ev: QPaintEvent) -> None:
                 p = QPainter_(self)
                 w, h = self.width(), self.height()
                 p.fillRect(0, 0, w, h, QColor_(*[int(round(c)) for c in outer._colour]))
@@ -96,13 +111,13 @@ class QtFlashDisplay:
                 p.fillRect(m, m, w - 2 * m, h - 2 * m, QColor_(40, 40, 40))
                 p.end()
 
-        self._colour = NEUTRAL_RGB
+        self._colour: tuple[float, float, float] = NEUTRAL_RGB
         self._seq: FlashSequence | None = None
         self._win = _Win()
         self._win.showFullScreen()
         self._pump()
 
-    def _pump(self):
+    def _pump(self) -> None:
         self._app.processEvents()
 
     def show(self, seq: FlashSequence | None) -> float:

@@ -17,11 +17,14 @@ checked by eye on live and attack clips (docs/pad.md).
 """
 from __future__ import annotations
 
+from collections.abc import Sequence
 from pathlib import Path
 
 import cv2
 import numpy as np
+import numpy.typing as npt
 
+from kiosk.arrays import Floats, Image
 from kiosk.core.paths import assets_dir
 
 ASSET_DIR = assets_dir("models", "pad")
@@ -32,12 +35,15 @@ LIVE_CLASS = 1
 # FaceMesh landmarks used for the detector-style box.
 _FOREHEAD, _CHIN, _LEFT, _RIGHT = 10, 152, 234, 454
 
+# A face box [x, y, w, h] in pixels (a tuple, a list or a numpy row).
+Box = Sequence[float] | Floats
+
 
 def model_paths() -> list[Path]:
     return [ASSET_DIR / name for name, _ in MODELS]
 
 
-def detector_box(landmarks: np.ndarray) -> tuple[float, float, float, float]:
+def detector_box(landmarks: Floats) -> tuple[float, float, float, float]:
     """[x, y, w, h] in the face-detector convention from FaceMesh landmarks (pixels).
 
     Width: the landmark extent (cheek to cheek). Height: forehead landmark 10 to the chin,
@@ -51,7 +57,7 @@ def detector_box(landmarks: np.ndarray) -> tuple[float, float, float, float]:
     return x0, top, x1 - x0, bottom - top
 
 
-def crop_box(src_w: int, src_h: int, box, scale: float) -> tuple[int, int, int, int]:
+def crop_box(src_w: int, src_h: int, box: Box, scale: float) -> tuple[int, int, int, int]:
     """The original pipeline's crop box (left, top, right, bottom), inclusive, for `scale`."""
     x, y, bw, bh = box
     bw, bh = max(float(bw), 1.0), max(float(bh), 1.0)
@@ -74,16 +80,17 @@ def crop_box(src_w: int, src_h: int, box, scale: float) -> tuple[int, int, int, 
     return int(l), int(t), int(r), int(b)
 
 
-def crop(bgr: np.ndarray, box, scale: float, size: int = INPUT_SIZE) -> np.ndarray:
+def crop(bgr: Image, box: Box, scale: float, size: int = INPUT_SIZE) -> cv2.typing.MatLike:
     h, w = bgr.shape[:2]
     l, t, r, b = crop_box(w, h, box, scale)
     patch = bgr[max(t, 0):b + 1, max(l, 0):r + 1]
     return cv2.resize(patch, (size, size))
 
 
-def _softmax(z: np.ndarray) -> np.ndarray:
+def _softmax(z: npt.NDArray[np.float64]) -> npt.NDArray[np.float64]:
     e = np.exp(z - z.max())
-    return e / e.sum()
+    out: npt.NDArray[np.float64] = e / e.sum()
+    return out
 
 
 class MiniFasNet:
@@ -92,9 +99,9 @@ class MiniFasNet:
     One instance per thread: cv2.dnn.Net is not safe to share between threads.
     """
 
-    def __init__(self, asset_dir: Path | None = None):
+    def __init__(self, asset_dir: Path | None = None) -> None:
         d = Path(asset_dir) if asset_dir else ASSET_DIR
-        self.nets = []
+        self.nets: list[tuple[cv2.dnn.Net, float]] = []
         for name, scale in MODELS:
             path = d / name
             if not path.is_file():
@@ -104,7 +111,7 @@ class MiniFasNet:
             net.setPreferableTarget(cv2.dnn.DNN_TARGET_CPU)
             self.nets.append((net, scale))
 
-    def probabilities(self, image: np.ndarray, box, rgb: bool = False) -> np.ndarray:
+    def probabilities(self, image: Image, box: Box, rgb: bool = False) -> npt.NDArray[np.float64]:
         """Averaged softmax over the 3 classes. `image` is BGR (or RGB with rgb=True)."""
         total = np.zeros(3, np.float64)
         for net, scale in self.nets:
@@ -116,5 +123,5 @@ class MiniFasNet:
             total += _softmax(net.forward().reshape(-1).astype(np.float64))
         return total / len(self.nets)
 
-    def live_score(self, image: np.ndarray, box, rgb: bool = False) -> float:
+    def live_score(self, image: Image, box: Box, rgb: bool = False) -> float:
         return float(self.probabilities(image, box, rgb)[LIVE_CLASS])

@@ -16,7 +16,7 @@ from time import sleep
 from dataclasses import asdict, dataclass
 from datetime import date, datetime, timedelta, timezone
 from pathlib import Path
-from typing import Any, Iterable, Iterator, Sequence
+from typing import Any, Iterable, Iterator, Sequence, cast
 
 import numpy as np
 from sqlite_utils import Database
@@ -176,7 +176,7 @@ class WriterDatabase(Database):
     so a transaction that reads then writes never fails that way."""
 
     @contextlib.contextmanager
-    def atomic(self):  # type: ignore[override]
+    def atomic(self):
         if self.conn.in_transaction:
             with super().atomic():
                 yield self
@@ -201,7 +201,7 @@ def _translating(method):
     @functools.wraps(method)
     def wrapper(*args, **kwargs):
         owner = getattr(args[0], "store", args[0]) if args else None
-        conn = getattr(getattr(owner, "db", None), "conn", None)
+        conn: Any = getattr(getattr(owner, "db", None), "conn", None)
         # A busy database is retried only when this call opened no transaction of its caller's
         # (its own were rolled back): SQLite answers SQLITE_BUSY at once, without the busy
         # timeout, when a read inside a deferred transaction must become a write after the
@@ -381,7 +381,7 @@ class Store:
     def _open_id(self, ref: str, nonce: bytes | None, ct: bytes | None) -> str:
         if nonce is None:  # a row written before v4 and not converted yet (no key at the time)
             return ref
-        return crypto.open_text(self._personal_key, nonce, ct, f"id|{ref}")
+        return crypto.open_text(self._personal_key, nonce, cast(bytes, ct), f"id|{ref}")  # written with the nonce
 
     @property
     def tz(self):
@@ -675,7 +675,7 @@ class Store:
                 "kiosk", "template_added",
                 {"resident": mask_id(resident_id), "backend": backend, "source": source}, now,
             )
-        return cursor.lastrowid
+        return cast(int, cursor.lastrowid)  # an INSERT's rowid
 
     @_translating
     def templates_for(self, resident_id: str, backend: str) -> list[np.ndarray]:
@@ -733,12 +733,12 @@ class Store:
         with self.db.atomic():
             if self.get_resident(resident_id) is None:
                 raise StoreError("unknown_resident", "名册中没有这个人，请先同步名册，或联系县社保局。", resident_id)
-            eid = self.db.execute(
+            eid = cast(int, self.db.execute(
                 "INSERT INTO enrolments (resident_id, backend, frames, quality, enrolled_by, consent_read_by,"
                 " consent_at, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
                 [ref, backend, len(vectors), _dumps(_plain(quality or {}, "quality")), enrolled_by,
                  consent_read_by, self._iso(consent_at), self._iso(now)],
-            ).lastrowid
+            ).lastrowid)  # an INSERT's rowid
             for v in vectors:
                 dtype, dim, nonce, ct = crypto.encrypt_vector(self._key, v, crypto.vector_aad(resident_id, backend))
                 self.db.execute(
@@ -760,7 +760,8 @@ class Store:
 
     @_translating
     def list_enrolments(self, status: str | None = None, resident_id: str | None = None) -> list[dict]:
-        where, params = ["1 = 1"], []
+        where: list[str] = ["1 = 1"]
+        params: list[Any] = []
         if status is not None:
             where, params = where + ["e.status = ?"], params + [status]
         if resident_id is not None:
@@ -975,10 +976,10 @@ class Store:
             return self._audit_row(actor, action, details or {}, at)
 
     def _audit_row(self, actor: str, action: str, details: dict, at: datetime | None) -> int:
-        return self.db.execute(
+        return cast(int, self.db.execute(
             "INSERT INTO audit_log (at, actor, action, details) VALUES (?, ?, ?, ?)",
             [self._iso(at), actor, action, _dumps(_plain(details, "details"))],
-        ).lastrowid
+        ).lastrowid)  # an INSERT's rowid
 
     @_translating
     def audit_entries(self, after_seq: int = 0, limit: int = 1000) -> list[dict]:
