@@ -165,3 +165,32 @@ def verify_operator(store, name: str):
 
     return verify_pin(store, name, read_pin(f"{name} 的密码："))
 
+
+
+def staff_source(args, session, on_events):
+    """The frames a staff command certifies or enrols from (`--virtual`, `--camera N` or `--video V`)
+    and the event callback to drive the session with. No screen here: the virtual face performs
+    each prompt after it is given and is lit by the session's colour flash from the challenge
+    on, as the app's face screen would light it. Returns (source, on_events)."""
+    from kiosk.frames import FrameSourceError, open_source
+
+    if not args.virtual:
+        try:
+            return open_source(args.camera if args.camera is not None else args.video), on_events
+        except FrameSourceError as e:
+            raise CliError(e.code, e.message) from e
+    from kiosk.demo.follower import PromptFollower
+    from kiosk.demo.virtual_camera import VirtualCamera
+
+    cam = VirtualCamera(realtime=False)
+    follower = PromptFollower(cam)
+
+    def events(t, evs):
+        if on_events is not None:
+            on_events(t, evs)
+        if t is not None:
+            if session.flash_sequence is not None and any(e.kind == "state" and e.code == "challenge" for e in evs):
+                session.flash_started(cam.show_flash(session.flash_sequence, t))
+            follower(t, evs)
+
+    return cam, events

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import sys
 
-from kiosk.cli.common import CliError, _drive, _emit, _open_store, clock, verify_operator
+from kiosk.cli.common import CliError, _drive, _emit, _open_store, clock, staff_source, verify_operator
 from kiosk.texts import event_text, text
 
 
@@ -37,7 +37,6 @@ def cmd_enrol(args) -> int:
     from kiosk.config import Settings
     from kiosk.core.ids import InvalidIdNumber, mask_id, mask_name, parse_id_number
     from kiosk.enrolment import EnrolmentSession, check_enroller, refusal_message, result_of
-    from kiosk.frames import FrameSource, FrameSourceError, open_source
     from kiosk.matching.embedders import make_embedder
     from kiosk.observe import FaceObserver
     from kiosk.pad.options import session_pad_options
@@ -62,27 +61,7 @@ def cmd_enrol(args) -> int:
         session = EnrolmentSession(encoder, n_actions=settings.actions_per_challenge,
                                    step_timeout_s=settings.step_timeout_s,
                                    **session_pad_options(settings, args.video is None))
-        on_events = None if args.json else _echo
-        if args.virtual:
-            from kiosk.demo.follower import PromptFollower
-            from kiosk.demo.virtual_camera import VirtualCamera
-
-            cam = VirtualCamera(realtime=False)
-            source: FrameSource = cam
-            follower = PromptFollower(cam)
-
-            def on_events(t, events, echo=on_events):
-                echo and echo(t, events)
-                if t is not None:
-                    if session.flash_sequence is not None and any(
-                            e.kind == "state" and e.code == "challenge" for e in events):
-                        session.flash_started(cam.show_flash(session.flash_sequence, t))
-                    follower(t, events)
-        else:
-            try:
-                source = open_source(args.camera if args.camera is not None else args.video)
-            except FrameSourceError as e:
-                raise CliError(e.code, e.message) from e
+        source, on_events = staff_source(args, session, None if args.json else _echo)
         with FaceObserver() as observer:
             _drive(session, source, observer, on_events=on_events)
         result = result_of(session)

@@ -1,7 +1,8 @@
 """`kiosk certify-resident | enroll | residents | status | demo`: the local roster and real certifications."""
 from __future__ import annotations
 
-from kiosk.cli.common import CliError, _drive, _echo, _emit, _open_store, _photo_encoder, clock, verify_operator
+from kiosk.cli.common import (CliError, _drive, _echo, _emit, _open_store, _photo_encoder, clock, staff_source,
+                              verify_operator)
 from kiosk.texts import text
 
 
@@ -51,7 +52,6 @@ def cmd_certify_resident(args) -> int:
     """A real certification of an enrolled resident, recorded in the store like the app does
     (attempt + outbox + audit): for 上门认证 on a laptop, county IT checks, and drills."""
     from kiosk.config import Settings
-    from kiosk.frames import FrameSource, FrameSourceError, open_source
     from kiosk.liveness import BadActions, validate_actions
     from kiosk.observe import FaceObserver
     from kiosk.service import CertificationService, Helper, ServiceError
@@ -76,31 +76,7 @@ def cmd_certify_resident(args) -> int:
                                     operator=args.operator, actions=actions, realtime=args.video is None)
         except ServiceError as e:
             raise CliError(e.code, e.message) from e
-        on_events = None if args.json else _echo
-        if args.virtual:
-            from kiosk.demo.follower import PromptFollower
-            from kiosk.demo.virtual_camera import VirtualCamera
-
-            cam = VirtualCamera(realtime=False)
-            source: FrameSource = cam
-            follower = PromptFollower(cam)
-
-            session = attempt.session
-
-            def on_events(t, events, echo=on_events):
-                echo and echo(t, events)
-                if t is not None:
-                    # No screen here: the virtual face is lit by the session's colour flash from the
-                    # challenge on, as the app's face screen would light it.
-                    if session.flash_sequence is not None and any(
-                            e.kind == "state" and e.code == "challenge" for e in events):
-                        session.flash_started(cam.show_flash(session.flash_sequence, t))
-                    follower(t, events)
-        else:
-            try:
-                source = open_source(args.camera if args.camera is not None else args.video)
-            except FrameSourceError as e:
-                raise CliError(e.code, e.message) from e
+        source, on_events = staff_source(args, attempt.session, None if args.json else _echo)
         with FaceObserver() as observer:
             _drive(attempt.session, source, observer, on_events=on_events)
         outcome = service.record(attempt)
