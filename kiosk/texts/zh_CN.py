@@ -410,4 +410,26 @@ TEXTS: dict[str, str] = {
     "visit_count": "共 {n} 人需要上门认证。",
     "visit_marked": "已记录上门：{name}（{id}）— {outcome}。",
     "visit_unknown_resident": "本机名册中没有 {id}。请核对号码，或等待县里同步名册。",
+
+    # ---------------------------------------------------------------- staff screens in the app (login, enrolment, review)
+    # (end of staff screens)
+
+    # ---------------------------------------------------------------- home visits and fallback screens in the app
+    # (end of visit and fallback screens)
+
+    # ---------------------------------------------------------------- due lists, printed lists, figures (kiosk.due, kiosk.stats)
+    # (end of due lists)
+
+    # ---------------------------------------------------------------- receipts (kiosk.receipt)
+    # (end of receipts)
+
+    # ---------------------------------------------------------------- self-test, maintenance window, heartbeat (kiosk.selftest)
+    # (end of self-test)
+
+    # ---------------------------------------------------------------- idle warning, admin corner, kiosk screen states
+    # (end of admin corner)
+
+    # ---------------------------------------------------------------- county sync of enrolments, contacts, decisions
+    # (end of county sync of enrolments)
+
 }
