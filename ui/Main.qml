@@ -19,7 +19,14 @@ Window {
         "home": "HomeScreen.qml", "identity": "IdentityScreen.qml", "confirm": "ConfirmScreen.qml",
         "helper": "HelperScreen.qml", "category": "CategoryScreen.qml", "consent": "ConsentScreen.qml",
         "face": "FaceScreen.qml", "result": "ResultScreen.qml", "records": "RecordsScreen.qml",
-        "notice": "NoticeScreen.qml", "help": "HelpScreen.qml", "staff": "StaffScreen.qml"
+        "notice": "NoticeScreen.qml", "help": "HelpScreen.qml", "staff": "StaffScreen.qml",
+        // staff: login, enrolment, review
+
+        // staff: home visits, certification without a face
+
+        // staff: due lists and figures
+
+        // admin corner, paused kiosk
     })
 
     // ---------------------------------------------------------------- header
