@@ -211,6 +211,11 @@ class FlowController(QObject):
         intro = [voice] if isinstance(voice, str) else list(voice or [])
         self.app.voice.enter(screen, intro or self._intro(screen), speak=bool(intro))
 
+    def show(self, screen: str, voice: str | list[str] | None = None) -> None:
+        """For the other controllers (staff, visits, admin…): the one way to change the screen
+        (a key of `screens` in ui/Main.qml), so the voice and idle rules stay in one place."""
+        self._go(screen, voice)
+
     def _intro(self, screen: str) -> list[str]:
         if screen == "identity" and self.entry.target == "helper":
             return ["screen_helper_id"]
