@@ -50,6 +50,7 @@ def layout(title: str, body: str, user: str | None = None, role: str | None = No
         links = ['<a href="/">汇总</a>', '<a href="/review">时间可疑记录</a>']
         if role in ("operator", "admin"):
             links.append('<a href="/fallbacks">不刷脸认证审核</a>')
+        links.append('<a href="/receipt">核验回执</a>')
         if role == "admin":
             links.append('<a href="/audit">操作记录</a>')
         nav = (f"<nav>{''.join(links)} <span>{escape(user)}（{escape(role or '')}）</span> "
@@ -179,3 +180,21 @@ def render_audit_page(entries: list, tz=None, user: str | None = None, role: str
     rows = [[_local(e.at, tz), e.user, e.action, e.target, e.ip] for e in entries]
     body = "<h1>操作记录（谁看了、改了什么）</h1>" + _table(["时间", "用户", "操作", "对象", "地址"], rows, "还没有记录。")
     return layout("操作记录", body, user, role, csrf)
+
+
+def render_receipt_page(code: str, lines: list[tuple[str, str]] | None, result: str = "", error: str = "",
+                        user: str | None = None, role: str | None = None, csrf: str = "") -> str:
+    """Check a resident's receipt (认证回执): the code typed or the QR's text pasted; the answer below."""
+    answer = ""
+    if error:
+        answer = f"<p class=warn>{escape(error)}</p>"
+    elif lines:
+        cls = " class=warn" if result == "not_genuine" else ""
+        head, rest = lines[0], lines[1:]
+        answer = (f"<h2{cls}>{escape(head[1])}</h2>"
+                  + _table(["项目", "内容"], [[k, v] for k, v in rest], ""))
+    body = f"""<h1>核验认证回执</h1>
+<p>输入居民回执上的 28 位验证码（横线可有可无，不分大小写），或粘贴扫描二维码得到的文字。</p>
+<form method=get action=/receipt><p><input name=code size=60 maxlength=300 value="{escape(code)}" autofocus>
+<button>核验</button></p></form>{answer}"""
+    return layout("核验认证回执", body, user, role, csrf)

@@ -23,7 +23,8 @@ from kiosk import protocol as P
 
 from .auth import Limits, role_at_least
 from .db import Device, HubDB, HubError, StaffUser
-from .page import render_audit_page, render_fallbacks_page, render_login, render_review_page, render_status_page
+from .page import (render_audit_page, render_fallbacks_page, render_login, render_receipt_page, render_review_page,
+                   render_status_page)
 
 SESSION_COOKIE = "kiosk_hub_session"
 LOGIN_CSRF_COOKIE = "kiosk_hub_login"
@@ -317,6 +318,21 @@ def create_app(hub: HubDB, limits: Limits | None = None, secure_cookies: bool = 
         user, csrf = who
         log(user.name, "view_audit", "", request)
         return render_audit_page(hub.staff_audit(), hub.clock.tz, user.name, user.role, csrf)
+
+    @app.get("/receipt", response_class=HTMLResponse, include_in_schema=False)
+    def receipt_page(request: Request, code: str = Query("", max_length=300), who=Depends(staff())) -> str:
+        """A resident's receipt (认证回执): genuine, genuine but not received yet, or not genuine."""
+        from .receipts import verify
+
+        user, csrf = who
+        if not code.strip():
+            return render_receipt_page("", None, user=user.name, role=user.role, csrf=csrf)
+        try:
+            check = verify(hub, code)
+        except P.ProtocolError as e:
+            return render_receipt_page(code, None, error=e.message, user=user.name, role=user.role, csrf=csrf)
+        log(user.name, "receipt_verify", f"{check.result} {check.code.device_id if check.code else ''}", request)
+        return render_receipt_page(code, check.lines(), check.result, user=user.name, role=user.role, csrf=csrf)
 
     @app.get("/api/devices", include_in_schema=False)
     def api_devices(request: Request, who=Depends(staff(html=False))) -> list[dict]:
