@@ -578,7 +578,7 @@ def _tag(key: bytes, fields: int) -> bytes:
 def receipt_code(key: bytes, device_id: str, record_uuid: str, day: date, method: str) -> ReceiptCode:
     ref = record_uuid.replace("-", "").lower()[:8]
     fields = _receipt_fields(device_id, ref, day, method)
-    return ReceiptCode(device_id=device_id, ref=ref, day=day, method=method, tag=_tag(key, fields).hex())  # type: ignore[arg-type]
+    return ReceiptCode(device_id=device_id, ref=ref, day=day, method=method, tag=_tag(key, fields).hex())
 
 
 def receipt_format(code: ReceiptCode) -> str:
@@ -621,7 +621,7 @@ def receipt_parse(text: str) -> tuple[ReceiptCode, str | None, str | None]:
     if version != RECEIPT_VERSION or method >= len(RECEIPT_METHODS):
         raise ProtocolError(*RECEIPT_BAD, f"version {version} method {method}")
     code = ReceiptCode(device_id=f"dev-{dev:012x}", ref=f"{ref:08x}", day=RECEIPT_EPOCH + timedelta(days=days),
-                       method=RECEIPT_METHODS[method], tag=f"{tag:010x}")  # type: ignore[arg-type]
+                       method=RECEIPT_METHODS[method], tag=f"{tag:010x}")
     if uuid is not None and not uuid.replace("-", "").startswith(code.ref):
         raise ProtocolError(*RECEIPT_BAD, "uuid does not match the code")
     return code, uuid, sig

@@ -143,6 +143,8 @@ def build(store, ref: str, *, rule, terminal_name: str) -> Receipt:
                                                        "face", "pass")
     else:
         fb = fallbacks.get(store, uuid)
+        if fb is None:
+            raise _error("not_found", detail=ref)
         resident_id, category, when, method, status = fb.resident_id, fb.category, fb.created_at, fb.method, fb.status
     at = datetime.fromisoformat(when).astimezone(store.clock.tz)
     resident = store.get_resident(resident_id)
@@ -231,7 +233,7 @@ def _cjk_font() -> str:
     TrueType outlines (fontTools) and cached. kiosk.pdf.register_cjk_font() (the printed lists'
     module) replaces this when it is there."""
     try:
-        from kiosk.pdf import register_cjk_font  # type: ignore[import-not-found]
+        from kiosk.pdf import register_cjk_font  # type: ignore[import-not-found,import-untyped,unused-ignore]
     except ImportError:
         return _register_cjk_font()
     return str(register_cjk_font())
@@ -254,7 +256,7 @@ def _register_cjk_font() -> str:
         try:
             _otf_to_ttf(src, cache)
         except (ImportError, OSError) as e:
-            raise ReceiptError("font", text("receipt_error_font"), str(e)) from None
+            raise ReceiptError("font", f"{text('receipt_error_font')}（{e}）") from None
     pdfmetrics.registerFont(TTFont(_FONT, str(cache)))
     return _FONT
 
