@@ -129,10 +129,14 @@ class KioskApp:
         self.flow = FlowController(self.service, self.check, self.app, self.entry, self.records,
                                    actions=opts.actions, sync_status=sync_status, clock=self.clock)
         qapp.installEventFilter(self.app)
+        from kiosk.app.receipt import ReceiptController
+
+        self.receipt = ReceiptController(self.store, self.settings, self.clock, self.flow)  # 认证回执 on the result screen
 
         # The QML module Kiosk (ui/qmldir): these instances are its singletons for this window.
         qml.provide(App=self.app, KioskFlow=self.flow, IdEntry=self.entry, Records=self.records,
                     FaceCheck=self.check)
+        qml.provide(Receipt=self.receipt)
         self.engine = QQmlApplicationEngine()
         self.engine.load(str(UI_DIR / "Main.qml"))
         roots = self.engine.rootObjects()

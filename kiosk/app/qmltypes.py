@@ -25,9 +25,11 @@ def _types():
     from kiosk.app.controllers import AppController, FlowController
     from kiosk.app.entry import IdentityEntry
     from kiosk.app.preview import CameraView
+    from kiosk.app.receipt import QrCode, ReceiptController
     from kiosk.app.records import RecordsController
 
-    return [(AppController, "App", True), (FlowController, "KioskFlow", True), (IdentityEntry, "IdEntry", True),
+    return [(ReceiptController, "Receipt", True), (QrCode, "QrCode", False),
+            (AppController, "App", True), (FlowController, "KioskFlow", True), (IdentityEntry, "IdEntry", True),
             (RecordsController, "Records", True), (CheckController, "FaceCheck", True),
             (CameraView, "CameraView", False)]
 

@@ -464,7 +464,7 @@ TEXTS: dict[str, str] = {
     "ui_receipt_printed": "回执已打印，请取走。",
     "ui_receipt_print_failed": "回执没有打印出来，请找工作人员。",
     "ui_receipt_qr_hint": "请家人用手机拍下这个二维码，留作认证凭证",
-    "ui_receipt_code": "验证码 {detail}",
+    "ui_receipt_code": "验证码：{detail}",
     # (end of receipts)
 
     # ---------------------------------------------------------------- self-test, maintenance window, heartbeat (kiosk.selftest)
