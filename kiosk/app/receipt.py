@@ -70,7 +70,7 @@ class QrCode(QQuickPaintedItem):
                     painter.fillRect(QRectF(x0 + c * cell, y0 + r * cell, cell, cell), dark)
 
 
-@QmlNamedElement("Receipt")
+@QmlNamedElement("Receipt")  # type: ignore[operator]  (PySide6 stub gap)
 @QmlSingleton
 class ReceiptController(QObject):
     changed = Signal()
@@ -170,4 +170,4 @@ class ReceiptController(QObject):
     canPrint = Property(bool, lambda s: s._slip is not None and s.settings.printer_kind != "none", notify=changed)
     printing = Property(bool, lambda s: s._state == "printing", notify=changed)
     status = Property(str, _status, notify=changed)
-    slip = Property("QVariantMap", _view, notify=changed)
+    slip = Property("QVariantMap", _view, notify=changed)  # type: ignore[arg-type]  (PySide6 stub gap)
