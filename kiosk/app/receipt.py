@@ -70,9 +70,9 @@ class QrCode(QQuickPaintedItem):
                     painter.fillRect(QRectF(x0 + c * cell, y0 + r * cell, cell, cell), dark)
 
 
-@QmlNamedElement("Receipt")  # type: ignore[operator]  (PySide6 stub gap)
+@QmlNamedElement("Receipt")
 @QmlSingleton
-class ReceiptController(QObject):
+class ReceiptController(QObject):  # type: ignore[operator]  # PySide6 stub gap (QmlNamedElement)
     changed = Signal()
     _printed = Signal(str, str)  # (state: done | failed, detail) from the printing thread
 
@@ -170,4 +170,4 @@ class ReceiptController(QObject):
     canPrint = Property(bool, lambda s: s._slip is not None and s.settings.printer_kind != "none", notify=changed)
     printing = Property(bool, lambda s: s._state == "printing", notify=changed)
     status = Property(str, _status, notify=changed)
-    slip = Property("QVariantMap", _view, notify=changed)  # type: ignore[arg-type]  (PySide6 stub gap)
+    slip = Property("QVariantMap", _view, notify=changed)  # type: ignore[arg-type]  # PySide6 stub gap
