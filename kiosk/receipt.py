@@ -342,7 +342,7 @@ def write_pdf(receipt: Receipt, path: Path, printed_at: datetime) -> Path:
     else:
         hint = text("receipt_no_code")
     c.setFont(font, 8)
-    for part in _wrap(hint, 30):
+    for part in _wrap(hint, 60):
         c.drawString(8 * mm, y, part)
         y -= 4.5 * mm
     c.drawString(8 * mm, 6 * mm, text("receipt_printed_at", detail=printed_at.strftime("%Y-%m-%d %H:%M")))

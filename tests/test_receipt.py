@@ -3,10 +3,12 @@ checking it on the terminal and at a real local county hub (`kiosk-county receip
 page), the PDF (read back with pdftotext) and the ESC/POS bytes (python-escpos's Dummy printer)."""
 from __future__ import annotations
 
+import os
 import shutil
 import subprocess
 import uuid as uuidlib
 from datetime import date, datetime, timedelta, timezone
+from pathlib import Path
 
 import pytest
 
@@ -185,7 +187,9 @@ def cli_terminal(kiosk_home, hub):
     kiosk_home.mkdir(parents=True, exist_ok=True)
     store = Store.open(kiosk_home / "kiosk.db", key_file())
     ident = register(store, hub.url, hub.db.provision("东村"), "东村服务点")
+    (kiosk_home / "kiosk.toml").write_text('device_id = "东村服务点-1"\n', encoding="utf-8")
     rid = people(1, start=120)[0]
+    store.upsert_resident(rid, "王秀英", village="东村")
     fill(store, [rid])
     yield store, ident, rid
     store.close()
@@ -204,10 +208,14 @@ def test_cli_receipt_pdf_and_county_verify(cli_terminal, hub, capsys, tmp_path):
     if shutil.which("pdftotext"):
         words = subprocess.run(["pdftotext", "-layout", str(pdf), "-"], capture_output=True, text=True,
                                check=True).stdout
-        for expected in ("认证回执", mask_id(rid), "居*0", "人脸识别认证", "认证成功", "有效期至", slip_code,
-                         ident.device_id):
+        for expected in ("认证回执", mask_id(rid), "王*英", "人脸识别认证", "认证成功", "有效期至", slip_code,
+                         "东村服务点-1", ident.device_id):
             assert expected in "".join(words.split()), (expected, words)
-        assert rid not in words
+        assert rid not in words and "王秀英" not in words
+    shots = os.environ.get("KIOSK_RECEIPT_SHOTS")  # the rendered page, for the README
+    if shots and shutil.which("pdftoppm"):
+        subprocess.run(["pdftoppm", "-png", "-r", "150", "-singlefile", str(pdf), str(Path(shots) / "receipt_pdf")],
+                       check=True)
     assert run_cli(capsys, "receipt", "verify", slip_code)[2].startswith("真实")
     code, lines, _ = run_cli(capsys, "receipt", "verify", _changed(slip_code, 20), "--json")
     assert code == 0 and lines[0]["result"] == "not_genuine"
