@@ -89,13 +89,16 @@ def _has_fallbacks(store) -> bool:
     return bool(store.db["fallbacks"].exists())
 
 
-def _find(store, ref: str) -> tuple[str, str]:
-    """(kind, uuid) for LAST or a record id (a UUID or its first 8+ characters)."""
+def _find(store, ref: str, resident_id: str | None = None) -> tuple[str, str]:
+    """(kind, uuid) for LAST (this terminal's latest, or one resident's) or a record id (a UUID or
+    its first 8+ characters)."""
     if ref.strip().upper() == "LAST":
-        q = f"SELECT {_ATTEMPT_COLS} FROM attempts WHERE verdict = 'pass'"
+        who, args = ("", []) if resident_id is None else (" AND resident_id = ?", [store._ref(resident_id)])
+        q = f"SELECT {_ATTEMPT_COLS} FROM attempts WHERE verdict = 'pass'{who}"
         if _has_fallbacks(store):
-            q += f" UNION ALL SELECT {_FALLBACK_COLS} FROM fallbacks WHERE status != 'rejected'"
-        row = store.db.execute(q + " ORDER BY at DESC LIMIT 1").fetchone()
+            q += f" UNION ALL SELECT {_FALLBACK_COLS} FROM fallbacks WHERE status != 'rejected'{who}"
+            args = args * 2
+        row = store.db.execute(q + " ORDER BY at DESC LIMIT 1", args).fetchone()
         if row is None:
             raise _error("none")
         return row[2], row[0]
@@ -131,12 +134,13 @@ def tag_key(ident) -> bytes:
     return P.receipt_tag_key(shared, ident.device_id)
 
 
-def build(store, ref: str, *, rule, terminal_name: str) -> Receipt:
-    """The receipt of a passed attempt or a fallback (`ref`: LAST, or its record id)."""
+def build(store, ref: str, *, rule, terminal_name: str, resident_id: str | None = None) -> Receipt:
+    """The receipt of a passed attempt or a fallback (`ref`: LAST, or its record id); with
+    `resident_id`, LAST is that resident's latest."""
     from kiosk.policy import valid_until_after
     from kiosk.store import fallbacks
 
-    kind, uuid = _find(store, ref)
+    kind, uuid = _find(store, ref, resident_id)
     if kind == "certification":
         attempt = store._attempt(next(iter(store.db.query("SELECT * FROM attempts WHERE uuid = ?", [uuid]))))
         resident_id, category, when, method, status = (attempt.resident_id, attempt.category, attempt.finished_at,

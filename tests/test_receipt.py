@@ -140,6 +140,9 @@ def test_failed_attempt_has_no_receipt_and_last_is_the_latest(terminal):
         _slip(store, uuids[2])
     assert e.value.code == "not_pass"
     assert _slip(store).record_uuid == uuids[-2]  # c's second try: the latest pass
+    assert R.build(store, "LAST", rule=RULE, terminal_name="t", resident_id=a).record_uuid == uuids[1]
+    with pytest.raises(R.ReceiptError):
+        R.build(store, "LAST", rule=RULE, terminal_name="t", resident_id=people(1, start=60)[0])
     assert _slip(store, uuids[0][:8]).record_uuid == uuids[0]
     with pytest.raises(R.ReceiptError) as e:
         _slip(store, "ffffffff")
@@ -203,6 +206,10 @@ def test_cli_receipt_pdf_and_county_verify(cli_terminal, hub, capsys, tmp_path):
     code, lines, _ = run_cli(capsys, "receipt", "LAST", "--json")
     assert code == 0 and lines[0]["id"] == mask_id(rid) and lines[0]["status"] == "pass"
     slip_code = lines[0]["code"]
+    code, lines, _ = run_cli(capsys, "receipt", "LAST", "--resident", rid, "--json")
+    assert code == 0 and lines[0]["code"] == slip_code
+    code, lines, _ = run_cli(capsys, "receipt", "LAST", "--resident", rid[:-1], "--json")
+    assert code == 2 and lines[0]["error"] == "length"
     pdf = tmp_path / "回执.pdf"
     code, lines, _ = run_cli(capsys, "receipt", "LAST", "--pdf", pdf, "--json")
     assert code == 0 and pdf.is_file()

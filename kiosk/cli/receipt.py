@@ -26,7 +26,13 @@ def cmd_receipt(args) -> int:
     settings = Settings.load()
     clk = clock(args)
     with _open_store(args, clk) as store:
-        slip = R.build(store, args.ref, rule=cycle_rule(store, settings), terminal_name=settings.device_id)
+        resident = None
+        if args.resident:
+            from kiosk.core.ids import parse_id_number
+
+            resident = parse_id_number(args.resident, clk.today()).number  # InvalidIdNumber: one line, exit 2
+        slip = R.build(store, args.ref, rule=cycle_rule(store, settings), terminal_name=settings.device_id,
+                       resident_id=resident)
         if args.pdf:
             path = R.write_pdf(slip, Path(args.pdf), clk.now())
             store.audit("kiosk", "receipt_issued", {"record": slip.record_uuid, "to": "pdf"})
@@ -70,6 +76,7 @@ def add_commands(sub) -> None:
     out = r.add_mutually_exclusive_group()
     out.add_argument("--pdf", metavar="文件", help="把回执存成 PDF 文件")
     out.add_argument("--print", action="store_true", help="在 kiosk.toml 设置的热敏打印机上打印")
+    r.add_argument("--resident", metavar="身份证号", help="与 LAST 一起用：这位居民最近一次的回执（补打）")
     r.add_argument("--json", action="store_true")
     r.add_argument("--today", help=argparse.SUPPRESS)
     r.add_argument("--db", help="数据库文件（默认 $KIOSK_HOME/kiosk.db）")
