@@ -418,6 +418,7 @@ TEXTS: dict[str, str] = {
     # (end of visit and fallback screens)
 
     # ---------------------------------------------------------------- due lists, printed lists, figures (kiosk.due, kiosk.stats)
+    "pdf_font_missing": "找不到打印用的中文字体 {path}。请重新安装本程序（开发机上运行 uv run python packaging/build_assets.py pdffont）。",
     # (end of due lists)
 
     # ---------------------------------------------------------------- receipts (kiosk.receipt)
