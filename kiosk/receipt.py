@@ -230,82 +230,6 @@ def qr_matrix(data: str, border: int = 2) -> list[list[bool]]:
 
 
 # ------------------------------------------------------------------------------ PDF
-def _cjk_font() -> str:
-    """The shipped Chinese font registered with reportlab; its name.
-
-    The shipped font is OpenType/CFF, which reportlab cannot embed: it is converted once to
-    TrueType outlines (fontTools) and cached. kiosk.pdf.register_cjk_font() (the printed lists'
-    module) replaces this when it is there."""
-    try:
-        from kiosk.pdf import register_cjk_font  # type: ignore[import-not-found,import-untyped,unused-ignore]
-    except ImportError:
-        return _register_cjk_font()
-    return str(register_cjk_font())
-
-
-_FONT = "KioskCJK"
-
-
-def _register_cjk_font() -> str:
-    from reportlab.pdfbase import pdfmetrics
-    from reportlab.pdfbase.ttfonts import TTFont
-
-    if _FONT in pdfmetrics.getRegisteredFontNames():
-        return _FONT
-    from kiosk.core.paths import assets_dir, home_dir
-
-    src = assets_dir() / "fonts" / "NotoSansSC-Subset.otf"
-    cache = home_dir() / "cache" / "NotoSansSC-Subset.ttf"
-    if not cache.is_file() or cache.stat().st_mtime < src.stat().st_mtime:
-        try:
-            _otf_to_ttf(src, cache)
-        except (ImportError, OSError) as e:
-            raise ReceiptError("font", f"{text('receipt_error_font')}（{e}）") from None
-    pdfmetrics.registerFont(TTFont(_FONT, str(cache)))
-    return _FONT
-
-
-def _otf_to_ttf(src: Path, dst: Path) -> None:
-    """CFF outlines → quadratic TrueType glyf outlines (fontTools' cu2qu), written atomically."""
-    from fontTools.pens.cu2quPen import Cu2QuPen
-    from fontTools.pens.ttGlyphPen import TTGlyphPen
-    from fontTools.ttLib import TTFont as FTFont, newTable
-
-    from kiosk.core.atomic import write_atomic
-
-    font = FTFont(str(src))
-    order = font.getGlyphOrder()
-    glyphs = font.getGlyphSet()
-    glyf = newTable("glyf")
-    glyf.glyphOrder = order
-    glyf.glyphs = {}
-    for name in order:
-        pen = TTGlyphPen(glyphs)
-        glyphs[name].draw(Cu2QuPen(pen, 1.0, reverse_direction=True))
-        glyf.glyphs[name] = pen.glyph()
-    font["glyf"] = glyf
-    font["loca"] = newTable("loca")
-    maxp = font["maxp"]
-    maxp.tableVersion = 0x00010000
-    for attr in ("maxZones", "maxTwilightPoints", "maxStorage", "maxFunctionDefs", "maxInstructionDefs",
-                 "maxStackElements", "maxSizeOfInstructions", "maxComponentElements"):
-        setattr(maxp, attr, 0)
-    maxp.maxZones = 1
-    font["head"].indexToLocFormat = 0
-    font["head"].glyphDataFormat = 0
-    del font["CFF "]
-    if "VORG" in font:
-        del font["VORG"]
-    font["post"].formatType = 3.0
-    font.sfntVersion = "\x00\x01\x00\x00"
-    import io
-
-    buf = io.BytesIO()
-    font.save(buf)
-    dst.parent.mkdir(parents=True, exist_ok=True)
-    write_atomic(dst, buf.getvalue())
-
-
 def write_pdf(receipt: Receipt, path: Path, printed_at: datetime) -> Path:
     """One A6 page (105 × 148 mm, prints on A4 too): title, the rows, the QR and the code."""
     from reportlab.graphics import renderPDF
@@ -315,7 +239,9 @@ def write_pdf(receipt: Receipt, path: Path, printed_at: datetime) -> Path:
     from reportlab.lib.units import mm
     from reportlab.pdfgen.canvas import Canvas
 
-    font = _cjk_font()
+    from kiosk.pdf import register_cjk_font
+
+    font = register_cjk_font()  # the shipped Noto Sans SC as TrueType (kiosk.pdf)
     w, h = A6
     c = Canvas(str(path), pagesize=A6, pageCompression=1)
     c.setTitle(text("receipt_title"))

@@ -198,7 +198,6 @@ def cli_terminal(kiosk_home, hub):
     store.close()
 
 
-@pytest.mark.slow  # the first PDF converts the shipped font (~30 s here, then cached in KIOSK_HOME)
 def test_cli_receipt_pdf_and_county_verify(cli_terminal, hub, capsys, tmp_path):
     from kiosk.county.cli import main as county_main
 

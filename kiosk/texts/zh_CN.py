@@ -452,7 +452,6 @@ TEXTS: dict[str, str] = {
     "receipt_error_pdf": "回执文件写不进去（{detail}）。请换一个位置或检查磁盘。",
     "receipt_error_no_printer": "没有设置回执打印机。请在 kiosk.toml 中设置 printer_kind 和 printer_device，或用 --pdf 文件名。",
     "receipt_error_printer": "回执打印机没有响应（{detail}）。请检查打印机电源、纸和连线，或用 --pdf 文件名。",
-    "receipt_error_font": "找不到回执用的中文字体，请重新安装程序。",
     "receipt_verify_genuine": "真实：这是本机出的回执（{detail}）。",
     "receipt_verify_not_genuine": "不是真的：验证码与本机的签名不符（可能输错了一位，或回执被改过）。",
     "receipt_verify_other_terminal": "这不是本机出的回执（设备 {detail}）。其他终端的回执请到县社保局核验（kiosk-county receipt verify）。",
