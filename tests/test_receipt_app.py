@@ -83,3 +83,38 @@ def _shoot(h, qtbot, folder: Path) -> None:
     h.window.resize(1366, 768)
     h.k.app.setElder(True)
     qtbot.wait(700)
+
+
+def test_a_submitted_fallback_gets_its_receipt_through_watch(qtbot, hub, tmp_path):
+    """The fallback's 已提交 screen (another controller) names its record: the same panel follows it."""
+    from PySide6.QtCore import QObject, Signal
+
+    from kiosk.app.receipt import ReceiptController
+    from kiosk.core.clock import Clock
+    from kiosk.store import fallbacks
+    from kiosk.store.fallbacks import Relative
+    from kiosk.sync import register
+    from test_sync_support import fill, open_store, people
+
+    class FallbackScreen(QObject):  # what kiosk/app/fallback.py exposes: `changed` and `submitted`
+        changed = Signal()
+        submitted: dict = {}
+
+    store = open_store(tmp_path / "t")
+    ident = register(store, hub.url, hub.db.provision("东村"), "东村服务点")
+    rid, son = people(2, start=300)
+    fill(store, [rid], certs_per_person=0)
+    fb = fallbacks.record(store, resident_id=rid, category="pension", method="relative_pledge",
+                          reason="cannot_perform_actions", operator="李主任", device_id=ident.device_id,
+                          relative=Relative("王小明", "子女", son, "13800000000"))
+    screen = FallbackScreen()
+    receipt = ReceiptController(store, Settings(), Clock.system())
+    receipt.watch(screen.changed, lambda: screen.submitted.get("uuid", ""))
+    screen.submitted = {"uuid": fb.uuid}
+    screen.changed.emit()
+    assert receipt.available and receipt.slip["method"] == "relative_pledge"
+    assert receipt.slip["status"] == "pending_county_review" and receipt.code and not receipt.canPrint
+    screen.submitted = {}
+    screen.changed.emit()
+    assert not receipt.available and receipt.code == ""
+    store.close()

@@ -2,7 +2,7 @@
 and 打印回执 on the configured thermal printer.
 
 `Receipt` (QML singleton) follows KioskFlow: when the result names a record (`result.receipt`: the
-passed attempt's UUID, or a fallback's once submitted), it builds the slip through kiosk.receipt
+passed attempt's UUID; other screens, such as the fallback's 已提交, are added with `watch`), it builds the slip through kiosk.receipt
 (the same code, QR and words as `kiosk receipt`); when the flow forgets the resident, so does it.
 `QrCode` is a painted item drawing a QR's modules (qrcode library), crisp at any size.
 Printing runs on a worker thread (a USB or network printer may take seconds); its outcome comes
@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import logging
 import threading
-from typing import Any
+from typing import Any, Callable
 
 from PySide6.QtCore import Property, QObject, QRectF, Signal, Slot
 from PySide6.QtGui import QColor, QPainter
@@ -84,19 +84,25 @@ class ReceiptController(QObject):  # type: ignore[operator]  # PySide6 stub gap 
         self._ref = ""
         self._state = ""  # "" | printing | done | failed
         self._printed.connect(self._on_printed)
+        self._sources: list[Callable[[], str]] = []
         if flow is not None:
-            self.flow = flow
-            flow.changed.connect(self._follow)
+            self.watch(flow.changed, lambda: str((flow.result or {}).get("receipt") or ""))
 
     @staticmethod
     def create(engine) -> QObject:
         return qml.instance("Receipt")
 
     # ------------------------------------------------------------------ following the flow
+    def watch(self, signal, record: Callable[[], str]) -> None:
+        """Another screen that can name a record (e.g. the fallback controller once a fallback is
+        submitted: `watch(fallback.changed, lambda: fallback.submitted.get("uuid", ""))`): when
+        `signal` fires, the receipt follows the first source naming a record, or is forgotten."""
+        self._sources.append(record)
+        signal.connect(self._follow)
+
     @Slot()
     def _follow(self) -> None:
-        result = self.flow.result or {}
-        ref = str(result.get("receipt") or "")
+        ref = next((r for r in (src() for src in self._sources) if r), "")
         if ref != self._ref:
             self.load(ref) if ref else self.forget()
 
