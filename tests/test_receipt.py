@@ -193,6 +193,7 @@ def cli_terminal(kiosk_home, hub):
     (kiosk_home / "kiosk.toml").write_text('device_id = "东村服务点-1"\n', encoding="utf-8")
     rid = people(1, start=120)[0]
     store.upsert_resident(rid, "王秀英", village="东村")
+    hub.db.upsert_residents([{"id_number": rid, "name": "王秀英", "village": "东村"}])
     fill(store, [rid])
     yield store, ident, rid
     store.close()
@@ -258,7 +259,10 @@ def test_hub_receipt_page_needs_a_login_and_answers(cli_terminal, hub):
         assert "核验认证回执" in page and "县里还没有收到" in page
         sync_once(store)
         page = c.get("/receipt", params={"code": slip.code}).text
-        assert "真实：县里已收到" in page and mask_id(rid) in page and rid not in page
+        assert "真实：县里已收到" in page and mask_id(rid) in page and "王*英" in page and rid not in page
+        shots = os.environ.get("KIOSK_RECEIPT_SHOTS")  # the page's HTML, for the README screenshot
+        if shots:
+            (Path(shots) / "receipt_hub.html").write_text(page, encoding="utf-8")
         page = c.get("/receipt", params={"code": _changed(slip.code, 10)}).text
         assert "不是真的" in page
         assert "不是有效的回执验证码" in c.get("/receipt", params={"code": "<b>x</b>"}).text

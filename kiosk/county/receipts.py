@@ -18,9 +18,9 @@ from dataclasses import dataclass, field
 from sqlalchemy import select
 
 from kiosk import protocol as P
-from kiosk.core.ids import mask_id
+from kiosk.core.ids import mask_id, mask_name
 
-from .db import Device, FallbackReview, HubDB, Record
+from .db import Device, FallbackReview, HubDB, Record, Resident
 
 RESULT_WORDS = {
     "genuine": "真实：县里已收到这条认证记录。",
@@ -63,7 +63,7 @@ class ReceiptCheck:
             out += [("终端", f"{self.code.device_id} {self.device.get('name', '')} {self.device.get('village') or ''}".strip()),
                     ("日期", self.code.day.isoformat()), ("方式", METHOD_WORDS[self.code.method])]
         if self.record:
-            out += [("身份证号", self.record["resident"]), ("记录状态", STATUS_WORDS.get(self.record["status"], ""))]
+            out += [("姓名", self.record.get("name") or "—"), ("身份证号", self.record["resident"]), ("记录状态", STATUS_WORDS.get(self.record["status"], ""))]
             if self.record.get("clock_suspect"):
                 out.append(("提醒", "这条记录的时间可疑，核实前不计入认证状态。"))
         return out
@@ -84,6 +84,8 @@ def verify(hub: HubDB, code_text: str) -> ReceiptCheck:
                 P.verify_key_from(dev.sign_pub), sig, P.receipt_sign_message(code, uuid)):
             return ReceiptCheck("not_genuine", "bad_signature", code, device)
         found = _record(s, code, uuid)
+        person = s.get(Resident, found[0].resident_id) if found is not None and found[0].resident_id else None
+        name = mask_name(person.name) if person is not None else ""
     if found is None:
         return ReceiptCheck("genuine_not_received", "", code, device)
     rec, review = found
@@ -98,6 +100,7 @@ def verify(hub: HubDB, code_text: str) -> ReceiptCheck:
     if status is None or day != code.day.isoformat():
         return ReceiptCheck("not_genuine", "record_mismatch", code, device)
     record = {"uuid": payload.get("uuid", rec.uuid), "resident": mask_id(rec.resident_id) if rec.resident_id else "",
+              "name": name,
               "village": rec.village, "status": status, "received_at": rec.received_at,
               "clock_suspect": bool(rec.clock_suspect) and rec.review != "confirmed"}
     return ReceiptCheck("genuine", "", code, device, record)
