@@ -27,7 +27,7 @@ from kiosk.core.ids import birth_date, mask_id, mask_name
 from kiosk.texts import category_label, text
 
 STATUSES = ("pass", "pending_county_review", "approved", "rejected")
-PAPER_CHARS = {58: 32, 80: 48}  # Font A half-width columns (a CJK character takes two)
+PAPER_CHARS = {58: 32, 80: 48}  # Font A half-width columns (a CJK character takes two); Font B: 42 / 64
 
 
 class ReceiptError(KioskError):
@@ -341,7 +341,7 @@ def print_escpos(receipt: Receipt, printer, paper_mm: int, printed_at: datetime)
         printer._raw(FS_CHINESE_ON)
         printer.set(align="center", bold=True, double_height=True, double_width=paper_mm >= 80)
         line(text("receipt_title"))
-        printer.set(align="left", normal_textsize=True)
+        printer.set(align="left", bold=False, normal_textsize=True)
         line("-" * cols)
         for label, value in receipt.rows():
             head = f"{label}："
@@ -352,9 +352,10 @@ def print_escpos(receipt: Receipt, printer, paper_mm: int, printed_at: datetime)
             printer.set(align="center")
             printer.qr(receipt.qr, ec=1, size=4 if paper_mm < 80 else 6, native=True, center=False)
             line(text("receipt_code"))
-            printer.set(align="center", bold=True)
+            # 34 characters: Font B (42 columns) on 58 mm paper, Font A (48) on 80 mm
+            printer.set(align="center", bold=True, font="b" if paper_mm < 80 else "a")
             line(receipt.code)
-            printer.set(align="left", normal_textsize=True)
+            printer.set(align="left", bold=False, font="a", normal_textsize=True)
             hint = text("receipt_check_hint")
         else:
             hint = text("receipt_no_code")

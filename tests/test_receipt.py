@@ -290,9 +290,14 @@ def test_escpos_bytes_on_the_dummy_printer(terminal):
         assert slip.code.encode("ascii") in out
         assert out.rstrip(b"\x00").endswith(b"\x1dV\x00") or b"\x1dV" in out[-8:]  # GS V: cut
         width = R.PAPER_CHARS[paper]
-        for line in out.split(b"\n"):  # no text line wider than the paper (a CJK character is two columns)
-            if line and not any(c in line for c in (b"\x1b", b"\x1d", b"\x1c")):
-                assert R._width(line.decode("gb18030")) <= width, line.decode("gb18030")
+        qr_at = out.index(b"\x1d(k")
+        for chunk in out[:qr_at].split(b"\n") + out[out.index(b"1Q0", qr_at) + 3:].split(b"\n"):
+            # the text after the last command (ESC/GS x n: 3 bytes) on each printed line
+            last = max(chunk.rfind(b"\x1b"), chunk.rfind(b"\x1d"))
+            words = (chunk[last + 3:] if last >= 0 else chunk).decode("gb18030")
+            limit = (42 if paper == 58 else 64) if b"\x1bM\x01" in chunk else width  # Font B is narrower
+            assert R._width(words) <= limit, (paper, words)
+        assert (b"\x1bM\x01" in out) == (paper == 58)  # the code in Font B on 58 mm
 
 
 def test_printer_settings_are_checked():

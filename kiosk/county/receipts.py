@@ -62,6 +62,8 @@ class ReceiptCheck:
         if self.code:
             out += [("终端", f"{self.code.device_id} {self.device.get('name', '')} {self.device.get('village') or ''}".strip()),
                     ("日期", self.code.day.isoformat()), ("方式", METHOD_WORDS[self.code.method])]
+        if self.device.get("status") == "revoked":
+            out.append(("提醒", "这台终端已被县里停用；停用前出的回执仍可按上面的结果核验。"))
         if self.record:
             out += [("姓名", self.record.get("name") or "—"), ("身份证号", self.record["resident"]), ("记录状态", STATUS_WORDS.get(self.record["status"], ""))]
             if self.record.get("clock_suspect"):
