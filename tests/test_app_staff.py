@@ -19,16 +19,12 @@ from kiosk.config import Settings
 from kiosk.matching.encoder import BACKEND_NAME
 from test_app import CHECK_TIMEOUT_MS, demo, demo_master, encoder, make_app, quick_voice  # noqa: F401 (fixtures)
 
-ADMIN, ASSISTANT, REVIEWER = ("李主任", "246813"), ("协理员张", "975312"), ("审核员王", "864209")
+from kiosk.app.demo import DEMO_OPERATORS
+
+# The demo database's staff (kiosk.app.demo: made through kiosk.operators, scrypt-hashed PINs).
+ADMIN, ASSISTANT, REVIEWER = ((name, pin) for name, pin, _ in DEMO_OPERATORS)
 
 pytestmark = [pytest.mark.slow, pytest.mark.data]
-
-
-def add_staff(store) -> None:
-    """An admin, a 协理员 and a 审核员, through the real API (scrypt-hashed PINs)."""
-    admin = operators.add_operator(store, ADMIN[0], "admin", ADMIN[1])
-    operators.add_operator(store, ASSISTANT[0], "assistant", ASSISTANT[1], by=admin)
-    operators.add_operator(store, REVIEWER[0], "reviewer", REVIEWER[1], by=admin)
 
 
 def long_press(h, name: str = "btnStaff") -> None:
@@ -60,7 +56,8 @@ def login(h, who, *, keyboard: bool = False) -> None:
 def staff_app(make_app):
     def make(**kw):
         h = make_app(**kw)
-        add_staff(h.k.store)
+        roles = {o.name: o.role for o in operators.list_operators(h.k.store)}
+        assert roles == {ADMIN[0]: "admin", ASSISTANT[0]: "assistant", REVIEWER[0]: "reviewer"}
         return h
 
     return make
@@ -96,7 +93,7 @@ def test_long_press_leads_to_a_pin_pad_and_the_pin_decides(staff_app, qtbot):
     login(h, REVIEWER, keyboard=True)
     h.wait_screen("staff")
     assert k.staff.loggedIn and k.staff.role == "reviewer" and k.staff.current_operator().name == REVIEWER[0]
-    assert "审核员王" in h.text("staffWho") and "审核员" in h.text("staffWho")
+    assert h.text("staffWho") == "演示审核员（审核员）"
     assert driver.find(h.window, "staffPending") is not None  # the old staff page's figures stay
     areas = visible_areas(h)
     assert "review" in areas and "enrol" not in areas and "admin" not in areas
@@ -258,3 +255,73 @@ def test_reject_with_a_reason_and_re_enrolment_keeps_the_old_template(staff_app,
     assert (e["status"], e["reviewed_by"], e["reject_reason"]) == ("rejected", REVIEWER[0], "光线太暗")
     assert "已退回" in h.text("reviewMessage") and h.text("reviewNone")
     assert [v.tolist() for v in k.store.templates_for(wang, BACKEND_NAME)] == [v.tolist() for v in old]
+
+
+# ------------------------------------------------------------------ layouts and screenshots
+STAFF_CONTROLS = ("btn", "pin_", "ekey_", "op_", "area_", "review_", "reject_")
+
+
+def _shot(h, shots, name: str) -> None:
+    from test_app import _check_inside, _unnamed
+
+    h.qtbot.wait(max(250, int(h.k.theme().property("transitionMs")) + 100))  # faded in
+    img = h.window.grabWindow()
+    assert img.save(str(shots / f"{name}.png")), name
+    assert _check_inside(h, STAFF_CONTROLS) == [], name
+    assert _unnamed(h, STAFF_CONTROLS) == [], name
+
+
+@pytest.mark.parametrize("size", [(1366, 768), (1080, 1920)])
+@pytest.mark.parametrize("elder", [False, True])
+def test_staff_screens_fit_and_render(staff_app, qtbot, tmp_path, size, elder):
+    """Every staff screen at laptop and portrait kiosk size, elder mode on and off: every control on
+    screen and named; PNGs in $STAFF_SCREENSHOTS (if set) for the README, else a temporary folder."""
+    from pathlib import Path
+
+    tag = f"{'elder_' if elder else ''}{size[0]}x{size[1]}"
+    shots = Path(os.environ.get("STAFF_SCREENSHOTS") or tmp_path) / tag
+    shots.mkdir(parents=True, exist_ok=True)
+    h = staff_app(size=size, elder=elder, voice=quick_voice(0.05))
+    k = h.k
+    long_press(h)
+    h.wait_screen("staffLogin")
+    h.tap("op_1")
+    for d in "97531":
+        h.tap(f"pin_{d}")
+    _shot(h, shots, "staff_login")
+    h.tap("pin_3")
+    h.tap("btnStaffLogin")  # a wrong PIN: the message
+    _shot(h, shots, "staff_login_wrong")
+    login(h, ADMIN)
+    h.wait_screen("staff")
+    _shot(h, shots, "staff_menu")
+    h.tap("area_enrol")
+    h.wait_screen("enrol")
+    for ch in h.ids["刘玉珍"][:10]:
+        h.tap(f"ekey_{ch}")
+    _shot(h, shots, "enrol_id")
+    for ch in h.ids["刘玉珍"][10:]:
+        h.tap(f"ekey_{ch}")
+    h.tap("btnEnrolNext")
+    h.wait_screen("enrolConsent")
+    _shot(h, shots, "enrol_consent")
+    h.tap("btnEnrolConsentYes")
+    h.wait_screen("enrolCapture")
+    qtbot.waitUntil(lambda: k.enrol.pose == 1, timeout=CHECK_TIMEOUT_MS)  # "请稍微向左看"
+    _shot(h, shots, "enrol_capture")
+    h.wait_screen("enrolDone", CHECK_TIMEOUT_MS)
+    assert k.enrol.result["ok"], k.enrol.result
+    _shot(h, shots, "enrol_done")
+    eid = k.enrol.result["enrolment"]
+    k.staff.logout()
+    h.wait_screen("home")
+    long_press(h)
+    h.wait_screen("staffLogin")
+    login(h, REVIEWER)
+    h.wait_screen("staff")
+    h.tap("area_review")
+    h.wait_screen("review")
+    _shot(h, shots, "review_list")
+    h.tap(f"review_{eid}")
+    h.wait_screen("reviewDetail")
+    _shot(h, shots, "review_detail")

@@ -29,9 +29,9 @@ Item {
             objectName: "enrolThumbs"
             width: parent.width
             spacing: Theme.gap / 3
-            readonly property int perRow: Theme.portrait ? 4 : 5
-            readonly property real side: Math.min((width - spacing * (perRow - 1)) / perRow,
-                                                  Theme.portrait ? width / 4 : Math.max(Theme.touch, screen.height * 0.26))
+            // all frames on one row (landscape) or two (portrait), never under the buttons
+            readonly property int perRow: Math.max(1, Theme.portrait ? Math.ceil(screen.frames / 2) : screen.frames)
+            readonly property real side: Math.min((width - spacing * (perRow - 1)) / perRow, 240 * Theme.f)
             Repeater {
                 model: screen.frames
                 EnrolFrame {

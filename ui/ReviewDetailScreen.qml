@@ -43,7 +43,7 @@ Item {
             objectName: "reviewThumbs"
             width: parent.width
             spacing: Theme.gap / 3
-            readonly property int perRow: Theme.portrait ? 4 : 7
+            readonly property int perRow: Math.max(1, Theme.portrait ? Math.ceil(screen.frames / 2) : screen.frames)
             readonly property real side: Math.min((width - spacing * (perRow - 1)) / perRow, screen.height * (screen.wide ? 0.2 : 0.12))
             Repeater {
                 model: screen.frames

@@ -41,7 +41,7 @@ Item {
                         required property var modelData
                         required property int index
                         objectName: "op_" + index
-                        width: (names.width - Theme.gap / 2) / 2
+                        width: (names.width - Theme.gap) / 3
                         text: modelData.name
                         subtext: modelData.role
                         selected: Staff.selectedName === modelData.name
@@ -84,22 +84,13 @@ Item {
             font.bold: Staff.message !== ""
             font.pixelSize: Theme.small
         }
-        Row {
-            spacing: Theme.gap
-            BigButton {
-                objectName: "btnStaffCancel"
-                width: (left.width - Theme.gap) / 2
-                text: App.t("ui_staff_login_cancel")
-                onClicked: KioskFlow.home()
-            }
-            BigButton {
-                objectName: "btnStaffLogin"
-                width: (left.width - Theme.gap) / 2
-                primary: true
-                enabled2: Staff.pinLength >= Staff.minPin && Staff.selectedName !== ""
-                text: App.t("ui_staff_login_ok")
-                onClicked: Staff.login()
-            }
+        Body {
+            objectName: "staffDemoHint"
+            visible: Staff.demoHint !== ""
+            width: parent.width
+            font.pixelSize: Theme.small
+            color: Theme.demo
+            text: Staff.demoHint
         }
     }
 
@@ -108,11 +99,33 @@ Item {
         prefix: "pin_"
         anchors {
             right: parent.right
-            bottom: parent.bottom
+            bottom: buttons.top
+            bottomMargin: Theme.gap / 2
             top: screen.wide ? parent.top : left.bottom
-            topMargin: screen.wide ? 0 : Theme.gap
+            topMargin: screen.wide ? 0 : Theme.gap / 2
         }
         width: screen.wide ? parent.width * 0.5 : parent.width
         onKey: (k) => { if (k === "del") Staff.pinErase(); else Staff.pinPress(k); screen.forceActiveFocus() }
+    }
+
+    Row {
+        id: buttons
+        anchors { right: parent.right; bottom: parent.bottom }
+        width: screen.wide ? parent.width * 0.5 : parent.width
+        spacing: Theme.gap
+        BigButton {
+            objectName: "btnStaffCancel"
+            width: (buttons.width - Theme.gap) / 2
+            text: App.t("ui_staff_login_cancel")
+            onClicked: KioskFlow.home()
+        }
+        BigButton {
+            objectName: "btnStaffLogin"
+            width: (buttons.width - Theme.gap) / 2
+            primary: true
+            enabled2: Staff.pinLength >= Staff.minPin && Staff.selectedName !== ""
+            text: App.t("ui_staff_login_ok")
+            onClicked: Staff.login()
+        }
     }
 }

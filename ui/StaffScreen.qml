@@ -12,7 +12,7 @@ Item {
         id: info
         width: screen.wide ? parent.width * 0.48 : parent.width
         spacing: Theme.gap / 2
-        Title { width: parent.width; text: App.t("ui_staff_title") }
+        Title { width: parent.width; text: App.t("ui_staff_menu_title") }
         Row {
             width: parent.width
             spacing: Theme.gap
@@ -31,6 +31,7 @@ Item {
             }
         }
         Body { width: parent.width; font.pixelSize: Theme.small; color: Theme.textSoft; text: App.tf("ui_staff_idle_note", {minutes: Staff.idleMinutes}) }
+        Body { width: parent.width; font.bold: true; text: App.t("ui_staff_menu_status") }
         Body { objectName: "staffPending"; width: parent.width; font.pixelSize: Theme.small; text: App.tf("ui_staff_pending", {n: KioskFlow.staffInfo.pending || 0}) }
         Body { width: parent.width; font.pixelSize: Theme.small; text: App.tf(KioskFlow.staffInfo.registered ? "ui_staff_rejected_registered" : "ui_staff_rejected_unregistered", {n: KioskFlow.staffInfo.rejected || 0}) }
         Body { width: parent.width; font.pixelSize: Theme.small; text: App.tf("ui_staff_last_success", {text: KioskFlow.staffInfo.lastSuccess || App.t("ui_staff_none_yet")}) }
@@ -61,6 +62,7 @@ Item {
                     width: (grid.width - Theme.gap / 2) / 2
                     primary: modelData.key === "enrol" || modelData.key === "review"
                     text: modelData.label
+                    subtext: modelData.note
                     onClicked: Staff.openArea(modelData.key)
                 }
             }

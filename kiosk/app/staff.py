@@ -62,6 +62,8 @@ class StaffController(QObject):  # type: ignore[operator]  # PySide6 stub gap
         self._selected = ""
         self._pin = ""
         self._message = ""
+        self._demo_hint = ""
+        self._pending_enrolments = 0
         self._holding_idle = False
         self.idle = QTimer(self)
         self.idle.setSingleShot(True)
@@ -121,6 +123,13 @@ class StaffController(QObject):  # type: ignore[operator]  # PySide6 stub gap
                            for o in operators.list_operators(self.store) if o.active]
         self._selected = self._operators[0]["name"] if len(self._operators) == 1 else ""
         self._pin, self._message = "", ""
+        self._demo_hint = ""
+        if self.app.demo:  # the throw-away demo database: its accounts' PINs are no secret
+            from kiosk.app.demo import DEMO_OPERATORS
+
+            names = {o["name"] for o in self._operators}
+            accounts = "   ".join(f"{n} {p}" for n, p, _ in DEMO_OPERATORS if n in names)
+            self._demo_hint = text("ui_staff_login_demo", accounts=accounts) if accounts else ""
         self.changed.emit()
         self.flow.show("staffLogin", "screen_staff_login")
 
@@ -182,6 +191,7 @@ class StaffController(QObject):  # type: ignore[operator]  # PySide6 stub gap
     def showMenu(self) -> None:
         if self.current_operator() is None:
             return self.open()
+        self._pending_enrolments = len(self.store.list_enrolments(status="pending_review"))
         self.flow.staff()  # the read-only figures (pending records, last sync) and the "staff" screen
         self.changed.emit()
 
@@ -199,8 +209,10 @@ class StaffController(QObject):  # type: ignore[operator]  # PySide6 stub gap
     def _areas(self) -> list[dict]:
         if self._op is None:
             return []
-        return [{"key": k, "label": text(f"ui_staff_area_{k}")} for k, roles in AREA_ROLES.items()
-                if self._op.role in roles]
+        return [{"key": k, "label": text(f"ui_staff_area_{k}"),
+                 "note": text("ui_staff_area_pending", n=self._pending_enrolments)
+                 if k == "review" and self._pending_enrolments else ""}
+                for k, roles in AREA_ROLES.items() if self._op.role in roles]
 
     loggedIn = Property(bool, lambda s: s._op is not None, notify=changed)
     operatorName = Property(str, lambda s: s._op.name if s._op else "", notify=changed)
@@ -211,5 +223,6 @@ class StaffController(QObject):  # type: ignore[operator]  # PySide6 stub gap
     pinLength = Property(int, lambda s: len(s._pin), notify=changed)
     minPin = Property(int, lambda s: operators.MIN_PIN_DIGITS, constant=True)
     message = Property(str, lambda s: s._message, notify=changed)
+    demoHint = Property(str, lambda s: s._demo_hint, notify=changed)
     areas = Property("QVariantList", _areas, notify=changed)  # type: ignore[arg-type]
     idleMinutes = Property(int, lambda s: max(1, round(s.idle_s / 60)), constant=True)
