@@ -433,6 +433,7 @@ TEXTS: dict[str, str] = {
     "ui_staff_login_choose_first": "请先选择您的姓名。",
     "ui_staff_login_keyboard": "也可以用键盘输入数字，按回车登录。",
     "ui_staff_login_ok": "登录",
+    "ui_staff_login_role_locked": "{role}，暂时锁定",
     "ui_staff_login_demo": "演示账号的密码：{accounts}",
     "ui_staff_login_cancel": "返回首页",
     "ui_staff_pin_blank": "请输入密码",
