@@ -61,7 +61,8 @@ def cmd_sync(args) -> int:
             except SyncError as e:
                 raise _sync_error(e) from None
             _emit(res, args.json, f"已导入县里的名册包：名册变更 {res['roster_changed']} 人，模板 {res['templates_changed']} 人，"
-                                  f"县里确认收到 {res['acked']} 条认证记录。")
+                                  f"县里确认收到 {res['acked']} 条认证记录，不刷脸认证审核结果 {res['fallbacks_decided']} 条，"
+                                  f"操作员 {res['operators_changed']} 个。")
             return 0
         if args.retry_rejected:
             from kiosk.store.syncstate import SyncState
