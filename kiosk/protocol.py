@@ -43,9 +43,10 @@ API = "/v1"
 # template beside the payload: PushRecord.template), roster contact fields (address, phone,
 # 联系人), county operators (/operators, PIN hashes only), the county's template-sharing setting
 # (RosterPage.share_templates) and, in county bundles, fallback decisions and operators. All
-# optional: a v4 hub accepts v1-v3 terminals and bundles; a v4 terminal meeting a v3 hub keeps its
-# enrolment records waiting (the hub refuses the kind; the terminal offers them again after
-# `kiosk sync --retry-rejected`) and finds no /operators (404: skipped). Upgrade the hub first.
+# optional: a v4 hub accepts v1-v3 terminals and bundles. A v4 terminal sends enrolment records
+# only once the hub has said it speaks v4 (share_templates on its roster page or bundle; a v3 hub
+# would refuse a batch holding an unknown kind), so against a v3 hub they wait on the terminal;
+# /operators answers 404 there (skipped). Upgrade the hub first.
 PROTOCOL_VERSION = 4
 ACCEPTED_VERSIONS = (1, 2, 3, 4)
 CLOCK_MARGIN_S = 86400  # default: a record dated further than this from the hub's time is clock_suspect

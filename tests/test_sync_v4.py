@@ -299,3 +299,24 @@ def test_county_cli_settings_and_operators(hub, tmp_path, capsys, monkeypatch):
     assert county_main(["operator", "disable", "县派协理", *args]) == 0
     assert not hub.db.county_operators()[0].active
     assert re.search(r"operator_(add|disable)", " ".join(a.action for a in hub.db.staff_audit()))
+
+
+def test_enrolment_records_wait_until_the_hub_has_said_it_speaks_v4(hub, terminal, capsys, tmp_path):
+    from kiosk.county.cli import main as county_main
+
+    store, ident = terminal  # registered, never synced: it does not know the hub's protocol yet
+    roster_of_two(hub)
+    store.upsert_resident(WANG, "王建国", village="东村", categories=[Category.PENSION])
+    staff(store)
+    enrol(store, WANG, vectors(6))
+    assert SyncState(store).queue_enrolments(ident.device_id) == 0
+    first = sync_once(store, **FAST)  # push (nothing of v4), then pull: the roster page says v4
+    assert first.enrolments_queued == 0 and first.rejected == 0 and hub.db.enrolment_records() == []
+    second = sync_once(store, **FAST)
+    assert second.enrolments_queued == 1 and second.stored >= 1
+    args = ["--db", hub.db.url, "--hub-key", str(tmp_path / "county" / "hub.key")]
+    capsys.readouterr()
+    assert county_main(["enrolments", "--json", *args]) == 0
+    [listed] = [json.loads(line) for line in capsys.readouterr().out.splitlines()]
+    assert (listed["enrolled_by"], listed["reviewed_by"], listed["template"]) == ("李协理", "王审核", "stored")
+    assert WANG not in json.dumps(listed)

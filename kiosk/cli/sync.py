@@ -79,6 +79,9 @@ def cmd_sync(args) -> int:
         st = status(store)
     lines = [f"同步完成：上传 {report.stored} 条（县里已有 {report.duplicates} 条），拒收 {report.rejected} 条；"
              f"名册变更 {report.roster_changed} 人，模板 {report.templates_changed} 人；待上传 {st['pending']} 条。"]
+    if report.enrolments_queued or report.operators_changed or report.fallbacks_decided:
+        lines.append(f"建模记录上报 {report.enrolments_queued} 条；县里下发操作员 {report.operators_changed} 个；"
+                     f"不刷脸认证审核结果 {report.fallbacks_decided} 条。")
     if report.held:
         lines.append(f"县里暂不计入 {report.held} 条（时间可疑，待县社保局核实）。")
     lines += [f"  {r['message']}（{r['count']} 条）" for r in st["refusals"]]

@@ -1,5 +1,5 @@
 """`kiosk-county`: the county hub's commands (serve, user, provision, roster, enrol, import, export, devices,
-revoke, review, setting, operator).
+revoke, review, setting, operator, enrolments).
 
 The hub's own entry point, apart from the village terminal's `kiosk` (which never imports
 FastAPI, uvicorn or SQLAlchemy). Exit 0 when a command ran; exit 2 with one line (under
@@ -392,6 +392,30 @@ def cmd_county_operator(args) -> int:
     return 0
 
 
+def cmd_county_enrolments(args) -> int:
+    """Enrolments reviewed at terminals: who enrolled, read the consent, approved or rejected (v4)."""
+    from kiosk.core.ids import mask_id
+
+    hub = _hub(args)
+    rows = hub.enrolment_records(args.resident)
+    hub.log_action(os.environ.get("USER") or "county-cli", "list_enrolments", args.resident or "")
+    for r, p in rows:
+        obj = {"device": r.device_id, "uuid": r.uuid, "village": r.village, "resident": mask_id(r.resident_id or ""),
+               "backend": p.get("backend"), "decision": p.get("decision"), "enrolled_by": p.get("enrolled_by"),
+               "enrolled_by_role": p.get("enrolled_by_role"), "consent_read_by": p.get("consent_read_by"),
+               "consent_at": p.get("consent_at"), "reviewed_by": p.get("reviewed_by"),
+               "reviewed_by_role": p.get("reviewed_by_role"), "reviewed_at": p.get("reviewed_at"),
+               "reject_reason": p.get("reject_reason"), "template": p.get("hub_template")}
+        _emit(obj, args.json, f"{obj['reviewed_at']}  {obj['device']}  {obj['resident']}  "
+                              f"建模 {obj['enrolled_by']}（{obj['enrolled_by_role'] or '?'}）  "
+                              f"审核 {obj['reviewed_by']}（{obj['reviewed_by_role'] or '?'}）  "
+                              f"{'通过' if obj['decision'] == 'approved' else '驳回：' + (obj['reject_reason'] or '')}  "
+                              f"模板：{obj['template'] or '未上传'}")
+    if not args.json:
+        print(f"共 {len(rows)} 条。", flush=True)
+    return 0
+
+
 def _read_pin() -> str:
     import getpass
 
@@ -475,6 +499,8 @@ def add_commands(sub) -> None:
     p.add_argument("name", nargs="?")
     p.add_argument("--role", choices=["assistant", "reviewer", "admin"])
     p.add_argument("--village", help="只发给这个村的终端（默认全县）")
+    p = hub_parser("enrolments", "终端建模记录：谁建模、谁宣读告知同意、谁审核通过或驳回、模板是否上传", cmd_county_enrolments)
+    p.add_argument("--resident", help="只看这个身份证号")
 
 
 def build_parser() -> argparse.ArgumentParser:

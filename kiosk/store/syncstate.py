@@ -238,8 +238,13 @@ class SyncState:
 
     @_translating
     def apply_share_templates(self, value: bool | None) -> bool:
-        if value is None or self.store.get_setting(SHARE_TEMPLATES_KEY) == bool(value):
+        """The county's setting, from a v4 hub (None: an older hub, which knows no enrolment records)."""
+        if value is None:
             return False  # an older hub says nothing: keep what we have
+        if int(self.get("county_protocol", 0) or 0) < 4:
+            self.set(county_protocol=4)
+        if self.store.get_setting(SHARE_TEMPLATES_KEY) == bool(value):
+            return False
         self.store.set_setting(SHARE_TEMPLATES_KEY, bool(value), actor="county")
         return True
 
@@ -251,9 +256,10 @@ class SyncState:
         """Put every reviewed enrolment not yet queued into the outbox as an `enrolment` record
         (who enrolled, read the consent, approved or rejected; roles; times). Whether its template
         goes with it is fixed here, from the county's setting in force now. Needs the template key
-        (the resident's ID is sealed); without it they wait."""
-        if not self.store.has_key:
-            return 0
+        (the resident's ID is sealed) and a hub that has said it speaks v4 (its roster page or
+        bundle carried share_templates); until then they wait in the enrolments table."""
+        if not self.store.has_key or int(self.get("county_protocol", 0) or 0) < 4:
+            return 0  # a hub from before v4 would refuse the whole batch: they wait for the county's upgrade
         queued = 0
         roles = {r[0]: r[1] for r in self.db.execute("SELECT name, role FROM operators").fetchall()}
         share = self.share_templates()
