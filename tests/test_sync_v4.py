@@ -320,3 +320,60 @@ def test_enrolment_records_wait_until_the_hub_has_said_it_speaks_v4(hub, termina
     [listed] = [json.loads(line) for line in capsys.readouterr().out.splitlines()]
     assert (listed["enrolled_by"], listed["reviewed_by"], listed["template"]) == ("李协理", "王审核", "stored")
     assert WANG not in json.dumps(listed)
+
+
+def test_many_enrolments_with_templates_go_up_in_batches_under_the_body_limit(hub, terminal, monkeypatch):
+    from kiosk.sync import engine
+    from test_sync_support import people
+
+    store, _ = terminal
+    ids = people(12, start=300)
+    hub.db.upsert_residents([{"id_number": r, "name": f"居民{i}", "village": "东村"} for i, r in enumerate(ids)])
+    sync_once(store, **FAST)
+    staff(store)
+    for i, rid in enumerate(ids):
+        enrol(store, rid, vectors(100 + i, n=10))
+    monkeypatch.setattr(engine, "BODY_BUDGET", 40_000)  # about two templated records a batch
+    sizes: list[int] = []
+    post = engine.Syncer._post
+
+    def counted(self, records):
+        sizes.append(len(records))
+        return post(self, records)
+
+    monkeypatch.setattr(engine.Syncer, "_post", counted)
+    report = sync_once(store, **FAST)
+    assert report.enrolments_queued == 12 and report.rejected == 0
+    assert len(sizes) >= 6 and max(sizes[:-1]) <= 3  # split by size, not by the 500-record batch
+    records = hub.db.enrolment_records()
+    assert len(records) == 12 and all(p["hub_template"] == "stored" for _, p in records)
+    assert len(hub.db.template_page(hub.db.device(terminal[1].device_id), 0).templates) == 0  # its own: not sent back
+    assert engine._fit_body([{"a": "x" * 100}] * 3, budget=10) == [{"a": "x" * 100}]  # at least one goes
+
+
+def test_a_county_db_from_before_v4_is_migrated_in_place(tmp_path):
+    import sqlite3
+
+    from kiosk.county import open_hub
+
+    url, key = f"sqlite:///{tmp_path / 'county.db'}", tmp_path / "hub.key"
+    old = open_hub(url, key)
+    old.upsert_residents([{"id_number": WANG, "name": "王建国", "village": "东村"}])
+    old.set_templates(WANG, BACKEND, vectors(7, n=2))
+    old.close()
+    with sqlite3.connect(tmp_path / "county.db") as c:  # the v3 schema: no contact or origin columns
+        for table, column in (("residents", "address"), ("residents", "phone"), ("residents", "contact_name"),
+                              ("residents", "contact_phone"), ("template_sets", "origin_device")):
+            c.execute(f"ALTER TABLE {table} DROP COLUMN {column}")
+    hub = open_hub(url, key)
+    assert hub.residents()[0].name == "王建国" and hub.residents()[0].address is None
+    hub.upsert_residents([{"id_number": WANG, "name": "王建国", "village": "东村", "address": "东村三组12号"}])
+    assert hub.residents()[0].address == "东村三组12号"
+    from sqlalchemy import select
+
+    from kiosk.county.db import TemplateSetRow
+
+    with hub.Session() as sess:
+        [row] = sess.scalars(select(TemplateSetRow)).all()
+    assert (row.count, row.origin_device) == (2, None) and hub.share_templates is True
+    hub.close()

@@ -99,6 +99,21 @@ def _outbox_records(items, device_id: str, state: SyncState | None = None, hub_b
     return out
 
 
+BODY_BUDGET = P.MAX_BODY_BYTES * 3 // 4  # leave room for the envelope and JSON overhead
+
+
+def _fit_body(records: list[dict], budget: int | None = None) -> list[dict]:
+    """The longest prefix of `records` (at least one) whose JSON stays under the hub's body limit:
+    templates beside enrolment records make a batch of 500 too big to send at once."""
+    budget = budget or BODY_BUDGET
+    total = 0
+    for n, r in enumerate(records):
+        total += len(P.canonical_json(r)) + 1
+        if total > budget and n > 0:
+            return records[:n]
+    return records
+
+
 def _sealed_template(state: SyncState, device_id: str, hub_box_pub: str, uuid: str, payload: dict) -> dict | None:
     found = state.enrolment_vectors(device_id, uuid)
     if found is None:
@@ -171,8 +186,10 @@ class Syncer:
             items = self.state.outbox_to_send(self.batch)
             if not items:
                 break
+            records = _fit_body(_outbox_records(items, self.ident.device_id, self.state, self.ident.hub_box_pub))
+            items = items[:len(records)]
             try:
-                acks = self._post(_outbox_records(items, self.ident.device_id, self.state, self.ident.hub_box_pub))
+                acks = self._post(records)
             except SyncError as e:
                 self.state.mark_failed([i.uuid for i in items], f"{e.code}: {e.message}")
                 raise
