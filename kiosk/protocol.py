@@ -8,7 +8,9 @@ This is the only module the hub (kiosk.county) shares with the terminal. It hold
 * sealing for one recipient (X25519 + HKDF-SHA256 + AES-256-GCM): templates sent down to a
   device, and USB bundles in both directions (sealed for the recipient, signed by the sender);
 * the privacy guard: sync records carry results and audit metadata, never image or
-  embedding bytes.
+  embedding bytes. The one exception is explicit and sealed: an approved `enrolment` record
+  (v4) may carry its template beside the payload (PushRecord.template, sealed for the hub),
+  only where the county's `share_templates` setting is on.
 """
 from __future__ import annotations
 

@@ -262,6 +262,16 @@ def test_usb_bundles_carry_enrolments_decisions_and_operators_applied_once(hub, 
     assert (report.fallbacks_decided, report.operators_changed, report.enrolments_queued) == (0, 0, 0)
 
 
+def test_kiosk_sync_bundle_says_what_came_back(hub, terminal, tmp_path, capsys):
+    store, ident = terminal
+    roster_of_two(hub)
+    hub.db.set_operator("县派协理", "assistant", "135790")
+    (tmp_path / "down.bundle").write_bytes(hub.db.export_roster_bundle(ident.device_id))
+    code, _, out = run_cli(capsys, "sync", "--bundle", tmp_path / "down.bundle", "--db", store.path, "--key",
+                           store.path.parent / "template.key")
+    assert code == 0 and "名册变更 2 人" in out and "操作员 1 个" in out and "不刷脸认证审核结果 0 条" in out
+
+
 def test_a_bundle_with_a_malformed_decision_changes_nothing(hub, terminal, tmp_path):
     store, ident = terminal
     roster_of_two(hub)

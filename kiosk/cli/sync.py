@@ -6,6 +6,7 @@ import sys
 from pathlib import Path
 
 from kiosk.cli.common import CliError, _emit, _open_store, bar as _bar
+from kiosk.texts import text
 
 
 def _store(args, *, require_key: bool = True):
@@ -61,8 +62,9 @@ def cmd_sync(args) -> int:
             except SyncError as e:
                 raise _sync_error(e) from None
             _emit(res, args.json, f"已导入县里的名册包：名册变更 {res['roster_changed']} 人，模板 {res['templates_changed']} 人，"
-                                  f"县里确认收到 {res['acked']} 条认证记录，不刷脸认证审核结果 {res['fallbacks_decided']} 条，"
-                                  f"操作员 {res['operators_changed']} 个。")
+                                  f"县里确认收到 {res['acked']} 条认证记录。"
+                                  + text("cli_sync_bundle_v4_summary", decisions=res["fallbacks_decided"],
+                                         operators=res["operators_changed"]))
             return 0
         if args.retry_rejected:
             from kiosk.store.syncstate import SyncState
@@ -80,8 +82,8 @@ def cmd_sync(args) -> int:
     lines = [f"同步完成：上传 {report.stored} 条（县里已有 {report.duplicates} 条），拒收 {report.rejected} 条；"
              f"名册变更 {report.roster_changed} 人，模板 {report.templates_changed} 人；待上传 {st['pending']} 条。"]
     if report.enrolments_queued or report.operators_changed or report.fallbacks_decided:
-        lines.append(f"建模记录上报 {report.enrolments_queued} 条；县里下发操作员 {report.operators_changed} 个；"
-                     f"不刷脸认证审核结果 {report.fallbacks_decided} 条。")
+        lines.append(text("cli_sync_v4_summary", enrolments=report.enrolments_queued,
+                          operators=report.operators_changed, decisions=report.fallbacks_decided))
     if report.held:
         lines.append(f"县里暂不计入 {report.held} 条（时间可疑，待县社保局核实）。")
     lines += [f"  {r['message']}（{r['count']} 条）" for r in st["refusals"]]
