@@ -97,6 +97,8 @@ def test_an_approved_enrolment_goes_up_with_who_did_it_and_its_template_reaches_
     assert page.status_code == 200 and "李协理（协理员）" in page.text and "王审核（审核员）" in page.text
     assert "光线太暗" in page.text and WANG not in page.text and WANG[:6] in page.text
     assert "已收到，共享给本县其他终端" in page.text
+    one = staff_client(hub, "clerk", "operator").get("/enrolments", params={"resident": LI})
+    assert "光线太暗" in one.text and "王审核（审核员）" in one.text and one.text.count("<tr>") == 2  # header + LI's
     assert staff_client(hub, "viewer1", "viewer").get("/enrolments").status_code == 403
     b.close()
 
@@ -186,6 +188,10 @@ def test_the_roster_file_carries_address_phone_and_contact_to_kiosk_visits(hub, 
     wang, li = shown["王建国"], shown["李秀英"]
     assert (li["address"], li["phone"], li["contact"]) == (None, None, None)
     assert (wang["address"], wang["phone"], wang["contact"]) == ("东村三组12号", "13900000001", "王小明 13800000000")
+    monkeypatch.setattr("sys.stdin", io.StringIO(PIN + "\n"))
+    code, _, out = run_cli(capsys, "visits", "--operator", "李协理", "--db", store.path, "--key",
+                           store.path.parent / "template.key")
+    assert code == 0 and "东村三组12号  13900000001  王小明 13800000000" in out
     # The county clears the phone: the terminal follows.
     hub.db.upsert_residents([{**load.rows[0], "phone": None}])
     sync_once(store, **FAST)
