@@ -182,3 +182,47 @@ def wait_for_card(reader: CardReader, *, timeout_s: float, poll_s: float = 0.3) 
         if card is not None or time.monotonic() >= deadline:
             return card
         time.sleep(poll_s)
+
+
+class CardWatcher:
+    """Polls a reader on its own thread and calls `on_card(card)` once for each card put on it (not
+    again until it has been lifted). `on_error(IdCardError)` hears a failing reader once per kind of
+    failure (the poll goes on: a reader plugged back in works again)."""
+
+    def __init__(self, reader: CardReader, on_card: Any, on_error: Any = None, poll_s: float = 0.4):
+        self.reader, self.on_card, self.on_error, self.poll_s = reader, on_card, on_error, poll_s
+        self._stop = threading.Event()
+        self._thread: threading.Thread | None = None
+        self.cards = 0
+
+    def start(self) -> None:
+        if self._thread is None:
+            self._thread = threading.Thread(target=self._run, name="idcard", daemon=True)
+            self._thread.start()
+
+    def stop(self, timeout: float = 5.0) -> None:
+        self._stop.set()
+        if self._thread is not None:
+            self._thread.join(timeout)
+            self._thread = None
+        self.reader.close()
+
+    def _run(self) -> None:
+        present = False
+        last_error = ""
+        while not self._stop.is_set():
+            try:
+                card = self.reader.read()
+                last_error = ""
+            except IdCardError as e:
+                card = None
+                if e.code != last_error and self.on_error is not None:
+                    self.on_error(e)
+                last_error = e.code
+                if e.code == "no_reader":
+                    self.reader.close()
+            if card is not None and not present:
+                self.cards += 1
+                self.on_card(card)
+            present = card is not None or (present and last_error == "read_failed")
+            self._stop.wait(self.poll_s)

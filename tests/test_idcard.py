@@ -115,3 +115,32 @@ def test_cli_reads_the_card_masked(sim_lib, card, capsys, monkeypatch, tmp_path)
     monkeypatch.delenv("IDCARD_SIM_NAME")
     assert main(["idcard", "--library", str(sim_lib), "--wait", "0", "--json"]) == 2
     assert json.loads(capsys.readouterr().out)["error"] == "no_card"
+
+
+def test_the_watcher_reads_each_card_once_until_it_is_lifted(sim_lib, card, monkeypatch):
+    import threading
+    import time
+
+    from kiosk.idcard import CardWatcher
+
+    seen, errors = [], []
+    got = threading.Event()
+
+    def on_card(c):
+        seen.append(c.id_number)
+        got.set()
+
+    w = CardWatcher(SdkReader(sim_lib, 1001), on_card, errors.append, poll_s=0.05)
+    w.start()
+    try:
+        assert got.wait(5)
+        time.sleep(0.3)
+        assert seen == [WANG]  # left on the reader: read once
+        got.clear()
+        monkeypatch.delenv("IDCARD_SIM_NAME")  # lifted
+        time.sleep(0.3)
+        monkeypatch.setenv("IDCARD_SIM_NAME", "王建国")  # put back
+        assert got.wait(5) and seen == [WANG, WANG]
+    finally:
+        w.stop()
+    assert errors == []

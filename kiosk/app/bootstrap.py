@@ -237,6 +237,9 @@ def run(opts: Options) -> int:
     qapp.setApplicationName("村口认证")
     kiosk = KioskApp(opts)
     sync = None if opts.demo else start_background_sync(kiosk)
+    from kiosk.app.cardreader import attach_card_reader
+
+    cards = attach_card_reader(kiosk)  # the 二代证 reader of kiosk.toml idcard_library, if any
     kiosk.show()
     if opts.autopilot:
         from kiosk.app.autopilot import Autopilot
@@ -249,6 +252,8 @@ def run(opts: Options) -> int:
     code = qapp.exec()
     if sync is not None:
         sync.stop(timeout=5.0)
+    if cards is not None:
+        cards[1].stop()
     kiosk.close()
     return code
 
