@@ -226,3 +226,88 @@ class CardWatcher:
                 self.on_card(card)
             present = card is not None or (present and last_error == "read_failed")
             self._stop.wait(self.poll_s)
+
+
+# ------------------------------------------------------------------ 人证比对: how good is a chip photo as a template?
+CHIP_SIZE = (102, 126)  # (width, height) of the decoded chip photo
+CHIP_FACE_SHARE = 0.62  # face width / photo width on an ID photo (head-and-shoulders, GA 461)
+
+
+def chip_like(rgb: Any, box: tuple[int, int, int, int], jpeg_quality: int = 50) -> Any:
+    """A photo turned into what a 二代证 chip holds: head-and-shoulders crop around the face box,
+    102x126 pixels, lossy (the chip's wavelet image is ~1 KB; JPEG at `jpeg_quality` stands in)."""
+    import cv2
+    import numpy as np
+
+    x0, y0, x1, y1 = box
+    cx, cy = (x0 + x1) / 2, (y0 + y1) / 2
+    w = (x1 - x0) / CHIP_FACE_SHARE
+    h = w * CHIP_SIZE[1] / CHIP_SIZE[0]
+    H, W = rgb.shape[:2]
+    pad = int(max(w, h))
+    padded = cv2.copyMakeBorder(rgb, pad, pad, pad, pad, cv2.BORDER_CONSTANT, value=(255, 255, 255))
+    left, top = int(round(cx - w / 2)) + pad, int(round(cy - h * 0.48)) + pad
+    crop = padded[top:top + int(round(h)), left:left + int(round(w))]
+    small = cv2.resize(crop, CHIP_SIZE, interpolation=cv2.INTER_AREA)
+    ok, enc = cv2.imencode(".jpg", cv2.cvtColor(small, cv2.COLOR_RGB2BGR), [cv2.IMWRITE_JPEG_QUALITY, jpeg_quality])
+    return cv2.cvtColor(cv2.imdecode(enc, cv2.IMREAD_COLOR), cv2.COLOR_BGR2RGB).astype(np.uint8)
+
+
+def measure_chip_templates(images: str | Path, groups_path: str | Path | None = None,
+                           thresholds: tuple[float, ...] = (0.40, 0.43, 0.45, 0.47, 0.50, 0.55, 0.60),
+                           progress: Any = None) -> dict:
+    """One-time 人证比对 measured on a photo set (folders of one person each, as
+    shared/data/faces/images): every photo as the live probe (full resolution) against every other
+    photo made chip-like (`chip_like`) as the single-photo template. FNMR/FMR per group at each raw
+    threshold, and the same for photo-vs-photo at full resolution (the difference is the chip's)."""
+    import numpy as np
+
+    from kiosk.calibrate import ALL, in_group, load_groups
+    from kiosk.faces import PhotoEncoder
+    from kiosk.frames import IMAGE_SUFFIXES, Frame, read_image
+
+    root = Path(images)
+    files = sorted(p for p in root.glob("*/*") if p.suffix.lower() in IMAGE_SUFFIXES)
+    groups = load_groups(groups_path) if groups_path else {}
+    enc = PhotoEncoder()
+    full, chip, person = [], [], []
+    it = progress(files) if progress else files
+    for f in it:
+        rgb = read_image(f)
+        obs = enc.observer.observe(Frame(rgb, 0.0, 0))
+        if obs.face is None or any((b[2] - b[0]) > 0.5 * (obs.face.box[2] - obs.face.box[0])
+                                   for b in obs.face.other_boxes):
+            continue
+        small = chip_like(rgb, obs.face.box)
+        sobs = enc.observer.observe(Frame(small, 0.0, 0))
+        if sobs.face is None:
+            continue  # (counted below: chip photos FaceMesh cannot read)
+        full.append(enc.encoder.encode(rgb, obs.face))
+        chip.append(enc.encoder.encode(small, sobs.face))
+        person.append(f.parent.name)
+    enc.close()
+    fv, cv_, pa = np.array(full), np.array(chip), np.array(person)
+    n = len(pa)
+    same = pa[:, None] == pa[None, :]
+    off = ~np.eye(n, dtype=bool)
+    d_chip = np.linalg.norm(fv[:, None, :] - cv_[None, :, :], axis=2)  # probe i (full) vs template j (chip)
+    d_full = np.linalg.norm(fv[:, None, :] - fv[None, :, :], axis=2)
+    members = {ALL: np.ones(n, bool)}
+    for g, pats in groups.items():
+        members[g] = np.array([in_group(p, pats) for p in pa])
+
+    def table(d: np.ndarray) -> list[dict]:
+        rows = []
+        for t in thresholds:
+            row: dict[str, Any] = {"threshold": t}
+            for g, m in members.items():
+                both = m[:, None] & m[None, :] & off
+                gen, imp = both & same, both & ~same
+                row[g] = {"fnmr": float((d[gen] > t).mean()) if gen.any() else None,
+                          "fmr": float((d[imp] <= t).mean()) if imp.any() else None,
+                          "genuine": int(gen.sum()), "impostor": int(imp.sum())}
+            rows.append(row)
+        return rows
+
+    return {"photos": len(files), "used": n, "chip_size": list(CHIP_SIZE), "chip": table(d_chip),
+            "photo": table(d_full)}
