@@ -45,7 +45,7 @@ boot() {  # PID 1 of the new namespaces: build the root, exec systemd
     case $u in *.*) n=$u ;; *) n=$u.service ;; esac
     ln -sf /dev/null "$R/etc/systemd/system/$n"
   done
-  exec chroot "$R" /usr/bin/env -i container=unshare TERM=dumb /lib/systemd/systemd --log-target=console --log-level=warning
+  exec chroot "$R" /usr/bin/env -i container=unshare TERM=dumb /lib/systemd/systemd --log-target=journal --log-level=info
 }
 
 if [ "${1:-}" = "--boot" ]; then shift; fi
@@ -82,11 +82,12 @@ ExecStart=
 ExecStart=/usr/bin/xinit /usr/local/bin/village-kiosk-session -- /usr/bin/Xvfb :0 -screen 0 1366x768x24 -nolisten tcp
 EOT
 systemctl daemon-reload && systemctl start village-kiosk && sleep 1 && systemctl is-active village-kiosk'
-run 'for i in $(seq 90); do w=$(DISPLAY=:0 xdotool search --name "村口认证" 2>/dev/null | head -1); [ -n "$w" ] && break; sleep 1; done; DISPLAY=:0 xdotool getwindowname $w; DISPLAY=:0 xdotool getwindowgeometry $w'
+run 'for i in $(seq 90); do w=$(DISPLAY=:0 xdotool search --onlyvisible --name "村口认证" 2>/dev/null | head -1); [ -n "$w" ] && break; sleep 1; done; DISPLAY=:0 xdotool getwindowname $w; DISPLAY=:0 xdotool getwindowgeometry $w'
 run 'systemctl show village-kiosk -p MainPID -p NRestarts; ps -o pid,user,args -u kiosk'
 run 'app=$(pgrep -u kiosk -x kiosk | head -1); echo "kill -9 $app (the kiosk app)"; kill -9 $app; sleep 4; systemctl show village-kiosk -p MainPID -p NRestarts; ps -o pid,user,args -u kiosk'
-run 'for i in $(seq 90); do w=$(DISPLAY=:0 xdotool search --name "村口认证" 2>/dev/null | head -1); [ -n "$w" ] && break; sleep 1; done; DISPLAY=:0 xdotool getwindowgeometry $w'
-run 'journalctl -u village-kiosk --no-pager -o short | grep -E "Started|Main process exited|Scheduled restart|Failed with result" | sed -e "s/^.*kiosk-ct //"'
+run 'for i in $(seq 90); do w=$(DISPLAY=:0 xdotool search --onlyvisible --name "村口认证" 2>/dev/null | head -1); [ -n "$w" ] && break; sleep 1; done; DISPLAY=:0 xdotool getwindowgeometry $w'
+run 'journalctl -u village-kiosk --no-pager -o cat | grep -E "^(Started|Stopped|village-kiosk.service: (Main process exited|Scheduled restart|Failed with result))" '
+run 'journalctl -u village-kiosk --no-pager -o cat | grep -E "^(INFO|WARNING|ERROR) " | head -n 6'
 run 'cat /etc/systemd/journald.conf.d/village-kiosk.conf | grep -v "^#"; journalctl --disk-usage'
 run 'cd /tmp && runuser -u kiosk -- env KIOSK_HOME=/var/lib/village-kiosk/data KIOSK_KEY_FILE=/var/lib/village-kiosk/keys/template.key /opt/village-kiosk/kiosk selftest; echo "exit $?"'
 in_ct systemctl poweroff >/dev/null 2>&1 || true
