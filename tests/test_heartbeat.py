@@ -106,3 +106,14 @@ def test_the_background_sync_sends_heartbeats(hub, tmp_path):
     assert bg.heartbeats == 1  # one per heartbeat_interval_s, not one per pass
     assert hub.db.device_health()[ident.device_id]["minutes_ago"] is not None
     store.close()
+
+
+def test_the_county_sends_the_maintenance_window_with_its_policy(hub, terminal):
+    from kiosk.maintenance import schedule_in_force
+    from kiosk.sync import sync_once
+
+    store, _ = terminal
+    hub.db.set_setting("cycle_policy", {"type": "birthday", "grace_days": 0, "maintenance_window": "monthly 1-3"})
+    sync_once(store)
+    local = replace(Settings(), maintenance_window="daily 01:00-05:00")
+    assert schedule_in_force(store, local).text == "monthly 1-3"
