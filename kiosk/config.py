@@ -68,6 +68,10 @@ class Settings:
     pad_live_min: float = PAD.live_min  # session live score below this: attack
     pad_sample_every: int = PAD.sample_every  # score every Nth challenge frame (above 3 was not safe: docs/pad.md)
     flash_challenge: str = "report"  # colour flash: "report" (evidence only), "off", "enforce" (needs flash.toml)
+    # Templates that age with the person (kiosk.matching.ageing; measured: README "Templates that age")
+    template_ageing: bool = True  # a strong pass adds its probe to the resident's templates (audited)
+    template_ageing_bound: int = 2  # auto-added embeddings kept per resident (oldest dropped; enrolled stay)
+    template_ageing_margin: float = 2.0  # "strong": the s-norm score this far inside the threshold
 
     def clock(self):
         """The service area's clock ($KIOSK_TIMEZONE overrides the `timezone` setting)."""
@@ -159,6 +163,7 @@ _RANGES: dict[str, tuple[float, float]] = {
     "capture_retention_days": (0, 365), "idle_reset_s": (10, 3600), "volume": (0, 1),
     "grace_days": (0, 90), "sync_interval_s": (10, 86400), "backup_keep_days": (1, 365),
     "pad_live_min": (0.3, 0.99), "pad_sample_every": (1, 3),
+    "template_ageing_bound": (1, 10), "template_ageing_margin": (0, 5),
 }
 _MATCHING_RANGES = {
     "dlib": {"raw_threshold": (0.2, 0.8), "snorm_threshold": (-10, 0), "snorm_raw_cap": (0.2, 0.8),
