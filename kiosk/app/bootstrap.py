@@ -129,10 +129,21 @@ class KioskApp:
         self.flow = FlowController(self.service, self.check, self.app, self.entry, self.records,
                                    actions=opts.actions, sync_status=sync_status, clock=self.clock)
         qapp.installEventFilter(self.app)
+        # Staff mode (kiosk.app.staff): the session, enrolment and review; other areas connect to areaRequested.
+        from kiosk.app.enrol import EnrolController, ReviewController
+        from kiosk.app.staff import StaffController
+
+        self.staff = StaffController(self.store, self.flow, self.app, self.settings)
+        qapp.installEventFilter(self.staff)
+        self.enrol = EnrolController(self.service, self.check, self.flow, self.app, self.settings,
+                                     self.staff.current_operator)
+        self.review = ReviewController(self.store, self.flow, self.enrol, self.staff.current_operator)
+        self.staff.areaRequested.connect(self.enrol.openArea)
+        self.staff.areaRequested.connect(self.review.openArea)
 
         # The QML module Kiosk (ui/qmldir): these instances are its singletons for this window.
         qml.provide(App=self.app, KioskFlow=self.flow, IdEntry=self.entry, Records=self.records,
-                    FaceCheck=self.check)
+                    FaceCheck=self.check, Staff=self.staff, Enrol=self.enrol, Review=self.review)
         self.engine = QQmlApplicationEngine()
         self.engine.load(str(UI_DIR / "Main.qml"))
         roots = self.engine.rootObjects()
