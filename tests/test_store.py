@@ -67,7 +67,7 @@ def db_files_bytes(db_path):
 def test_new_store_uses_wal_and_current_schema(store, paths):
     assert store.db.journal_mode == "wal"
     assert store.schema_version == SCHEMA_VERSION and FALLBACKS_MIGRATION == 8 and VISITS_MIGRATION == 7
-    assert AGEING_MIGRATION in (9, 12)  # 12 once the branches holding 9-11 are merged
+    assert AGEING_MIGRATION == 9
     assert store.db.execute("PRAGMA foreign_keys").fetchone()[0] == 1
     assert store.db.execute("PRAGMA busy_timeout").fetchone()[0] > 0
     key_path = paths[1]

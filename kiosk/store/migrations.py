@@ -303,7 +303,7 @@ MIGRATIONS: list[Callable[[Database], None]] = [
     _statements(_V6_ENROLMENTS),  # v6: enrolments at the terminal, pending a reviewer's approval
     _statements(_VISITS),  # v7 (VISITS_MIGRATION): home visits, residents' sealed contact details
     _statements(_FALLBACKS),  # v8 (FALLBACKS_MIGRATION): certification without a face, pending county review
-    _statements(_AGEING),  # v12 once merged (AGEING_MIGRATION): templates that age, bounded auto-added probes
+    _statements(_AGEING),  # v9 (AGEING_MIGRATION): templates that age, bounded auto-added probes
 ]
 VISITS_MIGRATION = 7  # the only number to change when merging with another branch's migration
 assert MIGRATIONS[VISITS_MIGRATION - 1].__closure__[0].cell_contents is _VISITS  # type: ignore[index]
