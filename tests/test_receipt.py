@@ -235,7 +235,7 @@ def test_cli_receipt_pdf_and_county_verify(cli_terminal, hub, capsys, tmp_path):
     code, lines, _ = run_cli(capsys, "receipt", "LAST", "--print", "--json")
     assert code == 2 and lines[0]["error"] == "no_printer"
 
-    county = ["--db", str(hub.db.engine.url), "--hub-key", str(tmp_path / "county" / "hub.key"), "--json"]
+    county = ["--db", hub.db.url, "--hub-key", str(tmp_path / "county" / "hub.key"), "--json"]
     sync_once(store)
     capsys.readouterr()
     assert county_main(["receipt", "verify", slip_code, *county]) == 0
