@@ -23,6 +23,8 @@ Window {
         // staff: login, enrolment, review
 
         // staff: home visits, certification without a face
+        "visits": "VisitListScreen.qml", "visit": "VisitPersonScreen.qml", "fallback": "FallbackScreen.qml",
+        "submitted": "SubmittedScreen.qml",
 
         // staff: due lists and figures
 

@@ -24,11 +24,14 @@ def _types():
     from kiosk.app.check import CheckController
     from kiosk.app.controllers import AppController, FlowController
     from kiosk.app.entry import IdentityEntry
+    from kiosk.app.fallback import FallbackController
     from kiosk.app.preview import CameraView
     from kiosk.app.records import RecordsController
+    from kiosk.app.visits import VisitsController
 
     return [(AppController, "App", True), (FlowController, "KioskFlow", True), (IdentityEntry, "IdEntry", True),
             (RecordsController, "Records", True), (CheckController, "FaceCheck", True),
+            (VisitsController, "Visits", True), (FallbackController, "Fallback", True),
             (CameraView, "CameraView", False)]
 
 

@@ -1,0 +1,378 @@
+"""上门认证 and 不刷脸认证 in the app (kiosk/app/visits.py, kiosk/app/fallback.py, ui/Visit*.qml,
+ui/Fallback*.qml, ui/SubmittedScreen.qml), and typing ID numbers on a keyboard or a keyboard-wedge
+ID-card reader (kiosk/app/entry.py IdentityEntry.key).
+
+The real app on a real store seeded through the store API (residents of every status, a roster
+contact, a real operator with a PIN), driven by objectName taps and key events like a staff
+member. The wedge test types into the app under Xvfb with xdotool (a real X server and keyboard).
+"""
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+os.environ.setdefault("KIOSK_AUDIO", "0")
+
+from kiosk.app.bootstrap import prepare_environment
+
+prepare_environment()
+
+import pytest
+from PySide6.QtCore import QCoreApplication, QPointF, Qt
+from PySide6.QtGui import QInputMethodEvent
+from PySide6.QtTest import QTest
+
+from kiosk.app import driver
+from kiosk.config import Settings
+from kiosk.core.clock import Clock
+from kiosk.core.ids import check_digit
+from kiosk.store import Store, fallbacks
+from test_visits import CERT, DC, DEAD, NEVER, OVER, SOON, SUSP, TODAY, fill
+
+PIN = "246813"
+SON = "11010519800101106" + check_digit("11010519800101106")  # ends in X
+READER = "11010519520711102" + check_digit("11010519520711102")  # ends in X (tests/wedge_app.py's resident)
+ROOT = Path(__file__).resolve().parents[1]
+
+
+class FakeEncoder:
+    """The embedding backend's name only: these tests run no face check (templates are per backend)."""
+
+    name = "dlib-128"
+
+
+@pytest.fixture
+def village(tmp_path):
+    """A terminal's store: 东村 and 西村 residents of every status (as tests/test_visits.py), one
+    roster contact, an admin and a 协理员."""
+    from kiosk import operators
+
+    store = Store.open(tmp_path / "kiosk.db", tmp_path / "keys" / "template.key", clock=Clock.fixed(TODAY))
+    fill(store)
+    admin = operators.add_operator(store, "李主任", "admin", PIN)
+    helper = operators.add_operator(store, "王协理", "assistant", PIN, by=admin)
+    yield store, helper
+    store.close()
+
+
+class Staff:
+    """Who is logged in (the staff session's `current_operator`): a real Operator, or nobody."""
+
+    def __init__(self, operator):
+        self.operator = operator
+
+    def __call__(self):
+        return self.operator
+
+
+@pytest.fixture
+def make_kiosk(qtbot, village):
+    made = []
+
+    def make(*, size=(1366, 768), elder=False, logged_in=True, settings=None):
+        from kiosk.app.bootstrap import KioskApp, Options
+        from kiosk.app.voice import VoicePlayer
+
+        store, helper = village
+        opts = Options(demo=False, fullscreen=False, realtime=False, size=size, elder=elder)
+        staff = Staff(helper if logged_in else None)
+        k = KioskApp(opts, store=store, settings=settings or Settings(grace_days=10), encoder=FakeEncoder(),
+                     voice=VoicePlayer(enabled=False), clock=store.clock, current_operator=staff)
+        k.window.show()
+        qtbot.waitExposed(k.window)
+        qtbot.wait(50)
+        k.staff = staff
+        made.append(k)
+        return k
+
+    yield make
+    for k in made:
+        k.check.clear()
+        k.window.close()
+        from shiboken6 import delete
+
+        delete(k.engine)
+
+
+def wait_screen(qtbot, k, name: str) -> None:
+    qtbot.waitUntil(lambda: k.flow.screen == name, timeout=5000)
+    qtbot.wait(30)  # the Loader builds the screen
+
+
+def tap(k, name: str) -> None:
+    """Tap a control, scrolling its screen first when it is below the fold (as a finger would)."""
+    it = driver.find(k.window, name)
+    flick = it.parentItem() if it is not None else None
+    while flick is not None and flick.property("contentY") is None:
+        flick = flick.parentItem()
+    if it is not None and flick is not None:
+        y = it.mapToItem(flick.property("contentItem"), QPointF(0, 0)).y()
+        top = max(0.0, min(y - flick.height() / 3, flick.property("contentHeight") - flick.height()))
+        flick.setProperty("contentY", top)
+        QCoreApplication.processEvents()
+    driver.tap(k.window, name)
+
+
+def text_of(k, name: str) -> str:
+    return driver.text_of(k.window, name)
+
+
+def type_keys(qtbot, k, chars: str, item_name: str | None = None) -> None:
+    """Keys as a physical keyboard sends them (focus on `item_name`'s text field first)."""
+    if item_name:
+        it = driver.find(k.window, item_name)
+        assert it is not None, item_name
+        it.forceActiveFocus()
+    for ch in chars:
+        if ch == "\n":
+            QTest.keyClick(k.window, Qt.Key.Key_Return)
+        elif ch.isascii():
+            QTest.keyClick(k.window, ch)
+        else:  # Chinese comes from the input method as committed text
+            ev = QInputMethodEvent()
+            ev.setCommitString(ch)
+            QCoreApplication.sendEvent(k.window.activeFocusItem(), ev)
+    qtbot.wait(20)
+
+
+def row_index(k, name: str) -> int:
+    return next(i for i, r in enumerate(k.visits.rows) if r["name"] == name)
+
+
+# ------------------------------------------------------------------ the visit list
+def test_visit_list_is_sorted_by_urgency_without_the_certified_compared_or_deceased(make_kiosk, qtbot, village):
+    store, _ = village
+    k = make_kiosk()
+    k.visits.openArea("visits")  # the staff menu's 上门认证 (Staff.areaRequested)
+    wait_screen(qtbot, k, "visits")
+    names = [r["name"] for r in k.visits.rows]
+    # Everyone on the terminal: the two suspended first (东村's, then 西村's, by deadline), then
+    # overdue, never certified, due within 30 days; 张五 is due later, 张六 certified, 张七 by
+    # 大数据比对, 张八 deceased.
+    assert names[:2] == ["张一", "李一"] and names[2:] == ["张二", "张三", "张四"]
+    assert [r["urgency"] for r in k.visits.rows] == ["suspended", "suspended", "overdue", "never_certified", "due"]
+    assert not {"张五", "张六", "张七", "张八"} & set(names)
+    # Filter by village: only 东村.
+    tap(k, "village_东村")
+    qtbot.waitUntil(lambda: len(k.visits.rows) == 4)
+    assert [r["name"] for r in k.visits.rows] == ["张一", "张二", "张三", "张四"]
+    # What the roster knows is on the row; the ID is masked.
+    first = driver.find(k.window, "visitRow_0")
+    assert first is not None and first.height() >= k.theme().property("touch") * 0.9
+    row = k.visits.rows[0]
+    assert "东村3组12号" in row["contact"] and "13800000000" in row["contact"] and "张小一" in row["contact"]
+    assert "*" in row["id"] and SUSP not in json.dumps(k.visits.rows, ensure_ascii=False)
+    viewed = [e for e in store.audit_entries() if e["action"] == "visit_list_viewed"]
+    assert viewed and viewed[-1]["actor"] == "王协理" and viewed[-1]["details"]["village"] == "东村"
+    for number in (CERT, DC, DEAD):  # never listed, whatever the filter
+        assert number not in {e.id_number for e in k.visits._entries}
+
+
+def test_nobody_logged_in_sees_no_addresses(make_kiosk, qtbot):
+    k = make_kiosk(logged_in=False)
+    k.visits.open()
+    wait_screen(qtbot, k, "visits")
+    assert k.visits.rows == [] and "先登录" in text_of(k, "visitsEmpty")
+    k.visits.pick(0)  # nothing to pick
+    assert k.flow.screen == "visits"
+
+
+def test_not_at_home_with_a_note_is_recorded_and_shown(make_kiosk, qtbot, village):
+    store, _ = village
+    k = make_kiosk()
+    k.visits.open()
+    wait_screen(qtbot, k, "visits")
+    tap(k, f"visitRow_{row_index(k, '张二')}")
+    wait_screen(qtbot, k, "visit")
+    assert text_of(k, "visitName") == "张二" and "逾期" in text_of(k, "visitStatus")
+    type_keys(qtbot, k, "邻居说去县城看病了", "visitNote")
+    tap(k, "mark_not_at_home")
+    qtbot.waitUntil(lambda: k.visits.message != "")
+    assert "不在家" in text_of(k, "visitMessage")
+    visit = store.last_visit(OVER)
+    assert visit is not None and (visit["outcome"], visit["operator"], visit["note"]) == (
+        "not_at_home", "王协理", "邻居说去县城看病了")
+    assert "不在家" in text_of(k, "visitLast") and "邻居说" in text_of(k, "visitLast")
+    assert text_of(k, "visitNote") == ""  # ready for the next visit
+    # Still on the list (not at home is not a certification), with the visit on its row.
+    tap(k, "btnVisitBack")
+    wait_screen(qtbot, k, "visits")
+    row = k.visits.rows[row_index(k, "张二")]
+    assert "不在家" in row["lastVisit"]
+
+
+# ------------------------------------------------------------------ certification without a face
+def test_staff_witness_fallback_from_a_visit_is_queued_pending_and_not_a_certification(make_kiosk, qtbot, village):
+    store, _ = village
+    k = make_kiosk()
+    k.visits.open()
+    wait_screen(qtbot, k, "visits")
+    tap(k, f"visitRow_{row_index(k, '张三')}")  # never certified, no template
+    wait_screen(qtbot, k, "visit")
+    assert k.visits.person["canCertify"] is False  # no template: the face check is refused
+    tap(k, "btnVisitFallback")
+    wait_screen(qtbot, k, "fallback")
+    assert "王协理" in text_of(k, "fallbackWitness")
+    # "tries used up" is not offered: no failed try today.
+    assert [r["key"] for r in k.fallback.reasons] == ["cannot_perform_actions", "refuses_face_recognition",
+                                                        "no_template_cannot_enrol"]
+    assert not k.fallback.ready
+    tap(k, "fb_method_staff_witness")
+    tap(k, "fb_reason_no_template_cannot_enrol")
+    assert k.fallback.ready
+    before = len(store.pending_outbox(limit=1000))
+    tap(k, "btnFallbackSubmit")
+    wait_screen(qtbot, k, "submitted")
+    assert text_of(k, "submittedTitle") == "已提交，等县里审核"
+    assert "3个工作日" in text_of(k, "submittedDays") and "工作人员核实认证" in text_of(k, "submittedPerson")
+    assert "screen_fallback_submitted_3" in k.voice.history  # said to the resident
+    # The county's queue: one fallback record, pending review; the resident is not certified.
+    items = store.pending_outbox(limit=1000)
+    assert len(items) == before + 1
+    [item] = [i for i in items if i.kind == "fallback"]
+    assert item.payload["method"] == "staff_witness" and item.payload["operator"] == "王协理"
+    assert item.payload["reason"] == "no_template_cannot_enrol" and item.payload["resident_id"] == NEVER
+    f = fallbacks.pending(store, NEVER)
+    assert f is not None and f.status == "pending_county_review"
+    assert store.last_certified(NEVER) is None and store.attempts_for(NEVER) == []
+    assert k.service.eligibility(NEVER).code == "fallback_pending"
+    # Back to the person page: the list still holds them (pending is not certified), the form is blocked now.
+    tap(k, "btnSubmittedVisit")
+    wait_screen(qtbot, k, "visit")
+    assert k.visits.person["canFallback"] is False
+
+
+def test_relative_pledge_typed_on_the_keyboard_with_the_id_checked(make_kiosk, qtbot, village):
+    store, _ = village
+    k = make_kiosk(size=(1080, 1920), elder=True)
+    k.fallback.open()  # the staff menu's 不刷脸认证: the resident's number first
+    wait_screen(qtbot, k, "identity")
+    assert "不刷脸认证" in text_of(k, "identityTitle")
+    type_keys(qtbot, k, SOON)  # 18 valid characters from the keyboard: on by itself
+    wait_screen(qtbot, k, "fallback")
+    assert "张*" in text_of(k, "fallbackPerson")
+    tap(k, "fb_method_relative_pledge")
+    tap(k, "fb_reason_cannot_perform_actions")
+    tap(k, "fb_rel_child")
+    type_keys(qtbot, k, "张小四", "fbRelativeName")
+    type_keys(qtbot, k, "13900000000", "fbRelativePhone")
+    bad = SON[:17] + ("0" if SON[-1] != "0" else "1")
+    type_keys(qtbot, k, bad, "fbRelativeId")
+    assert k.fallback.relativeIdHint != "" and not k.fallback.ready  # the check digit is wrong
+    QTest.keyClick(k.window, Qt.Key.Key_Backspace)
+    type_keys(qtbot, k, SON[-1].lower())  # x typed lower case is X
+    assert k.fallback.relativeIdHint == "" and k.fallback.ready
+    tap(k, "btnFallbackSubmit")
+    wait_screen(qtbot, k, "submitted")
+    f = fallbacks.pending(store, SOON)
+    assert f is not None and f.method == "relative_pledge" and f.operator == "王协理"
+    assert fallbacks.relative_of(store, f.uuid) == fallbacks.Relative("张小四", "子女", SON, "13900000000")
+    assert not k.visits.returnable and driver.find(k.window, "btnSubmittedVisit") is None
+    tap(k, "btnSubmittedHome")
+    wait_screen(qtbot, k, "home")
+    assert k.fallback.submitted == {}
+
+
+def test_fallback_is_refused_for_someone_already_certified(make_kiosk, qtbot):
+    k = make_kiosk()
+    k.fallback.open_for(CERT)
+    wait_screen(qtbot, k, "fallback")
+    assert "已认证" in text_of(k, "fallbackBlocked") and driver.find(k.window, "btnFallbackSubmit") is None
+
+
+def test_tries_used_up_is_offered_after_the_configured_failed_tries(village, make_kiosk, qtbot):
+    from datetime import datetime, timedelta, timezone
+
+    store, _ = village
+    k = make_kiosk(settings=Settings(grace_days=10, fallback_after_failures=2, attempts_per_day=5))
+    start = datetime(2026, 6, 15, 1, 0, tzinfo=timezone.utc)
+    store.record_attempt(resident_id=SOON, category="pension", mode="self", verdict="fail", reason="no_match",
+                         started_at=start, finished_at=start + timedelta(seconds=20))
+    assert not k.service.fallback_offered(SOON)
+    store.record_attempt(resident_id=SOON, category="pension", mode="self", verdict="fail", reason="cancelled",
+                         started_at=start, finished_at=start + timedelta(seconds=20))
+    assert not k.service.fallback_offered(SOON)  # a cancel is not a failed try
+    store.record_attempt(resident_id=SOON, category="pension", mode="self", verdict="fail", reason="no_match",
+                         started_at=start, finished_at=start + timedelta(seconds=20))
+    assert k.service.fallback_offered(SOON)
+    k.fallback.open_for(SOON)
+    wait_screen(qtbot, k, "fallback")
+    assert k.fallback.reasons[0]["key"] == "attempts_exceeded"
+    tap(k, "fb_method_staff_witness")
+    tap(k, "fb_reason_attempts_exceeded")
+    tap(k, "btnFallbackSubmit")
+    wait_screen(qtbot, k, "submitted")
+    assert fallbacks.pending(store, SOON).reason == "attempts_exceeded"
+
+
+# ------------------------------------------------------------------ keyboard and wedge reader
+def test_keyboard_typing_fills_advances_and_swallows_the_readers_enter(make_kiosk, qtbot):
+    k = make_kiosk()
+    k.flow.start("query")
+    wait_screen(qtbot, k, "identity")
+    type_keys(qtbot, k, SOON[:10])
+    assert k.entry.entry == SOON[:10] and k.flow.screen == "identity"
+    QTest.keyClick(k.window, Qt.Key.Key_Backspace)
+    assert k.entry.entry == SOON[:9]
+    type_keys(qtbot, k, SOON[9:] + "\n")  # the rest, then the reader's Enter
+    wait_screen(qtbot, k, "records")
+    assert k.flow.screen == "records"  # the Enter did not act on the next screen
+
+
+def test_wedge_reader_under_xvfb_with_xdotool(tmp_path):
+    """A keyboard-wedge reader simulated by `xdotool type` on a real X server (Xvfb): the number
+    fills the field and the app moves on by itself."""
+    missing = [t for t in ("Xvfb", "xdotool") if shutil.which(t) is None]
+    if missing:
+        msg = f"needs {' and '.join(missing)} (apt-get install -y xvfb xdotool)"
+        if os.environ.get("CI") == "true":
+            pytest.fail(msg, pytrace=False)
+        pytest.skip(msg)
+    display = f":{90 + os.getpid() % 500}"
+    xvfb = subprocess.Popen(["Xvfb", display, "-screen", "0", "1366x768x24", "-nolisten", "tcp"],
+                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    app = None
+    try:
+        env = {**os.environ, "DISPLAY": display, "QT_QPA_PLATFORM": "xcb", "KIOSK_AUDIO": "0"}
+        deadline = time.monotonic() + 20
+        while subprocess.run(["xdotool", "getmouselocation"], env=env, capture_output=True).returncode != 0:
+            assert time.monotonic() < deadline, "Xvfb did not start"
+            time.sleep(0.1)
+        out = tmp_path / "screens.jsonl"
+        app = subprocess.Popen([sys.executable, str(ROOT / "tests" / "wedge_app.py"), str(tmp_path), str(out)],
+                               env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+        deadline = time.monotonic() + 60
+        while not out.exists() or "identity" not in out.read_text():
+            assert app.poll() is None, app.stdout.read() if app.stdout else ""
+            assert time.monotonic() < deadline, "the app did not reach the ID screen"
+            time.sleep(0.1)
+        wid = subprocess.run(["xdotool", "search", "--sync", "--name", "村口认证"], env=env, capture_output=True,
+                             text=True, timeout=20).stdout.split()[0]
+        subprocess.run(["xdotool", "windowfocus", "--sync", wid], env=env, check=True, timeout=20)
+        # The reader: 18 characters fast (x lower case, as some readers send it), then Enter.
+        subprocess.run(["xdotool", "type", "--delay", "8", READER.lower()], env=env, check=True, timeout=20)
+        subprocess.run(["xdotool", "key", "Return"], env=env, check=True, timeout=20)
+        deadline = time.monotonic() + 20
+        while "records" not in out.read_text():
+            assert app.poll() is None, app.stdout.read() if app.stdout else ""
+            assert time.monotonic() < deadline, f"did not move on: {out.read_text()}"
+            time.sleep(0.1)
+        time.sleep(0.5)  # the reader's Enter has arrived and was swallowed
+        lines = [json.loads(x) for x in out.read_text().splitlines()]
+        assert lines[-1]["screen"] == "records" and lines[-1]["name"] == "赵*卡"
+        typed = [x["entry"] for x in lines if x["screen"] == "identity" and x["entry"]]
+        assert typed and typed[-1] == READER
+    finally:
+        for p in (app, xvfb):
+            if p is not None and p.poll() is None:
+                p.terminate()
+                try:
+                    p.wait(10)
+                except subprocess.TimeoutExpired:
+                    p.kill()
