@@ -24,7 +24,7 @@ from kiosk.app.bootstrap import prepare_environment
 prepare_environment()
 
 import pytest
-from PySide6.QtCore import QCoreApplication, QPointF, Qt
+from PySide6.QtCore import QCoreApplication, QPointF, QRectF, Qt
 from PySide6.QtGui import QInputMethodEvent
 from PySide6.QtTest import QTest
 
@@ -205,6 +205,10 @@ def test_not_at_home_with_a_note_is_recorded_and_shown(make_kiosk, qtbot, villag
     wait_screen(qtbot, k, "visits")
     row = k.visits.rows[row_index(k, "张二")]
     assert "不在家" in row["lastVisit"]
+    # Left alone: the idle reset goes home and the addresses and phones are forgotten.
+    k.app.idleReset.emit()
+    wait_screen(qtbot, k, "home")
+    qtbot.waitUntil(lambda: k.visits.rows == [] and k.visits.person == {})
 
 
 # ------------------------------------------------------------------ certification without a face
@@ -376,3 +380,166 @@ def test_wedge_reader_under_xvfb_with_xdotool(tmp_path):
                     p.wait(10)
                 except subprocess.TimeoutExpired:
                     p.kill()
+
+
+# ------------------------------------------------------------------ every size, elder on and off
+@pytest.mark.parametrize("size", [(1366, 768), (1080, 1920)])
+@pytest.mark.parametrize("elder", [False, True])
+def test_screens_fit_every_size_and_render(make_kiosk, qtbot, village, size, elder):
+    """List, person page, fallback form and 已提交 at the laptop and portrait kiosk sizes, elder
+    mode on and off: every button inside the window (scrolled into view on the scrolling pages).
+    With KIOSK_SCREENSHOTS=DIR the screens are saved as PNGs there (docs/screenshots come from it)."""
+    store, _ = village
+    store.set_resident_contact(OVER, {"address": "东村2组5号", "phone": "13700000000"})
+    store.set_resident_contact(NEVER, {"address": "东村1组8号", "contact": "张小三（女儿） 13600000000"})
+    store.record_visit(SOON, "王协理", "not_at_home", "下地干活了，约好周五再来")
+    k = make_kiosk(size=size, elder=elder)
+    out = os.environ.get("KIOSK_SCREENSHOTS")
+    tag = f"{'elder_' if elder else ''}{'portrait' if size[1] > size[0] else 'laptop'}"
+
+    def shot(name: str) -> None:
+        qtbot.wait(int(k.theme().property("transitionMs")) + 80)
+        if out:
+            Path(out).mkdir(parents=True, exist_ok=True)
+            k.window.grabWindow().save(str(Path(out) / f"{name}_{tag}.png"))
+
+    def inside(names: list[str]) -> None:
+        w, h = size
+        for name in names:
+            tap_target = driver.find(k.window, name)
+            assert tap_target is not None, name
+            r = tap_target.mapRectToScene(QRectF(0, 0, tap_target.width(), tap_target.height()))
+            assert r.left() >= -0.5 and r.right() <= w + 0.5 and r.width() >= 40, (name, r)
+
+    k.visits.open()
+    wait_screen(qtbot, k, "visits")
+    inside(["visitRow_0", "village_东村", "btnHome"])
+    shot("visits")
+    tap(k, f"visitRow_{row_index(k, '张三')}")
+    wait_screen(qtbot, k, "visit")
+    inside(["btnVisitSelf", "btnVisitProxy", "btnVisitFallback", "btnVisitBack", "mark_not_at_home"])
+    shot("visit_person")
+    tap(k, "btnVisitFallback")
+    wait_screen(qtbot, k, "fallback")
+    tap(k, "fb_method_relative_pledge")
+    tap(k, "fb_reason_cannot_perform_actions")
+    tap(k, "fb_rel_child")
+    type_keys(qtbot, k, "张小三", "fbRelativeName")
+    type_keys(qtbot, k, "13600000000", "fbRelativePhone")
+    type_keys(qtbot, k, SON, "fbRelativeId")
+    k.window.contentItem().forceActiveFocus()
+    driver.find(k.window, "fallbackScreen").setProperty("contentY", 0)
+    inside(["fb_method_staff_witness", "fb_method_relative_pledge", "fb_reason_cannot_perform_actions"])
+    shot("fallback_form")
+    tap(k, "btnFallbackSubmit")
+    wait_screen(qtbot, k, "submitted")
+    inside(["btnSubmittedHome", "btnSubmittedVisit"])
+    shot("submitted")
+
+
+# ------------------------------------------------------------------ through a real face check (virtual camera)
+@pytest.fixture
+def demo_kiosk(qtbot, tmp_path):
+    """The demo database (王秀英 enrolled from the virtual camera, payments suspended) with a 协理员
+    logged in; the real engine on the virtual camera, flat out."""
+    from kiosk import operators
+    from kiosk.app.bootstrap import KioskApp, Options
+    from kiosk.app.demo import create_demo
+    from kiosk.app.voice import VoicePlayer
+    from kiosk.matching.encoder import DlibEncoder
+
+    made = []
+
+    def make(settings=None):
+        encoder = DlibEncoder()
+        setup = create_demo(tmp_path / "demo", encoder)
+        store = Store.open(setup.db_path, setup.key_path)
+        admin = operators.add_operator(store, "李主任", "admin", PIN)
+        helper = operators.add_operator(store, "王协理", "assistant", PIN, by=admin)
+        k = KioskApp(Options(demo=True, fullscreen=False, realtime=False), store=store,
+                     settings=settings or Settings(), encoder=encoder, voice=VoicePlayer(enabled=False),
+                     demo_residents=setup.residents, current_operator=Staff(helper))
+        k.window.show()
+        qtbot.waitExposed(k.window)
+        made.append(k)
+        return k, setup
+
+    yield make
+    for k in made:
+        k.close()
+
+
+def test_certify_during_a_visit_records_the_operator_and_the_helper(demo_kiosk, qtbot):
+    k, setup = demo_kiosk()
+    wang = setup.face_resident.id_number
+    k.visits.open()
+    wait_screen(qtbot, k, "visits")
+    assert [r["name"] for r in k.visits.rows] == ["王秀英"]  # the others: 大数据比对 or certified
+    tap(k, "visitRow_0")
+    wait_screen(qtbot, k, "visit")
+    tap(k, "btnVisitProxy")  # a relative helps: the resident flow from 核对姓名
+    wait_screen(qtbot, k, "confirm")
+    tap(k, "btnConfirmYes")
+    wait_screen(qtbot, k, "helper")
+    tap(k, "rel_child")
+    wait_screen(qtbot, k, "identity")
+    tap(k, "btnSkipHelperId")
+    wait_screen(qtbot, k, "category")
+    tap(k, "btnCategoryNext")
+    wait_screen(qtbot, k, "consent")
+    tap(k, "btnAgree")
+    wait_screen(qtbot, k, "face")
+    qtbot.waitUntil(lambda: k.flow.screen == "result", timeout=150_000)
+    qtbot.wait(50)
+    assert k.flow.result["ok"], k.flow.result
+    [attempt] = k.store.attempts_for(wang)
+    assert (attempt.verdict, attempt.mode, attempt.helper_relationship, attempt.operator) == (
+        "pass", "proxy", "子女", "王协理")
+    assert driver.find(k.window, "btnResultFallback") is None  # passed: nothing to offer
+    tap(k, "btnResultVisit")
+    wait_screen(qtbot, k, "visit")
+    assert text_of(k, "visitName") == "王秀英" and k.visits.person["canCertify"] is False
+    assert "已认证" in k.visits.person["refusal"]
+    tap(k, "mark_visited_certified")
+    qtbot.waitUntil(lambda: k.visits.message != "")
+    assert k.store.last_visit(wang)["outcome"] == "visited_certified"
+    tap(k, "btnVisitBack")
+    wait_screen(qtbot, k, "visits")
+    assert k.visits.rows == []  # certified: off the list
+
+
+def test_result_screen_offers_the_fallback_after_the_configured_failed_tries(demo_kiosk, qtbot):
+    import numpy as np
+
+    from kiosk.matching.encoder import BACKEND_NAME
+
+    k, setup = demo_kiosk(Settings(fallback_after_failures=1))
+    # Someone whose template is not the virtual camera's face: the real check fails (no match).
+    other = "13063019500301021" + check_digit("13063019500301021")
+    k.store.upsert_resident(other, "孙桂兰", village="演示村", categories=["pension"])
+    vec = np.random.default_rng(7).normal(size=128)
+    k.store.add_template(other, (vec / np.linalg.norm(vec) * 0.6).astype(np.float32), BACKEND_NAME, source="local")
+    k.flow.start("self")
+    wait_screen(qtbot, k, "identity")
+    type_keys(qtbot, k, other)  # the keyboard: on by itself to 核对姓名
+    wait_screen(qtbot, k, "confirm")
+    tap(k, "btnConfirmYes")
+    wait_screen(qtbot, k, "category")
+    tap(k, "btnCategoryNext")
+    wait_screen(qtbot, k, "consent")
+    tap(k, "btnAgree")
+    wait_screen(qtbot, k, "face")
+    qtbot.waitUntil(lambda: k.flow.screen == "result", timeout=150_000)
+    qtbot.wait(50)
+    assert not k.flow.result["ok"] and k.flow.result["canRetry"]
+    qtbot.waitUntil(lambda: k.fallback.offered)
+    tap(k, "btnResultFallback")
+    wait_screen(qtbot, k, "fallback")
+    assert k.fallback.reasons[0]["key"] == "attempts_exceeded"
+    tap(k, "fb_method_staff_witness")
+    tap(k, "fb_reason_attempts_exceeded")
+    tap(k, "btnFallbackSubmit")
+    wait_screen(qtbot, k, "submitted")
+    f = fallbacks.pending(k.store, other)
+    assert f is not None and (f.reason, f.operator) == ("attempts_exceeded", "王协理")
+    assert k.store.last_certified(other) is None

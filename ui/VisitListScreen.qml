@@ -11,22 +11,17 @@ Item {
         id: top
         width: parent.width
         spacing: Theme.gap / 2
-        Row {
+        Title {
+            objectName: "visitsTitle"
             width: parent.width
-            spacing: Theme.gap
-            Title {
-                id: title
-                objectName: "visitsTitle"
-                text: App.t("ui_visits_title")
-            }
-            Body {
-                anchors.baseline: title.baseline
-                width: parent.width - title.width - Theme.gap
-                objectName: "visitsCount"
-                color: Theme.textSoft
-                text: (Visits.loggedIn ? App.tf("ui_visits_count", {n: Visits.count}) + "    " : "")
-                      + (Visits.loggedIn ? App.tf("ui_visits_operator", {name: Visits.operatorName}) : "")
-            }
+            text: App.t("ui_visits_title")
+        }
+        Body {
+            objectName: "visitsCount"
+            visible: Visits.loggedIn
+            width: parent.width
+            color: Theme.textSoft
+            text: App.tf("ui_visits_count", {n: Visits.count}) + "    " + App.tf("ui_visits_operator", {name: Visits.operatorName})
         }
         Flow {
             visible: Visits.loggedIn && Visits.villages.length > 1
@@ -125,7 +120,7 @@ Item {
                 }
                 Text {
                     width: parent.width
-                    text: row.modelData.when + "    " + row.modelData.certified
+                    text: row.modelData.line
                     font.family: Theme.family
                     font.pixelSize: Theme.small
                     color: Theme.text

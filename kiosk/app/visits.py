@@ -12,8 +12,9 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable
+from datetime import date
 
-from PySide6.QtCore import Property, QObject, Signal, Slot
+from PySide6.QtCore import Property, QObject, QTimer, Signal, Slot
 from PySide6.QtQml import QmlNamedElement, QmlSingleton
 
 from kiosk.app import qml
@@ -38,7 +39,7 @@ def row_view(e) -> dict:
                text("ui_visits_contact", contact=e.contact) if e.contact else ""]
     last = ""
     if e.last_visit:
-        last = text("visit_last", date=e.last_visit["at"], operator=e.last_visit["operator"],
+        last = text("visit_last", date=date.fromisoformat(e.last_visit["at"]), operator=e.last_visit["operator"],
                     outcome=text(f"visit_outcome_{e.last_visit['outcome']}"))
         if e.last_visit.get("note"):
             last += f"  {e.last_visit['note']}"
@@ -48,6 +49,8 @@ def row_view(e) -> dict:
             "hasContact": bool(e.address or e.phone or e.contact),
             "certified": (text("ui_visits_certified_on", date=e.last_certified) if e.last_certified
                           else text("ui_visits_never")),
+            "line": "    ".join(x for x in (when, text("ui_visits_certified_on", date=e.last_certified)
+                                            if e.last_certified else "") if x) or when,
             "lastVisit": last}
 
 
@@ -70,6 +73,7 @@ class VisitsController(QObject):  # type: ignore[operator]  # PySide6 stub gap: 
         self._villages: list[str] = []
         self._person: dict = {}
         self._person_id = ""
+        self._person_entry: object | None = None  # kiosk.visits.VisitEntry
         self._message = ""
         self._message_error = False
         self._note = ""
@@ -89,13 +93,20 @@ class VisitsController(QObject):  # type: ignore[operator]  # PySide6 stub gap: 
         self._village = self._default_village
         self._entries, self._rows, self._villages = [], [], []
         self._person, self._person_id, self._message, self._note = {}, "", "", ""
+        self._person_entry = None
         self.changed.emit()
 
     def _on_flow(self) -> None:
         if self.flow.screen == "home" and (self._rows or self._person_id):
-            self.forget()
+            # Judged once the flow has settled: it passes through "home" while it clears itself
+            # for a new resident (certify_for) without going home.
+            QTimer.singleShot(0, self._forget_if_home)
         elif self._person_id:
             self.changed.emit()  # returnable follows the flow's screen
+
+    def _forget_if_home(self) -> None:
+        if self.flow.screen == "home":
+            self.forget()
 
     def _load(self) -> None:
         from kiosk.service import cycle_rule
@@ -141,6 +152,7 @@ class VisitsController(QObject):  # type: ignore[operator]  # PySide6 stub gap: 
         """A row was tapped: that person's page."""
         if not self._operator() or not 0 <= index < len(self._entries):
             return
+        self._person_entry = self._entries[index]
         self._person_id = self._entries[index].id_number
         self._message, self._note = "", ""
         self._refresh_person()
@@ -149,6 +161,10 @@ class VisitsController(QObject):  # type: ignore[operator]  # PySide6 stub gap: 
     def _refresh_person(self) -> None:
         """The person page, from the list's entry (address, phone…) and the service's status now."""
         entry = next((e for e in self._entries if e.id_number == self._person_id), None)
+        if entry is not None:
+            self._person_entry = entry
+        else:  # certified meanwhile (off the list): the page keeps what the roster said
+            entry = self._person_entry
         try:
             view = self.service.lookup(self._person_id)
         except Exception as err:  # noqa: BLE001 - removed from the roster meanwhile
