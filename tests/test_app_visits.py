@@ -106,7 +106,10 @@ def wait_screen(qtbot, k, name: str) -> None:
 
 
 def tap(k, name: str) -> None:
-    """Tap a control, scrolling its screen first when it is below the fold (as a finger would)."""
+    """Tap a control, scrolling its screen first when it is below the fold (as a finger would).
+    Positioners lay out at the next polish: done now, so the tap lands where the control will be."""
+    for item in driver.items(k.window):
+        item.ensurePolished()
     it = driver.find(k.window, name)
     flick = it.parentItem() if it is not None else None
     while flick is not None and flick.property("contentY") is None:
@@ -127,7 +130,7 @@ def type_keys(qtbot, k, chars: str, item_name: str | None = None) -> None:
     """Keys as a physical keyboard sends them (focus on `item_name`'s text field first)."""
     if item_name:
         it = driver.find(k.window, item_name)
-        assert it is not None, item_name
+        assert it is not None, (item_name, k.flow.screen, k.fallback.method, k.fallback.reason, k.fallback.relation)
         it.forceActiveFocus()
     for ch in chars:
         if ch == "\n":
@@ -405,6 +408,8 @@ def test_screens_fit_every_size_and_render(make_kiosk, qtbot, village, size, eld
 
     def inside(names: list[str]) -> None:
         w, h = size
+        for item in driver.items(k.window):
+            item.ensurePolished()
         for name in names:
             tap_target = driver.find(k.window, name)
             assert tap_target is not None, name

@@ -134,10 +134,13 @@ class KioskApp:
         from kiosk.app.fallback import FallbackController
         from kiosk.app.visits import VisitsController
 
-        staff_operator = current_operator or (lambda: None)
+        staff = getattr(self, "staff", None)  # the staff session (kiosk.app.staff), built above once it is there
+        staff_operator = current_operator or (staff.current_operator if staff is not None else (lambda: None))
         self.fallback = FallbackController(self.service, self.flow, self.entry, staff_operator)
         self.visits = VisitsController(self.service, self.flow, staff_operator, fallback=self.fallback,
                                        default_village=getattr(self.settings, "village", ""))
+        if staff is not None:
+            staff.areaRequested.connect(self.visits.openArea)  # "visits", "fallback"
 
         # The QML module Kiosk (ui/qmldir): these instances are its singletons for this window.
         qml.provide(App=self.app, KioskFlow=self.flow, IdEntry=self.entry, Records=self.records,
