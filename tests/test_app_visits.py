@@ -455,13 +455,13 @@ def demo_kiosk(qtbot, tmp_path):
 
     made = []
 
-    def make(settings=None):
+    def make(settings=None, elder=False):
         encoder = DlibEncoder()
         setup = create_demo(tmp_path / "demo", encoder)
         store = Store.open(setup.db_path, setup.key_path)
         admin = operators.add_operator(store, "李主任", "admin", PIN)
         helper = operators.add_operator(store, "王协理", "assistant", PIN, by=admin)
-        k = KioskApp(Options(demo=True, fullscreen=False, realtime=False), store=store,
+        k = KioskApp(Options(demo=True, fullscreen=False, realtime=False, elder=elder), store=store,
                      settings=settings or Settings(), encoder=encoder, voice=VoicePlayer(enabled=False),
                      demo_residents=setup.residents, current_operator=Staff(helper))
         k.window.show()
@@ -518,7 +518,7 @@ def test_result_screen_offers_the_fallback_after_the_configured_failed_tries(dem
 
     from kiosk.matching.encoder import BACKEND_NAME
 
-    k, setup = demo_kiosk(Settings(fallback_after_failures=1))
+    k, setup = demo_kiosk(Settings(fallback_after_failures=1), elder=True)
     # Someone whose template is not the virtual camera's face: the real check fails (no match).
     other = "13063019500301021" + check_digit("13063019500301021")
     k.store.upsert_resident(other, "孙桂兰", village="演示村", categories=["pension"])
@@ -538,6 +538,15 @@ def test_result_screen_offers_the_fallback_after_the_configured_failed_tries(dem
     qtbot.wait(50)
     assert not k.flow.result["ok"] and k.flow.result["canRetry"]
     qtbot.waitUntil(lambda: k.fallback.offered)
+    qtbot.wait(int(k.theme().property("transitionMs")) + 80)
+    for item in driver.items(k.window):
+        item.ensurePolished()
+    for name in ("btnRetry", "btnResultFallback", "btnResultHome"):  # 大字模式 at 1366x768: all on screen
+        it = driver.find(k.window, name)
+        r = it.mapRectToScene(QRectF(0, 0, it.width(), it.height()))
+        assert r.bottom() <= 768.5 and r.right() <= 1366.5, (name, r)
+    if os.environ.get("KIOSK_SCREENSHOTS"):
+        k.window.grabWindow().save(str(Path(os.environ["KIOSK_SCREENSHOTS"]) / "result_fallback_elder_laptop.png"))
     tap(k, "btnResultFallback")
     wait_screen(qtbot, k, "fallback")
     assert k.fallback.reasons[0]["key"] == "attempts_exceeded"
@@ -548,3 +557,26 @@ def test_result_screen_offers_the_fallback_after_the_configured_failed_tries(dem
     f = fallbacks.pending(k.store, other)
     assert f is not None and (f.reason, f.operator) == ("attempts_exceeded", "王协理")
     assert k.store.last_certified(other) is None
+
+
+# ------------------------------------------------------------------ the service's rules the screens show
+def test_review_days_and_failed_tries_are_settings(village):
+    from datetime import datetime, timedelta, timezone
+
+    from kiosk.service import CertificationService, FallbackRefused
+
+    store, _ = village
+    service = CertificationService(store, Settings(grace_days=10, fallback_review_days=5, fallback_after_failures=2,
+                                                   attempts_per_day=5), FakeEncoder())
+    with pytest.raises(FallbackRefused) as refused:  # free text needs the failed tries first
+        service.record_fallback(SOON, "staff_witness", "老人手抖", "王协理")
+    assert refused.value.code == "not_allowed"
+    start = datetime(2026, 6, 15, 1, 0, tzinfo=timezone.utc)
+    for _ in range(2):
+        store.record_attempt(resident_id=SOON, category="pension", mode="self", verdict="fail", reason="no_match",
+                             started_at=start, finished_at=start + timedelta(seconds=20))
+    assert service.failed_tries_today(SOON) == 2 and service.fallback_offered(SOON)
+    out = service.record_fallback(SOON, "staff_witness", "老人手抖", "王协理")  # 3 tries left, 2 failed: allowed
+    assert out["expected_days"] == 5 and out["message"] == "已提交，等县里审核（约5个工作日）"
+    assert (out["reason"], out["detail"]) == ("attempts_exceeded", "老人手抖")
+    assert not service.fallback_offered(SOON)  # one is waiting for the county now
