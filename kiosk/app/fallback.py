@@ -14,7 +14,6 @@ which reasons, the relative's ID check are the service's and kiosk.core.ids'.
 from __future__ import annotations
 
 import logging
-import re
 from collections.abc import Callable
 
 from PySide6.QtCore import Property, QObject, Signal, Slot
@@ -22,7 +21,9 @@ from PySide6.QtQml import QmlNamedElement, QmlSingleton
 
 from kiosk.app import qml
 from kiosk.app.entry import group_id
+from kiosk.core.errors import KioskError
 from kiosk.core.ids import ID_LENGTH, check_partial, normalize
+from kiosk.store import StoreError
 from kiosk.texts import status_label, text
 
 QML_IMPORT_NAME = "Kiosk"
@@ -36,7 +37,6 @@ METHODS = ("staff_witness", "relative_pledge")
 JUDGEMENT_REASONS = ("cannot_perform_actions", "refuses_face_recognition", "no_template_cannot_enrol")
 RELATIONS = ("child", "spouse", "relative")
 ALLOWED = ("ok", "suspended", "attempts_exceeded", "no_template")  # eligibility codes record_fallback takes
-PHONE = re.compile(r"^\+?[0-9][0-9 -]{5,19}$")
 
 
 @QmlNamedElement("Fallback")
@@ -193,7 +193,7 @@ class FallbackController(QObject):  # type: ignore[operator]  # PySide6 stub gap
         if not self._id or self._blocked or not self._operator() or not self._method or not self._reason:
             return False
         if self._method == "relative_pledge":
-            return (bool(self._relative_name and self._relation and PHONE.match(self._relative_phone))
+            return (bool(self._relative_name and self._relation and self._relative_phone)
                     and len(self._relative_id) == ID_LENGTH and not self._relative_id_problem())
         return True
 
@@ -212,8 +212,6 @@ class FallbackController(QObject):  # type: ignore[operator]  # PySide6 stub gap
         if self._method == "relative_pledge":
             if not (self._relative_name and self._relation and self._relative_id and self._relative_phone):
                 return self._fail(text("ui_fallback_relative_missing"))
-            if not PHONE.match(self._relative_phone):
-                return self._fail(text("ui_fallback_phone_bad"))
             relative = Relative(self._relative_name, text(f"relationship_{self._relation}"), self._relative_id,
                                 self._relative_phone)
         try:
@@ -221,6 +219,8 @@ class FallbackController(QObject):  # type: ignore[operator]  # PySide6 stub gap
         except FallbackRefused as e:
             return self._fail(text("ui_fallback_not_allowed", **e.data) if e.code == "not_allowed" else e.message)
         except ServiceError as e:
+            return self._fail(e.message)
+        except (KioskError, StoreError) as e:  # the store (disk full, read-only …): nothing was recorded
             return self._fail(e.message)
         self.recorded.emit()
         days = int(out["expected_days"])

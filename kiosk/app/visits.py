@@ -18,7 +18,9 @@ from PySide6.QtCore import Property, QObject, QTimer, Signal, Slot
 from PySide6.QtQml import QmlNamedElement, QmlSingleton
 
 from kiosk.app import qml
+from kiosk.core.errors import KioskError
 from kiosk.core.ids import mask_name
+from kiosk.store import StoreError
 from kiosk.texts import status_label, text
 
 QML_IMPORT_NAME = "Kiosk"
@@ -108,7 +110,7 @@ class VisitsController(QObject):  # type: ignore[operator]  # PySide6 stub gap: 
         if self.flow.screen == "home":
             self.forget()
 
-    def _load(self) -> None:
+    def _load(self, audit: bool = False) -> None:
         from kiosk.service import cycle_rule
         from kiosk.visits import visit_list
 
@@ -118,8 +120,9 @@ class VisitsController(QObject):  # type: ignore[operator]  # PySide6 stub gap: 
         self._entries = visit_list(store, self.service.clock, cycle_rule(store, self.service.settings),
                                    village=village)
         self._rows = [row_view(e) for e in self._entries]
-        store.audit(self._operator(), "visit_list_viewed", {"village": village, "days": 30, "count": len(self._rows),
-                                                            "app": True})
+        if audit:  # a staff member looked at the list (addresses, phones): as `kiosk visits` does
+            store.audit(self._operator(), "visit_list_viewed", {"village": village, "days": 30, "count": len(self._rows),
+                                                                "app": True})
 
     # ------------------------------------------------------------------ slots
     @Slot()
@@ -127,7 +130,7 @@ class VisitsController(QObject):  # type: ignore[operator]  # PySide6 stub gap: 
         """The staff menu's 上门认证 (area "visits"): the list of the terminal's village."""
         self._person, self._person_id, self._message = {}, "", ""
         if self._operator():
-            self._load()
+            self._load(audit=True)
         else:
             self._entries, self._rows = [], []
         self.changed.emit()
@@ -144,7 +147,7 @@ class VisitsController(QObject):  # type: ignore[operator]  # PySide6 stub gap: 
     def setVillage(self, village: str) -> None:
         self._village = village
         if self._operator():
-            self._load()
+            self._load(audit=True)
         self.changed.emit()
 
     @Slot(int)
@@ -201,7 +204,12 @@ class VisitsController(QObject):  # type: ignore[operator]  # PySide6 stub gap: 
         op = self._operator()
         if not op or not self._person_id or outcome not in MARK_OUTCOMES:
             return
-        self.service.store.record_visit(self._person_id, op, outcome, self._note)
+        try:
+            self.service.store.record_visit(self._person_id, op, outcome, self._note)
+        except (KioskError, StoreError) as e:  # the store (disk full, read-only …): the note stays on screen
+            self._message, self._message_error = e.message, True
+            self.changed.emit()
+            return
         self._note = ""
         self._load()
         self._message = text("ui_visit_saved", outcome=text(f"visit_outcome_{outcome}"),

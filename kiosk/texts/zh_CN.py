@@ -456,7 +456,6 @@ TEXTS: dict[str, str] = {
     "ui_fallback_offer_sub": "请工作人员办理",
     "ui_fallback_choose": "请选择认证方式和原因。",
     "ui_fallback_relative_missing": "亲属承诺需要填写亲属的姓名、关系、身份证号码和电话。",
-    "ui_fallback_phone_bad": "亲属电话请填写手机或固定电话号码（数字）。",
     "ui_fallback_not_allowed": "今天还可以刷脸（还有{n}次）：请先刷脸，或选择其他原因。",
     "ui_identity_title_fallback": "不刷脸认证：请输入被认证人的身份证号码",
     "ui_submitted_title": "已提交，等县里审核",
