@@ -10,12 +10,13 @@ Flickable {
     clip: true
     boundsBehavior: Flickable.StopAtBounds
     readonly property int cols: Theme.portrait ? 1 : 2
-    readonly property real cellW: (width - Theme.gap / 2 * (cols - 1)) / cols
+    readonly property real bar: Math.max(6, 8 * Theme.f)  // the scroll indicator's lane on the right
+    readonly property real cellW: (width - bar * 2 - Theme.gap / 2 * (cols - 1)) / cols
     readonly property bool pledge: Fallback.method === "relative_pledge"
 
     Column {
         id: col
-        width: screen.width
+        width: screen.width - screen.bar * 2
         spacing: Theme.gap / 2
         Row {
             spacing: Theme.gap
@@ -81,15 +82,16 @@ Flickable {
                 color: Theme.textSoft
             }
             Grid {
+                id: reasonGrid
                 width: parent.width
-                columns: screen.cols
+                columns: Theme.portrait ? 1 : (Fallback.reasons.length > 3 ? 2 : 3)
                 spacing: Theme.gap / 2
                 Repeater {
                     model: Fallback.reasons
                     BigButton {
                         required property var modelData
                         objectName: "fb_reason_" + modelData.key
-                        width: screen.cellW
+                        width: (reasonGrid.width - reasonGrid.spacing * (reasonGrid.columns - 1)) / reasonGrid.columns
                         height: Theme.touch * 0.8
                         fontSize: Theme.small
                         text: modelData.label
@@ -125,18 +127,20 @@ Flickable {
                     }
                 }
                 Grid {
+                    id: relGrid
+                    readonly property real cell: (width - spacing * (columns - 1)) / columns
                     width: parent.width
-                    columns: screen.cols
+                    columns: Theme.portrait ? 1 : 3
                     spacing: Theme.gap / 2
                     VisitField {
-                        width: screen.cellW
+                        width: relGrid.cell
                         inputName: "fbRelativeName"
                         label: App.t("ui_fallback_relative_name")
                         maximumLength: 30
                         onEdited: (value) => Fallback.setRelativeName(value)
                     }
                     VisitField {
-                        width: screen.cellW
+                        width: relGrid.cell
                         inputName: "fbRelativePhone"
                         label: App.t("ui_fallback_relative_phone")
                         maximumLength: 20
@@ -144,16 +148,16 @@ Flickable {
                         validator: RegularExpressionValidator { regularExpression: /[0-9+ -]*/ }
                         onEdited: (value) => Fallback.setRelativePhone(value)
                     }
-                }
-                VisitField {
-                    width: screen.cols === 1 ? parent.width : screen.cellW
-                    inputName: "fbRelativeId"
-                    label: Fallback.relativeIdHint !== "" ? App.t("ui_fallback_relative_id") + "  " + Fallback.relativeIdHint
-                                                          : App.t("ui_fallback_relative_id")
-                    bad: Fallback.relativeIdHint !== ""
-                    maximumLength: 18
-                    validator: RegularExpressionValidator { regularExpression: /[0-9xX]*/ }
-                    onEdited: (value) => Fallback.setRelativeId(value)
+                    VisitField {
+                        width: relGrid.cell
+                        inputName: "fbRelativeId"
+                        label: Fallback.relativeIdHint !== "" ? App.t("ui_fallback_relative_id") + "  " + Fallback.relativeIdHint
+                                                              : App.t("ui_fallback_relative_id")
+                        bad: Fallback.relativeIdHint !== ""
+                        maximumLength: 18
+                        validator: RegularExpressionValidator { regularExpression: /[0-9xX]*/ }
+                        onEdited: (value) => Fallback.setRelativeId(value)
+                    }
                 }
             }
             Body {
@@ -191,5 +195,16 @@ Flickable {
                 onClicked: Fallback.submit()
             }
         }
+    }
+
+    Rectangle {  // the page scrolls: where it is
+        parent: screen
+        visible: screen.contentHeight > screen.height
+        anchors.right: parent.right
+        y: screen.visibleArea.yPosition * screen.height
+        width: screen.bar
+        height: screen.visibleArea.heightRatio * screen.height
+        radius: width / 2
+        color: Theme.textSoft
     }
 }

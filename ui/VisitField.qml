@@ -15,6 +15,8 @@ Column {
     spacing: 4 * Theme.f
 
     Text {
+        width: field.width
+        wrapMode: Text.WordWrap
         text: field.label
         font.family: Theme.family
         font.pixelSize: Theme.small

@@ -10,11 +10,12 @@ Flickable {
     clip: true
     boundsBehavior: Flickable.StopAtBounds
     readonly property int cols: Theme.portrait ? 1 : 2
-    readonly property real cellW: (width - Theme.gap * (cols - 1)) / cols
+    readonly property real bar: Math.max(6, 8 * Theme.f)  // the scroll indicator's lane on the right
+    readonly property real cellW: (width - bar * 2 - Theme.gap / 2 * (cols - 1)) / cols
 
     Column {
         id: col
-        width: screen.width
+        width: screen.width - screen.bar * 2
         spacing: Theme.gap / 2
         Row {
             spacing: Theme.gap
@@ -148,5 +149,16 @@ Flickable {
             color: Visits.messageError ? Theme.bad : Theme.good
             text: Visits.message
         }
+    }
+
+    Rectangle {  // the page scrolls: where it is
+        parent: screen
+        visible: screen.contentHeight > screen.height
+        anchors.right: parent.right
+        y: screen.visibleArea.yPosition * screen.height
+        width: screen.bar
+        height: screen.visibleArea.heightRatio * screen.height
+        radius: width / 2
+        color: Theme.textSoft
     }
 }
