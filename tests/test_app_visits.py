@@ -332,6 +332,7 @@ def test_keyboard_typing_fills_advances_and_swallows_the_readers_enter(make_kios
     assert k.flow.screen == "records"  # the Enter did not act on the next screen
 
 
+@pytest.mark.slow
 def test_wedge_reader_under_xvfb_with_xdotool(tmp_path):
     """A keyboard-wedge reader simulated by `xdotool type` on a real X server (Xvfb): the number
     fills the field and the app moves on by itself."""
@@ -341,16 +342,22 @@ def test_wedge_reader_under_xvfb_with_xdotool(tmp_path):
         if os.environ.get("CI") == "true":
             pytest.fail(msg, pytrace=False)
         pytest.skip(msg)
-    display = f":{90 + os.getpid() % 500}"
-    xvfb = subprocess.Popen(["Xvfb", display, "-screen", "0", "1366x768x24", "-nolisten", "tcp"],
-                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    import select
+
+    # Our own X server on a free display (Xvfb picks it and writes its number to the pipe).
+    r, w = os.pipe()
+    xvfb = subprocess.Popen(["Xvfb", "-displayfd", str(w), "-screen", "0", "1366x768x24", "-nolisten", "tcp"],
+                            pass_fds=(w,), stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    os.close(w)
     app = None
     try:
-        env = {**os.environ, "DISPLAY": display, "QT_QPA_PLATFORM": "xcb", "KIOSK_AUDIO": "0"}
-        deadline = time.monotonic() + 20
-        while subprocess.run(["xdotool", "getmouselocation"], env=env, capture_output=True).returncode != 0:
-            assert time.monotonic() < deadline, "Xvfb did not start"
-            time.sleep(0.1)
+        number = b""
+        while not number.endswith(b"\n"):
+            assert select.select([r], [], [], 20)[0], "Xvfb did not start"
+            chunk = os.read(r, 16)
+            assert chunk, "Xvfb did not start"
+            number += chunk
+        env = {**os.environ, "DISPLAY": f":{number.decode().strip()}", "QT_QPA_PLATFORM": "xcb", "KIOSK_AUDIO": "0"}
         out = tmp_path / "screens.jsonl"
         app = subprocess.Popen([sys.executable, str(ROOT / "tests" / "wedge_app.py"), str(tmp_path), str(out)],
                                env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
@@ -376,6 +383,7 @@ def test_wedge_reader_under_xvfb_with_xdotool(tmp_path):
         typed = [x["entry"] for x in lines if x["screen"] == "identity" and x["entry"]]
         assert typed and typed[-1] == READER
     finally:
+        os.close(r)
         for p in (app, xvfb):
             if p is not None and p.poll() is None:
                 p.terminate()
