@@ -129,22 +129,33 @@ class KioskApp:
         self.flow = FlowController(self.service, self.check, self.app, self.entry, self.records,
                                    actions=opts.actions, sync_status=sync_status, clock=self.clock)
         qapp.installEventFilter(self.app)
+        # Staff mode (kiosk.app.staff): the session, enrolment and review; other areas connect to areaRequested.
+        from kiosk.app.enrol import EnrolController, ReviewController
+        from kiosk.app.staff import StaffController
+
+        self.staff = StaffController(self.store, self.flow, self.app, self.settings)
+        qapp.installEventFilter(self.staff)
+        self.enrol = EnrolController(self.service, self.check, self.flow, self.app, self.settings,
+                                     self.staff.current_operator)
+        self.review = ReviewController(self.store, self.flow, self.enrol, self.staff.current_operator)
+        self.staff.areaRequested.connect(self.enrol.openArea)
+        self.staff.areaRequested.connect(self.review.openArea)
+
         # 上门认证 and 不刷脸认证 (staff areas "visits", "fallback"): the logged-in operator is the staff
-        # session's (kiosk.app.staff); until there is one, `current_operator` (tests) or nobody.
+        # session's (`current_operator` replaces it in tests that log nobody in through the PIN pad).
         from kiosk.app.fallback import FallbackController
         from kiosk.app.visits import VisitsController
 
-        staff = getattr(self, "staff", None)  # the staff session (kiosk.app.staff), built above once it is there
-        staff_operator = current_operator or (staff.current_operator if staff is not None else (lambda: None))
+        staff_operator = current_operator or self.staff.current_operator
         self.fallback = FallbackController(self.service, self.flow, self.entry, staff_operator)
         self.visits = VisitsController(self.service, self.flow, staff_operator, fallback=self.fallback,
                                        default_village=getattr(self.settings, "village", ""))
-        if staff is not None:
-            staff.areaRequested.connect(self.visits.openArea)  # "visits", "fallback"
+        self.staff.areaRequested.connect(self.visits.openArea)  # "visits", "fallback"
 
         # The QML module Kiosk (ui/qmldir): these instances are its singletons for this window.
         qml.provide(App=self.app, KioskFlow=self.flow, IdEntry=self.entry, Records=self.records,
-                    FaceCheck=self.check, Visits=self.visits, Fallback=self.fallback)
+                    FaceCheck=self.check, Staff=self.staff, Enrol=self.enrol, Review=self.review,
+                    Visits=self.visits, Fallback=self.fallback)
         self.engine = QQmlApplicationEngine()
         self.engine.load(str(UI_DIR / "Main.qml"))
         roots = self.engine.rootObjects()

@@ -412,6 +412,84 @@ TEXTS: dict[str, str] = {
     "visit_unknown_resident": "本机名册中没有 {id}。请核对号码，或等待县里同步名册。",
 
     # ---------------------------------------------------------------- staff screens in the app (login, enrolment, review)
+    # spoken (voice files: screen_/state_ codes)
+    "screen_staff_login": "请选择您的姓名，再输入工作人员密码。",
+    "screen_enrol_id": "请输入要建模的居民的身份证号码。",
+    "screen_enrol_consent": "请听告知：为了今后能在本机刷脸认证待遇领取资格，需要采集您的人脸信息。"
+                            "采集前请您按提示眨眼或转头，确认是本人在镜头前；照片不保存，只保存加密的人脸特征，"
+                            "只用于社保待遇资格认证。建模要经另一位工作人员审核后才生效。"
+                            "您也可以不同意，不同意可以由工作人员协助办理其他方式的认证。您同意吗？",
+    "state_enrol_look_straight": "请看着屏幕，保持不动。",
+    "state_enrol_look_left": "请稍微向左看。",
+    "state_enrol_look_right": "请稍微向右看。",
+    "screen_enrol_saved": "建模完成，已保存，等待审核员审核。",
+    "screen_enrol_failed": "这次没能建模。请看屏幕上的原因，再试一次。",
+    # shown
+    "ui_staff_login_title": "工作人员登录",
+    "ui_staff_login_choose": "1. 选择您的姓名",
+    "ui_staff_login_pin": "2. 输入密码（至少 {n} 位数字）",
+    "ui_staff_login_pin_for": "2. {name} 的密码",
+    "ui_staff_login_none": "本机还没有工作人员账号。请管理员在命令行添加：kiosk operator add 姓名 --role admin",
+    "ui_staff_login_choose_first": "请先选择您的姓名。",
+    "ui_staff_login_keyboard": "也可以用键盘输入数字，按回车登录。",
+    "ui_staff_login_ok": "登录",
+    "ui_staff_login_role_locked": "{role}，暂时锁定",
+    "ui_staff_login_demo": "演示账号的密码：{accounts}",
+    "ui_staff_login_cancel": "返回首页",
+    "ui_staff_pin_blank": "请输入密码",
+    "ui_staff_pin_a11y": "已输入 {n} 位密码",
+    "ui_staff_who": "{name}（{role}）",
+    "ui_staff_logout": "退出",
+    "ui_staff_idle_note": "{minutes} 分钟无操作自动退出",
+    "ui_staff_area_enrol": "建模",
+    "ui_staff_area_review": "审核建模",
+    "ui_staff_area_visits": "上门认证",
+    "ui_staff_area_fallback": "非人脸认证",
+    "ui_staff_area_due": "提醒名单",
+    "ui_staff_area_stats": "认证统计",
+    "ui_staff_area_admin": "管理",
+    "ui_staff_area_selftest": "设备自检",
+    "ui_staff_area_pending": "待审核 {n} 条",
+    "ui_staff_menu": "工作人员菜单",
+    "ui_staff_menu_title": "工作人员",
+    "ui_staff_menu_status": "本机状态",
+    "ui_enrol_id_title": "建模：输入居民身份证号码",
+    "ui_enrol_id_hint": "可用屏幕数字键，也可用键盘输入，按回车下一步。",
+    "ui_enrol_not_allowed": "只有协理员或管理员可以建模。",
+    "ui_enrol_consent_title": "建模：向居民宣读告知书",
+    "ui_enrol_consent_who": "居民：{name}（{id}）",
+    "ui_enrol_consent_note": "宣读人：{operator}。按“居民已同意”会记录宣读人和时间。",
+    "ui_enrol_consent_yes": "居民已同意，开始采集",
+    "ui_enrol_consent_no": "居民不同意",
+    "ui_enrol_declined": "居民不同意采集人脸，没有建模。可为居民办理非人脸认证。",
+    "ui_enrol_capture_title": "建模采集：{name}",
+    "ui_enrol_capture_hint": "先按提示做动作（确认是真人），再按提示稍微转头。照片只在内存中，不存盘。",
+    "ui_enrol_pose": "采集角度 {n}/{total}",
+    "ui_enrol_waiting": "等待居民正对屏幕……",
+    "ui_enrol_cancel": "取消建模",
+    "ui_enrol_done_ok_title": "建模完成，等待审核",
+    "ui_enrol_done_ok": "已为 {name}（{id}）选用 {frames} 张照片（第 {enrolment} 号建模）。须由另一位审核员或管理员审核通过后，居民才能刷脸认证；在此之前旧模板（如有）照常使用。",
+    "ui_enrol_done_frames": "选用的照片（只在本机内存中，不存盘）：",
+    "ui_enrol_done_fail_title": "没能建模",
+    "ui_enrol_again": "再试一次",
+    "ui_enrol_another": "为下一位建模",
+    "ui_review_title": "审核建模",
+    "ui_review_none": "没有待审核的建模。",
+    "ui_review_row": "第 {enrolment} 号　{name}　{id}",
+    "ui_review_row_sub": "{frames} 张　建模：{by}　{when}",
+    "ui_review_detail_title": "审核第 {enrolment} 号建模",
+    "ui_review_detail_info": "居民：{name}（{id}）。{frames} 张，建模：{by}，宣读告知：{consent_by}，{when}。",
+    "ui_review_no_frames": "这次建模的照片只在建模时保留在本机内存中（不存盘），本机重启后不再显示。请按建模记录判断，或退回后重新建模。",
+    "ui_review_approve": "审核通过",
+    "ui_review_reject": "退回",
+    "ui_review_reason_title": "退回原因（选一项，或用键盘输入）：",
+    "ui_review_reason_blurry": "照片不清楚",
+    "ui_review_reason_not_person": "不像本人",
+    "ui_review_reason_dark": "光线太暗",
+    "ui_review_reason_typed": "其他原因（键盘输入）",
+    "ui_review_approved": "第 {enrolment} 号建模已审核通过，居民现在可以刷脸认证。",
+    "ui_review_rejected": "第 {enrolment} 号建模已退回：{reason}",
+    "ui_review_back": "返回列表",
     # (end of staff screens)
 
     # ---------------------------------------------------------------- home visits and fallback screens in the app
@@ -463,7 +541,7 @@ TEXTS: dict[str, str] = {
     "ui_submitted_person": "{method}：{name}（{id}）",
     "ui_submitted_next": "审核通过后就算本周期已认证，不用再刷脸；结果可以在本机“查询认证记录”里看。",
     **{f"screen_fallback_submitted_{n}":
-       f"已提交，请等县里审核，大约{'一二三四五六七八九十'[n - 1]}个工作日。"
+       f"已提交，请等县里审核，大约{'一两三四五六七八九十'[n - 1]}个工作日。"
        for n in range(1, 11)},
     # (end of visit and fallback screens)
 
@@ -480,6 +558,8 @@ TEXTS: dict[str, str] = {
     # (end of admin corner)
 
     # ---------------------------------------------------------------- county sync of enrolments, contacts, decisions
+    "cli_sync_v4_summary": "建模记录上报 {enrolments} 条；县里下发操作员 {operators} 个；不刷脸认证审核结果 {decisions} 条。",
+    "cli_sync_bundle_v4_summary": "不刷脸认证审核结果 {decisions} 条，操作员 {operators} 个。",
     # (end of county sync of enrolments)
 
 }
