@@ -75,7 +75,7 @@ class Staff:
 def make_kiosk(qtbot, village):
     made = []
 
-    def make(*, size=(1366, 768), elder=False, logged_in=True, settings=None):
+    def make(*, size=(1366, 768), elder=False, logged_in=True, settings=None, staff_session=False):
         from kiosk.app.bootstrap import KioskApp, Options
         from kiosk.app.voice import VoicePlayer
 
@@ -83,11 +83,12 @@ def make_kiosk(qtbot, village):
         opts = Options(demo=False, fullscreen=False, realtime=False, size=size, elder=elder)
         staff = Staff(helper if logged_in else None)
         k = KioskApp(opts, store=store, settings=settings or Settings(grace_days=10), encoder=FakeEncoder(),
-                     voice=VoicePlayer(enabled=False), clock=store.clock, current_operator=staff)
+                     voice=VoicePlayer(enabled=False), clock=store.clock,
+                     current_operator=None if staff_session else staff)
         k.window.show()
         qtbot.waitExposed(k.window)
         qtbot.wait(50)
-        k.staff = staff
+        k.logged_in_as = staff
         made.append(k)
         return k
 
@@ -175,6 +176,33 @@ def test_visit_list_is_sorted_by_urgency_without_the_certified_compared_or_decea
     assert viewed and viewed[-1]["actor"] == "王协理" and viewed[-1]["details"]["village"] == "东村"
     for number in (CERT, DC, DEAD):  # never listed, whatever the filter
         assert number not in {e.id_number for e in k.visits._entries}
+
+
+def test_the_staff_menu_opens_the_list_for_the_logged_in_operator(make_kiosk, qtbot, village):
+    """Through the real staff session (kiosk.app.staff): PIN pad, menu, 上门认证; logging out forgets."""
+    store, _ = village
+    k = make_kiosk(staff_session=True)
+    k.staff.open()
+    wait_screen(qtbot, k, "staffLogin")
+    k.staff.chooseOperator("王协理")
+    for d in PIN:
+        k.staff.pinPress(d)
+    k.staff.login()
+    qtbot.waitUntil(lambda: k.staff.current_operator() is not None)
+    k.staff.showMenu()
+    wait_screen(qtbot, k, "staff")
+    tap(k, "area_visits")
+    wait_screen(qtbot, k, "visits")
+    assert k.visits.count == 5 and "王协理" in text_of(k, "visitsCount")
+    tap(k, "btnVisitsMenu")
+    wait_screen(qtbot, k, "staff")
+    tap(k, "area_fallback")  # 不刷脸认证 from the menu: the resident's number first
+    wait_screen(qtbot, k, "identity")
+    assert k.entry.target == "fallback"
+    k.staff.logout()
+    wait_screen(qtbot, k, "home")
+    qtbot.waitUntil(lambda: k.visits.rows == [])
+    assert not k.visits.loggedIn
 
 
 def test_nobody_logged_in_sees_no_addresses(make_kiosk, qtbot):
@@ -467,8 +495,8 @@ def demo_kiosk(qtbot, tmp_path):
         encoder = DlibEncoder()
         setup = create_demo(tmp_path / "demo", encoder)
         store = Store.open(setup.db_path, setup.key_path)
-        admin = operators.add_operator(store, "李主任", "admin", PIN)
-        helper = operators.add_operator(store, "王协理", "assistant", PIN, by=admin)
+        helper = operators.get(store, "演示协理员")  # the demo database's 协理员
+        assert helper is not None and helper.role == "assistant"
         k = KioskApp(Options(demo=True, fullscreen=False, realtime=False, elder=elder), store=store,
                      settings=settings or Settings(), encoder=encoder, voice=VoicePlayer(enabled=False),
                      demo_residents=setup.residents, current_operator=Staff(helper))
@@ -507,7 +535,7 @@ def test_certify_during_a_visit_records_the_operator_and_the_helper(demo_kiosk, 
     assert k.flow.result["ok"], k.flow.result
     [attempt] = k.store.attempts_for(wang)
     assert (attempt.verdict, attempt.mode, attempt.helper_relationship, attempt.operator) == (
-        "pass", "proxy", "子女", "王协理")
+        "pass", "proxy", "子女", "演示协理员")
     assert driver.find(k.window, "btnResultFallback") is None  # passed: nothing to offer
     tap(k, "btnResultVisit")
     wait_screen(qtbot, k, "visit")
@@ -563,7 +591,7 @@ def test_result_screen_offers_the_fallback_after_the_configured_failed_tries(dem
     tap(k, "btnFallbackSubmit")
     wait_screen(qtbot, k, "submitted")
     f = fallbacks.pending(k.store, other)
-    assert f is not None and (f.reason, f.operator) == ("attempts_exceeded", "王协理")
+    assert f is not None and (f.reason, f.operator) == ("attempts_exceeded", "演示协理员")
     assert k.store.last_certified(other) is None
 
 

@@ -39,6 +39,12 @@ Flickable {
             text: App.tf("ui_fallback_person", {name: Fallback.person.name || "", id: Fallback.person.id || ""})
                   + "  " + (Fallback.person.status || "")
         }
+        BigButton {  // from the result screen with nobody logged in: the staff member logs in here
+            objectName: "btnFallbackLogin"
+            visible: !Fallback.loggedIn && Fallback.blocked === ""
+            text: App.t("ui_fallback_login")
+            onClicked: Staff.open()
+        }
         Body {
             objectName: "fallbackBlocked"
             visible: Fallback.blocked !== "" || !Fallback.loggedIn
@@ -182,8 +188,8 @@ Flickable {
             BigButton {
                 objectName: "btnFallbackBack"
                 width: screen.cellW
-                text: Visits.returnable || Visits.person.name ? App.t("ui_visit_back_person") : App.t("ui_home")
-                onClicked: Visits.person.name ? Visits.backToPerson() : KioskFlow.home()
+                text: Visits.person.name ? App.t("ui_visit_back_person") : Staff.loggedIn ? App.t("ui_visits_menu") : App.t("ui_home")
+                onClicked: Visits.person.name ? Visits.backToPerson() : Staff.loggedIn ? Staff.showMenu() : KioskFlow.home()
             }
             BigButton {
                 objectName: "btnFallbackSubmit"

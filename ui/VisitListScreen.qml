@@ -11,10 +11,25 @@ Item {
         id: top
         width: parent.width
         spacing: Theme.gap / 2
-        Title {
-            objectName: "visitsTitle"
+        Row {
             width: parent.width
-            text: App.t("ui_visits_title")
+            spacing: Theme.gap
+            Title {
+                id: title
+                objectName: "visitsTitle"
+                width: parent.width - menu.width - Theme.gap
+                text: App.t("ui_visits_title")
+            }
+            BigButton {
+                id: menu
+                objectName: "btnVisitsMenu"
+                visible: Staff.loggedIn
+                anchors.verticalCenter: title.verticalCenter
+                height: Theme.touch * 0.75
+                fontSize: Theme.small
+                text: App.t("ui_visits_menu")
+                onClicked: Staff.showMenu()
+            }
         }
         Body {
             objectName: "visitsCount"

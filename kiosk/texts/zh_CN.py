@@ -495,6 +495,8 @@ TEXTS: dict[str, str] = {
     # ---------------------------------------------------------------- home visits and fallback screens in the app
     # (staff screens: shown, not spoken; the resident's 已提交 screen is spoken: screen_fallback_submitted_<n>)
     "ui_visits_title": "上门认证名单",
+    "ui_visits_menu": "工作人员菜单",
+    "ui_fallback_login": "工作人员登录",
     "ui_visits_all": "全部村",
     "ui_visits_count": "共{n}人需要上门认证",
     "ui_visits_empty": "没有需要上门认证的人。",
