@@ -26,6 +26,8 @@ Window {
         "reviewDetail": "ReviewDetailScreen.qml",
 
         // staff: home visits, certification without a face
+        "visits": "VisitListScreen.qml", "visit": "VisitPersonScreen.qml", "fallback": "FallbackScreen.qml",
+        "submitted": "SubmittedScreen.qml",
 
         // staff: due lists and figures
 

@@ -88,7 +88,7 @@ class KioskApp:
 
     def __init__(self, opts: Options, *, store=None, settings=None, encoder=None, source_factory=None,
                  actor: bool | None = None, pace: bool | None = None, observer_factory=None, voice=None,
-                 sync_status=None, demo_residents=None, clock=None):
+                 sync_status=None, demo_residents=None, clock=None, current_operator=None):
         from PySide6.QtGui import QFont, QGuiApplication
         from PySide6.QtQml import QQmlApplicationEngine
 
@@ -141,9 +141,21 @@ class KioskApp:
         self.staff.areaRequested.connect(self.enrol.openArea)
         self.staff.areaRequested.connect(self.review.openArea)
 
+        # 上门认证 and 不刷脸认证 (staff areas "visits", "fallback"): the logged-in operator is the staff
+        # session's (`current_operator` replaces it in tests that log nobody in through the PIN pad).
+        from kiosk.app.fallback import FallbackController
+        from kiosk.app.visits import VisitsController
+
+        staff_operator = current_operator or self.staff.current_operator
+        self.fallback = FallbackController(self.service, self.flow, self.entry, staff_operator)
+        self.visits = VisitsController(self.service, self.flow, staff_operator, fallback=self.fallback,
+                                       default_village=getattr(self.settings, "village", ""))
+        self.staff.areaRequested.connect(self.visits.openArea)  # "visits", "fallback"
+
         # The QML module Kiosk (ui/qmldir): these instances are its singletons for this window.
         qml.provide(App=self.app, KioskFlow=self.flow, IdEntry=self.entry, Records=self.records,
-                    FaceCheck=self.check, Staff=self.staff, Enrol=self.enrol, Review=self.review)
+                    FaceCheck=self.check, Staff=self.staff, Enrol=self.enrol, Review=self.review,
+                    Visits=self.visits, Fallback=self.fallback)
         self.engine = QQmlApplicationEngine()
         self.engine.load(str(UI_DIR / "Main.qml"))
         roots = self.engine.rootObjects()
@@ -281,4 +293,5 @@ def start_background_sync(kiosk: KioskApp):
     sync = BackgroundSync(kiosk.store.path, key_file(), kiosk.settings)
     sync.start()
     kiosk.flow.recorded.connect(sync.wake)
+    kiosk.fallback.recorded.connect(sync.wake)
     return sync

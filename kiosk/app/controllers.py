@@ -197,6 +197,7 @@ class FlowController(QObject):
         self._result = {}
         self._notice = {}
         self._staff = {}
+        self._operator: str | None = None  # a staff member certifying this resident (上门认证)
         self.attempt = None
         self._source_error = None
         self._result_due = None
@@ -292,6 +293,8 @@ class FlowController(QObject):
     # ------------------------------------------------------------------ the typed number
     @Slot(str, str)
     def _on_submitted(self, target: str, typed: str) -> None:
+        if target not in ("resident", "helper"):
+            return  # another controller's number (e.g. Fallback's)
         if target == "helper":
             return self._submit_helper_id(typed)
         try:
@@ -394,7 +397,7 @@ class FlowController(QObject):
             return self._show_eligibility(e)
         try:
             self.attempt = self.service.begin(self._view.id_number, self._category or None, helper=helper,
-                                              actions=self.actions)
+                                              operator=self._operator, actions=self.actions)
         except ServiceError as err:
             return self._show_notice(err.code, text("title_refused"), error_text(err.code, **err.data))
         self._result = {}
@@ -512,6 +515,20 @@ class FlowController(QObject):
     def _relationships(self) -> list:
         rels = RELATIONSHIPS_ELDER if self.app.elderMode else RELATIONSHIPS
         return [{"key": k, "label": v} for k, v in rels]
+
+    def certify_for(self, id_number: str, purpose: str, operator: str) -> None:
+        """A staff member certifies this resident (上门认证: Visits): the usual way from 核对姓名
+        (confirm → helper → category → consent → face), the operator recorded with the attempt."""
+        self._clear()
+        try:
+            view = self.service.lookup(id_number)
+        except ServiceError as e:
+            return self._show_notice(e.code, text("title_refused"), e.message)
+        self._purpose = purpose
+        self.entry.purpose = purpose
+        self._view = view
+        self._operator = operator
+        self._go("confirm", f"screen_confirm_{purpose}")
 
     @Slot()
     def certifyFromRecord(self) -> None:

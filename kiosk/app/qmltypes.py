@@ -25,15 +25,18 @@ def _types():
     from kiosk.app.enrol import EnrolController, EnrolFrame, ReviewController
     from kiosk.app.controllers import AppController, FlowController
     from kiosk.app.entry import IdentityEntry
+    from kiosk.app.fallback import FallbackController
     from kiosk.app.preview import CameraView
     from kiosk.app.records import RecordsController
     from kiosk.app.staff import StaffController
+    from kiosk.app.visits import VisitsController
 
     return [(AppController, "App", True), (FlowController, "KioskFlow", True), (IdentityEntry, "IdEntry", True),
             (RecordsController, "Records", True), (CheckController, "FaceCheck", True),
             (CameraView, "CameraView", False),
             (StaffController, "Staff", True), (EnrolController, "Enrol", True), (ReviewController, "Review", True),
-            (EnrolFrame, "EnrolFrame", False)]
+            (EnrolFrame, "EnrolFrame", False),
+            (VisitsController, "Visits", True), (FallbackController, "Fallback", True)]
 
 
 def _type(name: str) -> tuple[str, bool]:
