@@ -26,7 +26,7 @@ Window {
 
         // staff: due lists and figures
 
-        // admin corner, paused kiosk
+        // admin corner, paused kiosk (kioskapp14: kiosk/app/admin.py)
     })
 
     // ---------------------------------------------------------------- header
@@ -155,5 +155,11 @@ Window {
             duration: Theme.transitionMs
             easing.type: Easing.OutCubic
         }
+    }
+
+    // ---------------------------------------------------------------- idle warning (over header and screen)
+    IdleWarning {
+        anchors.fill: parent
+        z: 100
     }
 }

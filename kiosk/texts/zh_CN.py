@@ -427,6 +427,11 @@ TEXTS: dict[str, str] = {
     # (end of self-test)
 
     # ---------------------------------------------------------------- idle warning, admin corner, kiosk screen states
+    # idle warning (kiosk.app.controllers AppController; ui/IdleWarning.qml)
+    "ui_idle_question": "还需要时间吗？",
+    "ui_idle_yes": "需要",
+    "ui_idle_countdown": "如果不点，{n} 秒后回到首页，刚才填的信息会清除。",
+    "screen_idle_warning": "还需要时间吗？需要的话，请点屏幕上的“需要”。",
     # (end of admin corner)
 
     # ---------------------------------------------------------------- county sync of enrolments, contacts, decisions
