@@ -27,6 +27,7 @@ Window {
         // staff: due lists and figures
 
         // admin corner, paused kiosk (kioskapp14: kiosk/app/admin.py)
+        "admin": "AdminScreen.qml", "selftest": "SelfTestScreen.qml",
     })
 
     // ---------------------------------------------------------------- header

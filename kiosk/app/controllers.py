@@ -261,6 +261,7 @@ class FlowController(QObject):
         app.idle_matters = self._idle_matters  # no "还需要时间吗？" where the reset forgets nothing
         app.changed.connect(self.changed)  # the relationship list depends on elder mode
         self._source_error: tuple[str, str] | None = None
+        self.paused = lambda: False  # KioskState.paused (kiosk.app.admin): 本机暂停服务, nobody may start
         self._clear()
         app.voice.enter("home", self._intro("home"), speak=False)  # 再听一遍 works from the first screen
 
@@ -301,6 +302,8 @@ class FlowController(QObject):
         self._go(screen, voice)
 
     def _intro(self, screen: str) -> list[str]:
+        if screen == "home" and self.paused():
+            return ["screen_home_paused"]
         if screen == "identity" and self.entry.target == "helper":
             return ["screen_helper_id"]
         for code in (f"screen_{screen}_{self._purpose}", f"screen_{screen}"):
@@ -316,6 +319,8 @@ class FlowController(QObject):
     @Slot(str)
     def start(self, purpose: str) -> None:
         """purpose: self (本人认证), proxy (代他人认证), query (查询认证记录)."""
+        if self.paused():  # the home screen shows 本机暂停服务 instead of the buttons
+            return self.home()
         self._clear()
         self._purpose = purpose
         self.entry.reset("resident", purpose=purpose)

@@ -27,9 +27,13 @@ def _types():
     from kiosk.app.preview import CameraView
     from kiosk.app.records import RecordsController
 
-    return [(AppController, "App", True), (FlowController, "KioskFlow", True), (IdentityEntry, "IdEntry", True),
-            (RecordsController, "Records", True), (CheckController, "FaceCheck", True),
-            (CameraView, "CameraView", False)]
+    types = [(AppController, "App", True), (FlowController, "KioskFlow", True), (IdentityEntry, "IdEntry", True),
+             (RecordsController, "Records", True), (CheckController, "FaceCheck", True),
+             (CameraView, "CameraView", False)]
+    from kiosk.app.admin import AdminController, KioskState  # the unattended kiosk (issue 14)
+
+    types += [(KioskState, "KioskState", True), (AdminController, "Admin", True)]
+    return types
 
 
 def _type(name: str) -> tuple[str, bool]:
