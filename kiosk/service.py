@@ -35,7 +35,7 @@ NOT_COUNTED_REASONS = frozenset({"cancelled", "camera_lost", "source_failed", "i
 # Every ServiceError code (words: kiosk.texts error_<code> + next_<code>; a test walks them all).
 ERROR_CODES = ("bad_id_number", "unknown_resident", "deceased", "not_required", "already_certified", "no_category",
                "wrong_category", "bad_helper_id", "attempts_exceeded", "no_template", "clock_wrong",
-               "fallback_pending")
+               "fallback_pending", "maintenance")
 
 CLOCK_MARGIN_S = 86400  # farther than this from the county's clock at the last sync: refuse to certify
 CLOCK_TOLERANCE_S = 300  # small steps back (NTP, a reboot) are not "earlier than the last record"
@@ -45,7 +45,7 @@ CLOCK_TOLERANCE_S = 300  # small steps back (NTP, a reboot) are not "earlier tha
 # (payments stopped: certifying now resumes them with back-pay). Checked in this order.
 # fallback_pending: a certification without a face waits for the county (no face try needed).
 ELIGIBILITY_CODES = ("bad_id_number", "unknown_resident", "deceased", "data_comparison", "already_certified",
-                     "fallback_pending", "clock_wrong", "no_category", "wrong_category", "attempts_exceeded", "no_template", "suspended", "ok")
+                     "fallback_pending", "maintenance", "clock_wrong", "no_category", "wrong_category", "attempts_exceeded", "no_template", "suspended", "ok")
 # What to offer next, by eligibility code.
 NEXT_STEPS = {
     "bad_id_number": "check_id", "unknown_resident": "check_id",
@@ -53,6 +53,7 @@ NEXT_STEPS = {
     "data_comparison": "records", "already_certified": "records",
     "fallback_pending": "wait_county_review",
     "clock_wrong": "ask_staff",  # the kiosk's clock is clearly wrong: staff set it, then certify
+    "maintenance": "come_later",  # the county's maintenance window (kiosk.maintenance): after it ends
     "no_category": "ask_staff", "wrong_category": "choose_category",
     "attempts_exceeded": "come_tomorrow_or_assisted",
     "no_template": "enrol_at_office",
@@ -262,6 +263,9 @@ class CertificationService:
         waiting = fallbacks.pending(self.store, view.id_number)
         if waiting is not None:
             return answer("fallback_pending", fallback=waiting.uuid, method=waiting.method)
+        window = self.maintenance_window()
+        if window is not None:
+            return answer("maintenance", until=window[1].isoformat())
         clock = self.clock_problem()
         if clock is not None:
             return answer("clock_wrong", detail=clock)
@@ -278,6 +282,12 @@ class CertificationService:
         if s.kind == "overdue":
             return answer("suspended")
         return answer("ok")
+
+    def maintenance_window(self):
+        """(start, end) of the county's maintenance window now in force (kiosk.maintenance), or None."""
+        from kiosk.maintenance import current, schedule_in_force
+
+        return current(self.clock.now(), schedule_in_force(self.store, self.settings))
 
     def clock_problem(self) -> str | None:
         """Why this kiosk's clock is clearly wrong (words for "本机时间不对（…）"), or None: earlier than
