@@ -14,6 +14,7 @@ import pytest
 from kiosk.app import driver
 from kiosk.config import Settings
 from test_app import demo, demo_master, encoder, make_app  # noqa: F401  (the app fixtures)
+from test_sync_support import hub  # noqa: F401  (a real county hub process)
 
 pytestmark = pytest.mark.slow
 
@@ -117,3 +118,211 @@ def test_going_home_in_the_middle_keeps_the_residents_choice(make_app, qtbot):
     h.tap("btnHome")  # started again: the same person, still wants large text
     h.wait_screen("home")
     assert app.elderMode
+
+
+# ------------------------------------------------------------------ the paused kiosk
+@pytest.fixture
+def make_kiosk(qtbot, demo, encoder):
+    """make_app with the unattended kiosk's injections (kiosk_state, current_operator, …)."""
+    from test_app import Harness
+
+    made = []
+
+    def make(*, size=(1366, 768), elder=False, settings=None, **kw):
+        from kiosk.app.bootstrap import KioskApp, Options
+        from kiosk.app.voice import VoicePlayer
+        from kiosk.store import Store
+
+        opts = Options(demo=True, fullscreen=False, realtime=False, size=size, elder=elder)
+        store = Store.open(demo.db_path, demo.key_path)
+        kiosk = KioskApp(opts, store=store, settings=settings or Settings(), encoder=encoder,
+                         voice=VoicePlayer(enabled=False), demo_residents=demo.residents, **kw)
+        kiosk.window.show()
+        qtbot.waitExposed(kiosk.window)
+        qtbot.wait(300)
+        made.append(kiosk)
+        return Harness(qtbot, kiosk, demo)
+
+    yield make
+    for k in made:
+        k.close()
+
+
+def test_a_paused_kiosk_says_so_and_lets_nobody_start(make_kiosk, qtbot):
+    state = {"paused": True, "reason": "camera"}
+    h = make_kiosk(kiosk_state=lambda: dict(state))
+    assert driver.find(h.window, "pausedPanel") is not None
+    assert h.text("pausedTitle") == "本机暂停服务" and "摄像头" in h.text("pausedReason")
+    assert "乡镇社保所" in h.text("pausedElsewhere") and "掌上12333" in h.text("pausedElsewhere")
+    assert all(driver.find(h.window, b) is None for b in ("btnSelf", "btnProxy", "btnQuery", "demoHint"))
+    h.k.flow.start("self")  # (a stray call: still refused)
+    assert h.k.flow.screen == "home"
+    h.k.app.replay()
+    assert h.k.voice.history[-1] == "screen_home_paused"
+    # fixed (the admin's 自检, or the next hourly check): the buttons come back
+    state.update(paused=False, reason="")
+    h.k.kiosk_state.recheck()
+    qtbot.waitUntil(lambda: driver.find(h.window, "btnSelf") is not None)
+    assert driver.find(h.window, "pausedPanel") is None
+    qtbot.wait(50)  # laid out again
+    h.tap("btnSelf")
+    h.wait_screen("identity")
+
+
+def test_the_maintenance_window_says_until_when(make_kiosk):
+    h = make_kiosk(kiosk_state=lambda: {"paused": True, "reason": "maintenance", "until": "2026-12-03T05:00:00+08:00"})
+    assert "维护时间" in h.text("pausedReason") and "12月3日 05:00" in h.text("pausedReason")
+
+
+def test_the_state_is_checked_again_every_minute_and_the_self_test_every_hour(qtbot):
+    from kiosk.app.admin import KioskState, SelfTestState
+
+    class Report:  # what kiosk.selftest.run_selftest returns, as far as the state reads it
+        def __init__(self, blocking):
+            self.blocking = [type("Check", (), {"name": n})() for n in blocking]
+            self.maintenance = {"active": False}
+
+    now = [0.0]
+    runs = []
+    broken = [["camera"]]
+
+    def run(camera=None):
+        runs.append(camera)
+        return Report(broken[0])
+
+    source = SelfTestState(run, lambda: {"active": False}, interval_s=3600, monotonic=lambda: now[0])
+    state = KioskState(source)
+    assert state.timer.interval() == 60_000 and state.paused() and state.reason == "camera"
+    broken[0] = []
+    now[0] = 3599
+    state.recheck()
+    assert state.paused() and len(runs) == 1  # not an hour yet: the last self-test stands
+    now[0] = 3600
+    state.recheck()
+    assert not state.paused() and len(runs) == 2
+    source.busy = lambda: True  # the face screen holds the camera: not opened
+    source.force()
+    assert runs[-1] is False
+
+
+# ------------------------------------------------------------------ the admin corner
+@pytest.fixture
+def operators(demo):
+    from kiosk.operators import add_operator
+    from kiosk.store import Store
+
+    store = Store.open(demo.db_path, demo.key_path)
+    admin = add_operator(store, "县信息科老张", "admin", "246813")
+    helper = add_operator(store, "协理员小李", "assistant", "135792", by=admin)
+    store.close()
+    return {"admin": admin, "assistant": helper}
+
+
+def test_the_admin_corner_refuses_anyone_but_an_admin(make_kiosk, operators):
+    who = {"op": operators["assistant"]}
+    quit_codes = []
+    h = make_kiosk(current_operator=lambda: who["op"])
+    h.k.admin.quit = quit_codes.append
+    h.k.admin.openArea("admin")
+    h.wait_screen("admin")
+    assert not h.k.admin.allowed and "管理员" in h.text("adminRefused")
+    assert driver.find(h.window, "btnAdminExit") is None
+    h.k.admin.exitApp()  # a stray call: refused too
+    h.k.admin.stepSetting("volume", -1)
+    assert quit_codes == [] and not h.k.admin.hasEdits
+    h.tap("btnAdminRefusedHome")
+    h.wait_screen("home")
+    who["op"] = None  # nobody logged in
+    h.k.admin.openArea("selftest")
+    assert not h.k.admin.allowed and h.k.admin.selftestReport == {}
+
+
+def test_admin_settings_by_touch_are_saved_to_kiosk_toml_keeping_its_comments(make_kiosk, operators, tmp_path):
+    toml = tmp_path / "kiosk.toml"
+    toml.write_text('# 东村卫生室的终端\ndevice_id = "东村-1"\nvolume = 0.8  # 默认音量\n', encoding="utf-8")
+    h = make_kiosk(current_operator=lambda: operators["admin"], settings_path=toml,
+                   settings=Settings.load(toml))
+    h.k.admin.openArea("admin")
+    h.wait_screen("admin")
+    assert h.k.admin.allowed and h.k.admin.operatorName == "县信息科老张"
+    for _ in range(2):
+        h.tap("set_volume_less")
+    h.tap("set_elder_mode_default_toggle")
+    h.tap("set_camera_index_less")  # already 0: stays
+    h.tap("set_camera_index_more")
+    h.tap("set_maintenance_window_next")
+    assert h.text("setValue_volume") == "60%" and h.text("setValue_camera_index") == "1"
+    h.tap("btnAdminSave")
+    assert "重启" in h.text("adminMessage")  # the camera changes at the next start
+    saved = toml.read_text(encoding="utf-8")
+    assert saved.startswith("# 东村卫生室的终端\n") and "volume = 0.6  # 默认音量" in saved
+    s = Settings.load(toml)
+    assert (s.volume, s.elder_mode_default, s.camera_index, s.device_id) == (0.6, True, 1, "东村-1")
+    assert s.maintenance_window == "daily 01:00-05:00"
+    assert h.k.app.volume == pytest.approx(0.6) and h.k.app.elderMode  # the new defaults apply now
+    entries = [e for e in h.k.store.audit_entries() if e["action"] == "admin_settings_changed"]
+    assert entries and entries[-1]["actor"] == "县信息科老张"
+
+
+def test_a_settings_file_the_next_start_would_refuse_is_not_written(operators, tmp_path):
+    from kiosk.app.admin import save_settings
+    from kiosk.config import SettingsError
+
+    toml = tmp_path / "kiosk.toml"
+    toml.write_text("volume = 0.5\n", encoding="utf-8")
+    with pytest.raises(SettingsError):
+        save_settings(toml, {"camera_index": 99})
+    assert toml.read_text(encoding="utf-8") == "volume = 0.5\n"
+
+
+def test_admin_restart_exit_sync_export_and_logs(make_kiosk, operators, tmp_path, hub):
+    media = tmp_path / "media"
+    stick = media / "kiosk" / "U盘"
+    stick.mkdir(parents=True)
+    log = tmp_path / "kiosk.log"
+    log.write_text("".join(f"INFO line {i}\n" for i in range(100)), encoding="utf-8")
+    woken = []
+    h = make_kiosk(current_operator=lambda: operators["admin"], export_roots=[media], log_path=log,
+                   sync_now=lambda: woken.append(1), settings_path=tmp_path / "kiosk.toml")
+    codes = []
+    h.k.admin.quit = codes.append
+    h.k.admin.openArea("admin")
+    h.wait_screen("admin")
+    h.tap("btnAdminSync")
+    assert woken == [1] and "同步" in h.text("adminMessage")
+    h.tap("export_0")  # not registered with the county yet: said, nothing written
+    assert h.k.admin.messageBad and "登记" in h.text("adminMessage") and list(stick.iterdir()) == []
+    from kiosk.sync import register
+
+    register(h.k.store, hub.url, hub.db.provision(None), "东村")
+    h.tap("export_0")
+    bundles = list(stick.iterdir())
+    assert len(bundles) == 1 and "已导出" in h.text("adminMessage")
+    h.tap("btnAdminLogs")
+    shown = h.text("adminLogs").splitlines()
+    assert shown[-1] == "INFO line 99" and len(shown) == 40
+    h.tap("btnAdminRestart")
+    h.tap("btnAdminExit")
+    from kiosk.app.admin import RESTART_EXIT_CODE
+
+    assert codes == [RESTART_EXIT_CODE, 0]
+    actions = [e["action"] for e in h.k.store.audit_entries()]
+    assert {"admin_sync_now", "admin_usb_export", "admin_restart", "admin_exit"} <= set(actions)
+
+
+def test_the_self_test_screen_shows_each_check_from_the_real_self_test(make_kiosk, operators, qtbot, tmp_path):
+    from kiosk.frames import CameraSource
+
+    h = make_kiosk(current_operator=lambda: operators["admin"], source_factory=lambda: CameraSource(9, 640, 480))
+    h.k.enable_selftest()  # the real self-test: this machine has no camera 9
+    assert h.k.kiosk_state.paused() and h.k.kiosk_state.reason == "camera"
+    assert driver.find(h.window, "pausedPanel") is not None
+    h.k.admin.openArea("selftest")
+    h.wait_screen("selftest")
+    report = h.k.admin.selftestReport
+    states = {c["label"]: c["state"] for c in report["checks"]}
+    assert report["paused"] and "broken" in states.values()
+    assert driver.find(h.window, "check_0") is not None and "故障" in h.text("check_0")
+    h.tap("btnSelfTestHome")
+    h.wait_screen("home")
+    assert driver.find(h.window, "pausedPanel") is not None

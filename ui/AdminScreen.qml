@@ -18,10 +18,20 @@ Item {
     }
 
     // ------------------------------------------------------------ the corner
+    Row {
+        id: nav
+        visible: Admin.allowed
+        anchors { right: parent.right; bottom: parent.bottom }
+        spacing: Theme.gap / 2
+        BigButton { objectName: "btnAdminRestart"; text: App.t("ui_admin_restart"); onClicked: Admin.restartApp() }
+        BigButton { objectName: "btnAdminExit"; text: App.t("ui_admin_exit"); onClicked: Admin.exitApp() }
+        BigButton { objectName: "btnAdminHome"; primary: true; text: App.t("ui_home"); onClicked: Admin.back() }
+    }
+
     Flickable {
         id: flick
         visible: Admin.allowed
-        anchors.fill: parent
+        anchors { left: parent.left; right: parent.right; top: parent.top; bottom: nav.top; bottomMargin: Theme.gap / 2 }
         contentHeight: main.implicitHeight
         clip: true
         boundsBehavior: Flickable.StopAtBounds
@@ -185,13 +195,6 @@ Item {
                             }
                         }
                         BigButton { objectName: "btnAdminExportRefresh"; text: App.t("ui_admin_export_refresh"); onClicked: Admin.refreshTargets() }
-                    }
-                    Flow {
-                        width: parent.width
-                        spacing: Theme.gap / 2
-                        BigButton { objectName: "btnAdminRestart"; text: App.t("ui_admin_restart"); onClicked: Admin.restartApp() }
-                        BigButton { objectName: "btnAdminExit"; text: App.t("ui_admin_exit"); onClicked: Admin.exitApp() }
-                        BigButton { objectName: "btnAdminHome"; primary: true; text: App.t("ui_home"); onClicked: Admin.back() }
                     }
                 }
             }

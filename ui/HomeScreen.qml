@@ -11,6 +11,7 @@ Item {
         spacing: Theme.gap
         Title {
             objectName: "homeTitle"
+            visible: !KioskState.isPaused
             width: parent.width
             text: App.t("ui_home_title")
         }

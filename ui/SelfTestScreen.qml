@@ -6,57 +6,66 @@ Item {
     id: screen
     objectName: "selftestScreen"
 
+    Column {
+        id: head
+        width: parent.width
+        spacing: Theme.gap / 2
+        Title { width: parent.width; text: App.t("ui_selftest_title") }
+        Body {
+            objectName: "selftestMessage"
+            width: parent.width
+            font.bold: true
+            color: Admin.selftestReport.paused ? Theme.bad : Theme.text
+            text: Admin.allowed ? (Admin.selftestReport.message || "") : Admin.message
+        }
+    }
+
     Flickable {
         id: flick
-        anchors.fill: parent
-        contentHeight: col.implicitHeight
+        anchors { left: parent.left; right: parent.right; top: head.bottom; bottom: nav.top
+                  topMargin: Theme.gap / 2; bottomMargin: Theme.gap / 2 }
+        contentHeight: grid.implicitHeight
         clip: true
         boundsBehavior: Flickable.StopAtBounds
 
-        Column {
-            id: col
+        Grid {
+            id: grid
             width: flick.width
+            columns: Theme.portrait ? 1 : 2
             spacing: Theme.gap / 2
-            Title { width: parent.width; text: App.t("ui_selftest_title") }
-            Body {
-                objectName: "selftestMessage"
-                width: parent.width
-                font.bold: true
-                color: Admin.selftestReport.paused ? Theme.bad : Theme.text
-                text: Admin.allowed ? (Admin.selftestReport.message || "") : Admin.message
-            }
+            readonly property real cellW: (width - spacing * (columns - 1)) / columns
             Repeater {
                 model: Admin.allowed ? (Admin.selftestReport.checks || []) : []
                 Rectangle {
-                    id: check
+                    id: entry
                     required property var modelData
                     required property int index
-                    width: col.width
+                    width: grid.cellW
                     height: checkCol.implicitHeight + Theme.gap / 2
                     radius: Theme.radius / 2
                     color: Theme.panel
-                    border.color: check.modelData.state === "broken" ? Theme.bad : Theme.border
-                    border.width: check.modelData.state === "broken" ? Math.max(3, 4 * Theme.f) : 1
+                    border.color: entry.modelData.state === "broken" ? Theme.bad : Theme.border
+                    border.width: entry.modelData.state === "broken" ? Math.max(3, 4 * Theme.f) : 1
                     Accessible.role: Accessible.StaticText
-                    Accessible.name: check.modelData.label + " " + check.modelData.stateText + " " + check.modelData.message
+                    Accessible.name: entry.modelData.label + " " + entry.modelData.stateText + " " + entry.modelData.message
                     Column {
                         id: checkCol
                         anchors { left: parent.left; right: parent.right; verticalCenter: parent.verticalCenter; margins: Theme.gap / 2 }
                         Text {
-                            objectName: "check_" + check.index
+                            objectName: "check_" + entry.index
                             width: parent.width
-                            text: check.modelData.label + "：" + check.modelData.stateText
-                                  + (check.modelData.residentNeeds ? App.t("ui_selftest_resident_needs") : "")
+                            text: App.tf("ui_selftest_line", {label: entry.modelData.label, state: entry.modelData.stateText,
+                                         needs: entry.modelData.residentNeeds ? App.t("ui_selftest_resident_needs") : ""})
                             font.family: Theme.family
                             font.pixelSize: Theme.body
                             font.bold: true
-                            color: check.modelData.state === "broken" ? Theme.bad
-                                 : check.modelData.state === "ok" ? Theme.good : Theme.text
+                            color: entry.modelData.state === "broken" ? Theme.bad
+                                 : entry.modelData.state === "ok" ? Theme.good : Theme.text
                             wrapMode: Text.WordWrap
                         }
                         Text {
                             width: parent.width
-                            text: check.modelData.message
+                            text: entry.modelData.message
                             font.family: Theme.family
                             font.pixelSize: Theme.small
                             color: Theme.textSoft
@@ -65,13 +74,15 @@ Item {
                     }
                 }
             }
-            Flow {
-                width: parent.width
-                spacing: Theme.gap / 2
-                BigButton { objectName: "btnSelfTestRun"; visible: Admin.allowed; primary: true; text: App.t("ui_admin_selftest_run"); onClicked: Admin.runSelfTest() }
-                BigButton { objectName: "btnSelfTestAdmin"; visible: Admin.allowed; text: App.t("ui_admin_back"); onClicked: Admin.openAdmin() }
-                BigButton { objectName: "btnSelfTestHome"; text: App.t("ui_home"); onClicked: Admin.back() }
-            }
         }
+    }
+
+    Row {
+        id: nav
+        anchors { left: parent.left; bottom: parent.bottom }
+        spacing: Theme.gap / 2
+        BigButton { objectName: "btnSelfTestRun"; visible: Admin.allowed; primary: true; text: App.t("ui_admin_selftest_run"); onClicked: Admin.runSelfTest() }
+        BigButton { objectName: "btnSelfTestAdmin"; visible: Admin.allowed; text: App.t("ui_admin_back"); onClicked: Admin.openAdmin() }
+        BigButton { objectName: "btnSelfTestHome"; text: App.t("ui_home"); onClicked: Admin.back() }
     }
 }

@@ -3,10 +3,11 @@ on the home screen) and the admin corner (Admin: exit/restart, on-site settings,
 export, self-test, logs), both QML singletons of the module Kiosk.
 
 KioskState asks an injected `kiosk_state() -> {"paused": bool, "reason": code, ...}` at start,
-every `recheck_s` (an hour) and when asked (after an admin fixed something). `reason` is a check
+every `recheck_s` (a minute) and when asked (after an admin fixed something). `reason` is a check
 name of the self-test (camera, disk, database, template_key, clock) or "maintenance" (the county's
 maintenance window; "until" then says when it ends). `state_from_report` makes that dict from a
-kiosk.selftest report.
+kiosk.selftest report; `SelfTestState` is the real kiosk's: the self-test at start and every hour
+(kiosk.toml `selftest_interval_s`), the maintenance window every minute.
 
 Admin shows itself only to an admin operator (the injected `current_operator`, staff login);
 everyone else is told so and sent home. Every change it makes goes to the audit log. Exit ends
@@ -44,7 +45,8 @@ log = logging.getLogger(__name__)
 
 RESTART_EXIT_CODE = 75  # EX_TEMPFAIL: "restart me" for the systemd unit
 EXIT_CODE = 0
-RECHECK_S = 3600.0
+RECHECK_S = 3600.0  # the self-test
+POLL_S = 60.0  # the maintenance window (and whether the hourly self-test is due)
 LOG_LINES = 40
 # The on-site settings, in the order shown. A key the Settings do not have (yet) is left out.
 SITE_KEYS = ("camera_index", "volume", "elder_mode_default", "maintenance_window", "printer")
@@ -66,14 +68,41 @@ def state_from_report(report, maintenance: dict | None = None) -> dict:
     return {"paused": False, "reason": "", "blocking": [], "until": ""}
 
 
+class SelfTestState:
+    """The real kiosk's `kiosk_state`: the self-test (kiosk.selftest.run_selftest) at start and every
+    `interval_s`, or at once after `force()` (an admin fixed something); the maintenance window on
+    every call (it starts and ends on the minute). While `busy()` (the face check holds the camera)
+    the camera is not opened: the check is skipped that time."""
+
+    def __init__(self, run: Callable[..., Any], maintenance: Callable[[], dict] | None = None, *,
+                 interval_s: float = RECHECK_S, busy: Callable[[], bool] = lambda: False,
+                 monotonic: Callable[[], float] | None = None):
+        import time
+
+        self.run, self.maintenance, self.interval_s, self.busy = run, maintenance, interval_s, busy
+        self.monotonic = monotonic or time.monotonic
+        self.report: Any = None
+        self._at: float | None = None
+
+    def force(self) -> Any:
+        self.report = self.run(camera=False if self.busy() else None)
+        self._at = self.monotonic()
+        return self.report
+
+    def __call__(self) -> dict:
+        if self._at is None or self.monotonic() - self._at >= self.interval_s:
+            self.force()
+        return state_from_report(self.report, self.maintenance() if self.maintenance is not None else None)
+
+
 @QmlNamedElement("KioskState")
 @QmlSingleton
-class KioskState(QObject):
+class KioskState(QObject):  # type: ignore[operator]  # (PySide6 stubs: QmlNamedElement is a decorator factory)
     """May a resident start here now? Read by the home screen and by KioskFlow.start."""
 
     changed = Signal()
 
-    def __init__(self, kiosk_state: Callable[[], dict] | None = None, *, recheck_s: float = RECHECK_S, parent=None):
+    def __init__(self, kiosk_state: Callable[[], dict] | None = None, *, recheck_s: float = POLL_S, parent=None):
         super().__init__(parent)
         self.kiosk_state = kiosk_state
         self._state: dict = {"paused": False, "reason": ""}
@@ -187,7 +216,7 @@ def export_targets(roots: list[Path]) -> list[Path]:
 
 @QmlNamedElement("Admin")
 @QmlSingleton
-class AdminController(QObject):
+class AdminController(QObject):  # type: ignore[operator]
     """The admin corner (管理员): reached from the staff menu (`openArea("admin" | "selftest")`)."""
 
     changed = Signal()
@@ -396,11 +425,11 @@ class AdminController(QObject):
             return
         if folder not in {t["path"] for t in self._targets()}:
             return self._say(text("ui_admin_export_no_drive"), True)
-        from kiosk.sync import export_bundle
+        from kiosk.sync import SyncError, export_bundle
 
         try:
             out, certs, audits = export_bundle(self.store, Path(folder))
-        except KioskError as e:
+        except (KioskError, SyncError) as e:
             return self._say(e.message, True)
         except OSError as e:
             return self._say(text("ui_admin_export_failed", detail=e.strerror or str(e)), True)
@@ -459,10 +488,10 @@ class AdminController(QObject):
     operatorName = Property(str, lambda s: s._operator, notify=changed)
     message = Property(str, lambda s: s._message, notify=changed)
     messageBad = Property(bool, lambda s: s._message_bad, notify=changed)
-    settingsRows = Property("QVariantList", _settings_rows, notify=changed)
+    settingsRows = Property("QVariantList", _settings_rows, notify=changed)  # type: ignore[arg-type]
     hasEdits = Property(bool, lambda s: bool(s._edits), notify=changed)
-    exportTargets = Property("QVariantList", _targets, notify=changed)
-    selftestReport = Property("QVariantMap", lambda s: s._report, notify=changed)
+    exportTargets = Property("QVariantList", _targets, notify=changed)  # type: ignore[arg-type]
+    selftestReport = Property("QVariantMap", lambda s: s._report, notify=changed)  # type: ignore[arg-type]
     logLines = Property(str, lambda s: "\n".join(s._logs), notify=changed)
     restartExitCode = Property(int, lambda s: RESTART_EXIT_CODE, constant=True)
 

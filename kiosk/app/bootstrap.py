@@ -154,6 +154,7 @@ class KioskApp:
         self.service = CertificationService(store, self.settings, encoder, clock=self.clock)
         factory, d_actor, d_pace, label = default_source_factory(opts, self.settings)
         self.voice = voice or VoicePlayer(volume=getattr(self.settings, "volume", 0.8))
+        self.camera_factory = source_factory or factory
         self.check = CheckController(source_factory or factory, actor=d_actor if actor is None else actor,
                                      pace=d_pace if pace is None else pace, observer_factory=observer_factory)
         self.app = AppController(self.settings, self.voice, demo_residents=demo_residents if opts.demo else None,
@@ -189,6 +190,28 @@ class KioskApp:
         w, h = opts.size
         self.window.resize(w, h)
         self.app.touch()
+
+    def enable_selftest(self) -> None:
+        """The real kiosk: 本机暂停服务 from the self-test (at start, every `selftest_interval_s`, after
+        自检 in the admin corner) and the maintenance window (kiosk.selftest, kiosk.maintenance)."""
+        from kiosk.app.admin import SelfTestState
+        from kiosk.maintenance import schedule_in_force, status
+        from kiosk.selftest import run_selftest
+
+        demo_camera = self.camera_factory if self.opts.demo or self.opts.video else None
+
+        def run(camera=None):
+            return run_selftest(self.settings, self.store, self.clock, camera=camera,
+                                open_camera=demo_camera if camera is not False else None)
+
+        def maintenance() -> dict:
+            return status(self.clock.now(), schedule_in_force(self.store, self.settings))
+
+        source = SelfTestState(run, maintenance, interval_s=float(getattr(self.settings, "selftest_interval_s", 3600)),
+                               busy=lambda: bool(self.check.running))
+        self.kiosk_state.kiosk_state = source
+        self.admin.selftest = source.force
+        self.kiosk_state.recheck()
 
     def theme(self):
         """The Theme singleton of this window's QML engine (sizes, colours, elder mode)."""
@@ -258,6 +281,7 @@ def run(opts: Options) -> int:
     qapp = QGuiApplication.instance() or QGuiApplication(sys.argv[:1])
     qapp.setApplicationName("村口认证")
     kiosk = KioskApp(opts)
+    kiosk.enable_selftest()  # 本机暂停服务 when the camera or the disk is broken, or in the maintenance window
     sync = None if opts.demo else start_background_sync(kiosk)
     if sync is not None:
         kiosk.admin.sync_now = sync.wake  # 立即同步 in the admin corner

@@ -501,11 +501,11 @@ TEXTS: dict[str, str] = {
     "ui_paused_reason_other": "本机出了故障，现在不能认证。",
     "ui_paused_todo": "请告诉村里的协理员或拨打 12333，工作人员会来修理。",
     "ui_paused_elsewhere": "您也可以：到乡镇社会保险经办网点（乡镇社保所）办理；或用手机上的“掌上12333”APP、国家社会保险公共服务平台、电子社保卡自助认证。",
-    "ui_paused_calm": "认证期内晚几天认证不影响待遇，不用着急。",
+    "ui_paused_calm": "认证期内哪一天认证都算数。",
     "screen_home_paused": "本机暂停服务。请到乡镇社保所，或用手机上的掌上12333认证。",
     # admin corner (kiosk.app.admin Admin; ui/AdminScreen.qml, ui/SelfTestScreen.qml)
     "ui_admin_title": "管理员",
-    "ui_admin_who": "管理员：{name}",
+    "ui_admin_who": "登录：{name}",
     "ui_admin_refused": "只有管理员可以进入这里。请用管理员账号登录。",
     "ui_admin_exit": "退出程序",
     "ui_admin_restart": "重启程序",
@@ -552,6 +552,7 @@ TEXTS: dict[str, str] = {
     "ui_selftest_state_broken": "故障",
     "ui_selftest_state_skipped": "未检查",
     "ui_selftest_resident_needs": "（认证必需）",
+    "ui_selftest_line": "{label}：{state}{needs}",
     # (end of admin corner)
 
     # ---------------------------------------------------------------- county sync of enrolments, contacts, decisions
