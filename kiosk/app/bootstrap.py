@@ -166,21 +166,35 @@ class KioskApp:
         self.flow = FlowController(self.service, self.check, self.app, self.entry, self.records,
                                    actions=opts.actions, sync_status=sync_status, clock=self.clock)
         qapp.installEventFilter(self.app)
+        # Staff mode (kiosk.app.staff): the session, enrolment and review; other areas connect to areaRequested.
+        from kiosk.app.enrol import EnrolController, ReviewController
+        from kiosk.app.staff import StaffController
+
+        self.staff = StaffController(self.store, self.flow, self.app, self.settings)
+        qapp.installEventFilter(self.staff)
+        self.enrol = EnrolController(self.service, self.check, self.flow, self.app, self.settings,
+                                     self.staff.current_operator)
+        self.review = ReviewController(self.store, self.flow, self.enrol, self.staff.current_operator)
+        self.staff.areaRequested.connect(self.enrol.openArea)
+        self.staff.areaRequested.connect(self.review.openArea)
+
         # The unattended kiosk (issue 14): 本机暂停服务 and the admin corner (kiosk.app.admin).
         from kiosk.config import home_dir
 
         self.kiosk_state = KioskState(kiosk_state)
         self.flow.paused = self.kiosk_state.paused
         self.admin = AdminController(
-            self.flow, self.app, self.kiosk_state, current_operator=current_operator or (lambda: None),
+            self.flow, self.app, self.kiosk_state, current_operator=current_operator or self.staff.current_operator,
             settings_path=settings_path or home_dir() / "kiosk.toml", store=self.store, selftest=selftest,
             sync_now=sync_now, log_path=log_path if log_path is not None else log_file(),
             export_roots=export_roots if export_roots is not None else default_export_roots(),
             quit=qapp.exit)
+        self.staff.areaRequested.connect(self.admin.openArea)  # "admin", "selftest"
 
         # The QML module Kiosk (ui/qmldir): these instances are its singletons for this window.
         qml.provide(App=self.app, KioskFlow=self.flow, IdEntry=self.entry, Records=self.records,
-                    FaceCheck=self.check, KioskState=self.kiosk_state, Admin=self.admin)
+                    FaceCheck=self.check, Staff=self.staff, Enrol=self.enrol, Review=self.review,
+                    KioskState=self.kiosk_state, Admin=self.admin)
         self.engine = QQmlApplicationEngine()
         self.engine.load(str(UI_DIR / "Main.qml"))
         roots = self.engine.rootObjects()
