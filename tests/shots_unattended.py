@@ -45,7 +45,10 @@ def main(out: Path) -> int:
     with tempfile.TemporaryDirectory() as tmp:
         setup = create_demo(Path(tmp) / "demo", encoder)
         store = Store.open(setup.db_path, setup.key_path)
-        admin = add_operator(store, "县信息科老张", "admin", "246813")
+        from kiosk.app.demo import DEMO_OPERATORS
+        from kiosk.operators import get
+
+        admin = add_operator(store, "县信息科老张", "admin", "246813", by=get(store, DEMO_OPERATORS[0][0]))
         media = Path(tmp) / "media" / "kiosk" / "KINGSTON"
         media.mkdir(parents=True)
         log = Path(tmp) / "kiosk.log"

@@ -208,33 +208,60 @@ def test_the_state_is_checked_again_every_minute_and_the_self_test_every_hour(qt
 # ------------------------------------------------------------------ the admin corner
 @pytest.fixture
 def operators(demo):
-    from kiosk.operators import add_operator
+    from kiosk.app.demo import DEMO_OPERATORS
+    from kiosk.operators import add_operator, get
     from kiosk.store import Store
 
     store = Store.open(demo.db_path, demo.key_path)
-    admin = add_operator(store, "县信息科老张", "admin", "246813")
+    admin = add_operator(store, "县信息科老张", "admin", "246813", by=get(store, DEMO_OPERATORS[0][0]))
     helper = add_operator(store, "协理员小李", "assistant", "135792", by=admin)
     store.close()
     return {"admin": admin, "assistant": helper}
 
 
-def test_the_admin_corner_refuses_anyone_but_an_admin(make_kiosk, operators):
-    who = {"op": operators["assistant"]}
+def login(h, name: str, pin: str) -> None:
+    """The real staff login (kiosk.app.staff): operator, PIN, 登录."""
+    staff = h.k.staff
+    staff.open()
+    staff.chooseOperator(name)
+    for d in pin:
+        staff.pinPress(d)
+    staff.login()
+    assert staff.current_operator() is not None and staff.current_operator().name == name
+
+
+def test_the_admin_corner_opens_from_the_staff_menu_for_an_admin_only(make_kiosk, operators):
+    h = make_kiosk()
     quit_codes = []
-    h = make_kiosk(current_operator=lambda: who["op"])
     h.k.admin.quit = quit_codes.append
-    h.k.admin.openArea("admin")
+    login(h, "协理员小李", "135792")
+    h.k.staff.openArea("admin")  # the menu has no such button for an assistant: nothing happens
+    assert h.k.flow.screen == "staff"
+    h.k.admin.openArea("admin")  # a stray call: refused on the corner's own rule
     h.wait_screen("admin")
     assert not h.k.admin.allowed and "管理员" in h.text("adminRefused")
     assert driver.find(h.window, "btnAdminExit") is None
-    h.k.admin.exitApp()  # a stray call: refused too
+    h.k.admin.exitApp()
     h.k.admin.stepSetting("volume", -1)
     assert quit_codes == [] and not h.k.admin.hasEdits
-    h.tap("btnAdminRefusedHome")
+    h.tap("btnAdminRefusedBack")
+    h.wait_screen("staff")  # back to the staff menu
+    h.k.staff.openArea("selftest")  # the self-test results: any staff member
+    h.wait_screen("selftest")
+    assert h.k.admin.viewer and not h.k.admin.allowed
+    assert driver.find(h.window, "btnSelfTestAdmin") is None  # no way into the corner from there
+    h.k.staff.logout()
     h.wait_screen("home")
-    who["op"] = None  # nobody logged in
-    h.k.admin.openArea("selftest")
-    assert not h.k.admin.allowed and h.k.admin.selftestReport == {}
+    h.k.admin.openArea("selftest")  # nobody logged in
+    assert not h.k.admin.viewer and h.k.admin.selftestReport == {}
+    # an admin, through the menu
+    login(h, "县信息科老张", "246813")
+    h.k.staff.openArea("admin")
+    h.wait_screen("admin")
+    assert h.k.admin.allowed and driver.find(h.window, "btnAdminRestart") is not None
+    h.k.staff.logout()  # logged out meanwhile: every action checks again
+    h.k.admin.restartApp()
+    assert quit_codes == []
 
 
 def test_admin_settings_by_touch_are_saved_to_kiosk_toml_keeping_its_comments(make_kiosk, operators, tmp_path):
@@ -313,16 +340,21 @@ def test_admin_restart_exit_sync_export_and_logs(make_kiosk, operators, tmp_path
 def test_the_self_test_screen_shows_each_check_from_the_real_self_test(make_kiosk, operators, qtbot, tmp_path):
     from kiosk.frames import CameraSource
 
-    h = make_kiosk(current_operator=lambda: operators["admin"], source_factory=lambda: CameraSource(9, 640, 480))
+    h = make_kiosk(source_factory=lambda: CameraSource(9, 640, 480))
     h.k.enable_selftest()  # the real self-test: this machine has no camera 9
     assert h.k.kiosk_state.paused() and h.k.kiosk_state.reason == "camera"
     assert driver.find(h.window, "pausedPanel") is not None
-    h.k.admin.openArea("selftest")
+    login(h, "县信息科老张", "246813")
+    h.k.staff.openArea("selftest")
     h.wait_screen("selftest")
     report = h.k.admin.selftestReport
     states = {c["label"]: c["state"] for c in report["checks"]}
     assert report["paused"] and "broken" in states.values()
     assert driver.find(h.window, "check_0") is not None and "故障" in h.text("check_0")
-    h.tap("btnSelfTestHome")
+    h.tap("btnSelfTestRun")  # again, after "fixing" nothing: still paused
+    assert h.k.kiosk_state.paused()
+    h.tap("btnSelfTestBack")
+    h.wait_screen("staff")
+    h.k.staff.logout()
     h.wait_screen("home")
     assert driver.find(h.window, "pausedPanel") is not None

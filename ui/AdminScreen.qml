@@ -14,7 +14,7 @@ Item {
         spacing: Theme.gap
         Title { width: parent.width; text: App.t("ui_admin_title") }
         Body { objectName: "adminRefused"; width: parent.width; color: Theme.bad; text: Admin.message }
-        BigButton { objectName: "btnAdminRefusedHome"; primary: true; text: App.t("ui_home"); onClicked: Admin.back() }
+        BigButton { objectName: "btnAdminRefusedBack"; primary: true; text: App.t("ui_admin_back_menu"); onClicked: Admin.back() }
     }
 
     // ------------------------------------------------------------ the corner
@@ -25,7 +25,7 @@ Item {
         spacing: Theme.gap / 2
         BigButton { objectName: "btnAdminRestart"; text: App.t("ui_admin_restart"); onClicked: Admin.restartApp() }
         BigButton { objectName: "btnAdminExit"; text: App.t("ui_admin_exit"); onClicked: Admin.exitApp() }
-        BigButton { objectName: "btnAdminHome"; primary: true; text: App.t("ui_home"); onClicked: Admin.back() }
+        BigButton { objectName: "btnAdminBack"; primary: true; text: App.t("ui_admin_back_menu"); onClicked: Admin.back() }
     }
 
     Flickable {

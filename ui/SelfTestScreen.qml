@@ -16,7 +16,7 @@ Item {
             width: parent.width
             font.bold: true
             color: Admin.selftestReport.paused ? Theme.bad : Theme.text
-            text: Admin.allowed ? (Admin.selftestReport.message || "") : Admin.message
+            text: Admin.viewer ? (Admin.selftestReport.message || "") : Admin.message
         }
     }
 
@@ -35,7 +35,7 @@ Item {
             spacing: Theme.gap / 2
             readonly property real cellW: (width - spacing * (columns - 1)) / columns
             Repeater {
-                model: Admin.allowed ? (Admin.selftestReport.checks || []) : []
+                model: Admin.viewer ? (Admin.selftestReport.checks || []) : []
                 Rectangle {
                     id: entry
                     required property var modelData
@@ -81,8 +81,8 @@ Item {
         id: nav
         anchors { left: parent.left; bottom: parent.bottom }
         spacing: Theme.gap / 2
-        BigButton { objectName: "btnSelfTestRun"; visible: Admin.allowed; primary: true; text: App.t("ui_admin_selftest_run"); onClicked: Admin.runSelfTest() }
+        BigButton { objectName: "btnSelfTestRun"; visible: Admin.viewer; primary: true; text: App.t("ui_admin_selftest_run"); onClicked: Admin.runSelfTest() }
         BigButton { objectName: "btnSelfTestAdmin"; visible: Admin.allowed; text: App.t("ui_admin_back"); onClicked: Admin.openAdmin() }
-        BigButton { objectName: "btnSelfTestHome"; text: App.t("ui_home"); onClicked: Admin.back() }
+        BigButton { objectName: "btnSelfTestBack"; text: App.t("ui_admin_back_menu"); onClicked: Admin.back() }
     }
 }

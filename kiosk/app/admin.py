@@ -9,8 +9,9 @@ maintenance window; "until" then says when it ends). `state_from_report` makes t
 kiosk.selftest report; `SelfTestState` is the real kiosk's: the self-test at start and every hour
 (kiosk.toml `selftest_interval_s`), the maintenance window every minute.
 
-Admin shows itself only to an admin operator (the injected `current_operator`, staff login);
-everyone else is told so and sent home. Every change it makes goes to the audit log. Exit ends
+Admin shows the corner only to an admin operator (the injected `current_operator`: the staff
+login's), the self-test results to any staff member; everyone else is told so. 返回 leads back to
+the staff menu (`menu`) while someone is logged in. Every change it makes goes to the audit log. Exit ends
 the app with status 0 (the systemd unit leaves it stopped); restart ends it with RESTART_EXIT_CODE,
 which the unit restarts on (`Restart=on-failure`, or `RestartForceExitStatus=75`).
 
@@ -235,7 +236,9 @@ class AdminController(QObject):  # type: ignore[operator]
         self.log_path = log_path
         self.export_roots = list(export_roots or [])
         self.quit = quit
-        self._allowed = False
+        self._allowed = False  # an admin: the corner
+        self._viewer = False  # any staff member: the self-test results
+        self.menu: Callable[[], None] | None = None  # the staff menu (Staff.showMenu)
         self._operator = ""
         self._edits: dict[str, Any] = {}
         self._message = ""
@@ -248,9 +251,13 @@ class AdminController(QObject):  # type: ignore[operator]
         return qml.instance("Admin")
 
     # ------------------------------------------------------------------ who
-    def _admin(self):
+    def _admin(self, area: str = "admin"):
+        """The operator logged in, if they may open `area`: the corner is for admins, the self-test
+        results for any staff member (the issue's "results on the staff page")."""
         op = self.current_operator()
-        return op if op is not None and getattr(op, "is_admin", False) and getattr(op, "active", True) else None
+        if op is None or not getattr(op, "active", True):
+            return None
+        return op if area == "selftest" or getattr(op, "is_admin", False) else None
 
     def _audit(self, event: str, detail: dict) -> None:
         if self.store is not None and self._operator:
@@ -268,29 +275,35 @@ class AdminController(QObject):  # type: ignore[operator]
         """From the staff menu: "admin" (the corner) or "selftest" (its results)."""
         if name not in ("admin", "selftest"):
             return
-        op = self._admin()
-        self._allowed = op is not None
+        op = self._admin(name)
         self._operator = op.name if op is not None else ""
+        self._allowed = op is not None and getattr(op, "is_admin", False)
+        self._viewer = op is not None
         self._edits = {}
         self._message, self._message_bad = ("", False) if op else (text("ui_admin_refused"), True)
+        self._report, self._logs = {}, []
         if op is not None and name == "selftest":
             self._run_selftest()
         self.changed.emit()
         self.flow.show(name if op is not None else "admin")
 
-    def _guard(self) -> bool:
+    def _guard(self, area: str = "admin") -> bool:
         """Every action checks again: the operator may have logged out meanwhile."""
-        op = self._admin()
+        op = self._admin(area)
         if op is None or op.name != self._operator:
-            self._allowed = False
+            self._allowed = self._viewer = False
             self._say(text("ui_admin_refused"), True)
             return False
         return True
 
     @Slot()
     def back(self) -> None:
-        self._allowed, self._operator, self._edits = False, "", {}
-        self.flow.home()
+        """返回: the staff menu while someone is logged in, else home."""
+        self._allowed, self._viewer, self._operator, self._edits = False, False, "", {}
+        if self.menu is not None and self.current_operator() is not None:
+            self.menu()
+        else:
+            self.flow.home()
 
     # ------------------------------------------------------------------ exit / restart
     @Slot()
@@ -462,7 +475,7 @@ class AdminController(QObject):  # type: ignore[operator]
 
     @Slot()
     def runSelfTest(self) -> None:
-        if self._guard():
+        if self._guard("selftest"):
             self._run_selftest()
             self.changed.emit()
 
@@ -485,6 +498,7 @@ class AdminController(QObject):  # type: ignore[operator]
             self.changed.emit()
 
     allowed = Property(bool, lambda s: s._allowed, notify=changed)
+    viewer = Property(bool, lambda s: s._viewer, notify=changed)
     operatorName = Property(str, lambda s: s._operator, notify=changed)
     message = Property(str, lambda s: s._message, notify=changed)
     messageBad = Property(bool, lambda s: s._message_bad, notify=changed)

@@ -190,6 +190,7 @@ class KioskApp:
             export_roots=export_roots if export_roots is not None else default_export_roots(),
             quit=qapp.exit)
         self.staff.areaRequested.connect(self.admin.openArea)  # "admin", "selftest"
+        self.admin.menu = self.staff.showMenu
 
         # The QML module Kiosk (ui/qmldir): these instances are its singletons for this window.
         qml.provide(App=self.app, KioskFlow=self.flow, IdEntry=self.entry, Records=self.records,

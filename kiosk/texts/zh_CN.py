@@ -623,6 +623,7 @@ TEXTS: dict[str, str] = {
     "ui_admin_logs_refresh": "显示最近日志",
     "ui_admin_logs_empty": "没有日志。",
     "ui_admin_back": "返回管理员页面",
+    "ui_admin_back_menu": "返回",
     "ui_selftest_title": "本机自检",
     "ui_selftest_state_ok": "正常",
     "ui_selftest_state_warn": "注意",
