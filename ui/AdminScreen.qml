@@ -20,6 +20,7 @@ Item {
     // ------------------------------------------------------------ the corner
     Row {
         id: nav
+        z: 1
         visible: Admin.allowed
         anchors { right: parent.right; bottom: parent.bottom }
         spacing: Theme.gap / 2
@@ -31,7 +32,9 @@ Item {
     Flickable {
         id: flick
         visible: Admin.allowed
-        anchors { left: parent.left; right: parent.right; top: parent.top; bottom: nav.top; bottomMargin: Theme.gap / 2 }
+        // Landscape: the buttons sit over the right column's free space and the settings use the full height.
+        anchors { left: parent.left; right: parent.right; top: parent.top
+                  bottom: Theme.portrait ? nav.top : parent.bottom; bottomMargin: Theme.portrait ? Theme.gap / 2 : 0 }
         contentHeight: main.implicitHeight
         clip: true
         boundsBehavior: Flickable.StopAtBounds
@@ -202,7 +205,7 @@ Item {
             // ---- logs (the last lines of $KIOSK_HOME/logs/kiosk.log)
             Rectangle {
                 visible: Admin.logLines !== ""
-                width: parent.width
+                width: Theme.portrait ? parent.width : cols.cellW  // (landscape: beside the buttons, not under them)
                 height: logText.implicitHeight + Theme.gap
                 color: "#F2F2F2"
                 border.color: Theme.border
@@ -220,6 +223,10 @@ Item {
                     Accessible.role: Accessible.StaticText
                     Accessible.name: App.t("ui_admin_logs")
                 }
+            }
+            Item {  // room to scroll the last lines out from under the buttons (landscape)
+                width: 1
+                height: Theme.portrait ? 0 : nav.height
             }
         }
     }
