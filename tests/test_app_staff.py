@@ -84,6 +84,8 @@ def test_long_press_leads_to_a_pin_pad_and_the_pin_decides(staff_app, qtbot):
     # the third wrong one locks the account: the message says how long to wait
     login(h, (ASSISTANT[0], "111224"))
     assert "锁定" in h.text("staffMessage") and "30 秒" in h.text("staffMessage"), h.text("staffMessage")
+    locked = next(o for o in k.staff.operatorList if o["name"] == ASSISTANT[0])
+    assert locked["locked"] and locked["role"] == "协理员，暂时锁定"
     login(h, ASSISTANT)  # even the right PIN waits until the lock ends
     assert not k.staff.loggedIn and "锁定" in h.text("staffMessage")
     actions = [a["action"] for a in k.store.audit_entries()]
@@ -231,6 +233,42 @@ def test_enrol_in_the_app_then_review_by_a_second_operator_then_certify(staff_ap
     h.to_face("王秀英")
     h.wait_screen("result", CHECK_TIMEOUT_MS)
     assert k.flow.result["ok"], k.flow.result
+
+
+def test_consent_refused_or_capture_cancelled_enrols_nothing_and_is_audited(staff_app, qtbot):
+    h = staff_app(voice=quick_voice(0.05))
+    k = h.k
+    liu = h.ids["刘玉珍"]
+    long_press(h)
+    h.wait_screen("staffLogin")
+    login(h, ASSISTANT)
+    h.wait_screen("staff")
+    h.tap("area_enrol")
+    h.wait_screen("enrol")
+    for ch in liu:
+        h.tap(f"ekey_{ch}")
+    h.tap("btnEnrolNext")
+    h.wait_screen("enrolConsent")
+    h.tap("btnEnrolConsentNo")
+    h.wait_screen("enrolDone")
+    assert "不同意" in h.text("enrolDoneMessage") and driver.find(h.window, "btnEnrolRetry") is None
+    h.tap("btnEnrolAnother")
+    h.wait_screen("enrol")
+    for ch in liu:
+        h.tap(f"ekey_{ch}")
+    h.tap("btnEnrolNext")
+    h.wait_screen("enrolConsent")
+    h.tap("btnEnrolConsentYes")
+    h.wait_screen("enrolCapture")
+    qtbot.waitUntil(lambda: k.check.running and k.check.worker is not None and k.check.worker.frames > 0,
+                    timeout=30_000)
+    h.tap("btnEnrolCancel")
+    h.wait_screen("enrolDone", 30_000)
+    assert not k.enrol.result["ok"] and driver.find(h.window, "btnEnrolRetry") is not None
+    assert k.store.list_enrolments() == [] and k.store.templates_for(liu, BACKEND_NAME) == []
+    acts = [(a["actor"], a["action"], a["details"].get("reason")) for a in k.store.audit_entries()]
+    assert (ASSISTANT[0], "enrolment_consent_refused", None) in acts
+    assert (ASSISTANT[0], "enrolment_refused", "cancelled") in acts
 
 
 def test_reject_with_a_reason_and_re_enrolment_keeps_the_old_template(staff_app, qtbot):

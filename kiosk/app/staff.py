@@ -118,9 +118,7 @@ class StaffController(QObject):  # type: ignore[operator]  # PySide6 stub gap
         if self.current_operator() is not None:
             self.idle.start()
             return self.showMenu()
-        now = self.store.clock.utc_now()
-        self._operators = [{"name": o.name, "role": text(f"operator_role_{o.role}"), "locked": o.locked_at(now)}
-                           for o in operators.list_operators(self.store) if o.active]
+        self._load_operators()
         self._selected = self._operators[0]["name"] if len(self._operators) == 1 else ""
         self._pin, self._message = "", ""
         self._demo_hint = ""
@@ -132,6 +130,13 @@ class StaffController(QObject):  # type: ignore[operator]  # PySide6 stub gap
             self._demo_hint = text("ui_staff_login_demo", accounts=accounts) if accounts else ""
         self.changed.emit()
         self.flow.show("staffLogin", "screen_staff_login")
+
+    def _load_operators(self) -> None:
+        now = self.store.clock.utc_now()
+        self._operators = [{"name": o.name, "locked": o.locked_at(now),
+                            "role": text("ui_staff_login_role_locked" if o.locked_at(now) else f"operator_role_{o.role}",
+                                         role=text(f"operator_role_{o.role}"))}
+                           for o in operators.list_operators(self.store) if o.active]
 
     @Slot(str)
     def chooseOperator(self, name: str) -> None:
@@ -161,6 +166,7 @@ class StaffController(QObject):  # type: ignore[operator]  # PySide6 stub gap
             op = operators.verify_pin(self.store, self._selected, pin)
         except operators.OperatorError as e:  # wrong PIN (tries left), locked (the wait), unknown, disabled
             self._message = e.message
+            self._load_operators()  # a lock shows on the name
             self.changed.emit()
             return
         self._op = op

@@ -23,7 +23,10 @@ from kiosk import protocol as P
 
 from .auth import Limits, role_at_least
 from .db import Device, HubDB, HubError, StaffUser
-from .page import render_audit_page, render_fallbacks_page, render_login, render_review_page, render_status_page
+from .page import (
+    render_audit_page, render_enrolments_page, render_fallbacks_page, render_login, render_review_page,
+    render_status_page,
+)
 
 SESSION_COOKIE = "kiosk_hub_session"
 LOGIN_CSRF_COOKIE = "kiosk_hub_login"
@@ -206,6 +209,12 @@ def create_app(hub: HubDB, limits: Limits | None = None, secure_cookies: bool = 
         """County decisions on this device's fallbacks (certification without a face) since the cursor (v3)."""
         return hub.fallback_decisions(dev, since, limit)
 
+    @app.get(P.API + "/operators", response_model=P.OperatorPage, responses={401: {"model": P.ErrorBody}})
+    def county_operators(since: int = Query(0, ge=0), limit: int = Query(P.MAX_PULL, ge=1, le=P.MAX_PULL),
+                         dev: Device = Depends(device)) -> P.OperatorPage:
+        """Terminal operators the county sends down (name, role, PIN hash; never a PIN) since the cursor (v4)."""
+        return hub.operator_page(dev, since, limit)
+
     # ------------------------------------------------------------------ staff pages and API
     def staff(needed: str = "viewer", html: bool = True):
         async def dep(request: Request) -> tuple[StaffUser, str]:
@@ -311,6 +320,15 @@ def create_app(hub: HubDB, limits: Limits | None = None, secure_cookies: bool = 
         await run_in_threadpool(hub.decide_fallback, device_id, uuid, decision, user.name, f.get("reason"))
         await run_in_threadpool(log, user.name, "fallback_" + decision, f"{device_id}:{uuid}", request)
         return RedirectResponse("/fallbacks", status_code=303)
+
+    @app.get("/enrolments", response_class=HTMLResponse, include_in_schema=False)
+    def enrolments_page(request: Request, resident: str | None = Query(None, max_length=18),
+                        who=Depends(staff("operator"))) -> str:
+        """Enrolments reviewed at terminals: who enrolled, who read the consent, who approved (v4)."""
+        user, csrf = who
+        log(user.name, "view_enrolments", resident or "", request)
+        return render_enrolments_page(hub.enrolment_records(resident), hub.share_templates, hub.clock.tz,
+                                      user.name, user.role, csrf)
 
     @app.get("/audit", response_class=HTMLResponse, include_in_schema=False)
     def audit_page(request: Request, who=Depends(staff("admin"))) -> str:

@@ -433,6 +433,7 @@ TEXTS: dict[str, str] = {
     "ui_staff_login_choose_first": "请先选择您的姓名。",
     "ui_staff_login_keyboard": "也可以用键盘输入数字，按回车登录。",
     "ui_staff_login_ok": "登录",
+    "ui_staff_login_role_locked": "{role}，暂时锁定",
     "ui_staff_login_demo": "演示账号的密码：{accounts}",
     "ui_staff_login_cancel": "返回首页",
     "ui_staff_pin_blank": "请输入密码",
@@ -634,6 +635,8 @@ TEXTS: dict[str, str] = {
     # (end of admin corner)
 
     # ---------------------------------------------------------------- county sync of enrolments, contacts, decisions
+    "cli_sync_v4_summary": "建模记录上报 {enrolments} 条；县里下发操作员 {operators} 个；不刷脸认证审核结果 {decisions} 条。",
+    "cli_sync_bundle_v4_summary": "不刷脸认证审核结果 {decisions} 条，操作员 {operators} 个。",
     # (end of county sync of enrolments)
 
 }
