@@ -239,6 +239,26 @@ class FallbackReview(Base):
     version: Mapped[int] = mapped_column(Integer, index=True)
 
 
+class DeviceHealth(Base):
+    """The latest heartbeat of each terminal (issue 14): self-test states and numbers, nothing personal."""
+
+    __tablename__ = "device_health"
+    device_id: Mapped[str] = mapped_column(String(40), primary_key=True)
+    received_at: Mapped[str] = mapped_column(String(32))  # the hub's clock
+    sent_at: Mapped[str] = mapped_column(String(40))  # the terminal's clock
+    app_version: Mapped[str] = mapped_column(String(40))
+    checks: Mapped[str] = mapped_column(Text, default="{}")  # JSON: check -> ok | warn | broken | skipped
+    selftest_at: Mapped[str | None] = mapped_column(String(40), nullable=True)
+    paused: Mapped[bool] = mapped_column(Boolean, default=False)
+    maintenance: Mapped[bool] = mapped_column(Boolean, default=False)
+    disk_free_mb: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    last_certification_at: Mapped[str | None] = mapped_column(String(40), nullable=True)
+    queue_length: Mapped[int] = mapped_column(Integer, default=0)
+
+
+HEARTBEAT_SILENT_MIN = 30  # default: a kiosk with no heartbeat for longer is flagged silent (setting heartbeat_silent_min)
+
+
 @dataclass
 class ImportResult:
     stored: int = 0
@@ -337,6 +357,45 @@ class HubDB:
     def devices(self) -> list[Device]:
         with self.Session() as s:
             return list(s.scalars(select(Device).order_by(Device.village, Device.id)))
+
+    # ------------------------------------------------------------------ heartbeat (issue 14)
+    def record_heartbeat(self, device_id: str, hb: P.Heartbeat) -> P.HeartbeatAck:
+        """Keep the latest heartbeat of a device (replacing the one before)."""
+        with self.Session.begin() as s:
+            s.merge(DeviceHealth(device_id=device_id, received_at=now_iso(self.clock), sent_at=hb.sent_at,
+                                 app_version=hb.app_version, checks=json.dumps(dict(hb.checks)),
+                                 selftest_at=hb.selftest_at, paused=hb.paused, maintenance=hb.maintenance,
+                                 disk_free_mb=hb.disk_free_mb, last_certification_at=hb.last_certification_at,
+                                 queue_length=hb.queue_length))
+        return P.HeartbeatAck(server_time=self.clock.utc_now().timestamp())
+
+    @property
+    def heartbeat_silent_min(self) -> float:
+        return float(self.get_setting("heartbeat_silent_min", HEARTBEAT_SILENT_MIN))
+
+    def device_health(self) -> dict[str, dict]:
+        """device id -> its latest heartbeat as a dict, with `silent` (none for heartbeat_silent_min
+        minutes, or never while the device is active) and `minutes_ago`. Devices that never sent one
+        are included (silent, minutes_ago None)."""
+        now = self.clock.utc_now()
+        limit = self.heartbeat_silent_min
+        with self.Session() as s:
+            rows = {h.device_id: h for h in s.scalars(select(DeviceHealth))}
+            devices = list(s.scalars(select(Device)))
+        out: dict[str, dict] = {}
+        for d in devices:
+            h = rows.get(d.id)
+            if h is None:
+                out[d.id] = {"device_id": d.id, "silent": d.status == "active", "minutes_ago": None, "checks": {}}
+                continue
+            ago = (now - datetime.fromisoformat(h.received_at)).total_seconds() / 60
+            out[d.id] = {"device_id": d.id, "received_at": h.received_at, "sent_at": h.sent_at,
+                         "app_version": h.app_version, "checks": json.loads(h.checks or "{}"),
+                         "selftest_at": h.selftest_at, "paused": h.paused, "maintenance": h.maintenance,
+                         "disk_free_mb": h.disk_free_mb, "last_certification_at": h.last_certification_at,
+                         "queue_length": h.queue_length, "minutes_ago": round(ago, 1),
+                         "silent": d.status == "active" and ago > limit}
+        return out
 
     def revoke(self, device_id: str) -> bool:
         with self.Session.begin() as s:

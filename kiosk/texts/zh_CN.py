@@ -558,6 +558,14 @@ TEXTS: dict[str, str] = {
     "next_maintenance": "请维护结束后再来，或到村委会、乡镇社保所办理。",
     "title_maintenance": "系统维护中",
     "heartbeat_sent": "已向县里报告本机状态。",
+    # 二代证 reader (kiosk.idcard; shown, not spoken)
+    "idcard_no_library": "找不到身份证读卡器的驱动程序（{path}）。请按读卡器说明书安装，或在 kiosk.toml 的 idcard_library 写对路径。",
+    "idcard_bad_library": "身份证读卡器的驱动程序不对（{path}），缺少 InitComm/Authenticate/Read_Content/CloseComm。请换用读卡器厂家提供的 Linux 驱动。",
+    "idcard_no_reader": "没有连上身份证读卡器（端口 {port}）。请检查读卡器的 USB 线，或在 kiosk.toml 的 idcard_port 写对端口（USB 一般是 1001）。",
+    "idcard_no_card": "读卡器上没有身份证。请把身份证平放在读卡器上。",
+    "idcard_read_failed": "身份证没有读出来。请把身份证拿起来，重新平放在读卡器上。",
+    "idcard_bad_card": "读出的身份证号码不对，可能没读全。请把身份证重新平放在读卡器上，或用键盘输入号码。",
+    "idcard_read": "已读取身份证：{name}，{id}。",
     # (end of self-test)
 
     # ---------------------------------------------------------------- idle warning, admin corner, kiosk screen states
