@@ -81,6 +81,10 @@ class Settings:
     idcard_port: int = 1001  # the SDK's port number (USB readers: 1001–1016; serial: 1–16)
     idcard_chip_match: bool = False  # one-time 人证比对 against the chip photo for residents without a template (county policy)
     # (end of issue 14 keys)
+    # Templates that age with the person (kiosk.matching.ageing; measured: README "Templates that age")
+    template_ageing: bool = True  # a strong pass adds its probe to the resident's templates (audited)
+    template_ageing_bound: int = 2  # auto-added embeddings kept per resident (oldest dropped; enrolled stay)
+    template_ageing_margin: float = 2.0  # "strong": the s-norm score this far inside the threshold
 
     def clock(self):
         """The service area's clock ($KIOSK_TIMEZONE overrides the `timezone` setting)."""
@@ -176,6 +180,7 @@ _RANGES: dict[str, tuple[float, float]] = {
     # issue 14 (self-test, maintenance window, heartbeat, kiosk session, ID-card reader)
     "selftest_interval_s": (60, 86400), "disk_min_free_mb": (1, 100000), "roster_max_age_days": (1, 365),
     "heartbeat_interval_s": (30, 86400), "monitor": (0, 15), "idcard_port": (0, 9999),
+    "template_ageing_bound": (1, 10), "template_ageing_margin": (0, 5),
 }
 _MATCHING_RANGES = {
     "dlib": {"raw_threshold": (0.2, 0.8), "snorm_threshold": (-10, 0), "snorm_raw_cap": (0.2, 0.8),

@@ -342,6 +342,10 @@ class CertificationService:
         template = self.store.templates_for(view.id_number, self.backend)
         if not template:  # removed since the lookup
             raise ServiceError("no_template")
+        if self.settings.template_ageing:  # plus what strong passes added (kiosk.matching.ageing)
+            from kiosk.store import ageing
+
+            template = template + ageing.vectors(self.store, view.id_number, self.backend)
         roster = {rid: vecs for rid, vecs in self.store.all_templates(self.backend).items()
                   if rid != view.id_number and vecs}
         session = CertificationSession(
@@ -389,6 +393,25 @@ class CertificationService:
         return {**f.to_json(), "expected_days": FALLBACK_REVIEW_DAYS,
                 "message": text("fallback_submitted", n=FALLBACK_REVIEW_DAYS)}
 
+    def _age_template(self, attempt: CertificationAttempt, uuid: str | None) -> None:
+        """After a strong pass, add the session's probe to the resident's templates (bounded, audited;
+        kiosk.matching.ageing). Only a face pass made it here: never a fallback."""
+        from kiosk.matching.ageing import is_strong
+
+        s = self.settings
+        match = attempt.session.verdict.match if attempt.session.verdict else None
+        probe = getattr(attempt.session, "probe_vector", None)
+        if not s.template_ageing or uuid is None or probe is None:
+            return
+        if not is_strong(match, attempt.session.matcher, s.template_ageing_margin):
+            return
+        from kiosk.store import ageing
+
+        assert match is not None
+        ageing.add(self.store, attempt.resident.id_number, probe, self.backend, attempt_uuid=uuid,
+                   score=match.score if match.score is not None else match.distance, bound=s.template_ageing_bound,
+                   now=self.clock.utc_now())
+
     def _matcher(self):
         from kiosk.matching.scoring import Matcher
 
@@ -422,6 +445,8 @@ class CertificationService:
         if v.verdict == "pass":
             valid_until = valid_until_after(cycle_rule(self.store, self.settings), view.birth_date, self.today())
         back_pay = v.verdict == "pass" and view.status.kind == "overdue"
+        if v.verdict == "pass":
+            self._age_template(attempt, uuid)
         attempt.recorded = Outcome(v.verdict, v.reason, valid_until, max(0, left), uuid, back_pay, v.action)
         return attempt.recorded
 
