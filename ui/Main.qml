@@ -31,7 +31,8 @@ Window {
 
         // staff: due lists and figures
 
-        // admin corner, paused kiosk
+        // admin corner, paused kiosk (kioskapp14: kiosk/app/admin.py)
+        "admin": "AdminScreen.qml", "selftest": "SelfTestScreen.qml",
     })
 
     // ---------------------------------------------------------------- header
@@ -160,5 +161,11 @@ Window {
             duration: Theme.transitionMs
             easing.type: Easing.OutCubic
         }
+    }
+
+    // ---------------------------------------------------------------- idle warning (over header and screen)
+    IdleWarning {
+        anchors.fill: parent
+        z: 100
     }
 }
