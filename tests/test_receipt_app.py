@@ -14,6 +14,7 @@ import pytest
 
 from test_app import CHECK_TIMEOUT_MS, demo, demo_master, encoder, make_app  # noqa: F401  (fixtures)
 from test_sync_support import hub  # noqa: F401  (fixture)
+from test_app_visits import make_kiosk, village  # noqa: F401  (fixtures)
 
 from kiosk.app import driver
 from kiosk.config import Settings
@@ -118,3 +119,38 @@ def test_a_submitted_fallback_gets_its_receipt_through_watch(qtbot, hub, tmp_pat
     screen.changed.emit()
     assert not receipt.available and receipt.code == ""
     store.close()
+
+
+def test_the_submitted_fallback_screen_shows_its_receipt(qtbot, hub, village, make_kiosk):
+    """不刷脸认证 through the app (the staff member's form, as tests/test_app_visits.py drives it): the
+    已提交 screen shows the fallback's receipt, whose code the county recognises."""
+    from kiosk.county.receipts import verify
+    from kiosk.sync import register
+    from test_app_visits import SOON, tap, type_keys, wait_screen
+
+    store, _ = village
+    register(store, hub.url, hub.db.provision("东村"), "东村服务点")
+    k = make_kiosk(elder=True)
+    k.fallback.open()
+    wait_screen(qtbot, k, "identity")
+    type_keys(qtbot, k, SOON)
+    wait_screen(qtbot, k, "fallback")
+    tap(k, "fb_method_staff_witness")
+    tap(k, "fb_reason_cannot_perform_actions")
+    tap(k, "btnFallbackSubmit")
+    wait_screen(qtbot, k, "submitted")
+    qtbot.waitUntil(lambda: k.receipt.available, timeout=5_000)
+    qtbot.wait(50)
+    assert k.receipt.slip["method"] == "staff_witness" and k.receipt.slip["status"] == "pending_county_review"
+    assert k.receipt.slip["record"] == k.fallback.submitted["uuid"]
+    qr = driver.find(k.window, "receiptQr")
+    assert qr is not None and qr.property("text") == k.receipt.qr
+    assert k.receipt.code in driver.text_of(k.window, "receiptCode")
+    assert verify(hub.db, k.receipt.code).result == "genuine_not_received"
+    shots = os.environ.get("KIOSK_RECEIPT_SHOTS")
+    if shots:
+        qtbot.wait(900)  # the screen's fade-in (elder mode is slower)
+        assert k.window.grabWindow().save(str(Path(shots) / "receipt_submitted_elder_1366x768.png"))
+    tap(k, "btnSubmittedHome")
+    wait_screen(qtbot, k, "home")
+    assert not k.receipt.available
