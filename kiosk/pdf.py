@@ -158,7 +158,7 @@ def _numbered_canvas(font: str, page_label, margin: float):
             super().__init__(*a, **kw)
             self._saved: list[dict] = []
 
-        def showPage(self):  # noqa: N802 (reportlab's name)
+        def showPage(self):
             self._saved.append(dict(self.__dict__))
             self._startPage()
 
