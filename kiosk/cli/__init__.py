@@ -16,7 +16,7 @@ import os
 os.environ.setdefault("GLOG_minloglevel", "2")
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
-from kiosk.cli import app, doctor, due, engine, enrolments, operators, pad, residents, sync, visits  # noqa: E402
+from kiosk.cli import app, doctor, due, engine, enrolments, operators, pad, residents, stats, sync, visits  # noqa: E402
 from kiosk.cli.common import CliError, _emit  # noqa: E402
 
 __all__ = ["CliError", "build_parser", "main"]
@@ -34,6 +34,7 @@ def build_parser() -> argparse.ArgumentParser:
     enrolments.add_commands(sub)  # enrolment at the terminal: kiosk enrol, kiosk enrolments [approve|reject]
     visits.add_commands(sub)  # home visits: kiosk visits [--village V] | kiosk visits mark ID
     due.add_commands(sub)  # due lists: kiosk due [--village V] [--json | --csv F | --pdf F [--public]]
+    stats.add_commands(sub)  # figures: kiosk stats [--village V] [--from D] [--to D] [--json | --csv F | --xlsx F]
     pad.add_commands(sub)  # presentation attacks: kiosk pad VIDEO..., kiosk pad calibrate
     sync.add_commands(sub)  # the terminal's side of county sync: register, sync, export
     doctor.add_commands(sub)  # disk trouble: check, salvage a damaged database
