@@ -25,6 +25,7 @@ Window {
         // staff: home visits, certification without a face
 
         // staff: due lists and figures
+        "due": "DueScreen.qml", "stats": "StatsScreen.qml",
 
         // admin corner, paused kiosk
     })

@@ -129,10 +129,20 @@ class KioskApp:
         self.flow = FlowController(self.service, self.check, self.app, self.entry, self.records,
                                    actions=opts.actions, sync_status=sync_status, clock=self.clock)
         qapp.installEventFilter(self.app)
+        from kiosk.app.coordinator import CoordinatorController
+
+        # Due lists and figures (staff areas "due", "stats"); the operator comes from the staff session.
+        staff = getattr(self, "staff", None)
+        self.coordinator = CoordinatorController(
+            self.store, self.settings, self.clock, self.flow,
+            current_operator=getattr(staff, "current_operator", lambda: None))
+        if staff is not None:
+            staff.areaRequested.connect(self.coordinator.openArea)
+        self.app.idleReset.connect(self.coordinator.forget)
 
         # The QML module Kiosk (ui/qmldir): these instances are its singletons for this window.
         qml.provide(App=self.app, KioskFlow=self.flow, IdEntry=self.entry, Records=self.records,
-                    FaceCheck=self.check)
+                    FaceCheck=self.check, Coordinator=self.coordinator)
         self.engine = QQmlApplicationEngine()
         self.engine.load(str(UI_DIR / "Main.qml"))
         roots = self.engine.rootObjects()

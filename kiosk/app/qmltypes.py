@@ -23,13 +23,14 @@ def _types():
     """(class, QML name, singleton?) for every Python type in the module."""
     from kiosk.app.check import CheckController
     from kiosk.app.controllers import AppController, FlowController
+    from kiosk.app.coordinator import CoordinatorController
     from kiosk.app.entry import IdentityEntry
     from kiosk.app.preview import CameraView
     from kiosk.app.records import RecordsController
 
     return [(AppController, "App", True), (FlowController, "KioskFlow", True), (IdentityEntry, "IdEntry", True),
             (RecordsController, "Records", True), (CheckController, "FaceCheck", True),
-            (CameraView, "CameraView", False)]
+            (CoordinatorController, "Coordinator", True), (CameraView, "CameraView", False)]
 
 
 def _type(name: str) -> tuple[str, bool]:

@@ -513,6 +513,19 @@ TEXTS: dict[str, str] = {
     "chart_fallbacks": "非刷脸认证及县里审核结果",
     "chart_duration": "认证用时（通过的）",
     "chart_no_data": "这段时间没有数据",
+    "chart_duration_median": "中位数 {s} 秒",
+    "ui_due_title": "认证提醒名单",
+    "ui_due_all": "全部村",
+    "ui_due_days": "{n}天内到期",
+    "ui_due_summary": "截至{date}：需要提醒 {n} 人（已暂停、逾期、从未认证、{days}天内到期）",
+    "ui_due_masked": "姓名已打码，不显示住址电话：工作人员登录后才显示。",
+    "ui_due_print": "打印提醒名单",
+    "ui_due_print_public": "打印公示名单",
+    "ui_stats_title": "认证统计",
+    "ui_stats_days": "近{n}天",
+    "ui_stats_summary": "认证率 {rate}（已认证 {certified} / 应认证 {must} 人）；近{days}天刷脸 {attempts} 次，通过 {passes} 次",
+    "ui_stats_export": "导出Excel表格",
+    "ui_stats_rendering": "正在画图……",
     # (end of due lists)
 
     # ---------------------------------------------------------------- receipts (kiosk.receipt)
