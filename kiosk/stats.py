@@ -16,41 +16,25 @@ from kiosk.texts (`stats_*`). Charts are kiosk.charts.
 from __future__ import annotations
 
 import csv
-import statistics
 from collections import Counter, defaultdict
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from pathlib import Path
 
+from kiosk.core import figures as core
 from kiosk.core.clock import Clock
 from kiosk.core.errors import KioskError
+from kiosk.core.figures import reason_group
 from kiosk.policy import CycleRule, certification_status
 from kiosk.texts import has, text
 
 __all__ = ["MAX_DAYS", "Figures", "StatsError", "figures", "reason_group", "write_csv", "write_xlsx"]
 
 MAX_DAYS = 366  # one range at most a year of days
-# Verdict reasons as staff group them (label: stats_reason_<group>).
-REASON_GROUPS = {
-    "timeout": "actions", "slideshow": "liveness", "still_image": "liveness",
-    "presentation_attack": "liveness", "face_changed": "liveness", "multiple_faces": "faces",
-    "no_face": "faces", "no_match": "no_match", "roster_ambiguous": "needs_staff", "needs_staff": "needs_staff",
-    "poor_quality": "quality", "poor_quality_dark": "quality", "poor_quality_blurry": "quality",
-    "poor_quality_small": "quality", "poor_quality_not_frontal": "quality", "camera_lost": "interrupted",
-    "source_failed": "interrupted", "no_camera": "interrupted", "cancelled": "abandoned",
-    "idle_reset": "abandoned", "internal_error": "interrupted", "no_template": "no_template",
-    "attempts_exceeded": "no_template",
-}
-TRY_BUCKETS = ("1", "2", "3", "4+")
-DURATION_BUCKETS = ((30, "lt30"), (60, "lt60"), (120, "lt120"), (None, "ge120"))
 
 
 class StatsError(KioskError):
     """A range or file a person got wrong."""
-
-
-def reason_group(reason: str | None) -> str:
-    return REASON_GROUPS.get(reason or "", "other")
 
 
 @dataclass
@@ -73,8 +57,7 @@ class Figures:
                 "fallbacks": self.fallbacks, "time_to_certify": self.time_to_certify}
 
 
-def _rate(certified: int, due: int) -> float | None:
-    return round(certified / due, 4) if due else None
+_rate = core.rate
 
 
 def _local(clock: Clock, iso: str) -> date:
@@ -162,25 +145,13 @@ def figures(store, clock: Clock, rule: CycleRule, *, village: str | None = None,
         out.days.append({"date": d.isoformat(), "attempts": c["attempts"], "passes": c["passes"],
                          "fails": c["fails"], "certified": done, "must_certify": must, "rate": _rate(done, must)})
 
-    # --- tries per pass: attempts since the resident's previous pass (within the range)
-    counting: Counter = Counter()
-    exact: list[int] = []
-    durations: list[float] = []
-    for a in attempts:
-        counting[a["resident_id"]] += 1
-        if a["verdict"] == "pass":
-            exact.append(counting.pop(a["resident_id"]))
-            secs = (datetime.fromisoformat(a["finished_at"]) - datetime.fromisoformat(a["started_at"])).total_seconds()
-            durations.append(max(0.0, secs))
-    tries = Counter("4+" if n >= 4 else str(n) for n in exact)
-    out.tries_per_pass = {"passes": len(exact), "buckets": {b: tries[b] for b in TRY_BUCKETS},
-                          "first_try_share": _rate(tries["1"], len(exact)),
-                          "mean": round(statistics.fmean(exact), 2) if exact else None}
-
-    # --- failure reasons
-    groups: Counter = Counter(reason_group(a["reason"]) for a in attempts if a["verdict"] == "fail")
-    out.failure_reasons = [{"reason": g, "label": text(f"stats_reason_{g}"), "count": n}
-                           for g, n in groups.most_common()]
+    # --- tries per pass, failure reasons, time to certify (counted as the hub counts them)
+    out.tries_per_pass = core.tries_per_pass((a["resident_id"], a["verdict"]) for a in attempts)
+    out.failure_reasons = [{**r, "label": text(f"stats_reason_{r['reason']}")}
+                           for r in core.failure_reasons(a["reason"] for a in attempts if a["verdict"] == "fail")]
+    out.time_to_certify = core.time_to_certify([
+        max(0.0, (datetime.fromisoformat(a["finished_at"]) - datetime.fromisoformat(a["started_at"])).total_seconds())
+        for a in attempts if a["verdict"] == "pass"])
 
     # --- fallbacks by method and review outcome
     if store.db["fallbacks"].exists():
@@ -194,19 +165,6 @@ def figures(store, clock: Clock, rule: CycleRule, *, village: str | None = None,
                                   "pending": c["pending_county_review"], "approved": c["approved"],
                                   "rejected": c["rejected"], "total": sum(c.values())})
 
-    # --- time to certify
-    buckets: Counter = Counter()
-    for s in durations:
-        for limit, key in DURATION_BUCKETS:
-            if limit is None or s < limit:
-                buckets[key] += 1
-                break
-    out.time_to_certify = {
-        "passes": len(durations),
-        "median_s": round(statistics.median(durations), 1) if durations else None,
-        "p90_s": round(_quantile(durations, 0.9), 1) if durations else None,
-        "buckets": {key: buckets[key] for _, key in DURATION_BUCKETS},
-    }
     must = sum(v["must_certify"] for v in out.villages)
     done = sum(v["certified"] for v in out.villages)
     out.totals = {"residents": len(by_ref), "must_certify": must, "certified": done, "rate": _rate(done, must),
@@ -214,16 +172,6 @@ def figures(store, clock: Clock, rule: CycleRule, *, village: str | None = None,
                   "fails": sum(1 for a in attempts if a["verdict"] == "fail"),
                   "fallbacks": sum(f["total"] for f in out.fallbacks)}
     return out
-
-
-def _quantile(values: list[float], q: float) -> float:
-    s = sorted(values)
-    if len(s) == 1:
-        return s[0]
-    pos = q * (len(s) - 1)
-    lo = int(pos)
-    hi = min(lo + 1, len(s) - 1)
-    return s[lo] + (s[hi] - s[lo]) * (pos - lo)
 
 
 # --------------------------------------------------------------------------- tables
