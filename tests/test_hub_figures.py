@@ -102,3 +102,65 @@ def test_figures_page_charts_and_xlsx(hub, village):
     assert [c.value for c in wb["各村认证率"][2]] == ["东村", 6, 4, 2, 50.0, 1, 1]
     # Staff who looked are in the audit.
     assert {a.action for a in hub.db.staff_audit()} >= {"view_figures", "export_figures"}
+
+
+def save_pages(out) -> None:
+    """`python tests/test_hub_figures.py DIR`: a hub with three villages and a month of certifications
+    from one county-wide terminal; saves the /figures and /due pages' HTML into DIR."""
+    import random
+    from pathlib import Path
+
+    from kiosk.sync import register, sync_once
+    from test_sync_support import Hub
+
+    out = Path(out)
+    out.mkdir(parents=True, exist_ok=True)
+    work = Path(__import__("tempfile").mkdtemp(prefix="hubfig-"))
+    h = Hub(work / "county")
+    try:
+        rnd = random.Random(5)
+        db, clock = h.db, h.db.clock
+        ids = people(90, start=800)
+        names = "王李张刘陈杨赵黄周吴"
+        given = ["秀英", "桂兰", "德福", "玉珍", "建国", "淑芬", "长顺", "玉兰"]
+        rows = []
+        for i, rid in enumerate(ids):
+            v = ("东村", "西村", "南村")[i % 3]
+            e = {"id_number": rid, "name": rnd.choice(names) + rnd.choice(given), "village": v}
+            if rnd.random() < 0.08:
+                e["data_comparison_on"] = (clock.today() - timedelta(days=40)).isoformat()
+            elif rnd.random() < 0.05:
+                e["county_status"] = "suspended"
+            rows.append(e)
+        db.upsert_residents(rows)
+        store = open_store(work / "t")
+        register(store, h.url, db.provision(None), "县流动认证车")
+        sync_once(store)
+        for rid in ids:
+            if rnd.random() < 0.6:
+                day = rnd.randint(0, 29)
+                for k in range(rnd.choice((0, 0, 0, 1, 1, 2))):
+                    t = at_day(clock, day, 9 + k)
+                    store.record_attempt(resident_id=rid, category="pension", mode="self", verdict="fail",
+                                         reason=rnd.choice(["timeout", "no_match", "poor_quality_dark", "cancelled"]),
+                                         started_at=t, finished_at=t + timedelta(seconds=40))
+                t = at_day(clock, day, 13)
+                store.record_attempt(resident_id=rid, category="pension", mode="self", verdict="pass",
+                                     started_at=t, finished_at=t + timedelta(seconds=rnd.randint(18, 150)))
+            elif rnd.random() < 0.3:
+                t = at_day(clock, rnd.randint(330, 364))
+                store.record_attempt(resident_id=rid, category="pension", mode="self", verdict="pass",
+                                     started_at=t, finished_at=t + timedelta(seconds=30))
+        sync_once(store)
+        store.close()
+        c = staff_client(h)
+        (out / "hub_figures.html").write_text(c.get("/figures").text, encoding="utf-8")
+        (out / "hub_due.html").write_text(c.get("/due", params={"village": "东村"}).text, encoding="utf-8")
+    finally:
+        h.stop()
+
+
+if __name__ == "__main__":
+    import sys
+
+    save_pages(sys.argv[1] if len(sys.argv) > 1 else "/tmp/hub-pages")

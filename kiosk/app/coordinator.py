@@ -90,7 +90,7 @@ class CoordinatorController(QObject):
 
     # ------------------------------------------------------------------ areas
     @Slot(str)
-    def openArea(self, name: str) -> None:  # noqa: N802 (Qt slot name)
+    def openArea(self, name: str) -> None:
         if name not in AREAS:
             return
         self._area = name
@@ -107,13 +107,13 @@ class CoordinatorController(QObject):
         self.changed.emit()
 
     @Slot(str)
-    def setVillage(self, village: str) -> None:  # noqa: N802
+    def setVillage(self, village: str) -> None:
         self._village = village
         self._message = ""
         self.refresh()
 
     @Slot(int)
-    def setDays(self, days: int) -> None:  # noqa: N802
+    def setDays(self, days: int) -> None:
         if days in DAY_CHOICES:
             self._days = days
             self.refresh()
@@ -158,11 +158,11 @@ class CoordinatorController(QObject):
         self._summary = text("ui_due_summary", n=len(self._rows), date=self._due.today, days=self._days)
 
     @Slot()
-    def printList(self) -> None:  # noqa: N802
+    def printList(self) -> None:
         self._print(public=False)
 
     @Slot()
-    def printPublic(self) -> None:  # noqa: N802
+    def printPublic(self) -> None:
         self._print(public=True)
 
     def _print(self, *, public: bool) -> None:
@@ -255,7 +255,7 @@ class CoordinatorController(QObject):
         return not self._rendering
 
     @Slot()
-    def exportXlsx(self) -> None:  # noqa: N802
+    def exportXlsx(self) -> None:
         from kiosk.core.errors import KioskError
         from kiosk.stats import write_xlsx
 

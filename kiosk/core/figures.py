@@ -6,6 +6,7 @@ from __future__ import annotations
 import statistics
 from collections import Counter
 from collections.abc import Iterable
+from typing import Any
 
 # Verdict reasons (kiosk.session) as staff group them; labels: stats_reason_<group> (terminal
 # catalogue) and the hub page's own table.
@@ -43,10 +44,10 @@ def quantile(values: list[float], q: float) -> float:
     return s[lo] + (s[hi] - s[lo]) * (pos - lo)
 
 
-def tries_per_pass(attempts: Iterable[tuple[str, str]]) -> dict:
+def tries_per_pass(attempts: Iterable[tuple[str, str | None]]) -> dict[str, Any]:
     """`attempts`: (resident, verdict) in time order. Each pass counts the face checks since that
     resident's previous pass (in the sequence)."""
-    counting: Counter = Counter()
+    counting: Counter[str] = Counter()
     exact: list[int] = []
     for who, verdict in attempts:
         counting[who] += 1
@@ -58,9 +59,9 @@ def tries_per_pass(attempts: Iterable[tuple[str, str]]) -> dict:
             "mean": round(statistics.fmean(exact), 2) if exact else None}
 
 
-def time_to_certify(durations: list[float]) -> dict:
+def time_to_certify(durations: list[float]) -> dict[str, Any]:
     """Seconds from the start of each passing check to its verdict → median, p90 and buckets."""
-    buckets: Counter = Counter()
+    buckets: Counter[str] = Counter()
     for s in durations:
         for limit, key in DURATION_BUCKETS:
             if limit is None or s < limit:
@@ -72,7 +73,7 @@ def time_to_certify(durations: list[float]) -> dict:
             "buckets": {key: buckets[key] for _, key in DURATION_BUCKETS}}
 
 
-def failure_reasons(reasons: Iterable[str | None]) -> list[dict]:
+def failure_reasons(reasons: Iterable[str | None]) -> list[dict[str, Any]]:
     """Failed checks' reasons → [{reason: group, count}], most frequent first."""
     groups = Counter(reason_group(r) for r in reasons)
     return [{"reason": g, "count": n} for g, n in sorted(groups.items(), key=lambda kv: (-kv[1], REASON_GROUP_ORDER.index(kv[0])))]

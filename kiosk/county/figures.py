@@ -56,7 +56,7 @@ def due_list(hub: HubDB, village: str, days: int = 30, today: date | None = None
                          .where(Resident.village == village, Resident.removed.is_(False),
                                 Resident.county_status != "deceased")).all()
     out = []
-    for rid, name, cert, dc, status, benefit in rows:
+    for rid, name, cert, dc, status, _benefit in rows:
         c, dcd = _d(cert), _d(dc)
         last = max((x for x in (c, dcd) if x and x <= today), default=None)
         lapse = add_months(last, 12) if last else None
@@ -83,9 +83,9 @@ def due_list(hub: HubDB, village: str, days: int = 30, today: date | None = None
 
 def villages(hub: HubDB) -> list[str]:
     with hub.Session() as s:
-        return [v for (v,) in s.execute(select(Resident.village).where(Resident.village.is_not(None),
-                                                                        Resident.removed.is_(False))
-                                        .group_by(Resident.village).order_by(Resident.village)).all()]
+        rows = s.execute(select(Resident.village).where(Resident.village.is_not(None), Resident.removed.is_(False))
+                         .group_by(Resident.village).order_by(Resident.village)).all()
+    return [v for (v,) in rows if v]
 
 
 def figures(hub: HubDB, village: str | None = None, start: date | None = None, end: date | None = None) -> dict:
@@ -130,7 +130,7 @@ def figures(hub: HubDB, village: str | None = None, start: date | None = None, e
         d = (start + timedelta(days=i)).isoformat()
         days[d] = {"date": d, "attempts": 0, "passes": 0, "fails": 0}
     durations, reasons = [], []
-    for rid, verdict, day, _at, payload in records:
+    for _rid, verdict, day, _at, payload in records:
         row = days.get(day)
         if row is None:
             continue

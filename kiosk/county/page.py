@@ -3,6 +3,7 @@ review, staff audit. Every value is escaped; every form carries the session's CS
 from __future__ import annotations
 
 from datetime import datetime
+from collections.abc import Sequence
 from html import escape
 from urllib.parse import urlencode
 
@@ -195,7 +196,7 @@ CHART_STYLE = """.charts{display:flex;flex-wrap:wrap;gap:1.5em}.chart{border:1px
 .big{font-size:22px;font-weight:bold}.tabs a{margin-right:.8em}"""
 
 
-def _svg_bars(rows: list[tuple[str, float, str]], color: str = "#1f4e79", unit: str = "", max_value: float | None = None,
+def _svg_bars(rows: Sequence[tuple[str, float, str]], color: str = "#1f4e79", unit: str = "", max_value: float | None = None,
               width: int = 560) -> str:
     """A horizontal bar chart as inline SVG (no JavaScript, prints well): (label, value, text)."""
     if not rows:
