@@ -18,6 +18,7 @@ Item {
                 model: Coordinator.villages
                 BigButton {
                     required property var modelData
+                    objectName: "btnStatsVillage_" + modelData.value
                     implicitHeight: Theme.touch * 0.8
                     text: modelData.label
                     selected: Coordinator.village === modelData.value
@@ -28,6 +29,7 @@ Item {
                 model: Coordinator.dayChoices
                 BigButton {
                     required property int modelData
+                    objectName: "btnStatsDays_" + modelData
                     implicitHeight: Theme.touch * 0.8
                     text: App.tf("ui_stats_days", {n: modelData})
                     selected: Coordinator.days === modelData

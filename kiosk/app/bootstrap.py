@@ -206,6 +206,7 @@ class KioskApp:
         from shiboken6 import delete
 
         delete(self.engine)
+        self.coordinator.close()
         self.store.close()
         if self._demo_dir is not None and not self.opts.demo_home:
             import shutil

@@ -124,6 +124,10 @@ class CoordinatorController(QObject):
         self._message = ""
         self.changed.emit()
 
+    def close(self) -> None:
+        """The app is closing: remove the rendered charts."""
+        shutil.rmtree(self._charts_dir, ignore_errors=True)
+
     def _rule(self):
         from kiosk.service import cycle_rule
 
