@@ -20,7 +20,7 @@ __all__ = ["CHARTS", "render", "render_all"]
 
 CHARTS = ("rate_by_village", "daily", "tries", "reasons", "fallbacks", "duration")
 BLUE, GREEN, RED, GREY, ORANGE = "#1f4e79", "#2e7d32", "#c62828", "#757575", "#ef6c00"
-_lock = threading.Lock()  # pyplot's state is global: one chart at a time
+_lock = threading.Lock()  # rcParams are global: one chart at a time
 _family: str | None = None
 
 
@@ -36,27 +36,25 @@ def _font() -> str:
     return _family
 
 
-def _figure(width: float, height: float, scale: float):
-    import matplotlib
-
-    matplotlib.use("Agg", force=False)
-    import matplotlib.pyplot as plt
-
-    family = _font()
-    plt.rcParams.update({
-        "font.family": family, "font.size": 14, "axes.titlesize": 18, "axes.titleweight": "bold",
+def _rc() -> dict:
+    return {
+        "font.family": _font(), "font.size": 14, "axes.titlesize": 18, "axes.titleweight": "bold",
         "axes.labelsize": 14, "xtick.labelsize": 13, "ytick.labelsize": 13, "legend.fontsize": 13,
         "axes.spines.top": False, "axes.spines.right": False, "svg.fonttype": "path",
         "axes.unicode_minus": False,
-    })
-    fig, ax = plt.subplots(figsize=(width, height), dpi=100 * scale)
-    return plt, fig, ax
+    }
 
 
-def _finish(plt, fig, path: Path) -> Path:
-    fig.tight_layout()
+def _figure(width: float, height: float, scale: float):
+    """A figure of its own (no pyplot: no global figure manager, no GUI backend, any thread)."""
+    from matplotlib.figure import Figure
+
+    fig = Figure(figsize=(width, height), dpi=100 * scale)
+    return fig, fig.subplots()
+
+
+def _finish(fig, path: Path) -> Path:
     fig.savefig(path, format=path.suffix.lstrip("."), facecolor="white", bbox_inches="tight", pad_inches=0.15)
-    plt.close(fig)
     return path
 
 
@@ -89,7 +87,7 @@ def _bars(ax, labels, values, color, fmt="{:g}", horizontal=True) -> None:
 
 def rate_by_village(f: Figures, path: Path, scale: float = 1.0) -> Path:
     rows = [v for v in f.villages if v["must_certify"]]
-    plt, fig, ax = _figure(8, max(2.6, 0.9 + 0.55 * len(rows)), scale)
+    fig, ax = _figure(8, max(2.6, 0.9 + 0.55 * len(rows)), scale)
     ax.set_title(text("chart_rate_by_village"), loc="left")
     if not rows:
         _no_data(ax)
@@ -105,16 +103,16 @@ def rate_by_village(f: Figures, path: Path, scale: float = 1.0) -> Path:
         ax.set_xlim(0, 135)
         ax.set_xticks([0, 25, 50, 75, 100])
         ax.set_xticklabels(["0", "25%", "50%", "75%", "100%"])
-    return _finish(plt, fig, path)
+    return _finish(fig, path)
 
 
 def daily(f: Figures, path: Path, scale: float = 1.0) -> Path:
-    plt, fig, ax = _figure(8, 3.6, scale)
+    fig, ax = _figure(8, 3.6, scale)
     ax.set_title(text("chart_daily"), loc="left")
     days = [date.fromisoformat(d["date"]) for d in f.days]
     if not days:
         _no_data(ax)
-        return _finish(plt, fig, path)
+        return _finish(fig, path)
     x = list(range(len(days)))
     passes = [d["passes"] for d in f.days]
     fails = [d["fails"] for d in f.days]
@@ -136,11 +134,11 @@ def daily(f: Figures, path: Path, scale: float = 1.0) -> Path:
     h1, l1 = ax.get_legend_handles_labels()
     h2, l2 = rate.get_legend_handles_labels()
     ax.legend(h1 + h2, l1 + l2, loc="upper left", frameon=False, ncol=3)
-    return _finish(plt, fig, path)
+    return _finish(fig, path)
 
 
 def tries(f: Figures, path: Path, scale: float = 1.0) -> Path:
-    plt, fig, ax = _figure(5.5, 3.6, scale)
+    fig, ax = _figure(5.5, 3.6, scale)
     ax.set_title(text("chart_tries"), loc="left")
     b = f.tries_per_pass.get("buckets", {})
     if not sum(b.values()):
@@ -150,12 +148,12 @@ def tries(f: Figures, path: Path, scale: float = 1.0) -> Path:
               horizontal=False)
         ax.set_yticks([])
         ax.spines["left"].set_visible(False)
-    return _finish(plt, fig, path)
+    return _finish(fig, path)
 
 
 def reasons(f: Figures, path: Path, scale: float = 1.0) -> Path:
     rows = f.failure_reasons
-    plt, fig, ax = _figure(5.5, max(2.6, 0.9 + 0.5 * len(rows)), scale)
+    fig, ax = _figure(5.5, max(2.6, 0.9 + 0.5 * len(rows)), scale)
     ax.set_title(text("chart_reasons"), loc="left")
     if not rows:
         _no_data(ax)
@@ -163,16 +161,16 @@ def reasons(f: Figures, path: Path, scale: float = 1.0) -> Path:
         _bars(ax, [r["label"] for r in rows], [r["count"] for r in rows], RED)
         ax.set_xticks([])
         ax.spines["bottom"].set_visible(False)
-    return _finish(plt, fig, path)
+    return _finish(fig, path)
 
 
 def fallbacks(f: Figures, path: Path, scale: float = 1.0) -> Path:
-    plt, fig, ax = _figure(5.5, 3.0, scale)
+    fig, ax = _figure(5.5, 3.0, scale)
     ax.set_title(text("chart_fallbacks"), loc="left")
     rows = f.fallbacks
     if not any(r["total"] for r in rows):
         _no_data(ax)
-        return _finish(plt, fig, path)
+        return _finish(fig, path)
     labels = [r["label"] for r in rows]
     left = [0] * len(rows)
     for key, color, code in (("approved", GREEN, "stats_col_approved"), ("pending", ORANGE, "stats_col_pending"),
@@ -188,11 +186,11 @@ def fallbacks(f: Figures, path: Path, scale: float = 1.0) -> Path:
     ax.set_xticks([])
     ax.spines["bottom"].set_visible(False)
     ax.legend(loc="lower center", bbox_to_anchor=(0.5, -0.35), ncol=3, frameon=False)
-    return _finish(plt, fig, path)
+    return _finish(fig, path)
 
 
 def duration(f: Figures, path: Path, scale: float = 1.0) -> Path:
-    plt, fig, ax = _figure(5.5, 3.6, scale)
+    fig, ax = _figure(5.5, 3.6, scale)
     t = f.time_to_certify
     title = text("chart_duration")
     if t.get("median_s") is not None:
@@ -205,7 +203,7 @@ def duration(f: Figures, path: Path, scale: float = 1.0) -> Path:
         _bars(ax, [text(f"stats_dur_{k}") for k in b], list(b.values()), BLUE, horizontal=False)
         ax.set_yticks([])
         ax.spines["left"].set_visible(False)
-    return _finish(plt, fig, path)
+    return _finish(fig, path)
 
 
 _RENDER = {"rate_by_village": rate_by_village, "daily": daily, "tries": tries, "reasons": reasons,
@@ -213,7 +211,9 @@ _RENDER = {"rate_by_village": rate_by_village, "daily": daily, "tries": tries, "
 
 
 def render(name: str, f: Figures, path: Path, scale: float = 1.0) -> Path:
-    with _lock:
+    import matplotlib
+
+    with _lock, matplotlib.rc_context(_rc()):
         return _RENDER[name](f, Path(path), scale)
 
 

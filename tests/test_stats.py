@@ -147,3 +147,29 @@ def test_cli(capsys, kiosk_home, tmp_path):
     assert_error(*run_cli(capsys, "stats", "--from", TODAY, "--to", START, "--json")[:2], "bad_range")
     code, _, out = run_cli(capsys, "stats", "--csv", tmp_path / "no" / "s.csv", "--today", TODAY)
     assert code == 2 and "无法写入" in out
+
+
+@pytest.mark.slow
+def test_charts_render_in_the_shipped_font(store, tmp_path):
+    """Every chart as PNG and SVG; matplotlib finds every character in the shipped font."""
+    import warnings
+
+    from kiosk.charts import CHARTS, _font, render_all
+
+    assert _font() == "Noto Sans CJK SC"
+    f = figures(store, store.clock, RULE, start=START, end=TODAY)
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        png = render_all(f, tmp_path / "png", "png")
+        svg = render_all(f, tmp_path / "svg", "svg")
+    missing = [str(w.message) for w in caught if "missing from" in str(w.message)]
+    assert missing == []
+    from PIL import Image
+
+    for name in CHARTS:
+        with Image.open(png[name]) as im:
+            assert im.width >= 400 and im.height >= 200
+        text = svg[name].read_text(encoding="utf-8")
+        assert "<path" in text and "<text" not in text  # glyphs as outlines: no font needed to view
+    empty = figures(store, store.clock, RULE, village="北村", start=START, end=TODAY)
+    assert set(render_all(empty, tmp_path / "empty")) == set(CHARTS)
