@@ -51,7 +51,7 @@ Item {
         Grid {
             id: grid
             width: flick.width
-            columns: Theme.portrait || Theme.elder ? 1 : 2
+            columns: Theme.portrait ? 1 : 2
             spacing: Theme.gap / 2
             Repeater {
                 model: Coordinator.charts
