@@ -10,8 +10,8 @@ cycle rule in force decides). This module adds what a coordinator prints and exp
 * `write_csv(due, path, public=)` (UTF-8 with BOM: Excel opens it as Chinese);
 * `write_pdf(due, path, public=)`: A4, 14 pt body in the shipped font, page numbers, village,
   date and cycle rule on every page. 提醒名单 (for the coordinator: phone, address and 联系人 where
-  stored, full names when an operator is logged in) in landscape; 公示 (to post in the village) in
-  portrait, masked names and ID numbers only, never contacts.
+  stored, full names when an operator is logged in; landscape when it carries contacts); 公示 (to
+  post in the village) in portrait, masked names and ID numbers only, never contacts.
 
 Masking follows the 公示 convention: kiosk.core.ids.mask_name (张*, 欧**明) and mask_id (region and
 last four). Full names and contacts appear only when `contacts=True` (the caller has verified an
