@@ -8,7 +8,9 @@ This is the only module the hub (kiosk.county) shares with the terminal. It hold
 * sealing for one recipient (X25519 + HKDF-SHA256 + AES-256-GCM): templates sent down to a
   device, and USB bundles in both directions (sealed for the recipient, signed by the sender);
 * the privacy guard: sync records carry results and audit metadata, never image or
-  embedding bytes.
+  embedding bytes. The one exception is explicit and sealed: an approved `enrolment` record
+  (v4) may carry its template beside the payload (PushRecord.template, sealed for the hub),
+  only where the county's `share_templates` setting is on.
 """
 from __future__ import annotations
 
@@ -39,8 +41,16 @@ API = "/v1"
 # 3 adds the record kind "fallback" (certification without a face, for county review) and the
 # endpoint /fallback-decisions; nothing older changes: a v3 hub accepts v1/v2 terminals, and a
 # terminal that meets a v2 hub (404) keeps its fallbacks waiting. Upgrade the hub first.
-PROTOCOL_VERSION = 3
-ACCEPTED_VERSIONS = (1, 2, 3)
+# 4 adds the record kind "enrolment" (who enrolled and who approved, with an optional sealed
+# template beside the payload: PushRecord.template), roster contact fields (address, phone,
+# 联系人), county operators (/operators, PIN hashes only), the county's template-sharing setting
+# (RosterPage.share_templates) and, in county bundles, fallback decisions and operators. All
+# optional: a v4 hub accepts v1-v3 terminals and bundles. A v4 terminal sends enrolment records
+# only once the hub has said it speaks v4 (share_templates on its roster page or bundle; a v3 hub
+# would refuse a batch holding an unknown kind), so against a v3 hub they wait on the terminal;
+# /operators answers 404 there (skipped). Upgrade the hub first.
+PROTOCOL_VERSION = 4
+ACCEPTED_VERSIONS = (1, 2, 3, 4)
 CLOCK_MARGIN_S = 86400  # default: a record dated further than this from the hub's time is clock_suspect
 BUNDLE_VALID_DAYS = 30  # a county -> terminal bundle expires after this
 MAX_BODY_BYTES = 4 * 1024 * 1024  # a push batch of 500 records is ~400 KB
@@ -57,7 +67,9 @@ BUNDLE_FORMAT = "village-kiosk-bundle"
 BUNDLE_UP = "records"  # terminal -> county
 BUNDLE_DOWN = "roster"  # county -> terminal
 
-RECORD_KINDS = ("certification", "audit", "fallback")
+RECORD_KINDS = ("certification", "audit", "fallback", "enrolment")
+OPERATOR_ROLES = ("assistant", "reviewer", "admin")
+SHARE_TEMPLATES_DEFAULT = True  # the county shares terminal-enrolled templates with its other terminals
 FALLBACK_METHODS = ("staff_witness", "relative_pledge")
 COUNTY_STATUSES = ("active", "suspended", "deceased")
 CATEGORIES = ("pension", "work_injury", "pension_survivor", "work_injury_survivor", "other")
@@ -329,11 +341,50 @@ class FallbackDecisionPage(_Strict):
     more: bool
 
 
+class EnrolmentPayload(_Strict):
+    """An enrolment at a terminal once reviewed (v4): who enrolled it, who read the consent, who
+    approved or rejected it (names and roles), when. No face data: an approved enrolment's
+    template goes beside it, sealed for the hub (PushRecord.template), only where the county
+    shares templates."""
+
+    uuid: str
+    resident_id: str
+    backend: str = Field(max_length=40)
+    decision: Literal["approved", "rejected"]
+    frames: int = Field(ge=1, le=100)
+    enrolled_by: str = Field(max_length=64)
+    enrolled_by_role: str | None = None
+    consent_read_by: str = Field(max_length=64)
+    consent_at: str
+    created_at: str
+    reviewed_by: str = Field(max_length=64)
+    reviewed_by_role: str | None = None
+    reviewed_at: str
+    reject_reason: str | None = Field(default=None, max_length=500)
+    template_shared: bool = False
+    device_id: str | None = None
+
+
+class SealedTemplate(_Strict):
+    """An approved enrolment's vectors, sealed for the hub's box key (template_up_aad)."""
+
+    backend: str = Field(max_length=40)
+    dtype: Literal["float32", "float64"]
+    dim: int = Field(ge=1, le=4096)
+    count: int = Field(ge=1, le=100)
+    sealed: dict[str, str]
+
+
+def template_up_aad(device_id: str, uuid: str, resident_id: str, backend: str) -> str:
+    return f"enrolment-template|{device_id}|{uuid}|{resident_id}|{backend}"
+
+
 class PushRecord(_Strict):
     uuid: str = Field(min_length=36, max_length=36)
-    kind: Literal["certification", "audit", "fallback"]
+    kind: Literal["certification", "audit", "fallback", "enrolment"]
     created_at: str
     payload: dict[str, Any]
+    template: SealedTemplate | None = None  # v4, kind "enrolment" only: outside the payload's privacy guard
 
 
 class PushRequest(_Strict):
@@ -380,6 +431,11 @@ class RosterEntry(_Strict):
     certified_on: str | None = None  # latest certification the county holds (any terminal)
     removed: bool = False
     version: int
+    # v4: what the county has for home visits (上门认证); None where it has nothing
+    address: str | None = Field(default=None, max_length=200)
+    phone: str | None = Field(default=None, max_length=32)
+    contact_name: str | None = Field(default=None, max_length=50)  # 联系人
+    contact_phone: str | None = Field(default=None, max_length=32)
 
 
 class RosterPage(_Strict):
@@ -387,6 +443,47 @@ class RosterPage(_Strict):
     cursor: int
     more: bool
     policy: dict[str, Any] | None = None
+    share_templates: bool | None = None  # v4: the county's template-sharing setting (None: an older hub)
+
+
+class CountyOperator(_Strict):
+    """A staff account the county sends down (v4): name, role and the scrypt hash of the PIN
+    (hash_operator_pin); never the PIN. `active` False disables it on the terminal."""
+
+    name: str = Field(min_length=1, max_length=64)
+    role: Literal["assistant", "reviewer", "admin"]
+    pin_hash: str  # base64
+    pin_salt: str  # base64
+    pin_params: str = Field(pattern=r"^scrypt:n=\d{1,7},r=\d{1,2},p=\d{1,2},len=\d{2}$")
+    active: bool = True
+    version: int
+
+
+class OperatorPage(_Strict):
+    operators: list[CountyOperator]
+    cursor: int
+    more: bool
+
+
+# Operator PIN hashing shared by the hub (which makes them) and the terminal (kiosk.operators checks them).
+PIN_SCRYPT = {"n": 2 ** 14, "r": 8, "p": 1, "len": 32}
+
+
+def pin_params() -> str:
+    return "scrypt:" + ",".join(f"{k}={v}" for k, v in PIN_SCRYPT.items())
+
+
+def hash_operator_pin(pin: str, salt: bytes | None = None, params: str | None = None) -> tuple[bytes, bytes, str]:
+    """(hash, salt, params) of a PIN, in the terminal's format (scrypt, per-operator salt)."""
+    params = params or pin_params()
+    salt = salt if salt is not None else os.urandom(16)
+    kind, _, rest = params.partition(":")
+    if kind != "scrypt":
+        raise ProtocolError("bad_pin_hash", "口令散列格式不认识。", params)
+    p = {k: int(v) for k, v in (x.split("=") for x in rest.split(","))}
+    digest = hashlib.scrypt(pin.encode(), salt=salt, n=p["n"], r=p["r"], p=p["p"], dklen=p["len"],
+                            maxmem=256 * p["n"] * p["r"] * p["p"])
+    return digest, salt, params
 
 
 class TemplateSet(_Strict):
@@ -411,8 +508,10 @@ class AckList(_Strict):
     uuids: list[str]
 
 
-def validate_record(rec: PushRecord, today: date | None = None
-                    ) -> CertificationPayload | AuditPayload | FallbackPayload:
+Payload = CertificationPayload | AuditPayload | FallbackPayload | EnrolmentPayload
+
+
+def validate_record(rec: PushRecord, today: date | None = None) -> Payload:
     """Per-record check on the hub; raises ProtocolError with a Chinese message.
 
     `today` (the service area's date, from the hub's clock) bounds the resident's birth date."""
@@ -421,11 +520,11 @@ def validate_record(rec: PushRecord, today: date | None = None
     except ValueError:
         raise ProtocolError("bad_uuid", "记录编号格式不正确。", rec.uuid) from None
     check_no_face_data(rec.payload, "payload")
-    model: type[CertificationPayload] | type[AuditPayload] | type[FallbackPayload] = AuditPayload
-    if rec.kind == "certification":
-        model = CertificationPayload
-    elif rec.kind == "fallback":
-        model = FallbackPayload
+    if rec.template is not None and rec.kind != "enrolment":
+        raise ProtocolError("face_data", "记录中含有图像或人脸特征数据，已拒收。", "template")
+    models: dict[str, type[_Strict]] = {"certification": CertificationPayload, "fallback": FallbackPayload,
+                                        "enrolment": EnrolmentPayload}
+    model = models.get(rec.kind, AuditPayload)
     try:
         parsed = model.model_validate(rec.payload)
     except Exception as e:  # pydantic.ValidationError
@@ -435,6 +534,15 @@ def validate_record(rec: PushRecord, today: date | None = None
             raise ProtocolError("unknown_field", f"记录中有无法识别的字段：{'、'.join(unknown)}。请升级终端程序。") from None
         raise ProtocolError("bad_record", "记录格式不正确，已拒收；终端会保留它，请联系县社保局信息科。",
                             str(e)[:300]) from None
+    if isinstance(parsed, EnrolmentPayload):
+        if not valid_id_number(normalize_id(parsed.resident_id), today or default_clock().today()):
+            raise ProtocolError("bad_id_number", "记录中的身份证号码无效，已拒收。")
+        if parsed.enrolled_by == parsed.reviewed_by:
+            raise ProtocolError("own_enrolment", "建模和审核是同一个人，县里未收此记录。建模须由另一位审核员审核。")
+        if rec.template is not None and (parsed.decision != "approved" or not parsed.template_shared
+                                         or rec.template.backend != parsed.backend):
+            raise ProtocolError("template_not_shared", "只有审核通过、且县里允许共享的建模才能附带模板，已拒收。")
+        _check_times(parsed.consent_at, parsed.created_at, parsed.reviewed_at)
     if isinstance(parsed, (CertificationPayload, FallbackPayload)):
         if not valid_id_number(normalize_id(parsed.resident_id), today or default_clock().today()):
             raise ProtocolError("bad_id_number", "记录中的身份证号码无效，已拒收。")
@@ -446,13 +554,17 @@ def validate_record(rec: PushRecord, today: date | None = None
                 parsed.relative_name and parsed.relation and parsed.relative_phone and parsed.relative_id
                 and valid_id_number(normalize_id(parsed.relative_id), today or default_clock().today())):
             raise ProtocolError("bad_relative", "亲属承诺缺少亲属的姓名、关系、电话或有效的身份证号码，已拒收。")
-        for t in times:
-            try:
-                if datetime.fromisoformat(t).tzinfo is None:
-                    raise ValueError
-            except ValueError:
-                raise ProtocolError("bad_time", "记录中的时间格式不正确，已拒收。", t) from None
-    return parsed
+        _check_times(*times)
+    return parsed  # type: ignore[return-value]
+
+
+def _check_times(*times: str) -> None:
+    for t in times:
+        try:
+            if datetime.fromisoformat(t).tzinfo is None:
+                raise ValueError
+        except ValueError:
+            raise ProtocolError("bad_time", "记录中的时间格式不正确，已拒收。", t) from None
 
 
 # ----------------------------------------------------------------------------- bundles

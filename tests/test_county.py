@@ -48,7 +48,8 @@ def test_roster_csv_good_rows_load_bad_rows_reported(tmp_path):
     assert load.errors[0].startswith("第4行") and "校验位" in load.errors[0]
     assert load.errors[1].startswith("第5行") and "姓名" in load.errors[1]
     assert "退休金" in load.errors[2] and "重复" in load.errors[3] and "2015-13-01" in load.errors[4]
-    assert any("联系电话" in n for n in load.notes)
+    assert any("序号" in n for n in load.notes)
+    assert load.rows[0]["phone"] == "13800000000" and load.rows[1]["phone"] is None  # 联系电话: for home visits
     # GB18030 as saved by an older Excel
     p2 = tmp_path / "gbk.csv"
     p2.write_bytes(CSV_TEXT.encode("gb18030"))

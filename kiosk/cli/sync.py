@@ -6,6 +6,7 @@ import sys
 from pathlib import Path
 
 from kiosk.cli.common import CliError, _emit, _open_store, bar as _bar
+from kiosk.texts import text
 
 
 def _store(args, *, require_key: bool = True):
@@ -61,7 +62,9 @@ def cmd_sync(args) -> int:
             except SyncError as e:
                 raise _sync_error(e) from None
             _emit(res, args.json, f"已导入县里的名册包：名册变更 {res['roster_changed']} 人，模板 {res['templates_changed']} 人，"
-                                  f"县里确认收到 {res['acked']} 条认证记录。")
+                                  f"县里确认收到 {res['acked']} 条认证记录。"
+                                  + text("cli_sync_bundle_v4_summary", decisions=res["fallbacks_decided"],
+                                         operators=res["operators_changed"]))
             return 0
         if args.retry_rejected:
             from kiosk.store.syncstate import SyncState
@@ -78,6 +81,9 @@ def cmd_sync(args) -> int:
         st = status(store)
     lines = [f"同步完成：上传 {report.stored} 条（县里已有 {report.duplicates} 条），拒收 {report.rejected} 条；"
              f"名册变更 {report.roster_changed} 人，模板 {report.templates_changed} 人；待上传 {st['pending']} 条。"]
+    if report.enrolments_queued or report.operators_changed or report.fallbacks_decided:
+        lines.append(text("cli_sync_v4_summary", enrolments=report.enrolments_queued,
+                          operators=report.operators_changed, decisions=report.fallbacks_decided))
     if report.held:
         lines.append(f"县里暂不计入 {report.held} 条（时间可疑，待县社保局核实）。")
     lines += [f"  {r['message']}（{r['count']} 条）" for r in st["refusals"]]

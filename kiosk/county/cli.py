@@ -1,5 +1,5 @@
 """`kiosk-county`: the county hub's commands (serve, user, provision, roster, enrol, import, export, devices,
-revoke, review, setting).
+revoke, review, setting, operator, enrolments).
 
 The hub's own entry point, apart from the village terminal's `kiosk` (which never imports
 FastAPI, uvicorn or SQLAlchemy). Exit 0 when a command ran; exit 2 with one line (under
@@ -345,6 +345,15 @@ def cmd_county_fallbacks(args) -> int:
 
 def cmd_county_setting(args) -> int:
     hub = _hub(args)
+    if args.name == "share_templates":  # on | off (default on): templates enrolled at terminals go to the others
+        if args.value is not None:
+            if args.value not in ("on", "off"):
+                raise _fail("bad_value", "share_templates 只能设为 on（共享，默认）或 off（不共享）。")
+            hub.set_setting("share_templates", args.value == "on")
+            hub.log_action(os.environ.get("USER") or "county-cli", "setting_share_templates", args.value)
+        on = hub.share_templates
+        _emit({"name": args.name, "value": on}, args.json, f"share_templates = {'on' if on else 'off'}")
+        return 0
     known = {"clock_margin_hours": ("clock_margin_s", 3600), "bundle_valid_days": ("bundle_valid_days", 1)}
     key, scale = known[args.name]
     if args.value is not None:
@@ -352,6 +361,70 @@ def cmd_county_setting(args) -> int:
     value = hub.get_setting(key)
     _emit({"name": args.name, "value": value}, args.json, f"{args.name} = {value if value is not None else '（默认）'}")
     return 0
+
+
+def cmd_county_operator(args) -> int:
+    """Terminal operators the county sends down with the roster (PIN hashed here, never sent or kept)."""
+    from kiosk.county import HubError
+
+    hub = _hub(args)
+    actor = os.environ.get("USER") or "county-cli"
+    try:
+        if args.action in ("add", "disable"):
+            if not args.name:
+                raise _fail("operator_name_missing", "请给出操作员名字，如：kiosk-county operator add 李协理 --role assistant")
+            existing = {o.name: o for o in hub.county_operators()}.get(args.name)
+            if args.action == "add":
+                hub.set_operator(args.name, args.role or "assistant", _read_pin(), village=args.village)
+            elif existing is None:
+                raise _fail("unknown_operator", f"没有操作员 {args.name}。")
+            else:
+                hub.set_operator(args.name, existing.role, None, village=existing.village, active=False)
+            hub.log_action(actor, "operator_" + args.action, f"{args.name} role={args.role or ''}")
+            _emit({"operator": args.name, "action": args.action}, args.json,
+                  f"操作员 {args.name} 已{'保存' if args.action == 'add' else '停用'}，终端下次同步或导入名册包后生效。")
+        else:
+            for o in hub.county_operators():
+                _emit({"operator": o.name, "role": o.role, "village": o.village, "active": o.active}, args.json,
+                      f"{o.name}  {o.role}  {o.village or '全县'}  {'正常' if o.active else '已停用'}")
+    except HubError as e:
+        raise _hub_error(e) from None
+    return 0
+
+
+def cmd_county_enrolments(args) -> int:
+    """Enrolments reviewed at terminals: who enrolled, read the consent, approved or rejected (v4)."""
+    from kiosk.core.ids import mask_id
+
+    hub = _hub(args)
+    rows = hub.enrolment_records(args.resident)
+    hub.log_action(os.environ.get("USER") or "county-cli", "list_enrolments", args.resident or "")
+    for r, p in rows:
+        obj = {"device": r.device_id, "uuid": r.uuid, "village": r.village, "resident": mask_id(r.resident_id or ""),
+               "backend": p.get("backend"), "decision": p.get("decision"), "enrolled_by": p.get("enrolled_by"),
+               "enrolled_by_role": p.get("enrolled_by_role"), "consent_read_by": p.get("consent_read_by"),
+               "consent_at": p.get("consent_at"), "reviewed_by": p.get("reviewed_by"),
+               "reviewed_by_role": p.get("reviewed_by_role"), "reviewed_at": p.get("reviewed_at"),
+               "reject_reason": p.get("reject_reason"), "template": p.get("hub_template")}
+        _emit(obj, args.json, f"{obj['reviewed_at']}  {obj['device']}  {obj['resident']}  "
+                              f"建模 {obj['enrolled_by']}（{obj['enrolled_by_role'] or '?'}）  "
+                              f"审核 {obj['reviewed_by']}（{obj['reviewed_by_role'] or '?'}）  "
+                              f"{'通过' if obj['decision'] == 'approved' else '驳回：' + (obj['reject_reason'] or '')}  "
+                              f"模板：{obj['template'] or '未上传'}")
+    if not args.json:
+        print(f"共 {len(rows)} 条。", flush=True)
+    return 0
+
+
+def _read_pin() -> str:
+    import getpass
+
+    if sys.stdin.isatty():
+        first = getpass.getpass("口令（至少6位数字）：")
+        if getpass.getpass("再输入一次：") != first:
+            raise _fail("pin_mismatch", "两次输入的口令不一样，没有保存。")
+        return first
+    return sys.stdin.readline().rstrip("\r\n")
 
 
 def cmd_county_revoke(args) -> int:
@@ -416,10 +489,18 @@ def add_commands(sub) -> None:
     p.add_argument("--pending", action="store_true", help="只列待审核的")
     p.add_argument("--by", help="审核人（县里的用户名）")
     p.add_argument("--reason", help="驳回原因（驳回时必填）")
-    p = hub_parser("setting", "查看或修改县级设置：clock_margin_hours（默认24）、bundle_valid_days（默认30）",
+    p = hub_parser("setting", "查看或修改县级设置：clock_margin_hours（默认24）、bundle_valid_days（默认30）、share_templates on|off（默认on）",
                    cmd_county_setting)
-    p.add_argument("name", choices=["clock_margin_hours", "bundle_valid_days"])
+    p.add_argument("name", choices=["clock_margin_hours", "bundle_valid_days", "share_templates"])
     p.add_argument("value", nargs="?")
+    p = hub_parser("operator", "终端操作员随名册下发：add 名字 --role assistant|reviewer|admin [--village 村]"
+                               "（口令从标准输入读一行，只存散列）/ disable 名字 / list", cmd_county_operator)
+    p.add_argument("action", choices=["add", "disable", "list"])
+    p.add_argument("name", nargs="?")
+    p.add_argument("--role", choices=["assistant", "reviewer", "admin"])
+    p.add_argument("--village", help="只发给这个村的终端（默认全县）")
+    p = hub_parser("enrolments", "终端建模记录：谁建模、谁宣读告知同意、谁审核通过或驳回、模板是否上传", cmd_county_enrolments)
+    p.add_argument("--resident", help="只看这个身份证号")
 
 
 def build_parser() -> argparse.ArgumentParser:

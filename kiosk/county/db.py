@@ -105,6 +105,14 @@ class Resident(Base):
     removed: Mapped[bool] = mapped_column(Boolean, default=False)
     version: Mapped[int] = mapped_column(Integer, index=True)
     updated_at: Mapped[str] = mapped_column(String(32))
+    # v4: for home visits (上门认证), where the county has them (roster columns 住址, 联系电话, 联系人…)
+    address: Mapped[str | None] = mapped_column(String(200), nullable=True)
+    phone: Mapped[str | None] = mapped_column(String(32), nullable=True)
+    contact_name: Mapped[str | None] = mapped_column(String(50), nullable=True)
+    contact_phone: Mapped[str | None] = mapped_column(String(32), nullable=True)
+
+
+CONTACT_COLUMNS = ("address", "phone", "contact_name", "contact_phone")
 
 
 class TemplateSetRow(Base):
@@ -117,6 +125,25 @@ class TemplateSetRow(Base):
     count: Mapped[int] = mapped_column(Integer)
     nonce: Mapped[bytes | None] = mapped_column(LargeBinary, nullable=True)
     ciphertext: Mapped[bytes | None] = mapped_column(LargeBinary, nullable=True)
+    updated_at: Mapped[str] = mapped_column(String(32))
+    # v4: the terminal whose approved enrolment this set is (it keeps its own copy: not sent back
+    # to it); None for a set enrolled at the county
+    origin_device: Mapped[str | None] = mapped_column(String(40), nullable=True)
+
+
+class CountyOperatorRow(Base):
+    """A terminal staff account the county sends down (v4): PIN as the terminal's scrypt hash only.
+    `village` None: every terminal of the county; else that village's terminals."""
+
+    __tablename__ = "county_operators"
+    name: Mapped[str] = mapped_column(String(64), primary_key=True)
+    role: Mapped[str] = mapped_column(String(16))
+    village: Mapped[str | None] = mapped_column(String(100), nullable=True)
+    pin_hash: Mapped[bytes] = mapped_column(LargeBinary)
+    pin_salt: Mapped[bytes] = mapped_column(LargeBinary)
+    pin_params: Mapped[str] = mapped_column(String(64))
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+    version: Mapped[int] = mapped_column(Integer, index=True)
     updated_at: Mapped[str] = mapped_column(String(32))
 
 
@@ -401,7 +428,8 @@ class HubDB:
                 existing |= set(s.scalars(select(Record.uuid).where(Record.device_id == device_id)
                                           .where(Record.uuid.in_(uuids[i:i + 500]))))
             rids = {P.normalize_id(str(r.payload.get("resident_id", ""))) for r in records
-                    if r.kind in ("certification", "fallback")}
+                    if r.kind in ("certification", "fallback", "enrolment")}
+            share = self.share_templates
             roster: dict[str, tuple[str | None, bool]] = {}
             certified_on: dict[str, str | None] = {}
             rid_list = sorted(rids)
@@ -420,19 +448,30 @@ class HubDB:
                     continue
                 try:
                     parsed = P.validate_record(rec, self.clock.today())
-                    if isinstance(parsed, (P.CertificationPayload, P.FallbackPayload)):
+                    if isinstance(parsed, (P.CertificationPayload, P.FallbackPayload, P.EnrolmentPayload)):
                         self._authorise(dev, device_id, parsed, roster)
+                    vectors = self._open_template(device_id, rec, parsed) if rec.template is not None else None
                 except P.ProtocolError as e:
                     acks.append(P.Ack(uuid=rec.uuid, status="rejected", code=e.code, message=e.message))
                     continue
                 seen.add(rec.uuid)
+                stored_payload = dict(rec.payload)
+                if isinstance(parsed, P.EnrolmentPayload):
+                    # what became of the template: kept and shared, not sent, or sent while the county does not share
+                    stored_payload["hub_template"] = (None if vectors is None else "stored" if share else "discarded")
+                    if vectors is not None and share:
+                        self._set_templates(s, P.normalize_id(parsed.resident_id), parsed.backend, vectors,
+                                            origin_device=device_id)
                 row = dict(uuid=rec.uuid, device_id=device_id, kind=rec.kind, received_at=now, via=via,
                            village=dev.village if dev else None, seq=None, review=None,
-                           payload=json.dumps(rec.payload, ensure_ascii=False, sort_keys=True))
+                           payload=json.dumps(stored_payload, ensure_ascii=False, sort_keys=True))
                 if isinstance(parsed, P.CertificationPayload):
                     rid = P.normalize_id(parsed.resident_id)
                     row.update(resident_id=rid, category=parsed.category, verdict=parsed.verdict,
                                occurred_at=parsed.finished_at, occurred_day=_local_day(self.clock, parsed.finished_at))
+                elif isinstance(parsed, P.EnrolmentPayload):
+                    row.update(resident_id=P.normalize_id(parsed.resident_id), category=None, verdict=None,
+                               occurred_at=parsed.reviewed_at, occurred_day=_local_day(self.clock, parsed.reviewed_at))
                 elif isinstance(parsed, P.FallbackPayload):
                     # Never a pass: no verdict; held for county review (fallback_reviews) whatever its time.
                     row.update(resident_id=P.normalize_id(parsed.resident_id), category=parsed.category, verdict=None,
@@ -442,7 +481,8 @@ class HubDB:
                                occurred_day=_local_day(self.clock, parsed.at))
                 reason = self._suspect(row["occurred_at"], now_ts, offset, sent_at, margin)
                 # A fallback is reviewed anyway: its doubtful time is shown there, not in /review.
-                row.update(clock_suspect=reason is not None and rec.kind != "fallback", suspect_reason=reason)
+                row.update(clock_suspect=reason is not None and rec.kind in ("certification", "audit"),
+                           suspect_reason=reason)
                 if reason is None and row["verdict"] == "pass" and row["occurred_day"] <= today:
                     rid, day = row["resident_id"], row["occurred_day"]
                     certified[rid] = max(certified.get(rid, day), day)
@@ -466,8 +506,22 @@ class HubDB:
                 dev.last_push_at = now
         return acks
 
+    def _open_template(self, device_id: str, rec: P.PushRecord, parsed: P.Payload) -> list[np.ndarray]:
+        """The approved enrolment's vectors, sealed by the terminal for this hub (v4)."""
+        t = rec.template
+        assert t is not None and isinstance(parsed, P.EnrolmentPayload)
+        raw = P.open_sealed(self.keys.box, t.sealed,
+                            P.template_up_aad(device_id, rec.uuid, P.normalize_id(parsed.resident_id), t.backend))
+        if len(raw) != t.count * t.dim * np.dtype(t.dtype).itemsize:
+            raise P.ProtocolError("bad_template", "建模记录附带的模板数据不完整，县里未收此记录（本机已保留）。")
+        arr = np.frombuffer(raw, dtype=np.dtype(t.dtype).newbyteorder("<")).reshape(t.count, t.dim)
+        if not np.all(np.isfinite(arr)):
+            raise P.ProtocolError("bad_template", "建模记录附带的模板数据不完整，县里未收此记录（本机已保留）。")
+        return [np.asarray(v, dtype=np.float64) for v in arr]
+
     @staticmethod
-    def _authorise(dev: Device | None, device_id: str, rec: P.CertificationPayload | P.FallbackPayload,
+    def _authorise(dev: Device | None, device_id: str,
+                   rec: P.CertificationPayload | P.FallbackPayload | P.EnrolmentPayload,
                    roster: dict[str, tuple[str | None, bool]]) -> None:
         """The signer may only report its own certifications (and fallbacks) of residents in its roster scope."""
         def refuse(code: str):
@@ -662,6 +716,63 @@ class HubDB:
                                           certified_on=d.certified_on, version=d.version) for d in rows],
             cursor=rows[-1].version if rows else since, more=more)
 
+    # ------------------------------------------------------------------ enrolments at terminals (v4)
+    def enrolment_records(self, resident_id: str | None = None, limit: int = 500) -> list[tuple[Record, dict]]:
+        """Enrolments reviewed at terminals (who enrolled, who approved or rejected), newest first."""
+        with self.Session() as s:
+            q = select(Record).where(Record.kind == "enrolment")
+            if resident_id:
+                q = q.where(Record.resident_id == P.normalize_id(resident_id))
+            rows = list(s.scalars(q.order_by(Record.occurred_at.desc(), Record.device_id, Record.uuid).limit(limit)))
+        return [(r, json.loads(r.payload)) for r in rows]
+
+    # ------------------------------------------------------------------ operators sent down (v4)
+    def set_operator(self, name: str, role: str, pin: str | None = None, village: str | None = None,
+                     active: bool = True) -> int:
+        """Add or change a terminal operator the county sends down; the PIN is hashed here (never kept)."""
+        name = name.strip()
+        if not (1 <= len(name) <= 64) or any(c.isspace() for c in name):
+            raise HubError("bad_operator_name", "操作员名字不能为空、不能有空格，最长 64 个字符。", 400)
+        if role not in P.OPERATOR_ROLES:
+            raise HubError("bad_role", "角色只能是 assistant（协理员）、reviewer（审核员）或 admin（管理员）。", 400)
+        with self.Session.begin() as s:
+            row = s.get(CountyOperatorRow, name)
+            if pin is not None:
+                if not (pin.isdigit() and len(pin) >= 6):
+                    raise HubError("weak_pin", "口令须为至少 6 位数字。", 400)
+                digest, salt, params = P.hash_operator_pin(pin)
+            elif row is None:
+                raise HubError("pin_required", "新操作员需要口令（至少 6 位数字）。", 400)
+            else:
+                digest, salt, params = row.pin_hash, row.pin_salt, row.pin_params
+            version = self._bump(s, "operator", name)
+            values = dict(role=role, village=village, pin_hash=digest, pin_salt=salt, pin_params=params,
+                          active=active, version=version, updated_at=now_iso(self.clock))
+            if row is None:
+                s.add(CountyOperatorRow(name=name, **values))
+            else:
+                for k, v in values.items():
+                    setattr(row, k, v)
+            return version
+
+    def county_operators(self) -> list[CountyOperatorRow]:
+        with self.Session() as s:
+            return list(s.scalars(select(CountyOperatorRow).order_by(CountyOperatorRow.name)))
+
+    def operator_page(self, device: Device, since: int, limit: int = P.MAX_PULL) -> P.OperatorPage:
+        """Operators for this device (all-county ones and its village's) changed after the cursor."""
+        limit = max(1, min(limit, P.MAX_PULL))
+        with self.Session() as s:
+            q = select(CountyOperatorRow).where(CountyOperatorRow.version > since)
+            q = q.where(CountyOperatorRow.village.is_(None) | (CountyOperatorRow.village == device.village))
+            rows = list(s.scalars(q.order_by(CountyOperatorRow.version).limit(limit + 1)))
+        more = len(rows) > limit
+        rows = rows[:limit]
+        return P.OperatorPage(operators=[P.CountyOperator(
+            name=r.name, role=r.role, pin_hash=P.b64e(r.pin_hash), pin_salt=P.b64e(r.pin_salt),  # type: ignore[arg-type]
+            pin_params=r.pin_params, active=r.active, version=r.version) for r in rows],
+            cursor=rows[-1].version if rows else since, more=more)
+
     def all_sequence_gaps(self) -> dict[str, dict]:
         """sequence_gaps for every device that sent audit entries, in one grouped query (+ one per
         device that has gaps)."""
@@ -722,6 +833,7 @@ class HubDB:
                     categories=json.dumps(sorted(e.get("categories") or ["pension"])),
                     benefit_start=e.get("benefit_start"), data_comparison_on=e.get("data_comparison_on"),
                     county_status=e.get("county_status") or "active", removed=bool(e.get("removed", False)),
+                    **{k: (e.get(k) or None) for k in CONTACT_COLUMNS},
                 )
                 r = s.get(Resident, rid)
                 if r is not None and all(getattr(r, k) == v for k, v in fields.items()):
@@ -757,40 +869,53 @@ class HubDB:
             id_number=r.id_number, name=r.name, village=r.village, categories=json.loads(r.categories),
             benefit_start=r.benefit_start, data_comparison_on=r.data_comparison_on,
             county_status=r.county_status, certified_on=r.certified_on, removed=r.removed, version=r.version,
+            **({k: getattr(r, k) for k in CONTACT_COLUMNS} if not r.removed else {}),
         ) for r in rows]
         cursor = rows[-1].version if rows else since
-        return P.RosterPage(residents=entries, cursor=cursor, more=more, policy=self.get_setting("cycle_policy"))
+        return P.RosterPage(residents=entries, cursor=cursor, more=more, policy=self.get_setting("cycle_policy"),
+                            share_templates=self.share_templates)
+
+    @property
+    def share_templates(self) -> bool:
+        """The county's policy: templates enrolled at one terminal go to its other terminals (default on)."""
+        return bool(self.get_setting("share_templates", P.SHARE_TEMPLATES_DEFAULT))
 
     # ------------------------------------------------------------------ templates
     def set_templates(self, resident_id: str, backend: str, vectors: list[np.ndarray]) -> int:
         """Replace a resident's county templates for one backend (encrypted at rest)."""
         with self.Session.begin() as s:
-            if s.get(Resident, resident_id) is None:
-                raise HubError("unknown_resident", "名册中没有这个人，请先导入名册再建模。", 404, resident_id)
-            row = s.get(TemplateSetRow, (resident_id, backend))
-            version = self._bump(s, "template", f"{resident_id}|{backend}")
-            if vectors:
-                arr = np.stack([np.asarray(v, dtype="<f8") for v in vectors])
-                aad = f"hub-template|{resident_id}|{backend}"
-                nonce, ct = self.keys.encrypt_at_rest(arr.tobytes(), aad)
-                values = dict(dtype="float64", dim=int(arr.shape[1]), count=int(arr.shape[0]), nonce=nonce,
-                              ciphertext=ct)
-            else:
-                values = dict(dtype="float64", dim=0, count=0, nonce=None, ciphertext=None)
-            if row is None:
-                s.add(TemplateSetRow(resident_id=resident_id, backend=backend, version=version,
-                                     updated_at=now_iso(self.clock), **values))
-            else:
-                for k, v in values.items():
-                    setattr(row, k, v)
-                row.version, row.updated_at = version, now_iso(self.clock)
-            return version
+            return self._set_templates(s, resident_id, backend, vectors)
+
+    def _set_templates(self, s: Session, resident_id: str, backend: str, vectors: list[np.ndarray],
+                       origin_device: str | None = None) -> int:
+        if s.get(Resident, resident_id) is None:
+            raise HubError("unknown_resident", "名册中没有这个人，请先导入名册再建模。", 404, resident_id)
+        row = s.get(TemplateSetRow, (resident_id, backend))
+        version = self._bump(s, "template", f"{resident_id}|{backend}")
+        if vectors:
+            arr = np.stack([np.asarray(v, dtype="<f8") for v in vectors])
+            aad = f"hub-template|{resident_id}|{backend}"
+            nonce, ct = self.keys.encrypt_at_rest(arr.tobytes(), aad)
+            values = dict(dtype="float64", dim=int(arr.shape[1]), count=int(arr.shape[0]), nonce=nonce,
+                          ciphertext=ct)
+        else:
+            values = dict(dtype="float64", dim=0, count=0, nonce=None, ciphertext=None)
+        if row is None:
+            s.add(TemplateSetRow(resident_id=resident_id, backend=backend, version=version,
+                                 updated_at=now_iso(self.clock), origin_device=origin_device, **values))
+        else:
+            for k, v in values.items():
+                setattr(row, k, v)
+            row.version, row.updated_at, row.origin_device = version, now_iso(self.clock), origin_device
+        return version
 
     def template_page(self, device: Device, since: int, limit: int = 500) -> P.TemplatePage:
         limit = max(1, min(limit, 500))
         with self.Session() as s:
             q = select(TemplateSetRow).join(Resident, Resident.id_number == TemplateSetRow.resident_id)
             q = self._device_filter(q.where(TemplateSetRow.version > since), device)
+            # the enrolling terminal keeps its own approved set: not sent back to it
+            q = q.where((TemplateSetRow.origin_device.is_(None)) | (TemplateSetRow.origin_device != device.id))
             rows = list(s.scalars(q.order_by(TemplateSetRow.version).limit(limit + 1)))
         more = len(rows) > limit
         rows = rows[:limit]
@@ -871,8 +996,26 @@ class HubDB:
             since = tpage.cursor
             if not tpage.more:
                 break
+        decisions, since = [], 0
+        while True:
+            dpage = self.fallback_decisions(dev, since)
+            decisions += [d.model_dump() for d in dpage.decisions]
+            since = dpage.cursor
+            if not dpage.more:
+                break
+        operators, since = [], 0
+        while True:
+            opage = self.operator_page(dev, since)
+            operators += [o.model_dump() for o in opage.operators]
+            since = opage.cursor
+            if not opage.more:
+                break
         content = {"device_id": dev.id, "roster": roster, "policy": self.get_setting("cycle_policy"),
-                   "templates": templates, "acks": self.record_uuids(dev.id)}
+                   "templates": templates, "acks": self.record_uuids(dev.id),
+                   # v4: the county's review decisions on this terminal's fallbacks, its operators and
+                   # its template-sharing setting, as over the network
+                   "fallback_decisions": decisions, "operators": operators,
+                   "share_templates": self.share_templates}
         with self.Session.begin() as s:
             sequence = self._bump(s, "bundle", dev.id)  # rises for every bundle this hub makes
         days = int(self.get_setting("bundle_valid_days", P.BUNDLE_VALID_DAYS))
@@ -938,6 +1081,14 @@ def _migrate(engine) -> None:
             for name, kind in (("clock_offset_s", "FLOAT"), ("clock_checked_at", "VARCHAR(32)")):
                 if name not in have:
                     c.execute(text(f"ALTER TABLE devices ADD COLUMN {name} {kind}"))
+        for table, columns in (("residents", (("address", "VARCHAR(200)"), ("phone", "VARCHAR(32)"),
+                                              ("contact_name", "VARCHAR(50)"), ("contact_phone", "VARCHAR(32)"))),
+                               ("template_sets", (("origin_device", "VARCHAR(40)"),))):
+            if table in tables:  # v4 columns, added in place (nullable: old rows keep NULL)
+                have = {col["name"] for col in insp.get_columns(table)}
+                for name, kind in columns:
+                    if name not in have:
+                        c.execute(text(f"ALTER TABLE {table} ADD COLUMN {name} {kind}"))
         if "records" in tables and "clock_suspect" not in {col["name"] for col in insp.get_columns("records")}:
             old_indexes = [ix["name"] for ix in insp.get_indexes("records")]
             c.execute(text("ALTER TABLE records RENAME TO records_v1"))

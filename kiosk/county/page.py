@@ -52,6 +52,7 @@ def layout(title: str, body: str, user: str | None = None, role: str | None = No
                  '<a href="/review">时间可疑记录</a>']
         if role in ("operator", "admin"):
             links.append('<a href="/fallbacks">不刷脸认证审核</a>')
+            links.append('<a href="/enrolments">终端建模记录</a>')
         if role == "admin":
             links.append('<a href="/audit">操作记录</a>')
         nav = (f"<nav>{''.join(links)} <span>{escape(user)}（{escape(role or '')}）</span> "
@@ -355,3 +356,31 @@ def _workbook(sheets: list[tuple[str, list[str], list[list]]]) -> bytes:
     buf = io.BytesIO()
     wb.save(buf)
     return buf.getvalue()
+
+
+_ROLES = {"assistant": "协理员", "reviewer": "审核员", "admin": "管理员"}
+_TEMPLATE = {"stored": "已收到，共享给本县其他终端", "discarded": "未保存（县里设置为不共享）",
+             None: "未上传，只留在建模的终端"}
+
+
+def render_enrolments_page(records: list, shared: bool, tz=None, user: str | None = None, role: str | None = None,
+                           csrf: str = "") -> str:
+    """Enrolments reviewed at terminals ((Record, payload) pairs, newest first): who enrolled, who
+    read the consent, who approved or rejected, and where the template went."""
+    def who(name, r) -> str:
+        return f"{name}（{_ROLES.get(r or '', r or '')}）" if r else str(name)
+
+    rows = [[_local(p.get("reviewed_at"), tz), r.device_id, r.village, _mask(r.resident_id) if r.resident_id else None,
+             who(p.get("enrolled_by"), p.get("enrolled_by_role")),
+             f"{p.get('consent_read_by')}，{_local(p.get('consent_at'), tz)}",
+             who(p.get("reviewed_by"), p.get("reviewed_by_role")),
+             "通过" if p.get("decision") == "approved" else f"驳回：{p.get('reject_reason') or ''}",
+             p.get("frames"), _TEMPLATE.get(p.get("hub_template"), p.get("hub_template"))] for r, p in records]
+    policy = ("本县设置：终端建模审核通过后，加密模板上传县里并共享给本县其他终端（kiosk-county setting share_templates off 可关闭）。"
+              if shared else "本县设置：模板只留在建模的终端，县里只记录建模事实（kiosk-county setting share_templates on 可开启）。")
+    body = (f"<h1>终端建模记录</h1><p>{escape(policy)}</p>"
+            "<form method=get action=/enrolments><label>身份证号 <input name=resident maxlength=18></label>"
+            "<button>查找</button></form>"
+            + _table(["审核时间", "设备", "村", "身份证号", "建模人", "告知同意（宣读人、时间）", "审核人", "结果", "帧数",
+                      "模板"], rows, "还没有终端建模记录。"))
+    return layout("终端建模记录", body, user, role, csrf)

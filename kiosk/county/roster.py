@@ -1,8 +1,8 @@
 """Load a county roster from CSV or XLSX as county staff keep it (Chinese or English headers).
 
 Good rows are loaded; each bad row is reported with its row number and what to fix, so
-nothing in the file is silently dropped. Columns nobody needs here (序号, 联系电话…) are
-ignored with a note.
+nothing in the file is silently dropped. Columns nobody needs here (序号…) are ignored with a
+note. 住址, 电话, 联系人 and 联系人电话 are optional: they go down to the terminals for home visits.
 """
 from __future__ import annotations
 
@@ -24,7 +24,13 @@ COLUMNS = {
     "benefit_start": ("待遇开始日期", "领取起始日期", "开始领取日期", "benefit_start"),
     "data_comparison_on": ("大数据比对日期", "比对认证日期", "数据比对认证日期", "data_comparison_on"),
     "county_status": ("状态", "人员状态", "待遇状态", "county_status", "status"),
+    # for home visits (上门认证); optional
+    "address": ("住址", "家庭住址", "居住地址", "地址", "address"),
+    "phone": ("电话", "联系电话", "本人电话", "手机号", "phone"),
+    "contact_name": ("联系人", "联系人姓名", "contact_name", "contact"),
+    "contact_phone": ("联系人电话", "联系人手机", "contact_phone"),
 }
+CONTACT_LIMITS = {"address": 200, "phone": 32, "contact_name": 50, "contact_phone": 32}
 CATEGORY_WORDS = {
     "pension": ("养老资格认证", "养老", "养老保险", "pension"),
     "work_injury": ("工伤资格认证", "工伤", "work_injury"),
@@ -86,7 +92,7 @@ def parse_rows(header: list, rows: Iterable[list], first_row_number: int = 2, to
                 out.notes.append(f"已忽略不需要的列“{name}”。")
     missing = [COLUMNS[k][0] for k in ("id_number", "name") if k not in index]
     if missing:
-        out.errors.append(f"表头缺少“{'”“'.join(missing)}”列，整个文件没有导入。请把第一行改成：身份证号,姓名,村,认证类别,待遇开始日期,大数据比对日期,状态")
+        out.errors.append(f"表头缺少“{'”“'.join(missing)}”列，整个文件没有导入。请把第一行改成：身份证号,姓名,村,认证类别,待遇开始日期,大数据比对日期,状态（可再加：住址,电话,联系人,联系人电话）")
         return out
     seen: dict[str, int] = {}
     for n, row in enumerate(rows, first_row_number):
@@ -121,6 +127,11 @@ def parse_rows(header: list, rows: Iterable[list], first_row_number: int = 2, to
                 "data_comparison_on": _parse_date(cell("data_comparison_on")),
                 "county_status": status,
             }
+            for key, most in CONTACT_LIMITS.items():
+                value = str(cell(key) or "").strip() or None
+                if value and len(value) > most:
+                    raise ValueError(f"{COLUMNS[key][0]}太长（最多 {most} 个字），请删短")
+                entry[key] = value
         except ValueError as e:
             out.errors.append(f"第{n}行：{e}。")
             continue

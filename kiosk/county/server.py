@@ -29,6 +29,7 @@ from .page import (
     figures_workbook,
     render_audit_page,
     render_due_page,
+    render_enrolments_page,
     render_fallbacks_page,
     render_figures_page,
     render_login,
@@ -217,6 +218,12 @@ def create_app(hub: HubDB, limits: Limits | None = None, secure_cookies: bool = 
         """County decisions on this device's fallbacks (certification without a face) since the cursor (v3)."""
         return hub.fallback_decisions(dev, since, limit)
 
+    @app.get(P.API + "/operators", response_model=P.OperatorPage, responses={401: {"model": P.ErrorBody}})
+    def county_operators(since: int = Query(0, ge=0), limit: int = Query(P.MAX_PULL, ge=1, le=P.MAX_PULL),
+                         dev: Device = Depends(device)) -> P.OperatorPage:
+        """Terminal operators the county sends down (name, role, PIN hash; never a PIN) since the cursor (v4)."""
+        return hub.operator_page(dev, since, limit)
+
     # ------------------------------------------------------------------ staff pages and API
     def staff(needed: str = "viewer", html: bool = True):
         async def dep(request: Request) -> tuple[StaffUser, str]:
@@ -373,6 +380,15 @@ def create_app(hub: HubDB, limits: Limits | None = None, secure_cookies: bool = 
         log(who[0].name, "export_figures", f"village={village or ''} from={a} to={b}", request)
         data = figures_workbook(figures_mod.figures(hub, village or None, a, b))
         return _xlsx(data, f"figures-{a}-{b}.xlsx")
+
+    @app.get("/enrolments", response_class=HTMLResponse, include_in_schema=False)
+    def enrolments_page(request: Request, resident: str | None = Query(None, max_length=18),
+                        who=Depends(staff("operator"))) -> str:
+        """Enrolments reviewed at terminals: who enrolled, who read the consent, who approved (v4)."""
+        user, csrf = who
+        log(user.name, "view_enrolments", resident or "", request)
+        return render_enrolments_page(hub.enrolment_records(resident), hub.share_templates, hub.clock.tz,
+                                      user.name, user.role, csrf)
 
     @app.get("/audit", response_class=HTMLResponse, include_in_schema=False)
     def audit_page(request: Request, who=Depends(staff("admin"))) -> str:

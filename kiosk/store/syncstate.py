@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import json
 import os
+from base64 import b64decode
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
@@ -202,11 +203,14 @@ class SyncState:
                     except (InvalidIdNumber, ValueError) as err:
                         errors.append(f"{mask_id(rid)}: {err}")
                         continue
-                    # Address / phone / 联系人 for home visits: protocol.RosterEntry does not carry them
-                    # (yet); a roster entry that has them (e.g. a bundle's raw JSON) is kept, sealed.
-                    contact = {k: e.get(k) for k in CONTACT_FIELDS if e.get(k)}
-                    if contact:
-                        self.store.set_resident_contact(rid, contact)
+                    # Address / phone / 联系人 for home visits (protocol v4 RosterEntry), kept sealed.
+                    # A v4 entry replaces what is kept (the county cleared a field: it goes here too).
+                    if any(k in e for k in ROSTER_CONTACT_KEYS):
+                        self.store.set_resident_contact(rid, contact_from_roster(e))
+                    else:  # a roster entry from before v4 that has the store's own keys
+                        contact = {k: e.get(k) for k in CONTACT_FIELDS if e.get(k)}
+                        if contact:
+                            self.store.set_resident_contact(rid, contact)
                 self.db.execute(
                     "INSERT INTO county_roster (resident_id, version, certified_on, pulled_at) VALUES (?, ?, ?, ?)"
                     " ON CONFLICT (resident_id) DO UPDATE SET version = excluded.version,"
@@ -224,6 +228,107 @@ class SyncState:
             self.store.set_setting("cycle_rule", policy, actor="county")
             return True
         return False
+
+    # ------------------------------------------------------------------ county policy, enrolments, operators (v4)
+    @_translating
+    def share_templates(self) -> bool:
+        """The county's setting (roster page / bundle): approved templates go up to be shared with
+        the county's other terminals. On until the county says otherwise."""
+        return bool(self.store.get_setting(SHARE_TEMPLATES_KEY, True))
+
+    @_translating
+    def apply_share_templates(self, value: bool | None) -> bool:
+        """The county's setting, from a v4 hub (None: an older hub, which knows no enrolment records)."""
+        if value is None:
+            return False  # an older hub says nothing: keep what we have
+        if int(self.get("county_protocol", 0) or 0) < 4:
+            self.set(county_protocol=4)
+        if self.store.get_setting(SHARE_TEMPLATES_KEY) == bool(value):
+            return False
+        self.store.set_setting(SHARE_TEMPLATES_KEY, bool(value), actor="county")
+        return True
+
+    def enrolment_uuid(self, device_id: str, enrolment_id: int) -> str:
+        return record_uuid(device_id, "enrolment", enrolment_id)
+
+    @_translating
+    def queue_enrolments(self, device_id: str) -> int:
+        """Put every reviewed enrolment not yet queued into the outbox as an `enrolment` record
+        (who enrolled, read the consent, approved or rejected; roles; times). Whether its template
+        goes with it is fixed here, from the county's setting in force now. Needs the template key
+        (the resident's ID is sealed) and a hub that has said it speaks v4 (its roster page or
+        bundle carried share_templates); until then they wait in the enrolments table."""
+        if not self.store.has_key or int(self.get("county_protocol", 0) or 0) < 4:
+            return 0  # a hub from before v4 would refuse the whole batch: they wait for the county's upgrade
+        queued = 0
+        roles = {r[0]: r[1] for r in self.db.execute("SELECT name, role FROM operators").fetchall()}
+        share = self.share_templates()
+        with self.db.atomic():
+            for e in self.store.list_enrolments():
+                if e["status"] not in ("approved", "rejected"):
+                    continue
+                uuid = self.enrolment_uuid(device_id, e["id"])
+                if self.db.execute("SELECT 1 FROM outbox WHERE uuid = ?", [uuid]).fetchone():
+                    continue
+                payload = {"uuid": uuid, "resident_id": e["resident"], "backend": e["backend"],
+                           "decision": e["status"], "frames": e["frames"], "enrolled_by": e["enrolled_by"],
+                           "enrolled_by_role": roles.get(e["enrolled_by"]), "consent_read_by": e["consent_read_by"],
+                           "consent_at": e["consent_at"], "created_at": e["created_at"],
+                           "reviewed_by": e["reviewed_by"], "reviewed_by_role": roles.get(e["reviewed_by"]),
+                           "reviewed_at": e["reviewed_at"], "reject_reason": e["reject_reason"],
+                           "template_shared": share and e["status"] == "approved", "device_id": device_id}
+                self.db.execute("INSERT INTO outbox (uuid, kind, payload, created_at, tries) VALUES (?, 'enrolment', ?, ?, 0)",
+                                [uuid, json.dumps(payload, ensure_ascii=False), e["reviewed_at"]])
+                self.store._audit_row("kiosk", "enrolment_queued_for_county",
+                                      {"enrolment": e["id"], "resident": mask_id(e["resident"]),
+                                       "template_shared": payload["template_shared"]}, None)
+                queued += 1
+        return queued
+
+    @_translating
+    def enrolment_vectors(self, device_id: str, uuid: str) -> tuple[str, list[np.ndarray]] | None:
+        """(resident, vectors) of the approved enrolment behind an `enrolment` record, or None
+        (no key, rejected, or since replaced by a newer approved enrolment)."""
+        if not self.store.has_key:
+            return None
+        for e in self.store.list_enrolments(status="approved"):
+            if self.enrolment_uuid(device_id, e["id"]) != uuid:
+                continue
+            rows = self.db.query("SELECT * FROM templates WHERE enrolment_id = ? ORDER BY id", [e["id"]])
+            vectors = [self.store._decrypt_template(r, e["resident"]) for r in rows]
+            return (e["resident"], vectors) if vectors else None
+        return None
+
+    @_translating
+    def apply_county_operators(self, entries: list[dict]) -> tuple[int, list[str]]:
+        """Operators the county sends down (name, role, scrypt PIN hash): added, changed or disabled.
+        A name already used by an operator made on this terminal is left alone (reported)."""
+        applied, errors = 0, []
+        now = self.store._iso()
+        with self.db.atomic():
+            for o in entries:
+                row = self.db.execute("SELECT id, created_by, pin_hash FROM operators WHERE name = ?",
+                                      [o["name"]]).fetchone()
+                if row is not None and row[1] != COUNTY_ACTOR:
+                    errors.append(f"县里下发的操作员“{o['name']}”与本机已有的账号重名，未覆盖。请县里换个名字。")
+                    continue
+                digest, salt = b64decode(o["pin_hash"]), b64decode(o["pin_salt"])
+                if row is None:
+                    self.db.execute(
+                        "INSERT INTO operators (name, role, pin_hash, pin_salt, pin_params, active, created_at, created_by)"
+                        " VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+                        [o["name"], o["role"], digest, salt, o["pin_params"], int(o.get("active", True)), now,
+                         COUNTY_ACTOR])
+                else:
+                    reset = ", failed_attempts = 0, locked_until = NULL" if bytes(row[2]) != digest else ""
+                    self.db.execute(f"UPDATE operators SET role = ?, pin_hash = ?, pin_salt = ?, pin_params = ?, active = ?{reset}"
+                                    " WHERE id = ?", [o["role"], digest, salt, o["pin_params"], int(o.get("active", True)),
+                                                      row[0]])
+                self.store._audit_row("county", "operator_from_county",
+                                      {"operator": o["name"], "role": o["role"], "active": bool(o.get("active", True))},
+                                      None)
+                applied += 1
+        return applied, errors
 
     @_translating
     def template_version(self, resident_id: str, backend: str) -> int:
@@ -265,6 +370,24 @@ def write_device_key(path: Path, sign_key: bytes, box_key: bytes) -> None:
     finally:
         os.close(fd)
     os.replace(tmp, path)
+
+
+SHARE_TEMPLATES_KEY = "county_share_templates"
+COUNTY_ACTOR = "county"  # operators.created_by for operators the county sent down
+ROSTER_CONTACT_KEYS = ("address", "phone", "contact_name", "contact_phone")
+
+
+def contact_from_roster(e: dict) -> dict[str, str | None]:
+    """A v4 roster entry's contact fields in the store's shape (联系人 = name and phone together)."""
+    contact = " ".join(x for x in (e.get("contact_name"), e.get("contact_phone")) if x) or None
+    return {"address": e.get("address"), "phone": e.get("phone"), "contact": contact}
+
+
+def record_uuid(device_id: str, stream: str, key: str | int) -> str:
+    """The protocol's stable record UUID (kiosk.protocol.record_uuid: same namespace and form)."""
+    import uuid as uuidlib
+
+    return str(uuidlib.uuid5(uuidlib.NAMESPACE_URL, f"village-kiosk:{device_id}:{stream}:{key}"))
 
 
 def _d(text: str | None) -> date | None:

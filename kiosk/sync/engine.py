@@ -79,12 +79,51 @@ def register(store: Store, hub_url: str, code: str, name: str, pin: str | None =
 
 
 # ---------------------------------------------------------------------------- records
-def _outbox_records(items, device_id: str) -> list[dict]:
+def _outbox_records(items, device_id: str, state: SyncState | None = None, hub_box_pub: str | None = None
+                    ) -> list[dict]:
     """The outbox rows as sent. The attempt's device is the hub's id for this terminal (the hub
-    refuses a record that names another device); the local name is the device's registered name."""
-    return [{"uuid": i.uuid, "kind": i.kind, "created_at": i.created_at,
-             "payload": {**i.payload, "device_id": device_id} if i.kind in ("certification", "fallback") else i.payload}
-            for i in items]
+    refuses a record that names another device); the local name is the device's registered name.
+    An approved enrolment queued while the county shares templates carries its vectors beside the
+    payload, sealed for the hub (v4): read from the store at send time, never kept in the outbox."""
+    out = []
+    for i in items:
+        rec = {"uuid": i.uuid, "kind": i.kind, "created_at": i.created_at,
+               "payload": {**i.payload, "device_id": device_id}
+               if i.kind in ("certification", "fallback", "enrolment") else i.payload}
+        if i.kind == "enrolment" and i.payload.get("template_shared") and state is not None and hub_box_pub:
+            rec["template"] = _sealed_template(state, device_id, hub_box_pub, i.uuid, i.payload)
+            if rec["template"] is None:  # replaced by a newer enrolment, or no key: the fact goes up alone
+                rec["payload"]["template_shared"] = False
+                del rec["template"]
+        out.append(rec)
+    return out
+
+
+BODY_BUDGET = P.MAX_BODY_BYTES * 3 // 4  # leave room for the envelope and JSON overhead
+
+
+def _fit_body(records: list[dict], budget: int | None = None) -> list[dict]:
+    """The longest prefix of `records` (at least one) whose JSON stays under the hub's body limit:
+    templates beside enrolment records make a batch of 500 too big to send at once."""
+    budget = budget or BODY_BUDGET
+    total = 0
+    for n, r in enumerate(records):
+        total += len(P.canonical_json(r)) + 1
+        if total > budget and n > 0:
+            return records[:n]
+    return records
+
+
+def _sealed_template(state: SyncState, device_id: str, hub_box_pub: str, uuid: str, payload: dict) -> dict | None:
+    found = state.enrolment_vectors(device_id, uuid)
+    if found is None:
+        return None
+    resident, vectors = found
+    arr = np.stack([np.asarray(v) for v in vectors])
+    dtype = "float32" if arr.dtype == np.float32 else "float64"
+    raw = arr.astype(np.dtype(dtype).newbyteorder("<")).tobytes()
+    return {"backend": payload["backend"], "dtype": dtype, "dim": int(arr.shape[1]), "count": int(arr.shape[0]),
+            "sealed": P.seal(hub_box_pub, raw, P.template_up_aad(device_id, uuid, resident, payload["backend"]))}
 
 
 def _audit_records(device_id: str, entries: list[dict]) -> list[dict]:
@@ -104,6 +143,8 @@ class SyncReport:
     roster_changed: int = 0
     templates_changed: int = 0
     fallbacks_decided: int = 0  # county decisions on this terminal's fallbacks (certification without a face)
+    enrolments_queued: int = 0  # reviewed enrolments put in the outbox for the county (v4)
+    operators_changed: int = 0  # operators the county sent down (v4)
     errors: list[str] = field(default_factory=list)
 
     def to_dict(self) -> dict:
@@ -138,14 +179,17 @@ class Syncer:
             self.progress(stage, done, total)
 
     def push(self, report: SyncReport) -> None:
+        report.enrolments_queued += self.state.queue_enrolments(self.ident.device_id)
         total = self.state.counts()["pending"]
         done = 0
         while True:
             items = self.state.outbox_to_send(self.batch)
             if not items:
                 break
+            records = _fit_body(_outbox_records(items, self.ident.device_id, self.state, self.ident.hub_box_pub))
+            items = items[:len(records)]
             try:
-                acks = self._post(_outbox_records(items, self.ident.device_id))
+                acks = self._post(records)
             except SyncError as e:
                 self.state.mark_failed([i.uuid for i in items], f"{e.code}: {e.message}")
                 raise
@@ -194,6 +238,7 @@ class Syncer:
                 self.client.request("GET", "/roster", params={"since": int(self.state.get("roster_cursor", 0))}))
             applied, errors = self.state.apply_roster([e.model_dump() for e in page.residents])
             self.state.apply_policy(page.policy)
+            self.state.apply_share_templates(page.share_templates)
             self.state.set(roster_cursor=page.cursor)
             report.roster_changed += applied
             report.errors += errors
@@ -208,6 +253,24 @@ class Syncer:
             if not tpage.more:
                 break
         self.pull_fallback_decisions(report)
+        self.pull_operators(report)
+
+    def pull_operators(self, report: SyncReport) -> None:
+        """Operators the county sends down (v4 hub; an older one has none: 404)."""
+        while True:
+            try:
+                page = P.OperatorPage.model_validate(self.client.request(
+                    "GET", "/operators", params={"since": int(self.state.get("operator_cursor", 0))}))
+            except SyncError as e:
+                if e.code == "http_404":
+                    return
+                raise
+            applied, errors = self.state.apply_county_operators([o.model_dump() for o in page.operators])
+            report.operators_changed += applied
+            report.errors += errors
+            self.state.set(operator_cursor=page.cursor)
+            if not page.more:
+                break
 
     def pull_fallback_decisions(self, report: SyncReport) -> None:
         """The county's approve/reject of this terminal's fallbacks (v3 hub; an older hub has none)."""
@@ -281,9 +344,10 @@ def export_bundle(store: Store, to_dir: Path, progress: Progress | None = None) 
     Returns (file, certifications, audit entries)."""
     state = SyncState(store)
     ident = require_identity(state)
+    state.queue_enrolments(ident.device_id)
     items = state.outbox_to_send(limit=-1)  # every pending row not refused by the county (LIMIT -1: all)
     audit = state.audit_after(int(state.get("audit_cursor", 0)), limit=-1)
-    records = _outbox_records(items, ident.device_id) + _audit_records(ident.device_id, audit)
+    records = _outbox_records(items, ident.device_id, state, ident.hub_box_pub) + _audit_records(ident.device_id, audit)
     if progress:
         progress("导出", len(records), len(records))
     data = P.make_bundle(P.BUNDLE_UP, ident.device_id, "county", ident.hub_box_pub, P.signing_key_from(ident.sign_key),
@@ -334,6 +398,12 @@ def import_county_bundle(store: Store, path: Path) -> dict:
     if content.get("device_id") != ident.device_id:
         raise SyncError("not_for_us", "这个名册包是发给另一台设备的，已拒绝导入。请县里按本机设备编号重新导出。", False)
     sequence = _check_bundle_order(store, state, header)
+    try:  # checked before anything applies: a malformed bundle changes nothing
+        decisions = [P.FallbackDecision.model_validate(d) for d in content.get("fallback_decisions") or []]
+        county_ops = [P.CountyOperator.model_validate(o) for o in content.get("operators") or []]
+    except Exception as e:  # pydantic.ValidationError
+        raise SyncError("bad_bundle", "名册包里的审核结果或操作员格式不对，未导入。请县里重新导出名册包。", False,
+                        str(e)[:300]) from None
     roster = content.get("roster", []) if store.has_key else []  # names and IDs are sealed with the key
     applied, errors = state.apply_roster(roster)
     state.apply_policy(content.get("policy"))
@@ -344,6 +414,10 @@ def import_county_bundle(store: Store, path: Path) -> dict:
     changed = apply_templates(state, ident, templates)
     if templates:
         state.set(template_cursor=max(int(state.get("template_cursor", 0)), max(t["version"] for t in templates)))
+    state.apply_share_templates(content.get("share_templates"))
+    decided = _apply_bundle_decisions(store, state, decisions)
+    operators, op_errors = _apply_bundle_operators(state, county_ops)
+    errors += op_errors
     acks = set(content.get("acks", []))
     pending = [i.uuid for i in state.outbox_to_send(limit=-1) if i.uuid in acks]
     state.record_acks(pending)
@@ -354,8 +428,33 @@ def import_county_bundle(store: Store, path: Path) -> dict:
         cursor = e["seq"]
     state.set(audit_cursor=cursor, last_bundle_import=_now(store), county_bundle_seq=sequence)
     store.audit("county", "bundle_imported", {"bundle": header["bundle_id"], "roster": applied,
-                                              "template_sets": changed, "acked": len(pending)})
-    return {"roster_changed": applied, "templates_changed": changed, "acked": len(pending), "errors": errors}
+                                              "template_sets": changed, "acked": len(pending),
+                                              "fallbacks_decided": decided, "operators": operators})
+    return {"roster_changed": applied, "templates_changed": changed, "acked": len(pending),
+            "fallbacks_decided": decided, "operators_changed": operators, "errors": errors}
+
+
+def _apply_bundle_decisions(store: Store, state: SyncState, decisions: list[P.FallbackDecision]) -> int:
+    """The county's decisions on this terminal's fallbacks, as over /fallback-decisions: each applies
+    once (fallbacks.decide changes only a pending one); the cursor moves so the network skips them."""
+    from kiosk.store import fallbacks
+
+    decided = 0
+    for d in sorted(decisions, key=lambda d: d.version):
+        if fallbacks.decide(store, d.uuid, d.decision, by=d.by, reason=d.reason, at=datetime.fromisoformat(d.at)):
+            decided += 1
+    if decisions:
+        state.set(fallback_cursor=max(int(state.get("fallback_cursor", 0)), max(d.version for d in decisions)))
+    return decided
+
+
+def _apply_bundle_operators(state: SyncState, ops: list[P.CountyOperator]) -> tuple[int, list[str]]:
+    cursor = int(state.get("operator_cursor", 0))
+    fresh = [o.model_dump() for o in ops if o.version > cursor]
+    applied, errors = state.apply_county_operators(fresh)
+    if ops:
+        state.set(operator_cursor=max(cursor, max(o.version for o in ops)))
+    return applied, errors
 
 
 # ---------------------------------------------------------------------------- for the UI

@@ -538,6 +538,8 @@ TEXTS: dict[str, str] = {
     # (end of admin corner)
 
     # ---------------------------------------------------------------- county sync of enrolments, contacts, decisions
+    "cli_sync_v4_summary": "建模记录上报 {enrolments} 条；县里下发操作员 {operators} 个；不刷脸认证审核结果 {decisions} 条。",
+    "cli_sync_bundle_v4_summary": "不刷脸认证审核结果 {decisions} 条，操作员 {operators} 个。",
     # (end of county sync of enrolments)
 
 }
