@@ -131,18 +131,18 @@ class KioskApp:
         qapp.installEventFilter(self.app)
         from kiosk.app.coordinator import CoordinatorController
 
-        # Due lists and figures (staff areas "due", "stats"); the operator comes from the staff session.
-        staff = getattr(self, "staff", None)
+        # Due lists and figures (staff areas "due", "stats"); the operator comes from the staff
+        # session, looked up when asked (the Staff controller may be built after this one).
         self.coordinator = CoordinatorController(
             self.store, self.settings, self.clock, self.flow,
-            current_operator=getattr(staff, "current_operator", lambda: None))
-        if staff is not None:
-            staff.areaRequested.connect(self.coordinator.openArea)
+            current_operator=lambda: (getattr(self, "staff", None) and self.staff.current_operator()) or None)
         self.app.idleReset.connect(self.coordinator.forget)
 
         # The QML module Kiosk (ui/qmldir): these instances are its singletons for this window.
         qml.provide(App=self.app, KioskFlow=self.flow, IdEntry=self.entry, Records=self.records,
                     FaceCheck=self.check, Coordinator=self.coordinator)
+        if getattr(self, "staff", None) is not None:  # the staff menu: areas "due" and "stats"
+            self.staff.areaRequested.connect(self.coordinator.openArea)
         self.engine = QQmlApplicationEngine()
         self.engine.load(str(UI_DIR / "Main.qml"))
         roots = self.engine.rootObjects()
