@@ -168,7 +168,7 @@ def write_pdf(due: DueList, path: Path, *, public: bool = False) -> int:
     )
     empty = text("due_none")
     try:
-        keep = tuple(i for i, (k, _) in enumerate(cols) if k in ("n", "name", "id", "urgency_label", "phone", "last_certified"))
+        keep = tuple(i for i, (k, _) in enumerate(cols) if k in ("n", "name", "id", "village", "urgency_label", "phone", "last_certified"))
         return doc.write(Path(path), [text(code) for _, code in cols], [widths[k] for k, _ in cols], rows,
                          empty=empty, nowrap=keep)
     except OSError as e:

@@ -94,6 +94,12 @@ class ListDocument:
         pad = 6
         fixed = {i: max(stringWidth(str(r[i]), font, BODY_PT) for r in [header, *rows]) + 2 * pad + 2
                  for i in nowrap}
+        flexible = len(weights) - len(fixed)
+        room = flexible * (4 * BODY_PT + 2 * pad)  # at least four characters a line per wrapping column
+        if flexible and usable - sum(fixed.values()) < room:
+            # Too wide to keep whole: the fixed columns shrink (and wrap) to leave that room.
+            k = (usable - room) / sum(fixed.values())
+            fixed = {i: w * k for i, w in fixed.items()}
         rest = usable - sum(fixed.values())
         total = sum(w for i, w in enumerate(weights) if i not in fixed) or 1.0
         col_widths = [fixed[i] if i in fixed else rest * w / total for i, w in enumerate(weights)]
