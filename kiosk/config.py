@@ -52,6 +52,7 @@ class Settings:
     calibration: dict = field(default_factory=dict)  # backend name -> {raw_threshold, snorm_threshold, ...}
     capture_retention_days: int = 0
     idle_reset_s: float = 60.0  # the app forgets the resident and returns home after this long untouched
+    staff_idle_logout_s: float = 300.0  # a staff session in the app ends after this long untouched
     volume: float = 0.8  # spoken prompts, 0..1
     elder_mode_default: bool = False  # start in 关怀大字版 (large text)
     cycle_rule: str = "birthday"  # "birthday" (人社厅发〔2018〕54号) or "window"
@@ -157,6 +158,7 @@ _RANGES: dict[str, tuple[float, float]] = {
     "actions_per_challenge": (1, 5), "step_timeout_s": (3, 120), "attempts_per_day": (1, 10),
     "onnx_input_size": (32, 1024), "onnx_mean": (0, 255), "onnx_std": (0.001, 255),
     "capture_retention_days": (0, 365), "idle_reset_s": (10, 3600), "volume": (0, 1),
+    "staff_idle_logout_s": (30, 3600),
     "grace_days": (0, 90), "sync_interval_s": (10, 86400), "backup_keep_days": (1, 365),
     "pad_live_min": (0.3, 0.99), "pad_sample_every": (1, 3),
 }

@@ -240,3 +240,44 @@ def render_screenshots(out: Path) -> list[Path]:
 if __name__ == "__main__":
     for p in render_screenshots(Path(sys.argv[1] if len(sys.argv) > 1 else "/tmp/coord13-shots-out")):
         print(p)
+
+
+def test_through_the_staff_menu_names_and_contacts_follow_the_login(kiosk, qtbot):
+    """Long press, PIN pad, 提醒名单 from the staff menu: the logged-in operator sees full names and
+    contacts; 工作人员菜单 goes back; after logout the list is masked again."""
+    from PySide6.QtCore import QPointF, Qt
+    from PySide6.QtTest import QTest
+
+    from kiosk import operators
+    from kiosk.app import driver
+
+    k = kiosk()
+    operators.add_operator(k.store, "李主任", "admin", "246813")
+    it = driver.find(k.window, "btnStaff")
+    p = it.mapToScene(QPointF(it.width() / 2, it.height() / 2)).toPoint()
+    QTest.mousePress(k.window, Qt.LeftButton, Qt.NoModifier, p)
+    qtbot.wait(1700)
+    QTest.mouseRelease(k.window, Qt.LeftButton, Qt.NoModifier, p)
+    qtbot.waitUntil(lambda: k.flow.screen == "staffLogin")
+    qtbot.wait(50)
+    driver.tap(k.window, "op_0")
+    for d in "246813":
+        driver.tap(k.window, f"pin_{d}")
+    driver.tap(k.window, "btnStaffLogin")
+    qtbot.waitUntil(lambda: k.flow.screen == "staff")
+    qtbot.wait(50)
+    driver.tap(k.window, "area_due")
+    qtbot.waitUntil(lambda: k.flow.screen == "due")
+    rows = k.coordinator.property("rows")
+    assert rows and not any("*" in r["name"] for r in rows) and any(r["extra"] for r in rows)
+    qtbot.wait(50)
+    driver.tap(k.window, "btnDueStats")
+    qtbot.waitUntil(lambda: k.flow.screen == "stats")
+    assert k.coordinator.wait_for_charts(120)
+    qtbot.wait(50)
+    driver.tap(k.window, "btnStatsMenu")
+    qtbot.waitUntil(lambda: k.flow.screen == "staff")
+    qtbot.wait(50)
+    driver.tap(k.window, "btnStaffLogout")
+    k.coordinator.openArea("due")  # straight in, nobody logged in: masked, no contacts
+    assert all("*" in r["name"] and r["extra"] == "" for r in k.coordinator.property("rows"))

@@ -139,7 +139,12 @@ Item {
             BigButton {
                 objectName: "btnDueStats"
                 text: App.t("ui_stats_title")
-                onClicked: Coordinator.openArea("stats")
+                onClicked: Staff.openArea("stats")
+            }
+            BigButton {
+                objectName: "btnDueMenu"
+                text: App.t("ui_staff_menu")
+                onClicked: Staff.showMenu()
             }
         }
     }

@@ -21,6 +21,9 @@ Window {
         "face": "FaceScreen.qml", "result": "ResultScreen.qml", "records": "RecordsScreen.qml",
         "notice": "NoticeScreen.qml", "help": "HelpScreen.qml", "staff": "StaffScreen.qml",
         // staff: login, enrolment, review
+        "staffLogin": "StaffLoginScreen.qml", "enrol": "EnrolIdScreen.qml", "enrolConsent": "EnrolConsentScreen.qml",
+        "enrolCapture": "EnrolCaptureScreen.qml", "enrolDone": "EnrolDoneScreen.qml", "review": "ReviewScreen.qml",
+        "reviewDetail": "ReviewDetailScreen.qml",
 
         // staff: home visits, certification without a face
 
@@ -50,14 +53,14 @@ Window {
                 color: "#FFFFFF"
                 Accessible.role: Accessible.Heading
                 Accessible.name: text
-                MouseArea {  // staff corner: a long press on the title (read-only page)
+                MouseArea {  // staff corner: a long press on the title (PIN pad, then the staff menu)
                     objectName: "btnStaff"
                     anchors.fill: parent
                     pressAndHoldInterval: 1500
-                    onPressAndHold: KioskFlow.staff()
+                    onPressAndHold: Staff.open()
                     Accessible.role: Accessible.Button
                     Accessible.name: App.t("ui_staff")
-                    Accessible.onPressAction: KioskFlow.staff()
+                    Accessible.onPressAction: Staff.open()
                 }
             }
             Text {

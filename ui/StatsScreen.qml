@@ -108,7 +108,12 @@ Item {
             BigButton {
                 objectName: "btnStatsDue"
                 text: App.t("ui_due_title")
-                onClicked: Coordinator.openArea("due")
+                onClicked: Staff.openArea("due")
+            }
+            BigButton {
+                objectName: "btnStatsMenu"
+                text: App.t("ui_staff_menu")
+                onClicked: Staff.showMenu()
             }
         }
     }

@@ -254,8 +254,17 @@ class Autopilot(QObject):
         yield from self.tap("btnHelp")
         yield from self.screen("help")
         yield from self.shot("help")
-        k.flow.staff()
+        k.staff.open()  # the long press on the title: the PIN pad, then the demo admin's menu
+        yield from self.screen("staffLogin")
+        yield from self.shot("staff_login")
+        from kiosk.app.demo import DEMO_OPERATORS
+
+        name, pin, _ = DEMO_OPERATORS[0]
+        yield from self.tap(f"op_{[o['name'] for o in k.staff.operatorList].index(name)}")
+        for d in pin:
+            yield from self.tap(f"pin_{d}")
+        yield from self.tap("btnStaffLogin")
         yield from self.screen("staff")
         yield from self.shot("staff")
-        yield from self.tap("btnStaffHome")
+        yield from self.tap("btnStaffLogout")
         yield from self.screen("home")

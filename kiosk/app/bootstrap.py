@@ -129,20 +129,28 @@ class KioskApp:
         self.flow = FlowController(self.service, self.check, self.app, self.entry, self.records,
                                    actions=opts.actions, sync_status=sync_status, clock=self.clock)
         qapp.installEventFilter(self.app)
+        # Staff mode (kiosk.app.staff): the session, enrolment and review; other areas connect to areaRequested.
         from kiosk.app.coordinator import CoordinatorController
+        from kiosk.app.enrol import EnrolController, ReviewController
+        from kiosk.app.staff import StaffController
 
-        # Due lists and figures (staff areas "due", "stats"); the operator comes from the staff
-        # session, looked up when asked (the Staff controller may be built after this one).
-        self.coordinator = CoordinatorController(
-            self.store, self.settings, self.clock, self.flow,
-            current_operator=lambda: (getattr(self, "staff", None) and self.staff.current_operator()) or None)
+        self.staff = StaffController(self.store, self.flow, self.app, self.settings)
+        qapp.installEventFilter(self.staff)
+        self.enrol = EnrolController(self.service, self.check, self.flow, self.app, self.settings,
+                                     self.staff.current_operator)
+        self.review = ReviewController(self.store, self.flow, self.enrol, self.staff.current_operator)
+        self.staff.areaRequested.connect(self.enrol.openArea)
+        self.staff.areaRequested.connect(self.review.openArea)
+        # Due lists and figures (staff areas "due", "stats"): names and contacts only for the logged-in operator.
+        self.coordinator = CoordinatorController(self.store, self.settings, self.clock, self.flow,
+                                                 current_operator=self.staff.current_operator)
+        self.staff.areaRequested.connect(self.coordinator.openArea)
         self.app.idleReset.connect(self.coordinator.forget)
 
         # The QML module Kiosk (ui/qmldir): these instances are its singletons for this window.
         qml.provide(App=self.app, KioskFlow=self.flow, IdEntry=self.entry, Records=self.records,
-                    FaceCheck=self.check, Coordinator=self.coordinator)
-        if getattr(self, "staff", None) is not None:  # the staff menu: areas "due" and "stats"
-            self.staff.areaRequested.connect(self.coordinator.openArea)
+                    FaceCheck=self.check, Staff=self.staff, Enrol=self.enrol, Review=self.review,
+                    Coordinator=self.coordinator)
         self.engine = QQmlApplicationEngine()
         self.engine.load(str(UI_DIR / "Main.qml"))
         roots = self.engine.rootObjects()

@@ -50,6 +50,11 @@ def demo_residents(today: date | None = None, clock=None) -> list[DemoResident]:
     ]
 
 
+# Demo staff accounts (name, PIN, role): shown on the demo's staff login screen, never in a real kiosk.
+DEMO_OPERATORS = (("演示管理员", "246813", "admin"), ("演示协理员", "975312", "assistant"),
+                  ("演示审核员", "864209", "reviewer"))
+
+
 @dataclass
 class DemoSetup:
     home: Path
@@ -150,6 +155,12 @@ def create_demo(home: Path | None = None, encoder=None, today: date | None = Non
         if not store.templates_for(wang.id_number, BACKEND_NAME):
             vec = enrol_from_video(video, encoder) if video else enrol_virtual_face(encoder)
             store.add_template(wang.id_number, vec, BACKEND_NAME, source="local")
+        from kiosk import operators
+
+        if operators.count(store) == 0:  # staff mode in the demo: one account per role (PINs on the login screen)
+            admin = operators.add_operator(store, DEMO_OPERATORS[0][0], "admin", DEMO_OPERATORS[0][1])
+            for name, pin, role in DEMO_OPERATORS[1:]:
+                operators.add_operator(store, name, role, pin, by=admin)
         if store.last_certified(zhao.id_number) is None:
             # 赵德福 certified on this kiosk early in his current cycle (before today).
             from kiosk.config import Settings

@@ -22,15 +22,19 @@ URI = "Kiosk"
 def _types():
     """(class, QML name, singleton?) for every Python type in the module."""
     from kiosk.app.check import CheckController
+    from kiosk.app.enrol import EnrolController, EnrolFrame, ReviewController
     from kiosk.app.controllers import AppController, FlowController
     from kiosk.app.coordinator import CoordinatorController
     from kiosk.app.entry import IdentityEntry
     from kiosk.app.preview import CameraView
     from kiosk.app.records import RecordsController
+    from kiosk.app.staff import StaffController
 
     return [(AppController, "App", True), (FlowController, "KioskFlow", True), (IdentityEntry, "IdEntry", True),
             (RecordsController, "Records", True), (CheckController, "FaceCheck", True),
-            (CoordinatorController, "Coordinator", True), (CameraView, "CameraView", False)]
+            (CameraView, "CameraView", False),
+            (StaffController, "Staff", True), (EnrolController, "Enrol", True), (ReviewController, "Review", True),
+            (EnrolFrame, "EnrolFrame", False), (CoordinatorController, "Coordinator", True)]
 
 
 def _type(name: str) -> tuple[str, bool]:
