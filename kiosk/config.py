@@ -69,6 +69,22 @@ class Settings:
     pad_live_min: float = PAD.live_min  # session live score below this: attack
     pad_sample_every: int = PAD.sample_every  # score every Nth challenge frame (above 3 was not safe: docs/pad.md)
     flash_challenge: str = "report"  # colour flash: "report" (evidence only), "off", "enforce" (needs flash.toml)
+    # ---- self-test, maintenance window, heartbeat, kiosk session, ID-card reader (kiosk.selftest, kiosk.maintenance,
+    # kiosk.idcard; issue 14)
+    selftest_interval_s: float = 3600.0  # the app re-runs the self-test this often
+    disk_min_free_mb: int = 50  # below this the kiosk pauses (a certification could not be recorded)
+    roster_max_age_days: int = 7  # a roster not refreshed for longer is reported (warn, not a pause)
+    maintenance_window: str = ""  # "" none; "daily 01:00-05:00"; "monthly 1-3"; several joined by ";" (county policy overrides)
+    heartbeat_interval_s: float = 300.0  # health report to the county hub when online
+    monitor: int = 0  # which screen the kiosk fills (QGuiApplication.screens() index)
+    idcard_library: str = ""  # vendor SDK of the 二代证 reader (.so/.dll path); empty: no reader
+    idcard_port: int = 1001  # the SDK's port number (USB readers: 1001–1016; serial: 1–16)
+    idcard_chip_match: bool = False  # one-time 人证比对 against the chip photo for residents without a template (county policy)
+    # (end of issue 14 keys)
+    # Templates that age with the person (kiosk.matching.ageing; measured: README "Templates that age")
+    template_ageing: bool = True  # a strong pass adds its probe to the resident's templates (audited)
+    template_ageing_bound: int = 2  # auto-added embeddings kept per resident (oldest dropped; enrolled stay)
+    template_ageing_margin: float = 2.0  # "strong": the s-norm score this far inside the threshold
 
     def clock(self):
         """The service area's clock ($KIOSK_TIMEZONE overrides the `timezone` setting)."""
@@ -161,6 +177,10 @@ _RANGES: dict[str, tuple[float, float]] = {
     "staff_idle_logout_s": (30, 3600),
     "grace_days": (0, 90), "sync_interval_s": (10, 86400), "backup_keep_days": (1, 365),
     "pad_live_min": (0.3, 0.99), "pad_sample_every": (1, 3),
+    # issue 14 (self-test, maintenance window, heartbeat, kiosk session, ID-card reader)
+    "selftest_interval_s": (60, 86400), "disk_min_free_mb": (1, 100000), "roster_max_age_days": (1, 365),
+    "heartbeat_interval_s": (30, 86400), "monitor": (0, 15), "idcard_port": (0, 9999),
+    "template_ageing_bound": (1, 10), "template_ageing_margin": (0, 5),
 }
 _MATCHING_RANGES = {
     "dlib": {"raw_threshold": (0.2, 0.8), "snorm_threshold": (-10, 0), "snorm_raw_cap": (0.2, 0.8),
@@ -296,5 +316,13 @@ def _check_text(path: Path, key: str, value: str, default: str) -> None:
             zone(value)
         except ValueError:
             bad = "不是有效的时区名，请写 IANA 时区名，例如 timezone = \"Asia/Shanghai\""
+    elif key == "maintenance_window" and value.strip():
+        from kiosk.maintenance import ScheduleError, parse_schedule
+
+        try:
+            parse_schedule(value)
+        except ScheduleError:
+            bad = ("看不懂，请写“daily 时:分-时:分”或“monthly 日-日”，多段用分号隔开，"
+                   "例如 maintenance_window = \"monthly 1-3\" 或 \"daily 01:00-05:00\"")
     if bad:
         raise SettingsError(f"{path.name} 第 {key} 项：{_fmt(value)} {bad}", path, key)

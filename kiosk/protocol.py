@@ -617,3 +617,32 @@ def open_bundle(data: bytes, expected_kind: str, sender_verify_pub: str, recipie
         raise ProtocolError("not_for_us", "这个数据包不是发给本机（本县）的，已拒绝导入。")
     plaintext = open_sealed(recipient_box, body["sealed"], canonical_json(header).decode())
     return header, json.loads(plaintext)
+
+
+# ----------------------------------------------------------------------------- heartbeat (issue 14)
+# Every few minutes when online, a terminal tells the hub how it is: the self-test's state per check,
+# its app version, free disk, when it last certified someone and how many records wait to be sent.
+# Nothing personal: states, numbers and times only (no names, ID numbers, messages or paths). A signed
+# device request like the others; the hub keeps the latest per device and flags silent kiosks.
+HEARTBEAT_PATH = "/heartbeat"
+HEALTH_CHECKS = ("camera", "audio", "disk", "database", "template_key", "clock", "roster", "hub", "printer")
+HEALTH_STATES = ("ok", "warn", "broken", "skipped")
+
+
+class Heartbeat(_Strict):
+    sent_at: str = Field(max_length=40)  # the terminal's own clock (UTC ISO)
+    app_version: str = Field(max_length=40)
+    checks: dict[Literal["camera", "audio", "disk", "database", "template_key", "clock", "roster", "hub", "printer"],
+                 Literal["ok", "warn", "broken", "skipped"]] = {}
+    selftest_at: str | None = Field(default=None, max_length=40)
+    paused: bool = False  # a check the resident needs is broken: the kiosk shows 本机暂停服务
+    maintenance: bool = False  # inside the county's maintenance window
+    disk_free_mb: int | None = Field(default=None, ge=0)
+    last_certification_at: str | None = Field(default=None, max_length=40)
+    queue_length: int = Field(default=0, ge=0)
+
+
+class HeartbeatAck(_Strict):
+    ok: bool = True
+    server_time: float
+# (end of heartbeat)

@@ -35,7 +35,7 @@ NOT_COUNTED_REASONS = frozenset({"cancelled", "camera_lost", "source_failed", "i
 # Every ServiceError code (words: kiosk.texts error_<code> + next_<code>; a test walks them all).
 ERROR_CODES = ("bad_id_number", "unknown_resident", "deceased", "not_required", "already_certified", "no_category",
                "wrong_category", "bad_helper_id", "attempts_exceeded", "no_template", "clock_wrong",
-               "fallback_pending")
+               "fallback_pending", "maintenance")
 
 CLOCK_MARGIN_S = 86400  # farther than this from the county's clock at the last sync: refuse to certify
 CLOCK_TOLERANCE_S = 300  # small steps back (NTP, a reboot) are not "earlier than the last record"
@@ -45,7 +45,7 @@ CLOCK_TOLERANCE_S = 300  # small steps back (NTP, a reboot) are not "earlier tha
 # (payments stopped: certifying now resumes them with back-pay). Checked in this order.
 # fallback_pending: a certification without a face waits for the county (no face try needed).
 ELIGIBILITY_CODES = ("bad_id_number", "unknown_resident", "deceased", "data_comparison", "already_certified",
-                     "fallback_pending", "clock_wrong", "no_category", "wrong_category", "attempts_exceeded", "no_template", "suspended", "ok")
+                     "fallback_pending", "maintenance", "clock_wrong", "no_category", "wrong_category", "attempts_exceeded", "no_template", "suspended", "ok")
 # What to offer next, by eligibility code.
 NEXT_STEPS = {
     "bad_id_number": "check_id", "unknown_resident": "check_id",
@@ -53,6 +53,7 @@ NEXT_STEPS = {
     "data_comparison": "records", "already_certified": "records",
     "fallback_pending": "wait_county_review",
     "clock_wrong": "ask_staff",  # the kiosk's clock is clearly wrong: staff set it, then certify
+    "maintenance": "come_later",  # the county's maintenance window (kiosk.maintenance): after it ends
     "no_category": "ask_staff", "wrong_category": "choose_category",
     "attempts_exceeded": "come_tomorrow_or_assisted",
     "no_template": "enrol_at_office",
@@ -262,6 +263,9 @@ class CertificationService:
         waiting = fallbacks.pending(self.store, view.id_number)
         if waiting is not None:
             return answer("fallback_pending", fallback=waiting.uuid, method=waiting.method)
+        window = self.maintenance_window()
+        if window is not None:
+            return answer("maintenance", until=window[1].isoformat())
         clock = self.clock_problem()
         if clock is not None:
             return answer("clock_wrong", detail=clock)
@@ -278,6 +282,12 @@ class CertificationService:
         if s.kind == "overdue":
             return answer("suspended")
         return answer("ok")
+
+    def maintenance_window(self):
+        """(start, end) of the county's maintenance window now in force (kiosk.maintenance), or None."""
+        from kiosk.maintenance import current, schedule_in_force
+
+        return current(self.clock.now(), schedule_in_force(self.store, self.settings))
 
     def clock_problem(self) -> str | None:
         """Why this kiosk's clock is clearly wrong (words for "本机时间不对（…）"), or None: earlier than
@@ -332,6 +342,10 @@ class CertificationService:
         template = self.store.templates_for(view.id_number, self.backend)
         if not template:  # removed since the lookup
             raise ServiceError("no_template")
+        if self.settings.template_ageing:  # plus what strong passes added (kiosk.matching.ageing)
+            from kiosk.store import ageing
+
+            template = template + ageing.vectors(self.store, view.id_number, self.backend)
         roster = {rid: vecs for rid, vecs in self.store.all_templates(self.backend).items()
                   if rid != view.id_number and vecs}
         session = CertificationSession(
@@ -379,6 +393,25 @@ class CertificationService:
         return {**f.to_json(), "expected_days": FALLBACK_REVIEW_DAYS,
                 "message": text("fallback_submitted", n=FALLBACK_REVIEW_DAYS)}
 
+    def _age_template(self, attempt: CertificationAttempt, uuid: str | None) -> None:
+        """After a strong pass, add the session's probe to the resident's templates (bounded, audited;
+        kiosk.matching.ageing). Only a face pass made it here: never a fallback."""
+        from kiosk.matching.ageing import is_strong
+
+        s = self.settings
+        match = attempt.session.verdict.match if attempt.session.verdict else None
+        probe = getattr(attempt.session, "probe_vector", None)
+        if not s.template_ageing or uuid is None or probe is None:
+            return
+        if not is_strong(match, attempt.session.matcher, s.template_ageing_margin):
+            return
+        from kiosk.store import ageing
+
+        assert match is not None
+        ageing.add(self.store, attempt.resident.id_number, probe, self.backend, attempt_uuid=uuid,
+                   score=match.score if match.score is not None else match.distance, bound=s.template_ageing_bound,
+                   now=self.clock.utc_now())
+
     def _matcher(self):
         from kiosk.matching.scoring import Matcher
 
@@ -412,6 +445,8 @@ class CertificationService:
         if v.verdict == "pass":
             valid_until = valid_until_after(cycle_rule(self.store, self.settings), view.birth_date, self.today())
         back_pay = v.verdict == "pass" and view.status.kind == "overdue"
+        if v.verdict == "pass":
+            self._age_template(attempt, uuid)
         attempt.recorded = Outcome(v.verdict, v.reason, valid_until, max(0, left), uuid, back_pay, v.action)
         return attempt.recorded
 

@@ -35,7 +35,7 @@ from kiosk.arrays import Floats
 from kiosk.identity import Encoding, FrameSampler, continuity
 from kiosk.liveness import LivenessCheck, LivenessThresholds, draw_challenge
 from kiosk.liveness.challenge import FAIL_REASONS as LIVENESS_FAIL_REASONS
-from kiosk.matching.scoring import Matcher, MatchResult
+from kiosk.matching.scoring import Matcher, MatchResult, fuse
 from kiosk.observe import FrameObservation
 from kiosk.probe import POOR_QUALITY_REASONS, poor_quality_reason, probe_gate  # (also re-exported)
 from kiosk.probe import select_probe
@@ -125,6 +125,7 @@ class CertificationSession:
         self.actions = list(actions) if actions else draw_challenge(n_actions)
         self.matcher = matcher or Matcher()
         self.cohort = cohort
+        self.probe_vector: Floats | None = None  # the fused probe once matched (templates that age)
         self.roster = roster
         self.limits = limits or QualityLimits()
         self.liveness = LivenessCheck(self.actions, thresholds, step_timeout_s)
@@ -341,6 +342,7 @@ class CertificationSession:
             info["probe"]["detail"] = self._poor_quality_reason()
             return self._poor_quality_reason(), None, info
         result = self.matcher.compare([vecs[i] for i in probe], self.template, self.cohort, others=self.roster)
+        self.probe_vector = fuse([vecs[i] for i in probe])  # templates that age (kiosk.matching.ageing)
         # `decision` is the matcher's three-way answer; older MatchResults only have `match`.
         decision = getattr(result, "decision", "match" if result.match else "no_match")
         reason = {"match": "ok", "roster_ambiguous": "roster_ambiguous"}.get(decision, "no_match")

@@ -132,7 +132,7 @@ def run(rounds: int, seed: int, folder: Path, log=print) -> dict:
     from kiosk.sync_bench import _free_port, _id, county_roster, provision, start_hub, wait_for_hub
 
     rng = random.Random(seed)
-    hub_env = {**os.environ, "KIOSK_HOME": str(folder / "hub-home")}
+    hub_env = {**os.environ, "KIOSK_HOME": str(folder / "hub-home"), "KIOSK_HUB_KEY": str(folder / "hub-key" / "hub.key")}
     term = folder / "terminal"
     term.mkdir(parents=True, exist_ok=True)
     ids = [_id(i) for i in range(200)]
@@ -209,22 +209,22 @@ def run(rounds: int, seed: int, folder: Path, log=print) -> dict:
         audit_local = store.db.execute("SELECT count(*) FROM audit_log").fetchone()[0]
     hub.terminate()
     hub.wait(10)
-    hub_db = folder / "hub-home" / "county" / "county.db"
-    c = sqlite3.connect(hub_db)
-    rows = c.execute("SELECT uuid, payload FROM records WHERE device_id = ? AND kind = 'certification'",
-                     [ident.device_id]).fetchall()
-    audit_hub = c.execute("SELECT count(*) FROM records WHERE device_id = ? AND kind = 'audit'",
-                          [ident.device_id]).fetchone()[0]
-    c.close()
+    # county.db is encrypted (SQLCipher): the hub's own `kiosk-county check` reads it
+    check = subprocess.run([sys.executable, "-m", "kiosk.county.cli", "check", "--device", ident.device_id, "--json"],
+                           env=hub_env, capture_output=True, text=True)
+    hub_check = json.loads(check.stdout.strip().splitlines()[-1]) if check.stdout.strip() else {}
+    rows = hub_check.get("device", {}).get("certifications", [])
+    audit_hub = hub_check.get("device", {}).get("audit", 0)
     hub_uuids = Counter(u for u, _ in rows)
-    attempts = Counter(json.loads(p)["uuid"] for _, p in rows)
+    attempts = Counter(a for _, a in rows)
     totals = {
         "rounds": rounds, "seconds": round(time.monotonic() - t0, 1), "created": len(local),
         "stored_at_hub": len(rows), "lost": len(set(local) - set(hub_uuids)),
         "duplicated": sum(n - 1 for n in hub_uuids.values() if n > 1) + sum(n - 1 for n in attempts.values() if n > 1),
         "unknown_at_hub": len(set(hub_uuids) - set(local)), "pending": pending,
         "audit_local": audit_local, "audit_hub": audit_hub,
-        "integrity_terminal": _integrity(term / "kiosk.db"), "integrity_hub": _integrity(hub_db),
+        "integrity_terminal": _integrity(term / "kiosk.db"),
+        "integrity_hub": hub_check.get("integrity", "check failed: " + check.stderr.strip()[-200:]),
     }
     return {"faults": {f: dict(v) for f, v in stats.items()}, "totals": totals,
             "sync_failures": dict(reasons.most_common())}

@@ -112,7 +112,7 @@ def bench(count: int, batch: int) -> dict:
 
     with tempfile.TemporaryDirectory(prefix="kiosk-sync-bench-") as tmp_name:
         tmp = Path(tmp_name)
-        env = {**os.environ, "KIOSK_HOME": str(tmp / "hub-home")}
+        env = {**os.environ, "KIOSK_HOME": str(tmp / "hub-home"), "KIOSK_HUB_KEY": str(tmp / "hub-key" / "hub.key")}
         ids = [_id(i) for i in range(min(count, 5000))]
         county_roster(env, ids, tmp)
         code = provision(env)

@@ -7,6 +7,8 @@ cd "$(dirname "$0")/.."
 # it from dlib's weights on first start, into $KIOSK_HOME/models).
 uv run python packaging/convert_dlib_resnet.py
 uv run pyinstaller packaging/kiosk.spec --noconfirm --clean --log-level WARN
+# County IT runs the install script from the bundle folder (the unit files are in _internal/systemd).
+install -m 0755 packaging/install.sh dist/kiosk/install.sh
 # Smoke test: the frozen engine finds its models (mediapipe graphs, dlib weights) offline.
 export KIOSK_HOME="$(mktemp -d)"
 dist/kiosk/kiosk --help >/dev/null

@@ -91,6 +91,17 @@ def derived_dir(tmp_path_factory) -> Path:
     return tmp_path_factory.mktemp("derived")
 
 
+# ------------------------------------------------------------------ isolation from the real home
+@pytest.fixture(autouse=True)
+def _hub_key_outside_real_home(monkeypatch, tmp_path_factory):
+    """The county hub keeps hub.key under $XDG_CONFIG_HOME by default (outside its data folder):
+    every test gets its own config folder, so no test writes a key into the real home (and
+    subprocesses inherit it)."""
+    monkeypatch.setenv("XDG_CONFIG_HOME", str(tmp_path_factory.mktemp("xdg-config")))
+    monkeypatch.delenv("KIOSK_HUB_KEY", raising=False)
+    monkeypatch.delenv("CONFIGURATION_DIRECTORY", raising=False)
+
+
 # ------------------------------------------------------------------ models and caches
 @pytest.fixture(scope="session")
 def photo_encoder():

@@ -19,7 +19,7 @@ from kiosk.store import (
     StoreTooNew,
     TemplateKeyError,
 )
-from kiosk.store.migrations import FALLBACKS_MIGRATION, SCHEMA_VERSION, VISITS_MIGRATION, migrate
+from kiosk.store.migrations import AGEING_MIGRATION, FALLBACKS_MIGRATION, SCHEMA_VERSION, VISITS_MIGRATION, migrate
 
 ZHANG = "11010519491231002X"
 LI = "440304198001010017"
@@ -66,7 +66,8 @@ def db_files_bytes(db_path):
 
 def test_new_store_uses_wal_and_current_schema(store, paths):
     assert store.db.journal_mode == "wal"
-    assert store.schema_version == SCHEMA_VERSION == FALLBACKS_MIGRATION == 8 and VISITS_MIGRATION == 7  # v6 enrolments
+    assert store.schema_version == SCHEMA_VERSION and FALLBACKS_MIGRATION == 8 and VISITS_MIGRATION == 7
+    assert AGEING_MIGRATION == 9
     assert store.db.execute("PRAGMA foreign_keys").fetchone()[0] == 1
     assert store.db.execute("PRAGMA busy_timeout").fetchone()[0] > 0
     key_path = paths[1]

@@ -368,19 +368,21 @@ def test_many_enrolments_with_templates_go_up_in_batches_under_the_body_limit(hu
 
 
 def test_a_county_db_from_before_v4_is_migrated_in_place(tmp_path):
-    import sqlite3
-
-    from kiosk.county import open_hub
+    from kiosk.county import atrest, open_hub
+    from kiosk.county.keys import HubKeys
 
     url, key = f"sqlite:///{tmp_path / 'county.db'}", tmp_path / "hub.key"
     old = open_hub(url, key)
     old.upsert_residents([{"id_number": WANG, "name": "王建国", "village": "东村"}])
     old.set_templates(WANG, BACKEND, vectors(7, n=2))
     old.close()
-    with sqlite3.connect(tmp_path / "county.db") as c:  # the v3 schema: no contact or origin columns
+    # the v3 schema: no contact or origin columns (county.db is SQLCipher-encrypted under the hub key)
+    c = atrest.connect(tmp_path / "county.db", HubKeys.load_or_create(key).database_key)
+    with c:
         for table, column in (("residents", "address"), ("residents", "phone"), ("residents", "contact_name"),
                               ("residents", "contact_phone"), ("template_sets", "origin_device")):
             c.execute(f"ALTER TABLE {table} DROP COLUMN {column}")
+    c.close()
     hub = open_hub(url, key)
     assert hub.residents()[0].name == "王建国" and hub.residents()[0].address is None
     hub.upsert_residents([{"id_number": WANG, "name": "王建国", "village": "东村", "address": "东村三组12号"}])

@@ -201,7 +201,7 @@ class KioskApp:
 
     def show(self) -> None:
         if self.opts.fullscreen and not self.opts.demo:
-            self.window.showFullScreen()
+            fill_screen(self.window, getattr(self.settings, "monitor", 0))
         else:
             self.window.show()
 
@@ -222,6 +222,31 @@ class KioskApp:
             shutil.rmtree(self._demo_dir, ignore_errors=True)  # the throw-away demo database
 
 
+def fill_screen(window, monitor: int = 0):
+    """Full screen on monitor `monitor` (QGuiApplication.screens() order; the primary one when there
+    is no such monitor), also with no window manager: a bare X server (xinit, the systemd unit)
+    ignores the full-screen request, so the window is first made frameless and given the screen's
+    whole geometry itself. Returns the screen used."""
+    from PySide6.QtCore import Qt
+    from PySide6.QtGui import QGuiApplication
+
+    screens = QGuiApplication.screens()
+    if 0 <= monitor < len(screens):
+        screen = screens[monitor]
+    else:
+        screen = QGuiApplication.primaryScreen()
+        logging.getLogger(__name__).warning("monitor %d not found (%d screens): using the primary one",
+                                            monitor, len(screens))
+    window.setFlag(Qt.WindowType.FramelessWindowHint, True)
+    window.setScreen(screen)
+    window.setGeometry(screen.geometry())
+    window.showFullScreen()
+    window.setGeometry(screen.geometry())  # a window manager may have moved it; without one nothing else will
+    window.raise_()
+    window.requestActivate()
+    return screen
+
+
 def run(opts: Options) -> int:
     prepare_environment()
     from PySide6.QtGui import QGuiApplication
@@ -231,6 +256,9 @@ def run(opts: Options) -> int:
     qapp.setApplicationName("村口认证")
     kiosk = KioskApp(opts)
     sync = None if opts.demo else start_background_sync(kiosk)
+    from kiosk.app.cardreader import attach_card_reader
+
+    cards = attach_card_reader(kiosk)  # the 二代证 reader of kiosk.toml idcard_library, if any
     kiosk.show()
     if opts.autopilot:
         from kiosk.app.autopilot import Autopilot
@@ -243,6 +271,8 @@ def run(opts: Options) -> int:
     code = qapp.exec()
     if sync is not None:
         sync.stop(timeout=5.0)
+    if cards is not None:
+        cards[1].stop()
     kiosk.close()
     return code
 

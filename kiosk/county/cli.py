@@ -1,5 +1,5 @@
 """`kiosk-county`: the county hub's commands (serve, user, provision, roster, enrol, import, export, devices,
-revoke, review, setting, operator, enrolments).
+check, revoke, review, fallbacks, setting, operator, enrolments).
 
 The hub's own entry point, apart from the village terminal's `kiosk` (which never imports
 FastAPI, uvicorn or SQLAlchemy). Exit 0 when a command ran; exit 2 with one line (under
@@ -69,12 +69,47 @@ def _county_home() -> Path:
     return home_dir() / "county"
 
 
+def default_hub_key() -> Path:
+    """Where hub.key lives by default: outside the hub's data folder, so that a copy of the data
+    folder (or of county.db) is not a copy of its key. Under systemd with `ConfigurationDirectory=`
+    the service's configuration folder (e.g. /etc/village-kiosk-county); otherwise
+    `$XDG_CONFIG_HOME/village-kiosk-county/hub.key` (~/.config/...)."""
+    service = os.environ.get("CONFIGURATION_DIRECTORY")
+    if service:
+        return Path(service.split(":")[0]) / "hub.key"
+    config = os.environ.get("XDG_CONFIG_HOME") or str(Path.home() / ".config")
+    return Path(config) / "village-kiosk-county" / "hub.key"
+
+
+def hub_key_path(explicit: str | None = None, warn=None) -> Path:
+    """--hub-key, else KIOSK_HUB_KEY, else the default. An install from before keeps its key
+    beside county.db ($KIOSK_HOME/county/hub.key): when the default has none, that one is used
+    as it is, with a one-line warning telling IT how to move it (never moved by the hub itself:
+    a half-done move of the only copy of a key loses the database, and the key's backup must
+    follow it)."""
+    given = explicit or os.environ.get("KIOSK_HUB_KEY")
+    if given:
+        return Path(given)
+    default = default_hub_key()
+    legacy = _county_home() / "hub.key"
+    if not default.exists() and legacy.exists():
+        (warn or _warn)(f"注意：县级密钥文件 {legacy} 和数据库放在同一个文件夹里，复制数据文件夹就等于复制了密钥。"
+                        f"请停止汇总服务后移到 {default}（mkdir -p -m 700 {default.parent} && mv {legacy} {default}），"
+                        "并改好密钥的备份。")
+        return legacy
+    return default
+
+
+def _warn(line: str) -> None:
+    print(line, file=sys.stderr, flush=True)
+
+
 def _hub(args):
     from kiosk.county import open_hub
 
     home = _county_home()
     url = args.db or os.environ.get("KIOSK_COUNTY_DB") or f"sqlite:///{home / 'county.db'}"
-    key = Path(args.hub_key or os.environ.get("KIOSK_HUB_KEY") or home / "hub.key")
+    key = hub_key_path(args.hub_key)
     if url.startswith("sqlite:///"):
         Path(url[len("sqlite:///"):]).parent.mkdir(parents=True, exist_ok=True)
     try:
@@ -363,6 +398,30 @@ def cmd_county_setting(args) -> int:
     return 0
 
 
+def cmd_county_check(args) -> int:
+    """How the hub's database is kept and whether it is intact (an encrypted county.db cannot be
+    read by the sqlite3 shell: this is IT's look inside). --device: that device's records."""
+    from sqlalchemy import text
+
+    hub = _hub(args)
+    with hub.engine.connect() as c:
+        integrity = c.execute(text("PRAGMA integrity_check")).scalar() if hub.path else "n/a"
+        cipher = c.execute(text("PRAGMA cipher_version")).scalar() if hub.path else None
+    obj: dict = {"database": str(hub.path) if hub.path else hub.engine.url.render_as_string(hide_password=True),
+                 "at_rest": "sqlcipher" if hub.path else "database server", "cipher_version": cipher,
+                 "integrity": integrity, "residents": hub.count_residents(), "records": hub.count_records()}
+    if args.device:
+        obj["device"] = {"id": args.device, "certifications": hub.certification_uuids(args.device),
+                         "audit": hub.count_records(args.device, "audit")}
+    where = (f"SQLite 整个文件用 SQLCipher {cipher} 加密" if hub.path
+             else "数据库服务器（PostgreSQL：静态加密由数据库服务器负责）")
+    _emit(obj, args.json, f"县级数据库：{obj['database']}，{where}；完整性检查：{integrity}；"
+                          f"居民 {obj['residents']} 人，记录 {obj['records']} 条。")
+    if integrity not in ("ok", "n/a"):
+        raise _fail("county_db_damaged", f"县级数据库完整性检查没有通过（{integrity}）。请停止汇总服务，从备份恢复。")
+    return 0
+
+
 def cmd_county_operator(args) -> int:
     """Terminal operators the county sends down with the roster (PIN hashed here, never sent or kept)."""
     from kiosk.county import HubError
@@ -443,7 +502,8 @@ def add_commands(sub) -> None:
         p = sub.add_parser(name, help=helptext)
         p.add_argument("--db", help="县级数据库 URL（默认 sqlite:///$KIOSK_HOME/county/county.db；"
                                     "PostgreSQL：postgresql+psycopg://用户@主机/库）")
-        p.add_argument("--hub-key", help="县级密钥文件（默认 $KIOSK_HOME/county/hub.key）")
+        p.add_argument("--hub-key", help="县级密钥文件（默认 ~/.config/village-kiosk-county/hub.key，"
+                                         "不放在数据文件夹里；也可用 KIOSK_HUB_KEY 指定）")
         p.add_argument("--json", action="store_true")
         p.set_defaults(func=func)
         return p
@@ -477,6 +537,8 @@ def add_commands(sub) -> None:
     p.add_argument("--device", required=True)
     p.add_argument("--to", required=True, help="目标文件夹（如 U 盘）")
     hub_parser("devices", "列出登记的终端设备", cmd_county_devices)
+    p = hub_parser("check", "查看县级数据库：是否加密、完整性检查、人数和记录数", cmd_county_check)
+    p.add_argument("--device", help="列出这台设备的认证记录编号（核对用）")
     p = hub_parser("revoke", "停用一台终端", cmd_county_revoke)
     p.add_argument("device")
     p = hub_parser("review", "时间可疑（clock_suspect）的记录：列出、确认或驳回", cmd_county_review)

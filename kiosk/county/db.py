@@ -23,10 +23,12 @@ from sqlalchemy import (
 )
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import DeclarativeBase, Mapped, Session, mapped_column, sessionmaker
+from sqlalchemy.pool import QueuePool
 
 from kiosk import protocol as P
 from kiosk.core.clock import Clock, default_clock, utc_iso
 
+from . import atrest
 from .keys import HubKeys
 
 CODE_ALPHABET = "ABCDEFGHJKMNPQRSTUVWXYZ23456789"  # no 0/O, 1/I/L
@@ -239,6 +241,26 @@ class FallbackReview(Base):
     version: Mapped[int] = mapped_column(Integer, index=True)
 
 
+class DeviceHealth(Base):
+    """The latest heartbeat of each terminal (issue 14): self-test states and numbers, nothing personal."""
+
+    __tablename__ = "device_health"
+    device_id: Mapped[str] = mapped_column(String(40), primary_key=True)
+    received_at: Mapped[str] = mapped_column(String(32))  # the hub's clock
+    sent_at: Mapped[str] = mapped_column(String(40))  # the terminal's clock
+    app_version: Mapped[str] = mapped_column(String(40))
+    checks: Mapped[str] = mapped_column(Text, default="{}")  # JSON: check -> ok | warn | broken | skipped
+    selftest_at: Mapped[str | None] = mapped_column(String(40), nullable=True)
+    paused: Mapped[bool] = mapped_column(Boolean, default=False)
+    maintenance: Mapped[bool] = mapped_column(Boolean, default=False)
+    disk_free_mb: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    last_certification_at: Mapped[str | None] = mapped_column(String(40), nullable=True)
+    queue_length: Mapped[int] = mapped_column(Integer, default=0)
+
+
+HEARTBEAT_SILENT_MIN = 30  # default: a kiosk with no heartbeat for longer is flagged silent (setting heartbeat_silent_min)
+
+
 @dataclass
 class ImportResult:
     stored: int = 0
@@ -258,14 +280,19 @@ def _local_day(clock: Clock, iso: str) -> str:
 class HubDB:
     """Open with a SQLAlchemy URL (`sqlite:///county.db`, `postgresql+psycopg://...`)."""
 
-    def __init__(self, url: str, keys: HubKeys, clock: Clock | None = None):
+    def __init__(self, url: str, keys: HubKeys, clock: Clock | None = None, key_path: Path | str | None = None):
         self.url = url
         self.keys = keys
         self.clock = clock or default_clock()  # the service area's clock: days on the status page
         kwargs: dict[str, Any] = {}
         if url.startswith("sqlite"):
             kwargs["connect_args"] = {"check_same_thread": False, "timeout": 30}
-        self.engine = create_engine(url, **kwargs)
+        self.path = atrest.sqlite_file(url)  # a SQLite file: encrypted whole with SQLCipher
+        self.at_rest = "server" if self.path is None else atrest.prepare(self.path, keys.database_key, key_path)
+        if self.path is not None:
+            self.engine = create_engine(atrest.engine_url(self.path, keys.database_key), poolclass=QueuePool, **kwargs)
+        else:
+            self.engine = create_engine(url, **kwargs)
         if url.startswith("sqlite"):
             @event.listens_for(self.engine, "connect")
             def _pragmas(conn, _record):
@@ -273,6 +300,11 @@ class HubDB:
                 cur.execute("PRAGMA journal_mode=WAL")
                 cur.execute("PRAGMA synchronous=FULL")
                 cur.execute("PRAGMA foreign_keys=ON")
+                if self.path is not None:
+                    # SQLCipher decrypts (and checks) a page on each cache miss and cannot use the
+                    # OS's mmap: a 32 MB page cache per connection keeps the status page's indexes
+                    # decrypted in memory (README: figures before/after encryption)
+                    cur.execute(f"PRAGMA cache_size=-{atrest.CACHE_KIB}")
                 cur.close()
         _migrate(self.engine)
         Base.metadata.create_all(self.engine)
@@ -337,6 +369,45 @@ class HubDB:
     def devices(self) -> list[Device]:
         with self.Session() as s:
             return list(s.scalars(select(Device).order_by(Device.village, Device.id)))
+
+    # ------------------------------------------------------------------ heartbeat (issue 14)
+    def record_heartbeat(self, device_id: str, hb: P.Heartbeat) -> P.HeartbeatAck:
+        """Keep the latest heartbeat of a device (replacing the one before)."""
+        with self.Session.begin() as s:
+            s.merge(DeviceHealth(device_id=device_id, received_at=now_iso(self.clock), sent_at=hb.sent_at,
+                                 app_version=hb.app_version, checks=json.dumps(dict(hb.checks)),
+                                 selftest_at=hb.selftest_at, paused=hb.paused, maintenance=hb.maintenance,
+                                 disk_free_mb=hb.disk_free_mb, last_certification_at=hb.last_certification_at,
+                                 queue_length=hb.queue_length))
+        return P.HeartbeatAck(server_time=self.clock.utc_now().timestamp())
+
+    @property
+    def heartbeat_silent_min(self) -> float:
+        return float(self.get_setting("heartbeat_silent_min", HEARTBEAT_SILENT_MIN))
+
+    def device_health(self) -> dict[str, dict]:
+        """device id -> its latest heartbeat as a dict, with `silent` (none for heartbeat_silent_min
+        minutes, or never while the device is active) and `minutes_ago`. Devices that never sent one
+        are included (silent, minutes_ago None)."""
+        now = self.clock.utc_now()
+        limit = self.heartbeat_silent_min
+        with self.Session() as s:
+            rows = {h.device_id: h for h in s.scalars(select(DeviceHealth))}
+            devices = list(s.scalars(select(Device)))
+        out: dict[str, dict] = {}
+        for d in devices:
+            h = rows.get(d.id)
+            if h is None:
+                out[d.id] = {"device_id": d.id, "silent": d.status == "active", "minutes_ago": None, "checks": {}}
+                continue
+            ago = (now - datetime.fromisoformat(h.received_at)).total_seconds() / 60
+            out[d.id] = {"device_id": d.id, "received_at": h.received_at, "sent_at": h.sent_at,
+                         "app_version": h.app_version, "checks": json.loads(h.checks or "{}"),
+                         "selftest_at": h.selftest_at, "paused": h.paused, "maintenance": h.maintenance,
+                         "disk_free_mb": h.disk_free_mb, "last_certification_at": h.last_certification_at,
+                         "queue_length": h.queue_length, "minutes_ago": round(ago, 1),
+                         "silent": d.status == "active" and ago > limit}
+        return out
 
     def revoke(self, device_id: str) -> bool:
         with self.Session.begin() as s:
@@ -805,6 +876,18 @@ class HubDB:
         with self.Session() as s:
             return list(s.scalars(select(Record.uuid).where(Record.device_id == device_id)))
 
+    def certification_uuids(self, device_id: str) -> list[list[str]]:
+        """[record UUID, the attempt's own UUID in its payload] of a device's certifications
+        (`kiosk-county check --device`: the soak benchmark reconciles with it)."""
+        with self.Session() as s:
+            rows = s.execute(select(Record.uuid, Record.payload).where(Record.device_id == device_id,
+                                                                        Record.kind == "certification")).all()
+        return [[u, json.loads(p).get("uuid")] for u, p in rows]
+
+    def count_residents(self) -> int:
+        with self.Session() as s:
+            return s.scalar(select(func.count()).select_from(Resident))
+
     def count_records(self, device_id: str | None = None, kind: str | None = None) -> int:
         with self.Session() as s:
             q = select(func.count()).select_from(Record)
@@ -1108,7 +1191,18 @@ def _hash_code(code: str) -> str:
 
 
 def open_hub(url: str, key_path: str | Path, clock: Clock | None = None) -> HubDB:
-    return HubDB(url, HubKeys.load_or_create(Path(key_path)), clock)
+    """Open the hub's database with its key file. A new key is made only for a new database (or
+    an old plaintext one holding nothing bound to a key): an existing database whose key file is
+    missing is refused with what to do, never opened under a fresh key."""
+    key_path = Path(key_path)
+    path = atrest.sqlite_file(url)
+    if not key_path.exists() and path is not None and atrest.has_data(path):
+        if not atrest.is_plaintext(path) or atrest.holds_keyed_data(path):
+            raise atrest.HubAtRestError(
+                "hub_key_missing",
+                f"找不到县级密钥文件 {key_path}，但县级数据库 {path} 已经存在。请从备份恢复 hub.key 放到 {key_path}"
+                "（或用 --hub-key / KIOSK_HUB_KEY 指定它的位置）再运行；不要新建密钥，否则数据库和已登记的终端都无法再用。")
+    return HubDB(url, HubKeys.load_or_create(key_path), clock, key_path)
 
 
 def new_uuid() -> str:

@@ -1,6 +1,7 @@
 """The hub's own secret: one 32-byte file (mode 0600) from which it derives its Ed25519 signing
-key (roster bundles), its X25519 key (terminal bundles are sealed for it) and the AES key that
-protects enrolled templates at rest in the hub database."""
+key (roster bundles), its X25519 key (terminal bundles are sealed for it), the AES key that
+protects enrolled templates in the hub database and the SQLCipher key that encrypts a SQLite hub
+database whole (kiosk.county.atrest). Kept outside the hub's data folder (kiosk.county.cli)."""
 from __future__ import annotations
 
 import os
@@ -32,7 +33,7 @@ class HubKeys:
             if len(data) != 32:
                 raise ValueError(f"{path}: 县级密钥文件已损坏（应为32字节）。请从备份恢复，不要新建。")
             return cls(data)
-        path.parent.mkdir(parents=True, exist_ok=True)
+        path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)  # the new folder: owner only
         data = os.urandom(32)
         fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
         try:
@@ -57,6 +58,11 @@ class HubKeys:
     @property
     def box_pub(self) -> str:
         return P.public_b64(self.box)
+
+    @property
+    def database_key(self) -> bytes:
+        """The raw 256-bit SQLCipher key of county.db."""
+        return _derive(self.master, "database")
 
     def encrypt_at_rest(self, plaintext: bytes, aad: str) -> tuple[bytes, bytes]:
         nonce = os.urandom(12)

@@ -111,12 +111,13 @@ def render_status_page(county: str, summary: dict, tz=None, user: str | None = N
     nav.append(f"第 {page} / {pages} 页" if page else f"共 {pages} 页")
     if summary.get("next_after"):
         nav.append(f'<a href="/?{urlencode({**q, "after": summary["next_after"]})}">下一页</a>')
+    health_html = _health_table(summary, tz)
     held = summary.get("held", 0)
     held_html = (f'<p class=warn>有 {held} 条记录时间可疑，暂不计入认证状态：<a href="/review">去核实</a></p>'
                  if held else "")
     body = f"""<h1>{escape(county)} 村口认证汇总</h1>{held_html}
 <h2>各村每日认证（最近两个月）</h2>{per_day}
-<h2>终端设备</h2>{devices}
+<h2>终端设备</h2>{devices}{health_html}
 <h2>超过12个月未认证（共 {total} 人）</h2>
 <form method=get action=/><label>村 <input name=village value="{escape(summary.get('village') or '')}"></label>
 <button>筛选</button></form>{overdue}<p>{' '.join(nav)}</p>"""
@@ -384,3 +385,38 @@ def render_enrolments_page(records: list, shared: bool, tz=None, user: str | Non
             + _table(["审核时间", "设备", "村", "身份证号", "建模人", "告知同意（宣读人、时间）", "审核人", "结果", "帧数",
                       "模板"], rows, "还没有终端建模记录。"))
     return layout("终端建模记录", body, user, role, csrf)
+
+
+# ---------------------------------------------------------------- terminal health (heartbeats, issue 14)
+_HEALTH_NAMES = {"camera": "摄像头", "audio": "声音", "disk": "磁盘", "database": "数据库", "template_key": "密钥",
+                 "clock": "时钟", "roster": "名册", "hub": "联网", "printer": "打印机"}
+_HEALTH_STATES = {"broken": "故障", "warn": "注意"}
+
+
+def _health_table(summary: dict, tz=None) -> str:
+    """Each kiosk's latest heartbeat; silent ones (none for `silent_min` minutes) flagged first."""
+    health: dict = summary.get("health") or {}
+    if not health:
+        return ""
+    limit = summary.get("silent_min", 30)
+    rows = []
+    for dev_id, h in sorted(health.items(), key=lambda kv: (not kv[1]["silent"], kv[0])):
+        if h["minutes_ago"] is None:
+            state = "从未报告"
+        elif h["silent"]:
+            state = f"失联（{h['minutes_ago']:.0f} 分钟没有消息）"
+        elif h.get("paused"):
+            state = "暂停服务"
+        elif h.get("maintenance"):
+            state = "维护中"
+        else:
+            state = "在线"
+        problems = "、".join(f"{_HEALTH_NAMES.get(k, k)}{_HEALTH_STATES[v]}" for k, v in h.get("checks", {}).items()
+                            if v in _HEALTH_STATES) or ("正常" if h["minutes_ago"] is not None else None)
+        rows.append([dev_id, state, problems, h.get("app_version"),
+                     None if h.get("disk_free_mb") is None else f"{h['disk_free_mb']} MB", h.get("queue_length"),
+                     _local(h.get("last_certification_at"), tz), _local(h.get("received_at"), tz)])
+    silent = sum(1 for h in health.values() if h["silent"])
+    warn = f'<p class=warn>{silent} 台终端超过 {limit:.0f} 分钟没有报告状态，请联系所在村。</p>' if silent else ""
+    return "<h2>终端状态（心跳）</h2>" + warn + _table(
+        ["设备编号", "状态", "自检", "程序版本", "磁盘剩余", "待上传", "最近认证", "最近报告"], rows, "")

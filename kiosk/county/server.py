@@ -224,6 +224,11 @@ def create_app(hub: HubDB, limits: Limits | None = None, secure_cookies: bool = 
         """Terminal operators the county sends down (name, role, PIN hash; never a PIN) since the cursor (v4)."""
         return hub.operator_page(dev, since, limit)
 
+    @app.post(P.API + P.HEARTBEAT_PATH, response_model=P.HeartbeatAck, responses={401: {"model": P.ErrorBody}})
+    def heartbeat(req: P.Heartbeat, dev: Device = Depends(device)) -> P.HeartbeatAck:
+        """A terminal's health (issue 14): self-test states, version, disk, queue; the latest is kept."""
+        return hub.record_heartbeat(dev.id, req)
+
     # ------------------------------------------------------------------ staff pages and API
     def staff(needed: str = "viewer", html: bool = True):
         async def dep(request: Request) -> tuple[StaffUser, str]:
@@ -293,8 +298,10 @@ def create_app(hub: HubDB, limits: Limits | None = None, secure_cookies: bool = 
                     after: str | None = Query(None, max_length=18), who=Depends(staff())) -> str:
         user, csrf = who
         log(user.name, "view_status", f"page={page} after={after or ''} village={village or ''}", request)
-        return render_status_page(hub.county, hub.summary(page=page, village=village or None, after=after),
-                                  hub.clock.tz, user.name, user.role, csrf)
+        summary = hub.summary(page=page, village=village or None, after=after)
+        summary["health"] = hub.device_health()  # issue 14: heartbeats, silent kiosks
+        summary["silent_min"] = hub.heartbeat_silent_min
+        return render_status_page(hub.county, summary, hub.clock.tz, user.name, user.role, csrf)
 
     @app.get("/review", response_class=HTMLResponse, include_in_schema=False)
     def review_page(request: Request, who=Depends(staff())) -> str:
@@ -400,9 +407,10 @@ def create_app(hub: HubDB, limits: Limits | None = None, secure_cookies: bool = 
     def api_devices(request: Request, who=Depends(staff(html=False))) -> list[dict]:
         """Devices with their clock offset and audit sequence gaps."""
         log(who[0].name, "api_devices", "", request)
+        health = hub.device_health()
         return [{"device_id": d.id, "name": d.name, "village": d.village, "status": d.status,
                  "last_seen_at": d.last_seen_at, "clock_offset_s": d.clock_offset_s,
-                 "sequence": hub.sequence_gaps(d.id)} for d in hub.devices()]
+                 "sequence": hub.sequence_gaps(d.id), "health": health.get(d.id)} for d in hub.devices()]
 
     @app.get("/api/summary", include_in_schema=False)
     def api_summary(request: Request, page: int = Query(1, ge=1, le=100000), village: str | None = None,

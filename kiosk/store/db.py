@@ -711,6 +711,7 @@ class Store:
             where, params = where + " AND backend = ?", params + [backend]
         with self.db.atomic():
             count = self.db.execute(f"DELETE FROM templates WHERE {where}", params).rowcount
+            self.db.execute(f"DELETE FROM auto_templates WHERE {where}", params)  # what aged from them goes too
             self._audit_row(
                 "kiosk", "templates_deleted",
                 {"resident": mask_id(resident_id), "backend": backend, "count": count}, None,

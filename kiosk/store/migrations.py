@@ -262,6 +262,30 @@ _FALLBACKS = [
 ]
 
 
+# Templates that age with the person (kiosk.store.ageing). AGEING_MIGRATION below is this migration's
+# version: one line to move when another branch takes the number first.
+_AGEING = [
+    # Probes of strong passes added to a resident's template set (bounded; the enrolled templates stay
+    # in `templates`). Sealed like templates; `base_template_id` is the newest counted template when it
+    # was added: a re-enrolment or new county templates change that, and the older additions stop
+    # counting (they are purged at the next addition).
+    """CREATE TABLE auto_templates (
+        id INTEGER PRIMARY KEY,
+        resident_id TEXT NOT NULL REFERENCES residents (id_number) ON DELETE CASCADE,
+        backend TEXT NOT NULL,
+        dim INTEGER NOT NULL CHECK (dim > 0),
+        dtype TEXT NOT NULL CHECK (dtype IN ('float32', 'float64')),
+        nonce BLOB NOT NULL,
+        ciphertext BLOB NOT NULL,
+        base_template_id INTEGER NOT NULL,
+        attempt_uuid TEXT NOT NULL,
+        score REAL,
+        created_at TEXT NOT NULL
+    )""",
+    "CREATE INDEX auto_templates_resident ON auto_templates (resident_id, backend, id)",
+]
+
+
 def _statements(sql: list[str]) -> Callable[[Database], None]:
     def apply(db: Database) -> None:
         for statement in sql:
@@ -279,11 +303,14 @@ MIGRATIONS: list[Callable[[Database], None]] = [
     _statements(_V6_ENROLMENTS),  # v6: enrolments at the terminal, pending a reviewer's approval
     _statements(_VISITS),  # v7 (VISITS_MIGRATION): home visits, residents' sealed contact details
     _statements(_FALLBACKS),  # v8 (FALLBACKS_MIGRATION): certification without a face, pending county review
+    _statements(_AGEING),  # v9 (AGEING_MIGRATION): templates that age, bounded auto-added probes
 ]
 VISITS_MIGRATION = 7  # the only number to change when merging with another branch's migration
 assert MIGRATIONS[VISITS_MIGRATION - 1].__closure__[0].cell_contents is _VISITS  # type: ignore[index]
 FALLBACKS_MIGRATION = 8  # the only number to change when merging with another branch's migration
 assert MIGRATIONS[FALLBACKS_MIGRATION - 1].__closure__[0].cell_contents is _FALLBACKS  # type: ignore[index]
+AGEING_MIGRATION = 9  # the only number to change when merging with another branch's migration
+assert MIGRATIONS[AGEING_MIGRATION - 1].__closure__[0].cell_contents is _AGEING  # type: ignore[index]
 SCHEMA_VERSION = len(MIGRATIONS)
 
 

@@ -494,6 +494,12 @@ class BackgroundSync:
         self.last_report: SyncReport | None = None
         self.last_error: SyncError | None = None
         self.passes = 0
+        # issue 14: heartbeat after a good pass (at most every heartbeat_interval_s); a pass at the
+        # maintenance window's start (kiosk.maintenance), where the backup and sync belong
+        self.settings = settings
+        self.heartbeat_interval_s = float(getattr(settings, "heartbeat_interval_s", 300.0))
+        self.heartbeats = 0
+        self._heartbeat_at: float | None = None
 
     def start(self) -> None:
         if self._thread is None or not self._thread.is_alive():
@@ -526,6 +532,7 @@ class BackgroundSync:
                     self.last_report = sync_once(store, self.hub_url, attempts=1)
                     self.last_error = None
                     self.backoff.reset()
+                    self._heartbeat(store)
                 except SyncError as e:
                     self.last_error = e
                     if e.code == "not_registered":
@@ -536,10 +543,37 @@ class BackgroundSync:
                     self.last_error = SyncError("internal", "同步出错，稍后会自动重试；如果一直出现，请联系县社保局信息科。", True, repr(e))
                     delay = self.backoff.next_delay()
                 self.passes += 1
+                delay = self._until_maintenance(store, delay)
                 self._wake.wait(delay)
                 self._wake.clear()
         finally:
             store.close()
+
+    def _heartbeat(self, store: Store) -> None:
+        """Tell the county how this kiosk is (kiosk.sync.heartbeat), at most every heartbeat_interval_s."""
+        from .heartbeat import send_heartbeat
+
+        now = time.monotonic()
+        if self._heartbeat_at is not None and now - self._heartbeat_at < self.heartbeat_interval_s:
+            return
+        try:
+            if send_heartbeat(store, self.settings, self.hub_url):
+                self.heartbeats += 1
+            self._heartbeat_at = now
+        except Exception as e:  # never stops the records from going up
+            log.warning("heartbeat not sent: %s", e)
+
+    def _until_maintenance(self, store: Store, delay: float) -> float:
+        """Wake at the next maintenance window's start (a sync pass and the day's backup run then)."""
+        from kiosk.maintenance import next_window, schedule_in_force
+
+        try:
+            nxt = next_window(store.clock.now(), schedule_in_force(store, self.settings))
+        except Exception:
+            return delay
+        if nxt is None:
+            return delay
+        return max(1.0, min(delay, (nxt[0] - store.clock.now()).total_seconds() + 1.0))
 
 
 def cycle_rule(store: Store, settings):
