@@ -29,12 +29,17 @@ class SettingsError(KioskError):
 @dataclass(frozen=True)
 class Settings:
     device_id: str = "kiosk-unnamed"
+    village: str = ""  # the terminal's village: the app's 上门认证 list opens on it (empty: all villages)
     camera_index: int = 0
     camera_width: int = 640
     camera_height: int = 480
     actions_per_challenge: int = 2
     step_timeout_s: float = 20.0
     attempts_per_day: int = 3
+    # Certification without a face (kiosk fallback, the app's 不刷脸认证): offered on the result screen
+    # after this many failed face tries of the resident today (then also allowed for "tries used up").
+    fallback_after_failures: int = 3
+    fallback_review_days: int = 3  # the county reviews one in about this many working days (told to the resident)
     # Matching with the default dlib backend (kiosk calibrate --write updates these and
     # [calibration."<backend name>"]; other backends read only their own table).
     raw_threshold: float = 0.47
@@ -172,6 +177,7 @@ def _toml_value(v) -> str:
 _RANGES: dict[str, tuple[float, float]] = {
     "camera_index": (0, 15), "camera_width": (160, 7680), "camera_height": (120, 4320),
     "actions_per_challenge": (1, 5), "step_timeout_s": (3, 120), "attempts_per_day": (1, 10),
+    "fallback_after_failures": (1, 10), "fallback_review_days": (1, 10),
     "onnx_input_size": (32, 1024), "onnx_mean": (0, 255), "onnx_std": (0.001, 255),
     "capture_retention_days": (0, 365), "idle_reset_s": (10, 3600), "volume": (0, 1),
     "staff_idle_logout_s": (30, 3600),

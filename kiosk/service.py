@@ -375,7 +375,8 @@ class CertificationService:
         detail = None
         if reason not in fallbacks.REASONS:
             reason, detail = "attempts_exceeded", reason
-        if reason == "attempts_exceeded" and view.attempts_left > 0:
+        if (reason == "attempts_exceeded" and view.attempts_left > 0
+                and self.failed_tries_today(view.id_number) < self.settings.fallback_after_failures):
             raise FallbackRefused("not_allowed", n=view.attempts_left)
         if method == "relative_pledge":
             if relative is None or not all((relative.name, relative.relation, relative.id_number, relative.phone)):
@@ -390,8 +391,31 @@ class CertificationService:
         f = fallbacks.record(self.store, resident_id=view.id_number, category=cat, method=method, reason=reason,
                              operator=operator, detail=detail, relative=relative, device_id=self.device_id,
                              at=self.clock.utc_now())
-        return {**f.to_json(), "expected_days": FALLBACK_REVIEW_DAYS,
-                "message": text("fallback_submitted", n=FALLBACK_REVIEW_DAYS)}
+        days = self.review_days()
+        return {**f.to_json(), "expected_days": days, "message": text("fallback_submitted", n=days)}
+
+    def review_days(self) -> int:
+        """About how many working days the county takes to review a certification without a face."""
+        return int(getattr(self.settings, "fallback_review_days", FALLBACK_REVIEW_DAYS))
+
+    def failed_tries_today(self, id_number: str) -> int:
+        """Face tries of the resident today that failed and count (a cancel or a lost camera does not)."""
+        return sum(1 for a in self.store.attempts_today(id_number, self.today())
+                   if a.verdict != "pass" and a.reason not in NOT_COUNTED_REASONS)
+
+    def fallback_offered(self, id_number: str) -> bool:
+        """Offer certification without a face now (the result screen's 不刷脸认证)? After
+        `fallback_after_failures` failed tries today, or once today's tries are used up, when
+        `record_fallback` would take "tries used up" as the reason."""
+        try:
+            view = self.lookup(id_number)
+        except ServiceError:
+            return False
+        e = self.eligibility(view.id_number, "self", view=view)
+        if e.code not in ("ok", "suspended", "attempts_exceeded", "no_template"):
+            return False
+        return (view.attempts_left <= 0
+                or self.failed_tries_today(view.id_number) >= self.settings.fallback_after_failures)
 
     def _age_template(self, attempt: CertificationAttempt, uuid: str | None) -> None:
         """After a strong pass, add the session's probe to the resident's templates (bounded, audited;

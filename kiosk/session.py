@@ -62,6 +62,10 @@ REASONS = ("ok", "no_match", "roster_ambiguous", "face_changed", "multiple_faces
            PRESENTATION_ATTACK, *POOR_QUALITY_REASONS.values(), *LIVENESS_FAIL_REASONS)
 FLASH_MODES = ("off", "report", "enforce")
 PAD_MIN_FRAME_PX = 32  # frames smaller than this carry no pixels to score (recorded replays)
+# Guidance the session adds to kiosk.quality's: a second face during the actions, said at once
+# and failing only if it stays (LivenessThresholds.max_multi_face_s).
+SESSION_GUIDANCE = ("second_face",)
+MULTI_FACE_GUIDANCE = ("multiple_faces", "second_face")
 # `abort(reason)` from the front ends; camera_lost, source_failed and internal_error come from kiosk.driver.
 ABORT_REASONS = ("camera_lost", "source_failed", "internal_error", "cancelled", "idle_reset")
 
@@ -184,6 +188,8 @@ class CertificationSession:
         if self.state == "matching":
             return self._poll_match()
         code = guidance_for(obs, self.limits)
+        if code == "multiple_faces" and self.state == "challenge":
+            code = "second_face"  # a helper leaning in: guidance; it fails only if it stays
         out = self._guidance(code)
         if self.state in ("waiting_face", "guiding"):
             return out + self._before_challenge(obs, code)
@@ -374,7 +380,7 @@ class CertificationSession:
                 out = self._begin_matching()
                 return out if self.state == "done" else out + self.finish(timeout)
             return self._conclude("still_image")
-        if self._last_guidance == "multiple_faces":
+        if self._last_guidance in MULTI_FACE_GUIDANCE:
             return self._conclude("multiple_faces")
         if self.state in ("waiting_face", "guiding") and self._last_face_t is None:
             return self._conclude("no_face")
@@ -388,7 +394,7 @@ class CertificationSession:
     # ------------------------------------------------------------------ verdict
     def _conclude(self, reason: str, action: str | None = None, match: MatchResult | None = None,
                   extra: dict[str, Any] | None = None) -> list[SessionEvent]:
-        if reason == "timeout" and self._last_guidance == "multiple_faces":
+        if reason == "timeout" and self._last_guidance in MULTI_FACE_GUIDANCE:
             reason, action = "multiple_faces", None  # the action was not seen because two people were in view
         self.state = "done"
         steps = [{"action": s.action, "passed": s.passed, "at_s": round(s.at_s, 3) if s.at_s is not None else None}

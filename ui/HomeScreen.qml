@@ -11,11 +11,13 @@ Item {
         spacing: Theme.gap
         Title {
             objectName: "homeTitle"
+            visible: !KioskState.isPaused
             width: parent.width
             text: App.t("ui_home_title")
         }
         Grid {
             id: choices
+            visible: !KioskState.isPaused
             width: parent.width
             columns: Theme.portrait ? 1 : 3
             spacing: Theme.gap
@@ -51,9 +53,46 @@ Item {
             }
         }
         Body {
+            visible: !KioskState.isPaused
             width: parent.width
             color: Theme.textSoft
             text: App.t("ui_home_privacy")
+        }
+
+        // 本机暂停服务 (camera or disk broken per the self-test, or the maintenance window):
+        // what happened, what to do, where else to go; nobody can start here (KioskFlow.start refuses too).
+        Rectangle {
+            objectName: "pausedPanel"
+            visible: KioskState.isPaused
+            width: parent.width
+            height: pausedCol.implicitHeight + 2 * Theme.gap
+            radius: Theme.radius
+            color: Theme.panel
+            border.color: Theme.bad
+            border.width: Math.max(4, 6 * Theme.f)
+            Accessible.role: Accessible.AlertMessage
+            Accessible.name: App.t("ui_paused_title")
+            Column {
+                id: pausedCol
+                anchors { left: parent.left; right: parent.right; top: parent.top; margins: Theme.gap }
+                spacing: Theme.gap / 2
+                Text {
+                    objectName: "pausedTitle"
+                    width: parent.width
+                    text: App.t("ui_paused_title")
+                    font.family: Theme.family
+                    font.pixelSize: Theme.huge
+                    font.bold: true
+                    color: Theme.bad
+                    wrapMode: Text.WordWrap
+                    Accessible.role: Accessible.Heading
+                    Accessible.name: text
+                }
+                Body { objectName: "pausedReason"; width: parent.width; font.bold: true; text: KioskState.reasonText }
+                Body { objectName: "pausedTodo"; width: parent.width; text: App.t("ui_paused_todo") }
+                Body { objectName: "pausedElsewhere"; width: parent.width; text: App.t("ui_paused_elsewhere") }
+                Body { width: parent.width; color: Theme.textSoft; font.pixelSize: Theme.small; text: App.t("ui_paused_calm") }
+            }
         }
     }
 
@@ -61,7 +100,7 @@ Item {
     Rectangle {
         id: demoPanel
         objectName: "demoHint"
-        visible: App.demo
+        visible: App.demo && !KioskState.isPaused
         anchors { left: parent.left; right: parent.right; bottom: parent.bottom }
         height: Math.min(demoCol.implicitHeight + Theme.gap, parent.height - top.height - Theme.gap)
         color: "#FFF4E5"

@@ -1,11 +1,15 @@
 import QtQuick
 
 // 身份信息: 18-digit ID entry with live check-digit validation (rules in KioskFlow.residents).
+// Also typed on a physical keyboard or by a keyboard-wedge ID-card reader (IdEntry.key).
 Item {
     id: screen
     objectName: "identityScreen"
     readonly property bool helperEntry: IdEntry.target === "helper"
     readonly property bool wide: !Theme.portrait
+    focus: true
+    Component.onCompleted: forceActiveFocus()
+    Keys.onPressed: (event) => { event.accepted = IdEntry.key(event.key, event.text) }
 
     Column {
         id: info
@@ -15,6 +19,7 @@ Item {
             objectName: "identityTitle"
             width: parent.width
             text: screen.helperEntry ? App.t("ui_identity_title_helper")
+                  : IdEntry.target === "fallback" ? App.t("ui_identity_title_fallback")
                   : KioskFlow.purpose === "proxy" ? App.t("ui_identity_title_proxy")
                   : KioskFlow.purpose === "query" ? App.t("ui_identity_title_query") : App.t("ui_identity_title_self")
         }

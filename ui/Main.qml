@@ -26,11 +26,14 @@ Window {
         "reviewDetail": "ReviewDetailScreen.qml",
 
         // staff: home visits, certification without a face
+        "visits": "VisitListScreen.qml", "visit": "VisitPersonScreen.qml", "fallback": "FallbackScreen.qml",
+        "submitted": "SubmittedScreen.qml",
 
         // staff: due lists and figures
         "due": "DueScreen.qml", "stats": "StatsScreen.qml",
 
-        // admin corner, paused kiosk
+        // admin corner, paused kiosk (kioskapp14: kiosk/app/admin.py)
+        "admin": "AdminScreen.qml", "selftest": "SelfTestScreen.qml",
     })
 
     // ---------------------------------------------------------------- header
@@ -159,5 +162,11 @@ Window {
             duration: Theme.transitionMs
             easing.type: Easing.OutCubic
         }
+    }
+
+    // ---------------------------------------------------------------- idle warning (over header and screen)
+    IdleWarning {
+        anchors.fill: parent
+        z: 100
     }
 }

@@ -80,6 +80,21 @@ Item {
                 subtext: App.tf("ui_attempts_left", {n: KioskFlow.result.attemptsLeft || 0})
                 onClicked: KioskFlow.retry()
             }
+            BigButton {  // certification without a face: offered after the configured failed tries
+                objectName: "btnResultFallback"
+                visible: Fallback.offered
+                width: Theme.portrait ? parent.width : (parent.width - Theme.gap) / 2
+                text: App.t("ui_fallback_offer")
+                subtext: App.t("ui_fallback_offer_sub")
+                onClicked: Fallback.openFromResult()
+            }
+            BigButton {  // 上门认证: back to the person's page
+                objectName: "btnResultVisit"
+                visible: Visits.returnable
+                width: Theme.portrait ? parent.width : (parent.width - Theme.gap) / 2
+                text: App.t("ui_visit_back_person")
+                onClicked: Visits.backToPerson()
+            }
             BigButton {
                 objectName: "btnResultHome"
                 width: Theme.portrait ? parent.width : (parent.width - Theme.gap) / 2

@@ -188,8 +188,7 @@ class Autopilot(QObject):
         yield from self.shot("elder_result_cancelled")
         yield from self.tap("btnResultHome")
         yield from self.screen("home")
-        yield from self.tap("btnElder")
-        yield from self.settle()
+        yield from self.settle()  # the session ended: elder mode back to the kiosk's default (off)
         self.expect(not k.app.elderMode, "elder mode should be off")
 
         # 3. 本人认证, success.

@@ -50,6 +50,37 @@ def register_fonts() -> str:
     return family or "Noto Sans CJK SC"
 
 
+def log_file():
+    """The app's log: $KIOSK_HOME/logs/kiosk.log (rotated; the admin corner shows its last lines)."""
+    from kiosk.config import home_dir
+
+    return home_dir() / "logs" / "kiosk.log"
+
+
+def default_export_roots() -> list[Path]:
+    """Where USB drives are mounted (udisks: /media/USER/DISK, /run/media/USER/DISK)."""
+    from kiosk.config import home_dir
+
+    return [Path("/media"), Path("/run/media"), home_dir() / "exports"]
+
+
+def setup_logging() -> None:
+    """Console, and a rotating file in $KIOSK_HOME/logs (1 MB × 5) that survives a restart."""
+    from logging.handlers import RotatingFileHandler
+
+    fmt = "%(asctime)s %(levelname)s %(name)s: %(message)s"
+    logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
+    path = log_file()
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        handler = RotatingFileHandler(path, maxBytes=1_000_000, backupCount=5, encoding="utf-8")
+    except OSError as e:  # a read-only home: the console still has it
+        log.warning("no log file %s: %s", path, e)
+        return
+    handler.setFormatter(logging.Formatter(fmt))
+    logging.getLogger().addHandler(handler)
+
+
 @dataclass
 class Options:
     demo: bool = False
@@ -88,11 +119,16 @@ class KioskApp:
 
     def __init__(self, opts: Options, *, store=None, settings=None, encoder=None, source_factory=None,
                  actor: bool | None = None, pace: bool | None = None, observer_factory=None, voice=None,
-                 sync_status=None, demo_residents=None, clock=None):
+                 sync_status=None, demo_residents=None, clock=None, kiosk_state=None, current_operator=None,
+                 selftest=None, sync_now=None, export_roots=None, settings_path=None, log_path=None):
+        """kiosk_state: () -> {"paused", "reason", ...} (kiosk.app.admin.KioskState; None: always serving);
+        current_operator: () -> the logged-in kiosk.operators.Operator or None (the staff login);
+        selftest: () -> a kiosk.selftest report; sync_now: ask the background sync for a pass now."""
         from PySide6.QtGui import QFont, QGuiApplication
         from PySide6.QtQml import QQmlApplicationEngine
 
         from kiosk.app import preview, qml  # noqa: F401 (preview registers CameraView in the module)
+        from kiosk.app.admin import AdminController, KioskState
         from kiosk.app.check import CheckController
         from kiosk.app.controllers import AppController, FlowController
         from kiosk.app.entry import IdentityEntry
@@ -118,6 +154,7 @@ class KioskApp:
         self.service = CertificationService(store, self.settings, encoder, clock=self.clock)
         factory, d_actor, d_pace, label = default_source_factory(opts, self.settings)
         self.voice = voice or VoicePlayer(volume=getattr(self.settings, "volume", 0.8))
+        self.camera_factory = source_factory or factory
         self.check = CheckController(source_factory or factory, actor=d_actor if actor is None else actor,
                                      pace=d_pace if pace is None else pace, observer_factory=observer_factory)
         self.app = AppController(self.settings, self.voice, demo_residents=demo_residents if opts.demo else None,
@@ -147,9 +184,35 @@ class KioskApp:
         self.staff.areaRequested.connect(self.coordinator.openArea)
         self.app.idleReset.connect(self.coordinator.forget)
 
+        # 上门认证 and 不刷脸认证 (staff areas "visits", "fallback"): the logged-in operator is the staff
+        # session's (`current_operator` replaces it in tests that log nobody in through the PIN pad).
+        from kiosk.app.fallback import FallbackController
+        from kiosk.app.visits import VisitsController
+
+        staff_operator = current_operator or self.staff.current_operator
+        self.fallback = FallbackController(self.service, self.flow, self.entry, staff_operator)
+        self.visits = VisitsController(self.service, self.flow, staff_operator, fallback=self.fallback,
+                                       default_village=getattr(self.settings, "village", ""))
+        self.staff.areaRequested.connect(self.visits.openArea)  # "visits", "fallback"
+
+        # The unattended kiosk (issue 14): 本机暂停服务 and the admin corner (kiosk.app.admin).
+        from kiosk.config import home_dir
+
+        self.kiosk_state = KioskState(kiosk_state)
+        self.flow.paused = self.kiosk_state.paused
+        self.admin = AdminController(
+            self.flow, self.app, self.kiosk_state, current_operator=staff_operator,
+            settings_path=settings_path or home_dir() / "kiosk.toml", store=self.store, selftest=selftest,
+            sync_now=sync_now, log_path=log_path if log_path is not None else log_file(),
+            export_roots=export_roots if export_roots is not None else default_export_roots(),
+            quit=qapp.exit)
+        self.staff.areaRequested.connect(self.admin.openArea)  # "admin", "selftest"
+        self.admin.menu = self.staff.showMenu
+
         # The QML module Kiosk (ui/qmldir): these instances are its singletons for this window.
         qml.provide(App=self.app, KioskFlow=self.flow, IdEntry=self.entry, Records=self.records,
                     FaceCheck=self.check, Staff=self.staff, Enrol=self.enrol, Review=self.review,
+                    Visits=self.visits, Fallback=self.fallback, KioskState=self.kiosk_state, Admin=self.admin,
                     Coordinator=self.coordinator)
         self.engine = QQmlApplicationEngine()
         self.engine.load(str(UI_DIR / "Main.qml"))
@@ -160,6 +223,28 @@ class KioskApp:
         w, h = opts.size
         self.window.resize(w, h)
         self.app.touch()
+
+    def enable_selftest(self) -> None:
+        """The real kiosk: 本机暂停服务 from the self-test (at start, every `selftest_interval_s`, after
+        自检 in the admin corner) and the maintenance window (kiosk.selftest, kiosk.maintenance)."""
+        from kiosk.app.admin import SelfTestState
+        from kiosk.maintenance import schedule_in_force, status
+        from kiosk.selftest import run_selftest
+
+        demo_camera = self.camera_factory if self.opts.demo or self.opts.video else None
+
+        def run(camera=None):
+            return run_selftest(self.settings, self.store, self.clock, camera=camera,
+                                open_camera=demo_camera if camera is not False else None)
+
+        def maintenance() -> dict:
+            return status(self.clock.now(), schedule_in_force(self.store, self.settings))
+
+        source = SelfTestState(run, maintenance, interval_s=float(getattr(self.settings, "selftest_interval_s", 3600)),
+                               busy=lambda: bool(self.check.running))
+        self.kiosk_state.kiosk_state = source
+        self.admin.selftest = source.force
+        self.kiosk_state.recheck()
 
     def theme(self):
         """The Theme singleton of this window's QML engine (sizes, colours, elder mode)."""
@@ -251,11 +336,14 @@ def run(opts: Options) -> int:
     prepare_environment()
     from PySide6.QtGui import QGuiApplication
 
-    logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
+    setup_logging()
     qapp = QGuiApplication.instance() or QGuiApplication(sys.argv[:1])
     qapp.setApplicationName("村口认证")
     kiosk = KioskApp(opts)
+    kiosk.enable_selftest()  # 本机暂停服务 when the camera or the disk is broken, or in the maintenance window
     sync = None if opts.demo else start_background_sync(kiosk)
+    if sync is not None:
+        kiosk.admin.sync_now = sync.wake  # 立即同步 in the admin corner
     from kiosk.app.cardreader import attach_card_reader
 
     cards = attach_card_reader(kiosk)  # the 二代证 reader of kiosk.toml idcard_library, if any
@@ -289,4 +377,5 @@ def start_background_sync(kiosk: KioskApp):
     sync = BackgroundSync(kiosk.store.path, key_file(), kiosk.settings)
     sync.start()
     kiosk.flow.recorded.connect(sync.wake)
+    kiosk.fallback.recorded.connect(sync.wake)
     return sync

@@ -293,7 +293,9 @@ class CheckController(QObject):
             elif kind == "result":
                 self._result_reason = code
             voice = voice_code_for_event(kind, code, e["data"])
-            if voice and not (kind == "guidance" and self._action):
+            # Guidance waits while an action is asked for, except a second face: it fails the
+            # check if it stays (LivenessThresholds.max_multi_face_s), so it is said at once.
+            if voice and not (kind == "guidance" and self._action and code != "second_face"):
                 self.speak.emit(voice)
         self.changed.emit()
 

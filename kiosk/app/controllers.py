@@ -32,6 +32,11 @@ log = logging.getLogger(__name__)
 
 # Screens that hold nothing personal (the idle reset leaves them alone).
 PUBLIC_SCREENS = {"home", "help"}
+# "还需要时间吗？" is shown this long before the idle reset (at most half of idle_reset_s).
+IDLE_WARNING_S = 15.0
+# Leaving these screens for home ends a resident's session: volume and elder mode return to
+# the kiosk's defaults (a resident who set the volume to 0 must not leave the kiosk silent).
+SESSION_END_SCREENS = {"result", "records", "notice"}
 # After the verdict the face screen finishes its sentence ("很好", "正在核对，请稍候") before the
 # result is shown and said, at most this long (the result is recorded at once).
 RESULT_AFTER_FACE_TALK_S = 8.0
@@ -48,6 +53,7 @@ class AppController(QObject):
 
     changed = Signal()
     idleReset = Signal()
+    idleWarningChanged = Signal(bool)
 
     def __init__(self, settings, voice, *, demo_residents=None, demo_source: str = "", font_family: str = "",
                  parent=None):
@@ -62,11 +68,26 @@ class AppController(QObject):
             {"id": r.id_number, "idGrouped": group_id(r.id_number), "name": r.name, "note": r.note}
             for r in (demo_residents or [])]
         self._demo_source = demo_source
+        # Idle: `idle` fires IDLE_WARNING_S before the reset; then, where the reset would forget
+        # something (`idle_matters`, set by the flow), "还需要时间吗？" shows and is said while
+        # `idle_final` counts down the rest. Any touch restarts both; at 0 the reset happens.
+        reset_ms = max(2, int(settings.idle_reset_s * 1000))
+        self._warn_ms = min(int(IDLE_WARNING_S * 1000), reset_ms // 2)
         self.idle = QTimer(self)
         self.idle.setSingleShot(True)
-        self.idle.setInterval(max(1, int(settings.idle_reset_s * 1000)))
-        self.idle.timeout.connect(self.idleReset)
+        self.idle.setInterval(reset_ms - self._warn_ms)
+        self.idle.timeout.connect(self._on_idle_warn)
+        self.idle_final = QTimer(self)
+        self.idle_final.setSingleShot(True)
+        self.idle_final.setInterval(self._warn_ms)
+        self.idle_final.timeout.connect(self._on_idle_reset)
+        self._tick = QTimer(self)  # the seconds left shown on the warning
+        self._tick.setInterval(1000)
+        self._tick.timeout.connect(self.changed)
         self._idle_paused = False
+        self._warning = False
+        self._dismissing = False
+        self.idle_matters = lambda: True  # the flow says whether the reset would clear anything
 
     # ------------------------------------------------------------------ idle reset
     @staticmethod
@@ -74,22 +95,82 @@ class AppController(QObject):
         return qml.instance("App")
 
     def eventFilter(self, obj, event) -> bool:  # installed on the application
-        if event.type() in (QEvent.MouseButtonPress, QEvent.TouchBegin, QEvent.KeyPress, QEvent.TouchUpdate):
-            self.touch()
+        kind = event.type()
+        if kind in (QEvent.MouseButtonPress, QEvent.TouchBegin, QEvent.KeyPress, QEvent.TouchUpdate):
+            if self._warning and kind != QEvent.KeyPress:
+                # The warning stays up until the finger is lifted, so the press lands on the
+                # overlay and never on the button hidden under it; the countdown stops now.
+                self.idle_final.stop()
+                self.idle.start()  # (should the release never come, the warning comes round again)
+                self._dismissing = True
+            else:
+                self.touch()
+        elif kind in (QEvent.MouseButtonRelease, QEvent.TouchEnd) and self._dismissing:
+            self._dismissing = False
+            QTimer.singleShot(0, self.touch)
         return False
 
     @Slot()
     def touch(self) -> None:
+        """Someone is there: the idle countdown starts again (and the warning goes)."""
+        self.idle_final.stop()
+        self._set_warning(False)
         if not self._idle_paused:
             self.idle.start()
+
+    @Slot()
+    def stillHere(self) -> None:
+        """需要 on the idle warning."""
+        self.touch()
 
     def pause_idle(self, paused: bool) -> None:
         """The face check has its own time limits; nobody touches the screen meanwhile."""
         self._idle_paused = paused
+        self.idle_final.stop()
+        self._set_warning(False)
         if paused:
             self.idle.stop()
         else:
             self.idle.start()
+
+    def _set_warning(self, on: bool) -> None:
+        if on == self._warning:
+            return
+        self._warning = on
+        if on:
+            self._tick.start()
+        else:
+            self._tick.stop()
+        self.changed.emit()
+        self.idleWarningChanged.emit(on)
+
+    @Slot()
+    def _on_idle_warn(self) -> None:
+        self.idle_final.start()
+        if self.idle_matters():  # on home/help the reset forgets nothing: no warning there
+            self._set_warning(True)
+            self.voice.play("screen_idle_warning", interrupt=True)
+
+    @Slot()
+    def _on_idle_reset(self) -> None:
+        self._set_warning(False)
+        self.idleReset.emit()
+        self.restore_defaults()
+
+    def _idle_left(self) -> int:
+        """Whole seconds until the reset while the warning shows."""
+        return max(0, -(-self.idle_final.remainingTime() // 1000)) if self._warning else 0
+
+    def restore_defaults(self) -> None:
+        """Volume and elder mode back to the kiosk's settings (idle reset, a session ended)."""
+        elder = bool(getattr(self.settings, "elder_mode_default", False))
+        volume = float(getattr(self.settings, "volume", 0.8))
+        if (elder, volume) == (self._elder, self._volume):
+            return
+        log.info("volume and elder mode back to the defaults (%.1f, %s)", volume, elder)
+        self._elder, self._volume = elder, volume
+        self.voice.set_volume(volume)
+        self.changed.emit()
 
     # ------------------------------------------------------------------ slots
     @Slot()
@@ -141,6 +222,8 @@ class AppController(QObject):
     demoSource = Property(str, lambda s: s._demo_source, notify=changed)
     audioAvailable = Property(bool, lambda s: s.voice.available, notify=changed)
     fontFamily = Property(str, lambda s: s._font_family, constant=True)
+    idleWarning = Property(bool, lambda s: s._warning, notify=changed)
+    idleSecondsLeft = Property(int, lambda s: s._idle_left(), notify=changed)
 
 
 @QmlNamedElement("KioskFlow")
@@ -175,8 +258,10 @@ class FlowController(QObject):
         entry.changed.connect(self.changed)  # hasPersonalData
         records.certifyRequested.connect(self.certifyFromRecord)
         app.idleReset.connect(self.idleReset)
+        app.idle_matters = self._idle_matters  # no "还需要时间吗？" where the reset forgets nothing
         app.changed.connect(self.changed)  # the relationship list depends on elder mode
         self._source_error: tuple[str, str] | None = None
+        self.paused = lambda: False  # KioskState.paused (kiosk.app.admin): 本机暂停服务, nobody may start
         self._clear()
         app.voice.enter("home", self._intro("home"), speak=False)  # 再听一遍 works from the first screen
 
@@ -197,6 +282,7 @@ class FlowController(QObject):
         self._result = {}
         self._notice = {}
         self._staff = {}
+        self._operator: str | None = None  # a staff member certifying this resident (上门认证)
         self.attempt = None
         self._source_error = None
         self._result_due = None
@@ -217,6 +303,8 @@ class FlowController(QObject):
         self._go(screen, voice)
 
     def _intro(self, screen: str) -> list[str]:
+        if screen == "home" and self.paused():
+            return ["screen_home_paused"]
         if screen == "identity" and self.entry.target == "helper":
             return ["screen_helper_id"]
         for code in (f"screen_{screen}_{self._purpose}", f"screen_{screen}"):
@@ -232,6 +320,8 @@ class FlowController(QObject):
     @Slot(str)
     def start(self, purpose: str) -> None:
         """purpose: self (本人认证), proxy (代他人认证), query (查询认证记录)."""
+        if self.paused():  # the home screen shows 本机暂停服务 instead of the buttons
+            return self.home()
         self._clear()
         self._purpose = purpose
         self.entry.reset("resident", purpose=purpose)
@@ -239,16 +329,22 @@ class FlowController(QObject):
 
     @Slot()
     def home(self) -> None:
+        ended = self._screen in SESSION_END_SCREENS  # the resident's session is over
         self._discard_result = True
         self.check.clear()
         self._discard_result = False
         self._clear()
         self.app.pause_idle(False)
+        if ended:
+            self.app.restore_defaults()
         self._go("home")
+
+    def _idle_matters(self) -> bool:
+        return self._screen not in PUBLIC_SCREENS or self.check.running
 
     @Slot()
     def idleReset(self) -> None:
-        if self._screen in PUBLIC_SCREENS and not self.check.running:
+        if not self._idle_matters():
             return
         log.info("idle reset on %s: personal data cleared", self._screen)
         self.home()
@@ -292,6 +388,8 @@ class FlowController(QObject):
     # ------------------------------------------------------------------ the typed number
     @Slot(str, str)
     def _on_submitted(self, target: str, typed: str) -> None:
+        if target not in ("resident", "helper"):
+            return  # another controller's number (e.g. Fallback's)
         if target == "helper":
             return self._submit_helper_id(typed)
         try:
@@ -394,7 +492,7 @@ class FlowController(QObject):
             return self._show_eligibility(e)
         try:
             self.attempt = self.service.begin(self._view.id_number, self._category or None, helper=helper,
-                                              actions=self.actions)
+                                              operator=self._operator, actions=self.actions)
         except ServiceError as err:
             return self._show_notice(err.code, text("title_refused"), error_text(err.code, **err.data))
         self._result = {}
@@ -512,6 +610,20 @@ class FlowController(QObject):
     def _relationships(self) -> list:
         rels = RELATIONSHIPS_ELDER if self.app.elderMode else RELATIONSHIPS
         return [{"key": k, "label": v} for k, v in rels]
+
+    def certify_for(self, id_number: str, purpose: str, operator: str) -> None:
+        """A staff member certifies this resident (上门认证: Visits): the usual way from 核对姓名
+        (confirm → helper → category → consent → face), the operator recorded with the attempt."""
+        self._clear()
+        try:
+            view = self.service.lookup(id_number)
+        except ServiceError as e:
+            return self._show_notice(e.code, text("title_refused"), e.message)
+        self._purpose = purpose
+        self.entry.purpose = purpose
+        self._view = view
+        self._operator = operator
+        self._go("confirm", f"screen_confirm_{purpose}")
 
     @Slot()
     def certifyFromRecord(self) -> None:

@@ -1,12 +1,17 @@
 """IdEntry: the 18-digit ID number typed on our own keypad, checked as it is typed.
 
+A physical keyboard (staff on a laptop) and a keyboard-wedge ID-card reader (it types the 18
+characters fast, usually followed by Enter) go through `key()`: digits and x/X fill the field,
+Backspace erases, Enter submits; once 18 characters with a valid check digit have come from the
+keyboard, the number is submitted by itself (the reader's own Enter after it is swallowed).
+
 Only typing and its hints live here (rules in kiosk.residents). What a complete number means
 (look the resident up, or take it as the helper's number) is the flow's business: `submit()`
 hands the typed number to it through the `submitted` signal.
 """
 from __future__ import annotations
 
-from PySide6.QtCore import Property, QObject, Signal, Slot
+from PySide6.QtCore import Property, QObject, Qt, Signal, Slot
 from PySide6.QtQml import QmlNamedElement, QmlSingleton
 
 from kiosk.app import qml
@@ -40,6 +45,7 @@ class IdentityEntry(QObject):
         return qml.instance("IdEntry")
 
     def _clear(self) -> None:
+        self._swallow_enter = False
         self._entry = ""
         self._target = "resident"
         self._hint = ""
@@ -49,6 +55,7 @@ class IdentityEntry(QObject):
     def reset(self, target: str = "resident", hint: str = "", purpose: str | None = None) -> None:
         """Empty the field for a new number (resident's or helper's), with an optional hint."""
         self._entry, self._target, self._hint, self._hint_error = "", target, hint, False
+        self._swallow_enter = False
         if purpose is not None:
             self.purpose = purpose
         self.changed.emit()
@@ -74,6 +81,36 @@ class IdentityEntry(QObject):
             return
         self._entry += key
         self._live_check()
+
+    @Slot(int, str, result=bool)
+    def key(self, key: int, typed: str) -> bool:
+        """A key from a physical keyboard or a keyboard-wedge reader; True if it was used.
+        18 valid characters (check digit right) move on by themselves."""
+        enter = key in (int(Qt.Key.Key_Return), int(Qt.Key.Key_Enter))
+        if enter and self._swallow_enter:  # the reader's Enter after a number already submitted
+            self._swallow_enter = False
+            return True
+        self._swallow_enter = False
+        if enter:
+            if self.entryComplete or (self._target == "helper" and not self.typed):
+                self.submit()
+            return True
+        if key == int(Qt.Key.Key_Backspace):
+            self.erase()
+            return True
+        if key == int(Qt.Key.Key_Escape):
+            self.clearEntry()
+            return True
+        ch = (typed or "").upper()
+        if len(ch) != 1 or ch not in "0123456789X":
+            return False
+        if len(self.typed) >= ID_LENGTH:  # a second read over a full field: start again
+            self._entry = ""
+        self.press(ch)
+        if len(self.typed) == ID_LENGTH and not self._hint_error:
+            self._swallow_enter = True
+            self.submit()
+        return True
 
     @Slot()
     def erase(self) -> None:

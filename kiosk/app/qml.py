@@ -9,7 +9,8 @@ types, and the Theme singleton, without an import line.
 
 QML names: App (AppController), KioskFlow (FlowController), IdEntry (IdentityEntry), Records
 (RecordsController), FaceCheck (CheckController), Staff (kiosk.app.staff.StaffController), Enrol
-and Review (kiosk.app.enrol); CameraView and EnrolFrame are creatable items.
+and Review (kiosk.app.enrol), Visits (kiosk.app.visits) and Fallback (kiosk.app.fallback); CameraView
+and EnrolFrame are creatable items.
 
 Tooling: `python -m kiosk.app.qmltypes` writes ui/kiosk.qmltypes from these classes (what
 qmllint knows of them); `pyside6-qmllint --max-warnings 0 ui/*.qml` is then clean.

@@ -42,7 +42,7 @@ AREA_ROLES: dict[str, tuple[str, ...]] = {
 }
 # The resident's screens (kiosk.app.controllers): there the resident idle reset stays in force.
 RESIDENT_SCREENS = {"home", "identity", "confirm", "helper", "category", "consent", "face", "result", "records",
-                    "notice", "help"}
+                    "notice", "help", "submitted"}
 MAX_PIN = 12
 
 

@@ -164,13 +164,13 @@ def cmd_status(args) -> int:
                                or latest.status == "rejected" and st.kind != "certified"
                                or latest.status == "approved" and latest_day == last_day):
         # Certification without a face: waiting for the county, or its decision.
-        from kiosk.service import FALLBACK_REVIEW_DAYS
+        review_days = Settings.load().fallback_review_days
 
         fb: dict = {"uuid": latest.uuid, "method": latest.method, "status": latest.status,
                     "decision_reason": latest.decision_reason}
         if latest.status == "pending_county_review":
-            note = text("fallback_submitted", n=FALLBACK_REVIEW_DAYS)
-            fb["expected_days"] = FALLBACK_REVIEW_DAYS
+            note = text("fallback_submitted", n=review_days)
+            fb["expected_days"] = review_days
         elif latest.status == "rejected":
             note = text("fallback_rejected", detail=latest.decision_reason or "") + text("fallback_next_rejected")
         else:

@@ -1,0 +1,105 @@
+"""Render the unattended-kiosk screens (issue 14) to PNG, offscreen, for README and review:
+
+    uv run python tests/shots_unattended.py DIR
+
+The idle warning (on the confirm screen), the paused home (camera broken per the real self-test),
+the admin corner and the self-test screen, each at 1366x768 and 1080x1920, elder mode off and on.
+Built like the tests: a throw-away demo database, a real admin operator, the real self-test on a
+camera this machine does not have.
+"""
+from __future__ import annotations
+
+import os
+import sys
+import tempfile
+from pathlib import Path
+
+os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+os.environ.setdefault("KIOSK_AUDIO", "0")
+
+
+def main(out: Path) -> int:
+    from kiosk.app.bootstrap import prepare_environment
+
+    prepare_environment()
+    from PySide6.QtCore import QCoreApplication, QEventLoop, QTimer
+    from PySide6.QtGui import QGuiApplication
+
+    _qapp = QGuiApplication.instance() or QGuiApplication(sys.argv[:1])  # kept alive
+    from kiosk.app.bootstrap import KioskApp, Options
+    from kiosk.app.demo import create_demo
+    from kiosk.app.voice import VoicePlayer
+    from kiosk.config import Settings
+    from kiosk.frames import CameraSource
+    from kiosk.matching.encoder import DlibEncoder
+    from kiosk.operators import add_operator
+    from kiosk.store import Store
+
+    def wait(ms: int) -> None:
+        loop = QEventLoop()
+        QTimer.singleShot(ms, loop.quit)
+        loop.exec()
+
+    out.mkdir(parents=True, exist_ok=True)
+    encoder = DlibEncoder()
+    with tempfile.TemporaryDirectory() as tmp:
+        setup = create_demo(Path(tmp) / "demo", encoder)
+        store = Store.open(setup.db_path, setup.key_path)
+        from kiosk.app.demo import DEMO_OPERATORS
+        from kiosk.operators import get
+
+        admin = add_operator(store, "县信息科老张", "admin", "246813", by=get(store, DEMO_OPERATORS[0][0]))
+        media = Path(tmp) / "media" / "kiosk" / "KINGSTON"
+        media.mkdir(parents=True)
+        log = Path(tmp) / "kiosk.log"
+        log.write_text("".join(f"2026-12-02 09:{i:02d}:00 INFO kiosk.app.controllers: idle reset on confirm\n"
+                               for i in range(12)), encoding="utf-8")
+        for size in ((1366, 768), (1080, 1920)):
+            for elder in (False, True):
+                tag = f"{size[0]}x{size[1]}{'_elder' if elder else ''}"
+                k = KioskApp(Options(demo=True, fullscreen=False, realtime=False, size=size, elder=elder),
+                             store=store, settings=Settings(idle_reset_s=30.0), encoder=encoder,
+                             voice=VoicePlayer(enabled=False), demo_residents=setup.residents,
+                             current_operator=lambda: admin, export_roots=[Path(tmp) / "media"], log_path=log,
+                             settings_path=Path(tmp) / "kiosk.toml",
+                             source_factory=lambda: CameraSource(9, 640, 480))
+                k.window.show()
+                wait(400)
+
+                def shot(name: str, k=k, tag=tag) -> None:
+                    wait(600)
+                    k.window.grabWindow().save(str(out / f"{name}_{tag}.png"))
+
+                # idle warning on the confirm screen (a resident typed the number and walked away)
+                k.flow.start("self")
+                for ch in setup.residents[0].id_number:
+                    k.entry.press(ch)
+                k.entry.submit()
+                wait(300)
+                k.app._on_idle_warn()
+                shot("idle_warning")
+                k.app.touch()
+                k.flow.home()
+                # paused: the real self-test, no camera 9 on this machine
+                k.enable_selftest()
+                shot("paused_home")
+                k.admin.openArea("admin")
+                k.admin.stepSetting("volume", -1)
+                k.admin.refreshLogs()
+                shot("admin")
+                k.admin.openArea("selftest")
+                shot("selftest")
+                k.admin.back()
+                k.check.clear()
+                k.window.close()
+                from shiboken6 import delete
+
+                delete(k.engine)
+                QCoreApplication.processEvents()
+        store.close()
+    print(f"wrote {len(list(out.glob('*.png')))} PNGs to {out}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(Path(sys.argv[1] if len(sys.argv) > 1 else "shots")))
