@@ -39,3 +39,11 @@ def test_registered_font_embeds_and_extracts(tmp_path):
     assert line[-5:-2] == ["yes", "yes", "yes"]  # embedded, subset, ToUnicode
     got = subprocess.run(["pdftotext", str(out), "-"], capture_output=True, text=True, check=True).stdout
     assert "东村 提醒名单 王* 110105********002X" in got
+
+
+def test_a_missing_font_says_what_to_do(monkeypatch, tmp_path):
+    monkeypatch.setattr(pdf, "CJK_FONT", "NotoSansSC-test-missing")
+    monkeypatch.setattr(pdf, "font_path", lambda: tmp_path / "gone.ttf")
+    with pytest.raises(pdf.PdfError) as e:
+        pdf.register_cjk_font()
+    assert e.value.code == "font_missing" and "gone.ttf" in e.value.message and "重新安装" in e.value.message
