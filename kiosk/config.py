@@ -95,6 +95,11 @@ class Settings:
     printer_device: str = ""  # per kind: /dev/usb/lp0 | 192.168.1.50:9100 | 0416:5011
     printer_paper_mm: int = 58  # 58 or 80 mm paper
 
+    @property
+    def printer(self) -> str:
+        """The receipt printer's address ("" when none is configured), as the self-test reads it."""
+        return self.printer_device if self.printer_kind != "none" else ""
+
     def clock(self):
         """The service area's clock ($KIOSK_TIMEZONE overrides the `timezone` setting)."""
         from kiosk.core.clock import ZONE_ENV, Clock

@@ -303,7 +303,7 @@ def test_escpos_bytes_on_the_dummy_printer(terminal):
 def test_printer_settings_are_checked():
     assert validate({"printer_kind": "network", "printer_device": "192.168.1.50:9100"}).printer_device
     assert validate({"printer_kind": "usb", "printer_device": "0416:5011", "printer_paper_mm": 80}).printer_paper_mm == 80
-    assert Settings().printer_kind == "none"
+    assert Settings().printer_kind == "none" and Settings().printer == ""
     for bad, key in (({"printer_paper_mm": 70}, "printer_paper_mm"), ({"printer_kind": "lpt"}, "printer_kind"),
                      ({"printer_kind": "usb", "printer_device": "lp0"}, "printer_device"),
                      ({"printer_kind": "file"}, "printer_device")):
@@ -322,3 +322,16 @@ def test_unregistered_terminal_slip_says_there_is_no_code(kiosk_home, capsys):
                                                    date(2026, 3, 5), "face").text).result == "not_registered"
     code, _, out = run_cli(capsys, "receipt", "LAST")
     assert code == 0 and "没有验证码" in out
+
+
+def test_the_self_test_sees_the_configured_printer(tmp_path):
+    from dataclasses import replace
+
+    from kiosk.selftest import check_printer
+
+    assert check_printer(Settings()).state == "skipped"
+    lp = tmp_path / "lp0"
+    settings = replace(Settings(), printer_kind="file", printer_device=str(lp))
+    assert check_printer(settings).state == "warn"  # not plugged in
+    lp.write_bytes(b"")
+    assert check_printer(settings).state == "ok"
