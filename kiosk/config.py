@@ -91,8 +91,8 @@ class Settings:
     template_ageing_bound: int = 2  # auto-added embeddings kept per resident (oldest dropped; enrolled stay)
     template_ageing_margin: float = 2.0  # "strong": the s-norm score this far inside the threshold
     # The receipt printer (认证回执, kiosk.receipt): an ESC/POS thermal printer, or none (receipts as PDF only).
-    printer_kind: str = "none"  # "none", "file" (/dev/usb/lp0), "network" (host[:port]), "usb" (vendor:product hex)
-    printer_device: str = ""  # per kind: /dev/usb/lp0 | 192.168.1.50:9100 | 0416:5011
+    printer_kind: str = "none"  # "none", "file" (a USB printer is /dev/usb/lp0 on Linux), "network" (host[:port])
+    printer_device: str = ""  # per kind: /dev/usb/lp0 | 192.168.1.50:9100
     printer_paper_mm: int = 58  # 58 or 80 mm paper
 
     @property
@@ -204,7 +204,7 @@ _MATCHING_RANGES = {
              "roster_margin": (0, 0.5), "centred_threshold": (0.05, 2.0)},
 }
 _CHOICES = {"embedding_backend": ("dlib", "onnx"), "cycle_rule": ("birthday", "window"),
-            "flash_challenge": ("report", "off", "enforce"), "printer_kind": ("none", "file", "network", "usb")}
+            "flash_challenge": ("report", "off", "enforce"), "printer_kind": ("none", "file", "network")}
 
 
 def _toml_where(e: Exception) -> str:
@@ -304,7 +304,6 @@ def validate(data: dict, path: Path = Path("kiosk.toml")) -> Settings:
 _PRINTER_DEVICE = {
     "file": (r"/\S+", "打印机设备文件，例如 printer_device = \"/dev/usb/lp0\""),
     "network": (r"[A-Za-z0-9.\-]+(:\d{1,5})?", "打印机的网络地址，例如 printer_device = \"192.168.1.50:9100\""),
-    "usb": (r"[0-9A-Fa-f]{4}:[0-9A-Fa-f]{4}", "打印机的 USB 厂商号:产品号（十六进制），例如 printer_device = \"0416:5011\""),
 }
 
 

@@ -318,11 +318,6 @@ def open_printer(settings):
 
             host, _, port = device.partition(":")
             return Network(host, int(port or 9100), timeout=10)
-        if kind == "usb":
-            from escpos.printer import Usb
-
-            vid, _, pid = device.partition(":")
-            return Usb(int(vid, 16), int(pid, 16))
     except Exception as e:  # noqa: BLE001 - any driver failure is "the printer did not answer"
         raise _error("printer", detail=str(e) or type(e).__name__) from None
     raise _error("no_printer")

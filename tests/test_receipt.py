@@ -302,10 +302,11 @@ def test_escpos_bytes_on_the_dummy_printer(terminal):
 
 def test_printer_settings_are_checked():
     assert validate({"printer_kind": "network", "printer_device": "192.168.1.50:9100"}).printer_device
-    assert validate({"printer_kind": "usb", "printer_device": "0416:5011", "printer_paper_mm": 80}).printer_paper_mm == 80
+    assert validate({"printer_kind": "file", "printer_device": "/dev/usb/lp0", "printer_paper_mm": 80}).printer_paper_mm == 80
     assert Settings().printer_kind == "none" and Settings().printer == ""
     for bad, key in (({"printer_paper_mm": 70}, "printer_paper_mm"), ({"printer_kind": "lpt"}, "printer_kind"),
-                     ({"printer_kind": "usb", "printer_device": "lp0"}, "printer_device"),
+                     ({"printer_kind": "usb"}, "printer_kind"),
+                     ({"printer_kind": "file", "printer_device": "lp0"}, "printer_device"),
                      ({"printer_kind": "file"}, "printer_device")):
         with pytest.raises(Exception) as e:
             validate(bad)
