@@ -142,7 +142,7 @@ def test_an_app_killed_with_sigkill_reports_137_and_restarts(tmp_path):
 def _run_until_app_starts(tmp_path: Path) -> tuple[subprocess.Popen[str], int]:
     marker = tmp_path / "app-running"
     marker.unlink(missing_ok=True)
-    session = _start_session(tmp_path, ["sh", "-c", f"touch {marker}; sleep 60"])
+    session = _start_session(tmp_path, ["sh", "-c", f"touch {marker}; exec sleep 60"])
     deadline = time.monotonic() + 30
     while not marker.exists() and time.monotonic() < deadline:
         time.sleep(0.1)
@@ -170,6 +170,24 @@ def test_a_dead_x_server_or_session_restarts(tmp_path, victim):
     assert session.returncode != 0, err
     if victim == "session":
         assert session.returncode == 1 and "left no exit status" in err, err
+
+
+@needs_xinit
+def test_systemctl_stop_ends_the_wrapper_by_sigterm_a_clean_stop(tmp_path):
+    """systemd sends SIGTERM to every process of the unit: the wrapper waits for xinit to end the session,
+    then ends by SIGTERM itself (a clean stop for systemd), not with the app's 143 (a failure)."""
+    session, xinit = _run_until_app_starts(tmp_path)
+    app = subprocess.run(["pgrep", "-u", str(os.getuid()), "-x", "sleep", "-P",
+                          subprocess.run(["pgrep", "-P", str(xinit), "-f", "village-kiosk-session"], capture_output=True,
+                                         text=True).stdout.split()[0]], capture_output=True, text=True).stdout.split()
+    try:
+        for pid in [session.pid, xinit, *map(int, app)]:
+            os.kill(pid, 15)
+        _, err = session.communicate(timeout=60)
+    finally:
+        if session.poll() is None:
+            session.kill()
+    assert session.returncode == -15, err
 
 
 def _xinit_pid(wrapper_pid: int) -> int:

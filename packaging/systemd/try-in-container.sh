@@ -90,6 +90,7 @@ run 'systemctl show village-kiosk -p MainPID -p NRestarts; ps -o pid,user,args -
 run 'app=$(pgrep -u kiosk -x kiosk | head -1); echo "kill -9 $app (the kiosk app)"; kill -9 $app; sleep 4; systemctl show village-kiosk -p MainPID -p NRestarts; ps -o pid,user,args -u kiosk'
 run 'for i in $(seq 90); do w=$(DISPLAY=:0 xdotool search --onlyvisible --name "村口认证" 2>/dev/null | head -1); [ -n "$w" ] && break; sleep 1; done; DISPLAY=:0 xdotool getwindowgeometry $w'
 # the app's own exit status decides: a stand-in app that exits with the status written to /tmp/kiosk-exit
+# (written as the kiosk user, so that the stand-in can remove it)
 run 'cat > /usr/local/bin/kiosk-exit-stand-in <<EOT
 #!/bin/sh
 # stand-in for the kiosk app: runs until /tmp/kiosk-exit holds a status, then exits with it
@@ -99,8 +100,8 @@ EOT
 chmod 755 /usr/local/bin/kiosk-exit-stand-in
 printf "[Service]\nEnvironment=KIOSK_BIN=/usr/local/bin/kiosk-exit-stand-in\n" > /etc/systemd/system/village-kiosk.service.d/stand-in.conf
 systemctl daemon-reload && systemctl restart village-kiosk && sleep 2 && systemctl show village-kiosk -p ActiveState -p NRestarts; ps -o pid,user,args -u kiosk'
-run 'echo 75 > /tmp/kiosk-exit; echo "app exits 75 (重启程序)"; sleep 5; systemctl show village-kiosk -p ActiveState -p SubState -p NRestarts -p ExecMainStatus; systemctl is-active village-kiosk'
-run 'echo 0 > /tmp/kiosk-exit; echo "app exits 0 (退出程序)"; sleep 5; systemctl show village-kiosk -p ActiveState -p SubState -p NRestarts -p ExecMainStatus; sleep 5; systemctl is-active village-kiosk; ps -o pid,user,args -u kiosk'
+run 'runuser -u kiosk -- sh -c "echo 75 > /tmp/kiosk-exit"; echo "app exits 75 (重启程序)"; sleep 5; systemctl show village-kiosk -p ActiveState -p SubState -p NRestarts -p ExecMainStatus; systemctl is-active village-kiosk'
+run 'runuser -u kiosk -- sh -c "echo 0 > /tmp/kiosk-exit"; echo "app exits 0 (退出程序)"; sleep 5; systemctl show village-kiosk -p ActiveState -p SubState -p NRestarts -p ExecMainStatus; sleep 5; systemctl is-active village-kiosk; ps -o pid,user,args -u kiosk'
 run 'rm /etc/systemd/system/village-kiosk.service.d/stand-in.conf; systemctl daemon-reload; systemctl start village-kiosk; sleep 1; systemctl is-active village-kiosk'
 run 'journalctl -u village-kiosk --no-pager -o cat | grep -E "^(Started|Stopped|Stopping|village-kiosk.service: (Main process exited|Scheduled restart|Failed with result|Deactivated successfully))|^village-kiosk-(session|start):" '
 run 'journalctl -u village-kiosk --no-pager -o cat | grep -E "^(INFO|WARNING|ERROR) " | head -n 6'
