@@ -24,19 +24,23 @@ def _types():
     from kiosk.app.check import CheckController
     from kiosk.app.enrol import EnrolController, EnrolFrame, ReviewController
     from kiosk.app.controllers import AppController, FlowController
+    from kiosk.app.coordinator import CoordinatorController
     from kiosk.app.entry import IdentityEntry
     from kiosk.app.fallback import FallbackController
     from kiosk.app.preview import CameraView
+    from kiosk.app.receipt import QrCode, ReceiptController
     from kiosk.app.records import RecordsController
     from kiosk.app.staff import StaffController
     from kiosk.app.visits import VisitsController
 
-    types = [(AppController, "App", True), (FlowController, "KioskFlow", True), (IdentityEntry, "IdEntry", True),
+    types = [(ReceiptController, "Receipt", True), (QrCode, "QrCode", False),
+             (AppController, "App", True), (FlowController, "KioskFlow", True), (IdentityEntry, "IdEntry", True),
              (RecordsController, "Records", True), (CheckController, "FaceCheck", True),
              (CameraView, "CameraView", False),
              (StaffController, "Staff", True), (EnrolController, "Enrol", True), (ReviewController, "Review", True),
              (EnrolFrame, "EnrolFrame", False),
-             (VisitsController, "Visits", True), (FallbackController, "Fallback", True)]
+             (VisitsController, "Visits", True), (FallbackController, "Fallback", True),
+             (CoordinatorController, "Coordinator", True)]
     from kiosk.app.admin import AdminController, KioskState  # the unattended kiosk (issue 14)
 
     types += [(KioskState, "KioskState", True), (AdminController, "Admin", True)]
