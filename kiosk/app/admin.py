@@ -13,8 +13,8 @@ Admin shows the corner only to an admin operator (the injected `current_operator
 login's), the self-test results to any staff member; everyone else is told so. 返回 leads back to
 the staff menu (`menu`) while someone is logged in. Every change it makes goes to the audit log. Exit ends
 the app with status 0, restart with RESTART_EXIT_CODE (75); the kiosk session's systemd unit
-(packaging/systemd, `Restart=always`) starts it again after either (`RestartPreventExitStatus=0`
-would keep it stopped after 退出).
+(packaging/systemd: `Restart=always`, `RestartPreventExitStatus=0`, the status passed through xinit
+by village-kiosk-start) starts it again after 重启 or a crash and leaves it stopped after 退出.
 
 Settings are edited by touch (steppers, on/off, a choice of presets; no typing) and saved to
 kiosk.toml by `save_settings`: only the keys changed are rewritten in place (comments and the
