@@ -151,6 +151,37 @@ class KioskState(QObject):  # type: ignore[operator]  # (PySide6 stubs: QmlNamed
     reasonText = Property(str, _reason_text, notify=changed)
 
 
+class UpdateInWindow:
+    """Issue 14 item 3: a county-signed update waits in $KIOSK_HOME/updates (kiosk update stage) for
+    the maintenance window. On each state check (every minute, KioskState.changed) inside the window,
+    with an update staged and no face check running (never in the middle of one), the app ends with
+    RESTART_EXIT_CODE; packaging/systemd/village-kiosk-start then verifies and installs it before the
+    app starts again. Once per run: a refused update is moved aside by the wrapper."""
+
+    def __init__(self, state: KioskState, *, in_window: Callable[[], bool], staged: Callable[[], str | None],
+                 busy: Callable[[], bool], quit: Callable[[int], None]):
+        self.in_window, self.staged, self.busy, self.quit = in_window, staged, busy, quit
+        self.done = False
+        state.changed.connect(self.poll)
+
+    def poll(self) -> bool:
+        if self.done or self.busy():
+            return False
+        try:
+            if not self.in_window():
+                return False
+            version = self.staged()
+        except Exception:  # noqa: BLE001 - an unreadable schedule or folder must not take the kiosk down
+            log.exception("update check failed")
+            return False
+        if not version:
+            return False
+        self.done = True
+        log.info("maintenance window: restarting to install update %s (exit status %d)", version, RESTART_EXIT_CODE)
+        self.quit(RESTART_EXIT_CODE)
+        return True
+
+
 def _until(value: str) -> str:
     """（到12月3日 05:00）from an ISO time in the service area's zone; the text as it is otherwise."""
     if not value:
@@ -523,4 +554,4 @@ class AdminController(QObject):  # type: ignore[operator]
     restartExitCode = Property(int, lambda s: RESTART_EXIT_CODE, constant=True)
 
 
-__all__ = ["AdminController", "KioskState", "RESTART_EXIT_CODE", "save_settings", "state_from_report"]
+__all__ = ["AdminController", "KioskState", "RESTART_EXIT_CODE", "UpdateInWindow", "save_settings", "state_from_report"]

@@ -253,6 +253,22 @@ class KioskApp:
         self.admin.selftest = source.force
         self.kiosk_state.recheck()
 
+    def enable_updates(self, updates: Path | None = None) -> None:
+        """Install a staged county-signed update in the maintenance window (kiosk.update): exit with
+        the restart status when the window is on, an update waits and no face check runs."""
+        from PySide6.QtCore import QTimer
+
+        from kiosk.app.admin import UpdateInWindow
+        from kiosk.maintenance import in_window, schedule_in_force
+        from kiosk.update import staged_version, updates_dir
+
+        folder = updates if updates is not None else updates_dir()
+        self.updates = UpdateInWindow(
+            self.kiosk_state, in_window=lambda: in_window(self.clock.now(), schedule_in_force(self.store, self.settings)),
+            staged=lambda: staged_version(folder), busy=lambda: bool(self.check.running),
+            quit=lambda code: QTimer.singleShot(0, lambda: self.admin.quit(code) if self.admin.quit else None))
+        self.updates.poll()  # (at start too: quit is queued, so it also works before the event loop runs)
+
     def theme(self):
         """The Theme singleton of this window's QML engine (sizes, colours, elder mode)."""
         return self.window.property("theme")  # Main.qml: `readonly property QtObject theme: Theme`
@@ -348,6 +364,8 @@ def run(opts: Options) -> int:
     qapp.setApplicationName("村口认证")
     kiosk = KioskApp(opts)
     kiosk.enable_selftest()  # 本机暂停服务 when the camera or the disk is broken, or in the maintenance window
+    if not opts.demo:
+        kiosk.enable_updates()  # a staged update: restart (75) in the maintenance window, the wrapper installs it
     sync = None if opts.demo else start_background_sync(kiosk)
     if sync is not None:
         kiosk.admin.sync_now = sync.wake  # 立即同步 in the admin corner

@@ -5,7 +5,7 @@ Exit 0 when a command ran, whatever the verdict; exit 2 with a one-line message
 several faces or other bad input.
 
 Modules import only downward: this package's `__init__` (the parser and `main`) imports the
-command groups (`engine`, `pad`, `residents`, `operators`, `enrolments`, `visits`, `due`, `stats`, `receipt`, `sync`, `doctor`, `selftest`, `idcard`, `app`), which import `common`. The county
+command groups (`engine`, `pad`, `residents`, `operators`, `enrolments`, `visits`, `due`, `stats`, `receipt`, `sync`, `doctor`, `selftest`, `idcard`, `update`, `app`), which import `common`. The county
 hub's commands are `kiosk-county` (kiosk.county.cli), not here.
 """
 from __future__ import annotations
@@ -17,7 +17,7 @@ os.environ.setdefault("GLOG_minloglevel", "2")
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
 from kiosk.cli import (  # noqa: E402
-    app, doctor, due, engine, enrolments, idcard, operators, pad, receipt, residents, selftest, stats, sync, visits,
+    app, doctor, due, engine, enrolments, idcard, operators, pad, receipt, residents, selftest, stats, sync, update, visits,
 )
 from kiosk.cli.common import CliError, _emit  # noqa: E402
 
@@ -43,6 +43,7 @@ def build_parser() -> argparse.ArgumentParser:
     doctor.add_commands(sub)  # disk trouble: check, salvage a damaged database
     selftest.add_commands(sub)  # is everything a resident needs working: kiosk selftest [--json]
     idcard.add_commands(sub)  # the 二代证 reader (vendor SDK): kiosk idcard [--json]
+    update.add_commands(sub)  # county-signed program updates: kiosk update stage FILE | status | verify-staged
     return p
 
 

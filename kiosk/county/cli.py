@@ -507,6 +507,55 @@ def cmd_county_receipt(args) -> int:
     return 0
 
 
+# ------------------------------------------------------------------------------ program updates
+def _update_signed_fields(version: str, sha256: str, size: int) -> bytes:
+    """What the signature covers: the same bytes as kiosk.update._signed_fields (terminal side)."""
+    from kiosk import protocol as P
+
+    return P.canonical_json({"format": "village-kiosk-update", "version": version, "sha256": sha256, "size": size})
+
+
+def cmd_county_update(args) -> int:
+    """kiosk-county update sign BUNDLE.tar.gz --version V: BUNDLE.tar.gz.sig with the hub's signing key
+    (the key terminals trust for roster bundles); terminals install it with `kiosk update stage`."""
+    import hashlib
+    import re
+
+    from kiosk import protocol as P
+    from kiosk.county.keys import HubKeys
+
+    if not re.match(r"^\d+(\.\d+){0,3}$", args.version or ""):
+        raise _fail("update_bad_version", f"版本号不对（{args.version}），应为 1.2.3 这样的数字。")
+    key = hub_key_path(args.hub_key)
+    if not key.exists():
+        raise _fail("hub_key", f"找不到县级密钥文件 {key}：更新包必须用登记终端时的同一把密钥签名。请用 --hub-key 指定。")
+    try:
+        keys = HubKeys.load_or_create(key)
+    except ValueError as e:
+        raise _fail("hub_key", str(e)) from None
+    bundle = Path(args.file)
+    h, size = hashlib.sha256(), 0
+    try:
+        with open(bundle, "rb") as f:
+            if f.read(2) != b"\x1f\x8b":
+                raise _fail("update_not_a_bundle", f"{bundle} 不是 .tar.gz 更新包（tar -czf 包名.tar.gz -C dist/village-kiosk .）。")
+            f.seek(0)
+            while chunk := f.read(1 << 20):
+                h.update(chunk)
+                size += len(chunk)
+    except OSError as e:
+        raise _fail("unreadable_file", f"读不出更新包 {bundle}：{e}") from None
+    sha = h.hexdigest()
+    sig = {"format": "village-kiosk-update", "version": args.version, "sha256": sha, "size": size,
+           "signature": P.b64e(keys.sign.sign(_update_signed_fields(args.version, sha, size)))}
+    out = bundle.with_name(bundle.name + ".sig")
+    write_atomic(out, (json.dumps(sig, indent=1) + "\n").encode(), mode=0o644)
+    _emit({"file": str(out), **sig}, args.json,
+          f"已签名：{out}（版本 {args.version}，sha256 {sha[:16]}…）。把更新包和这个 .sig 一起拷到终端，"
+          f"运行：kiosk update stage {bundle.name}")
+    return 0
+
+
 # ------------------------------------------------------------------------------ parser
 def add_commands(sub) -> None:
 
@@ -578,6 +627,11 @@ def add_commands(sub) -> None:
     p.add_argument("--village", help="只发给这个村的终端（默认全县）")
     p = hub_parser("enrolments", "终端建模记录：谁建模、谁宣读告知同意、谁审核通过或驳回、模板是否上传", cmd_county_enrolments)
     p.add_argument("--resident", help="只看这个身份证号")
+    p = hub_parser("update", "程序更新：sign 更新包.tar.gz --version 版本（用县级密钥签名，终端在维护时间安装）",
+                   cmd_county_update)
+    p.add_argument("action", choices=["sign"])
+    p.add_argument("file")
+    p.add_argument("--version", required=True, help="更新包里程序的版本，如 0.2.0（终端只装比现有新的）")
 
 
 def build_parser() -> argparse.ArgumentParser:

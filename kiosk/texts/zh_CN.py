@@ -769,6 +769,22 @@ TEXTS: dict[str, str] = {
     "idcard_read_failed": "身份证没有读出来。请把身份证拿起来，重新平放在读卡器上。",
     "idcard_bad_card": "读出的身份证号码不对，可能没读全。请把身份证重新平放在读卡器上，或用键盘输入号码。",
     "idcard_read": "已读取身份证：{name}，{id}。",
+    # program updates (kiosk.update, kiosk update; shown, not spoken)
+    "update_unsigned": "找不到更新包的签名文件（{path}）。请把县里签过名的更新包和同名的 .sig 文件一起拷来（kiosk-county update sign）。",
+    "update_bad_signature": "更新包的签名不对：不是本县签发的，或签名文件已损坏（{path}）。已拒绝，请到县里重新拷贝。",
+    "update_tampered": "更新包和签名对不上：文件被改动过或没拷完整（{path}）。已拒绝，请到县里重新拷贝。",
+    "update_not_a_bundle": "这不是村口认证程序的更新包，或包里有不安全的内容（{path}：{detail}）。已拒绝。",
+    "update_unreadable": "读不出或写不了更新文件（{path}）：{detail}。请检查U盘和磁盘空间后再试。",
+    "update_bad_version": "更新包的版本号不对（{version}），应为 1.2.3 这样的数字。请到县里重新签名。",
+    "update_not_newer": "更新包的版本 {version} 不比本机现在的版本 {current} 新，已拒绝（不能装回旧版本）。",
+    "update_none_staged": "没有待安装的更新。",
+    "update_not_registered": "本机还没有在县里登记，没有县里的公钥，无法验证更新包。请先运行 kiosk register。",
+    "update_staged": "更新 {version} 已验证并放好，将在下次维护时间开始时安装（{window}）。",
+    "update_status_none": "没有待安装的更新。本机版本：{installed}。",
+    "update_status_staged": "待安装的更新：{version}，等维护时间开始时安装（{window}）。本机版本：{installed}。",
+    "update_window_now": "现在就是维护时间",
+    "update_window_none": "还没有设置维护时间，不会自动安装",
+    "update_rolled_back": "上次更新 {version} 启动失败（退出码 {status}），已自动换回原来的版本（{at}）。",
     # (end of self-test)
 
     # ---------------------------------------------------------------- idle warning, admin corner, kiosk screen states
