@@ -5,20 +5,27 @@ sh, stand-in apps and the real `kiosk update verify-staged`), rolled back when t
 at once twice; the app restarts for it in the maintenance window only when no face check runs."""
 from __future__ import annotations
 
+import os
+
+os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+os.environ.setdefault("KIOSK_AUDIO", "0")
+
 import io
 import json
-import os
 import stat
 import subprocess
 import sys
 import tarfile
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
 
 from kiosk.cli import main as kiosk_main
 from kiosk.county.cli import main as county_main
+from test_app import demo, demo_master, encoder  # noqa: F401  (the app fixtures)
 from test_sync_support import Hub, hub, terminal  # noqa: F401  (a real county hub, a registered terminal)
+from test_unattended import make_kiosk  # noqa: F401  (the app with the unattended kiosk's injections)
 
 ROOT = Path(__file__).resolve().parents[1]
 START = ROOT / "packaging" / "systemd" / "village-kiosk-start"
@@ -233,3 +240,61 @@ def test_a_staged_file_changed_after_staging_is_not_installed(site):
     assert r.returncode == 0 and site.ran() == ["old"] and "refused" in r.stderr
     assert (site.updates / "refused.tar.gz").exists() and not (site.updates / "staged.tar.gz").exists()
     assert not (site.app_dir.parent / "village-kiosk.prev").exists()
+
+
+# ------------------------------------------------------------------ the app restarts for it in the window
+def SERVING() -> dict:  # the minute's state check (the self-test's part is not the point here)
+    return {"paused": False, "reason": ""}
+
+
+@pytest.fixture
+def staged(hub, terminal, tmp_path) -> Path:
+    """A really staged update (0.2.0) in its own updates folder."""
+    store, _ = terminal
+    tar = make_tarball(tmp_path / "usb" / "u.tar.gz", "#!/bin/sh\nexit 0\n")
+    assert sign(tar, "0.2.0", tmp_path / "county" / "hub.key") == 0
+    updates = tmp_path / "updates"
+    assert kiosk_main(["update", "stage", str(tar), *store_args(store), "--updates", str(updates)]) == 0
+    return updates
+
+
+@pytest.mark.slow
+def test_the_app_restarts_in_the_window_for_a_staged_update_after_the_face_check(make_kiosk, staged, qtbot):
+    from kiosk.app.admin import RESTART_EXIT_CODE
+    from kiosk.config import Settings
+
+    h = make_kiosk(settings=Settings(), kiosk_state=SERVING)
+    codes: list[int] = []
+    h.k.admin.quit = codes.append
+    h.to_face("王秀英")  # a check begun just before the window starts
+    qtbot.waitUntil(lambda: h.k.check.running, timeout=60_000)
+    h.k.settings = replace(h.k.settings, maintenance_window="daily 00:00-24:00")  # now the window is on
+    h.k.enable_updates(staged)
+    h.k.kiosk_state.recheck()  # the minute's check: not during the face check
+    qtbot.wait(200)
+    assert codes == [] and h.k.check.running
+    h.tap("btnCancelCheck")
+    h.wait_screen("result", 30_000)
+    qtbot.waitUntil(lambda: not h.k.check.running, timeout=30_000)
+    h.k.kiosk_state.recheck()  # the next minute's check: the check is over, restart for the update
+    qtbot.waitUntil(lambda: codes == [RESTART_EXIT_CODE], timeout=5_000)
+    h.k.kiosk_state.recheck()
+    qtbot.wait(100)
+    assert codes == [RESTART_EXIT_CODE]  # once
+
+
+@pytest.mark.slow
+def test_no_restart_without_a_staged_update_or_outside_the_window(make_kiosk, staged, qtbot, tmp_path):
+    from kiosk.config import Settings
+
+    h = make_kiosk(settings=Settings(maintenance_window="daily 00:00-24:00"), kiosk_state=SERVING)
+    codes: list[int] = []
+    h.k.admin.quit = codes.append
+    h.k.enable_updates(tmp_path / "nothing-staged")
+    h.k.kiosk_state.recheck()
+    h2 = make_kiosk(settings=Settings(maintenance_window=""), kiosk_state=SERVING)  # staged, but no window
+    h2.k.admin.quit = codes.append
+    h2.k.enable_updates(staged)
+    h2.k.kiosk_state.recheck()
+    qtbot.wait(300)
+    assert codes == [] and h.k.flow.screen == "home"
