@@ -40,7 +40,7 @@ from kiosk.texts import text
 log = logging.getLogger(__name__)
 
 STATES = ("ok", "warn", "broken", "skipped")
-CHECKS = ("camera", "audio", "disk", "database", "template_key", "clock", "roster", "hub", "printer")
+CHECKS = ("camera", "audio", "disk", "database", "template_key", "clock", "roster", "hub", "printer", "update")
 # What a resident cannot certify without: broken → the kiosk pauses (report.blocking).
 RESIDENT_NEEDS = frozenset({"camera", "disk", "database", "template_key", "clock"})
 CAMERA_FRAMES = 5  # frames that must arrive
@@ -377,6 +377,7 @@ def run_selftest(settings: Any, store: Any, clock: Any, *, camera: int | str | b
     open (the CLI on a damaged file). `audio_probe`: the app's QMediaDevices list (default: ALSA /
     PulseAudio / PipeWire as the system sees them)."""
     from kiosk.maintenance import schedule_in_force, status as maintenance_status
+    from kiosk.update import check_update
 
     checks: list[Check] = []
     if camera is False:
@@ -396,6 +397,8 @@ def run_selftest(settings: Any, store: Any, clock: Any, *, camera: int | str | b
     checks.append(check_roster(store, settings, clock))
     checks.append(check_hub(store))
     checks.append(check_printer(settings, printer_probe))
+    if path is not None and (update := check_update(path.parent / "updates")) is not None:
+        checks.append(update)  # a program update waiting for the window, or rolled back (kiosk.update)
     try:
         maint = maintenance_status(clock.now(), schedule_in_force(store, settings))
     except Exception as e:  # a schedule that cannot be read must not stop the self-test

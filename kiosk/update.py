@@ -271,6 +271,21 @@ def status(updates: Path, window: dict | None = None) -> dict:
             "rollback": last_rollback(updates)}
 
 
+def check_update(updates: Path):
+    """For the self-test (kiosk.selftest): "warn" after a rollback (until the next update is
+    installed), "ok" while an update waits for the window; None when there is nothing to say."""
+    from kiosk.selftest import Check
+
+    r = last_rollback(updates)
+    if r is not None:
+        return Check("update", "warn", "selftest_update_rolled_back",
+                     {"version": r.get("version", "?"), "status": r.get("status", "?"), "at": r.get("at", "?")})
+    staged = staged_version(updates)
+    if staged is not None:
+        return Check("update", "ok", "selftest_update_staged", {"version": staged})
+    return None
+
+
 def updates_dir() -> Path:
     from kiosk.config import home_dir
 

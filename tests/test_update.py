@@ -175,7 +175,7 @@ def site(hub, terminal, tmp_path):
     xinit.write_text('#!/bin/sh\nexec "$@"\n')  # the X server is not the point here: run the session itself
     xinit.chmod(0o755)
     (tmp_path / "run").mkdir()
-    updates = tmp_path / "updates"
+    updates = Path(store.path).parent / "updates"  # $KIOSK_HOME/updates, where the self-test looks
     env = {**os.environ, "KIOSK_APP_DIR": str(app_dir), "KIOSK_UPDATE_DIR": str(updates), "XINIT": str(xinit),
            "RUNTIME_DIRECTORY": str(tmp_path / "run"), "KIOSK_HOME": str(Path(store.path).parent),
            "KIOSK_KEY_FILE": str(Path(store.path).parent / "template.key"), "KIOSK_UPDATE_TRIAL_S": "600"}
@@ -229,6 +229,9 @@ def test_a_new_version_failing_twice_at_once_is_rolled_back(site, capsys):
     assert code == 0 and s["staged"] is None and s["rollback"]["version"] == "0.2.0" and s["rollback"]["status"] == "3"
     code, out = run_cli(["update", "status", *store_args(site.store), "--updates", str(site.updates)], capsys)
     assert "已自动换回原来的版本" in out
+    code, out = run_cli(["selftest", "--json", "--no-camera", *store_args(site.store)], capsys)
+    update = next(c for c in json.loads(out)["checks"] if c["name"] == "update")
+    assert update["state"] == "warn" and "0.2.0" in update["message"] and "换回" in update["message"]
 
 
 def test_a_staged_file_changed_after_staging_is_not_installed(site):

@@ -784,6 +784,9 @@ TEXTS: dict[str, str] = {
     "update_status_staged": "待安装的更新：{version}，等维护时间开始时安装（{window}）。本机版本：{installed}。",
     "update_window_now": "现在就是维护时间",
     "update_window_none": "还没有设置维护时间，不会自动安装",
+    "selftest_name_update": "程序更新",
+    "selftest_update_staged": "更新 {version} 已放好，维护时间开始时安装。",
+    "selftest_update_rolled_back": "上次更新 {version} 启动失败（退出码 {status}），已换回原来的版本（{at}）。请告诉县社保局信息科。",
     "update_rolled_back": "上次更新 {version} 启动失败（退出码 {status}），已自动换回原来的版本（{at}）。",
     # (end of self-test)
 
