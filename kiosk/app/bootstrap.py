@@ -188,6 +188,7 @@ class KioskApp:
         self.visits = VisitsController(self.service, self.flow, staff_operator, fallback=self.fallback,
                                        default_village=getattr(self.settings, "village", ""))
         self.staff.areaRequested.connect(self.visits.openArea)  # "visits", "fallback"
+        self.fallback.login_for = self.staff.open_for  # 工作人员登录 on the form: back to it after the PIN
 
         # The unattended kiosk (issue 14): 本机暂停服务 and the admin corner (kiosk.app.admin).
         from kiosk.config import home_dir
