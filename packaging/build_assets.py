@@ -2,7 +2,8 @@
 
     uv run python packaging/build_assets.py            # everything
     uv run python packaging/build_assets.py face       # assets/demo/ only
-    uv run python packaging/build_assets.py font       # assets/fonts/ only
+    uv run python packaging/build_assets.py font       # assets/fonts/ only (subsets, then the PDF font)
+    uv run python packaging/build_assets.py pdffont    # assets/fonts/NotoSansSC-Regular-TT.ttf only
 
 `face` (build_demo_face): copies the public-domain NASA astronaut portrait that ships
 inside scikit-image (`skimage.data.astronaut()`, Eileen Collins) into
@@ -18,7 +19,15 @@ GB2312, plus every non-ASCII character used in ui/*.qml, the string literals of
 kiosk/**/*.py and assets/voice/*.txt. Hinting and vertical-layout tables are dropped.
 Re-run it whenever new UI text may contain a character outside that set.
 
-Both outputs are deterministic for a given input (no timestamps are rewritten).
+`pdffont` (build_pdf_font): reportlab (the printed A4 lists, kiosk/pdf.py) reads only
+TrueType outlines, and the shipped subsets are CFF OpenType. This converts the shipped
+Regular subset (not the system font: the PDF shows exactly the glyphs the screens show)
+to quadratic TrueType outlines with fontTools' cu2qu (max error 1 unit of 1000) and writes
+assets/fonts/NotoSansSC-Regular-TT.ttf, same licence (OFL 1.1, a modified version under a
+reserved-name-free file name; the family name is kept as the OFL allows for unmodified
+glyph design). Run after `font`.
+
+All outputs are deterministic for a given input (no timestamps are rewritten).
 """
 from __future__ import annotations
 
@@ -234,6 +243,72 @@ def build_font() -> list[dict]:
     return results
 
 
+PDF_FONT = FONT_DIR / "NotoSansSC-Regular-TT.ttf"
+
+
+def otf_to_ttf(src: Path, out: Path, max_err: float = 1.0) -> dict:
+    """Convert a CFF OpenType font to TrueType (quadratic) outlines, keeping cmap, metrics,
+    names and layout tables. Deterministic: no timestamp is rewritten."""
+    from fontTools.pens.cu2quPen import Cu2QuPen
+    from fontTools.pens.ttGlyphPen import TTGlyphPen
+    from fontTools.ttLib import TTFont, newTable
+
+    font = TTFont(str(src), recalcTimestamp=False)
+    if font.sfntVersion != "OTTO" or "CFF " not in font:
+        raise SystemExit(f"{src} has no CFF outlines")
+    order = font.getGlyphOrder()
+    glyph_set = font.getGlyphSet()
+    quad = {}
+    for name in order:
+        pen = TTGlyphPen(glyph_set)
+        # CFF contours run counter-clockwise, TrueType's clockwise: reverse them.
+        glyph_set[name].draw(Cu2QuPen(pen, max_err, reverse_direction=True))
+        quad[name] = pen.glyph()
+    font["loca"] = newTable("loca")
+    glyf = font["glyf"] = newTable("glyf")
+    glyf.glyphOrder = order
+    glyf.glyphs = quad
+    del font["CFF "]
+    for tag in ("VORG",):
+        if tag in font:
+            del font[tag]
+    glyf.compile(font)
+    hmtx = font["hmtx"]
+    for name, g in glyf.glyphs.items():
+        if hasattr(g, "xMin"):
+            hmtx[name] = (hmtx[name][0], g.xMin)
+    maxp = font["maxp"] = newTable("maxp")
+    maxp.tableVersion = 0x00010000
+    for attr in ("maxZones",):
+        setattr(maxp, attr, 1)
+    for attr in ("maxTwilightPoints", "maxStorage", "maxFunctionDefs", "maxInstructionDefs",
+                 "maxStackElements", "maxSizeOfInstructions", "maxComponentElements"):
+        setattr(maxp, attr, 0)
+    maxp.compile(font)
+    post = font["post"]
+    post.formatType = 3.0  # no glyph names (the CID subset has none worth keeping)
+    post.extraNames = []
+    post.mapping = {}
+    font["head"].glyphDataFormat = 0
+    font.sfntVersion = "\x00\x01\x00\x00"
+    out.parent.mkdir(parents=True, exist_ok=True)
+    font.save(str(out))
+    font.close()
+    check = TTFont(str(out))
+    info = {"path": out, "bytes": out.stat().st_size, "glyphs": check["maxp"].numGlyphs,
+            "codepoints": len(check.getBestCmap()), "family": check["name"].getDebugName(1)}
+    check.close()
+    return info
+
+
+def build_pdf_font() -> dict:
+    """Write assets/fonts/NotoSansSC-Regular-TT.ttf from the shipped Regular subset."""
+    info = otf_to_ttf(FONT_OUTPUTS["Regular"], PDF_FONT)
+    print(f"wrote {PDF_FONT.relative_to(ROOT)}: {info['bytes']} bytes, {info['glyphs']} glyphs, "
+          f"{info['codepoints']} code points, family '{info['family']}' (TrueType outlines, for reportlab)")
+    return info
+
+
 def _ofl_text() -> str:
     """The SIL OFL 1.1 text from the Debian package's copyright file, un-indented."""
     lines = NOTO_COPYRIGHT.read_text(encoding="utf-8").splitlines()
@@ -259,7 +334,9 @@ def _ofl_text() -> str:
     src.close()
     header = [
         "Noto Sans CJK SC, subset (assets/fonts/NotoSansSC-Subset.otf and, if present,",
-        "assets/fonts/NotoSansSC-Bold-Subset.otf), made from Debian's fonts-noto-cjk package.",
+        "assets/fonts/NotoSansSC-Bold-Subset.otf), made from Debian's fonts-noto-cjk package;",
+        "assets/fonts/NotoSansSC-Regular-TT.ttf is the Regular subset with its outlines converted",
+        "to TrueType (quadratic) curves by fontTools for the PDF writer, glyphs otherwise unchanged.",
         "",
         f"Font copyright: {copyright_}",
         "Debian's copyright file for fonts-noto-cjk: Copyright 2010-2012, Google Corporation.",
@@ -278,12 +355,14 @@ def _ofl_text() -> str:
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("what", nargs="?", choices=["all", "face", "font"], default="all")
+    parser.add_argument("what", nargs="?", choices=["all", "face", "font", "pdffont"], default="all")
     args = parser.parse_args(argv)
     if args.what in ("all", "face"):
         build_demo_face()
     if args.what in ("all", "font"):
         build_font()
+    if args.what in ("all", "font", "pdffont"):
+        build_pdf_font()
     return 0
 
 

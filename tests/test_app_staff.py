@@ -103,6 +103,9 @@ def test_long_press_leads_to_a_pin_pad_and_the_pin_decides(staff_app, qtbot):
     k.staff.areaRequested.connect(seen.append)
     h.tap("area_due")
     assert seen == ["due"]
+    h.wait_screen("due")  # the coordinator's due list (kiosk.app.coordinator); back to the menu
+    h.tap("btnDueMenu")
+    h.wait_screen("staff")
     k.staff.openArea("enrol")  # not for a reviewer: nothing is asked for
     assert seen == ["due"]
     h.tap("btnStaffLogout")
@@ -123,7 +126,9 @@ def test_long_press_leads_to_a_pin_pad_and_the_pin_decides(staff_app, qtbot):
 
 
 def test_the_staff_session_ends_by_itself_when_idle(staff_app, qtbot):
-    h = staff_app(settings=replace(Settings(), staff_idle_logout_s=1.5, idle_reset_s=0.5))
+    # Staff idle logout far longer than the resident idle reset, so a slow machine cannot log out
+    # before the first check; then the staff timer is shortened to see the logout itself.
+    h = staff_app(settings=replace(Settings(), staff_idle_logout_s=60, idle_reset_s=0.5))
     k = h.k
     long_press(h)
     h.wait_screen("staffLogin")
@@ -131,6 +136,8 @@ def test_the_staff_session_ends_by_itself_when_idle(staff_app, qtbot):
     h.wait_screen("staff")
     qtbot.wait(800)  # longer than the resident idle reset: a staff screen is not reset by it
     assert k.flow.screen == "staff" and k.staff.loggedIn
+    k.staff.idle.setInterval(300)
+    k.staff.idle.start()
     qtbot.waitUntil(lambda: not k.staff.loggedIn, timeout=10_000)
     h.wait_screen("home")
     assert (ASSISTANT[0], "operator_logout") in [(a["actor"], a["action"]) for a in k.store.audit_entries()]

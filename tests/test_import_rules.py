@@ -17,7 +17,8 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 PKG = ROOT / "kiosk"
-HUB_STACK = ("kiosk.county", "fastapi", "uvicorn", "sqlalchemy", "starlette", "openpyxl")
+# openpyxl is not here: the terminal writes XLSX figures (kiosk.stats) since issue 13.
+HUB_STACK = ("kiosk.county", "fastapi", "uvicorn", "sqlalchemy", "starlette")
 
 
 def _module_name(path: Path) -> str:

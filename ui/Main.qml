@@ -30,6 +30,7 @@ Window {
         "submitted": "SubmittedScreen.qml",
 
         // staff: due lists and figures
+        "due": "DueScreen.qml", "stats": "StatsScreen.qml",
 
         // admin corner, paused kiosk (kioskapp14: kiosk/app/admin.py)
         "admin": "AdminScreen.qml", "selftest": "SelfTestScreen.qml",

@@ -167,6 +167,7 @@ class KioskApp:
                                    actions=opts.actions, sync_status=sync_status, clock=self.clock)
         qapp.installEventFilter(self.app)
         # Staff mode (kiosk.app.staff): the session, enrolment and review; other areas connect to areaRequested.
+        from kiosk.app.coordinator import CoordinatorController
         from kiosk.app.enrol import EnrolController, ReviewController
         from kiosk.app.staff import StaffController
 
@@ -177,6 +178,11 @@ class KioskApp:
         self.review = ReviewController(self.store, self.flow, self.enrol, self.staff.current_operator)
         self.staff.areaRequested.connect(self.enrol.openArea)
         self.staff.areaRequested.connect(self.review.openArea)
+        # Due lists and figures (staff areas "due", "stats"): names and contacts only for the logged-in operator.
+        self.coordinator = CoordinatorController(self.store, self.settings, self.clock, self.flow,
+                                                 current_operator=self.staff.current_operator)
+        self.staff.areaRequested.connect(self.coordinator.openArea)
+        self.app.idleReset.connect(self.coordinator.forget)
 
         # 上门认证 and 不刷脸认证 (staff areas "visits", "fallback"): the logged-in operator is the staff
         # session's (`current_operator` replaces it in tests that log nobody in through the PIN pad).
@@ -207,7 +213,8 @@ class KioskApp:
         # The QML module Kiosk (ui/qmldir): these instances are its singletons for this window.
         qml.provide(App=self.app, KioskFlow=self.flow, IdEntry=self.entry, Records=self.records,
                     FaceCheck=self.check, Staff=self.staff, Enrol=self.enrol, Review=self.review,
-                    Visits=self.visits, Fallback=self.fallback, KioskState=self.kiosk_state, Admin=self.admin)
+                    Visits=self.visits, Fallback=self.fallback, KioskState=self.kiosk_state, Admin=self.admin,
+                    Coordinator=self.coordinator)
         self.engine = QQmlApplicationEngine()
         self.engine.load(str(UI_DIR / "Main.qml"))
         roots = self.engine.rootObjects()
@@ -325,6 +332,7 @@ class KioskApp:
         from shiboken6 import delete
 
         delete(self.engine)
+        self.coordinator.close()
         self.store.close()
         if self._demo_dir is not None and not self.opts.demo_home:
             import shutil

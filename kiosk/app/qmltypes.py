@@ -24,6 +24,7 @@ def _types():
     from kiosk.app.check import CheckController
     from kiosk.app.enrol import EnrolController, EnrolFrame, ReviewController
     from kiosk.app.controllers import AppController, FlowController
+    from kiosk.app.coordinator import CoordinatorController
     from kiosk.app.entry import IdentityEntry
     from kiosk.app.fallback import FallbackController
     from kiosk.app.preview import CameraView
@@ -36,7 +37,8 @@ def _types():
              (CameraView, "CameraView", False),
              (StaffController, "Staff", True), (EnrolController, "Enrol", True), (ReviewController, "Review", True),
              (EnrolFrame, "EnrolFrame", False),
-             (VisitsController, "Visits", True), (FallbackController, "Fallback", True)]
+             (VisitsController, "Visits", True), (FallbackController, "Fallback", True),
+             (CoordinatorController, "Coordinator", True)]
     from kiosk.app.admin import AdminController, KioskState  # the unattended kiosk (issue 14)
 
     types += [(KioskState, "KioskState", True), (AdminController, "Admin", True)]

@@ -3,6 +3,7 @@ review, staff audit. Every value is escaped; every form carries the session's CS
 from __future__ import annotations
 
 from datetime import datetime
+from collections.abc import Sequence
 from html import escape
 from urllib.parse import urlencode
 
@@ -47,7 +48,8 @@ def _hidden(csrf: str) -> str:
 def layout(title: str, body: str, user: str | None = None, role: str | None = None, csrf: str = "") -> str:
     nav = ""
     if user:
-        links = ['<a href="/">汇总</a>', '<a href="/review">时间可疑记录</a>']
+        links = ['<a href="/">汇总</a>', '<a href="/due">提醒名单</a>', '<a href="/figures">认证统计</a>',
+                 '<a href="/review">时间可疑记录</a>']
         if role in ("operator", "admin"):
             links.append('<a href="/fallbacks">不刷脸认证审核</a>')
             links.append('<a href="/enrolments">终端建模记录</a>')
@@ -181,6 +183,180 @@ def render_audit_page(entries: list, tz=None, user: str | None = None, role: str
     rows = [[_local(e.at, tz), e.user, e.action, e.target, e.ip] for e in entries]
     body = "<h1>操作记录（谁看了、改了什么）</h1>" + _table(["时间", "用户", "操作", "对象", "地址"], rows, "还没有记录。")
     return layout("操作记录", body, user, role, csrf)
+
+
+# ---------------------------------------------------------------- due lists and figures (per village)
+_URGENCY = {"suspended": "已暂停发放", "overdue": "已逾期，下月起暂停", "never_certified": "从未认证", "due": "待认证"}
+_REASON_GROUPS = {"actions": "没做完动作", "liveness": "活体未通过", "faces": "没拍到人脸或多人", "no_match": "人脸不一致",
+                  "needs_staff": "需人工核实", "quality": "画面不清楚", "interrupted": "画面中断或故障",
+                  "abandoned": "中途放弃", "no_template": "未建模或次数用完", "other": "其他"}
+_TRIES = {"1": "1次", "2": "2次", "3": "3次", "4+": "4次及以上"}
+_DURATIONS = {"lt30": "30秒内", "lt60": "30–60秒", "lt120": "1–2分钟", "ge120": "2分钟以上"}
+_RULE_NOTE = "按最近12个月计算（第13个月起暂停发放，与汇总页的超期名单同一规则）；大数据比对认证和身故人员不计入。"
+CHART_STYLE = """.charts{display:flex;flex-wrap:wrap;gap:1.5em}.chart{border:1px solid #999;padding:.5em 1em;background:#fff}
+.chart h3{margin:.2em 0 .5em;font-size:18px}svg text{font-family:sans-serif;font-size:15px}
+.big{font-size:22px;font-weight:bold}.tabs a{margin-right:.8em}"""
+
+
+def _svg_bars(rows: Sequence[tuple[str, float, str]], color: str = "#1f4e79", unit: str = "", max_value: float | None = None,
+              width: int = 560) -> str:
+    """A horizontal bar chart as inline SVG (no JavaScript, prints well): (label, value, text)."""
+    if not rows:
+        return "<p class=empty>这段时间没有数据。</p>"
+    label_w, bar_h, gap = 150, 26, 10
+    top = max_value or max((v for _, v, _ in rows), default=0) or 1
+    plot_w = width - label_w - 150
+    h = len(rows) * (bar_h + gap) + gap
+    parts = [f'<svg role=img width="{width}" height="{h}" viewBox="0 0 {width} {h}" xmlns="http://www.w3.org/2000/svg">']
+    for i, (lab, v, txt) in enumerate(rows):
+        y = gap + i * (bar_h + gap)
+        w = max(0.0, plot_w * min(v, top) / top)
+        parts.append(f'<text x="{label_w - 8}" y="{y + bar_h * 0.72:.0f}" text-anchor="end">{escape(lab)}</text>'
+                     f'<rect x="{label_w}" y="{y}" width="{w:.1f}" height="{bar_h}" fill="{color}"/>'
+                     f'<text x="{label_w + w + 6:.1f}" y="{y + bar_h * 0.72:.0f}">{escape(txt)}{escape(unit)}</text>')
+    parts.append("</svg>")
+    return "".join(parts)
+
+
+def _svg_daily(days: list[dict], width: int = 760, height: int = 240) -> str:
+    """Stacked columns per day: passes (green) under failures (red)."""
+    if not any(d["attempts"] for d in days):
+        return "<p class=empty>这段时间没有认证记录。</p>"
+    left, bottom, top_pad = 40, 36, 16
+    plot_w, plot_h = width - left - 10, height - bottom - top_pad
+    top = max(d["attempts"] for d in days) or 1
+    col = plot_w / max(1, len(days))
+    parts = [f'<svg role=img width="{width}" height="{height}" viewBox="0 0 {width} {height}" xmlns="http://www.w3.org/2000/svg">',
+             f'<line x1="{left}" y1="{top_pad + plot_h}" x2="{width - 10}" y2="{top_pad + plot_h}" stroke="#333"/>',
+             f'<text x="{left - 6}" y="{top_pad + 12}" text-anchor="end">{top}</text>',
+             f'<text x="{left - 6}" y="{top_pad + plot_h}" text-anchor="end">0</text>']
+    step = max(1, len(days) // 8)
+    for i, d in enumerate(days):
+        x = left + i * col + col * 0.15
+        w = col * 0.7
+        hp = plot_h * d["passes"] / top
+        hf = plot_h * d["fails"] / top
+        y0 = top_pad + plot_h
+        parts.append(f'<rect x="{x:.1f}" y="{y0 - hp:.1f}" width="{w:.1f}" height="{hp:.1f}" fill="#2e7d32">'
+                     f'<title>{escape(d["date"])} 通过 {d["passes"]}</title></rect>')
+        parts.append(f'<rect x="{x:.1f}" y="{y0 - hp - hf:.1f}" width="{w:.1f}" height="{hf:.1f}" fill="#c62828">'
+                     f'<title>{escape(d["date"])} 未通过 {d["fails"]}</title></rect>')
+        if i % step == 0:
+            m, dd = d["date"][5:7].lstrip("0"), d["date"][8:10].lstrip("0")
+            parts.append(f'<text x="{x + w / 2:.1f}" y="{height - 12}" text-anchor="middle">{m}/{dd}</text>')
+    parts.append("</svg>")
+    return ("".join(parts) + '<p><span style="color:#2e7d32">■</span> 通过　'
+            '<span style="color:#c62828">■</span> 未通过</p>')
+
+
+def _village_tabs(path: str, villages: list[str], current: str | None, extra: dict, allow_all: bool) -> str:
+    links = [f'<a href="{path}?{urlencode(extra)}">{"<b>全部村</b>" if not current else "全部村"}</a>'] if allow_all else []
+    for v in villages:
+        label = f"<b>{escape(v)}</b>" if v == current else escape(v)
+        links.append(f'<a href="{path}?{urlencode({**extra, "village": v})}">{label}</a>')
+    return f"<p class=tabs>村：{''.join(links)}</p>"
+
+
+def render_due_page(due: dict | None, villages: list[str], user: str | None = None, role: str | None = None,
+                    csrf: str = "") -> str:
+    tabs = _village_tabs("/due", villages, due["village"] if due else None, {"days": due["days"] if due else 30}, False)
+    if due is None:
+        body = f"<h1>认证提醒名单</h1>{tabs}<p>请先选一个村。</p>"
+        return layout("认证提醒名单", body, user, role, csrf)
+    counts = "，".join(f"{_URGENCY[u]} {n} 人" for u, n in due["counts"].items() if n) or "没有需要提醒的人"
+    rows = [[i, r["name"], r["id"], _URGENCY[r["urgency"]],
+             (f"{r['date']} 起暂停" if r["urgency"] in ("suspended", "overdue") else f"截止 {r['date']}") if r["date"] else None,
+             r["last"] or "从未认证"] for i, r in enumerate(due["residents"], 1)]
+    q = urlencode({"village": due["village"], "days": due["days"]})
+    body = f"""<style>{CHART_STYLE}</style><h1>{escape(due['village'])} 认证提醒名单（公示版，姓名和身份证号已打码）</h1>{tabs}
+<p>截至 {escape(due['today'])}，含 {due['days']} 天内到期：共 {len(rows)} 人（{escape(counts)}）。</p>
+<p class=empty>{escape(_RULE_NOTE)}</p>
+<p><a href="/due.xlsx?{q}">导出 Excel</a>　<a href="/figures?{urlencode({'village': due['village']})}">本村认证统计</a></p>
+{_table(["序号", "姓名", "身份证号", "情况", "截止/暂停", "最近认证"], rows, "没有需要提醒的人：都已认证（或由大数据比对认证）。")}"""
+    return layout(f"{due['village']} 认证提醒名单", body, user, role, csrf)
+
+
+def render_figures_page(f: dict, villages: list[str], user: str | None = None, role: str | None = None,
+                        csrf: str = "") -> str:
+    rng = {"from": f["from"], "to": f["to"]}
+    tabs = _village_tabs("/figures", villages, f["village"], rng, True)
+    t = f["totals"]
+    rate = "—" if t["rate"] is None else f"{100 * t['rate']:.1f}%"
+    village_rows = [(v["village"] or "（未分村）", 100 * (v["rate"] or 0),
+                     f"{100 * (v['rate'] or 0):.1f}%（{v['certified']}/{v['must_certify']}）")
+                    for v in f["villages"] if v["must_certify"]]
+    tries = [(_TRIES[k], n, str(n)) for k, n in f["tries_per_pass"]["buckets"].items()]
+    reasons = [(_REASON_GROUPS.get(r["reason"], r["reason"]), r["count"], str(r["count"])) for r in f["failure_reasons"]]
+    durations = [(_DURATIONS[k], n, str(n)) for k, n in f["time_to_certify"]["buckets"].items()]
+    fb_rows = [[{"staff_witness": "工作人员核实认证", "relative_pledge": "亲属承诺"}[x["method"]], x["pending"],
+                x["approved"], x["rejected"]] for x in f["fallbacks"]]
+    median = f["time_to_certify"]["median_s"]
+    mean_tries = f["tries_per_pass"]["mean"]
+    q = urlencode({**({"village": f["village"]} if f["village"] else {}), **rng})
+    place = f["village"] or "全部村"
+    due_link = (f'　<a href="/due?{urlencode({"village": f["village"]})}">本村认证提醒名单</a>' if f["village"] else "")
+    body = f"""<style>{CHART_STYLE}</style><h1>{escape(place)} 认证统计</h1>{tabs}
+<form method=get action=/figures>{'<input type=hidden name=village value="' + escape(f['village']) + '">' if f['village'] else ''}
+<label>从 <input type=date name=from value="{escape(f['from'])}"></label> <label>到 <input type=date name=to value="{escape(f['to'])}"></label>
+<button>查看</button></form>
+<p class=big>认证率 {rate}（已认证 {t['certified']} / 应认证 {t['must_certify']} 人）</p>
+<p>{escape(f['from'])} 至 {escape(f['to'])}：刷脸 {t['attempts']} 次，通过 {t['passes']} 次；每次通过平均刷脸
+{mean_tries if mean_tries is not None else '—'} 次；用时中位数 {median if median is not None else '—'} 秒。</p>
+<p class=empty>{escape(_RULE_NOTE)}</p>
+<p><a href="/figures.xlsx?{q}">导出 Excel</a>{due_link}</p>
+<div class=charts>
+<div class=chart><h3>各村认证率</h3>{_svg_bars(village_rows, "#1f4e79", max_value=100)}</div>
+<div class=chart><h3>每日刷脸与通过</h3>{_svg_daily(f["days"])}</div>
+<div class=chart><h3>每次通过用了几次刷脸</h3>{_svg_bars(tries, "#2e7d32") if f["tries_per_pass"]["passes"] else _svg_bars([])}</div>
+<div class=chart><h3>未通过原因</h3>{_svg_bars(reasons, "#c62828")}</div>
+<div class=chart><h3>认证用时（通过的）</h3>{_svg_bars(durations, "#1f4e79") if f["time_to_certify"]["passes"] else _svg_bars([])}</div>
+<div class=chart><h3>非刷脸认证及审核结果</h3>{_table(["方式", "待审核", "审核通过", "审核未通过"], fb_rows, "没有。")}</div>
+</div>"""
+    return layout(f"{place} 认证统计", body, user, role, csrf)
+
+
+def figures_workbook(f: dict) -> bytes:
+    """The figures as an XLSX workbook (one sheet per table), for the county's spreadsheets."""
+    sheets = [
+        ("各村认证率", ["村", "名册人数", "应认证", "已认证", "认证率%", "大数据比对", "身故"],
+         [[v["village"] or "", v["residents"], v["must_certify"], v["certified"],
+           None if v["rate"] is None else round(100 * v["rate"], 1), v["data_comparison"], v["deceased"]]
+          for v in f["villages"]]),
+        ("每日", ["日期", "刷脸次数", "通过", "未通过"], [[d["date"], d["attempts"], d["passes"], d["fails"]] for d in f["days"]]),
+        ("每次通过用了几次", ["刷脸次数", "通过"], [[_TRIES[k], n] for k, n in f["tries_per_pass"]["buckets"].items()]),
+        ("未通过原因", ["原因", "次数"], [[_REASON_GROUPS.get(r["reason"], r["reason"]), r["count"]] for r in f["failure_reasons"]]),
+        ("非刷脸认证", ["方式", "待审核", "审核通过", "审核未通过"],
+         [[x["method"], x["pending"], x["approved"], x["rejected"]] for x in f["fallbacks"]]),
+        ("认证用时", ["用时", "通过"], [[_DURATIONS[k], n] for k, n in f["time_to_certify"]["buckets"].items()]),
+    ]
+    return _workbook(sheets)
+
+
+def due_workbook(due: dict) -> bytes:
+    rows = [[i, r["name"], r["id"], _URGENCY[r["urgency"]], r["date"], r["last"] or "从未认证"]
+            for i, r in enumerate(due["residents"], 1)]
+    return _workbook([(f"{due['village']}提醒名单"[:31], ["序号", "姓名", "身份证号", "情况", "截止/暂停日期", "最近认证"], rows)])
+
+
+def _workbook(sheets: list[tuple[str, list[str], list[list]]]) -> bytes:
+    import io
+
+    import openpyxl
+    from openpyxl.styles import Font
+
+    wb = openpyxl.Workbook()
+    wb.remove(wb.active)
+    for title, header, rows in sheets:
+        ws = wb.create_sheet(title)
+        ws.append(header)
+        for c in ws[1]:
+            c.font = Font(bold=True)
+        for r in rows:
+            ws.append(r)
+        ws.freeze_panes = "A2"
+    buf = io.BytesIO()
+    wb.save(buf)
+    return buf.getvalue()
 
 
 _ROLES = {"assistant": "协理员", "reviewer": "审核员", "admin": "管理员"}

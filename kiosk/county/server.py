@@ -16,15 +16,24 @@ from urllib.parse import parse_qs
 
 from fastapi import Depends, FastAPI, Query, Request
 from fastapi.exceptions import RequestValidationError
-from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse
+from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
 from starlette.concurrency import run_in_threadpool
 
 from kiosk import protocol as P
 
 from .auth import Limits, role_at_least
 from .db import Device, HubDB, HubError, StaffUser
+from . import figures as figures_mod
 from .page import (
-    render_audit_page, render_enrolments_page, render_fallbacks_page, render_login, render_review_page,
+    due_workbook,
+    figures_workbook,
+    render_audit_page,
+    render_due_page,
+    render_enrolments_page,
+    render_fallbacks_page,
+    render_figures_page,
+    render_login,
+    render_review_page,
     render_status_page,
 )
 
@@ -328,6 +337,57 @@ def create_app(hub: HubDB, limits: Limits | None = None, secure_cookies: bool = 
         await run_in_threadpool(log, user.name, "fallback_" + decision, f"{device_id}:{uuid}", request)
         return RedirectResponse("/fallbacks", status_code=303)
 
+    # ---- per village: due list (公示 version, masked) and figures, with XLSX export
+    def _range(start: str | None, end: str | None):
+        from datetime import date
+
+        try:
+            a = date.fromisoformat(start) if start else None
+            b = date.fromisoformat(end) if end else None
+        except ValueError:
+            raise HubError("bad_date", "日期请写成 2026-12-01 这样。") from None
+        b = b or hub.clock.today()
+        from datetime import timedelta
+
+        a = a or b - timedelta(days=29)
+        if a > b or (b - a).days >= figures_mod.MAX_DAYS:
+            raise HubError("bad_range", "日期范围不对：开始日期须早于结束日期，最多一年。")
+        return a, b
+
+    @app.get("/due", response_class=HTMLResponse, include_in_schema=False)
+    def due_page(request: Request, village: str | None = Query(None, max_length=100),
+                 days: int = Query(30, ge=0, le=366), who=Depends(staff())) -> str:
+        user, csrf = who
+        log(user.name, "view_due", f"village={village or ''} days={days}", request)
+        due = figures_mod.due_list(hub, village, days) if village else None
+        return render_due_page(due, figures_mod.villages(hub), user.name, user.role, csrf)
+
+    @app.get("/due.xlsx", include_in_schema=False)
+    def due_xlsx(request: Request, village: str = Query(..., max_length=100), days: int = Query(30, ge=0, le=366),
+                 who=Depends(staff())) -> Response:
+        log(who[0].name, "export_due", f"village={village} days={days}", request)
+        data = due_workbook(figures_mod.due_list(hub, village, days))
+        return _xlsx(data, f"due-{hub.clock.today().isoformat()}.xlsx")
+
+    @app.get("/figures", response_class=HTMLResponse, include_in_schema=False)
+    def figures_page(request: Request, village: str | None = Query(None, max_length=100),
+                     start: str | None = Query(None, alias="from", max_length=10),
+                     end: str | None = Query(None, alias="to", max_length=10), who=Depends(staff())) -> str:
+        user, csrf = who
+        a, b = _range(start, end)
+        log(user.name, "view_figures", f"village={village or ''} from={a} to={b}", request)
+        return render_figures_page(figures_mod.figures(hub, village or None, a, b), figures_mod.villages(hub),
+                                   user.name, user.role, csrf)
+
+    @app.get("/figures.xlsx", include_in_schema=False)
+    def figures_xlsx(request: Request, village: str | None = Query(None, max_length=100),
+                     start: str | None = Query(None, alias="from", max_length=10),
+                     end: str | None = Query(None, alias="to", max_length=10), who=Depends(staff())) -> Response:
+        a, b = _range(start, end)
+        log(who[0].name, "export_figures", f"village={village or ''} from={a} to={b}", request)
+        data = figures_workbook(figures_mod.figures(hub, village or None, a, b))
+        return _xlsx(data, f"figures-{a}-{b}.xlsx")
+
     @app.get("/enrolments", response_class=HTMLResponse, include_in_schema=False)
     def enrolments_page(request: Request, resident: str | None = Query(None, max_length=18),
                         who=Depends(staff("operator"))) -> str:
@@ -364,6 +424,11 @@ def create_app(hub: HubDB, limits: Limits | None = None, secure_cookies: bool = 
         return JSONResponse(app.openapi())
 
     return app
+
+
+def _xlsx(data: bytes, filename: str) -> Response:
+    return Response(data, media_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+                    headers={"Content-Disposition": f'attachment; filename="{filename}"'})
 
 
 def _qs(**kw) -> str:

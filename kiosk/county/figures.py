@@ -1,0 +1,179 @@
+"""The hub's due lists and figures, per village, from the county database (the hub imports only
+kiosk.core and kiosk.protocol: no terminal policy code here).
+
+The hub judges by the rolling 12-month rule its status page already uses ("from the 13th month
+without certification payment is suspended", DOMAIN.md): a resident's last certification is the
+later of certified_on (a trusted pass, or an approved fallback) and data_comparison_on.
+
+* due list: suspended (county status, or past the 12 months and into the next month), overdue
+  (past the 12 months this month: suspended from next month), never certified, due within N days;
+  大数据比对-covered and deceased left out; IDs and names masked (公示 convention).
+* figures: 认证率 per village (certified in the last 12 months ÷ those who must certify, 大数据比对
+  and deceased left out), per day (passes, failures), tries per pass, failure reasons, fallbacks and
+  review outcomes, time to certify — counted with kiosk.core.figures, as the terminal counts them.
+"""
+from __future__ import annotations
+
+import calendar
+import json
+from datetime import date, timedelta
+
+from sqlalchemy import case, func, select
+
+from kiosk.core import figures as core
+from kiosk.core.ids import mask_id, mask_name
+
+from .db import FallbackReview, HubDB, Record, Resident
+
+URGENCIES = ("suspended", "overdue", "never_certified", "due")
+MAX_DAYS = 366
+
+
+def add_months(d: date, n: int) -> date:
+    k = d.year * 12 + d.month - 1 + n
+    y, m = divmod(k, 12)
+    m += 1
+    return date(y, m, min(d.day, calendar.monthrange(y, m)[1]))
+
+
+def _first_of_next_month(d: date) -> date:
+    return add_months(date(d.year, d.month, 1), 1)
+
+
+def _d(s: str | None) -> date | None:
+    try:
+        return date.fromisoformat(s) if s else None
+    except ValueError:
+        return None
+
+
+def due_list(hub: HubDB, village: str, days: int = 30, today: date | None = None) -> dict:
+    """The village's due list by the 13th-month rule, most urgent first (masked)."""
+    today = today or hub.clock.today()
+    with hub.Session() as s:
+        rows = s.execute(select(Resident.id_number, Resident.name, Resident.certified_on,
+                                Resident.data_comparison_on, Resident.county_status, Resident.benefit_start)
+                         .where(Resident.village == village, Resident.removed.is_(False),
+                                Resident.county_status != "deceased")).all()
+    out = []
+    for rid, name, cert, dc, status, _benefit in rows:
+        c, dcd = _d(cert), _d(dc)
+        last = max((x for x in (c, dcd) if x and x <= today), default=None)
+        lapse = add_months(last, 12) if last else None
+        if dcd and last == dcd and lapse and lapse >= today and status != "suspended":
+            continue  # covered by 大数据比对
+        if status == "suspended":
+            kind, when = "suspended", None
+        elif last is None:
+            kind, when = "never_certified", None
+        elif lapse is not None and lapse < today:
+            stops = _first_of_next_month(lapse)
+            kind, when = ("suspended" if stops <= today else "overdue"), stops
+        elif lapse is not None and lapse <= today + timedelta(days=days):
+            kind, when = "due", lapse
+        else:
+            continue
+        out.append({"id": mask_id(rid), "name": mask_name(name), "urgency": kind, "last": last.isoformat() if last else None,
+                    "date": when.isoformat() if when else None})
+    out.sort(key=lambda r: (URGENCIES.index(r["urgency"]), r["date"] or "9999", r["id"]))
+    counts = {u: sum(1 for r in out if r["urgency"] == u) for u in URGENCIES}
+    return {"village": village, "today": today.isoformat(), "days": days, "rule": "rolling_12_months",
+            "counts": counts, "residents": out}
+
+
+def villages(hub: HubDB) -> list[str]:
+    with hub.Session() as s:
+        rows = s.execute(select(Resident.village).where(Resident.village.is_not(None), Resident.removed.is_(False))
+                         .group_by(Resident.village).order_by(Resident.village)).all()
+    return [v for (v,) in rows if v]
+
+
+def figures(hub: HubDB, village: str | None = None, start: date | None = None, end: date | None = None) -> dict:
+    end = end or hub.clock.today()
+    start = start or end - timedelta(days=29)
+    if start > end or (end - start).days + 1 > MAX_DAYS:
+        raise ValueError("bad range")
+    cutoff = add_months(end, -12).isoformat()
+    with hub.Session() as s:
+        alive = Resident.county_status != "deceased"
+        cert = func.coalesce(Resident.certified_on, "") >= cutoff
+        dc = (func.coalesce(Resident.data_comparison_on, "") >= cutoff) & ~cert
+        q = (select(Resident.village, func.count(),
+                    func.sum(case((~alive, 1), else_=0)),
+                    func.sum(case((alive & cert, 1), else_=0)),
+                    func.sum(case((alive & dc, 1), else_=0)))
+             .where(Resident.removed.is_(False)).group_by(Resident.village).order_by(Resident.village))
+        if village:
+            q = q.where(Resident.village == village)
+        per_village = s.execute(q).all()
+        rq = (select(Record.resident_id, Record.verdict, Record.occurred_day, Record.occurred_at, Record.payload)
+              .where(Record.kind == "certification", Record.occurred_day >= start.isoformat(),
+                     Record.occurred_day <= end.isoformat(), Record.review.is_distinct_from("rejected"))
+              .order_by(Record.occurred_at))
+        fq = (select(Record.payload, FallbackReview.decision)
+              .outerjoin(FallbackReview, (FallbackReview.device_id == Record.device_id)
+                         & (FallbackReview.uuid == Record.uuid))
+              .where(Record.kind == "fallback", Record.occurred_day >= start.isoformat(),
+                     Record.occurred_day <= end.isoformat()))
+        if village:
+            rq = rq.where(Record.village == village)
+            fq = fq.where(Record.village == village)
+        records = s.execute(rq).all()
+        fallbacks = s.execute(fq).all()
+    villages_out = []
+    for v, n, dead, done, dcn in per_village:
+        must = n - (dead or 0) - (dcn or 0)
+        villages_out.append({"village": v, "residents": n, "must_certify": must, "certified": done or 0,
+                             "data_comparison": dcn or 0, "deceased": dead or 0, "rate": core.rate(done or 0, must)})
+    days: dict[str, dict] = {}
+    for i in range((end - start).days + 1):
+        d = (start + timedelta(days=i)).isoformat()
+        days[d] = {"date": d, "attempts": 0, "passes": 0, "fails": 0}
+    durations, reasons = [], []
+    for _rid, verdict, day, _at, payload in records:
+        row = days.get(day)
+        if row is None:
+            continue
+        row["attempts"] += 1
+        row["passes" if verdict == "pass" else "fails"] += 1
+        p = _payload(payload)
+        if verdict == "pass":
+            secs = _seconds(p)
+            if secs is not None:
+                durations.append(secs)
+        else:
+            reasons.append(p.get("reason"))
+    fb: dict[str, dict] = {m: {"method": m, "pending": 0, "approved": 0, "rejected": 0, "total": 0}
+                           for m in ("staff_witness", "relative_pledge")}
+    for payload, decision in fallbacks:
+        m = _payload(payload).get("method")
+        if m in fb:
+            fb[m][decision or "pending"] += 1
+            fb[m]["total"] += 1
+    must = sum(v["must_certify"] for v in villages_out)
+    done = sum(v["certified"] for v in villages_out)
+    return {"from": start.isoformat(), "to": end.isoformat(), "village": village, "rule": "rolling_12_months",
+            "totals": {"must_certify": must, "certified": done, "rate": core.rate(done, must),
+                       "attempts": len(records), "passes": sum(1 for r in records if r[1] == "pass")},
+            "villages": villages_out, "days": list(days.values()),
+            "tries_per_pass": core.tries_per_pass((r[0] or "", r[1]) for r in records),
+            "failure_reasons": core.failure_reasons(reasons),
+            "fallbacks": list(fb.values()), "time_to_certify": core.time_to_certify(durations)}
+
+
+def _payload(text: str) -> dict:
+    try:
+        p = json.loads(text)
+    except ValueError:
+        return {}
+    return p if isinstance(p, dict) else {}
+
+
+def _seconds(p: dict) -> float | None:
+    from datetime import datetime
+
+    try:
+        return max(0.0, (datetime.fromisoformat(p["finished_at"]) - datetime.fromisoformat(p["started_at"]))
+                   .total_seconds())
+    except (KeyError, TypeError, ValueError):
+        return None
