@@ -400,3 +400,41 @@ def test_the_self_test_runs_in_a_worker_and_the_home_screen_follows_its_result(m
     qtbot.waitUntil(lambda: not h.k.kiosk_state.paused(), timeout=10_000)
     assert {c.name: c.state for c in source.report.checks}["camera"] == "skipped"
     qtbot.waitUntil(lambda: driver.find(h.window, "pausedPanel") is None, timeout=10_000)
+
+
+def test_a_face_check_opens_the_camera_only_once_the_self_test_has_let_it_go(make_kiosk, qtbot):
+    """The other direction of the camera rule: a face check starting while the worker's self-test
+    reads the camera opens it (on the check's own worker thread) after the self-test is done."""
+    import threading
+
+    h = make_kiosk()
+    h.k.enable_selftest()
+    source = h.k.selftest_source
+    qtbot.waitUntil(lambda: not source.running, timeout=60_000)
+    order: list[str] = []
+    release = threading.Event()
+    real = source.worker_run
+
+    def slow_selftest(camera=None):
+        release.wait(30)
+        report = real(camera=camera)
+        order.append("selftest done")
+        return report
+
+    source.worker_run = slow_selftest
+    assert source.start()
+    opened = []
+    factory = h.k.check.source_factory  # what the face check's CameraWorker calls
+
+    def open_camera():
+        cam = factory()
+        order.append("camera opened")
+        opened.append(cam)
+
+    t = threading.Thread(target=open_camera)
+    t.start()
+    qtbot.wait(200)
+    release.set()
+    t.join(30)
+    assert order == ["selftest done", "camera opened"]
+    opened[0].close()
