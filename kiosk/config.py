@@ -90,6 +90,15 @@ class Settings:
     template_ageing: bool = True  # a strong pass adds its probe to the resident's templates (audited)
     template_ageing_bound: int = 2  # auto-added embeddings kept per resident (oldest dropped; enrolled stay)
     template_ageing_margin: float = 2.0  # "strong": the s-norm score this far inside the threshold
+    # The receipt printer (认证回执, kiosk.receipt): an ESC/POS thermal printer, or none (receipts as PDF only).
+    printer_kind: str = "none"  # "none", "file" (a USB printer is /dev/usb/lp0 on Linux), "network" (host[:port])
+    printer_device: str = ""  # per kind: /dev/usb/lp0 | 192.168.1.50:9100
+    printer_paper_mm: int = 58  # 58 or 80 mm paper
+
+    @property
+    def printer(self) -> str:
+        """The receipt printer's address ("" when none is configured), as the self-test reads it."""
+        return self.printer_device if self.printer_kind != "none" else ""
 
     def clock(self):
         """The service area's clock ($KIOSK_TIMEZONE overrides the `timezone` setting)."""
@@ -182,7 +191,7 @@ _RANGES: dict[str, tuple[float, float]] = {
     "capture_retention_days": (0, 365), "idle_reset_s": (10, 3600), "volume": (0, 1),
     "staff_idle_logout_s": (30, 3600),
     "grace_days": (0, 90), "sync_interval_s": (10, 86400), "backup_keep_days": (1, 365),
-    "pad_live_min": (0.3, 0.99), "pad_sample_every": (1, 3),
+    "pad_live_min": (0.3, 0.99), "pad_sample_every": (1, 3), "printer_paper_mm": (58, 80),
     # issue 14 (self-test, maintenance window, heartbeat, kiosk session, ID-card reader)
     "selftest_interval_s": (60, 86400), "disk_min_free_mb": (1, 100000), "roster_max_age_days": (1, 365),
     "heartbeat_interval_s": (30, 86400), "monitor": (0, 15), "idcard_port": (0, 9999),
@@ -195,7 +204,7 @@ _MATCHING_RANGES = {
              "roster_margin": (0, 0.5), "centred_threshold": (0.05, 2.0)},
 }
 _CHOICES = {"embedding_backend": ("dlib", "onnx"), "cycle_rule": ("birthday", "window"),
-            "flash_challenge": ("report", "off", "enforce")}
+            "flash_challenge": ("report", "off", "enforce"), "printer_kind": ("none", "file", "network")}
 
 
 def _toml_where(e: Exception) -> str:
@@ -288,7 +297,30 @@ def validate(data: dict, path: Path = Path("kiosk.toml")) -> Settings:
                     raise SettingsError(f"{path.name} 第 calibration.{backend} 项：应是阈值表，"
                                         "请用 kiosk calibrate --write 写入。", path, key)
                 _check_matching(path, str(backend), table, prefix=f"calibration.{backend}.")
+    _check_printer(path, data)
     return replace(defaults, **data)
+
+
+_PRINTER_DEVICE = {
+    "file": (r"/\S+", "打印机设备文件，例如 printer_device = \"/dev/usb/lp0\""),
+    "network": (r"[A-Za-z0-9.\-]+(:\d{1,5})?", "打印机的网络地址，例如 printer_device = \"192.168.1.50:9100\""),
+}
+
+
+def _check_printer(path: Path, data: dict) -> None:
+    """The receipt printer: 58 or 80 mm paper, and a device written the way its kind needs."""
+    import re
+
+    if data.get("printer_paper_mm", 58) not in (58, 80):
+        raise SettingsError(f"{path.name} 第 printer_paper_mm 项：{_fmt(data['printer_paper_mm'])} 不是常见的热敏纸宽，"
+                            "请写 58 或 80，例如 printer_paper_mm = 58", path, "printer_paper_mm")
+    kind = data.get("printer_kind", "none")
+    if kind in _PRINTER_DEVICE:
+        pattern, example = _PRINTER_DEVICE[kind]
+        device = data.get("printer_device", "")
+        if not re.fullmatch(pattern, device):
+            raise SettingsError(f"{path.name} 第 printer_device 项：{_fmt(device)} 不对，printer_kind = \"{kind}\" "
+                                f"时请写{example}", path, "printer_device")
 
 
 def _check_text(path: Path, key: str, value: str, default: str) -> None:

@@ -20,7 +20,7 @@ import json
 import os
 import ssl
 import uuid as uuidlib
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from typing import Any, Literal
 
 from cryptography.exceptions import InvalidSignature, InvalidTag
@@ -646,3 +646,135 @@ class HeartbeatAck(_Strict):
     ok: bool = True
     server_time: float
 # (end of heartbeat)
+
+
+# ----------------------------------------------------------------------------- receipt codes (认证回执)
+# A resident's receipt carries a code a person can type (7 groups of 4 Crockford base32 characters,
+# 140 bits) and a QR code. No personal data is in either: the code holds the format version, the
+# method, the terminal's hub id, the day, the first 32 bits of the record's UUID and a 40-bit tag.
+# The tag is an HMAC-SHA256 under a key both the terminal and the county can derive from their
+# X25519 keys (device box key x hub box key) and nobody else can: an Ed25519 signature cannot be
+# checked once truncated, and a full one (64 bytes = 103 characters) is not typeable. The QR adds
+# the record's full UUID and the device's full Ed25519 signature (its sync signing key), which the
+# county checks with the registered public key. Changing any character of the code fails its tag
+# (but for 1 in 2^40).
+RECEIPT_VERSION = 1
+RECEIPT_METHODS = ("face", "staff_witness", "relative_pledge")
+RECEIPT_EPOCH = date(2024, 1, 1)  # days counted from here, 15 bits: to 2113
+RECEIPT_QR_PREFIX = "CKRZ1"
+RECEIPT_TAG_BYTES = 5
+_CROCKFORD = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"
+_CROCKFORD_IN = {**{c: i for i, c in enumerate(_CROCKFORD)}, "I": 1, "L": 1, "O": 0}
+_RECEIPT_INFO = b"village-kiosk receipt code v1"
+_DEVICE_HEX = 12  # hub device ids are "dev-" + 12 hex digits (kiosk.county.db.register)
+RECEIPT_BAD = ("receipt_malformed", "这不是有效的回执验证码。请核对回执上的 28 位验证码（可不输横线），或扫描回执上的二维码。")
+
+
+class ReceiptCode(BaseModel):
+    """What a receipt's code says (no personal data)."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+    device_id: str
+    ref: str  # 8 lowercase hex digits: the start of the record's UUID
+    day: date
+    method: Literal["face", "staff_witness", "relative_pledge"]
+    tag: str = ""  # 10 hex digits
+
+    @property
+    def text(self) -> str:
+        """The code as printed: XXXX-XXXX-… (7 groups)."""
+        return receipt_format(self)
+
+
+def _receipt_fields(device_id: str, ref: str, day: date, method: str) -> int:
+    """The 100 bits before the tag: version 3, method 2, device 48, day 15, ref 32."""
+    if not (device_id.startswith("dev-") and len(device_id) == 4 + _DEVICE_HEX):
+        raise ProtocolError("receipt_device", "本机的设备编号不是县里发的格式，不能生成回执验证码。", device_id)
+    try:
+        dev = int(device_id[4:], 16)
+        r = int(ref, 16)
+    except ValueError:
+        raise ProtocolError("receipt_device", "本机的设备编号不是县里发的格式，不能生成回执验证码。", device_id) from None
+    days = (day - RECEIPT_EPOCH).days
+    if not 0 <= days < 1 << 15 or len(ref) != 8:
+        raise ProtocolError(*RECEIPT_BAD, f"day {day} ref {ref}")
+    v = RECEIPT_VERSION
+    v = (v << 2) | RECEIPT_METHODS.index(method)
+    v = (v << 48) | dev
+    v = (v << 15) | days
+    return (v << 32) | r
+
+
+def receipt_tag_key(shared_secret: bytes, device_id: str) -> bytes:
+    """The tag key from the X25519 shared secret of the device's and the hub's box keys."""
+    return HKDF(algorithm=hashes.SHA256(), length=32, salt=device_id.encode(), info=_RECEIPT_INFO).derive(shared_secret)
+
+
+def _tag(key: bytes, fields: int) -> bytes:
+    import hmac
+
+    return hmac.new(key, _RECEIPT_INFO + fields.to_bytes(13, "big"), hashlib.sha256).digest()[:RECEIPT_TAG_BYTES]
+
+
+def receipt_code(key: bytes, device_id: str, record_uuid: str, day: date, method: str) -> ReceiptCode:
+    ref = record_uuid.replace("-", "").lower()[:8]
+    fields = _receipt_fields(device_id, ref, day, method)
+    return ReceiptCode(device_id=device_id, ref=ref, day=day, method=method, tag=_tag(key, fields).hex())
+
+
+def receipt_format(code: ReceiptCode) -> str:
+    v = (_receipt_fields(code.device_id, code.ref, code.day, code.method) << 40) | int(code.tag, 16)
+    chars = "".join(_CROCKFORD[(v >> (5 * i)) & 31] for i in reversed(range(28)))
+    return "-".join(chars[i:i + 4] for i in range(0, 28, 4))
+
+
+def receipt_check(key: bytes, code: ReceiptCode) -> bool:
+    import hmac
+
+    fields = _receipt_fields(code.device_id, code.ref, code.day, code.method)
+    return hmac.compare_digest(_tag(key, fields).hex(), code.tag)
+
+
+def receipt_parse(text: str) -> tuple[ReceiptCode, str | None, str | None]:
+    """A typed code (dashes, spaces, lower case, I/L/O as 1/1/0 all fine) or a QR text →
+    (code, full record UUID or None, Ed25519 signature b64 or None). ProtocolError if malformed."""
+    text = (text or "").strip()
+    uuid = sig = None
+    if text.upper().startswith(RECEIPT_QR_PREFIX + ":"):
+        parts = text.split(":")
+        if len(parts) != 4:
+            raise ProtocolError(*RECEIPT_BAD, "qr parts")
+        _, text, raw_uuid, raw_sig = parts
+        try:
+            uuid = str(uuidlib.UUID(hex=raw_uuid))
+            sig = b64e(base64.b32decode(raw_sig.upper() + "=" * (-len(raw_sig) % 8)))
+        except ValueError as e:
+            raise ProtocolError(*RECEIPT_BAD, str(e)) from None
+    chars = [c for c in text.upper() if c not in "- "]
+    if len(chars) != 28 or any(c not in _CROCKFORD_IN for c in chars):
+        raise ProtocolError(*RECEIPT_BAD, f"{len(chars)} characters")
+    v = 0
+    for c in chars:
+        v = (v << 5) | _CROCKFORD_IN[c]
+    tag, fields = v & ((1 << 40) - 1), v >> 40
+    ref, days = fields & 0xFFFFFFFF, (fields >> 32) & 0x7FFF
+    dev, method, version = (fields >> 47) & ((1 << 48) - 1), (fields >> 95) & 3, fields >> 97
+    if version != RECEIPT_VERSION or method >= len(RECEIPT_METHODS):
+        raise ProtocolError(*RECEIPT_BAD, f"version {version} method {method}")
+    code = ReceiptCode(device_id=f"dev-{dev:012x}", ref=f"{ref:08x}", day=RECEIPT_EPOCH + timedelta(days=days),
+                       method=RECEIPT_METHODS[method], tag=f"{tag:010x}")
+    if uuid is not None and not uuid.replace("-", "").startswith(code.ref):
+        raise ProtocolError(*RECEIPT_BAD, "uuid does not match the code")
+    return code, uuid, sig
+
+
+def receipt_sign_message(code: ReceiptCode, record_uuid: str) -> bytes:
+    return "\n".join(["village-kiosk receipt v1", code.device_id, record_uuid, code.day.isoformat(), code.method,
+                      receipt_format(code)]).encode()
+
+
+def receipt_qr_text(code: ReceiptCode, record_uuid: str, signer: Ed25519PrivateKey) -> str:
+    """What the QR holds: only QR alphanumeric characters (upper case, digits, ':', '-'), so it stays small."""
+    sig = signer.sign(receipt_sign_message(code, record_uuid))
+    return ":".join([RECEIPT_QR_PREFIX, receipt_format(code), record_uuid.replace("-", "").upper(),
+                     base64.b32encode(sig).decode().rstrip("=")])

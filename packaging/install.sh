@@ -10,9 +10,9 @@
 #   2. makes the system user `kiosk` (home /var/lib/village-kiosk) in the groups of the camera, sound,
 #      touch screen and serial/USB ID-card readers (video audio input render dialout plugdev, where they exist)
 #   3. copies the bundle to /opt/village-kiosk (the previous one is kept as /opt/village-kiosk.old)
-#   4. installs /usr/local/bin/village-kiosk-session, /etc/systemd/system/village-kiosk.service and the
-#      journald limits /etc/systemd/journald.conf.d/village-kiosk.conf; lets Xorg start for the kiosk user
-#      (/etc/X11/Xwrapper.config)
+#   4. installs /usr/local/bin/village-kiosk-start and -session, /etc/systemd/system/village-kiosk.service
+#      and the journald limits /etc/systemd/journald.conf.d/village-kiosk.conf; lets Xorg start for the
+#      kiosk user (/etc/X11/Xwrapper.config)
 #   5. systemctl daemon-reload, enable (start at boot) and, unless --no-start, start the kiosk now
 # Data (kiosk.db, kiosk.toml) lives in /var/lib/village-kiosk/data, the keys in /var/lib/village-kiosk/keys;
 # re-running the script (an update) never touches them.
@@ -94,6 +94,7 @@ fi
 cp -a "$bundle" "$root/opt/village-kiosk"
 
 say "installing the session, the unit and the journal limits"
+install -D -m 0755 "$units/village-kiosk-start" "$root/usr/local/bin/village-kiosk-start"
 install -D -m 0755 "$units/village-kiosk-session" "$root/usr/local/bin/village-kiosk-session"
 install -D -m 0644 "$units/village-kiosk.service" "$root/etc/systemd/system/village-kiosk.service"
 install -D -m 0644 "$units/journald-village-kiosk.conf" "$root/etc/systemd/journald.conf.d/village-kiosk.conf"

@@ -74,7 +74,11 @@ def test_the_systemd_unit_restarts_and_logs_to_the_journal():
     sections = re.findall(r"^\[(\w+)\]", unit, re.M)
     assert sections == ["Unit", "Service", "Install"]
     assert re.search(r"^Restart=always$", unit, re.M) and re.search(r"^StartLimitIntervalSec=0$", unit, re.M)
-    assert re.search(r"^ExecStart=/usr/bin/xinit /usr/local/bin/village-kiosk-session ", unit, re.M)
+    # xinit does not pass the app's exit status on: the start wrapper does, and 退出程序 (0) stays stopped
+    assert re.search(r"^ExecStart=/usr/local/bin/village-kiosk-start /usr/local/bin/village-kiosk-session -- :0 ",
+                     unit, re.M)
+    assert re.search(r"^RuntimeDirectory=village-kiosk$", unit, re.M)
+    assert re.search(r"^RestartPreventExitStatus=0$", unit, re.M)
     journald = (ROOT / "packaging" / "systemd" / "journald-village-kiosk.conf").read_text()
     assert re.search(r"^SystemMaxUse=\d+M$", journald, re.M)
 
@@ -93,5 +97,99 @@ def test_the_install_script_installs_into_a_root_folder(tmp_path):
     assert (root / "opt/village-kiosk/kiosk").is_file()
     assert (root / "etc/systemd/system/village-kiosk.service").is_file()
     assert os.access(root / "usr/local/bin/village-kiosk-session", os.X_OK)
+    assert os.access(root / "usr/local/bin/village-kiosk-start", os.X_OK)
     assert (root / "etc/systemd/journald.conf.d/village-kiosk.conf").is_file()
     assert "allowed_users=anybody" in (root / "etc/X11/Xwrapper.config").read_text()
+
+
+SYSTEMD = ROOT / "packaging" / "systemd"
+
+
+def _start_session(tmp_path: Path, app: list[str]) -> subprocess.Popen[str]:
+    """village-kiosk-start + village-kiosk-session + xinit + Xvfb for real, as the unit's ExecStart runs them
+    (RUNTIME_DIRECTORY as systemd sets it), with `app` (a shell command) in place of the kiosk app."""
+    run_dir = tmp_path / "run"
+    run_dir.mkdir(exist_ok=True)
+    env = {**os.environ, "RUNTIME_DIRECTORY": str(run_dir), "KIOSK_BIN": app[0]}
+    env.pop("KIOSK_STATUS_FILE", None)
+    return subprocess.Popen([str(SYSTEMD / "village-kiosk-start"), str(SYSTEMD / "village-kiosk-session"), *app[1:],
+                             "--", shutil.which("Xvfb") or "Xvfb", f":{_free_display()}", "-screen", "0", "640x480x24",
+                             "-nolisten", "tcp"], env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+
+
+needs_xinit = pytest.mark.skipif(not (shutil.which("Xvfb") and shutil.which("xinit")), reason="needs Xvfb and xinit")
+
+
+@needs_xinit
+@pytest.mark.parametrize("status", [0, 75, 3])
+def test_the_start_wrapper_exits_with_the_apps_own_status(tmp_path, status):
+    """0 = 退出程序 (the unit's RestartPreventExitStatus=0 keeps it stopped), 75 = 重启程序, 3 = a crash."""
+    session = _start_session(tmp_path, ["sh", "-c", f"test -n \"$DISPLAY\" && exit {status}"])
+    out, err = session.communicate(timeout=60)
+    assert session.returncode == status, err
+    assert (tmp_path / "run" / "app-exit-status").read_text().strip() == str(status)
+    assert f"the kiosk app exited with status {status}" in err
+
+
+@needs_xinit
+def test_an_app_killed_with_sigkill_reports_137_and_restarts(tmp_path):
+    session = _start_session(tmp_path, ["sh", "-c", "kill -9 $$"])
+    _, err = session.communicate(timeout=60)
+    assert session.returncode == 137, err
+    assert (tmp_path / "run" / "app-exit-status").read_text().strip() == "137"
+
+
+def _run_until_app_starts(tmp_path: Path) -> tuple[subprocess.Popen[str], int]:
+    marker = tmp_path / "app-running"
+    marker.unlink(missing_ok=True)
+    session = _start_session(tmp_path, ["sh", "-c", f"touch {marker}; exec sleep 60"])
+    deadline = time.monotonic() + 30
+    while not marker.exists() and time.monotonic() < deadline:
+        time.sleep(0.1)
+    assert marker.exists()
+    return session, _xinit_pid(session.pid)
+
+
+@needs_xinit
+@pytest.mark.parametrize("victim", ["X server", "session"])
+def test_a_dead_x_server_or_session_restarts(tmp_path, victim):
+    """The X server killed under the app: the app ends by SIGHUP (129) or, if it leaves no status, the wrapper
+    exits 1; the session shell itself killed: no status, 1. Never 0, so systemd starts the kiosk again."""
+    session, xinit = _run_until_app_starts(tmp_path)
+    try:
+        if victim == "X server":
+            pid = subprocess.run(["pgrep", "-P", str(xinit), "-x", "Xvfb"], capture_output=True, text=True).stdout
+        else:
+            pid = subprocess.run(["pgrep", "-P", str(xinit), "-f", "village-kiosk-session"], capture_output=True,
+                                 text=True).stdout
+        os.kill(int(pid.split()[0]), 9)
+        _, err = session.communicate(timeout=60)
+    finally:
+        if session.poll() is None:
+            session.kill()
+    assert session.returncode != 0, err
+    if victim == "session":
+        assert session.returncode == 1 and "left no exit status" in err, err
+
+
+@needs_xinit
+def test_systemctl_stop_ends_the_wrapper_by_sigterm_a_clean_stop(tmp_path):
+    """systemd sends SIGTERM to every process of the unit: the wrapper waits for xinit to end the session,
+    then ends by SIGTERM itself (a clean stop for systemd), not with the app's 143 (a failure)."""
+    session, xinit = _run_until_app_starts(tmp_path)
+    app = subprocess.run(["pgrep", "-u", str(os.getuid()), "-x", "sleep", "-P",
+                          subprocess.run(["pgrep", "-P", str(xinit), "-f", "village-kiosk-session"], capture_output=True,
+                                         text=True).stdout.split()[0]], capture_output=True, text=True).stdout.split()
+    try:
+        for pid in [session.pid, xinit, *map(int, app)]:
+            os.kill(pid, 15)
+        _, err = session.communicate(timeout=60)
+    finally:
+        if session.poll() is None:
+            session.kill()
+    assert session.returncode == -15, err
+
+
+def _xinit_pid(wrapper_pid: int) -> int:
+    out = subprocess.run(["pgrep", "-P", str(wrapper_pid), "-x", "xinit"], capture_output=True, text=True).stdout
+    return int(out.split()[0])

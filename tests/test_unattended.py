@@ -291,6 +291,27 @@ def test_admin_settings_by_touch_are_saved_to_kiosk_toml_keeping_its_comments(ma
     assert entries and entries[-1]["actor"] == "县信息科老张"
 
 
+def test_the_receipt_printer_is_chosen_by_touch_and_a_printer_without_a_device_is_refused(make_kiosk, operators,
+                                                                                          tmp_path):
+    toml = tmp_path / "kiosk.toml"
+    toml.write_text('device_id = "东村-1"\n', encoding="utf-8")
+    h = make_kiosk(current_operator=lambda: operators["admin"], settings_path=toml, settings=Settings.load(toml))
+    h.k.admin.openArea("admin")
+    h.wait_screen("admin")
+    h.tap("set_printer_kind_next")
+    assert h.text("setValue_printer_kind") == "USB 热敏打印机"
+    h.tap("btnAdminSave")  # a USB printer needs its device: the next start would refuse it, so nothing is written
+    assert "printer_device" in h.text("adminMessage")
+    assert toml.read_text(encoding="utf-8") == 'device_id = "东村-1"\n'
+    h.tap("set_printer_device_next")
+    h.tap("set_printer_paper_mm_next")
+    assert h.text("setValue_printer_device") == "/dev/usb/lp0" and h.text("setValue_printer_paper_mm") == "80"
+    h.tap("btnAdminSave")
+    assert "重启" in h.text("adminMessage")  # the printer is opened at the next start
+    s = Settings.load(toml)
+    assert (s.printer_kind, s.printer, s.printer_paper_mm) == ("file", "/dev/usb/lp0", 80)
+
+
 def test_a_settings_file_the_next_start_would_refuse_is_not_written(operators, tmp_path):
     from kiosk.app.admin import save_settings
     from kiosk.config import SettingsError

@@ -75,6 +75,23 @@ Item {
                     width: cols.cellW
                     spacing: Theme.gap / 2
                     Body { font.bold: true; text: App.t("ui_admin_settings") }
+                    // Save first: the list of settings is longer than a laptop screen.
+                    Row {
+                        spacing: Theme.gap / 2
+                        BigButton {
+                            objectName: "btnAdminSave"
+                            primary: true
+                            enabled2: Admin.hasEdits
+                            text: App.t("ui_admin_save")
+                            onClicked: Admin.saveSettings()
+                        }
+                        BigButton {
+                            objectName: "btnAdminDiscard"
+                            enabled2: Admin.hasEdits
+                            text: App.t("ui_admin_discard")
+                            onClicked: Admin.discardSettings()
+                        }
+                    }
                     Repeater {
                         model: Admin.settingsRows
                         Rectangle {
@@ -144,22 +161,6 @@ Item {
                                     onClicked: Admin.stepSetting(row.modelData.key, 1)
                                 }
                             }
-                        }
-                    }
-                    Row {
-                        spacing: Theme.gap / 2
-                        BigButton {
-                            objectName: "btnAdminSave"
-                            primary: true
-                            enabled2: Admin.hasEdits
-                            text: App.t("ui_admin_save")
-                            onClicked: Admin.saveSettings()
-                        }
-                        BigButton {
-                            objectName: "btnAdminDiscard"
-                            enabled2: Admin.hasEdits
-                            text: App.t("ui_admin_discard")
-                            onClicked: Admin.discardSettings()
                         }
                     }
                 }

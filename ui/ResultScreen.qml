@@ -102,6 +102,8 @@ Item {
                 text: App.t("ui_home")
                 onClicked: KioskFlow.home()
             }
+            // 认证回执 (receipts): beside 返回首页 (below it in portrait), when the result names a record
+            ReceiptPanel { width: Theme.portrait ? parent.width : (parent.width - Theme.gap) / 2 }
         }
     }
 }

@@ -80,6 +80,8 @@ Item {
                 text: App.t("ui_home")
                 onClicked: KioskFlow.home()
             }
+            // 认证回执 (receipts): the submitted fallback's receipt, as on the result screen
+            ReceiptPanel { width: Theme.portrait ? parent.width : (parent.width - Theme.gap) / 2 }
         }
     }
 }

@@ -16,8 +16,8 @@ Admin shows the corner only to an admin operator (the injected `current_operator
 login's), the self-test results to any staff member; everyone else is told so. 返回 leads back to
 the staff menu (`menu`) while someone is logged in. Every change it makes goes to the audit log. Exit ends
 the app with status 0, restart with RESTART_EXIT_CODE (75); the kiosk session's systemd unit
-(packaging/systemd, `Restart=always`) starts it again after either (`RestartPreventExitStatus=0`
-would keep it stopped after 退出).
+(packaging/systemd: `Restart=always`, `RestartPreventExitStatus=0`, the status passed through xinit
+by village-kiosk-start) starts it again after 重启 or a crash and leaves it stopped after 退出.
 
 Settings are edited by touch (steppers, on/off, a choice of presets; no typing) and saved to
 kiosk.toml by `save_settings`: only the keys changed are rewritten in place (comments and the
@@ -55,10 +55,15 @@ RECHECK_S = 3600.0  # the self-test
 POLL_S = 60.0  # the maintenance window (and whether the hourly self-test is due)
 LOG_LINES = 40
 # The on-site settings, in the order shown. A key the Settings do not have (yet) is left out.
-SITE_KEYS = ("camera_index", "volume", "elder_mode_default", "maintenance_window", "printer")
+SITE_KEYS = ("camera_index", "volume", "elder_mode_default", "maintenance_window",
+             "printer_kind", "printer_device", "printer_paper_mm")
 STEPS = {"camera_index": 1, "volume": 0.1}
 # Maintenance windows to choose from by touch (kiosk.maintenance schedule texts; "" none).
 MAINTENANCE_PRESETS = ("", "daily 01:00-05:00", "daily 23:00-05:00", "monthly 1-3", "monthly 1-3; daily 01:00-05:00")
+# Receipt printers chosen by touch: Linux's usblp devices (a network printer's address is typed into
+# kiosk.toml by county IT and then kept as one of the choices).
+PRINTER_DEVICE_PRESETS = ("", "/dev/usb/lp0", "/dev/usb/lp1")
+PAPER_WIDTHS = (58, 80)
 REASONS = ("camera", "disk", "database", "template_key", "clock", "maintenance")
 
 
@@ -394,6 +399,11 @@ class AdminController(QObject):  # type: ignore[operator]
 
         if key == "maintenance_window":
             return MAINTENANCE_PRESETS
+        if key == "printer_device":
+            current = getattr(self._current(), key)
+            return PRINTER_DEVICE_PRESETS + (() if current in PRINTER_DEVICE_PRESETS else (current,))
+        if key == "printer_paper_mm":
+            return PAPER_WIDTHS
         return _CHOICES.get(key)
 
     def _value(self, key: str) -> Any:
@@ -406,6 +416,8 @@ class AdminController(QObject):  # type: ignore[operator]
             return text("ui_admin_on" if v else "ui_admin_off")
         if key == "maintenance_window":
             return text("ui_admin_maintenance_none") if not v else str(v)
+        if key == "printer_kind":
+            return text(f"ui_admin_printer_{v}")
         if isinstance(v, str) and not v:
             return text("ui_admin_not_set")
         return str(v)
@@ -414,8 +426,8 @@ class AdminController(QObject):  # type: ignore[operator]
         rows = []
         for key in self._keys():
             v = self._value(key)
-            kind = ("toggle" if isinstance(v, bool) else "stepper" if isinstance(v, (int, float))
-                    else "choice" if self._choices(key) else "fixed")
+            kind = ("toggle" if isinstance(v, bool) else "choice" if self._choices(key)
+                    else "stepper" if isinstance(v, (int, float)) else "fixed")
             rows.append({"key": key, "label": text(f"ui_admin_setting_{key}") if has(f"ui_admin_setting_{key}") else key,
                          "value": self._display(key, v), "kind": kind, "changed": key in self._edits})
         return rows
@@ -430,7 +442,7 @@ class AdminController(QObject):  # type: ignore[operator]
         v = self._value(key)
         if isinstance(v, bool):
             new: Any = not v
-        elif isinstance(v, (int, float)):
+        elif isinstance(v, (int, float)) and not self._choices(key):
             lo, hi = _RANGES.get(key, (float("-inf"), float("inf")))
             step = STEPS.get(key, 1)
             new = min(hi, max(lo, v + direction * step))
@@ -465,7 +477,7 @@ class AdminController(QObject):  # type: ignore[operator]
         self.app.settings = replace(self.app.settings, **{k: getattr(new, k) for k in changed})
         self.app.restore_defaults()
         self._edits = {}
-        restart = "camera_index" in changed or "printer" in changed
+        restart = "camera_index" in changed or any(k.startswith("printer") for k in changed)
         self._say(text("ui_admin_saved_restart" if restart else "ui_admin_saved"))
         self.state.recheck()  # a maintenance window may start or end now
 

@@ -215,6 +215,13 @@ class KioskApp:
                     FaceCheck=self.check, Staff=self.staff, Enrol=self.enrol, Review=self.review,
                     Visits=self.visits, Fallback=self.fallback, KioskState=self.kiosk_state, Admin=self.admin,
                     Coordinator=self.coordinator)
+        from kiosk.app.receipt import ReceiptController
+
+        # 认证回执: the result screen's record, and a fallback's once submitted (已提交)
+        self.receipt = ReceiptController(self.store, self.settings, self.clock, self.flow)
+        self.receipt.watch(self.fallback.changed, lambda: str((self.fallback.submitted or {}).get("uuid") or ""))
+        qml.provide(Receipt=self.receipt)
+
         self.engine = QQmlApplicationEngine()
         self.engine.load(str(UI_DIR / "Main.qml"))
         roots = self.engine.rootObjects()

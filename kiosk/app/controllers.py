@@ -550,6 +550,7 @@ class FlowController(QObject):
             "validUntil": outcome.valid_until_text,
             "attemptsLeft": outcome.attempts_left,
             "canRetry": (not ok) and outcome.attempts_left > 0 and reason not in ("no_template",),
+            "receipt": outcome.attempt_uuid if ok else "",  # the record a receipt is for (kiosk/app/receipt.py)
         }
         codes = voice_codes_for_result(reason, failed_action)
         if reason == "cancelled":  # 取消 was pressed: at once

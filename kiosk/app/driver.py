@@ -31,8 +31,25 @@ def tap(window, name: str) -> None:
     if it is None:
         visible = sorted({i.objectName() for i in items(window) if i.objectName() and i.isVisible()})
         raise LookupError(f"no visible control named {name!r}; visible: {visible}")
+    _scroll_into_view(it)
     p = it.mapToScene(QPointF(it.width() / 2, it.height() / 2))
     QTest.mouseClick(window, Qt.LeftButton, Qt.NoModifier, p.toPoint())
+
+
+def _scroll_into_view(it: QQuickItem) -> None:
+    """As a person scrolls a long page (ListView, Flickable) until the control shows before tapping it."""
+    anc = it.parentItem()
+    while anc is not None and not anc.inherits("QQuickFlickable"):
+        anc = anc.parentItem()
+    if anc is None:
+        return
+    centre = it.mapToItem(anc, QPointF(it.width() / 2, it.height() / 2))
+    if 0 <= centre.y() <= anc.height():
+        return
+    top = float(anc.property("contentY")) + centre.y() - anc.height() / 2
+    most = max(0.0, float(anc.property("contentHeight")) - anc.height())
+    anc.setProperty("contentY", min(most, max(0.0, top)))
+    _scroll_into_view(anc)  # a scrolling page inside another
 
 
 def type_id(window, digits: str) -> None:

@@ -28,11 +28,13 @@ def _types():
     from kiosk.app.entry import IdentityEntry
     from kiosk.app.fallback import FallbackController
     from kiosk.app.preview import CameraView
+    from kiosk.app.receipt import QrCode, ReceiptController
     from kiosk.app.records import RecordsController
     from kiosk.app.staff import StaffController
     from kiosk.app.visits import VisitsController
 
-    types = [(AppController, "App", True), (FlowController, "KioskFlow", True), (IdentityEntry, "IdEntry", True),
+    types = [(ReceiptController, "Receipt", True), (QrCode, "QrCode", False),
+             (AppController, "App", True), (FlowController, "KioskFlow", True), (IdentityEntry, "IdEntry", True),
              (RecordsController, "Records", True), (CheckController, "FaceCheck", True),
              (CameraView, "CameraView", False),
              (StaffController, "Staff", True), (EnrolController, "Enrol", True), (ReviewController, "Review", True),

@@ -5,7 +5,7 @@ Exit 0 when a command ran, whatever the verdict; exit 2 with a one-line message
 several faces or other bad input.
 
 Modules import only downward: this package's `__init__` (the parser and `main`) imports the
-command groups (`engine`, `pad`, `residents`, `operators`, `enrolments`, `visits`, `due`, `stats`, `sync`, `doctor`, `selftest`, `idcard`, `app`), which import `common`. The county
+command groups (`engine`, `pad`, `residents`, `operators`, `enrolments`, `visits`, `due`, `stats`, `receipt`, `sync`, `doctor`, `selftest`, `idcard`, `app`), which import `common`. The county
 hub's commands are `kiosk-county` (kiosk.county.cli), not here.
 """
 from __future__ import annotations
@@ -17,7 +17,7 @@ os.environ.setdefault("GLOG_minloglevel", "2")
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
 from kiosk.cli import (  # noqa: E402
-    app, doctor, due, engine, enrolments, idcard, operators, pad, residents, selftest, stats, sync, visits,
+    app, doctor, due, engine, enrolments, idcard, operators, pad, receipt, residents, selftest, stats, sync, visits,
 )
 from kiosk.cli.common import CliError, _emit  # noqa: E402
 
@@ -37,6 +37,7 @@ def build_parser() -> argparse.ArgumentParser:
     visits.add_commands(sub)  # home visits: kiosk visits [--village V] | kiosk visits mark ID
     due.add_commands(sub)  # due lists: kiosk due [--village V] [--json | --csv F | --pdf F [--public]]
     stats.add_commands(sub)  # figures: kiosk stats [--village V] [--from D] [--to D] [--json | --csv F | --xlsx F]
+    receipt.add_commands(sub)  # the resident's receipt: kiosk receipt LAST|ID [--pdf F | --print], kiosk receipt verify CODE
     pad.add_commands(sub)  # presentation attacks: kiosk pad VIDEO..., kiosk pad calibrate
     sync.add_commands(sub)  # the terminal's side of county sync: register, sync, export
     doctor.add_commands(sub)  # disk trouble: check, salvage a damaged database

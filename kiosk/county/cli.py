@@ -1,5 +1,5 @@
 """`kiosk-county`: the county hub's commands (serve, user, provision, roster, enrol, import, export, devices,
-check, revoke, review, fallbacks, setting, operator, enrolments).
+check, revoke, review, fallbacks, setting, operator, enrolments, receipt verify).
 
 The hub's own entry point, apart from the village terminal's `kiosk` (which never imports
 FastAPI, uvicorn or SQLAlchemy). Exit 0 when a command ran; exit 2 with one line (under
@@ -494,6 +494,18 @@ def cmd_county_revoke(args) -> int:
     return 0
 
 
+def cmd_county_receipt(args) -> int:
+    """Is a resident's receipt genuine? The code (or the QR's text) against the registered devices' keys."""
+    from kiosk.county.receipts import verify
+    from kiosk.protocol import ProtocolError
+
+    try:
+        check = verify(_hub(args), args.code)
+    except ProtocolError as e:
+        raise _fail(e.code, e.message) from None
+    _emit(check.to_json(), args.json, "\n".join(f"{label}：{value}" for label, value in check.lines()))
+    return 0
+
 
 # ------------------------------------------------------------------------------ parser
 def add_commands(sub) -> None:
@@ -551,6 +563,9 @@ def add_commands(sub) -> None:
     p.add_argument("--pending", action="store_true", help="只列待审核的")
     p.add_argument("--by", help="审核人（县里的用户名）")
     p.add_argument("--reason", help="驳回原因（驳回时必填）")
+    p = hub_parser("receipt", "核验居民的认证回执：kiosk-county receipt verify 验证码（或二维码内容）", cmd_county_receipt)
+    p.add_argument("action", choices=["verify"])
+    p.add_argument("code", help="回执上的 28 位验证码（横线可有可无），或扫描二维码得到的文字")
     p = hub_parser("setting", "查看或修改县级设置：clock_margin_hours（默认24）、bundle_valid_days（默认30）、share_templates on|off（默认on）",
                    cmd_county_setting)
     p.add_argument("name", choices=["clock_margin_hours", "bundle_valid_days", "share_templates"])

@@ -53,6 +53,7 @@ def layout(title: str, body: str, user: str | None = None, role: str | None = No
         if role in ("operator", "admin"):
             links.append('<a href="/fallbacks">不刷脸认证审核</a>')
             links.append('<a href="/enrolments">终端建模记录</a>')
+        links.append('<a href="/receipt">核验回执</a>')
         if role == "admin":
             links.append('<a href="/audit">操作记录</a>')
         nav = (f"<nav>{''.join(links)} <span>{escape(user)}（{escape(role or '')}）</span> "
@@ -420,3 +421,21 @@ def _health_table(summary: dict, tz=None) -> str:
     warn = f'<p class=warn>{silent} 台终端超过 {limit:.0f} 分钟没有报告状态，请联系所在村。</p>' if silent else ""
     return "<h2>终端状态（心跳）</h2>" + warn + _table(
         ["设备编号", "状态", "自检", "程序版本", "磁盘剩余", "待上传", "最近认证", "最近报告"], rows, "")
+
+
+def render_receipt_page(code: str, lines: list[tuple[str, str]] | None, result: str = "", error: str = "",
+                        user: str | None = None, role: str | None = None, csrf: str = "") -> str:
+    """Check a resident's receipt (认证回执): the code typed or the QR's text pasted; the answer below."""
+    answer = ""
+    if error:
+        answer = f"<p class=warn>{escape(error)}</p>"
+    elif lines:
+        cls = " class=warn" if result == "not_genuine" else ""
+        head, rest = lines[0], lines[1:]
+        answer = (f"<h2{cls}>{escape(head[1])}</h2>"
+                  + _table(["项目", "内容"], [[k, v] for k, v in rest], ""))
+    body = f"""<h1>核验认证回执</h1>
+<p>输入居民回执上的 28 位验证码（横线可有可无，不分大小写），或粘贴扫描二维码得到的文字。</p>
+<form method=get action=/receipt><p><input name=code size=60 maxlength=300 value="{escape(code)}" autofocus>
+<button>核验</button></p></form>{answer}"""
+    return layout("核验认证回执", body, user, role, csrf)

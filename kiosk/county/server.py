@@ -33,6 +33,7 @@ from .page import (
     render_fallbacks_page,
     render_figures_page,
     render_login,
+    render_receipt_page,
     render_review_page,
     render_status_page,
 )
@@ -402,6 +403,21 @@ def create_app(hub: HubDB, limits: Limits | None = None, secure_cookies: bool = 
         user, csrf = who
         log(user.name, "view_audit", "", request)
         return render_audit_page(hub.staff_audit(), hub.clock.tz, user.name, user.role, csrf)
+
+    @app.get("/receipt", response_class=HTMLResponse, include_in_schema=False)
+    def receipt_page(request: Request, code: str = Query("", max_length=300), who=Depends(staff())) -> str:
+        """A resident's receipt (认证回执): genuine, genuine but not received yet, or not genuine."""
+        from .receipts import verify
+
+        user, csrf = who
+        if not code.strip():
+            return render_receipt_page("", None, user=user.name, role=user.role, csrf=csrf)
+        try:
+            check = verify(hub, code)
+        except P.ProtocolError as e:
+            return render_receipt_page(code, None, error=e.message, user=user.name, role=user.role, csrf=csrf)
+        log(user.name, "receipt_verify", f"{check.result} {check.code.device_id if check.code else ''}", request)
+        return render_receipt_page(code, check.lines(), check.result, user=user.name, role=user.role, csrf=csrf)
 
     @app.get("/api/devices", include_in_schema=False)
     def api_devices(request: Request, who=Depends(staff(html=False))) -> list[dict]:

@@ -7,8 +7,11 @@
 # Inside: install.sh from the bundle "USB stick" exactly as county IT runs it, then the one difference a
 # container forces: no VT and no GPU, so a drop-in runs the same unit with Xvfb as its X server. Then
 # the checks: the unit runs, the app fills the screen, `kill -9` of the app is followed by a restart,
-# the journal has its logs, `kiosk selftest` reports the missing camera. Needs root, unshare, overlayfs,
-# Xvfb and xinit on this machine (the container sees this machine's /usr).
+# an app exit with status 75 (重启程序) is followed by a restart, one with status 0 (退出程序) leaves the
+# unit inactive, the journal has its logs, `kiosk selftest` reports the missing camera. The exits 75 and 0
+# come from a stand-in for the app (KIOSK_BIN, a second drop-in: a shell script that exits with the status
+# asked for), since reaching the admin corner by touch needs an enrolled admin; kill -9 hits the real app.
+# Needs root, unshare, overlayfs, Xvfb and xinit on this machine (the container sees this machine's /usr).
 set -euo pipefail
 BUNDLE="$(cd "${1:?usage: try-in-container.sh BUNDLE_DIR}" && pwd)"
 CT="${CT:-/tmp/kiosk-ct}"
@@ -79,14 +82,28 @@ StandardInput=null
 UtmpIdentifier=
 ExecStartPre=
 ExecStart=
-ExecStart=/usr/bin/xinit /usr/local/bin/village-kiosk-session -- /usr/bin/Xvfb :0 -screen 0 1366x768x24 -nolisten tcp
+ExecStart=/usr/local/bin/village-kiosk-start /usr/local/bin/village-kiosk-session -- /usr/bin/Xvfb :0 -screen 0 1366x768x24 -nolisten tcp
 EOT
 systemctl daemon-reload && systemctl start village-kiosk && sleep 1 && systemctl is-active village-kiosk'
 run 'for i in $(seq 90); do w=$(DISPLAY=:0 xdotool search --onlyvisible --name "村口认证" 2>/dev/null | head -1); [ -n "$w" ] && break; sleep 1; done; DISPLAY=:0 xdotool getwindowname $w; DISPLAY=:0 xdotool getwindowgeometry $w'
 run 'systemctl show village-kiosk -p MainPID -p NRestarts; ps -o pid,user,args -u kiosk'
 run 'app=$(pgrep -u kiosk -x kiosk | head -1); echo "kill -9 $app (the kiosk app)"; kill -9 $app; sleep 4; systemctl show village-kiosk -p MainPID -p NRestarts; ps -o pid,user,args -u kiosk'
 run 'for i in $(seq 90); do w=$(DISPLAY=:0 xdotool search --onlyvisible --name "村口认证" 2>/dev/null | head -1); [ -n "$w" ] && break; sleep 1; done; DISPLAY=:0 xdotool getwindowgeometry $w'
-run 'journalctl -u village-kiosk --no-pager -o cat | grep -E "^(Started|Stopped|village-kiosk.service: (Main process exited|Scheduled restart|Failed with result))" '
+# the app's own exit status decides: a stand-in app that exits with the status written to /tmp/kiosk-exit
+# (written as the kiosk user, so that the stand-in can remove it)
+run 'cat > /usr/local/bin/kiosk-exit-stand-in <<EOT
+#!/bin/sh
+# stand-in for the kiosk app: runs until /tmp/kiosk-exit holds a status, then exits with it
+while [ ! -s /tmp/kiosk-exit ]; do sleep 0.2; done
+st=\$(cat /tmp/kiosk-exit); rm -f /tmp/kiosk-exit; exit "\$st"
+EOT
+chmod 755 /usr/local/bin/kiosk-exit-stand-in
+printf "[Service]\nEnvironment=KIOSK_BIN=/usr/local/bin/kiosk-exit-stand-in\n" > /etc/systemd/system/village-kiosk.service.d/stand-in.conf
+systemctl daemon-reload && systemctl restart village-kiosk && sleep 2 && systemctl show village-kiosk -p ActiveState -p NRestarts; ps -o pid,user,args -u kiosk'
+run 'runuser -u kiosk -- sh -c "echo 75 > /tmp/kiosk-exit"; echo "app exits 75 (重启程序)"; sleep 5; systemctl show village-kiosk -p ActiveState -p SubState -p NRestarts -p ExecMainStatus; systemctl is-active village-kiosk'
+run 'runuser -u kiosk -- sh -c "echo 0 > /tmp/kiosk-exit"; echo "app exits 0 (退出程序)"; sleep 5; systemctl show village-kiosk -p ActiveState -p SubState -p NRestarts -p ExecMainStatus; sleep 5; systemctl is-active village-kiosk; ps -o pid,user,args -u kiosk'
+run 'rm /etc/systemd/system/village-kiosk.service.d/stand-in.conf; systemctl daemon-reload; systemctl start village-kiosk; sleep 1; systemctl is-active village-kiosk'
+run 'journalctl -u village-kiosk --no-pager -o cat | grep -E "^(Started|Stopped|Stopping|village-kiosk.service: (Main process exited|Scheduled restart|Failed with result|Deactivated successfully))|^village-kiosk-(session|start):" '
 run 'journalctl -u village-kiosk --no-pager -o cat | grep -E "^(INFO|WARNING|ERROR) " | head -n 6'
 run 'cat /etc/systemd/journald.conf.d/village-kiosk.conf | grep -v "^#"; journalctl --disk-usage'
 run 'cd /tmp && runuser -u kiosk -- env KIOSK_HOME=/var/lib/village-kiosk/data KIOSK_KEY_FILE=/var/lib/village-kiosk/keys/template.key /opt/village-kiosk/kiosk selftest; echo "exit $?"'
