@@ -81,7 +81,11 @@ def main(out: Path) -> int:
                 k.app.touch()
                 k.flow.home()
                 # paused: the real self-test, no camera 9 on this machine
-                k.enable_selftest()
+                k.enable_selftest()  # in a worker thread: the home screen follows when it is done
+                for _ in range(600):
+                    if k.kiosk_state.paused():
+                        break
+                    wait(50)
                 shot("paused_home")
                 k.admin.openArea("admin")
                 k.admin.stepSetting("volume", -1)

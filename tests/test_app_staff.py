@@ -171,12 +171,13 @@ def test_enrol_in_the_app_then_review_by_a_second_operator_then_certify(staff_ap
     h.wait_screen("enrol")
     from PySide6.QtTest import QTest
 
-    for ch in wang[:9]:  # half on the screen's pad, half on a keyboard (Enter: next)
+    for ch in wang[:9]:  # half on the screen's pad, half on a keyboard (the 18th moves on by itself)
         h.tap(f"ekey_{ch}")
-    for ch in wang[9:]:
+    for ch in wang[9:17]:
         QTest.keyClick(h.window, Qt.Key(ord(ch)))
-    assert h.text("enrolIdDisplay").replace(" ", "") == wang
-    QTest.keyClick(h.window, Qt.Key_Return)
+    assert h.text("enrolIdDisplay").replace(" ", "") == wang[:17]
+    QTest.keyClick(h.window, Qt.Key(ord(wang[17])))
+    QTest.keyClick(h.window, Qt.Key_Return)  # swallowed (a reader's Enter after the number)
     h.wait_screen("enrolConsent")
     assert "王*英" in h.text("enrolConsentWho") and wang not in h.text("enrolConsentWho")
     assert k.voice.history[-1] == "screen_enrol_consent"  # the consent is read aloud
@@ -240,6 +241,60 @@ def test_enrol_in_the_app_then_review_by_a_second_operator_then_certify(staff_ap
     h.to_face("王秀英")
     h.wait_screen("result", CHECK_TIMEOUT_MS)
     assert k.flow.result["ok"], k.flow.result
+
+
+def test_enrol_id_typed_on_a_keyboard_moves_on_by_itself_and_swallows_the_readers_enter(staff_app, qtbot):
+    """The enrolment ID screen types like the resident's (IdentityEntry.key): a keyboard-wedge reader's
+    18 characters move on by themselves, its trailing Enter acts on nothing; a wrong check digit
+    does not move on, whatever Enter says."""
+    from PySide6.QtTest import QTest
+
+    from kiosk.core.ids import check_digit
+
+    h = staff_app()
+    k = h.k
+    liu = h.ids["刘玉珍"]
+    long_press(h)
+    h.wait_screen("staffLogin")
+    login(h, ASSISTANT)
+    h.wait_screen("staff")
+    h.tap("area_enrol")
+    h.wait_screen("enrol")
+
+    bad = liu[:17] + next(c for c in "0123456789X" if c != check_digit(liu[:17]))
+    for ch in bad:
+        QTest.keyClick(h.window, Qt.Key(ord(ch)))
+    assert k.enrol.hintError and not k.enrol.idComplete
+    QTest.keyClick(h.window, Qt.Key_Return)
+    assert k.flow.screen == "enrol"  # a wrong check digit: Enter does not move on
+    QTest.keyClick(h.window, Qt.Key_Backspace)
+    assert k.enrol.idLength == 17
+    QTest.keyClick(h.window, Qt.Key_Escape)  # as on the resident's screen: Esc empties the field
+    assert k.enrol.idLength == 0
+
+    for ch in liu.lower():  # as a reader types it (a lower-case x too)
+        QTest.keyClick(h.window, ch)
+    h.wait_screen("enrolConsent")  # no Enter needed: 18 valid characters move on by themselves
+    assert "刘*珍" in h.text("enrolConsentWho")
+    QTest.keyClick(h.window, Qt.Key_Return)  # the reader's own Enter after the number
+    qtbot.wait(100)
+    assert k.flow.screen == "enrolConsent" and k.store.list_enrolments() == []
+    assert not [a for a in k.store.audit_entries() if a["action"].startswith("enrolment_")]
+
+    # an unknown number (valid check digit): refused on the ID screen; the reader's Enter is swallowed there
+    h.tap("btnEnrolConsentNo")
+    h.wait_screen("enrolDone")
+    h.tap("btnEnrolAnother")
+    h.wait_screen("enrol")
+    unknown = "11010519520711102"
+    unknown += check_digit(unknown)
+    assert k.store.get_resident(unknown) is None
+    for ch in unknown.lower():
+        QTest.keyClick(h.window, ch)
+    assert k.flow.screen == "enrol" and k.enrol.hintError and k.enrol.hint
+    hint = k.enrol.hint
+    QTest.keyClick(h.window, Qt.Key_Return)  # swallowed: the refusal stays as it was
+    assert k.flow.screen == "enrol" and k.enrol.hint == hint and k.enrol.idLength == 18
 
 
 def test_consent_refused_or_capture_cancelled_enrols_nothing_and_is_audited(staff_app, qtbot):

@@ -595,6 +595,58 @@ def test_result_screen_offers_the_fallback_after_the_configured_failed_tries(dem
     assert k.store.last_certified(other) is None
 
 
+def test_login_from_the_offered_fallback_continues_to_that_residents_form(village, make_kiosk, qtbot):
+    """不刷脸认证 offered on the result screen with nobody logged in: 工作人员登录, the real PIN pad,
+    then the form for the same resident (not the staff menu). The pending intent is forgotten at
+    home (取消, idle reset) and at logout: a later login lands on the menu."""
+    from datetime import datetime, timedelta, timezone
+
+    store, _ = village
+    k = make_kiosk(staff_session=True, settings=Settings(grace_days=10, fallback_after_failures=1))
+    start = datetime(2026, 6, 15, 1, 0, tzinfo=timezone.utc)
+    store.record_attempt(resident_id=SOON, category="pension", mode="self", verdict="fail", reason="no_match",
+                         started_at=start, finished_at=start + timedelta(seconds=20))
+    assert k.service.fallback_offered(SOON)
+
+    def pin_login() -> None:
+        wait_screen(qtbot, k, "staffLogin")
+        names = [o["name"] for o in k.staff.operatorList]
+        tap(k, f"op_{names.index('王协理')}")
+        for d in PIN:
+            tap(k, f"pin_{d}")
+        tap(k, "btnStaffLogin")
+
+    k.fallback.open_for(SOON)  # what 不刷脸认证 on the result screen does (Fallback.openFromResult)
+    wait_screen(qtbot, k, "fallback")
+    assert not k.fallback.loggedIn and driver.find(k.window, "btnFallbackSubmit") is not None
+    tap(k, "btnFallbackLogin")
+    pin_login()
+    wait_screen(qtbot, k, "fallback")  # straight back to the form, not the menu
+    assert k.staff.loggedIn and k.fallback.loggedIn and k.fallback.operatorName == "王协理"
+    assert k.fallback.person["id"] == k.service.lookup(SOON).masked_id
+    assert k.fallback.reasons[0]["key"] == "attempts_exceeded"
+    tap(k, "fb_method_staff_witness")
+    tap(k, "fb_reason_attempts_exceeded")
+    tap(k, "btnFallbackSubmit")
+    wait_screen(qtbot, k, "submitted")
+    f = fallbacks.pending(store, SOON)
+    assert f is not None and (f.reason, f.operator) == ("attempts_exceeded", "王协理")
+
+    # 取消 on the PIN pad (home): the intent is forgotten; a later login is an ordinary one
+    k.staff.logout()
+    wait_screen(qtbot, k, "home")
+    k.fallback.open_for(NEVER)
+    wait_screen(qtbot, k, "fallback")
+    tap(k, "btnFallbackLogin")
+    wait_screen(qtbot, k, "staffLogin")
+    tap(k, "btnStaffCancel")
+    wait_screen(qtbot, k, "home")
+    k.staff.open()  # the long press on the title
+    pin_login()
+    wait_screen(qtbot, k, "staff")
+    assert k.fallback.person == {}
+
+
 # ------------------------------------------------------------------ the service's rules the screens show
 def test_review_days_and_failed_tries_are_settings(village):
     from datetime import datetime, timedelta, timezone

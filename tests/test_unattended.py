@@ -362,8 +362,9 @@ def test_the_self_test_screen_shows_each_check_from_the_real_self_test(make_kios
     from kiosk.frames import CameraSource
 
     h = make_kiosk(source_factory=lambda: CameraSource(9, 640, 480))
-    h.k.enable_selftest()  # the real self-test: this machine has no camera 9
-    assert h.k.kiosk_state.paused() and h.k.kiosk_state.reason == "camera"
+    h.k.enable_selftest()  # the real self-test (in a worker thread): this machine has no camera 9
+    qtbot.waitUntil(lambda: h.k.kiosk_state.paused(), timeout=60_000)
+    assert h.k.kiosk_state.reason == "camera"
     assert driver.find(h.window, "pausedPanel") is not None
     login(h, "县信息科老张", "246813")
     h.k.staff.openArea("selftest")
@@ -379,3 +380,82 @@ def test_the_self_test_screen_shows_each_check_from_the_real_self_test(make_kios
     h.k.staff.logout()
     h.wait_screen("home")
     assert driver.find(h.window, "pausedPanel") is not None
+
+
+def test_the_self_test_runs_in_a_worker_and_the_home_screen_follows_its_result(make_kiosk, qtbot):
+    """The self-test at start (and every hour) runs off the UI thread (a broken camera takes
+    seconds to give up); the home screen's 本机暂停服务 follows when its report arrives. While a
+    face check holds the camera, the worker does not open it."""
+    import threading
+
+    from kiosk.frames import CameraSource
+
+    h = make_kiosk(source_factory=lambda: CameraSource(9, 640, 480),
+                   settings=Settings(camera_index=9))  # the real self-test: this machine has no camera 9
+    assert not h.k.kiosk_state.paused() and driver.find(h.window, "pausedPanel") is None
+    h.k.enable_selftest()  # the one at start
+    source = h.k.selftest_source
+    qtbot.waitUntil(lambda: h.k.kiosk_state.paused(), timeout=60_000)
+    qtbot.waitUntil(lambda: not source.running, timeout=10_000)
+    threads = []
+    real = source.worker_run
+
+    def spy(camera=None):
+        threads.append(threading.current_thread())
+        return real(camera=camera)
+
+    source.worker_run = spy
+    source._at = None  # due again now, through the spy: the hourly re-check
+    h.k.kiosk_state.recheck()
+    qtbot.waitUntil(lambda: bool(threads) and not source.running, timeout=60_000)
+    assert threads[0] is not threading.main_thread()  # off the UI thread
+    qtbot.waitUntil(lambda: h.k.kiosk_state.paused(), timeout=10_000)
+    assert h.k.kiosk_state.reason == "camera"
+    qtbot.waitUntil(lambda: driver.find(h.window, "pausedPanel") is not None, timeout=10_000)
+    states = {c.name: c.state for c in source.report.checks}
+    assert states["camera"] == "broken" and states["database"] == "ok", states
+
+    source.busy = lambda: True  # a face check holds the camera: skipped, not opened
+    assert source.start()
+    qtbot.waitUntil(lambda: not source.running, timeout=60_000)
+    qtbot.waitUntil(lambda: not h.k.kiosk_state.paused(), timeout=10_000)
+    assert {c.name: c.state for c in source.report.checks}["camera"] == "skipped"
+    qtbot.waitUntil(lambda: driver.find(h.window, "pausedPanel") is None, timeout=10_000)
+
+
+def test_a_face_check_opens_the_camera_only_once_the_self_test_has_let_it_go(make_kiosk, qtbot):
+    """The other direction of the camera rule: a face check starting while the worker's self-test
+    reads the camera opens it (on the check's own worker thread) after the self-test is done."""
+    import threading
+
+    h = make_kiosk()
+    h.k.enable_selftest()
+    source = h.k.selftest_source
+    qtbot.waitUntil(lambda: not source.running, timeout=60_000)
+    order: list[str] = []
+    release = threading.Event()
+    real = source.worker_run
+
+    def slow_selftest(camera=None):
+        release.wait(30)
+        report = real(camera=camera)
+        order.append("selftest done")
+        return report
+
+    source.worker_run = slow_selftest
+    assert source.start()
+    opened = []
+    factory = h.k.check.source_factory  # what the face check's CameraWorker calls
+
+    def open_camera():
+        cam = factory()
+        order.append("camera opened")
+        opened.append(cam)
+
+    t = threading.Thread(target=open_camera)
+    t.start()
+    qtbot.wait(200)
+    release.set()
+    t.join(30)
+    assert order == ["selftest done", "camera opened"]
+    opened[0].close()

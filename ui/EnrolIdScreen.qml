@@ -1,16 +1,13 @@
 import QtQuick
 
-// 建模: the resident's ID number, on our pad or a keyboard (checked as it is typed, kiosk.core.ids).
+// 建模: the resident's ID number, on our pad, a keyboard or a keyboard-wedge reader (Enrol.key: the
+// identity screen's typing logic, kiosk.app.entry IdentityEntry.key; checked as it is typed).
 Item {
     id: screen
     objectName: "enrolIdScreen"
     focus: true
     readonly property bool wide: !Theme.portrait
-    Keys.onPressed: (event) => {
-        if ((event.key >= Qt.Key_0 && event.key <= Qt.Key_9) || event.key === Qt.Key_X) { Enrol.press(event.text); event.accepted = true }
-        else if (event.key === Qt.Key_Backspace) { Enrol.erase(); event.accepted = true }
-        else if (event.key === Qt.Key_Return || event.key === Qt.Key_Enter) { Enrol.submit(); event.accepted = true }
-    }
+    Keys.onPressed: (event) => { event.accepted = Enrol.key(event.key, event.text) }  // as IdEntry.key
     Component.onCompleted: forceActiveFocus()
 
     Column {

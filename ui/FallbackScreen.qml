@@ -43,7 +43,7 @@ Flickable {
             objectName: "btnFallbackLogin"
             visible: !Fallback.loggedIn && Fallback.blocked === ""
             text: App.t("ui_fallback_login")
-            onClicked: Staff.open()
+            onClicked: Fallback.login()
         }
         Body {
             objectName: "fallbackBlocked"

@@ -7,7 +7,10 @@ every `recheck_s` (a minute) and when asked (after an admin fixed something). `r
 name of the self-test (camera, disk, database, template_key, clock) or "maintenance" (the county's
 maintenance window; "until" then says when it ends). `state_from_report` makes that dict from a
 kiosk.selftest report; `SelfTestState` is the real kiosk's: the self-test at start and every hour
-(kiosk.toml `selftest_interval_s`), the maintenance window every minute.
+(kiosk.toml `selftest_interval_s`), the maintenance window every minute. Given a `worker_run`, the
+self-test at start and every hour runs in a worker thread (opening a broken camera takes seconds;
+the screen stays responsive) and KioskState is told on the UI thread (a queued signal) when its
+report arrives; until the first one the kiosk serves.
 
 Admin shows the corner only to an admin operator (the injected `current_operator`: the staff
 login's), the self-test results to any staff member; everyone else is told so. 返回 leads back to
@@ -25,6 +28,7 @@ from __future__ import annotations
 
 import logging
 import re
+import threading
 import tomllib
 from collections import deque
 from collections.abc import Callable
@@ -32,7 +36,7 @@ from dataclasses import fields, replace
 from pathlib import Path
 from typing import Any
 
-from PySide6.QtCore import Property, QObject, QTimer, Signal, Slot
+from PySide6.QtCore import Property, QObject, Qt, QTimer, Signal, Slot
 from PySide6.QtQml import QmlNamedElement, QmlSingleton
 
 from kiosk.app import qml
@@ -83,22 +87,74 @@ class SelfTestState:
 
     def __init__(self, run: Callable[..., Any], maintenance: Callable[[], dict] | None = None, *,
                  interval_s: float = RECHECK_S, busy: Callable[[], bool] = lambda: False,
-                 monotonic: Callable[[], float] | None = None):
+                 monotonic: Callable[[], float] | None = None, worker_run: Callable[..., Any] | None = None):
+        """`run(camera=…)`: the self-test on the calling (UI) thread (自检 in the admin corner);
+        `worker_run(camera=…)`: the same on a worker thread (its own store connection), used for
+        the one at start and every `interval_s`; `notify()` is called from that thread when done."""
         import time
 
         self.run, self.maintenance, self.interval_s, self.busy = run, maintenance, interval_s, busy
+        self.worker_run = worker_run
         self.monotonic = monotonic or time.monotonic
         self.report: Any = None
+        self.notify: Callable[[], None] | None = None
         self._at: float | None = None
+        self._lock = threading.Lock()
+        self._worker: threading.Thread | None = None
 
     def force(self) -> Any:
         self.report = self.run(camera=False if self.busy() else None)
         self._at = self.monotonic()
         return self.report
 
+    @property
+    def running(self) -> bool:
+        with self._lock:
+            return self._worker is not None
+
+    def start(self) -> bool:
+        """The self-test in a worker thread (False: one is running already)."""
+        with self._lock:
+            if self._worker is not None or self.worker_run is None:
+                return False
+            self._worker = threading.Thread(target=self._work, name="kiosk-selftest", daemon=True)
+            worker = self._worker
+        self._at = self.monotonic()  # the next one an interval from now
+        worker.start()
+        return True
+
+    def join(self, timeout: float | None = None) -> None:
+        """Wait for a self-test running in the worker (the app closing)."""
+        with self._lock:
+            worker = self._worker
+        if worker is not None:
+            worker.join(timeout)
+
+    def _work(self) -> None:
+        assert self.worker_run is not None
+        report = None
+        try:
+            # asked here, just before the camera would be opened: a face check holding it is left alone
+            report = self.worker_run(camera=False if self.busy() else None)
+        except Exception:  # noqa: BLE001 - a check that cannot run must not take the kiosk down
+            log.exception("self-test failed")
+        with self._lock:
+            if report is not None:
+                self.report = report
+            self._worker = None
+        notify = self.notify
+        if notify is not None:
+            try:
+                notify()
+            except RuntimeError:  # the app closed meanwhile (its KioskState is gone)
+                pass
+
     def __call__(self) -> dict:
         if self._at is None or self.monotonic() - self._at >= self.interval_s:
-            self.force()
+            if self.worker_run is not None:
+                self.start()
+            else:
+                self.force()
         return state_from_report(self.report, self.maintenance() if self.maintenance is not None else None)
 
 
@@ -108,10 +164,12 @@ class KioskState(QObject):  # type: ignore[operator]  # (PySide6 stubs: QmlNamed
     """May a resident start here now? Read by the home screen and by KioskFlow.start."""
 
     changed = Signal()
+    reportArrived = Signal()  # emitted from the self-test's worker thread: recheck on the UI thread
 
     def __init__(self, kiosk_state: Callable[[], dict] | None = None, *, recheck_s: float = POLL_S, parent=None):
         super().__init__(parent)
         self.kiosk_state = kiosk_state
+        self.reportArrived.connect(self.recheck, Qt.ConnectionType.QueuedConnection)
         self._state: dict = {"paused": False, "reason": ""}
         self.timer = QTimer(self)
         self.timer.setInterval(max(1, int(recheck_s * 1000)))

@@ -194,6 +194,7 @@ class KioskApp:
         self.visits = VisitsController(self.service, self.flow, staff_operator, fallback=self.fallback,
                                        default_village=getattr(self.settings, "village", ""))
         self.staff.areaRequested.connect(self.visits.openArea)  # "visits", "fallback"
+        self.fallback.login_for = self.staff.open_for  # 工作人员登录 on the form: back to it after the PIN
 
         # The unattended kiosk (issue 14): 本机暂停服务 and the admin corner (kiosk.app.admin).
         from kiosk.config import home_dir
@@ -232,8 +233,8 @@ class KioskApp:
         self.app.touch()
 
     def enable_selftest(self) -> None:
-        """The real kiosk: 本机暂停服务 from the self-test (at start, every `selftest_interval_s`, after
-        自检 in the admin corner) and the maintenance window (kiosk.selftest, kiosk.maintenance)."""
+        """The real kiosk: 本机暂停服务 from the self-test (at start and every `selftest_interval_s` in a
+        worker thread, the home screen following when it is done; after 自检 in the admin corner) and the maintenance window (kiosk.selftest, kiosk.maintenance)."""
         from kiosk.app.admin import SelfTestState
         from kiosk.maintenance import schedule_in_force, status
         from kiosk.selftest import run_selftest
@@ -244,11 +245,39 @@ class KioskApp:
             return run_selftest(self.settings, self.store, self.clock, camera=camera,
                                 open_camera=demo_camera if camera is not False else None)
 
+        def run_in_worker(camera=None):
+            """On the worker thread: its own connection to the same database (as `kiosk selftest`)."""
+            from kiosk.store import Store
+
+            db, key = self.store.path, self.store.key_path
+            try:
+                store = Store.open(db, key if key is not None else db.with_suffix(".key"), clock=self.clock,
+                                   require_key=False)
+            except Exception as e:  # noqa: BLE001 - the database check says what is wrong
+                return run_selftest(self.settings, None, self.clock, camera=camera, store_error=e, db_path=db,
+                                    open_camera=demo_camera if camera is not False else None)
+            try:
+                return run_selftest(self.settings, store, self.clock, camera=camera,
+                                    open_camera=demo_camera if camera is not False else None)
+            finally:
+                store.close()
+
         def maintenance() -> dict:
             return status(self.clock.now(), schedule_in_force(self.store, self.settings))
 
         source = SelfTestState(run, maintenance, interval_s=float(getattr(self.settings, "selftest_interval_s", 3600)),
-                               busy=lambda: bool(self.check.running))
+                               busy=lambda: bool(self.check.running), worker_run=run_in_worker)
+        self.selftest_source = source
+        camera = self.check.source_factory
+
+        def camera_after_selftest():
+            """The face check's camera, opened on its worker thread once a self-test reading the
+            camera has let it go (the self-test itself leaves the camera alone while a check runs)."""
+            source.join(timeout=15.0)
+            return camera()
+
+        self.check.source_factory = camera_after_selftest
+        source.notify = self.kiosk_state.reportArrived.emit  # queued: KioskState rechecks on the UI thread
         self.kiosk_state.kiosk_state = source
         self.admin.selftest = source.force
         self.kiosk_state.recheck()
@@ -315,6 +344,10 @@ class KioskApp:
 
     def close(self) -> None:
         self.check.clear()
+        source = getattr(self, "selftest_source", None)
+        if source is not None:
+            source.notify = None
+            source.join(timeout=10.0)  # a self-test still reading the camera: let it close it
         self.window.close()
         # Delete the QML engine (and the window it owns) now, while the controllers its
         # bindings read are still alive; a deferred delete re-evaluates bindings against

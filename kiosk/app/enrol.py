@@ -172,6 +172,13 @@ class EnrolController(QObject):  # type: ignore[operator]  # PySide6 stub gap
         if key in "0123456789X" and len(key) == 1:
             self.entry.press(key)
 
+    @Slot(int, str, result=bool)
+    def key(self, key: int, typed: str) -> bool:
+        """A key from a physical keyboard or a keyboard-wedge ID reader: the resident's ID screen's
+        own logic (IdentityEntry.key: 18 valid characters move on by themselves, the reader's
+        trailing Enter is swallowed)."""
+        return bool(self.entry.key(key, typed))
+
     @Slot()
     def erase(self) -> None:
         self.entry.erase()

@@ -54,6 +54,8 @@ class FallbackController(QObject):  # type: ignore[operator]  # PySide6 stub gap
         self.current_operator = current_operator
         self._offered = False
         self._offer_for = ""
+        # The staff login for this form (bootstrap: StaffController.open_for): (area, then) -> None.
+        self.login_for: Callable[[str, Callable[[], None]], None] | None = None
         self._clear()
         entry.submitted.connect(self._on_submitted)
         flow.changed.connect(self._on_flow)
@@ -132,6 +134,15 @@ class FallbackController(QObject):  # type: ignore[operator]  # PySide6 stub gap
         view = getattr(self.flow, "_view", None)
         if view is not None and self._offered:
             self.open_for(view.id_number)
+
+    @Slot()
+    def login(self) -> None:
+        """工作人员登录 on the form (nobody logged in, e.g. offered on the result screen): the PIN pad,
+        then this same resident's form again (not the staff menu)."""
+        if self.login_for is None:
+            return
+        id_number = self._id
+        self.login_for("fallback", (lambda: self.open_for(id_number)) if id_number else self.open)
 
     def _on_flow(self) -> None:
         screen = self.flow.screen

@@ -14,12 +14,18 @@ Areas: "enrol", "review" (kiosk.app.enrol), "visits", "fallback", "due", "stats"
 Who may enrol or review is kiosk.enrolment's rule (ENROL_ROLES, REVIEW_ROLES); the other
 controllers check their own rules again with `current_operator()`.
 
+A screen that needs a staff member for what it is doing (不刷脸认证 offered on the result screen
+with nobody logged in) calls `open_for(area, then)`: after the PIN, `then()` continues there (for
+the same resident) instead of the menu, when the role may open that area. The pending intent is
+kept only in memory and forgotten at home (idle reset, 取消), at logout and by a plain long press.
+
 While a staff member is logged in and on a staff screen, the resident idle reset (60 s) is held
 (the staff idle logout replaces it there): reading the consent aloud takes longer than that.
 """
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 
 from PySide6.QtCore import Property, QEvent, QObject, QTimer, Signal, Slot
 from PySide6.QtQml import QmlNamedElement, QmlSingleton
@@ -65,6 +71,7 @@ class StaffController(QObject):  # type: ignore[operator]  # PySide6 stub gap
         self._demo_hint = ""
         self._pending_enrolments = 0
         self._holding_idle = False
+        self._then: tuple[str, Callable[[], None]] | None = None  # (area, continue there) after the PIN
         self.idle = QTimer(self)
         self.idle.setSingleShot(True)
         self.idle.setInterval(max(1, int(self.idle_s * 1000)))
@@ -102,6 +109,8 @@ class StaffController(QObject):  # type: ignore[operator]  # PySide6 stub gap
         self._end("idle")
 
     def _on_flow_changed(self) -> None:
+        if self.flow.screen == "home":
+            self._then = None  # idle reset, 取消, logout: the pending intent is forgotten
         hold = self._op is not None and self.flow.screen not in RESIDENT_SCREENS
         if hold == self._holding_idle:
             return
@@ -115,6 +124,22 @@ class StaffController(QObject):  # type: ignore[operator]  # PySide6 stub gap
     @Slot()
     def open(self) -> None:
         """The long press on the title: the PIN pad, or the menu when a session is open."""
+        self._then = None
+        self._open()
+
+    def open_for(self, area: str, then: Callable[[], None]) -> None:
+        """The PIN pad for something a screen was doing (area `area`): after the login `then()`
+        continues there instead of the menu. Logged in already: at once."""
+        op = self.current_operator()
+        if op is not None:
+            self._then = None
+            if op.role in AREA_ROLES.get(area, ()):
+                return then()
+            return self.showMenu()
+        self._open()
+        self._then = (area, then)
+
+    def _open(self) -> None:
         if self.current_operator() is not None:
             self.idle.start()
             return self.showMenu()
@@ -174,6 +199,10 @@ class StaffController(QObject):  # type: ignore[operator]  # PySide6 stub gap
         self.store.audit(op.name, "operator_login", {"operator": op.name, "where": "app"})
         self.idle.start()
         self.changed.emit()
+        pending, self._then = self._then, None
+        if pending is not None and op.role in AREA_ROLES.get(pending[0], ()):
+            log.info("%s logged in for %s: continuing there", op.name, pending[0])
+            return pending[1]()
         self.showMenu()
 
     @Slot()
@@ -183,6 +212,7 @@ class StaffController(QObject):  # type: ignore[operator]  # PySide6 stub gap
 
     def _end(self, how: str) -> None:
         op, self._op = self._op, None
+        self._then = None
         self.idle.stop()
         self._selected, self._pin, self._message = "", "", ""
         if op is not None:
