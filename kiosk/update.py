@@ -133,6 +133,8 @@ def check_tarball(bundle: Path) -> None:
 def verify(bundle: Path, hub_sign_pub: str, sig_file: Path | None = None) -> Verified:
     """The bundle is exactly what the county signed (signature, size, sha256) and safe to unpack."""
     bundle = Path(bundle)
+    if not bundle.is_file():
+        raise UpdateError("update_missing", path=str(bundle))
     sig = read_sig(sig_file or sig_path(bundle))
     message = _signed_fields(sig["version"], sig["sha256"], sig["size"])
     if not P.verify_signature(P.verify_key_from(hub_sign_pub), sig["signature"], message):

@@ -301,3 +301,9 @@ def test_no_restart_without_a_staged_update_or_outside_the_window(make_kiosk, st
     h2.k.kiosk_state.recheck()
     qtbot.wait(300)
     assert codes == [] and h.k.flow.screen == "home"
+
+
+def test_a_missing_file_says_so(hub, terminal, tmp_path, capsys):
+    store, _ = terminal
+    err = _refused(["update", "stage", str(tmp_path / "none.tar.gz"), *store_args(store)], capsys)
+    assert err["error"] == "update_missing" and "U盘" in err["message"]

@@ -35,8 +35,13 @@ def _window(args) -> dict:
     from kiosk.config import Settings
     from kiosk.maintenance import parse_schedule, schedule_in_force, status
 
+    from kiosk.config import home_dir
+
     settings = Settings.load()
+    db = Path(args.db) if args.db else home_dir() / "kiosk.db"
     try:
+        if not db.is_file():  # never creates a database: kiosk.toml's schedule then
+            raise FileNotFoundError(db)
         store = _open_store(args, require_key=False)
     except Exception:  # noqa: BLE001 - status works without a database (kiosk.toml's schedule)
         return status(clock(args).now(), parse_schedule(getattr(settings, "maintenance_window", "")))

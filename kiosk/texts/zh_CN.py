@@ -770,6 +770,7 @@ TEXTS: dict[str, str] = {
     "idcard_bad_card": "读出的身份证号码不对，可能没读全。请把身份证重新平放在读卡器上，或用键盘输入号码。",
     "idcard_read": "已读取身份证：{name}，{id}。",
     # program updates (kiosk.update, kiosk update; shown, not spoken)
+    "update_missing": "找不到更新包 {path}。请检查U盘是否插好、文件名是否写对。",
     "update_unsigned": "找不到更新包的签名文件（{path}）。请把县里签过名的更新包和同名的 .sig 文件一起拷来（kiosk-county update sign）。",
     "update_bad_signature": "更新包的签名不对：不是本县签发的，或签名文件已损坏（{path}）。已拒绝，请到县里重新拷贝。",
     "update_tampered": "更新包和签名对不上：文件被改动过或没拷完整（{path}）。已拒绝，请到县里重新拷贝。",
