@@ -9,7 +9,9 @@
 #   1. (--apt) installs what the session needs: xserver-xorg xinit x11-xserver-utils and Qt's X libraries
 #   2. makes the system user `kiosk` (home /var/lib/village-kiosk) in the groups of the camera, sound,
 #      touch screen and serial/USB ID-card readers (video audio input render dialout plugdev, where they exist)
-#   3. copies the bundle to /opt/village-kiosk (the previous one is kept as /opt/village-kiosk.old)
+#   3. copies the bundle to /var/lib/village-kiosk/app (the previous one kept as app.old), owned by the
+#      kiosk user so that village-kiosk-start can swap in a county-signed update in the maintenance
+#      window; /opt/village-kiosk is a link to it (the commands below and in the README use that name)
 #   4. installs /usr/local/bin/village-kiosk-start and -session, /etc/systemd/system/village-kiosk.service
 #      and the journald limits /etc/systemd/journald.conf.d/village-kiosk.conf; lets Xorg start for the
 #      kiosk user (/etc/X11/Xwrapper.config)
@@ -85,13 +87,21 @@ say "data in $root$home/data, keys in $root$home/keys (kept across updates)"
 install -d -m 0700 "$root$home" "$root$home/data" "$root$home/keys"
 if [ "$do_user" = 1 ]; then chown "$user:" "$root$home" "$root$home/data" "$root$home/keys"; fi
 
-say "copying the bundle to $root/opt/village-kiosk"
-install -d "$root/opt"
-if [ -d "$root/opt/village-kiosk" ]; then
-  rm -rf "$root/opt/village-kiosk.old"
-  mv "$root/opt/village-kiosk" "$root/opt/village-kiosk.old"
+app="$home/app"
+say "copying the bundle to $root$app (/opt/village-kiosk links to it)"
+if [ -d "$root$app" ]; then
+  rm -rf "$root$app.old"
+  mv "$root$app" "$root$app.old"
 fi
-cp -a "$bundle" "$root/opt/village-kiosk"
+cp -a "$bundle" "$root$app"
+# The updates' swap renames in $home as the kiosk user (packaging/systemd/village-kiosk-start).
+if [ "$do_user" = 1 ]; then chown -R "$user:" "$root$app"; fi
+install -d "$root/opt"
+if [ -d "$root/opt/village-kiosk" ] && [ ! -L "$root/opt/village-kiosk" ]; then
+  rm -rf "$root/opt/village-kiosk.old"
+  mv "$root/opt/village-kiosk" "$root/opt/village-kiosk.old"  # an install from before the app moved
+fi
+ln -sfn "$app" "$root/opt/village-kiosk"
 
 say "installing the session, the unit and the journal limits"
 install -D -m 0755 "$units/village-kiosk-start" "$root/usr/local/bin/village-kiosk-start"

@@ -94,7 +94,8 @@ def test_the_install_script_installs_into_a_root_folder(tmp_path):
     r = subprocess.run(["bash", str(ROOT / "packaging" / "install.sh"), "--bundle", str(bundle), "--root", str(root),
                         "--no-user", "--no-systemctl"], capture_output=True, text=True)
     assert r.returncode == 0, r.stdout + r.stderr
-    assert (root / "opt/village-kiosk/kiosk").is_file()
+    assert (root / "var/lib/village-kiosk/app/kiosk").is_file()
+    assert os.readlink(root / "opt/village-kiosk") == "/var/lib/village-kiosk/app"  # the name the README uses
     assert (root / "etc/systemd/system/village-kiosk.service").is_file()
     assert os.access(root / "usr/local/bin/village-kiosk-session", os.X_OK)
     assert os.access(root / "usr/local/bin/village-kiosk-start", os.X_OK)
@@ -177,9 +178,15 @@ def test_systemctl_stop_ends_the_wrapper_by_sigterm_a_clean_stop(tmp_path):
     """systemd sends SIGTERM to every process of the unit: the wrapper waits for xinit to end the session,
     then ends by SIGTERM itself (a clean stop for systemd), not with the app's 143 (a failure)."""
     session, xinit = _run_until_app_starts(tmp_path)
-    app = subprocess.run(["pgrep", "-u", str(os.getuid()), "-x", "sleep", "-P",
-                          subprocess.run(["pgrep", "-P", str(xinit), "-f", "village-kiosk-session"], capture_output=True,
-                                         text=True).stdout.split()[0]], capture_output=True, text=True).stdout.split()
+    app: list[str] = []
+    deadline = time.monotonic() + 30
+    while not app and time.monotonic() < deadline:  # the stand-in app has touched its marker: now its exec
+        shell = subprocess.run(["pgrep", "-P", str(xinit), "-f", "village-kiosk-session"], capture_output=True,
+                               text=True).stdout.split()
+        app = subprocess.run(["pgrep", "-u", str(os.getuid()), "-x", "sleep", "-P", shell[0]], capture_output=True,
+                             text=True).stdout.split() if shell else []
+        time.sleep(0.05)
+    assert app, "the stand-in app did not start"
     try:
         for pid in [session.pid, xinit, *map(int, app)]:
             os.kill(pid, 15)
