@@ -10,6 +10,7 @@ import random
 import shutil
 import subprocess
 import sys
+import tempfile
 from datetime import date, datetime, timedelta, timezone
 from pathlib import Path
 
@@ -238,7 +239,7 @@ def render_screenshots(out: Path) -> list[Path]:
 
 
 if __name__ == "__main__":
-    for p in render_screenshots(Path(sys.argv[1] if len(sys.argv) > 1 else "/tmp/coord13-shots-out")):
+    for p in render_screenshots(Path(sys.argv[1] if len(sys.argv) > 1 else tempfile.mkdtemp(prefix="coord-shots-"))):
         print(p)
 
 

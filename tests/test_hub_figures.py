@@ -162,5 +162,6 @@ def save_pages(out) -> None:
 
 if __name__ == "__main__":
     import sys
+    import tempfile
 
-    save_pages(sys.argv[1] if len(sys.argv) > 1 else "/tmp/hub-pages")
+    save_pages(sys.argv[1] if len(sys.argv) > 1 else tempfile.mkdtemp(prefix="hub-pages-"))
