@@ -344,6 +344,13 @@ class KioskApp:
 
     def close(self) -> None:
         self.check.clear()
+        # No controller's timer may fire after the store is closed (a staff idle logout would audit into it).
+        from PySide6.QtCore import QObject, QTimer
+
+        for obj in list(vars(self).values()):
+            if isinstance(obj, QObject):
+                for timer in obj.findChildren(QTimer):
+                    timer.stop()
         source = getattr(self, "selftest_source", None)
         if source is not None:
             source.notify = None
