@@ -144,6 +144,22 @@ def test_the_staff_session_ends_by_itself_when_idle(staff_app, qtbot):
     assert {"operator": ASSISTANT[0], "how": "idle"} in [a["details"] for a in k.store.audit_entries()]
 
 
+def test_no_staff_timer_fires_into_a_closed_app(staff_app, qtbot):
+    """A staff member still logged in when the app closes: the idle logout must not run afterwards (it
+    would audit into the closed store; pytest-qt fails the test on an exception in the event loop)."""
+    h = staff_app(settings=replace(Settings(), staff_idle_logout_s=60))
+    k = h.k
+    long_press(h)
+    h.wait_screen("staffLogin")
+    login(h, ASSISTANT)
+    h.wait_screen("staff")
+    k.staff.idle.setInterval(200)
+    k.staff.idle.start()
+    k.close()
+    qtbot.wait(600)
+    assert not k.staff.idle.isActive() and not k.app.idle.isActive()
+
+
 def test_the_idle_logout_setting_is_checked_like_the_others(tmp_path, monkeypatch):
     from kiosk.config import SettingsError
 

@@ -343,6 +343,9 @@ class KioskApp:
             self.window.show()
 
     def close(self) -> None:
+        if getattr(self, "_closed", False):  # once (tests and run() may both close)
+            return
+        self._closed = True
         self.check.clear()
         # No controller's timer may fire after the store is closed (a staff idle logout would audit into it).
         from PySide6.QtCore import QObject, QTimer
