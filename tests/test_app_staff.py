@@ -156,6 +156,11 @@ def test_no_staff_timer_fires_into_a_closed_app(staff_app, qtbot):
     k.staff.idle.setInterval(200)
     k.staff.idle.start()
     k.close()
+    # a key pressed later, anywhere (the next test's window): no closed controller may restart its timers
+    from PySide6.QtCore import QCoreApplication, QEvent, QObject, Qt
+    from PySide6.QtGui import QKeyEvent
+
+    QCoreApplication.sendEvent(QObject(), QKeyEvent(QEvent.Type.KeyPress, Qt.Key.Key_A, Qt.KeyboardModifier.NoModifier))
     qtbot.wait(600)
     assert not k.staff.idle.isActive() and not k.app.idle.isActive()
 

@@ -347,11 +347,15 @@ class KioskApp:
             return
         self._closed = True
         self.check.clear()
-        # No controller's timer may fire after the store is closed (a staff idle logout would audit into it).
-        from PySide6.QtCore import QObject, QTimer
+        # No controller may act after the store is closed (a staff idle logout would audit into it): out of
+        # the application's event filters (a touch anywhere restarts their idle timers), timers stopped.
+        from PySide6.QtCore import QCoreApplication, QObject, QTimer
 
+        qapp = QCoreApplication.instance()
         for obj in list(vars(self).values()):
             if isinstance(obj, QObject):
+                if qapp is not None:
+                    qapp.removeEventFilter(obj)
                 for timer in obj.findChildren(QTimer):
                     timer.stop()
         source = getattr(self, "selftest_source", None)
