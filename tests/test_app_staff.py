@@ -163,6 +163,12 @@ def test_no_staff_timer_fires_into_a_closed_app(staff_app, qtbot):
     QCoreApplication.sendEvent(QObject(), QKeyEvent(QEvent.Type.KeyPress, Qt.Key.Key_A, Qt.KeyboardModifier.NoModifier))
     qtbot.wait(600)
     assert not k.staff.idle.isActive() and not k.app.idle.isActive()
+    # the session ended with the app, and the audit says so (read from the file the app wrote)
+    assert not k.staff.loggedIn
+    from kiosk.store import Store
+
+    with Store.open(h.setup.db_path, h.setup.key_path) as store:
+        assert {"operator": ASSISTANT[0], "how": "app_closed"} in [a["details"] for a in store.audit_entries()]
 
 
 def test_the_idle_logout_setting_is_checked_like_the_others(tmp_path, monkeypatch):

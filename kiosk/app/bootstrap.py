@@ -346,6 +346,7 @@ class KioskApp:
         if getattr(self, "_closed", False):  # once (tests and run() may both close)
             return
         self._closed = True
+        self.staff.end_for_close()  # audited while the store is open; no idle logout can fire later
         self.check.clear()
         # No controller may act after the store is closed (a staff idle logout would audit into it): out of
         # the application's event filters (a touch anywhere restarts their idle timers), timers stopped.

@@ -210,6 +210,12 @@ class StaffController(QObject):  # type: ignore[operator]  # PySide6 stub gap
         if self._op is not None:
             self._end("logout")
 
+    def end_for_close(self) -> None:
+        """The app is closing: a staff session still open ends here (audited as such)."""
+        if self._op is not None:
+            self._end("app_closed")
+        self.idle.stop()
+
     def _end(self, how: str) -> None:
         op, self._op = self._op, None
         self._then = None
