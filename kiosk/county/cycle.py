@@ -180,14 +180,14 @@ def certified_condition(rule: CycleRule, today: date) -> ColumnElement[bool]:
 
 
 def status_kind_conditions(rule: CycleRule, today: date) -> tuple[ColumnElement[bool], ColumnElement[bool]]:
-    """(certified by the person this period, certified this period by 大数据比对 only) — the terminal's
-    Status.kind "certified" and "data_comparison" (deceased not excluded here)."""
+    """(certified by the person this period, certified this period by 大数据比对 only) — Status.kind
+    "certified" and "data_comparison" as the terminal's figures (kiosk.stats) judge them on a day:
+    a certification dated after that day is not known yet on it (deceased not excluded here)."""
     d = _Dates(today)
     C = Resident.certified_on
 
     def person(md: MonthDates) -> ColumnElement[bool]:
-        return and_(d.done_since(md.current.start), C.is_not(None), C >= _iso(md.current.start),
-                    C <= _iso(md.current.end))
+        return and_(d.c_ok, C >= _iso(md.current.start))
 
     def comparison(md: MonthDates) -> ColumnElement[bool]:
         return and_(d.done_since(md.current.start), not_(person(md)))
