@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 from typing import Any
 
-from sqlalchemy import and_, case, false, not_, or_, true
+from sqlalchemy import and_, case, false, func, not_, or_, true
 from sqlalchemy.sql.elements import ColumnElement
 
 from kiosk.core.cycle import (
@@ -143,26 +143,28 @@ def _iso(d: date) -> str:
 
 class _Dates:
     """Conditions on a resident's stored dates (ISO text: compared as text on both dialects).
-    Every atom is guarded by IS NOT NULL so no condition is ever NULL (NOT stays exact)."""
+
+    L is the latest certification by the person (certified_on) or by 大数据比对 (data_comparison_on)
+    dated today or earlier: certification_status ignores later dates ("dates in the future prove
+    nothing about today"). Conditions that are ever negated are NULL-safe (coalesce)."""
 
     def __init__(self, today: date):
         self.t = _iso(today)
-        C, D = Resident.certified_on, Resident.data_comparison_on
-        # a certification counts only when dated today or earlier (as certification_status: "dates in
-        # the future prove nothing about today")
-        self.c_ok = and_(C.is_not(None), C <= self.t)
-        self.d_ok = and_(D.is_not(None), D <= self.t)
-        self.any_done = or_(self.c_ok, self.d_ok)
 
-    def done_since(self, day: date) -> ColumnElement[bool]:
-        """The latest certification (person or 大数据比对, up to today) is on or after `day`."""
+    def not_since(self, day: date) -> ColumnElement[bool]:
+        """L < day (or no L): neither date falls in day..today."""
         x = _iso(day)
-        return or_(and_(self.c_ok, Resident.certified_on >= x), and_(self.d_ok, Resident.data_comparison_on >= x))
+        return and_(not_(func.coalesce(Resident.certified_on, "").between(x, self.t)),
+                    not_(func.coalesce(Resident.data_comparison_on, "").between(x, self.t)))
 
-    def done_since_benefit(self) -> ColumnElement[bool]:
-        B = Resident.benefit_start
-        return and_(B.is_not(None), or_(and_(self.c_ok, Resident.certified_on >= B),
-                                        and_(self.d_ok, Resident.data_comparison_on >= B)))
+    def since(self, day: date) -> ColumnElement[bool]:
+        """L >= day (positive use only: NULL where a date is missing)."""
+        x = _iso(day)
+        return or_(Resident.certified_on.between(x, self.t), Resident.data_comparison_on.between(x, self.t))
+
+    def any_done(self) -> ColumnElement[bool]:
+        """There is an L (positive use only)."""
+        return or_(Resident.certified_on <= self.t, Resident.data_comparison_on <= self.t)
 
 
 def _by_month(rule: CycleRule, today: date, build) -> ColumnElement[bool]:
@@ -176,52 +178,44 @@ def _by_month(rule: CycleRule, today: date, build) -> ColumnElement[bool]:
 def certified_condition(rule: CycleRule, today: date) -> ColumnElement[bool]:
     """Certified for the current period (by the person or 大数据比对): status certified or data_comparison."""
     d = _Dates(today)
-    return _by_month(rule, today, lambda md: d.done_since(md.current.start))
+    return _by_month(rule, today, lambda md: d.since(md.current.start))
 
 
 def status_kind_conditions(rule: CycleRule, today: date) -> tuple[ColumnElement[bool], ColumnElement[bool]]:
     """(certified by the person this period, certified this period by 大数据比对 only) — Status.kind
     "certified" and "data_comparison" as the terminal's figures (kiosk.stats) judge them on a day:
     a certification dated after that day is not known yet on it (deceased not excluded here)."""
-    d = _Dates(today)
-    C = Resident.certified_on
+    t = _iso(today)
+    C, D = Resident.certified_on, Resident.data_comparison_on
 
     def person(md: MonthDates) -> ColumnElement[bool]:
-        return and_(d.c_ok, C >= _iso(md.current.start))
+        return C.between(_iso(md.current.start), t)
 
     def comparison(md: MonthDates) -> ColumnElement[bool]:
-        return and_(d.done_since(md.current.start), not_(person(md)))
+        s = _iso(md.current.start)
+        return and_(D.between(s, t), not_(func.coalesce(C, "").between(s, t)))
 
     return _by_month(rule, today, person), _by_month(rule, today, comparison)
 
 
 def overdue_condition(rule: CycleRule, today: date) -> ColumnElement[bool]:
     """Status "overdue" (urgency suspended or overdue) for the living: not certified this period, and
-    a required period's deadline has passed, or the county has suspended payment. Mirrors
-    kiosk.core.cycle.certification_status case by case (_first_missed):
+    a required period's deadline has passed, or the county has suspended payment.
 
-    * a certification L before this period, on or after the benefit start (or none given): the
-      first missed period is the one after L's, lapsed iff L < lapsed.start;
-    * a benefit start B with no certification since: from B's period (the current one if B is
-      later); B's own period is skipped when B is after its window or L falls in it;
-    * neither: the previous period is the first missed one."""
+    kiosk.core.cycle.certification_status walks periods from the latest certification L (or the
+    benefit start B); with Q the latest period whose deadline is before today (the current one, the
+    previous, or for a birthday cycle within its grace days the one before), its cases reduce to:
+    lapsed ⇔ L < Q.start and (B <= Q.window_end, or no B and either some L or Q is the previous
+    period — with neither date only the previous period can be judged). `test_cycle_agreement`
+    checks this against certification_status per resident."""
     d = _Dates(today)
     B = Resident.benefit_start
 
-    def lapsed(md: MonthDates) -> ColumnElement[bool]:
-        q, s = md.lapsed, md.current
-        after_cert = and_(d.any_done, or_(B.is_(None), d.done_since_benefit()), not_(d.done_since(q.start)))
-        from_benefit_now = (and_(B >= _iso(s.start), B <= _iso(s.window_end))
-                            if q.start >= s.start else false())
-        from_benefit_before = and_(B < _iso(s.start), or_(
-            B < _iso(q.start),
-            and_(B <= _iso(q.end), B <= _iso(q.window_end), not_(d.done_since(q.start)))))
-        from_benefit = and_(B.is_not(None), not_(d.done_since_benefit()), or_(from_benefit_now, from_benefit_before))
-        nothing = and_(B.is_(None), not_(d.any_done), true() if md.previous.start <= q.start else false())
-        return and_(not_(d.done_since(s.start)), or_(after_cert, from_benefit, nothing))
+    def stopped(md: MonthDates) -> ColumnElement[bool]:
+        q = md.lapsed
+        judged = true() if md.previous.start <= q.start else d.any_done()
+        lapsed = and_(d.not_since(q.start), or_(B <= _iso(q.window_end), and_(B.is_(None), judged)))
+        county = and_(Resident.county_status == "suspended", d.not_since(md.current.start))
+        return or_(lapsed, county)
 
-    def not_certified(md: MonthDates) -> ColumnElement[bool]:
-        return not_(d.done_since(md.current.start))
-
-    return or_(_by_month(rule, today, lapsed),
-               and_(Resident.county_status == "suspended", _by_month(rule, today, not_certified)))
+    return _by_month(rule, today, stopped)
