@@ -24,7 +24,7 @@ from kiosk.core.clock import Clock
 from kiosk.core.ids import check_digit, mask_id
 from kiosk.county import figures as hubfig
 from kiosk.county import open_hub
-from kiosk.county.cycle import certified_condition, hub_rule, judge, overdue_condition, status_kind_conditions
+from kiosk.county.cycle import certified_condition, count_overdue, hub_rule, judge, overdue_condition, status_kind_conditions
 from kiosk.county.db import Device, Resident
 
 RULES = [
@@ -178,6 +178,8 @@ def test_the_hubs_sql_is_the_rule_for_every_resident(county, policy):
         with hub.Session() as s:
             base = select(Resident.id_number).where(Resident.removed.is_(False), Resident.county_status != "deceased")
             lapsed = set(s.scalars(base.where(overdue_condition(rule, today))))
+            alive = (Resident.removed.is_(False), Resident.county_status != "deceased")
+            assert count_overdue(s, rule, today, *alive) == len(lapsed)  # the months counted apart
             done = set(s.scalars(base.where(certified_condition(rule, today))))
             person, comparison = status_kind_conditions(rule, today)
             by_person = set(s.scalars(base.where(person)))

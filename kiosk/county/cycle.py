@@ -14,9 +14,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date, timedelta
-from typing import Any
+from typing import Any, Callable
 
-from sqlalchemy import and_, case, false, func, not_, or_, true
+from sqlalchemy import and_, case, false, func, not_, or_, select, true, union_all
+from sqlalchemy.orm import Session
 from sqlalchemy.sql.elements import ColumnElement
 
 from kiosk.core.cycle import (
@@ -28,8 +29,8 @@ from kiosk.core.ids import birth_date
 
 from .db import HubDB, HubError, Resident
 
-__all__ = ["MonthDates", "certified_condition", "check_policy", "hub_rule", "judge", "overdue_condition",
-           "policy", "rule_words", "set_policy", "status_kind_conditions"]
+__all__ = ["MonthDates", "certified_condition", "check_policy", "count_overdue", "hub_rule", "judge",
+           "overdue_condition", "policy", "rule_words", "set_policy", "status_kind_conditions", "village_counts"]
 
 
 def check_policy(value: Any) -> dict[str, Any]:
@@ -167,7 +168,12 @@ class _Dates:
         return or_(Resident.certified_on <= self.t, Resident.data_comparison_on <= self.t)
 
 
-def _by_month(rule: CycleRule, today: date, build) -> ColumnElement[bool]:
+Build = Callable[[MonthDates], ColumnElement[bool]]
+
+
+def _by_month(rule: CycleRule, today: date, build: Build) -> ColumnElement[bool]:
+    """One condition for everyone: a CASE on the birth month (for a scan in another order, e.g.
+    the status list by ID number)."""
     if isinstance(rule, FixedWindow):  # everyone alike
         return build(month_dates(rule, 1, today))
     assert isinstance(rule, BirthdayCycle)
@@ -175,16 +181,26 @@ def _by_month(rule: CycleRule, today: date, build) -> ColumnElement[bool]:
                 value=Resident.birth_month, else_=false())
 
 
+def _branches(rule: CycleRule, today: date, build: Build) -> list[ColumnElement[bool]]:
+    """The same as separate conditions per birth month (each a range of the covering index
+    ix_residents_cycle, whose first column is the birth month): for counting, where a UNION ALL of
+    the months reads each index entry once and tests it against its own month's dates only."""
+    if isinstance(rule, FixedWindow):
+        return [build(month_dates(rule, 1, today))]
+    return [and_(Resident.birth_month == m, build(month_dates(rule, m, today))) for m in range(1, 13)]
+
+
+def _certified(today: date) -> Build:
+    d = _Dates(today)
+    return lambda md: d.since(md.current.start)
+
+
 def certified_condition(rule: CycleRule, today: date) -> ColumnElement[bool]:
     """Certified for the current period (by the person or 大数据比对): status certified or data_comparison."""
-    d = _Dates(today)
-    return _by_month(rule, today, lambda md: d.since(md.current.start))
+    return _by_month(rule, today, _certified(today))
 
 
-def status_kind_conditions(rule: CycleRule, today: date) -> tuple[ColumnElement[bool], ColumnElement[bool]]:
-    """(certified by the person this period, certified this period by 大数据比对 only) — Status.kind
-    "certified" and "data_comparison" as the terminal's figures (kiosk.stats) judge them on a day:
-    a certification dated after that day is not known yet on it (deceased not excluded here)."""
+def _kinds(today: date) -> tuple[Build, Build]:
     t = _iso(today)
     C, D = Resident.certified_on, Resident.data_comparison_on
 
@@ -195,10 +211,18 @@ def status_kind_conditions(rule: CycleRule, today: date) -> tuple[ColumnElement[
         s = _iso(md.current.start)
         return and_(D.between(s, t), not_(func.coalesce(C, "").between(s, t)))
 
+    return person, comparison
+
+
+def status_kind_conditions(rule: CycleRule, today: date) -> tuple[ColumnElement[bool], ColumnElement[bool]]:
+    """(certified by the person this period, certified this period by 大数据比对 only) — Status.kind
+    "certified" and "data_comparison" as the terminal's figures (kiosk.stats) judge them on a day:
+    a certification dated after that day is not known yet on it (deceased not excluded here)."""
+    person, comparison = _kinds(today)
     return _by_month(rule, today, person), _by_month(rule, today, comparison)
 
 
-def overdue_condition(rule: CycleRule, today: date) -> ColumnElement[bool]:
+def _stopped(today: date) -> Build:
     """Status "overdue" (urgency suspended or overdue) for the living: not certified this period, and
     a required period's deadline has passed, or the county has suspended payment.
 
@@ -218,4 +242,44 @@ def overdue_condition(rule: CycleRule, today: date) -> ColumnElement[bool]:
         county = and_(Resident.county_status == "suspended", d.not_since(md.current.start))
         return or_(lapsed, county)
 
-    return _by_month(rule, today, stopped)
+    return stopped
+
+
+def overdue_condition(rule: CycleRule, today: date) -> ColumnElement[bool]:
+    """Overdue or suspended (the status page's list), as one condition."""
+    return _by_month(rule, today, _stopped(today))
+
+
+def count_overdue(s: Session, rule: CycleRule, today: date, *where: ColumnElement[bool]) -> int:
+    """How many residents (matching `where`) are overdue or suspended: the months counted apart."""
+    parts = [select(func.count().label("n")).select_from(Resident).where(*where, b)
+             for b in _branches(rule, today, _stopped(today))]
+    if len(parts) == 1:
+        return int(s.scalar(parts[0]) or 0)
+    months = union_all(*parts).subquery()
+    return int(s.scalar(select(func.sum(months.c.n))) or 0)
+
+
+def village_counts(s: Session, rule: CycleRule, today: date,
+                   village: str | None = None) -> list[tuple[str | None, int, int, int, int]]:
+    """Per village (sorted): (village, residents, deceased, certified by the person this period,
+    certified this period by 大数据比对 only) — the figures' 认证率, as kiosk.stats counts on `today`."""
+    person, comparison = _kinds(today)
+    alive = Resident.county_status != "deceased"
+
+    def part(month: ColumnElement[bool], md: MonthDates):
+        q = (select(Resident.village.label("village"), func.count().label("n"),
+                    func.sum(case((not_(alive), 1), else_=0)).label("dead"),
+                    func.sum(case((and_(alive, person(md)), 1), else_=0)).label("cert"),
+                    func.sum(case((and_(alive, comparison(md)), 1), else_=0)).label("dc"))
+             .where(Resident.removed.is_(False), month).group_by(Resident.village))
+        return q.where(Resident.village == village) if village else q
+
+    if isinstance(rule, FixedWindow):
+        parts = [part(true(), month_dates(rule, 1, today))]
+    else:
+        parts = [part(Resident.birth_month == m, month_dates(rule, m, today)) for m in range(1, 13)]
+    months = union_all(*parts).subquery()
+    rows = s.execute(select(months.c.village, func.sum(months.c.n), func.sum(months.c.dead), func.sum(months.c.cert),
+                            func.sum(months.c.dc)).group_by(months.c.village).order_by(months.c.village)).all()
+    return [(v, int(n or 0), int(dead or 0), int(cert or 0), int(dc or 0)) for v, n, dead, cert, dc in rows]

@@ -1138,11 +1138,11 @@ class HubDB:
                 .group_by(Record.village, Record.occurred_day, Record.verdict)
                 .order_by(Record.occurred_day.desc(), Record.village).limit(400)
             ).all()
-            cond = [Resident.removed.is_(False), Resident.county_status != "deceased",
-                    cycle.overdue_condition(rule, today)]
+            alive = [Resident.removed.is_(False), Resident.county_status != "deceased"]
             if village:
-                cond.append(Resident.village == village)
-            total = s.scalar(select(func.count()).select_from(Resident).where(*cond))
+                alive.append(Resident.village == village)
+            total = cycle.count_overdue(s, rule, today, *alive)
+            cond = [*alive, cycle.overdue_condition(rule, today)]
             q = (select(Resident.id_number, Resident.name, Resident.village, Resident.certified_on,
                         Resident.data_comparison_on, Resident.county_status, Resident.benefit_start)
                  .where(*cond).order_by(Resident.id_number).limit(per_page + 1))

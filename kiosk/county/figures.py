@@ -19,7 +19,7 @@ from __future__ import annotations
 import json
 from datetime import date, timedelta
 
-from sqlalchemy import case, func, select
+from sqlalchemy import select
 
 from kiosk.core import figures as core
 from kiosk.core.cycle import URGENCIES
@@ -70,16 +70,7 @@ def figures(hub: HubDB, village: str | None = None, start: date | None = None, e
         raise ValueError("bad range")
     rule = cycle.hub_rule(hub)
     with hub.Session() as s:
-        alive = Resident.county_status != "deceased"
-        cert, dc = cycle.status_kind_conditions(rule, end)  # as the terminal's status on the last day
-        q = (select(Resident.village, func.count(),
-                    func.sum(case((~alive, 1), else_=0)),
-                    func.sum(case((alive & cert, 1), else_=0)),
-                    func.sum(case((alive & dc, 1), else_=0)))
-             .where(Resident.removed.is_(False)).group_by(Resident.village).order_by(Resident.village))
-        if village:
-            q = q.where(Resident.village == village)
-        per_village = s.execute(q).all()
+        per_village = cycle.village_counts(s, rule, end, village)  # as the terminal's status on the last day
         rq = (select(Record.resident_id, Record.verdict, Record.occurred_day, Record.occurred_at, Record.payload)
               .where(Record.kind == "certification", Record.occurred_day >= start.isoformat(),
                      Record.occurred_day <= end.isoformat(), Record.review.is_distinct_from("rejected"))
@@ -94,11 +85,11 @@ def figures(hub: HubDB, village: str | None = None, start: date | None = None, e
             fq = fq.where(Record.village == village)
         records = s.execute(rq).all()
         fallbacks = s.execute(fq).all()
-    villages_out = []
+    villages_out: list[dict] = []
     for v, n, dead, done, dcn in per_village:
-        must = n - (dead or 0) - (dcn or 0)
-        villages_out.append({"village": v, "residents": n, "must_certify": must, "certified": done or 0,
-                             "data_comparison": dcn or 0, "deceased": dead or 0, "rate": core.rate(done or 0, must)})
+        must = n - dead - dcn
+        villages_out.append({"village": v, "residents": n, "must_certify": must, "certified": done,
+                             "data_comparison": dcn, "deceased": dead, "rate": core.rate(done, must)})
     days: dict[str, dict] = {}
     for i in range((end - start).days + 1):
         d = (start + timedelta(days=i)).isoformat()
