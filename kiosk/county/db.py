@@ -1139,10 +1139,10 @@ class HubDB:
                 .order_by(Record.occurred_day.desc(), Record.village).limit(400)
             ).all()
             alive = [Resident.removed.is_(False), Resident.county_status != "deceased"]
-            if village:
-                alive.append(Resident.village == village)
-            total = cycle.count_overdue(s, rule, today, *alive)
+            total = cycle.count_overdue(s, rule, today, *alive, village=village or None)
             cond = [*alive, cycle.overdue_condition(rule, today)]
+            if village:
+                cond.append(Resident.village == village)
             q = (select(Resident.id_number, Resident.name, Resident.village, Resident.certified_on,
                         Resident.data_comparison_on, Resident.county_status, Resident.benefit_start)
                  .where(*cond).order_by(Resident.id_number).limit(per_page + 1))
