@@ -26,6 +26,7 @@ from kiosk.county import figures as hubfig
 from kiosk.county import open_hub
 from kiosk.county.cycle import certified_condition, count_overdue, hub_rule, judge, overdue_condition, status_kind_conditions
 from kiosk.county.db import Device, Resident
+from test_sync_support import _hub_url
 
 RULES = [
     None,  # no county policy: the hub's default must be the terminal's
@@ -87,8 +88,9 @@ def load_hub(hub, rows: list[dict]) -> None:
 
 @pytest.fixture(scope="module")
 def county(tmp_path_factory):
+    """SQLite (SQLCipher); with KIOSK_TEST_COUNTY_DB=postgresql+psycopg://… PostgreSQL (test_sync_support)."""
     folder = tmp_path_factory.mktemp("county")
-    hub = open_hub(f"sqlite:///{folder / 'county.db'}", folder / "hub.key", clock=Clock.fixed(DAYS[0]))
+    hub = open_hub(_hub_url(folder), folder / "hub.key", clock=Clock.fixed(DAYS[0]))
     rows = resident_rows(360, seed=54)
     load_hub(hub, rows)
     yield hub, rows
@@ -220,3 +222,36 @@ def test_judge_is_the_terminals_status_and_urgency():
     assert soon.urgency == "due" and soon.status.due_by == date(2027, 2, 10)
     assert judge(rule, rid, today - timedelta(days=400), certified_on=None, data_comparison_on=None,
                  benefit_start="2026-06-01", county_status="active").urgency == "never_certified"
+
+
+def test_an_older_hub_database_gets_the_birth_month(tmp_path):
+    """A county.db from before the cycle rule was judged in SQL: the column is added and filled from
+    the ID numbers and the old rolling-12-month index dropped, in place (SQLite or PostgreSQL)."""
+    from sqlalchemy import inspect, text
+
+    rows = resident_rows(30, seed=7)
+    url = _hub_url(tmp_path)
+    hub = open_hub(url, tmp_path / "hub.key", clock=Clock.fixed(DAYS[0]))
+    load_hub(hub, rows)
+    with hub.engine.begin() as c:  # as the hub left it before
+        c.execute(text("DROP INDEX ix_residents_cycle"))
+        c.execute(text("ALTER TABLE residents DROP COLUMN birth_month"))
+        c.execute(text("CREATE INDEX ix_residents_overdue ON residents (certified_on, data_comparison_on, removed,"
+                       " county_status)"))
+    hub.close()
+    hub = open_hub(url, tmp_path / "hub.key", clock=Clock.fixed(DAYS[0]))
+    try:
+        with hub.Session() as s:
+            months = dict(s.execute(select(Resident.id_number, Resident.birth_month)).all())
+        assert months == {r["id_number"]: int(r["id_number"][10:12]) for r in rows}
+        indexes = {ix["name"] for ix in inspect(hub.engine).get_indexes("residents")}
+        assert "ix_residents_cycle" in indexes and "ix_residents_overdue" not in indexes
+        hub.set_setting("cycle_policy", {"type": "birthday", "grace_days": 10})
+        today = date(2026, 3, 31)
+        expected = sum(1 for r in rows if r["county_status"] != "deceased" and judge(
+            hub_rule(hub), r["id_number"], today, certified_on=r["certified_on"],
+            data_comparison_on=r["data_comparison_on"], benefit_start=r["benefit_start"],
+            county_status=r["county_status"]).urgency in ("suspended", "overdue"))
+        assert hub.summary(today=today)["overdue_total"] == expected > 0
+    finally:
+        hub.close()
