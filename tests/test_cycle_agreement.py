@@ -255,3 +255,30 @@ def test_an_older_hub_database_gets_the_birth_month(tmp_path):
         assert hub.summary(today=today)["overdue_total"] == expected > 0
     finally:
         hub.close()
+
+
+def test_the_county_sets_its_rule_for_the_hub_and_the_terminals(tmp_path, capsys):
+    """`kiosk-county setting cycle_policy [JSON]`: shown (the default when unset), checked, stored once;
+    the hub judges by it and sends the same dict down with the roster."""
+    from kiosk.county.cli import main as county_main
+
+    url, key = f"sqlite:///{tmp_path / 'county.db'}", tmp_path / "hub.key"
+    args = ["--db", url, "--hub-key", str(key)]
+    assert county_main(["setting", "cycle_policy", *args]) == 0
+    out = capsys.readouterr().out
+    assert '{"type": "birthday", "grace_days": 0}（默认）' in out and "按生日月认证" in out
+    laiyuan = '{"type": "fixed_window", "start": [2, 10], "end": [3, 25], "grace_days": 5}'
+    assert county_main(["setting", "cycle_policy", laiyuan, *args]) == 0
+    assert "每年 2月10日至3月25日认证一次，截止后宽限 5 天" in capsys.readouterr().out
+    for bad in ('{"type": "fixed_window", "start": [2, 30], "end": [3, 25]}', '{"type": "weekly"}', "birthday"):
+        assert county_main(["setting", "cycle_policy", bad, *args]) == 2
+        said = capsys.readouterr()
+        assert "认证周期规则写得不对" in said.out + said.err
+    hub = open_hub(url, key)
+    try:
+        assert hub_rule(hub) == core.FixedWindow(start=(2, 10), end=(3, 25), grace_days=5)
+        page = hub.roster_page(Device(id="dev-test", village=None), 0)
+        assert page.policy == {"type": "fixed_window", "start": [2, 10], "end": [3, 25], "grace_days": 5}
+        assert any(a.action == "setting_cycle_policy" for a in hub.staff_audit())
+    finally:
+        hub.close()

@@ -164,6 +164,7 @@ def save_pages(out) -> None:
         c = staff_client(h)
         (out / "hub_figures.html").write_text(c.get("/figures").text, encoding="utf-8")
         (out / "hub_due.html").write_text(c.get("/due", params={"village": "东村"}).text, encoding="utf-8")
+        (out / "hub_status.html").write_text(c.get("/").text, encoding="utf-8")
     finally:
         h.stop()
 
