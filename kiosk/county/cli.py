@@ -206,6 +206,14 @@ def cmd_county_roster(args) -> int:
     from kiosk.county.roster import load_roster
 
     hub = _hub(args)
+    if args.policy:  # checked before anything is loaded: a bad rule changes nothing
+        from kiosk.county import HubError
+        from kiosk.county.cycle import check_policy
+
+        try:
+            check_policy(args.policy)
+        except HubError as e:
+            raise _fail(e.code, e.message) from None
     load = load_roster(Path(args.file), today=hub.clock.today())
     changed, unchanged = hub.upsert_residents(load.rows) if load.rows else (0, 0)
     if args.policy:
