@@ -347,6 +347,103 @@ TEXTS: dict[str, str] = {
     "cli_result_pass": "认证成功",
     "cli_result_fail": "认证未通过",
 
+    # ---------------------------------------------------------------- engine and store messages
+    # The engine, store, sync and settings write no Chinese: their errors carry a code (+ data) and
+    # their `.message` is one of these (shown and printed, not spoken). ID-number and protocol words
+    # are shared with the hub: kiosk/core/messages.py.
+    # store (kiosk.store.StoreError: store_<code>)
+    "store_corrupt": "数据库文件已损坏，程序没有改动它。请运行 kiosk doctor：它把还能读出的记录（先是待上传的认证记录）"
+                     "抢救到新的数据库，原文件改名保留、不会删除；如不会操作，请联系县社保局信息科。",
+    "store_disk_full": "磁盘已满，新的记录无法保存。请删除不用的文件（如旧的照片、视频、安装包），或联系县社保局信息科；"
+                       "已保存的记录不会丢失。",
+    "store_read_only": "磁盘或数据库文件现在是只读的，新的记录无法保存。请重启本机；如果还是这样，可能是磁盘出了故障"
+                       "（系统会把出错的磁盘改成只读）或文件权限被改动，请联系县社保局信息科。已保存的记录不会丢失。",
+    "store_empty_file": "数据库文件是空的（0 字节），可能是断电或磁盘满造成的。请运行 kiosk doctor 从备份恢复"
+                        "（空文件会改名保留）；如不会操作，请联系县社保局信息科。",
+    "store_schema_too_new": "数据库是更新版本的程序建立的，请先把村口认证程序升级到最新版本；不要删除数据库文件。",
+    "store_busy": "数据库正忙，请稍后再试；如果一直出现，请重启本程序。",
+    "store_cannot_open": "无法打开数据库文件，请检查磁盘是否正常，或联系县社保局信息科。",
+    "store_io_error": "读写数据库出错，请检查磁盘，或联系县社保局信息科；已保存的认证记录不会丢失。",
+    "store_io_error_file": "读写文件出错，请检查磁盘，或联系县社保局信息科；已保存的认证记录不会丢失。",
+    "store_unknown_resident": "名册中没有这个人，请先同步名册，或联系县社保局。",
+    "store_not_pending": "没有这条待审核的建模记录。",
+    "store_backup_failed": "备份没有做成，请检查磁盘，或联系县社保局信息科；已保存的记录不受影响。",
+    "store_key_missing": "找不到人脸模板密钥文件，已登记的人脸模板无法使用，暂时不能刷脸认证。"
+                         "请联系县社保局信息科恢复密钥文件，不要删除数据库文件；"
+                         "待上传的认证记录不受影响，仍可同步或用 kiosk export 导出。",
+    "store_key_unwritable": "无法建立人脸模板密钥文件，请检查磁盘是否正常，或联系县社保局信息科。",
+    "store_key_bad": "人脸模板密钥文件与数据库不匹配或已损坏。请确认使用的是本机原来的密钥文件，"
+                     "或联系县社保局信息科处理，不要删除数据库文件。",
+    "store_device_key_missing": "人脸模板密钥和本机的设备密钥都找不到了，无法给记录签名。请联系县社保局信息科恢复密钥文件，"
+                                "不要删除数据库文件；认证记录都还在本机。",
+    "store_county_operator_clash": "县里下发的操作员“{name}”与本机已有的账号重名，未覆盖。请县里换个名字。",
+    # kiosk doctor (kiosk.store.doctor: problems and the report for staff)
+    "doctor_newest_backup": "最新备份是 {name} 的。",
+    "doctor_no_backup_yet": "本机还没有备份。",
+    "doctor_corrupt": "数据库文件已损坏。先关闭村口认证程序，再运行 kiosk doctor（不加 --check-only）抢救还能读出的记录到新数据库"
+                      "（原文件改名保留）。{backup_hint}",
+    "doctor_empty_file": "数据库文件是空的（0 字节）。",
+    "doctor_empty_restore": "运行 kiosk doctor（不加 --check-only）从最新备份恢复（空文件改名保留）。",
+    "doctor_empty_no_backup": "没有备份：重新启动程序会把空文件改名保留并建一个新的数据库，再从县里同步名册和模板。",
+    "doctor_schema_too_new": "数据库是更新版本的程序建立的，请先把村口认证程序升级到最新版本。",
+    "doctor_read_only": "磁盘或数据库文件是只读的，新的记录无法保存。请重启本机；还是这样就联系县社保局信息科。",
+    "doctor_low_space": "磁盘只剩 {mb} MB。请删除不用的文件，或联系县社保局信息科；已保存的记录不会丢失。",
+    "doctor_key_missing": "找不到人脸模板密钥文件（{path}），暂时不能刷脸认证。请联系县社保局信息科"
+                          "恢复密钥文件；待上传的认证记录仍可同步，或用 kiosk export 导出。",
+    "doctor_key_mismatch": "人脸模板密钥文件与数据库不匹配或已损坏。请确认使用的是本机原来的密钥文件，"
+                           "或联系县社保局信息科；待上传的认证记录仍可导出（kiosk export）。",
+    "doctor_no_backup": "还没有备份。程序每天启动或同步时会自动备份到 backups 文件夹。",
+    "doctor_action_restored": "已从备份 {name} 恢复。",
+    "doctor_dbstate_ok": "正常",
+    "doctor_dbstate_missing": "还没有（第一次启动时会建立）",
+    "doctor_dbstate_empty": "空文件（0 字节）",
+    "doctor_dbstate_damaged": "已损坏",
+    "doctor_dbstate_too_new": "版本比程序新",
+    "doctor_dbstate_unknown": "未知",
+    "doctor_keystate_ok": "正常",
+    "doctor_keystate_missing": "找不到",
+    "doctor_keystate_invalid": "已损坏",
+    "doctor_keystate_mismatch": "与数据库不匹配",
+    "doctor_keystate_unknown": "未检查（数据库里没有密钥校验）",
+    "doctor_line_database": "数据库 {path}：{state}",
+    "doctor_line_key": "人脸模板密钥：{state}",
+    "doctor_line_free": "磁盘剩余空间：{mb} MB",
+    "doctor_line_read_only": "（只读）",
+    "doctor_line_backups": "备份：{n} 份",
+    "doctor_line_newest": "，最新 {name}",
+    "doctor_line_pending": "待上传的认证记录：{n} 条",
+    "doctor_sep": "，",
+    "doctor_rows": "{table} {n} 行",
+    "doctor_gaps": "{table} {n} 处（约 {rows} 行）",
+    "doctor_rows_unknown": "？",
+    "doctor_line_salvaged": "已抢救：{items}",
+    "doctor_line_pending_recovered": "其中待上传的认证记录 {n} 条",
+    "doctor_line_unreadable": "读不出的部分：{items}",
+    "doctor_line_from_backup": "从备份补回：{items}",
+    "doctor_line_restored": "已从备份 {name} 恢复",
+    "doctor_line_kept_as": "原文件已改名保留（没有删除）：{names}",
+    "doctor_line_next": "下一步：重新启动村口认证程序，然后联网同步（kiosk sync --once）或导出（kiosk export）。",
+    "doctor_line_close_app": "运行 kiosk doctor 前请先关闭村口认证程序（抢救时会把数据库文件换掉）。",
+    "doctor_line_problem": "问题：{message}",
+    "doctor_line_all_ok": "一切正常。",
+    "doctor_table_outbox": "上传记录",
+    "doctor_table_attempts": "认证记录",
+    "doctor_table_audit_log": "操作日志",
+    "doctor_table_residents": "名册",
+    "doctor_table_templates": "人脸模板",
+    "doctor_table_key_check": "密钥校验",
+    "doctor_table_sync_identity": "设备登记",
+    "doctor_table_settings": "设置",
+    "doctor_table_captures": "留存照片",
+    "doctor_table_sync_state": "同步状态",
+    "doctor_table_outbox_rejected": "县里拒收的记录",
+    "doctor_table_county_roster": "县里名册状态",
+    "doctor_table_county_template_versions": "模板版本",
+    "doctor_table_operators": "工作人员",
+    "doctor_table_visits": "上门记录",
+    "doctor_table_fallbacks": "不刷脸认证",
+    # (end of engine and store messages)
+
     # ---------------------------------------------------------------- staff accounts (kiosk.operators)
     "operator_unknown_operator": "本机没有名为“{name}”的工作人员。请核对姓名，或请管理员添加。",
     "operator_wrong_pin": "工作人员密码不对，还可以再试 {tries_left} 次。",
