@@ -132,7 +132,7 @@ def detect_landmarks(rgb: np.ndarray) -> np.ndarray:
                                          min_detection_confidence=0.5) as mesh:
         res = mesh.process(np.ascontiguousarray(rgb))
     if not res.multi_face_landmarks:
-        raise FrameSourceError("no_face", "演示照片中找不到人脸。", "FaceMesh found no face")
+        raise FrameSourceError("no_face", detail="FaceMesh found no face", why="demo_no_face")
     lm = res.multi_face_landmarks[0].landmark
     return np.array([[p.x * w, p.y * h, p.z * w] for p in lm], dtype=np.float32)
 
@@ -354,15 +354,14 @@ class VirtualCamera:
         img_path = Path(image_path) if image_path else FACE_IMAGE
         if not img_path.is_file():
             raise FrameSourceError(
-                "no_demo_face", "演示模式缺少演示照片，请重新安装程序。",
-                f"{img_path} missing: run `uv run python packaging/build_assets.py face`")
+                "no_demo_face", detail=f"{img_path} missing: run `uv run python packaging/build_assets.py face`",
+                why="demo_face_missing")
         src = read_image(img_path)
         lm_path = Path(landmarks_path) if landmarks_path else (FACE_LANDMARKS if image_path is None else None)
         if lm_path is not None and lm_path.is_file():
             lm = np.load(lm_path).astype(np.float64)
             if lm.shape != (N_LANDMARKS, 3):
-                raise FrameSourceError("no_demo_face", "演示照片的数据已损坏，请重新安装程序。",
-                                       f"{lm_path}: shape {lm.shape}")
+                raise FrameSourceError("no_demo_face", detail=f"{lm_path}: shape {lm.shape}", why="demo_face_damaged")
         else:
             lm = detect_landmarks(src).astype(np.float64)
         return src, lm

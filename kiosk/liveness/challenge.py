@@ -44,13 +44,17 @@ def draw_challenge(n: int = 2, pool: tuple[str, ...] = ACTIONS) -> list[str]:
 
 
 class BadActions(ValueError):
-    """A requested challenge that cannot be used; the message is plain Chinese for the user."""
+    """A requested challenge that cannot be used; the message is plain Chinese for the user: the
+    catalogue's `actions_<why>` (unknown: some names are not actions; no_blink_or_mouth)."""
 
     code = "bad_actions"
 
-    def __init__(self, message: str, bad: list[str] | None = None):
+    def __init__(self, why: str, bad: list[str] | None = None, **data: str):
+        from kiosk.texts import text  # the catalogue imports liveness.events only: no cycle
+
+        message = text(f"actions_{why}", allowed=_allowed_actions_text(), **data)
         super().__init__(message)
-        self.message = message
+        self.why, self.message, self.data = why, message, data
         self.bad = list(bad or [])
 
 
@@ -67,12 +71,10 @@ def _allowed_actions_text() -> str:
 def validate_actions(actions: list[str]) -> list[str]:
     bad = [a for a in actions if a not in ACTIONS]
     if bad:
-        raise BadActions(f"不认识的动作：{'、'.join(map(str, bad))}。可以用的动作有：{_allowed_actions_text()}"
-                         "（用英文逗号分隔，如 blink,turn_left）。", bad)
+        raise BadActions("unknown", bad, names="、".join(map(str, bad)))
     if not any(a in NON_RIGID_ACTIONS for a in actions):
         # A photo can be turned or tilted, but it cannot blink or open its mouth.
-        raise BadActions("动作里必须有“眨眼 blink”或“张嘴 open_mouth”：照片可以被转动，但不会眨眼张嘴。"
-                         f"可以用的动作有：{_allowed_actions_text()}。")
+        raise BadActions("no_blink_or_mouth")
     return actions
 
 

@@ -442,6 +442,44 @@ TEXTS: dict[str, str] = {
     "doctor_table_operators": "工作人员",
     "doctor_table_visits": "上门记录",
     "doctor_table_fallbacks": "不刷脸认证",
+    # frame sources and photos (kiosk.frames.FrameSourceError: frame_<code>; kiosk.faces.PhotoError: photo_<code>)
+    "frame_camera_lost": "摄像头连接中断，请检查摄像头连线后重新开始认证。",
+    "frame_no_camera": "没有找到摄像头，请检查摄像头是否插好，或请工作人员协助。",
+    "frame_image_dims": "为 {w}×{h} 像素，",
+    "frame_image_too_large": "图片太大：{name} {dims}超过 {mp} 百万像素，没有打开。"
+                             "请换一张普通相机拍的照片，或先把图片缩小到 4000×4000 像素以内再试。",
+    "frame_file_missing": "找不到文件：{path}",
+    "frame_image_unreadable": "无法读取图片文件：{name}，请确认是 JPG 或 PNG 照片。",
+    "frame_folder_missing": "找不到图片文件夹：{path}",
+    "frame_folder_empty": "文件夹里没有图片：{path}",
+    "frame_video_missing": "找不到视频文件：{path}",
+    "frame_video_unreadable": "无法读取视频文件：{name}，文件可能已损坏或格式不支持。",
+    "frame_demo_no_face": "演示照片中找不到人脸。",
+    "frame_demo_face_missing": "演示模式缺少演示照片，请重新安装程序。",
+    "frame_demo_face_damaged": "演示照片的数据已损坏，请重新安装程序。",
+    "photo_no_face": "照片中没有找到人脸：{name}。请换一张正面、清晰的照片。",
+    "photo_multiple_faces": "照片中有多个人脸：{name}。请用只有一个人的照片。",
+    "photo_folder_empty": "文件夹里没有照片：{folder}",
+    # face matching (kiosk.matching: EmbedderError / PopulationStatsError, embed_<code>)
+    "embed_model_missing": "找不到人脸比对模型文件：{path}。请把县里下发的模型文件放到该位置，或在设置中改回默认比对方式（dlib）。",
+    "embed_model_invalid": "人脸比对模型文件无法读取（可能已损坏）：{name}。请向县里重新索取模型文件。",
+    "embed_model_input_size": "人脸比对模型与设置的输入尺寸 {size} 不符，无法运行：{name}。请核对设置中的 onnx_input_size。",
+    "embed_bad_backend": "设置中的比对方式“{backend}”不认识，只能是 dlib 或 onnx。",
+    "embed_not_calibrated": "比对模型 {backend} 还没有校准阈值。请先用县里的照片集运行 kiosk calibrate --write，再使用该模型。",
+    "embed_too_few_people": "名册只有 {n} 人，至少需要 {min} 人才能计算人群统计。",
+    "embed_stats_missing": "找不到人群统计文件：{path}。请放好县里下发的文件，或在设置中清空 population_stats_path。",
+    "embed_stats_invalid": "人群统计文件无法读取（可能已损坏）：{name}。请向县里重新索取。",
+    "embed_stats_backend": "人群统计文件属于比对方式 {found}，与本机的 {backend} 不符。",
+    # requested actions (kiosk.liveness.challenge.BadActions: actions_<why>); {allowed}: 眨眼 blink、…
+    "actions_unknown": "不认识的动作：{names}。可以用的动作有：{allowed}（用英文逗号分隔，如 blink,turn_left）。",
+    "actions_no_blink_or_mouth": "动作里必须有“眨眼 blink”或“张嘴 open_mouth”：照片可以被转动，但不会眨眼张嘴。"
+                                 "可以用的动作有：{allowed}。",
+    # `kiosk pad calibrate` (kiosk.pad.flash_calibrate)
+    "flash_calibrate_start": "请操作员正对摄像头，距离屏幕约 50 厘米，保持不动；屏幕边框将变换颜色 {n} 次。",
+    "flash_calibrate_session": "第 {k} 次：",
+    "flash_calibrate_no_camera": "无法校准炫彩活体：{message}（摄像头编号 {camera}）",
+    "flash_calibrate_failed": "校准失败：录到的有效会话不足或反光太弱，请靠近屏幕、调暗环境光后重试。({detail})",
+    "flash_calibrate_written": "已写入 {path}",
     # (end of engine and store messages)
 
     # ---------------------------------------------------------------- staff accounts (kiosk.operators)
