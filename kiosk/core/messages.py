@@ -60,7 +60,7 @@ MESSAGES: dict[str, str] = {
 }
 
 
-class _Lenient(dict):
+class _Lenient(dict[str, object]):
     def __missing__(self, key: str) -> str:
         return ""
 
