@@ -24,7 +24,7 @@ from typing import Any
 from kiosk import protocol as P
 from kiosk.core.errors import KioskError
 from kiosk.core.ids import birth_date, mask_id, mask_name
-from kiosk.texts import category_label, text
+from kiosk.texts import category_label, cn_date, text
 
 STATUSES = ("pass", "pending_county_review", "approved", "rejected")
 PAPER_CHARS = {58: 32, 80: 48}  # Font A half-width columns (a CJK character takes two); Font B: 42 / 64
@@ -59,7 +59,7 @@ class Receipt:
         until = ""
         if self.valid_until is not None:
             until = (text("receipt_valid_if_approved", until=self.valid_until) if self.status == "pending_county_review"
-                     else f"{self.valid_until.year}年{self.valid_until.month}月{self.valid_until.day}日")
+                     else cn_date(self.valid_until))
         rows = [
             (text("receipt_name"), self.name_masked),
             (text("receipt_id"), self.id_masked),

@@ -25,6 +25,8 @@ _REGION_FIRST = frozenset("12345678")
 _EARLIEST_BIRTH = date(1900, 1, 1)
 # Separators used in transliterated minority names (买买提·吐尔逊); all are kept when masking.
 _NAME_DOTS = frozenset("·•‧・．.")
+# ResidentId.sex: stored values, not words (the store's residents table CHECKs exactly these two).
+SEX_MALE, SEX_FEMALE = "男", "女"
 
 
 
@@ -47,7 +49,7 @@ class ResidentId:
     number: str  # 18 chars, upper-case X
     region: str  # first 6 digits (administrative division at registration)
     birth_date: date
-    sex: str  # '男' or '女' (the catalogue's id_sex_male / id_sex_female)
+    sex: str  # SEX_MALE or SEX_FEMALE
 
     @property
     def masked(self) -> str:
@@ -91,7 +93,7 @@ def parse_id_number(text: str, today: date | None = None) -> ResidentId:
     birth = _birth_date(number[6:14], today)
     if check_digit(number[:17]) != number[17]:
         raise InvalidIdNumber("check_digit")
-    sex = message("id_sex_male") if int(number[16]) % 2 == 1 else message("id_sex_female")
+    sex = SEX_MALE if int(number[16]) % 2 == 1 else SEX_FEMALE
     return ResidentId(number=number, region=number[:6], birth_date=birth, sex=sex)
 
 

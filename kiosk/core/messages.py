@@ -24,9 +24,6 @@ MESSAGES: dict[str, str] = {
     "id_birth_date_future": "身份证号码中的出生日期晚于今天，请核对。",
     "id_birth_date_too_early": "身份证号码中的出生日期早于1900年，请核对。",
     "id_birth_date_prefix": "身份证号码第7到14位是出生日期（年月日），您输入的不像日期，请核对。",
-    # the value of ResidentId.sex (kept in the store's residents table as written here)
-    "id_sex_male": "男",
-    "id_sex_female": "女",
     # ---------------------------------------------------------------- protocol (kiosk.protocol.ProtocolError)
     "protocol_bad_encoding": "数据编码不正确，文件或请求可能已损坏。",
     "protocol_bad_key": "公钥格式不正确。",

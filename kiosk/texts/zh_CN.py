@@ -544,6 +544,19 @@ TEXTS: dict[str, str] = {
     "config_text_timezone": "不是有效的时区名，请写 IANA 时区名，例如 timezone = \"Asia/Shanghai\"",
     "config_text_maintenance": "看不懂，请写“daily 时:分-时:分”或“monthly 日-日”，多段用分号隔开，"
                                "例如 maintenance_window = \"monthly 1-3\" 或 \"daily 01:00-05:00\"",
+    # tools: `kiosk calibrate` report, the benchmark, the sync drill (kiosk.sync_bench)
+    "calib_photos": "比对方式 {backend}：{encoded}/{photos} 张照片可用",
+    "calib_refused": "（未用：{n} 张）",
+    "calib_pairs": "同一人配对 {genuine} 对；不同人配对 {impostor}",
+    "calib_sep": "，",
+    "bench_no_videos": "没有找到测试视频：{path}（请设置 KIOSK_TEST_DATA）",
+    "drill_operator": "演练",
+    "drill_village": "东村",
+    "drill_resident": "居民{n}",
+    "drill_no_roster": "本机名册是空的：请先同步名册（kiosk sync --once 或 kiosk sync --bundle 文件）。",
+    "drill_queued": "已记录 {n} 条演练认证（待上传）。",
+    # dates written as words where there is no `datetime.date` (a fixed window's month and day)
+    "engine_month_day": "{m}月{d}日",
     # (end of engine and store messages)
 
     # ---------------------------------------------------------------- staff accounts (kiosk.operators)
