@@ -263,7 +263,7 @@ def _check_matching(path: Path, backend: str, table: dict, prefix: str = "") -> 
     for key, value in table.items():
         label = f"{prefix}{key}"
         if key not in _MATCHING_RANGES[family]:
-            raise SettingsError("unknown_threshold", path, label, names="、".join(_MATCHING_RANGES[family]))
+            raise SettingsError("unknown_threshold", path, label, names=_words("engine_list").join(_MATCHING_RANGES[family]))
         lo, hi = _MATCHING_RANGES[family][key]
         example = getattr(defaults, key) if family == "dlib" else round((lo + hi) / 2, 2)
         _check_number(path, label, value, float, lo, hi, example)

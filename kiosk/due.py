@@ -142,11 +142,11 @@ def _title(due: DueList, public: bool) -> str:
 
 
 def _subtitle(due: DueList) -> list[str]:
-    counts = "，".join(text("due_count_of", label=text(f"visit_urgency_{u}"), n=n)
+    counts = text("engine_comma").join(text("due_count_of", label=text(f"visit_urgency_{u}"), n=n)
                       for u, n in due.counts.items() if n)
     return [text("due_pdf_as_of", date=due.today, days=due.days),
             text("due_pdf_rule", rule=rule_text(due.rule)),
-            text("due_pdf_total", n=len(due.entries)) + (f"（{counts}）" if counts else "")]
+            text("due_pdf_total", n=len(due.entries)) + (text("engine_parens", inner=counts) if counts else "")]
 
 
 def write_pdf(due: DueList, path: Path, *, public: bool = False) -> int:

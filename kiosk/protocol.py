@@ -530,7 +530,7 @@ def validate_record(rec: PushRecord, today: date | None = None) -> Payload:
         unknown = [".".join(map(str, err["loc"])) for err in getattr(e, "errors", lambda: [])()
                    if err.get("type") == "extra_forbidden"]
         if unknown:
-            raise ProtocolError("unknown_field", fields="、".join(unknown)) from None
+            raise ProtocolError("unknown_field", fields=core_message("protocol_list_separator").join(unknown)) from None
         raise ProtocolError("bad_record", detail=str(e)[:300]) from None
     if isinstance(parsed, EnrolmentPayload):
         if not valid_id_number(normalize_id(parsed.resident_id), today or default_clock().today()):

@@ -101,7 +101,7 @@ class SelfTestReport:
     def message(self) -> str:
         """One line for the staff page and the CLI: paused (and why), or how many need attention."""
         if self.paused:
-            return text("selftest_paused_detail", what="、".join(c.label for c in self.blocking))
+            return text("selftest_paused_detail", what=text("engine_list").join(c.label for c in self.blocking))
         if self.warnings:
             return text("selftest_some_warn", n=len(self.warnings))
         return text("selftest_all_ok")

@@ -20,12 +20,14 @@ from kiosk.texts import TEXTS
 
 ROOT = Path(__file__).resolve().parents[1]
 PKG = ROOT / "kiosk"
-CJK = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff]")
+# Han characters and Chinese typography (、，：（）…: the catalogue's too).
+CJK = re.compile(r"[\u3000-\u303f\u3400-\u4dbf\u4e00-\u9fff\uff00-\uffef]")
 # Out of scope for now: the Qt app, the command line, the county hub and the catalogue itself.
 NOT_ENGINE = ("kiosk/app/", "kiosk/cli/", "kiosk/county/", "kiosk/texts/")
 SHARED_CATALOGUE = "kiosk/core/messages.py"  # the hub may not import kiosk.texts (import-linter)
-# Stored values, not words: ResidentId.sex and the residents table's CHECK on it (a shipped migration).
-DATA_CHARACTERS = {"kiosk/core/ids.py": set("男女"), "kiosk/store/migrations.py": set("男女")}
+# Stored values, not words: ResidentId.sex and the residents table's CHECK on it (a shipped migration),
+# and the separators of transliterated names that masking keeps (买买提·吐尔逊, also written with ．).
+DATA_CHARACTERS = {"kiosk/core/ids.py": set("男女．"), "kiosk/store/migrations.py": set("男女")}
 
 
 def _engine_files() -> list[Path]:

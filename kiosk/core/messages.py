@@ -53,6 +53,7 @@ MESSAGES: dict[str, str] = {
     "protocol_not_on_roster": "县里名册中没有这个人，县里未收此记录（本机已保留）。请核对身份证号，或请县社保局把此人加入名册后重新上传（kiosk sync --retry-rejected）。",
     "protocol_other_village": "此人不在本机所属村的名册上，县里未收此记录（本机已保留）。请让居民到户籍所在村认证，或请县社保局核对名册。",
     "protocol_removed_from_roster": "此人已从县里名册中移除，县里未收此记录（本机已保留）。请联系县社保局核对。",
+    "protocol_list_separator": "、",
     "protocol_clock_suspect": "县里已收到，但记录时间与县里时间相差太大（本机时间可能不对），需县社保局核实后才计入认证状态。请校准本机时间。",
 }
 

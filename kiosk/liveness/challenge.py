@@ -52,10 +52,11 @@ class BadActions(ValueError):
     def __init__(self, why: str, bad: list[str] | None = None, **data: str):
         from kiosk.texts import text  # the catalogue imports liveness.events only: no cycle
 
-        message = text(f"actions_{why}", allowed=_allowed_actions_text(), **data)
+        self.bad = list(bad or [])
+        message = text(f"actions_{why}", allowed=_allowed_actions_text(),
+                       names=text("engine_list").join(map(str, self.bad)), **data)
         super().__init__(message)
         self.why, self.message, self.data = why, message, data
-        self.bad = list(bad or [])
 
 
 # Every reason a challenge can fail with (the session turns them into verdict reasons).
@@ -65,13 +66,13 @@ FAIL_REASONS = ("timeout", "slideshow", "still_image", "multiple_faces")
 def _allowed_actions_text() -> str:
     from kiosk.texts import text  # the catalogue imports liveness.events only: no cycle
 
-    return "、".join(f"{text('action_' + a)} {a}" for a in ACTIONS)
+    return text("engine_list").join(f"{text('action_' + a)} {a}" for a in ACTIONS)
 
 
 def validate_actions(actions: list[str]) -> list[str]:
     bad = [a for a in actions if a not in ACTIONS]
     if bad:
-        raise BadActions("unknown", bad, names="、".join(map(str, bad)))
+        raise BadActions("unknown", bad)
     if not any(a in NON_RIGID_ACTIONS for a in actions):
         # A photo can be turned or tilted, but it cannot blink or open its mouth.
         raise BadActions("no_blink_or_mouth")

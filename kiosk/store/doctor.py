@@ -442,7 +442,7 @@ def human(r: Report) -> str:
                 text("doctor_rows", table=_label(t), n=n) for t, n in r.from_backup.items())))
         if r.restored_backup:
             lines.append(text("doctor_line_restored", name=r.restored_backup))
-        lines.append(text("doctor_line_kept_as", names="、".join(r.kept_as)))
+        lines.append(text("doctor_line_kept_as", names=text("engine_list").join(r.kept_as)))
         lines.append(text("doctor_line_next"))
     elif r.database in ("damaged", "empty"):
         lines.append(text("doctor_line_close_app"))

@@ -557,6 +557,13 @@ TEXTS: dict[str, str] = {
     "drill_queued": "已记录 {n} 条演练认证（待上传）。",
     # dates written as words where there is no `datetime.date` (a fixed window's month and day)
     "engine_month_day": "{m}月{d}日",
+    # Chinese typography the engine's lines are put together with
+    "engine_list": "、",
+    "engine_comma": "，",
+    "engine_parens": "（{inner}）",
+    "engine_label": "{label}：",
+    "engine_name_with_id": "{name}（{id}）",
+    "engine_rate_of": "{pct:g}%（{n}/{of}）",
     # (end of engine and store messages)
 
     # ---------------------------------------------------------------- staff accounts (kiosk.operators)
