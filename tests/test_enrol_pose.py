@@ -16,6 +16,7 @@ import numpy as np
 import pytest
 
 from kiosk.enrolment import NARROW_YAW_DEG, enrolment_pose_spread, pose_spread, pose_spread_line
+from test_app import demo, demo_master, encoder, make_app  # noqa: F401  (the app fixtures)
 from test_cli import kiosk_home, run_cli  # noqa: F401  (kiosk_home is an autouse fixture)
 from test_cli_resident import RESIDENT
 from test_enrolment import ASSISTANT, as_operator, terminal  # noqa: F401  (a fresh terminal with staff)
@@ -137,3 +138,63 @@ def encoder_dlib():
     from kiosk.matching.embedders import make_embedder
 
     return make_embedder(replace(Settings(), embedding_backend="dlib"))
+
+
+# ------------------------------------------------------------------ the reviewer's screen
+@pytest.mark.slow
+@pytest.mark.parametrize("size,elder", [((1366, 768), False), ((1366, 768), True), ((1080, 1920), True)])
+def test_the_review_detail_screen_shows_the_range_and_says_when_it_is_narrow(make_app, qtbot, size, elder):
+    """Two pending enrolments as the store keeps them: one spanning poses, one made before the spread
+    was kept (computed from its frames) by someone who hardly turned. Both can be approved."""
+    from kiosk.app.demo import DEMO_OPERATORS
+    from test_unattended import login
+
+    h = make_app(size=size, elder=elder)
+    k = h.k
+    rng = np.random.default_rng(0)
+    vecs = [v / np.linalg.norm(v) for v in rng.normal(size=(5, 128))]
+    wide = _frames((0.2, -0.5), (7.6, 1.9), (-8.4, 0.4), (-1.0, -2.5), (0.0, 0.0))
+    stiff = _frames((0.5, 0.0), (-1.2, 0.3), (1.1, -0.4), (0.0, 0.0), (-0.3, 0.2))
+    consent = k.store.clock.utc_now()
+    ids = [r.id_number for r in h.setup.residents]
+    e_wide = k.store.add_enrolment(ids[1], vecs, k.service.encoder.name, enrolled_by=DEMO_OPERATORS[1][0],
+                                   consent_read_by=DEMO_OPERATORS[1][0], consent_at=consent,
+                                   quality={"poses": wide, "pose_spread": pose_spread(wide)})
+    e_stiff = k.store.add_enrolment(ids[2], vecs, k.service.encoder.name, enrolled_by=DEMO_OPERATORS[1][0],
+                                    consent_read_by=DEMO_OPERATORS[1][0], consent_at=consent,
+                                    quality={"poses": stiff})  # an older record: no pose_spread kept
+    reviewer = next((name, pin) for name, pin, role in DEMO_OPERATORS if role == "reviewer")
+    login(h, *reviewer)
+    k.review.open()
+    h.wait_screen("review")
+    h.tap(f"review_{e_wide}")
+    h.wait_screen("reviewDetail")
+    assert h.text("reviewPoseSpread") == "角度范围 左 8° — 右 8°，上下 4°"
+    assert not driver_find(h, "reviewPoseSpread").property("font").bold()
+    h.tap("btnReviewBack")
+    h.wait_screen("review")
+    h.tap(f"review_{e_stiff}")
+    h.wait_screen("reviewDetail")
+    line = h.text("reviewPoseSpread")
+    assert line.startswith("角度范围 左 1° — 右 1°") and "转头很少" in line
+    assert driver_find(h, "reviewPoseSpread").property("font").bold()
+    # the line and the no-frames note stay clear of the buttons at the bottom
+    bottom = driver_find(h, "reviewPoseSpread").mapToScene(driver_find(h, "reviewPoseSpread").boundingRect().bottomLeft())
+    assert bottom.y() < driver_find(h, "btnApprove").mapToScene(driver_find(h, "btnApprove").boundingRect().topLeft()).y()
+    if os.environ.get("STAFF_SCREENSHOTS"):  # for the README and review: the narrow case
+        from pathlib import Path
+
+        qtbot.wait(400)
+        h.window.grabWindow().save(str(Path(os.environ["STAFF_SCREENSHOTS"]) /
+                                       f"review_detail_narrow_{size[0]}x{size[1]}{'_elder' if elder else ''}.png"))
+    h.tap("btnApprove")  # narrow is the reviewer's cue, never a refusal
+    h.wait_screen("review")
+    assert k.store.get_enrolment(e_stiff)["status"] == "approved"
+
+
+def driver_find(h, name):
+    from kiosk.app import driver
+
+    it = driver.find(h.window, name)
+    assert it is not None and it.isVisible(), name
+    return it
