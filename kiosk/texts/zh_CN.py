@@ -1095,4 +1095,13 @@ TEXTS: dict[str, str] = {
     "cli_sync_bundle_v4_summary": "不刷脸认证审核结果 {decisions} 条，操作员 {operators} 个。",
     # (end of county sync of enrolments)
 
+    # ---------------------------------------------------------------- admin self-test in a worker, enrolment pose spread (adminthread)
+    "ui_selftest_running": "正在自检…（可以先返回，结果出来后本机自动按结果暂停或恢复服务）",
+    "ui_selftest_running_button": "正在自检…",
+    "ui_selftest_failed": "自检没能完成，请看日志，或稍后再试。",
+    # the head poses an enrolment's chosen frames span (kiosk.enrolment.pose_spread): review screen and CLI
+    "enrol_pose_spread": "角度范围 左 {left}° — 右 {right}°，上下 {pitch}°",
+    "enrol_pose_spread_narrow": "角度范围 左 {left}° — 右 {right}°，上下 {pitch}°：转头很少。行动不便的老人可以这样通过，请看照片是否清楚、是本人。",
+    # (end of admin self-test in a worker)
+
 }
