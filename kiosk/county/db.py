@@ -101,7 +101,7 @@ def _birth_month(context) -> int | None:
 class Resident(Base):
     __tablename__ = "residents"
     # covering index for the status page's overdue count and the figures' per-village counts by
-    # the county's cycle rule (kiosk.county.cycle; 300,000 residents: README)
+    # the county's cycle rule (kiosk.county.cycle; 300,000 residents: docs/benchmarks.md)
     __table_args__ = (Index("ix_residents_cycle", "birth_month", "certified_on", "data_comparison_on", "benefit_start",
                             "county_status", "removed", "village"),)
     id_number: Mapped[str] = mapped_column(String(18), primary_key=True)
@@ -313,7 +313,7 @@ class HubDB:
                 if self.path is not None:
                     # SQLCipher decrypts (and checks) a page on each cache miss and cannot use the
                     # OS's mmap: a 32 MB page cache per connection keeps the status page's indexes
-                    # decrypted in memory (README: figures before/after encryption)
+                    # decrypted in memory (docs/benchmarks.md: figures before/after encryption)
                     cur.execute(f"PRAGMA cache_size=-{atrest.CACHE_KIB}")
                 cur.close()
         _migrate(self.engine)
@@ -1119,7 +1119,7 @@ class HubDB:
     # ------------------------------------------------------------------ status page
     def summary(self, today: date | None = None, page: int = 1, per_page: int = 100,
                 village: str | None = None, days: int = 14, after: str | None = None) -> dict:
-        """What the status page shows, in indexed, paged queries (300,000 residents: see README).
+        """What the status page shows, in indexed, paged queries (300,000 residents: see docs/benchmarks.md).
 
         per_day: the last `days` days (at most 400 rows); overdue: who is overdue or suspended by the
         county's cycle rule (kiosk.county.cycle, the rule terminals apply), one page of `per_page`
