@@ -252,9 +252,51 @@ def overdue_condition(rule: CycleRule, today: date) -> ColumnElement[bool]:
     return _by_month(rule, today, _stopped(today))
 
 
+def _stopped_given(today: date, certified: str) -> Build:
+    """_stopped where certified_on is known to lie in one range, so only data_comparison_on is left
+    to test: "none" (NULL, or after today: it proves nothing), "before_lapsed" (before Q's start: an
+    L that lapsed), "since_lapsed" (Q's start up to the current period's start: only a county
+    suspension stops payment)."""
+    t, D, B = _iso(today), Resident.data_comparison_on, Resident.benefit_start
+
+    def d_not_since(day: date) -> ColumnElement[bool]:
+        return not_(func.coalesce(D, "").between(_iso(day), t))
+
+    def stopped(md: MonthDates) -> ColumnElement[bool]:
+        q = md.lapsed
+        county = and_(Resident.county_status == "suspended", d_not_since(md.current.start))
+        if certified == "since_lapsed":
+            return county
+        if certified == "before_lapsed":
+            judged: ColumnElement[bool] = true()
+        else:
+            judged = true() if md.previous.start <= q.start else D <= t
+        lapsed = and_(d_not_since(q.start), or_(B <= _iso(q.window_end), and_(B.is_(None), judged)))
+        return or_(lapsed, county)
+
+    return stopped
+
+
 @lru_cache(maxsize=16)
 def _overdue_branches(rule: CycleRule, today: date) -> tuple[ColumnElement[bool], ...]:
-    return tuple(_branches(rule, today, _stopped(today)))
+    """The overdue condition split for counting. A birthday cycle: per birth month, and within it by
+    ranges of certified_on (the covering index's second column), leaving out the range
+    [current period start, today] — certified this period, never overdue (most of a county's roster
+    once the year is under way): NULL or after today, before Q (the lapsed period's start), Q up to
+    the current start; in each only data_comparison_on is left to test."""
+    if isinstance(rule, FixedWindow):
+        return tuple(_branches(rule, today, _stopped(today)))
+    C, t = Resident.certified_on, _iso(today)
+    none, before, since = (_stopped_given(today, k) for k in ("none", "before_lapsed", "since_lapsed"))
+    out = []
+    for m in range(1, 13):
+        md = month_dates(rule, m, today)
+        q, cur = _iso(md.lapsed.start), _iso(md.current.start)
+        month = Resident.birth_month == m
+        out += [and_(month, C.is_(None), none(md)), and_(month, C > t, none(md)), and_(month, C < q, before(md))]
+        if q < cur:
+            out.append(and_(month, C >= q, C < cur, since(md)))
+    return tuple(out)
 
 
 def count_overdue(s: Session, rule: CycleRule, today: date, *where: ColumnElement[bool],
