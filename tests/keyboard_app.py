@@ -207,8 +207,12 @@ def main() -> int:
 
         # The relative's ID number: digits and the X of the check digit.
         focus_field("fbRelativeId")
-        for ch in SON:
-            key(ch)
+        for ch in SON:  # digits on the &123 page, the check digit's X on the letters page (ABC)
+            labels = key_labels()
+            if ch not in labels and ch.lower() not in labels:
+                key("ABC" if "ABC" in labels else "&123")
+                labels = key_labels()
+            key(ch if ch in labels else ch.lower())
         report["relativeId"] = driver.text_of(k.window, "fbRelativeId")
         report["idHint"] = k.fallback.relativeIdHint
         report["ready"] = bool(k.fallback.ready)
