@@ -192,11 +192,13 @@ def main() -> int:
         report["candidates"] = [text_in(c) for c in cells[:8]]
         report["candidateFonts"] = sorted({f for c in cells[:8] for f in fonts_in(c)})
         report["familyUsed"] = k.family
+        from PySide6.QtGui import QFont
+
+        report["arialSubstitutes"] = QFont.substitutes("Arial")
         shot("staff-keyboard-pinyin")
         press(cells[0])
         until(lambda: driver.text_of(k.window, "fbRelativeName") != "")
         report["name"] = driver.text_of(k.window, "fbRelativeName")
-        report["nameInController"] = k.fallback._relative_name if hasattr(k.fallback, "_relative_name") else None
 
         # The phone: the digit layout (a dial pad), digits tapped.
         focus_field("fbRelativePhone")
