@@ -44,6 +44,7 @@ def main() -> int:
     ap.add_argument("--elder", action="store_true")
     ap.add_argument("--shots")
     ap.add_argument("--tag", default="")
+    ap.add_argument("--scenario", choices=("fallback", "review"), default="fallback")
     a = ap.parse_args()
     w, h = (int(x) for x in a.size.split("x"))
     home = Path(a.home)
@@ -158,7 +159,7 @@ def main() -> int:
         opened = until(lambda: panel() is not None and bool(panel().property("active")))
         wait(150)
         field = driver.find(k.window, name)
-        stage_flick = driver.find(k.window, "fallbackScreen")
+        stage_flick = driver.find(k.window, "fallbackScreen") if k.flow.screen == "fallback" else None
         info = {"field": name, "opened": opened, "focus": k.window.activeFocusItem() is field,
                 "fieldRect": list(rect(field).getRect()), "panelRect": list(rect(panel()).getRect()),
                 "inset": k.keyboard.property("inset"), "pan": k.keyboard.property("pan"),
@@ -173,7 +174,41 @@ def main() -> int:
             Path(a.shots).mkdir(parents=True, exist_ok=True)
             k.window.grabWindow().save(str(Path(a.shots) / f"{name}{a.tag}.png"))
 
+    def review() -> None:
+        """审核建模 (a page that does not scroll): the reason typed in 拼音, sent with the keyboard's Enter key."""
+        import numpy as np
+
+
+        eid = store.add_enrolment(SOON, [np.full(128, 0.1, dtype=np.float32)], "dlib-128", enrolled_by="王协理",
+                                  consent_read_by="王协理", consent_at=store.clock.now())
+        k.staff.chooseOperator("李主任")
+        for d in "246813":
+            k.staff.pinPress(d)
+        k.staff.login()
+        k.review.select(eid)
+        until(lambda: k.flow.screen == "reviewDetail")
+        wait(100)
+        step = focus_field("rejectTyped")
+        step["page"] = "reviewDetail"
+        for ch in "mohu":
+            key(ch)
+        until(lambda: len(candidates()) > 0)
+        report["candidates"] = [text_in(c) for c in candidates()[:8]]
+        shot("staff-keyboard-review")
+        press(candidates()[0])
+        report["reason"] = driver.text_of(k.window, "rejectTyped")
+        enter = [it for it in panel_items() if it.isVisible() and it.metaObject().className().startswith("EnterKey")]
+        press(enter[0])
+        until(lambda: k.flow.screen == "review")
+        report["screen"] = k.flow.screen
+        e = store.get_enrolment(eid)
+        report["enrolment"] = {"status": e["status"], "reviewed_by": e["reviewed_by"], "reason": e.get("reject_reason")}
+        report["afterPage"] = {"inset": k.keyboard.property("inset"), "pan": k.keyboard.property("pan")}
+
     try:
+        if a.scenario == "review":
+            review()
+            return 0
         k.fallback.open_for(SOON)
         until(lambda: k.flow.screen == "fallback")
         wait(100)

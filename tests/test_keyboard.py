@@ -187,3 +187,18 @@ def test_a_relatives_name_typed_in_pinyin_reaches_the_record(tmp_path, size, eld
     assert r["screen"] == "submitted"
     assert r["record"] == {"method": "relative_pledge", "operator": "王协理", "status": "pending_county_review",
                            "relative": [r["name"], "子女", SON, "13900000000"]}
+
+
+@pytest.mark.slow
+def test_a_page_that_does_not_scroll_moves_up_and_the_typed_reason_rejects(tmp_path):
+    """审核建模's typed reason (ReviewDetailScreen, no Flickable): the page moves up until the field clears
+    the keyboard, the reason is typed in 拼音 ("mohu", first candidate) and sent with the keyboard's Enter."""
+    r = run_keyboard_app(tmp_path, "--scenario", "review")
+    (step,) = r["steps"]
+    assert step["opened"] and step["focus"] and step["inset"] == 0.0 and step["pan"] > 0
+    fx, fy, fw, fh = step["fieldRect"]
+    assert fy + fh <= step["panelRect"][1] and fy >= 0
+    assert has_cjk(r["reason"]) and r["reason"] == r["candidates"][0]
+    assert r["screen"] == "review"
+    assert r["enrolment"] == {"status": "rejected", "reviewed_by": "李主任", "reason": r["reason"]}
+    assert r["afterPage"] == {"inset": 0.0, "pan": 0.0}  # the field is gone with its page: the page is back
