@@ -233,6 +233,16 @@ def main() -> int:
         shot("staff-keyboard-pinyin")
         press(cells[0])
         until(lambda: driver.text_of(k.window, "fbRelativeName") != "")
+        report["first"] = driver.text_of(k.window, "fbRelativeName")
+        # Then "liuliu", 六 and 六 taken one by one: a phrase the 拼音 engine would learn into its user
+        # dictionary (in clear, under XDG_CONFIG_HOME) were the field not ImhSensitiveData.
+        for ch in "liuliu":
+            key(ch)
+        for _ in range(2):
+            until(lambda: len(candidates()) > 0)
+            cells = candidates()
+            press(next((c for c in cells if text_in(c) == "六"), cells[0]))
+            wait(100)
         report["name"] = driver.text_of(k.window, "fbRelativeName")
 
         # The phone: the digit layout (a dial pad), digits tapped.

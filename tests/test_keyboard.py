@@ -149,6 +149,12 @@ def run_keyboard_app(tmp_path, *args) -> dict:
     return report
 
 
+def learnt(tmp_path, phrase: str) -> bool:
+    """The phrase is in Qt Virtual Keyboard's user data (its 拼音 user dictionary keeps UTF-16 text)."""
+    files = [p for p in (tmp_path / "xdg").rglob("*") if p.is_file()]
+    return any(phrase.encode("utf-16-le") in p.read_bytes() or phrase.encode() in p.read_bytes() for p in files)
+
+
 def above_the_panel(step: dict) -> bool:
     """The field being typed is whole, inside its page and above the keyboard."""
     fx, fy, fw, fh = step["fieldRect"]
@@ -170,7 +176,8 @@ def test_a_relatives_name_typed_in_pinyin_reaches_the_record(tmp_path, size, eld
     # 拼音 first: letters and the candidates of "wang", the first one taken.
     assert name["opened"] and name["focus"] and {"w", "a", "n", "g"} <= set(name["keys"]) and "1" not in name["keys"]
     assert r["preedit"] == "wang" and all(has_cjk(c) for c in r["candidates"])
-    assert r["name"] == r["candidates"][0] and has_cjk(r["name"])
+    assert r["first"] == r["candidates"][0] and has_cjk(r["first"])
+    assert r["name"] == r["first"] + "六六"  # then "liuliu", 六 and 六 taken one by one
     # The key labels and candidates ask for Arial: drawn in the app's CJK font (no boxes on a machine without one).
     assert [f.lower() for f in r["arialSubstitutes"]] == [r["familyUsed"].lower()]
     # The phone: the dial pad (digits, no letters).
@@ -187,6 +194,8 @@ def test_a_relatives_name_typed_in_pinyin_reaches_the_record(tmp_path, size, eld
     assert r["screen"] == "submitted"
     assert r["record"] == {"method": "relative_pledge", "operator": "王协理", "status": "pending_county_review",
                            "relative": [r["name"], "子女", SON, "13900000000"]}
+    # The 拼音 engine learnt nothing (the fields are ImhSensitiveData): no name in its user dictionary.
+    assert not learnt(tmp_path, "六六") and not learnt(tmp_path, r["name"])
 
 
 @pytest.mark.slow
@@ -202,3 +211,4 @@ def test_a_page_that_does_not_scroll_moves_up_and_the_typed_reason_rejects(tmp_p
     assert r["screen"] == "review"
     assert r["enrolment"] == {"status": "rejected", "reviewed_by": "李主任", "reason": r["reason"]}
     assert r["afterPage"] == {"inset": 0.0, "pan": 0.0}  # the field is gone with its page: the page is back
+    assert not learnt(tmp_path, r["reason"])

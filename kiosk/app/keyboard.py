@@ -50,10 +50,27 @@ def fills_screen(opts) -> bool:
     return bool(getattr(opts, "fullscreen", False)) and not getattr(opts, "demo", False)
 
 
+def installed() -> bool:
+    """Qt Virtual Keyboard is there: its input-method plugin and its QML module (a bundle built
+    without it, packaging/kiosk.spec KIOSK_BUNDLE_KEYBOARD, has neither)."""
+    from pathlib import Path
+
+    from PySide6.QtCore import QCoreApplication, QLibraryInfo
+
+    plugin = any(next(Path(d, "platforminputcontexts").glob("*qtvirtualkeyboardplugin*"), None) is not None
+                 for d in QCoreApplication.libraryPaths() if Path(d, "platforminputcontexts").is_dir())
+    qml_dir = Path(QLibraryInfo.path(QLibraryInfo.LibraryPath.QmlImportsPath), "QtQuick", "VirtualKeyboard")
+    return plugin and (qml_dir / "qmldir").is_file()
+
+
 def request(settings, opts) -> bool:
     """Before the QGuiApplication exists: ask Qt for the virtual keyboard's input method when the
-    keyboard is wanted. Nothing is set otherwise (a laptop's own input method, e.g. fcitx, stays)."""
+    keyboard is wanted and installed. Nothing is set otherwise (a laptop's own input method, e.g.
+    fcitx, stays)."""
     on = wanted(getattr(settings, "on_screen_keyboard", "auto"), fills_screen(opts))
+    if on and not installed():
+        log.warning("on_screen_keyboard: Qt Virtual Keyboard is not installed (bundle built without it); no on-screen keyboard")
+        return False
     if on:
         os.environ[IM_ENV] = IM_MODULE
     return on
@@ -124,6 +141,9 @@ class KeyboardController(QObject):
         im.cursorRectangleChanged.connect(self._pending.start)
         window.activeFocusItemChanged.connect(self._pending.start)
         window.heightChanged.connect(self._pending.start)
+        panel = self.panel()
+        if panel is not None:  # its height animates when the layout changes (letters, dial pad): followed at once
+            panel.heightChanged.connect(self.update)
 
     def detach(self) -> None:
         if self.window is None:
@@ -133,6 +153,12 @@ class KeyboardController(QObject):
                        self.window.activeFocusItemChanged, self.window.heightChanged):
             try:
                 signal.disconnect(self._pending.start)
+            except (RuntimeError, TypeError):
+                pass
+        panel = self.panel()
+        if panel is not None:
+            try:
+                panel.heightChanged.disconnect(self.update)
             except (RuntimeError, TypeError):
                 pass
         self.window = None
