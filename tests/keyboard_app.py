@@ -70,7 +70,7 @@ def main() -> int:
     from test_visits import SOON, TODAY, fill  # the residents of every status (tests/test_visits.py)
     from kiosk.core.clock import Clock
 
-    qapp = QGuiApplication(sys.argv[:1])
+    qapp = QGuiApplication(sys.argv[:1])  # noqa: F841 (kept alive until the end)
     store = Store.open(home / "kiosk.db", home / "keys" / "template.key", clock=Clock.fixed(TODAY))
     fill(store)
     admin = operators.add_operator(store, "李主任", "admin", "246813")

@@ -110,7 +110,7 @@ def _find(root: QQuickItem, name: str) -> QQuickItem | None:
 
 @QmlNamedElement("Keyboard")
 @QmlSingleton
-class KeyboardController(QObject):
+class KeyboardController(QObject):  # type: ignore[operator]  # (PySide6 stubs: QmlNamedElement is a decorator factory)
     """Where the screen area ends and how far a page moves up while the on-screen keyboard is open."""
 
     changed = Signal()
