@@ -212,3 +212,13 @@ def test_a_page_that_does_not_scroll_moves_up_and_the_typed_reason_rejects(tmp_p
     assert r["enrolment"] == {"status": "rejected", "reviewed_by": "李主任", "reason": r["reason"]}
     assert r["afterPage"] == {"inset": 0.0, "pan": 0.0}  # the field is gone with its page: the page is back
     assert not learnt(tmp_path, r["reason"])
+
+
+def test_installed_in_this_environment_and_not_in_a_bundle_built_without_it(monkeypatch, tmp_path):
+    """The wheel has Qt Virtual Keyboard; a bundle without it (packaging/kiosk.spec's default) asks for nothing."""
+    assert keyboard.installed()
+    monkeypatch.setattr(keyboard, "installed", lambda: False)
+    monkeypatch.setenv("QT_IM_MODULE", "")
+    monkeypatch.delenv("QT_IM_MODULE")
+    assert keyboard.request(Settings(on_screen_keyboard="on"), Options(fullscreen=True)) is False
+    assert "QT_IM_MODULE" not in os.environ

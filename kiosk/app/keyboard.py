@@ -59,8 +59,11 @@ def installed() -> bool:
 
     plugin = any(next(Path(d, "platforminputcontexts").glob("*qtvirtualkeyboardplugin*"), None) is not None
                  for d in QCoreApplication.libraryPaths() if Path(d, "platforminputcontexts").is_dir())
-    qml_dir = Path(QLibraryInfo.path(QLibraryInfo.LibraryPath.QmlImportsPath), "QtQuick", "VirtualKeyboard")
-    return plugin and (qml_dir / "qmldir").is_file()
+    # Qt's own QML folder, and those a frozen bundle names (PyInstaller's run-time hook sets QML2_IMPORT_PATH)
+    roots = [QLibraryInfo.path(QLibraryInfo.LibraryPath.QmlImportsPath)]
+    for var in ("QML2_IMPORT_PATH", "QML_IMPORT_PATH"):
+        roots += [d for d in os.environ.get(var, "").split(os.pathsep) if d]
+    return plugin and any(Path(d, "QtQuick", "VirtualKeyboard", "qmldir").is_file() for d in roots)
 
 
 def request(settings, opts) -> bool:
