@@ -86,7 +86,7 @@ class Settings:
     idcard_port: int = 1001  # the SDK's port number (USB readers: 1001–1016; serial: 1–16)
     idcard_chip_match: bool = False  # one-time 人证比对 against the chip photo for residents without a template (county policy)
     # (end of issue 14 keys)
-    # Templates that age with the person (kiosk.matching.ageing; measured: README "Templates that age")
+    # Templates that age with the person (kiosk.matching.ageing; measured: docs/matching.md "Templates that age")
     template_ageing: bool = True  # a strong pass adds its probe to the resident's templates (audited)
     template_ageing_bound: int = 2  # auto-added embeddings kept per resident (oldest dropped; enrolled stay)
     template_ageing_margin: float = 2.0  # "strong": the s-norm score this far inside the threshold

@@ -6,7 +6,7 @@
         how long `sync` takes until the hub has acknowledged every one. Target: 10,000 in <= 30 s.
 
     uv run python -m kiosk.sync_bench queue --count N [--village 东村]
-        For a drill on throwaway KIOSK_HOME folders only (see README "County sync"): records N
+        For a drill on throwaway KIOSK_HOME folders only (see docs/county-sync.md, the walkthrough): records N
         drill certifications (operator "演练") for residents already on this terminal's roster,
         as the certification service would after a real session. Never use it on a live terminal.
 """

@@ -1,4 +1,4 @@
-"""Render the unattended-kiosk screens (issue 14) to PNG, offscreen, for README and review:
+"""Render the unattended-kiosk screens (issue 14) to PNG, offscreen, for docs/screens.md and review:
 
     uv run python tests/shots_unattended.py DIR
 

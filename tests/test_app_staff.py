@@ -407,7 +407,7 @@ def _shot(h, shots, name: str) -> None:
 @pytest.mark.parametrize("elder", [False, True])
 def test_staff_screens_fit_and_render(staff_app, qtbot, tmp_path, size, elder):
     """Every staff screen at laptop and portrait kiosk size, elder mode on and off: every control on
-    screen and named; PNGs in $STAFF_SCREENSHOTS (if set) for the README, else a temporary folder."""
+    screen and named; PNGs in $STAFF_SCREENSHOTS (if set) for docs/screens.md, else a temporary folder."""
     from pathlib import Path
 
     tag = f"{'elder_' if elder else ''}{size[0]}x{size[1]}"
