@@ -171,6 +171,7 @@ def test_a_relatives_name_typed_in_pinyin_reaches_the_record(tmp_path, size, eld
     args = ["--size", size, *(["--elder"] if elder else []), *(["--shots", shots, f"--tag={tag}"] if shots else [])]
     r = run_keyboard_app(tmp_path, *args)
     assert r["requested"] and r["keyboard"]
+    assert r["identity"]["panel"] is False and r["identity"]["typed"]  # the resident's keypad: no keyboard
     assert r["panelBeforeFocus"] is False  # no panel until a text field has the focus
     name, phone, ident = r["steps"]
     # 拼音 first: letters and the candidates of "wang", the first one taken.
