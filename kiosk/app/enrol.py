@@ -38,7 +38,7 @@ from kiosk.app.check import to_qimage
 from kiosk.app.entry import IdentityEntry, group_id
 from kiosk.core.ids import mask_id, mask_name
 from kiosk.enrolment import (POSES, EnrolmentError, EnrolmentSession, check_enroller, check_reviewer,
-                             refusal_message, result_of)
+                             enrolment_pose_spread, pose_spread_line, refusal_message, result_of)
 from kiosk.service import ServiceError
 from kiosk.texts import error_text, text
 
@@ -360,7 +360,7 @@ class ReviewController(QObject):  # type: ignore[operator]  # PySide6 stub gap
         return {"enrolment": e["id"], "name": mask_name(r.name) if r else "", "id": mask_id(e["resident"]),
                 "frames": e["frames"], "by": e["enrolled_by"], "consentBy": e["consent_read_by"] or "",
                 "when": when.strftime("%m-%d %H:%M") if when else str(e["created_at"])[:16].replace("T", " "),
-                "inMemory": self.enrol.frameCount(e["id"])}
+                "inMemory": self.enrol.frameCount(e["id"]), **pose_fields(e)}
 
     def _load(self) -> None:
         self._items = [self._item(e) for e in self.store.list_enrolments(status="pending_review")]
@@ -436,6 +436,13 @@ class ReviewController(QObject):  # type: ignore[operator]  # PySide6 stub gap
     message = Property(str, lambda s: s._message, notify=changed)
     messageError = Property(bool, lambda s: s._message_error, notify=changed)
     frames = Property(QObject, lambda s: s.enrol, constant=True)
+
+
+def pose_fields(e: dict) -> dict:
+    """The review's line on the head poses the chosen frames span (kiosk.enrolment.pose_spread):
+    `poseSpread` (the words, "" for a record without poses) and `poseNarrow` (the reviewer's cue)."""
+    spread = enrolment_pose_spread(e.get("quality") or {})
+    return {"poseSpread": pose_spread_line(spread), "poseNarrow": bool(spread and spread.get("narrow"))}
 
 
 @QmlElement

@@ -72,7 +72,8 @@ def cmd_enrol(args) -> int:
                                   consent_read_by=op.name, consent_at=consent_at, quality=result.quality)
     out = {"status": "pending_review", "enrolment": eid, "frames": len(result.vectors),
            "resident": mask_id(rid.number), "name": mask_name(resident.name), "enrolled_by": op.name,
-           "quality": {k: result.quality[k] for k in ("frames", "candidates", "continuity_max")}}
+           "quality": {k: result.quality[k] for k in ("frames", "candidates", "continuity_max")},
+           "pose_spread": result.quality.get("pose_spread")}
     _emit(out, args.json, text("enrol_cli_pending", name=out["name"], id=out["resident"], frames=out["frames"],
                                enrolment=eid))
     return 0
@@ -80,11 +81,13 @@ def cmd_enrol(args) -> int:
 
 def _public(e: dict) -> dict:
     from kiosk.core.ids import mask_id
+    from kiosk.enrolment import enrolment_pose_spread
 
     return {"enrolment": e["id"], "resident": mask_id(e["resident"]), "status": e["status"], "frames": e["frames"],
             "backend": e["backend"], "enrolled_by": e["enrolled_by"], "consent_read_by": e["consent_read_by"],
             "consent_at": e["consent_at"], "created_at": e["created_at"], "reviewed_by": e["reviewed_by"],
-            "reviewed_at": e["reviewed_at"], "reject_reason": e["reject_reason"]}
+            "reviewed_at": e["reviewed_at"], "reject_reason": e["reject_reason"],
+            "pose_spread": enrolment_pose_spread(e.get("quality") or {})}
 
 
 def cmd_enrolments(args) -> int:
@@ -103,9 +106,12 @@ def cmd_enrolments(args) -> int:
         return 0
     if not out:
         print(text("enrol_cli_none"), flush=True)
+    from kiosk.enrolment import pose_spread_line
+
     for o in out:
         print(f"{o['enrolment']}  {o['resident']}  {o['name'] or ''}  {text('enrol_status_' + o['status'])}"
-              f"  {o['frames']}张  建模：{o['enrolled_by']}  审核：{o['reviewed_by'] or '-'}", flush=True)
+              f"  {o['frames']}张  建模：{o['enrolled_by']}  审核：{o['reviewed_by'] or '-'}"
+              f"  {pose_spread_line(o['pose_spread'])}", flush=True)
     return 0
 
 

@@ -162,8 +162,7 @@ class Matcher:
         if params is None:
             from kiosk.matching.embedders import EmbedderError
 
-            raise EmbedderError("not_calibrated", f"比对模型 {backend} 还没有校准阈值。请先用县里的照片集运行 "
-                                                  "kiosk calibrate --write，再使用该模型。")
+            raise EmbedderError("not_calibrated", backend=backend)
         population = None
         if getattr(settings, "population_stats_path", ""):
             from kiosk.matching.population import load
