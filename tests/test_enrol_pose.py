@@ -258,6 +258,7 @@ def test_in_the_app_each_pose_step_waits_for_its_sentence_and_the_demo_face_turn
     res = k.enrol.result
     assert res["ok"], res
     assert 5 <= res["frames"] <= 10
+    assert k.enrol.frameCount(res["enrolment"]) == res["frames"]  # every chosen frame's thumbnail kept for the review
 
     said = {c: wav_seconds(k.voice.path_for(f"state_{c}")) for c in ("enrol_look_straight", "enrol_look_left",
                                                                        "enrol_look_right")}
