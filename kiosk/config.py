@@ -40,6 +40,8 @@ class Settings:
     camera_height: int = 480
     actions_per_challenge: int = 2
     step_timeout_s: float = 20.0
+    # 建模: after a pose guidance has been heard, the time to turn before the pose is captured (kiosk.enrolment)
+    pose_response_s: float = 1.5
     attempts_per_day: int = 3
     # Certification without a face (kiosk fallback, the app's 不刷脸认证): offered on the result screen
     # after this many failed face tries of the resident today (then also allowed for "tries used up").
@@ -192,7 +194,7 @@ def _toml_value(v) -> str:
 # vectors: Euclidean and cosine distances lie in 0..2, so its table is checked against that.
 _RANGES: dict[str, tuple[float, float]] = {
     "camera_index": (0, 15), "camera_width": (160, 7680), "camera_height": (120, 4320),
-    "actions_per_challenge": (1, 5), "step_timeout_s": (3, 120), "attempts_per_day": (1, 10),
+    "actions_per_challenge": (1, 5), "step_timeout_s": (3, 120), "pose_response_s": (0.5, 10), "attempts_per_day": (1, 10),
     "fallback_after_failures": (1, 10), "fallback_review_days": (1, 10),
     "onnx_input_size": (32, 1024), "onnx_mean": (0, 255), "onnx_std": (0.001, 255),
     "capture_retention_days": (0, 365), "idle_reset_s": (10, 3600), "volume": (0, 1),

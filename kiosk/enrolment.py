@@ -16,6 +16,16 @@ quality as `pose_spread` (left/right/up/down, NARROW_YAW_DEG): shown to the revi
 requirement (an elderly person with a stiff neck is still enrolled; the reviewer sees the
 narrow range).
 
+Pacing (the people enrolled are old and slow to react): a pose step starts counting when its
+guidance has been heard. With `prompt_seconds(code)` (the spoken guidance's length, given by the
+front end that plays it: kiosk.app.enrol from the voice files) a step is `prompt_seconds` (the
+sentence) + `response_s` (RESPONSE_S: turning the head after hearing it) + `pose_stage_s` (the
+capture); the frame kept for a direction is taken only in the capture part, so a head still
+looking ahead while the sentence ends, or still turned from the step before, is not kept as that
+pose. Without a voice (prompt_seconds None: the CLI, the app with the voice off) a step is
+`pose_stage_s` from the guidance, as the text is shown at once. `pose_windows` records each
+step's (code, shown, capture, end) on the frames' clock.
+
 Refusal codes: no_face, the liveness failure reasons (kiosk.liveness), presentation_attack,
 too_few_good_frames, not_one_person; abort reasons (camera_lost, cancelled…) as the session's.
 
@@ -24,6 +34,7 @@ is not the operator who enrolled it. The store keeps the template set pending un
 """
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -37,7 +48,9 @@ from kiosk.texts import text
 
 MIN_FRAMES = 5
 MAX_FRAMES = 10
-POSE_STAGE_S = 2.5  # seconds of sampling per pose asked for
+POSE_STAGE_S = 2.5  # seconds of sampling per pose asked for (the capture part of a step)
+RESPONSE_S = 1.5  # after the guidance is heard, before its pose is captured (kiosk.toml pose_response_s)
+MAX_PROMPT_S = 15.0  # a spoken guidance longer than this is taken as this long (a broken length)
 POSES = ("enrol_look_straight", "enrol_look_left", "enrol_look_right", "enrol_look_straight")
 GUIDANCE_CODES = tuple(dict.fromkeys(POSES))
 # Stages whose most turned fit frame is encoded too, and the sign of their yaw (kiosk.observe: > 0 own left).
@@ -62,13 +75,29 @@ class EnrolmentError(KioskError):
         super().__init__(code, text(f"enrol_error_{code}", **data))
 
 
+@dataclass(frozen=True)
+class PoseWindow:
+    """One pose step on the frames' clock: the guidance `code` given at `shown`; the pose's frame
+    may be kept from `capture` (heard + response time) until `end`, when the next step begins."""
+
+    code: str
+    shown: float
+    capture: float
+    end: float
+
+
 class EnrolmentSession(CertificationSession):
     """Liveness (and PAD), then pose capture, then one-person check and frame choice: no matching."""
 
     def __init__(self, encoder: Any, *, min_frames: int = MIN_FRAMES, max_frames: int = MAX_FRAMES,
-                 pose_stage_s: float = POSE_STAGE_S, **kw: Any) -> None:
+                 pose_stage_s: float = POSE_STAGE_S, prompt_seconds: Callable[[str], float] | None = None,
+                 response_s: float = RESPONSE_S, **kw: Any) -> None:
+        """`prompt_seconds(code)`: how long the guidance `code` takes to say (None: not spoken, the
+        steps are `pose_stage_s` long); `response_s`: the time to react after hearing it."""
         super().__init__([], encoder, **kw)
         self.min_frames, self.max_frames, self.pose_stage_s = min_frames, max_frames, pose_stage_s
+        self.prompt_seconds, self.response_s = prompt_seconds, max(0.0, float(response_s))
+        self.pose_windows: list[PoseWindow] = []  # the steps so far (the last one may still run)
         self.template_set: list[Floats] = []  # filled when the verdict is "ok"; never in the verdict
         self._pose = -1
         self._pose_t0: float | None = None
@@ -84,13 +113,25 @@ class EnrolmentSession(CertificationSession):
             self._last_face_t = t
         if self._pose_t0 is None:
             self._pose_t0 = t
-        if t - self._pose_t0 >= self.pose_stage_s:
+        if len(self.pose_windows) <= self._pose:  # the step's first frame: when it ends
+            self.pose_windows.append(self._window(POSES[self._pose], self._pose_t0))
+        window = self.pose_windows[-1]
+        if t >= window.end:
             self._close_window()
             self._encode_turned()
             return self._next_pose(t)
-        self._consider(obs)
-        self._keep_turned(obs)
+        self._consider(obs)  # every frame still counts for who it is (continuity) and the best frontal frames
+        if t >= window.capture:  # ... but the pose's own frame only once it can have been taken
+            self._keep_turned(obs)
         return []
+
+    def _window(self, code: str, shown: float) -> PoseWindow:
+        """The step of guidance `code` given at `shown`: heard, reacted to, then captured."""
+        lead = 0.0
+        if self.prompt_seconds is not None:
+            said = min(max(0.0, float(self.prompt_seconds(code))), MAX_PROMPT_S)
+            lead = said + self.response_s
+        return PoseWindow(code, shown, shown + lead, shown + lead + self.pose_stage_s)
 
     def _keep_turned(self, obs: FrameObservation) -> None:
         """In a left/right stage: the frame turned furthest that way that the probe still takes (a

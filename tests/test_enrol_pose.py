@@ -198,3 +198,90 @@ def driver_find(h, name):
     it = driver.find(h.window, name)
     assert it is not None and it.isVisible(), name
     return it
+
+
+# ------------------------------------------------------------------ the pose steps wait for their sentence
+class TimedVoice:
+    """The real voice player keeping time with each file's real length, as on a kiosk without
+    speakers (no audio device is opened even where there is one)."""
+
+    def __new__(cls):
+        from kiosk.app.voice import VoicePlayer
+
+        class _Timed(VoicePlayer):
+            def _setup(self) -> None:
+                pass
+
+        return _Timed(enabled=True)
+
+
+@pytest.mark.slow
+@pytest.mark.data
+def test_in_the_app_each_pose_step_waits_for_its_sentence_and_the_demo_face_turns_after_hearing_it(
+        make_app, qtbot):
+    """A demo enrolment in the app, in real time, with the voice keeping the files' time: each pose
+    step lasts its sentence + pose_response_s + the capture; every pose sentence is said to the end
+    (none cut by the next step's); the virtual face turns once it has heard the direction, and the
+    frames kept for left and right come from those steps' capture parts and span poses."""
+    from kiosk.app.demo import DEMO_OPERATORS
+    from kiosk.app.voice import wav_seconds
+    from kiosk.demo.virtual_camera import VirtualCamera
+    from kiosk.enrolment import POSE_STAGE_S
+    from test_app import CHECK_TIMEOUT_MS
+    from test_app_staff import login, long_press
+
+    assistant = next((name, pin) for name, pin, role in DEMO_OPERATORS if role == "assistant")
+    h = make_app(voice=TimedVoice(), actor=True, source_factory=lambda: VirtualCamera(realtime=True),
+                 actions=["blink", "open_mouth"])
+    k = h.k
+    assert k.settings.pose_response_s == 1.5
+    wang = h.ids["王秀英"]
+    long_press(h)
+    h.wait_screen("staffLogin")
+    login(h, assistant)
+    h.wait_screen("staff")
+    k.enrol.open()
+    h.wait_screen("enrol")
+    for ch in wang:
+        k.enrol.press(ch)
+    k.enrol.submit()
+    h.wait_screen("enrolConsent")
+    k.voice.clear()  # (the consent is 53 s long; the operator reads it out)
+    import time
+
+    started = time.monotonic()
+    k.enrol.consentGiven()
+    h.wait_screen("enrolCapture")
+    session = k.enrol.session
+    h.wait_screen("enrolDone", CHECK_TIMEOUT_MS)
+    took = time.monotonic() - started
+    res = k.enrol.result
+    assert res["ok"], res
+    assert 5 <= res["frames"] <= 10
+    assert k.enrol.frameCount(res["enrolment"]) == res["frames"]  # every chosen frame's thumbnail kept for the review
+
+    said = {c: wav_seconds(k.voice.path_for(f"state_{c}")) for c in ("enrol_look_straight", "enrol_look_left",
+                                                                       "enrol_look_right")}
+    windows = session.pose_windows
+    assert [w.code for w in windows] == ["enrol_look_straight", "enrol_look_left", "enrol_look_right",
+                                         "enrol_look_straight"]
+    for w in windows:
+        assert w.capture - w.shown == pytest.approx(said[w.code] + 1.5, abs=1e-6)
+        assert w.end - w.capture == pytest.approx(POSE_STAGE_S, abs=1e-6)
+    # every pose sentence was heard to its end: none was cut by the next step's
+    q = k.voice.queue
+    for code in ("state_enrol_look_left", "state_enrol_look_right", "state_enrol_look_straight"):
+        hows = [how for _, how, c in q.events if c == code and how not in ("queued", "started")]
+        assert hows and set(hows) == {"finished"}, (code, hows)
+    # the frames kept for left and right: turned that way, taken in their steps' capture parts
+    kept = {e.t: e.quality["yaw_dev"] for e in session._encodings if e.kind == "pose"}
+    for w, sign in ((windows[1], 1.0), (windows[2], -1.0)):
+        mine = [(t, y) for t, y in kept.items() if w.shown <= t < w.end]
+        assert len(mine) == 1, (w, kept)
+        t, yaw = mine[0]
+        assert w.capture <= t and sign * yaw > 4.0, (w, t, yaw)
+    spread = k.store.get_enrolment(res["enrolment"])["quality"]["pose_spread"]
+    assert spread["yaw_span"] > 8.0 and spread["left"] > 4.0 and spread["right"] > 4.0 and not spread["narrow"], spread
+    total = windows[-1].end - windows[0].shown
+    print(f"\nenrolment capture {took:.1f} s, of which pose steps {total:.1f} s (",
+          ", ".join(f"{w.code} {w.end - w.shown:.1f}" for w in windows), ")")

@@ -6,7 +6,8 @@ the engine runs on the UI thread. The camera runs only while a check runs: it is
 when the screen starts a check and closed when the check ends or is stopped.
 
 In demo mode the worker is also the "person": when the session asks for an action, the
-virtual camera performs it about a second after the prompt has been heard.
+virtual camera performs it about a second after the prompt has been heard (and, in an enrolment,
+turns the head about a second after each pose guidance has been heard).
 
 Voice timing as a person hears it (with a voice queue attached, `voice_gated`): the session
 is fed only once the face screen's opening line ("请正对屏幕，把脸放进框内", after the
@@ -66,6 +67,11 @@ class _HeldSession:
         return getattr(self._session, name)
 
 
+def pose_voice_code(code: str) -> str:
+    """The voice file of enrolment's pose guidance (kiosk.enrolment POSES; said by kiosk.app.enrol)."""
+    return f"state_{code}"
+
+
 def to_qimage(rgb: np.ndarray) -> QImage:
     rgb = np.ascontiguousarray(rgb)
     h, w = rgb.shape[:2]
@@ -118,7 +124,7 @@ class CameraWorker(QThread):
             self._go.set()
 
     def _heard_count(self, ev) -> int:
-        code = voice_code_for_event(ev.kind, ev.code, ev.data)
+        code = pose_voice_code(ev.code) if ev.kind == "enrol" else voice_code_for_event(ev.kind, ev.code, ev.data)
         with self._lock:
             return self._heard[code] if code else 1
 

@@ -6,7 +6,9 @@ Enrol, area "enrol" (a 协理员 or admin, kiosk.enrolment.check_enroller): the 
 (`screen_enrol_consent`), confirmed by the operator (who and when are recorded) → the capture:
 a kiosk.enrolment.EnrolmentSession run by the FaceCheck worker (the same camera thread, preview,
 liveness prompts, PAD and colour flash as a certification; no photo is enrolled, a picture fails
-the challenge), the pose guidance ("请稍微向左看" …) shown and spoken → the chosen 5–10 frames shown
+the challenge), the pose guidance ("请稍微向左看" …) shown and spoken, each pose step waiting for its
+sentence (the voice file's length, VoicePlayer.speaking_seconds) and kiosk.toml `pose_response_s`
+before its pose is captured (kiosk.enrolment; voice off: the fixed steps) → the chosen 5–10 frames shown
 to the operator as thumbnails and the template set saved as pending review
 (store.add_enrolment, enrolled_by / consent_read_by = the operator). Re-enrolment goes the same
 way; the store keeps the old template in use until the new one is approved.
@@ -34,11 +36,11 @@ from PySide6.QtQml import QmlElement, QmlNamedElement, QmlSingleton
 from PySide6.QtQuick import QQuickPaintedItem
 
 from kiosk.app import qml
-from kiosk.app.check import to_qimage
+from kiosk.app.check import pose_voice_code, to_qimage
 from kiosk.app.entry import IdentityEntry, group_id
 from kiosk.core.ids import mask_id, mask_name
-from kiosk.enrolment import (POSES, EnrolmentError, EnrolmentSession, check_enroller, check_reviewer,
-                             enrolment_pose_spread, pose_spread_line, refusal_message, result_of)
+from kiosk.enrolment import (GUIDANCE_CODES, POSES, RESPONSE_S, EnrolmentError, EnrolmentSession, check_enroller,
+                             check_reviewer, enrolment_pose_spread, pose_spread_line, refusal_message, result_of)
 from kiosk.service import ServiceError
 from kiosk.texts import error_text, text
 
@@ -233,7 +235,9 @@ class EnrolController(QObject):  # type: ignore[operator]  # PySide6 stub gap
 
         s = self.settings
         self.session = ThumbnailSession(self.service.encoder, n_actions=s.actions_per_challenge,
-                                        step_timeout_s=s.step_timeout_s, **session_pad_options(s, self.realtime))
+                                        step_timeout_s=s.step_timeout_s, prompt_seconds=self._prompt_seconds(),
+                                        response_s=float(getattr(s, "pose_response_s", RESPONSE_S)),
+                                        **session_pad_options(s, self.realtime))
         self._seen = 0
         self._pose = -1
         self._result = {}
@@ -241,6 +245,17 @@ class EnrolController(QObject):  # type: ignore[operator]  # PySide6 stub gap
         self.changed.emit()
         self.flow.show("enrolCapture", None)  # the session's own opening line is said first
         self.check.start(self.session)
+
+    def _prompt_seconds(self) -> Callable[[str], float] | None:
+        """How long each pose guidance is spoken (its voice file, as the voice queue keeps time with
+        it), so each pose step waits for its sentence (kiosk.enrolment); None with the voice off."""
+        seconds = getattr(self.app.voice, "speaking_seconds", None)
+        if seconds is None:
+            return None
+        said = {code: seconds(pose_voice_code(code)) for code in GUIDANCE_CODES}
+        if any(v is None for v in said.values()):
+            return None
+        return lambda code: float(said.get(code) or 0.0)
 
     def _on_check_changed(self) -> None:
         """Pose requests (events of kind "enrol") are shown and spoken here; the prompts, guidance
@@ -251,7 +266,7 @@ class EnrolController(QObject):  # type: ignore[operator]  # PySide6 stub gap
         for e in new:
             if e["kind"] == "enrol":
                 self._pose = int(e["data"].get("pose", self._pose + 1))
-                self.app.voice.play(f"state_{e['code']}")
+                self.app.voice.play(pose_voice_code(e["code"]))
                 self.changed.emit()
 
     @Slot()

@@ -318,6 +318,15 @@ if QObject is not None:
                     return p
             return None
 
+        def speaking_seconds(self, code: str) -> float | None:
+            """How long saying `code` keeps the queue busy: its file's length (played, or timed as if
+            heard without a device; 0 without a file); None with the voice off (every sentence is
+            over at once). Enrolment paces its pose steps by it (kiosk.app.enrol)."""
+            if not self._timed:
+                return None
+            path = self.path_for(code)
+            return wav_seconds(path) if path is not None else 0.0
+
         def set_volume(self, volume: float) -> None:
             self._volume = max(0.0, min(1.0, volume))
             if self._output is not None:

@@ -20,16 +20,16 @@ class PromptFollower:
     action starts `reaction_s` after the prompt is over, not after it was queued.
 
     Enrolment's pose guidance (events of kind "enrol": 请稍微向左看 / 向右看 / 请看着屏幕) turns the
-    head slightly and holds it there (VirtualCamera.look) `reaction_s` after the guidance is
-    shown: a stage lasts kiosk.enrolment.POSE_STAGE_S, about as long as its sentence, so the
-    person turns on hearing the direction, not after the sentence."""
+    head slightly and holds it there (VirtualCamera.look) the same way: `reaction_s` after the
+    sentence has been heard (with `heard`; the session's step then waits for the sentence plus its
+    response time, kiosk.enrolment), or after it was shown (no voice: the fixed steps)."""
 
     def __init__(self, camera, reaction_s: float = REACTION_S, heard: Callable[[object], int] | None = None):
         self.camera = camera
         self.reaction_s = reaction_s
         self.heard = heard
         self._pending: list | None = None  # [shown at, action, event, heard count then, due]
-        self._look: tuple[float, str] | None = None  # (due, side) of the pose asked for
+        self._look: list | None = None  # [shown at, side, event, heard count then, due] of the pose asked for
 
     def __call__(self, t: float, events) -> None:
         for ev in events:
@@ -39,17 +39,27 @@ class PromptFollower:
                 else:
                     self._pending = [t, ev.code, ev, self.heard(ev), None]
             elif ev.kind == "enrol" and ev.code in LOOKS and hasattr(self.camera, "look"):
-                self._look = (t + self.reaction_s, LOOKS[ev.code])
-        if self._look is not None and t >= self._look[0]:
-            from kiosk.demo.virtual_camera import LOOK_YAW_DEG
+                if self.heard is None:
+                    self._look = [t, LOOKS[ev.code], ev, 0, t + self.reaction_s]
+                else:
+                    self._look = [t, LOOKS[ev.code], ev, self.heard(ev), None]
+        look = self._look
+        if look is not None:
+            self._due(t, look)
+            if look[4] is not None and t >= look[4]:
+                from kiosk.demo.virtual_camera import LOOK_YAW_DEG
 
-            self.camera.look(LOOK_YAW_DEG[self._look[1]])
-            self._look = None
+                self.camera.look(LOOK_YAW_DEG[look[1]])
+                self._look = None
         p = self._pending
         if p is None:
             return
-        if p[4] is None and self.heard is not None and (self.heard(p[2]) > p[3] or t - p[0] > MAX_WAIT_S):
-            p[4] = t + self.reaction_s
+        self._due(t, p)
         if p[4] is not None and t >= p[4]:
             self.camera.perform(p[1])
             self._pending = None
+
+    def _due(self, t: float, asked: list) -> None:
+        """[shown at, what, event, heard count then, due]: due `reaction_s` once its sentence is heard."""
+        if asked[4] is None and self.heard is not None and (self.heard(asked[2]) > asked[3] or t - asked[0] > MAX_WAIT_S):
+            asked[4] = t + self.reaction_s
