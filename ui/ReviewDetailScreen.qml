@@ -31,6 +31,8 @@ Item {
             color: Review.messageError ? Theme.bad : Theme.good
             text: Review.message
         }
+        // the duplicate-face check (kiosk.dupface): its own block
+        DupFaceWarning { width: parent.width }
         Body {
             visible: screen.frames === 0
             width: parent.width
