@@ -84,10 +84,10 @@ def test_a_face_enrolled_under_one_resident_is_flagged_under_another(store, imag
     with pytest.raises(DupFaceError):
         require_confirmation(ey, "different_person", "  ")
     conf = require_confirmation(ey, "different_person", "checked_id_cards")
-    assert conf == {"kind": "different_person", "reason": "已核对两人的身份证原件"}
+    assert conf == {"kind": "different_person", "reason": "已核对两人身份证"}
     assert require_confirmation(store.get_enrolment(ez), None, None) is None  # not flagged: nothing asked
     done = store.review_enrolment(ey["id"], "approved", "审核员01", confirmation=conf)
-    assert done["resemble_confirmation"]["reason"] == "已核对两人的身份证原件"
+    assert done["resemble_confirmation"]["reason"] == "已核对两人身份证"
     assert done["resemble_confirmation"]["by"] == "审核员01"
     [approved] = [e for e in store.audit_entries() if e["action"] == "enrolment_approved" and e["details"]["enrolment"] == ey["id"]]
     assert approved["details"]["resemble_confirmation"]["kind"] == "different_person"

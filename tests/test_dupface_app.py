@@ -69,6 +69,7 @@ def test_the_reviewer_sees_the_warning_and_approves_only_with_a_confirmation(sta
     # the checkbox alone is not enough: how it was checked
     h.tap("btnDupConfirm")
     assert k.review.dupConfirmed
+    qtbot.wait(50)  # the reasons laid out
     h.tap("btnApprove")
     assert k.review.messageError and k.store.get_enrolment(eid)["status"] == "pending_review"
     h.tap("btnDupReason_checked_id_cards")
@@ -77,11 +78,11 @@ def test_the_reviewer_sees_the_warning_and_approves_only_with_a_confirmation(sta
     h.wait_screen("review")
     assert not k.review.messageError and "审核通过" in h.text("reviewMessage")
     e = k.store.get_enrolment(eid)
-    assert e["status"] == "approved" and e["resemble_confirmation"]["reason"] == "已核对两人的身份证原件"
+    assert e["status"] == "approved" and e["resemble_confirmation"]["reason"] == "已核对两人身份证"
     assert e["resemble_confirmation"]["by"] == REVIEWER[0]
     [audit] = [a for a in k.store.audit_entries() if a["action"] == "enrolment_approved"]
     assert audit["actor"] == REVIEWER[0]
-    assert audit["details"]["resemble_confirmation"] == {"kind": "different_person", "reason": "已核对两人的身份证原件"}
+    assert audit["details"]["resemble_confirmation"] == {"kind": "different_person", "reason": "已核对两人身份证"}
 
     # the record for the county (a hub that speaks v5) carries the finding and the confirmation
     state = SyncState(k.store)
@@ -90,7 +91,7 @@ def test_the_reviewer_sees_the_warning_and_approves_only_with_a_confirmation(sta
     [item] = [i for i in k.store.pending_outbox() if i.kind == "enrolment"]
     assert item.payload["resembles_other"] == 1
     assert item.payload["resembles"][0]["resident_id"] == wang and item.payload["resembles"][0]["within"]
-    assert item.payload["resemble_confirmation"] == {"kind": "different_person", "reason": "已核对两人的身份证原件",
+    assert item.payload["resemble_confirmation"] == {"kind": "different_person", "reason": "已核对两人身份证",
                                                      "by": REVIEWER[0]}
 
 
@@ -115,7 +116,10 @@ def test_the_review_screen_with_a_warning_fits_and_renders(staff_app, qtbot, tmp
     h.tap("btnApprove")
     _shot(h, shots, "review_dupface_refused")
     h.tap("btnDupConfirm")
+    assert k.review.dupConfirmed
+    qtbot.wait(50)  # the reasons laid out (a person taps a moment later)
     h.tap("btnDupReason_twins_or_siblings")
+    assert k.review.dupConfirmed and k.review.dupReason == "twins_or_siblings"
     _shot(h, shots, "review_dupface_confirmed")
     for name in ("btnDupConfirm", "btnDupReason_checked_id_cards", "btnApprove", "btnReject", "dupReasonTyped"):
         it = driver.find(h.window, name)

@@ -3,12 +3,13 @@ import QtQuick
 
 // The duplicate-face warning on the review of an enrolment (kiosk.dupface): the other residents
 // this face resembles (masked; the terminal keeps no photos to show), and the reviewer's explicit
-// confirmation before approving: a checkbox 已核实不是同一人 and how it was checked (picked or typed).
+// confirmation before approving: the checkbox 已核实不是同一人, then how it was checked (picked or typed).
 Rectangle {
     id: box
     objectName: "dupWarning"
     readonly property var others: Review.selected.resembles || []
     readonly property bool wide: !Theme.portrait
+    readonly property real cellW: (width - Theme.gap - 4 * (Theme.gap / 3)) / 5
     visible: (Review.selected.resemblesOther || 0) > 0
     height: visible ? col.implicitHeight + Theme.gap : 0
     radius: Theme.radius
@@ -19,42 +20,40 @@ Rectangle {
     Column {
         id: col
         anchors { left: parent.left; right: parent.right; top: parent.top; margins: Theme.gap / 2 }
-        spacing: Theme.gap / 4
-        Body {
-            objectName: "dupTitle"
+        spacing: Theme.gap / 3
+        Row {
             width: parent.width
-            font.pixelSize: Theme.small
-            font.bold: true
-            color: Theme.bad
-            text: "⚠ " + App.t("ui_dupface_title") + " " + App.t("ui_dupface_body")
-        }
-        Repeater {
-            model: box.others
-            Body {
-                required property int index
-                required property string modelData
-                objectName: "dupOther_" + index
-                width: col.width
-                font.pixelSize: Theme.small
-                font.bold: true
-                text: modelData
-            }
-        }
-        Body {
-            width: parent.width
-            font.pixelSize: Theme.small
-            color: Theme.textSoft
-            text: App.t("ui_dupface_no_photo")
-        }
-        Grid {
-            id: confirm
-            width: parent.width
-            columns: box.wide ? 5 : 2
             spacing: Theme.gap / 3
-            readonly property real cellW: (width - spacing * (columns - 1)) / columns
+            Column {
+                id: words
+                width: parent.width - check.width - parent.spacing
+                anchors.verticalCenter: parent.verticalCenter
+                Body {
+                    objectName: "dupTitle"
+                    width: parent.width
+                    font.pixelSize: Theme.small
+                    font.bold: true
+                    color: Theme.bad
+                    text: App.t("ui_dupface_title") + App.t("ui_dupface_body")
+                }
+                Repeater {
+                    model: box.others
+                    Body {
+                        required property int index
+                        required property string modelData
+                        objectName: "dupOther_" + index
+                        width: words.width
+                        font.pixelSize: Theme.small
+                        font.bold: true
+                        text: modelData
+                    }
+                }
+            }
             BigButton {
+                id: check
                 objectName: "btnDupConfirm"
-                width: confirm.cellW
+                width: box.wide ? box.cellW * 1.3 : col.width * 0.42
+                anchors.verticalCenter: parent.verticalCenter
                 fontSize: Theme.small
                 selected: Review.dupConfirmed
                 text: (Review.dupConfirmed ? "" : "☐ ") + App.t("ui_dupface_confirm")
@@ -62,12 +61,21 @@ Rectangle {
                 Accessible.checked: Review.dupConfirmed
                 onClicked: Review.setDupConfirmed(!Review.dupConfirmed)
             }
+        }
+        Grid {
+            id: how
+            objectName: "dupReasons"
+            visible: Review.dupConfirmed  // how it was checked: asked once the reviewer says it was
+            width: parent.width
+            columns: box.wide ? 4 : 2
+            spacing: Theme.gap / 3
+            readonly property real cellW: (width - spacing * (columns - 1)) / columns
             Repeater {
                 model: Review.dupReasons
                 BigButton {
                     required property string modelData
                     objectName: "btnDupReason_" + modelData
-                    width: confirm.cellW
+                    width: how.cellW
                     fontSize: Theme.small
                     selected: Review.dupReason === modelData
                     text: App.t("dupface_reason_" + modelData)
@@ -75,7 +83,7 @@ Rectangle {
                 }
             }
             Rectangle {
-                width: confirm.cellW
+                width: how.cellW
                 height: Theme.touch
                 radius: Theme.radius
                 color: Theme.panel

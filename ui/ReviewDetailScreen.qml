@@ -32,9 +32,9 @@ Item {
             text: Review.message
         }
         // the duplicate-face check (kiosk.dupface): its own block
-        DupFaceWarning { width: parent.width }
+        DupFaceWarning { id: dup; width: parent.width }
         Body {
-            visible: screen.frames === 0
+            visible: screen.frames === 0 && (!dup.visible || Theme.portrait)  // dupface: on a laptop the warning takes its place
             width: parent.width
             font.pixelSize: Theme.small
             color: Theme.textSoft
@@ -60,9 +60,10 @@ Item {
                 }
             }
         }
-        Body { width: parent.width; font.pixelSize: Theme.small; font.bold: true; text: App.t("ui_review_reason_title") }
+        Body { visible: !Review.dupConfirmed; width: parent.width; font.pixelSize: Theme.small; font.bold: true; text: App.t("ui_review_reason_title") }
         Grid {
             id: reasons
+            visible: !Review.dupConfirmed  // dupface: approving a flagged one, the reasons to approve take the room
             width: parent.width
             columns: screen.wide ? 4 : 2
             spacing: Theme.gap / 3

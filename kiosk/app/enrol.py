@@ -446,7 +446,12 @@ class ReviewController(QObject):  # type: ignore[operator]  # PySide6 stub gap
             confirmation = self._dup_confirmation(e) if decision == "approved" else None
             self.store.review_enrolment(eid, decision, op.name, reason=(reason or "").strip() or None,
                                         confirmation=confirmation)
-        except (EnrolmentError, DupFaceError) as err:
+        except DupFaceError as err:  # the app's own words: the checkbox and the reasons on this screen
+            self._message = text("ui_dupface_need_confirm" if err.code == "confirmation_required" else "ui_dupface_need_reason")
+            self._message_error = True
+            self.changed.emit()
+            return
+        except EnrolmentError as err:
             self._message, self._message_error = err.message, True
             self.changed.emit()
             return
