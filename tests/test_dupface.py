@@ -161,3 +161,27 @@ def test_a_village_store_each_new_face_against_every_other_resident(images_dir, 
     assert methods == {"snorm"}
     assert found_own / len(held) >= 0.7
     assert false_flags <= 0.02 * len(held) * (len(enrolled) - 1)
+
+
+@pytest.mark.parametrize("residents", [5, 40])  # raw (cohort < MIN_COHORT embeddings) and s-norm
+def test_the_1_to_n_check_decides_as_1_to_1_matching_would(residents):
+    """Each resident's result equals Matcher.compare's for a probe claiming that resident with the
+    rest of the roster as cohort (the calibrated point, not a library default)."""
+    from kiosk.matching.scoring import cohort_from_templates
+
+    rng = np.random.default_rng(residents)
+    centres = rng.normal(size=(residents, 128))
+    centres /= np.linalg.norm(centres, axis=1, keepdims=True) * 1.6  # closer than random: near-misses happen
+    sets = [GallerySet(rid(i), [c + rng.normal(scale=0.03, size=128) for _ in range(3)]) for i, c in enumerate(centres)]
+    probe = [centres[2] + rng.normal(scale=0.03, size=128) for _ in range(6)]
+    matcher = Matcher.from_settings(Settings(), BACKEND_NAME)
+    hits = resembling(probe, Gallery(sets), matcher, keep_nearest=residents)
+    assert len(hits) == residents and hits[0].resident == rid(2) and hits[0].within
+    templates = {s.resident: s.vectors for s in sets}
+    for h in hits:
+        cohort = cohort_from_templates(templates, exclude=h.resident)
+        one = matcher.compare(probe, templates[h.resident], cohort=cohort)
+        assert h.within == one.match and h.distance == pytest.approx(one.distance, abs=1e-9)
+        assert h.method == one.method == ("snorm" if residents > 7 else "raw")
+        if h.score is not None:
+            assert h.score == pytest.approx(one.score)

@@ -26,7 +26,7 @@ Rectangle {
             spacing: Theme.gap / 3
             Column {
                 id: words
-                width: parent.width - check.width - parent.spacing
+                width: parent.width - confirmBox.width - parent.spacing
                 anchors.verticalCenter: parent.verticalCenter
                 Body {
                     objectName: "dupTitle"
@@ -50,7 +50,7 @@ Rectangle {
                 }
             }
             BigButton {
-                id: check
+                id: confirmBox
                 objectName: "btnDupConfirm"
                 width: box.wide ? box.cellW * 1.3 : col.width * 0.42
                 anchors.verticalCenter: parent.verticalCenter
@@ -73,13 +73,13 @@ Rectangle {
             Repeater {
                 model: Review.dupReasons
                 BigButton {
-                    required property string modelData
-                    objectName: "btnDupReason_" + modelData
+                    required property var modelData  // {key, label}
+                    objectName: "btnDupReason_" + modelData.key
                     width: how.cellW
                     fontSize: Theme.small
-                    selected: Review.dupReason === modelData
-                    text: App.t("dupface_reason_" + modelData)
-                    onClicked: Review.pickDupReason(modelData)
+                    selected: Review.dupReason === modelData.key
+                    text: modelData.label
+                    onClicked: Review.pickDupReason(modelData.key)
                 }
             }
             Rectangle {

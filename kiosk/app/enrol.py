@@ -475,7 +475,8 @@ class ReviewController(QObject):  # type: ignore[operator]  # PySide6 stub gap
     frames = Property(QObject, lambda s: s.enrol, constant=True)
     dupConfirmed = Property(bool, lambda s: s._dup_confirmed, notify=changed)
     dupReason = Property(str, lambda s: s._dup_reason, notify=changed)  # a CONFIRM_REASONS key or typed words
-    dupReasons = Property("QVariantList", lambda s: list(CONFIRM_REASONS), constant=True)  # type: ignore[arg-type]
+    dupReasons = Property("QVariantList", lambda s: [{"key": k, "label": text(f"dupface_reason_{k}")}  # type: ignore[arg-type]
+                                                     for k in CONFIRM_REASONS], constant=True)
 
 
 @QmlElement

@@ -12,6 +12,11 @@ result is their best (smallest distance) set. Vectorised: one distance per galle
 (a few thousand residents x a few embeddings: one matrix operation), the per-set mean by
 `np.bincount`; only the few sets that can pass (raw distance within the method's reach) go through
 `Matcher._score` one by one (s-norm needs each candidate's own cohort without them).
+
+Known limit (s-norm's, as in 1:1): a face already enrolled under two or more other residents sits
+in the cohort of each claim and can hide them from each other (measured: leaving such look-alikes
+out of the cohort multiplied false flags on the shared data's crowded East-Asian faces by ~4, so
+the 1:1 logic is kept). The second of those enrolments was flagged when it was made.
 """
 from __future__ import annotations
 
@@ -70,13 +75,22 @@ class Gallery:
         self.row_owner = self.set_owner[self.row_set] if len(sets) else np.empty(0, dtype=np.int64)
         rows = [np.asarray(v, dtype=np.float64).ravel() for s in sets for v in s.vectors]
         self.matrix = np.vstack(rows) if rows else np.empty((0, 0))
+        self.sq = np.einsum("ij,ij->i", self.matrix, self.matrix) if rows else np.empty(0)  # squared norms
+
+    def distances(self, probe: Floats) -> Floats:
+        """Euclidean distance from `probe` to every gallery embedding: |g|^2 - 2 g.p + |p|^2, one
+        matrix-vector product (no M x dim temporary)."""
+        p = np.asarray(probe, dtype=np.float64)
+        d2 = self.sq - 2.0 * (self.matrix @ p) + float(p @ p)
+        out: Floats = np.sqrt(np.maximum(d2, 0.0))
+        return out
 
     def __len__(self) -> int:
         return len(self.residents)
 
-    def cohort_without(self, owner: int) -> Floats:
-        """Every gallery embedding but one resident's: the cohort of a 1:1 claim of that resident."""
-        return self.matrix[self.row_owner != owner]
+    def cohort_without(self, owners: Floats) -> Floats:
+        """Every gallery embedding but these residents': the cohort of a 1:1 claim of one of them."""
+        return self.matrix[~np.isin(self.row_owner, owners)]
 
 
 def resembling(vectors: list[Floats], gallery: Gallery, matcher: Matcher,
@@ -86,7 +100,7 @@ def resembling(vectors: list[Floats], gallery: Gallery, matcher: Matcher,
     if not len(gallery) or not vectors:
         return []
     probe = fuse(vectors)
-    d_rows = np.linalg.norm(gallery.matrix - probe, axis=1)
+    d_rows = gallery.distances(probe)
     n_sets = len(gallery.sets)
     if matcher.fusion == "mean":
         d_sets = np.bincount(gallery.row_set, weights=d_rows, minlength=n_sets) / gallery.set_count
@@ -114,9 +128,13 @@ def resembling(vectors: list[Floats], gallery: Gallery, matcher: Matcher,
     threshold = {"snorm": matcher.snorm_threshold, "centred": matcher.centred_threshold}.get(method,
                                                                                             matcher.raw_threshold)
     out: list[Resemblance] = []
+    in_reach = set(int(i) for i in reach)
     for o in candidates:
         s = gallery.sets[int(best_set[o])]
-        cohort = gallery.cohort_without(o) if method == "snorm" else None
+        if o not in in_reach:  # beyond the method's reach: cannot pass; reported with its distance only
+            out.append(Resemblance(gallery.residents[o], float(best[o]), False, method, threshold, None, s.source))
+            continue
+        cohort = gallery.cohort_without(np.array([o])) if method == "snorm" else None  # as 1:1: all but the claimed
         if method == "snorm" and len(cohort) < MIN_COHORT:  # type: ignore[arg-type]
             d, score, ok = matcher._score("raw", probe, s.vectors, None)
             m, t = "raw", matcher.raw_threshold
@@ -127,3 +145,4 @@ def resembling(vectors: list[Floats], gallery: Gallery, matcher: Matcher,
     out.sort(key=lambda r: (not r.within, r.distance))
     within = [r for r in out if r.within]
     return within + [r for r in out if not r.within][:max(0, keep_nearest - len(within))]
+
