@@ -408,6 +408,7 @@ class ReviewController(QObject):  # type: ignore[operator]  # PySide6 stub gap
     @Slot(bool)
     def setDupConfirmed(self, on: bool) -> None:
         self._dup_confirmed = bool(on)
+        self._message, self._message_error = "", False  # the reviewer acts on what the message asked
         self.changed.emit()
 
     @Slot(str)
