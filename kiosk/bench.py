@@ -135,14 +135,16 @@ def run(videos: list[Path], pad: bool = False, frame_path_only: bool = False) ->
 
 
 def main(argv: list[str] | None = None) -> int:
-    ap = argparse.ArgumentParser(description="村口认证 benchmark on recorded clips")
+    ap = argparse.ArgumentParser(description="Village kiosk benchmark on recorded clips")
     ap.add_argument("--json", action="store_true", help="print one JSON object")
     ap.add_argument("--videos", nargs="*", help="clips to use (default: all shared test videos)")
     ap.add_argument("--no-pad", action="store_true", help="skip the PAD measurements")
     args = ap.parse_args(argv)
     videos = [Path(v) for v in args.videos] if args.videos else sorted((data_dir() / "faces" / "videos").glob("*.mp4"))
     if not videos:
-        print(f"没有找到测试视频：{data_dir() / 'faces' / 'videos'}（请设置 KIOSK_TEST_DATA）", file=sys.stderr)
+        from kiosk.texts import text
+
+        print(text("bench_no_videos", path=data_dir() / "faces" / "videos"), file=sys.stderr)
         return 2
     load_before = os.getloadavg()[0]
     res = run(videos)

@@ -350,9 +350,12 @@ def _pct(x: float, digits: int = 2) -> str:
 
 def format_report(rep: dict) -> str:
     groups = list(rep["pairs"]["impostor"])
-    lines = [f"比对方式 {rep['backend']}：{rep['encoded']}/{rep['photos']} 张照片可用"
-             + (f"（未用：{len(rep['refused'])} 张）" if rep["refused"] else ""),
-             f"同一人配对 {rep['pairs']['genuine']} 对；不同人配对 " + "，".join(f"{g} {n}" for g, n in rep["pairs"]["impostor"].items())]
+    from kiosk.texts import text
+
+    lines = [text("calib_photos", backend=rep["backend"], encoded=rep["encoded"], photos=rep["photos"])
+             + (text("calib_refused", n=len(rep["refused"])) if rep["refused"] else ""),
+             text("calib_pairs", genuine=rep["pairs"]["genuine"], impostor=text("calib_sep").join(
+                 f"{g} {n}" for g, n in rep["pairs"]["impostor"].items()))]
     for m, r in rep["methods"].items():
         head = f"| {m} threshold | FNMR ({rep['pairs']['genuine']} genuine) | " + " | ".join(
             f"FMR {g} ({rep['pairs']['impostor'][g]})" for g in groups) + " |"

@@ -99,7 +99,7 @@ def rate_by_village(f: Figures, path: Path, scale: float = 1.0) -> Path:
         ax.invert_yaxis()
         for b, v, p in zip(bars, rows, pct, strict=True):
             ax.text(min(p, 100) + 1.5, b.get_y() + b.get_height() / 2,
-                    f"{p:g}%（{v['certified']}/{v['must_certify']}）", va="center", fontsize=14)
+                    text("engine_rate_of", pct=p, n=v["certified"], of=v["must_certify"]), va="center", fontsize=14)
         ax.set_xlim(0, 135)
         ax.set_xticks([0, 25, 50, 75, 100])
         ax.set_xticklabels(["0", "25%", "50%", "75%", "100%"])

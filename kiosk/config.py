@@ -11,6 +11,7 @@ import os
 import tomllib
 from dataclasses import asdict, dataclass, field, fields, replace
 from pathlib import Path
+from typing import Any
 
 
 from kiosk.core.errors import KioskError
@@ -21,8 +22,12 @@ from kiosk.core.paths import home_dir, key_file  # noqa: F401  (re-exported: the
 class SettingsError(KioskError):
     """kiosk.toml is unreadable or a key is wrong: the CLI and the app print `message`, exit 2."""
 
-    def __init__(self, message: str, path: Path | None = None, key: str | None = None):
-        super().__init__("bad_settings", message)
+    def __init__(self, why: str, path: Path | None = None, key: str | None = None, **data: Any):
+        from kiosk.texts import text
+
+        self.why, self.data = why, data
+        super().__init__("bad_settings", text(f"config_{why}", file=path.name if path else "kiosk.toml", key=key,
+                                              **data))
         self.path, self.key = path, key
 
 
@@ -86,7 +91,7 @@ class Settings:
     idcard_port: int = 1001  # the SDK's port number (USB readers: 1001–1016; serial: 1–16)
     idcard_chip_match: bool = False  # one-time 人证比对 against the chip photo for residents without a template (county policy)
     # (end of issue 14 keys)
-    # Templates that age with the person (kiosk.matching.ageing; measured: README "Templates that age")
+    # Templates that age with the person (kiosk.matching.ageing; measured: docs/matching.md "Templates that age")
     template_ageing: bool = True  # a strong pass adds its probe to the resident's templates (audited)
     template_ageing_bound: int = 2  # auto-added embeddings kept per resident (oldest dropped; enrolled stay)
     template_ageing_margin: float = 2.0  # "strong": the s-norm score this far inside the threshold
@@ -130,14 +135,13 @@ class Settings:
         try:
             raw = path.read_bytes()
         except OSError as e:
-            raise SettingsError(f"{path.name}：读不出设置文件（{e.strerror}），请检查文件权限。", path) from None
+            raise SettingsError("unreadable", path, reason=e.strerror) from None
         try:
             data = tomllib.loads(raw.decode("utf-8"))
         except UnicodeDecodeError:
-            raise SettingsError(f"{path.name}：不是 UTF-8 编码的文本，请用记事本“另存为 UTF-8”后再试。", path) from None
+            raise SettingsError("not_utf8", path) from None
         except tomllib.TOMLDecodeError as e:
-            raise SettingsError(f"{path.name}：{_toml_where(e)}格式不对（{_toml_reason(e)}）。"
-                                "请按“键 = 值”的格式改正，文字要加英文引号，如 device_id = \"东村-1\"。", path) from None
+            raise SettingsError("syntax", path, where=_toml_where(e), reason=_toml_reason(e)) from None
         return validate(data, path)
 
     def matching(self, backend: str) -> dict | None:
@@ -216,7 +220,13 @@ def _toml_where(e: Exception) -> str:
         m = re.search(r"line (\d+), column (\d+)", str(e))
         if m:
             line, col = int(m.group(1)), int(m.group(2))
-    return f"第 {line} 行第 {col} 列" if line is not None else ""
+    return _words("config_where", line=line, col=col) if line is not None else ""
+
+
+def _words(code: str, **data: Any) -> str:
+    from kiosk.texts import text
+
+    return text(code, **data)
 
 
 def _toml_reason(e: Exception) -> str:
@@ -238,14 +248,13 @@ def _num(v) -> str:
 
 def _check_number(path: Path, key: str, value, kind: type, lo: float, hi: float, example, label: str = "") -> None:
     name = label or key
+    want = _words("config_word_integer" if kind is int else "config_word_number")
     if isinstance(value, bool) or not isinstance(value, (int, float)) or (kind is int and not isinstance(value, int)):
-        want = "整数" if kind is int else "数"
-        raise SettingsError(f"{path.name} 第 {name} 项：{_fmt(value)} 不是{want}，请改为 {_num(lo)} 到 {_num(hi)} "
-                            f"之间的{want}，例如 {_fmt(example)}", path, key)
+        raise SettingsError("not_number", path, key, name=name, value=_fmt(value), want=want, lo=_num(lo), hi=_num(hi),
+                            example=_fmt(example))
     if value != value or not lo <= value <= hi:  # NaN too
-        want = "整数" if kind is int else "数"
-        raise SettingsError(f"{path.name} 第 {name} 项：{_fmt(value)} 超出范围 {_num(lo)}–{_num(hi)}，"
-                            f"请改为 {_num(lo)} 到 {_num(hi)} 之间的{want}，例如 {_fmt(example)}", path, key)
+        raise SettingsError("out_of_range", path, key, name=name, value=_fmt(value), want=want, lo=_num(lo),
+                            hi=_num(hi), example=_fmt(example))
 
 
 def _check_matching(path: Path, backend: str, table: dict, prefix: str = "") -> None:
@@ -254,8 +263,7 @@ def _check_matching(path: Path, backend: str, table: dict, prefix: str = "") -> 
     for key, value in table.items():
         label = f"{prefix}{key}"
         if key not in _MATCHING_RANGES[family]:
-            raise SettingsError(f"{path.name} 第 {label} 项：不认识这个阈值名，只能是 "
-                                f"{'、'.join(_MATCHING_RANGES[family])}，请删去或改正。", path, label)
+            raise SettingsError("unknown_threshold", path, label, names=_words("engine_list").join(_MATCHING_RANGES[family]))
         lo, hi = _MATCHING_RANGES[family][key]
         example = getattr(defaults, key) if family == "dlib" else round((lo + hi) / 2, 2)
         _check_number(path, label, value, float, lo, hi, example)
@@ -270,8 +278,8 @@ def validate(data: dict, path: Path = Path("kiosk.toml")) -> Settings:
     for key, value in data.items():
         if key not in types:
             near = difflib.get_close_matches(key, list(types), n=1)
-            hint = f"是不是要写 {near[0]}？" if near else "请删去这一项。"
-            raise SettingsError(f"{path.name} 第 {key} 项：没有这个设置，{hint}", path, key)
+            hint = _words("config_hint_near", near=near[0]) if near else _words("config_hint_delete")
+            raise SettingsError("unknown_key", path, key, hint=hint)
         kind, default = types[key], getattr(defaults, key)
         if kind in (int, float):
             if key in _MATCHING_RANGES["dlib"]:
@@ -281,29 +289,25 @@ def validate(data: dict, path: Path = Path("kiosk.toml")) -> Settings:
                 _check_number(path, key, value, kind, lo, hi, default)
         elif kind is bool:
             if not isinstance(value, bool):
-                raise SettingsError(f"{path.name} 第 {key} 项：{_fmt(value)} 不是开关，请写 true 或 false"
-                                    f"（不加引号），例如 {_fmt(default)}", path, key)
+                raise SettingsError("not_switch", path, key, value=_fmt(value), example=_fmt(default))
         elif kind is str:
             if not isinstance(value, str):
-                raise SettingsError(f"{path.name} 第 {key} 项：{_fmt(value)} 不是文字，请加英文双引号，"
-                                    f"例如 {key} = \"{default or '…'}\"", path, key)
+                raise SettingsError("not_text", path, key, value=_fmt(value), example=default or "…")
             _check_text(path, key, value, default)
         elif kind is dict:
             if not isinstance(value, dict):
-                raise SettingsError(f"{path.name} 第 {key} 项：应是 [calibration.\"后端名\"] 表，"
-                                    "请用 kiosk calibrate --write 写入，不要手改。", path, key)
+                raise SettingsError("not_table", path, key)
             for backend, table in value.items():
                 if not isinstance(table, dict):
-                    raise SettingsError(f"{path.name} 第 calibration.{backend} 项：应是阈值表，"
-                                        "请用 kiosk calibrate --write 写入。", path, key)
+                    raise SettingsError("not_threshold_table", path, key, backend=backend)
                 _check_matching(path, str(backend), table, prefix=f"calibration.{backend}.")
     _check_printer(path, data)
     return replace(defaults, **data)
 
 
-_PRINTER_DEVICE = {
-    "file": (r"/\S+", "打印机设备文件，例如 printer_device = \"/dev/usb/lp0\""),
-    "network": (r"[A-Za-z0-9.\-]+(:\d{1,5})?", "打印机的网络地址，例如 printer_device = \"192.168.1.50:9100\""),
+_PRINTER_DEVICE = {  # kind -> the pattern a device must match (what to write: config_printer_example_<kind>)
+    "file": r"/\S+",
+    "network": r"[A-Za-z0-9.\-]+(:\d{1,5})?",
 }
 
 
@@ -312,23 +316,21 @@ def _check_printer(path: Path, data: dict) -> None:
     import re
 
     if data.get("printer_paper_mm", 58) not in (58, 80):
-        raise SettingsError(f"{path.name} 第 printer_paper_mm 项：{_fmt(data['printer_paper_mm'])} 不是常见的热敏纸宽，"
-                            "请写 58 或 80，例如 printer_paper_mm = 58", path, "printer_paper_mm")
+        raise SettingsError("paper_width", path, "printer_paper_mm", value=_fmt(data["printer_paper_mm"]))
     kind = data.get("printer_kind", "none")
     if kind in _PRINTER_DEVICE:
-        pattern, example = _PRINTER_DEVICE[kind]
         device = data.get("printer_device", "")
-        if not re.fullmatch(pattern, device):
-            raise SettingsError(f"{path.name} 第 printer_device 项：{_fmt(device)} 不对，printer_kind = \"{kind}\" "
-                                f"时请写{example}", path, "printer_device")
+        if not re.fullmatch(_PRINTER_DEVICE[kind], device):
+            raise SettingsError("printer_device", path, "printer_device", value=_fmt(device), kind=kind,
+                                example=_words(f"config_printer_example_{kind}"))
 
 
 def _check_text(path: Path, key: str, value: str, default: str) -> None:
     bad = None
     if key in _CHOICES and value not in _CHOICES[key]:
-        bad = f"只能是 {' 或 '.join(_CHOICES[key])}，请改为其中之一，例如 {key} = \"{default}\""
+        bad = _words("config_text_choices", choices=_words("config_or").join(_CHOICES[key]), key=key, default=default)
     elif key == "device_id" and not value.strip():
-        bad = "不能是空的，请写这台终端的名称，例如 device_id = \"东村-1\""
+        bad = _words("config_text_device_id")
     elif key in ("window_start", "window_end"):
         from datetime import date
 
@@ -336,31 +338,29 @@ def _check_text(path: Path, key: str, value: str, default: str) -> None:
             m, d = (int(x) for x in value.split("-"))
             date(2024, m, d)  # a leap year: 02-29 is a real day
         except ValueError:
-            bad = f"应是“月-日”，请改为有效的日期，例如 {key} = \"{default}\""
+            bad = _words("config_text_month_day", key=key, default=default)
     elif key == "hub_url" and value and not value.startswith(("https://", "http://")):
-        bad = "应以 https:// 开头，请改为县里服务器地址，例如 hub_url = \"https://county.example.cn:8443\"；不用联网同步就留空"
+        bad = _words("config_text_hub_url")
     elif key == "hub_cert_pin" and value and (len(value) != 64 or any(c not in "0123456789abcdefABCDEF" for c in value)):
-        bad = "应是 64 位十六进制的证书指纹，请照抄县里 kiosk-county serve 显示的指纹，或留空"
+        bad = _words("config_text_hub_cert_pin")
     elif key == "flash_challenge" and value == "enforce":
         from kiosk.pad.flash import load_thresholds
 
         if not load_thresholds().calibrated:
-            bad = ("要先在这台终端上校准炫彩活体（kiosk pad calibrate --camera 0）才能启用，"
-                   "未校准前请写 flash_challenge = \"report\"")
+            bad = _words("config_text_flash_uncalibrated")
     elif key == "timezone":
         from kiosk.core.clock import zone
 
         try:
             zone(value)
         except ValueError:
-            bad = "不是有效的时区名，请写 IANA 时区名，例如 timezone = \"Asia/Shanghai\""
+            bad = _words("config_text_timezone")
     elif key == "maintenance_window" and value.strip():
         from kiosk.maintenance import ScheduleError, parse_schedule
 
         try:
             parse_schedule(value)
         except ScheduleError:
-            bad = ("看不懂，请写“daily 时:分-时:分”或“monthly 日-日”，多段用分号隔开，"
-                   "例如 maintenance_window = \"monthly 1-3\" 或 \"daily 01:00-05:00\"")
+            bad = _words("config_text_maintenance")
     if bad:
-        raise SettingsError(f"{path.name} 第 {key} 项：{_fmt(value)} {bad}", path, key)
+        raise SettingsError("bad_text", path, key, value=_fmt(value), bad=bad)

@@ -87,8 +87,8 @@ def date_label(e: VisitEntry) -> str:
 def rule_text(rule: CycleRule) -> str:
     """The cycle rule in words, as printed under a list's title."""
     if isinstance(rule, FixedWindow):
-        return text("due_rule_fixed_window", start=f"{rule.start[0]}月{rule.start[1]}日",
-                    end=f"{rule.end[0]}月{rule.end[1]}日", grace=rule.grace_days)
+        return text("due_rule_fixed_window", start=text("engine_month_day", m=rule.start[0], d=rule.start[1]),
+                    end=text("engine_month_day", m=rule.end[0], d=rule.end[1]), grace=rule.grace_days)
     assert isinstance(rule, BirthdayCycle)
     return text("due_rule_birthday", grace=rule.grace_days)
 
@@ -142,11 +142,11 @@ def _title(due: DueList, public: bool) -> str:
 
 
 def _subtitle(due: DueList) -> list[str]:
-    counts = "，".join(text("due_count_of", label=text(f"visit_urgency_{u}"), n=n)
+    counts = text("engine_comma").join(text("due_count_of", label=text(f"visit_urgency_{u}"), n=n)
                       for u, n in due.counts.items() if n)
     return [text("due_pdf_as_of", date=due.today, days=due.days),
             text("due_pdf_rule", rule=rule_text(due.rule)),
-            text("due_pdf_total", n=len(due.entries)) + (f"（{counts}）" if counts else "")]
+            text("due_pdf_total", n=len(due.entries)) + (text("engine_parens", inner=counts) if counts else "")]
 
 
 def write_pdf(due: DueList, path: Path, *, public: bool = False) -> int:

@@ -8,6 +8,14 @@ frame sampler (kiosk.identity) and probe gates (kiosk.probe), driven by the one 
 sampling, then checks that every encoded frame is one person and keeps the best MAX_FRAMES
 that pass the probe gates. So no photo is enrolled: a picture fails the challenge.
 
+Pose range: in each left/right stage the frame turned furthest that way that still passes the probe gates
+(within PROBE_MAX_YAW_DEV of the person's own frontal pose) is encoded too (kind "pose") and
+comes first in the choice, so the template set spans the poses the person really took. The
+chosen frames' yaw and pitch (relative to that frontal pose) are kept in the enrolment's
+quality as `pose_spread` (left/right/up/down, NARROW_YAW_DEG): shown to the reviewer, never a
+requirement (an elderly person with a stiff neck is still enrolled; the reviewer sees the
+narrow range).
+
 Refusal codes: no_face, the liveness failure reasons (kiosk.liveness), presentation_attack,
 too_few_good_frames, not_one_person; abort reasons (camera_lost, cancelled…) as the session's.
 
@@ -21,8 +29,9 @@ from typing import Any
 
 from kiosk.arrays import Floats
 from kiosk.core.errors import KioskError
-from kiosk.identity import Encoding, continuity
+from kiosk.identity import Encoding, continuity, encodable
 from kiosk.observe import FrameObservation
+from kiosk.probe import Candidate, candidate
 from kiosk.session import CertificationSession, SessionEvent, Verdict
 from kiosk.texts import text
 
@@ -31,6 +40,9 @@ MAX_FRAMES = 10
 POSE_STAGE_S = 2.5  # seconds of sampling per pose asked for
 POSES = ("enrol_look_straight", "enrol_look_left", "enrol_look_right", "enrol_look_straight")
 GUIDANCE_CODES = tuple(dict.fromkeys(POSES))
+# Stages whose most turned fit frame is encoded too, and the sign of their yaw (kiosk.observe: > 0 own left).
+TURNED_POSES = {"enrol_look_left": 1.0, "enrol_look_right": -1.0}
+NARROW_YAW_DEG = 6.0  # chosen frames spanning less yaw than this: "narrow" for the reviewer (never refused)
 TOO_FEW_GOOD_FRAMES = "too_few_good_frames"
 NOT_ONE_PERSON = "not_one_person"
 # Codes of its own (the others are the session's reasons, with their catalogue words).
@@ -60,6 +72,8 @@ class EnrolmentSession(CertificationSession):
         self.template_set: list[Floats] = []  # filled when the verdict is "ok"; never in the verdict
         self._pose = -1
         self._pose_t0: float | None = None
+        self._turned: Candidate | None = None  # the most turned fit frame of this left/right stage
+        self._turned_t: set[float] = set()  # times of the stages' turned frames (encoded)
 
     def feed(self, obs: FrameObservation) -> list[SessionEvent]:
         if self.state != "capturing":
@@ -72,9 +86,32 @@ class EnrolmentSession(CertificationSession):
             self._pose_t0 = t
         if t - self._pose_t0 >= self.pose_stage_s:
             self._close_window()
+            self._encode_turned()
             return self._next_pose(t)
         self._consider(obs)
+        self._keep_turned(obs)
         return []
+
+    def _keep_turned(self, obs: FrameObservation) -> None:
+        """In a left/right stage: the frame turned furthest that way that the probe still takes (a
+        head still turned the other way from the stage before does not count)."""
+        face, baseline = obs.face, self.liveness.baseline
+        if face is None or baseline is None or not 0 <= self._pose < len(POSES):
+            return
+        sign = TURNED_POSES.get(POSES[self._pose])
+        if sign is None or sign * (face.yaw - baseline.yaw) <= 0:
+            return
+        cand = candidate(face, obs.frame.rgb, baseline)
+        if cand.gate is not None or not encodable(face, baseline):
+            return
+        if self._turned is None or sign * face.yaw > sign * self._turned.face.yaw:
+            self._turned = cand
+
+    def _encode_turned(self) -> None:
+        cand, self._turned = self._turned, None
+        if cand is not None and self.liveness.baseline is not None:
+            self._turned_t.add(cand.face.t)
+            self._sampler.encode("pose", cand, self.liveness.baseline)  # (not twice if it was the stretch's best)
 
     def _next_pose(self, t: float | None) -> list[SessionEvent]:
         self._pose += 1
@@ -97,16 +134,24 @@ class EnrolmentSession(CertificationSession):
     def finish(self, timeout: float | None = 30.0) -> list[SessionEvent]:
         if self.state == "capturing":  # the clip ended during the poses: judge what was captured
             self._close_window()
+            self._encode_turned()
             self._pose = len(POSES)
             self.state = "captured"
             out = super()._begin_matching()
             return out if self.state == "done" else out + super().finish(timeout)
         return super().finish(timeout)
 
+    def _conclude(self, reason: str, action: str | None = None, match: Any = None,
+                  extra: dict[str, Any] | None = None) -> list[SessionEvent]:
+        self._turned = None  # nothing of the face stays in memory after the verdict
+        return super()._conclude(reason, action, match, extra)
+
     def _match(self, encodings: list[Encoding]) -> tuple[str, None, dict[str, Any]]:
         vecs = [e.future.result() for e in encodings]
         same_person, worst = continuity(vecs, encodings)
-        fit = sorted((i for i, e in enumerate(encodings) if e.probe_ok), key=lambda i: -encodings[i].score)
+        # the stages' turned frames first (the pose range), then the best of the rest
+        fit = sorted((i for i, e in enumerate(encodings) if e.probe_ok),
+                     key=lambda i: (encodings[i].t not in self._turned_t, -encodings[i].score))
         chosen = sorted(fit[:self.max_frames], key=lambda i: encodings[i].t)
         info: dict[str, Any] = {"encodings": len(vecs), "continuity_max": round(worst, 4),
                                 "probe": {"frames": len(chosen), "candidates": len(fit),
@@ -148,7 +193,43 @@ def result_of(session: EnrolmentSession) -> EnrolmentResult:
                "steps": v.steps}
     if "pad" in v.liveness:
         quality["pad_attack"] = v.liveness["pad"].get("attack")
+    spread = pose_spread(quality["poses"])
+    if spread is not None:
+        quality["pose_spread"] = spread
     return EnrolmentResult(code, list(session.template_set) if code == "ok" else [], quality, v.action)
+
+
+def pose_spread(frames: list[dict[str, Any]]) -> dict[str, Any] | None:
+    """The head poses an enrolment's chosen frames span, from their quality summaries (kiosk.probe:
+    `yaw_dev`, `pitch_dev`, degrees from the person's own frontal pose; yaw > 0 their own left,
+    pitch > 0 down): each frame's yaw and pitch in time order, how far left/right/up/down, the
+    spans and whether the yaw range is narrow. None when no frame has a pose (older records)."""
+    poses = [(float(f["yaw_dev"]), float(f.get("pitch_dev", 0.0))) for f in frames if "yaw_dev" in f]
+    if not poses:
+        return None
+    yaws, pitches = [y for y, _ in poses], [p for _, p in poses]
+    yaw_span = max(yaws) - min(yaws)
+    return {"yaw": [round(y, 1) for y in yaws], "pitch": [round(p, 1) for p in pitches],
+            "left": round(max(0.0, max(yaws)), 1), "right": round(max(0.0, -min(yaws)), 1),
+            "up": round(max(0.0, -min(pitches)), 1), "down": round(max(0.0, max(pitches)), 1),
+            "yaw_span": round(yaw_span, 1), "pitch_span": round(max(pitches) - min(pitches), 1),
+            "narrow": yaw_span < NARROW_YAW_DEG}
+
+
+def enrolment_pose_spread(quality: dict[str, Any]) -> dict[str, Any] | None:
+    """An enrolment record's pose spread: the one kept, or (a record made before it was kept)
+    computed from its chosen frames' quality summaries."""
+    kept = quality.get("pose_spread")
+    return kept if isinstance(kept, dict) else pose_spread(list(quality.get("poses") or []))
+
+
+def pose_spread_line(spread: dict[str, Any] | None) -> str:
+    """One line for the reviewer: 角度范围 左 7° — 右 9°, and that it is narrow when it is ("" without a record)."""
+    if not spread:
+        return ""
+    code = "enrol_pose_spread_narrow" if spread.get("narrow") else "enrol_pose_spread"
+    return text(code, left=round(spread.get("left", 0)), right=round(spread.get("right", 0)),
+                pitch=round(spread.get("pitch_span", 0)))
 
 
 def refusal_message(result: EnrolmentResult) -> str:

@@ -2,20 +2,26 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
 from kiosk.frames import IMAGE_SUFFIXES, Frame, FrameSourceError, read_image
 from kiosk.observe import FaceObserver
+from kiosk.texts import text
 
 
 class PhotoError(Exception):
     """A photo cannot give one usable face. `code`: no_face | multiple_faces | unreadable_file |
-    image_too_large (the header says more than 40 MP: refused before decoding)."""
+    image_too_large (the header says more than 40 MP: refused before decoding). `message` is the
+    catalogue's `photo_<why or code>` filled with `data`, unless passed on from another error."""
 
-    def __init__(self, code: str, message: str, path: str = ""):
+    def __init__(self, code: str, message: str | None = None, path: str = "", *, why: str | None = None,
+                 **data: Any):
+        if message is None:
+            message = text(f"photo_{why or code}", **data)
         super().__init__(f"{code}: {message}")
-        self.code, self.message, self.path = code, message, path
+        self.code, self.message, self.path, self.data = code, message, path, data
 
 
 class PhotoEncoder:
@@ -58,12 +64,12 @@ class PhotoEncoder:
             raise PhotoError(code, e.message, str(path)) from e
         obs = self.observer.observe(Frame(rgb, 0.0, 0))
         if obs.face is None:
-            raise PhotoError("no_face", f"照片中没有找到人脸：{p.name}。请换一张正面、清晰的照片。", str(path))
+            raise PhotoError("no_face", path=str(path), name=p.name)
         if obs.num_faces > 1:
             # A small background face (a poster, a passer-by) is tolerated; two real faces are not.
             main_w = obs.face.box[2] - obs.face.box[0]
             if any((b[2] - b[0]) > 0.5 * main_w for b in obs.face.other_boxes):
-                raise PhotoError("multiple_faces", f"照片中有多个人脸：{p.name}。请用只有一个人的照片。", str(path))
+                raise PhotoError("multiple_faces", path=str(path), name=p.name)
         return self.encoder.encode(rgb, obs.face)
 
     def encode_template(self, path: str | Path) -> list[np.ndarray]:
@@ -72,7 +78,7 @@ class PhotoEncoder:
         if p.is_dir():
             files = sorted(f for f in p.iterdir() if f.suffix.lower() in IMAGE_SUFFIXES)
             if not files:
-                raise PhotoError("unreadable_file", f"文件夹里没有照片：{p}", str(path))
+                raise PhotoError("unreadable_file", path=str(path), why="folder_empty", folder=p)
             # One unusable photo (a second face, no face) does not spoil the folder: use the others.
             vecs, first_error = [], None
             for f in files:

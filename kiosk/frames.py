@@ -9,13 +9,14 @@ from __future__ import annotations
 import time
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Iterator, Protocol
+from typing import Any, Iterator, Protocol
 
 import cv2
 import numpy as np
 from cv2.typing import MatLike
 
 from kiosk.arrays import Image
+from kiosk.texts import text
 
 IMAGE_SUFFIXES = {".jpg", ".jpeg", ".png", ".bmp", ".webp"}
 MAX_IMAGE_PIXELS = 40_000_000  # 40 MP: any camera photo fits; a 20000x20000 image would take 2.6 GB to decode
@@ -25,21 +26,26 @@ VIDEO_SUFFIXES = {".mp4", ".avi", ".mov", ".mkv", ".webm", ".m4v", ".gif"}
 class FrameSourceError(Exception):
     """A frame source could not be opened or stopped delivering frames.
 
-    `code` is a stable machine-readable reason; `message` is plain Chinese for the user.
+    `code` is a stable machine-readable reason; `message` is plain Chinese for the user: the
+    catalogue's `frame_<why or code>` filled with `data` (kiosk.texts); `detail` is for logs.
     """
 
-    def __init__(self, code: str, message: str, detail: str = ""):
+    def __init__(self, code: str, message: str | None = None, detail: str = "", *, why: str | None = None,
+                 **data: Any):
+        if message is None:
+            message = text(f"frame_{why or code}", **data)
         super().__init__(f"{code}: {message} {detail}".strip())
         self.code = code
         self.message = message
         self.detail = detail
+        self.data = data
 
 
 class CameraLost(FrameSourceError):
     """The camera disappeared in the middle of a session (unplugged, driver crash)."""
 
     def __init__(self, detail: str = ""):
-        super().__init__("camera_lost", "摄像头连接中断，请检查摄像头连线后重新开始认证。", detail)
+        super().__init__("camera_lost", detail=detail)
 
 
 @dataclass(frozen=True)
@@ -95,25 +101,22 @@ def check_image_size(data: bytes, name: str = "") -> None:
     size = image_size(data)
     if size and size[0] * size[1] > MAX_IMAGE_PIXELS:
         w, h = size
-        dims = f"为 {w}×{h} 像素，" if h > 1 else ""
-        raise FrameSourceError(
-            "image_too_large",
-            f"图片太大：{name} {dims}超过 {MAX_IMAGE_PIXELS // 1_000_000} 百万像素，没有打开。"
-            "请换一张普通相机拍的照片，或先把图片缩小到 4000×4000 像素以内再试。",
-            f"{w}x{h}")
+        dims = text("frame_image_dims", w=w, h=h) if h > 1 else ""
+        raise FrameSourceError("image_too_large", detail=f"{w}x{h}", name=name, dims=dims,
+                               mp=MAX_IMAGE_PIXELS // 1_000_000)
 
 
 def read_image(path: str | Path) -> Image:
     """Read an image file as RGB; raises FrameSourceError('unreadable_file') if it cannot."""
     p = Path(path)
     if not p.is_file():
-        raise FrameSourceError("unreadable_file", f"找不到文件：{p}", str(p))
+        raise FrameSourceError("unreadable_file", detail=str(p), why="file_missing", path=p)
     # imdecode from bytes handles non-ASCII (Chinese) paths, which cv2.imread does not on Windows.
     data = np.fromfile(str(p), dtype=np.uint8)
     check_image_size(data.tobytes(), p.name)  # before decoding: a forged header must not exhaust memory
     img = cv2.imdecode(data, cv2.IMREAD_UNCHANGED) if data.size else None
     if img is None:
-        raise FrameSourceError("unreadable_file", f"无法读取图片文件：{p.name}，请确认是 JPG 或 PNG 照片。", str(p))
+        raise FrameSourceError("unreadable_file", detail=str(p), why="image_unreadable", name=p.name)
     if img.dtype != np.uint8:
         img = cv2.convertScaleAbs(img, alpha=255.0 / max(1, int(img.max())))
     return _bgr_to_rgb(img)
@@ -141,10 +144,10 @@ class ImageFolderSource:
     def __init__(self, folder: str | Path, fps: float = 25.0):
         self.folder = Path(folder)
         if not self.folder.is_dir():
-            raise FrameSourceError("unreadable_file", f"找不到图片文件夹：{self.folder}", str(self.folder))
+            raise FrameSourceError("unreadable_file", detail=str(self.folder), why="folder_missing", path=self.folder)
         self.paths = sorted(p for p in self.folder.iterdir() if p.suffix.lower() in IMAGE_SUFFIXES)
         if not self.paths:
-            raise FrameSourceError("unreadable_file", f"文件夹里没有图片：{self.folder}", str(self.folder))
+            raise FrameSourceError("unreadable_file", detail=str(self.folder), why="folder_empty", path=self.folder)
         self.fps = fps
 
     def __iter__(self) -> Iterator[Frame]:
@@ -161,12 +164,12 @@ class VideoFileSource:
     def __init__(self, path: str | Path, max_side: int | None = None):
         self.path = Path(path)
         if not self.path.is_file():
-            raise FrameSourceError("unreadable_file", f"找不到视频文件：{self.path}", str(self.path))
+            raise FrameSourceError("unreadable_file", detail=str(self.path), why="video_missing", path=self.path)
         self.cap = cv2.VideoCapture(str(self.path))
         ok, first = self.cap.read() if self.cap.isOpened() else (False, None)
         if not ok or first is None:
             self.cap.release()
-            raise FrameSourceError("unreadable_file", f"无法读取视频文件：{self.path.name}，文件可能已损坏或格式不支持。", str(self.path))
+            raise FrameSourceError("unreadable_file", detail=str(self.path), why="video_unreadable", name=self.path.name)
         self._first = first
         fps = self.cap.get(cv2.CAP_PROP_FPS)
         self.fps = fps if fps and 1.0 <= fps <= 240.0 else 25.0
@@ -204,8 +207,7 @@ class CameraSource:
         self.cap = cv2.VideoCapture(index)
         if not self.cap.isOpened():
             self.cap.release()
-            raise FrameSourceError(
-                "no_camera", "没有找到摄像头，请检查摄像头是否插好，或请工作人员协助。", f"camera index {index}")
+            raise FrameSourceError("no_camera", detail=f"camera index {index}")
         self.cap.set(cv2.CAP_PROP_FRAME_WIDTH, width)
         self.cap.set(cv2.CAP_PROP_FRAME_HEIGHT, height)
         self.cap.set(cv2.CAP_PROP_FPS, fps)

@@ -90,6 +90,14 @@ class FrameSampler:
     def drop_pixels(self) -> None:
         self._window_best = None
 
+    def encode(self, kind: str, cand: Candidate, baseline: Baseline) -> None:
+        """Encode a frame chosen by the caller (enrolment: the most turned frame of a pose stage),
+        unless that frame is queued already."""
+        if any(e.t == cand.face.t for e in self.encodings):
+            cand.rgb = None
+            return
+        self._submit(kind, cand, baseline)
+
     def _submit(self, kind: str, cand: Candidate, baseline: Baseline) -> None:
         assert cand.rgb is not None, "a candidate is submitted once, with its pixels"
         future = self.executor.submit(self.encoder.encode, cand.rgb, cand.face)

@@ -11,6 +11,7 @@ from pathlib import Path
 
 from kiosk.core.errors import KioskError
 from kiosk.core.paths import assets_dir
+from kiosk.texts import text
 
 CJK_FONT = "NotoSansSC"  # the name reportlab documents use for the shipped font
 PDF_FONT_FILE = "NotoSansSC-Regular-TT.ttf"
@@ -35,8 +36,6 @@ def register_cjk_font() -> str:
         return CJK_FONT
     path = font_path()
     if not path.is_file():
-        from kiosk.texts import text
-
         raise PdfError("font_missing", text("pdf_font_missing", path=path))
     pdfmetrics.registerFont(TTFont(CJK_FONT, str(path)))
     # One face: bold and italic requests (<b> in a Paragraph) fall back to the same file.
@@ -143,7 +142,7 @@ class ListDocument:
             numbered = _numbered_canvas(font, self.page_label, margin)
             doc = SimpleDocTemplate(str(tmp), pagesize=(width, height), leftMargin=margin, rightMargin=margin,
                                     topMargin=top, bottomMargin=bottom, title=self.title,
-                                    author="村口认证", creator="村口认证 kiosk.pdf")
+                                    author=text("ui_app_name"), creator=text("ui_app_name") + " kiosk.pdf")
             doc.build(list(story), onFirstPage=decorate, onLaterPages=decorate, canvasmaker=numbered)
 
         build()

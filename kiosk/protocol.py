@@ -33,6 +33,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from kiosk.core.clock import Clock, default_clock, utc_iso
 from kiosk.core.facedata import FACE_DATA_KEYS
+from kiosk.core.messages import message as core_message
 from kiosk.core.ids import normalize_id, valid_id_number  # (also re-exported for the hub)
 
 API = "/v1"
@@ -95,11 +96,15 @@ def cert_pin(pem: str) -> str:
 
 
 class ProtocolError(Exception):
-    """`code` is stable English; `message` is plain Chinese for people."""
+    """`code` is stable English; `message` is plain Chinese for people: by default the shared
+    catalogue's `protocol_<code>` (kiosk.core.messages, filled with `data`; the hub and the terminal
+    both use it); `detail` is English for logs. The hub may still pass its own message."""
 
-    def __init__(self, code: str, message: str, detail: str = ""):
+    def __init__(self, code: str, message: str | None = None, detail: str = "", **data: Any):
+        if message is None:
+            message = core_message(f"protocol_{data.pop('why', code)}", **data)
         super().__init__(f"{code}: {message} {detail}".strip())
-        self.code, self.message, self.detail = code, message, detail
+        self.code, self.message, self.detail, self.data = code, message, detail, data
 
 
 # ----------------------------------------------------------------------------- helpers
@@ -111,7 +116,7 @@ def b64d(text: str) -> bytes:
     try:
         return base64.b64decode(text.encode("ascii"), validate=True)
     except (ValueError, UnicodeEncodeError) as e:
-        raise ProtocolError("bad_encoding", "数据编码不正确，文件或请求可能已损坏。", str(e)) from None
+        raise ProtocolError("bad_encoding", detail=str(e)) from None
 
 
 def canonical_json(obj: Any) -> bytes:
@@ -158,14 +163,14 @@ def verify_key_from(b64: str) -> Ed25519PublicKey:
     try:
         return Ed25519PublicKey.from_public_bytes(b64d(b64))
     except ValueError as e:
-        raise ProtocolError("bad_key", "公钥格式不正确。", str(e)) from None
+        raise ProtocolError("bad_key", detail=str(e)) from None
 
 
 def box_public_from(b64: str) -> X25519PublicKey:
     try:
         return X25519PublicKey.from_public_bytes(b64d(b64))
     except ValueError as e:
-        raise ProtocolError("bad_key", "公钥格式不正确。", str(e)) from None
+        raise ProtocolError("bad_key", detail=str(e)) from None
 
 
 def key_fingerprint(pub_b64: str) -> str:
@@ -221,9 +226,7 @@ def open_sealed(private: X25519PrivateKey, envelope: dict, aad: str) -> bytes:
         key = _derive(private.exchange(peer), epk, rpk, b"village-kiosk seal v1")
         return AESGCM(key).decrypt(b64d(envelope["nonce"]), b64d(envelope["ct"]), aad.encode())
     except (KeyError, TypeError, ValueError, InvalidTag) as e:
-        raise ProtocolError(
-            "not_for_this_device", "数据无法解密：它不是发给本机的，或已被改动。请向县社保局重新索取。", str(e)
-        ) from None
+        raise ProtocolError("not_for_this_device", detail=str(e)) from None
 
 
 def template_aad(device_id: str, resident_id: str, backend: str, version: int) -> str:
@@ -234,20 +237,20 @@ def template_aad(device_id: str, resident_id: str, backend: str, version: int) -
 def check_no_face_data(value: Any, where: str = "record") -> None:
     """Raise ProtocolError if a record could carry image or embedding bytes."""
     if isinstance(value, (bytes, bytearray, memoryview)):
-        raise ProtocolError("face_data", "记录中含有图像或人脸特征数据，已拒收。", where)
+        raise ProtocolError("face_data", detail=where)
     if isinstance(value, str):
         if len(value) > MAX_TEXT_CHARS:
-            raise ProtocolError("field_too_long", "记录中的文字过长（疑似图像或特征数据），已拒收。", where)
+            raise ProtocolError("field_too_long", detail=where)
         return
     if isinstance(value, dict):
         for k, v in value.items():
             if str(k).lower() in FACE_DATA_KEYS:
-                raise ProtocolError("face_data", "记录中含有图像或人脸特征数据，已拒收。", f"{where}.{k}")
+                raise ProtocolError("face_data", detail=f"{where}.{k}")
             check_no_face_data(v, f"{where}.{k}")
     elif isinstance(value, (list, tuple)):
         # 64+ floats in one list looks like an embedding (dlib 128, ArcFace 512); summaries are short.
         if len(value) >= 64 and all(isinstance(x, float) for x in value):
-            raise ProtocolError("face_data", "记录中含有疑似人脸特征向量的数字串，已拒收。", where)
+            raise ProtocolError("face_data", detail=where, why="face_vector")
         for i, v in enumerate(value):
             check_no_face_data(v, f"{where}[{i}]")
 
@@ -440,14 +443,10 @@ class Ack(_Strict):
 
 
 # Refusals of one record at the hub (Ack.code -> Ack.message), in plain Chinese for village staff.
-REFUSALS = {
-    "wrong_device": "记录里的设备编号不是发送它的这台设备，县里未收。请联系县社保局信息科。",
-    "not_on_roster": "县里名册中没有这个人，县里未收此记录（本机已保留）。请核对身份证号，或请县社保局把此人加入名册后重新上传（kiosk sync --retry-rejected）。",
-    "other_village": "此人不在本机所属村的名册上，县里未收此记录（本机已保留）。请让居民到户籍所在村认证，或请县社保局核对名册。",
-    "removed_from_roster": "此人已从县里名册中移除，县里未收此记录（本机已保留）。请联系县社保局核对。",
-}
-CLOCK_SUSPECT = ("clock_suspect", "县里已收到，但记录时间与县里时间相差太大（本机时间可能不对），"
-                                  "需县社保局核实后才计入认证状态。请校准本机时间。")
+# The words are the shared catalogue's (kiosk.core.messages, `protocol_<code>`).
+REFUSALS = {code: core_message(f"protocol_{code}")
+            for code in ("wrong_device", "not_on_roster", "other_village", "removed_from_roster")}
+CLOCK_SUSPECT = ("clock_suspect", core_message("protocol_clock_suspect"))
 
 
 class PushResponse(_Strict):
@@ -513,7 +512,7 @@ def hash_operator_pin(pin: str, salt: bytes | None = None, params: str | None = 
     salt = salt if salt is not None else os.urandom(16)
     kind, _, rest = params.partition(":")
     if kind != "scrypt":
-        raise ProtocolError("bad_pin_hash", "口令散列格式不认识。", params)
+        raise ProtocolError("bad_pin_hash", detail=params)
     p = {k: int(v) for k, v in (x.split("=") for x in rest.split(","))}
     digest = hashlib.scrypt(pin.encode(), salt=salt, n=p["n"], r=p["r"], p=p["p"], dklen=p["len"],
                             maxmem=256 * p["n"] * p["r"] * p["p"])
@@ -552,10 +551,10 @@ def validate_record(rec: PushRecord, today: date | None = None) -> Payload:
     try:
         uuidlib.UUID(rec.uuid)
     except ValueError:
-        raise ProtocolError("bad_uuid", "记录编号格式不正确。", rec.uuid) from None
+        raise ProtocolError("bad_uuid", detail=rec.uuid) from None
     check_no_face_data(rec.payload, "payload")
     if rec.template is not None and rec.kind != "enrolment":
-        raise ProtocolError("face_data", "记录中含有图像或人脸特征数据，已拒收。", "template")
+        raise ProtocolError("face_data", detail="template")
     models: dict[str, type[_Strict]] = {"certification": CertificationPayload, "fallback": FallbackPayload,
                                         "enrolment": EnrolmentPayload}
     model = models.get(rec.kind, AuditPayload)
@@ -565,29 +564,28 @@ def validate_record(rec: PushRecord, today: date | None = None) -> Payload:
         unknown = [".".join(map(str, err["loc"])) for err in getattr(e, "errors", lambda: [])()
                    if err.get("type") == "extra_forbidden"]
         if unknown:
-            raise ProtocolError("unknown_field", f"记录中有无法识别的字段：{'、'.join(unknown)}。请升级终端程序。") from None
-        raise ProtocolError("bad_record", "记录格式不正确，已拒收；终端会保留它，请联系县社保局信息科。",
-                            str(e)[:300]) from None
+            raise ProtocolError("unknown_field", fields=core_message("protocol_list_separator").join(unknown)) from None
+        raise ProtocolError("bad_record", detail=str(e)[:300]) from None
     if isinstance(parsed, EnrolmentPayload):
         if not valid_id_number(normalize_id(parsed.resident_id), today or default_clock().today()):
-            raise ProtocolError("bad_id_number", "记录中的身份证号码无效，已拒收。")
+            raise ProtocolError("bad_id_number")
         if parsed.enrolled_by == parsed.reviewed_by:
-            raise ProtocolError("own_enrolment", "建模和审核是同一个人，县里未收此记录。建模须由另一位审核员审核。")
+            raise ProtocolError("own_enrolment")
         if rec.template is not None and (parsed.decision != "approved" or not parsed.template_shared
                                          or rec.template.backend != parsed.backend):
-            raise ProtocolError("template_not_shared", "只有审核通过、且县里允许共享的建模才能附带模板，已拒收。")
+            raise ProtocolError("template_not_shared")
         _check_times(parsed.consent_at, parsed.created_at, parsed.reviewed_at)
     if isinstance(parsed, (CertificationPayload, FallbackPayload)):
         if not valid_id_number(normalize_id(parsed.resident_id), today or default_clock().today()):
-            raise ProtocolError("bad_id_number", "记录中的身份证号码无效，已拒收。")
+            raise ProtocolError("bad_id_number")
         if parsed.category not in CATEGORIES:
-            raise ProtocolError("bad_category", f"未知的认证类别：{parsed.category}。")
+            raise ProtocolError("bad_category", category=parsed.category)
         times = (parsed.started_at, parsed.finished_at) if isinstance(parsed, CertificationPayload) \
             else (parsed.created_at,)
         if isinstance(parsed, FallbackPayload) and parsed.method == "relative_pledge" and not (
                 parsed.relative_name and parsed.relation and parsed.relative_phone and parsed.relative_id
                 and valid_id_number(normalize_id(parsed.relative_id), today or default_clock().today())):
-            raise ProtocolError("bad_relative", "亲属承诺缺少亲属的姓名、关系、电话或有效的身份证号码，已拒收。")
+            raise ProtocolError("bad_relative")
         _check_times(*times)
     return parsed  # type: ignore[return-value]
 
@@ -598,7 +596,7 @@ def _check_times(*times: str) -> None:
             if datetime.fromisoformat(t).tzinfo is None:
                 raise ValueError
         except ValueError:
-            raise ProtocolError("bad_time", "记录中的时间格式不正确，已拒收。", t) from None
+            raise ProtocolError("bad_time", detail=t) from None
 
 
 # ----------------------------------------------------------------------------- bundles
@@ -631,9 +629,9 @@ def read_bundle_header(data: bytes) -> dict:
         if header.get("format") != BUNDLE_FORMAT or not isinstance(body.get("sealed"), dict):
             raise ValueError("not a bundle")
     except (UnicodeDecodeError, ValueError, KeyError, TypeError, AttributeError) as e:
-        raise ProtocolError("not_a_bundle", "这不是村口认证的数据包文件，或文件已损坏。请重新导出。", str(e)) from None
+        raise ProtocolError("not_a_bundle", detail=str(e)) from None
     if header.get("version") not in ACCEPTED_VERSIONS:
-        raise ProtocolError("bundle_version", "数据包版本不符，请把程序升级到最新版本后再导入。")
+        raise ProtocolError("bundle_version")
     return body
 
 
@@ -642,13 +640,13 @@ def open_bundle(data: bytes, expected_kind: str, sender_verify_pub: str, recipie
     body = read_bundle_header(data)
     header = body["header"]
     if header.get("kind") != expected_kind:
-        raise ProtocolError("wrong_bundle_kind", "数据包类型不对：终端导出的包请在县里导入，县里导出的名册包请在终端导入。")
+        raise ProtocolError("wrong_bundle_kind")
     signature = body.get("signature", "")
     unsigned = {"header": header, "sealed": body["sealed"]}
     if not verify_signature(verify_key_from(sender_verify_pub), signature, canonical_json(unsigned)):
-        raise ProtocolError("bad_signature", "数据包签名不对：文件已被改动或不是来自登记的设备，已拒绝导入。请重新导出后再试。")
+        raise ProtocolError("bad_signature")
     if header.get("recipient_key") != key_fingerprint(public_b64(recipient_box)):
-        raise ProtocolError("not_for_us", "这个数据包不是发给本机（本县）的，已拒绝导入。")
+        raise ProtocolError("not_for_us")
     plaintext = open_sealed(recipient_box, body["sealed"], canonical_json(header).decode())
     return header, json.loads(plaintext)
 
@@ -701,7 +699,7 @@ _CROCKFORD = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"
 _CROCKFORD_IN = {**{c: i for i, c in enumerate(_CROCKFORD)}, "I": 1, "L": 1, "O": 0}
 _RECEIPT_INFO = b"village-kiosk receipt code v1"
 _DEVICE_HEX = 12  # hub device ids are "dev-" + 12 hex digits (kiosk.county.db.register)
-RECEIPT_BAD = ("receipt_malformed", "这不是有效的回执验证码。请核对回执上的 28 位验证码（可不输横线），或扫描回执上的二维码。")
+RECEIPT_BAD = ("receipt_malformed", core_message("protocol_receipt_malformed"))
 
 
 class ReceiptCode(BaseModel):
@@ -723,12 +721,12 @@ class ReceiptCode(BaseModel):
 def _receipt_fields(device_id: str, ref: str, day: date, method: str) -> int:
     """The 100 bits before the tag: version 3, method 2, device 48, day 15, ref 32."""
     if not (device_id.startswith("dev-") and len(device_id) == 4 + _DEVICE_HEX):
-        raise ProtocolError("receipt_device", "本机的设备编号不是县里发的格式，不能生成回执验证码。", device_id)
+        raise ProtocolError("receipt_device", detail=device_id)
     try:
         dev = int(device_id[4:], 16)
         r = int(ref, 16)
     except ValueError:
-        raise ProtocolError("receipt_device", "本机的设备编号不是县里发的格式，不能生成回执验证码。", device_id) from None
+        raise ProtocolError("receipt_device", detail=device_id) from None
     days = (day - RECEIPT_EPOCH).days
     if not 0 <= days < 1 << 15 or len(ref) != 8:
         raise ProtocolError(*RECEIPT_BAD, f"day {day} ref {ref}")

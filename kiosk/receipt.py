@@ -24,7 +24,7 @@ from typing import Any
 from kiosk import protocol as P
 from kiosk.core.errors import KioskError
 from kiosk.core.ids import birth_date, mask_id, mask_name
-from kiosk.texts import category_label, text
+from kiosk.texts import category_label, cn_date, text
 
 STATUSES = ("pass", "pending_county_review", "approved", "rejected")
 PAPER_CHARS = {58: 32, 80: 48}  # Font A half-width columns (a CJK character takes two); Font B: 42 / 64
@@ -59,7 +59,7 @@ class Receipt:
         until = ""
         if self.valid_until is not None:
             until = (text("receipt_valid_if_approved", until=self.valid_until) if self.status == "pending_county_review"
-                     else f"{self.valid_until.year}年{self.valid_until.month}月{self.valid_until.day}日")
+                     else cn_date(self.valid_until))
         rows = [
             (text("receipt_name"), self.name_masked),
             (text("receipt_id"), self.id_masked),
@@ -162,7 +162,7 @@ def build(store, ref: str, *, rule, terminal_name: str, resident_id: str | None 
     if ident is not None:
         c = P.receipt_code(tag_key(ident), ident.device_id, uuid, at.date(), method)
         code, qr = c.text, P.receipt_qr_text(c, uuid, P.signing_key_from(ident.sign_key))
-        terminal = f"{terminal_name}（{ident.device_id}）"
+        terminal = text("engine_name_with_id", name=terminal_name, id=ident.device_id)
     return Receipt(kind=kind, record_uuid=uuid, name_masked=mask_name(resident.name), id_masked=mask_id(resident_id),
                    category=category, at=at, method=method, status=status, valid_until=until, terminal=terminal,
                    device_id=ident.device_id if ident else None, code=code, qr=qr)
@@ -339,7 +339,7 @@ def print_escpos(receipt: Receipt, printer, paper_mm: int, printed_at: datetime)
         printer.set(align="left", bold=False, normal_textsize=True)
         line("-" * cols)
         for label, value in receipt.rows():
-            head = f"{label}："
+            head = text("engine_label", label=label)
             for i, part in enumerate(_wrap(value, cols - _width(head))):
                 line((head if i == 0 else " " * _width(head)) + part)
         line("-" * cols)

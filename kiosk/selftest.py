@@ -101,7 +101,7 @@ class SelfTestReport:
     def message(self) -> str:
         """One line for the staff page and the CLI: paused (and why), or how many need attention."""
         if self.paused:
-            return text("selftest_paused_detail", what="、".join(c.label for c in self.blocking))
+            return text("selftest_paused_detail", what=text("engine_list").join(c.label for c in self.blocking))
         if self.warnings:
             return text("selftest_some_warn", n=len(self.warnings))
         return text("selftest_all_ok")
@@ -368,37 +368,49 @@ def check_printer(settings: Any, probe: PrinterProbe | None = None) -> Check:
 def run_selftest(settings: Any, store: Any, clock: Any, *, camera: int | str | bool | None = None,
                  face: bool = False, open_camera: Callable[[], Any] | None = None,
                  audio_probe: AudioProbe | None = None, printer_probe: PrinterProbe | None = None,
-                 store_error: BaseException | None = None, db_path: Path | None = None) -> SelfTestReport:
+                 store_error: BaseException | None = None, db_path: Path | None = None,
+                 on_check: Callable[[Check], None] | None = None) -> SelfTestReport:
     """Every check, in CHECKS order.
 
     `camera`: None → settings.camera_index; an index, a /dev/videoN path or a video file; False →
     skipped (the app while its face screen holds the camera). `open_camera` (the app's demo: the
     virtual camera) replaces opening it. `store` None with `store_error`: the database did not
     open (the CLI on a damaged file). `audio_probe`: the app's QMediaDevices list (default: ALSA /
-    PulseAudio / PipeWire as the system sees them)."""
+    PulseAudio / PipeWire as the system sees them). `on_check(check)` is called with each check as
+    soon as it is done (the app's 自检 screen shows them as they come; an exception there is logged,
+    the self-test goes on)."""
     from kiosk.maintenance import schedule_in_force, status as maintenance_status
     from kiosk.update import check_update
 
     checks: list[Check] = []
+
+    def add(check: Check) -> None:
+        checks.append(check)
+        if on_check is not None:
+            try:
+                on_check(check)
+            except Exception:  # noqa: BLE001 - a listener's failure must not stop the self-test
+                log.exception("self-test listener failed")
+
     if camera is False:
-        checks.append(Check("camera", "skipped", "selftest_camera_ok"))
+        add(Check("camera", "skipped", "selftest_camera_ok"))
     else:
         spec: int | str = getattr(settings, "camera_index", 0) if camera is None or camera is True else camera
-        checks.append(check_camera(spec, settings, face=face, open_camera=open_camera))
-    checks.append(check_audio(audio_probe))
+        add(check_camera(spec, settings, face=face, open_camera=open_camera))
+    add(check_audio(audio_probe))
     path = Path(db_path) if db_path is not None else Path(store.path) if store is not None else None
     if path is not None:
-        checks.append(check_disk(path, settings))
+        add(check_disk(path, settings))
     else:
-        checks.append(Check("disk", "skipped", "selftest_disk_ok", {"n": "?"}))
-    checks.append(check_database(store, store_error))
-    checks.append(check_template_key(store))
-    checks.append(check_clock(store, settings, clock))
-    checks.append(check_roster(store, settings, clock))
-    checks.append(check_hub(store))
-    checks.append(check_printer(settings, printer_probe))
+        add(Check("disk", "skipped", "selftest_disk_ok", {"n": "?"}))
+    add(check_database(store, store_error))
+    add(check_template_key(store))
+    add(check_clock(store, settings, clock))
+    add(check_roster(store, settings, clock))
+    add(check_hub(store))
+    add(check_printer(settings, printer_probe))
     if path is not None and (update := check_update(path.parent / "updates")) is not None:
-        checks.append(update)  # a program update waiting for the window, or rolled back (kiosk.update)
+        add(update)  # a program update waiting for the window, or rolled back (kiosk.update)
     try:
         maint = maintenance_status(clock.now(), schedule_in_force(store, settings))
     except Exception as e:  # a schedule that cannot be read must not stop the self-test

@@ -6,7 +6,7 @@
         how long `sync` takes until the hub has acknowledged every one. Target: 10,000 in <= 30 s.
 
     uv run python -m kiosk.sync_bench queue --count N [--village 东村]
-        For a drill on throwaway KIOSK_HOME folders only (see README "County sync"): records N
+        For a drill on throwaway KIOSK_HOME folders only (see docs/county-sync.md, the walkthrough): records N
         drill certifications (operator "演练") for residents already on this terminal's roster,
         as the certification service would after a real session. Never use it on a live terminal.
 """
@@ -28,6 +28,7 @@ from pathlib import Path
 import httpx
 
 from kiosk.core.ids import check_digit
+from kiosk.texts import text
 
 
 def _id(i: int) -> str:
@@ -35,10 +36,11 @@ def _id(i: int) -> str:
     return body + check_digit(body)
 
 
-def queue_drill(store, count: int, village: str | None = None, operator: str = "演练") -> int:
+def queue_drill(store, count: int, village: str | None = None, operator: str | None = None) -> int:
+    operator = operator or text("drill_operator")
     residents = [r for r in store.list_residents(village=village) if r.county_status != "deceased"]
     if not residents:
-        raise SystemExit("本机名册是空的：请先同步名册（kiosk sync --once 或 kiosk sync --bundle 文件）。")
+        raise SystemExit(text("drill_no_roster"))
     now = store.clock.utc_now()  # the one clock (kiosk.core.clock)
     with store.transaction():
         for i in range(count):
@@ -46,7 +48,7 @@ def queue_drill(store, count: int, village: str | None = None, operator: str = "
             at = now - timedelta(seconds=30 * (count - i))
             store.record_attempt(resident_id=r.id_number, category=(r.categories or ("pension",))[0], mode="self",
                                  verdict="pass", started_at=at, finished_at=at + timedelta(seconds=9),
-                                 message="恭喜您认证成功", scores={"distance": 0.41, "threshold": 0.47},
+                                 message=text("result_ok"), scores={"distance": 0.41, "threshold": 0.47},
                                  liveness={"actions": ["blink", "turn_left"], "passed": True}, operator=operator)
     return count
 
@@ -89,17 +91,20 @@ def running_hub(env: dict, timeout_s: float = 60.0) -> Iterator[str]:
         hub.wait(10)
 
 
-def county_roster(env: dict, ids: list[str], folder: Path, village: str = "东村") -> None:
-    """Put these residents on the hub's roster (`kiosk-county roster`): the hub refuses
-    certifications of people not on the signing device's village roster."""
+def county_roster(env: dict, ids: list[str], folder: Path, village: str | None = None) -> None:
+    """Put these residents on the hub's roster (`kiosk-county roster`, its English column names): the
+    hub refuses certifications of people not on the signing device's village roster."""
+    village = village or text("drill_village")
     csv = folder / "roster.csv"
-    csv.write_text("身份证号,姓名,村,认证类别\n" + "".join(f"{rid},居民{i},{village},养老\n" for i, rid in enumerate(ids)),
-                   encoding="utf-8")
+    csv.write_text("id_number,name,village,category\n" + "".join(
+        f"{rid},{text('drill_resident', n=i)},{village},pension\n" for i, rid in enumerate(ids)), encoding="utf-8")
     subprocess.run([sys.executable, "-m", "kiosk.county.cli", "roster", str(csv)], env=env, check=True,
                    capture_output=True)
 
 
-def provision(env: dict, village: str | None = "东村") -> str:
+def provision(env: dict, village: str | None = "") -> str:
+    """A registration code of the hub (for `village`; "" the drill's village, None any)."""
+    village = text("drill_village") if village == "" else village
     cmd = [sys.executable, "-m", "kiosk.county.cli", "provision", "--json"] + (["--village", village] if village else [])
     out = subprocess.run(cmd, env=env, check=True, capture_output=True, text=True).stdout
     return json.loads(out.strip().splitlines()[-1])["code"]
@@ -121,7 +126,7 @@ def bench(count: int, batch: int) -> dict:
                 register(store, url, code, "bench")
                 with store.transaction():
                     for i, rid in enumerate(ids):
-                        store.upsert_resident(rid, f"居民{i}", village="东村")
+                        store.upsert_resident(rid, text("drill_resident", n=i), village=text("drill_village"))
                 queue_drill(store, count, operator="bench")
                 t0 = time.perf_counter()
                 report = sync_once(store, batch=batch, timeout=60)
@@ -146,7 +151,7 @@ def main(argv: list[str] | None = None) -> int:
 
         with Store.open(home_dir() / "kiosk.db", key_file(), clock=Settings.load().clock()) as store:
             n = queue_drill(store, args.count or 3, args.village)
-        print(f"已记录 {n} 条演练认证（待上传）。", flush=True)
+        print(text("drill_queued", n=n), flush=True)
         return 0
     res = bench(args.count or 10_000, args.batch)
     if args.json:

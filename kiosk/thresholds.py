@@ -121,7 +121,7 @@ PROBE_MAX_MOUTH_DELTA = 0.10  # inner-lip gap / width above the person's resting
 
 # ------------------------------------------------------------------ presentation-attack detection (kiosk/pad)
 # Calibrated on ../shared/data/faces (spoof/pad_videos, spoof/videos, videos, spoof stills) with
-# `python -m kiosk.pad.evaluate`; the measurements are in docs/pad.md and README.md.
+# `python -m kiosk.pad.evaluate`; the measurements are in docs/pad.md and docs/liveness-and-attacks.md.
 # kiosk.toml may override `live_min` (pad_live_min) and `sample_every` (pad_sample_every).
 @dataclass(frozen=True)
 class PadThresholds:

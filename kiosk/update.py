@@ -4,7 +4,7 @@ County side: `kiosk-county update sign BUNDLE.tar.gz --version V` writes BUNDLE.
 JSON file {format, version, sha256, size, signature}; the signature is the hub's Ed25519 key's (the
 key terminals already trust for county roster bundles: kiosk.county.keys.HubKeys.sign) over the
 canonical JSON of the other four fields. The tarball holds the PyInstaller bundle folder's contents
-at its top (`tar -czf village-kiosk-V.tar.gz -C dist/village-kiosk .`): a `kiosk` program and its files.
+at its top (`tar -czf village-kiosk-V.tar.gz -C dist/kiosk .`): a `kiosk` program and its files.
 
 Terminal side: `kiosk update stage FILE` checks the signature against the hub key stored at
 registration (sync_identity.hub_sign_pub), the size and sha256, that the tarball is safe to unpack

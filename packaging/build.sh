@@ -9,6 +9,8 @@ uv run python packaging/convert_dlib_resnet.py
 uv run pyinstaller packaging/kiosk.spec --noconfirm --clean --log-level WARN
 # County IT runs the install script from the bundle folder (the unit files are in _internal/systemd).
 install -m 0755 packaging/install.sh dist/kiosk/install.sh
+# ... and county IT's documents beside it: docs/ (docs/install.md is the guide), README.md, NOTICE.
+bash packaging/ship_docs.sh dist/kiosk
 # Smoke test: the frozen engine finds its models (mediapipe graphs, dlib weights) offline.
 export KIOSK_HOME="$(mktemp -d)"
 dist/kiosk/kiosk --help >/dev/null

@@ -11,7 +11,7 @@
 #      touch screen and serial/USB ID-card readers (video audio input render dialout plugdev, where they exist)
 #   3. copies the bundle to /var/lib/village-kiosk/app (the previous one kept as app.old), owned by the
 #      kiosk user so that village-kiosk-start can swap in a county-signed update in the maintenance
-#      window; /opt/village-kiosk is a link to it (the commands below and in the README use that name)
+#      window; /opt/village-kiosk is a link to it (the commands below and in docs/install.md use that name)
 #   4. installs /usr/local/bin/village-kiosk-start and -session, /etc/systemd/system/village-kiosk.service
 #      and the journald limits /etc/systemd/journald.conf.d/village-kiosk.conf; lets Xorg start for the
 #      kiosk user (/etc/X11/Xwrapper.config)

@@ -1,4 +1,4 @@
-"""Render an HTML page (the hub's) to PDF with Qt WebEngine, offscreen, for README screenshots:
+"""Render an HTML page (the hub's) to PDF with Qt WebEngine, offscreen, for the docs' screenshots:
 
     uv run python tests/render_html.py PAGE.html OUT WIDTH HEIGHT   # writes OUT.pdf
     pdftoppm -png -singlefile -r 96 OUT.pdf OUT                     # then a PNG

@@ -1,9 +1,9 @@
-"""Render the unattended-kiosk screens (issue 14) to PNG, offscreen, for README and review:
+"""Render the unattended-kiosk screens (issue 14) to PNG, offscreen, for docs/screens.md and review:
 
     uv run python tests/shots_unattended.py DIR
 
 The idle warning (on the confirm screen), the paused home (camera broken per the real self-test),
-the admin corner and the self-test screen, each at 1366x768 and 1080x1920, elder mode off and on.
+the admin corner and the self-test screen (running, then done), each at 1366x768 and 1080x1920, elder mode off and on.
 Built like the tests: a throw-away demo database, a real admin operator, the real self-test on a
 camera this machine does not have.
 """
@@ -12,6 +12,7 @@ from __future__ import annotations
 import os
 import sys
 import tempfile
+import threading
 from pathlib import Path
 
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
@@ -91,7 +92,29 @@ def main(out: Path) -> int:
                 k.admin.stepSetting("volume", -1)
                 k.admin.refreshLogs()
                 shot("admin")
+                # 自检 runs in the self-test's worker: held after its third check for the 正在自检… shot
+                source = k.selftest_source
+                gate, forward, seen = threading.Event(), source.report_check, []
+
+                def held(check, forward=forward, gate=gate, seen=seen) -> None:
+                    forward(check)
+                    seen.append(check)
+                    if len(seen) == 3:
+                        gate.wait(30)
+
+                source.report_check = held
                 k.admin.openArea("selftest")
+                for _ in range(600):
+                    if len(k.admin.selftestReport.get("checks", [])) >= 3:
+                        break
+                    wait(50)
+                shot("selftest_running")
+                gate.set()
+                for _ in range(600):
+                    if not k.admin.selftestRunning:
+                        break
+                    wait(50)
+                source.report_check = forward
                 shot("selftest")
                 k.admin.back()
                 k.check.clear()

@@ -227,6 +227,8 @@ def test_enrol_in_the_app_then_review_by_a_second_operator_then_certify(staff_ap
     e = k.store.get_enrolment(eid)
     assert (e["status"], e["enrolled_by"], e["consent_read_by"]) == ("pending_review", ASSISTANT[0], ASSISTANT[0])
     assert k.store.templates_for(wang, BACKEND_NAME) == []  # pending: does not count yet
+    spread = e["quality"]["pose_spread"]  # the demo face turned on 请稍微向左看 / 向右看 (tests/test_enrol_pose.py)
+    assert max(spread["yaw"]) - min(spread["yaw"]) > 8.0 and not spread["narrow"], spread
     assert not list(k.store.path.parent.rglob("*.png")) and not list(k.store.path.parent.rglob("*.jpg"))
 
     # the same operator may not approve it (an assistant sees no review button; a direct try is refused too)
@@ -252,6 +254,7 @@ def test_enrol_in_the_app_then_review_by_a_second_operator_then_certify(staff_ap
     h.wait_screen("reviewDetail")
     frames = [it for it in driver.items(h.window) if it.objectName().startswith("reviewThumb_") and it.isVisible()]
     assert len(frames) == res["frames"] and all(f.has_image for f in frames)  # the reviewer sees the frames
+    assert h.text("reviewPoseSpread").startswith("角度范围 左")  # ... and how far they turn
     h.tap("btnApprove")
     h.wait_screen("review")
     assert "审核通过" in h.text("reviewMessage") and not k.review.messageError
@@ -407,7 +410,7 @@ def _shot(h, shots, name: str) -> None:
 @pytest.mark.parametrize("elder", [False, True])
 def test_staff_screens_fit_and_render(staff_app, qtbot, tmp_path, size, elder):
     """Every staff screen at laptop and portrait kiosk size, elder mode on and off: every control on
-    screen and named; PNGs in $STAFF_SCREENSHOTS (if set) for the README, else a temporary folder."""
+    screen and named; PNGs in $STAFF_SCREENSHOTS (if set) for docs/screens.md, else a temporary folder."""
     from pathlib import Path
 
     tag = f"{'elder_' if elder else ''}{size[0]}x{size[1]}"

@@ -1,5 +1,5 @@
 """The county hub: roster loading (CSV/XLSX as county staff keep it), the status page, the
-OpenAPI document, and the README walkthrough: one hub (`kiosk-county serve`), two terminals,
+OpenAPI document, and the walkthrough of docs/county-sync.md: one hub (`kiosk-county serve`), two terminals,
 roster and certifications exchanged over the network and by USB bundle, counts matching."""
 from __future__ import annotations
 
@@ -110,7 +110,7 @@ def test_status_page_and_openapi(hub, tmp_path):
 
 @pytest.mark.slow
 def test_readme_walkthrough_two_terminals_one_hub(tmp_path, monkeypatch, capsys):
-    """The README "County sync" walkthrough, command for command."""
+    """The walkthrough "one hub, two terminals" of docs/county-sync.md, command for command."""
     county, a, b, usb = (tmp_path / n for n in ("county", "a", "b", "usb"))
 
     def kiosk(home: Path, *argv, entry=main) -> dict | list:

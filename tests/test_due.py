@@ -1,4 +1,4 @@
-"""Due lists (kiosk.due, `kiosk due`): the README walkthrough's village, printed 提醒名单 and 公示."""
+"""Due lists (kiosk.due, `kiosk due`): the county-sync walkthrough's village (docs/county-sync.md), printed 提醒名单 and 公示."""
 from __future__ import annotations
 
 import csv
@@ -26,10 +26,10 @@ needs_poppler = pytest.mark.skipif(shutil.which("pdftotext") is None, reason="po
 
 
 def readme_roster() -> str:
-    """The roster CSV of the README's "one hub, two terminals" walkthrough, as printed there."""
-    text = (ROOT / "README.md").read_text(encoding="utf-8")
+    """The roster CSV of the "one hub, two terminals" walkthrough in docs/county-sync.md, as printed there."""
+    text = (ROOT / "docs" / "county-sync.md").read_text(encoding="utf-8")
     m = re.search(r"cat > \$C/名册\.csv <<'CSV'\n(.*?)\nCSV\n", text, re.S)
-    assert m, "the README walkthrough's roster is gone"
+    assert m, "the walkthrough's roster is gone from docs/county-sync.md"
     return m.group(1)
 
 

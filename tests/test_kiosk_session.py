@@ -95,7 +95,7 @@ def test_the_install_script_installs_into_a_root_folder(tmp_path):
                         "--no-user", "--no-systemctl"], capture_output=True, text=True)
     assert r.returncode == 0, r.stdout + r.stderr
     assert (root / "var/lib/village-kiosk/app/kiosk").is_file()
-    assert os.readlink(root / "opt/village-kiosk") == "/var/lib/village-kiosk/app"  # the name the README uses
+    assert os.readlink(root / "opt/village-kiosk") == "/var/lib/village-kiosk/app"  # the name docs/install.md uses
     assert (root / "etc/systemd/system/village-kiosk.service").is_file()
     assert os.access(root / "usr/local/bin/village-kiosk-session", os.X_OK)
     assert os.access(root / "usr/local/bin/village-kiosk-start", os.X_OK)

@@ -133,7 +133,7 @@ def test_attacks_fail_liveness_even_with_a_perfect_match(certify_liveness, attac
 @pytest.mark.parametrize("kind,photo", [("slide", "print/celebaspoof_c09_121.jpg"), ("turn", "print/celebaspoof_c19_238.jpg")])
 def test_photos_that_fool_open_mouth_fail_two_action_challenges(certify_liveness, faces_dir, derived_dir, kind,
                                                                 photo, capsys):
-    """Known hole (README): FaceMesh's lip gap / mouth width of these printed photos swings when the photo
+    """Known hole (docs/liveness-and-attacks.md): FaceMesh's lip gap / mouth width of these printed photos swings when the photo
     is slid or turned, so a single open_mouth step can pass. Every two-action challenge (the default)
     still fails: the photo never blinks, turns or nods."""
     import spoofs

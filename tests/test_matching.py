@@ -275,7 +275,7 @@ def test_multi_image_templates_meet_the_target(loo, capsys):
     assert loo["attempts"]["genuine"] >= 250
     assert r["fnmr"] <= 0.03
     # Target 0.5% in every group. Measured: elderly 8 of 1598 attempts = 0.5006%, one attempt over the
-    # target (README); allow that one attempt, no more, so that any regression fails here.
+    # target (docs/matching.md); allow that one attempt, no more, so that any regression fails here.
     for g, v in r["fmr"].items():
         n = loo["attempts"]["impostor"][g]
         assert v * n <= 0.005 * n + 1 + 1e-9, (g, v)

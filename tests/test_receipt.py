@@ -220,7 +220,7 @@ def test_cli_receipt_pdf_and_county_verify(cli_terminal, hub, capsys, tmp_path):
                          "东村服务点-1", ident.device_id):
             assert expected in "".join(words.split()), (expected, words)
         assert rid not in words and "王秀英" not in words
-    shots = os.environ.get("KIOSK_RECEIPT_SHOTS")  # the rendered page, for the README
+    shots = os.environ.get("KIOSK_RECEIPT_SHOTS")  # the rendered page, for docs/screens.md
     if shots and shutil.which("pdftoppm"):
         subprocess.run(["pdftoppm", "-png", "-r", "150", "-singlefile", str(pdf), str(Path(shots) / "receipt_pdf")],
                        check=True)
@@ -260,7 +260,7 @@ def test_hub_receipt_page_needs_a_login_and_answers(cli_terminal, hub):
         sync_once(store)
         page = c.get("/receipt", params={"code": slip.code}).text
         assert "真实：县里已收到" in page and mask_id(rid) in page and "王*英" in page and rid not in page
-        shots = os.environ.get("KIOSK_RECEIPT_SHOTS")  # the page's HTML, for the README screenshot
+        shots = os.environ.get("KIOSK_RECEIPT_SHOTS")  # the page's HTML, for the docs/screens.md screenshot
         if shots:
             (Path(shots) / "receipt_hub.html").write_text(page, encoding="utf-8")
         page = c.get("/receipt", params={"code": _changed(slip.code, 10)}).text

@@ -181,3 +181,20 @@ def test_cli_reports_a_damaged_or_missing_database_without_creating_one(tmp_path
     db.write_bytes(good[: len(good) // 2])  # a file cut short (power cut during a copy)
     rc, out = _cli("selftest", "--json", "--camera", str(face_video), "--db", str(db), "--key", str(key))
     assert rc == 1 and "database" in out["blocking"]
+
+
+def test_each_check_is_handed_over_as_soon_as_it_is_done(store):
+    """run_selftest(on_check=…): the app's 自检 screen shows the checks as they come, in CHECKS order; a
+    listener that fails does not stop the self-test."""
+    from kiosk.selftest import CHECKS
+
+    seen: list[str] = []
+
+    def on_check(c):
+        seen.append(c.name)
+        if c.name == "audio":
+            raise RuntimeError("a listener's bug")
+
+    report = run_selftest(Settings(), store, store.clock, camera=False, audio_probe=lambda: [], on_check=on_check)
+    assert seen == [c.name for c in report.checks] and seen == [n for n in CHECKS if n in seen]
+    assert seen[:4] == ["camera", "audio", "disk", "database"]

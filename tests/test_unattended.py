@@ -369,11 +369,13 @@ def test_the_self_test_screen_shows_each_check_from_the_real_self_test(make_kios
     login(h, "县信息科老张", "246813")
     h.k.staff.openArea("selftest")
     h.wait_screen("selftest")
+    qtbot.waitUntil(lambda: not h.k.admin.selftestRunning, timeout=60_000)  # (in a worker: tests/test_admin_thread.py)
     report = h.k.admin.selftestReport
     states = {c["label"]: c["state"] for c in report["checks"]}
     assert report["paused"] and "broken" in states.values()
     assert driver.find(h.window, "check_0") is not None and "故障" in h.text("check_0")
     h.tap("btnSelfTestRun")  # again, after "fixing" nothing: still paused
+    qtbot.waitUntil(lambda: not h.k.admin.selftestRunning, timeout=60_000)
     assert h.k.kiosk_state.paused()
     h.tap("btnSelfTestBack")
     h.wait_screen("staff")

@@ -38,7 +38,7 @@ def make_tarball(path: Path, app_script: str, extra: dict[str, bytes] | None = N
     with tarfile.open(path, "w:gz") as tar:
         for name, data, mode in [("kiosk", app_script.encode(), 0o755),
                                  *[(n, d, 0o644) for n, d in (extra or {}).items()]]:
-            info = tarfile.TarInfo(f"./{name}")  # as `tar -czf X.tar.gz -C dist/village-kiosk .` names them
+            info = tarfile.TarInfo(f"./{name}")  # as `tar -czf X.tar.gz -C dist/kiosk .` names them
             info.size, info.mode = len(data), mode
             tar.addfile(info, io.BytesIO(data))
     return path

@@ -23,6 +23,16 @@ Item {
                          frames: Review.selected.frames || 0, by: Review.selected.by || "",
                          consent_by: Review.selected.consentBy || "", when: Review.selected.when || ""})
         }
+        // the head poses the chosen frames span (角度范围 左 7° — 右 9°); narrow: the reviewer looks closer
+        Body {
+            objectName: "reviewPoseSpread"
+            visible: (Review.selected.poseSpread || "") !== ""
+            width: parent.width
+            font.pixelSize: Theme.small
+            font.bold: Review.selected.poseNarrow || false
+            color: Review.selected.poseNarrow ? Theme.demo : Theme.textSoft
+            text: Review.selected.poseSpread || ""
+        }
         Body {
             objectName: "reviewMessage"
             visible: Review.message !== ""

@@ -81,7 +81,14 @@ Item {
         id: nav
         anchors { left: parent.left; bottom: parent.bottom }
         spacing: Theme.gap / 2
-        BigButton { objectName: "btnSelfTestRun"; visible: Admin.viewer; primary: true; text: App.t("ui_admin_selftest_run"); onClicked: Admin.runSelfTest() }
+        BigButton {
+            objectName: "btnSelfTestRun"
+            visible: Admin.viewer
+            primary: true
+            enabled2: !Admin.selftestRunning  // one self-test at a time; the slot ignores a press meanwhile too
+            text: Admin.selftestRunning ? App.t("ui_selftest_running_button") : App.t("ui_admin_selftest_run")
+            onClicked: if (enabled2) Admin.runSelfTest()
+        }
         BigButton { objectName: "btnSelfTestAdmin"; visible: Admin.allowed; text: App.t("ui_admin_back"); onClicked: Admin.openAdmin() }
         BigButton { objectName: "btnSelfTestBack"; text: App.t("ui_admin_back_menu"); onClicked: Admin.back() }
     }

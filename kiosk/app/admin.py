@@ -12,6 +12,14 @@ self-test at start and every hour runs in a worker thread (opening a broken came
 the screen stays responsive) and KioskState is told on the UI thread (a queued signal) when its
 report arrives; until the first one the kiosk serves.
 
+自检 in the admin corner (`runSelfTest`, `openSelfTest`, the "selftest" area) runs exactly like the
+one at start: given the kiosk's SelfTestState (`selftest_source`), it is `SelfTestState.start()` on the
+worker thread. The screen says 正在自检… and shows each check as it is done (`checkDone`, queued to
+the UI thread), the button is disabled meanwhile and a second press does nothing; 返回 leaves it
+running: its report is still saved and applied to KioskState (paused / resumed) when it is in
+(`selftestDone`). A self-test already running (the hourly one) is waited for instead of a second.
+Without a SelfTestState (a bare KioskApp) the injected `selftest()` runs on the calling thread.
+
 Admin shows the corner only to an admin operator (the injected `current_operator`: the staff
 login's), the self-test results to any staff member; everyone else is told so. 返回 leads back to
 the staff menu (`menu`) while someone is logged in. Every change it makes goes to the audit log. Exit ends
@@ -88,9 +96,11 @@ class SelfTestState:
     def __init__(self, run: Callable[..., Any], maintenance: Callable[[], dict] | None = None, *,
                  interval_s: float = RECHECK_S, busy: Callable[[], bool] = lambda: False,
                  monotonic: Callable[[], float] | None = None, worker_run: Callable[..., Any] | None = None):
-        """`run(camera=…)`: the self-test on the calling (UI) thread (自检 in the admin corner);
-        `worker_run(camera=…)`: the same on a worker thread (its own store connection), used for
-        the one at start and every `interval_s`; `notify()` is called from that thread when done."""
+        """`run(camera=…)`: the self-test on the calling thread (`force()`; the real kiosk uses it
+        only when there is no `worker_run`); `worker_run(camera=…)`: the same on a worker thread (its
+        own store connection), used for the one at start, every `interval_s` and 自检 in the admin
+        corner (`start()`); from that thread `progress(check)` is called with each check as it is done
+        (when the worker_run hands them to `report_check`) and `notify()` when the report is in."""
         import time
 
         self.run, self.maintenance, self.interval_s, self.busy = run, maintenance, interval_s, busy
@@ -98,6 +108,7 @@ class SelfTestState:
         self.monotonic = monotonic or time.monotonic
         self.report: Any = None
         self.notify: Callable[[], None] | None = None
+        self.progress: Callable[[Any], None] | None = None
         self._at: float | None = None
         self._lock = threading.Lock()
         self._worker: threading.Thread | None = None
@@ -122,6 +133,15 @@ class SelfTestState:
         self._at = self.monotonic()  # the next one an interval from now
         worker.start()
         return True
+
+    def report_check(self, check: Any) -> None:
+        """One check of the running self-test is done (called on the worker thread)."""
+        progress = self.progress
+        if progress is not None:
+            try:
+                progress(check)
+            except RuntimeError:  # the app closed meanwhile (its Admin is gone)
+                pass
 
     def join(self, timeout: float | None = None) -> None:
         """Wait for a self-test running in the worker (the app closing)."""
@@ -316,6 +336,8 @@ class AdminController(QObject):  # type: ignore[operator]
     """The admin corner (管理员): reached from the staff menu (`openArea("admin" | "selftest")`)."""
 
     changed = Signal()
+    checkDone = Signal(object)  # a kiosk.selftest.Check, emitted from the self-test's worker thread
+    selftestDone = Signal()  # emitted from the worker thread: its report is in SelfTestState.report
 
     def __init__(self, flow, app, state: KioskState, *, current_operator: Callable[[], Any],
                  settings_path: Path, store=None, selftest: Callable[[], Any] | None = None,
@@ -340,6 +362,10 @@ class AdminController(QObject):  # type: ignore[operator]
         self._message_bad = False
         self._report: dict = {}
         self._logs: list[str] = []
+        self.selftest_source: Any = None  # the kiosk's SelfTestState (KioskApp.enable_selftest)
+        self._running = False  # a self-test asked for here has not reported yet
+        self.checkDone.connect(self._on_check, Qt.ConnectionType.QueuedConnection)
+        self.selftestDone.connect(self._on_selftest_done, Qt.ConnectionType.QueuedConnection)
 
     @staticmethod
     def create(engine) -> QObject:
@@ -376,7 +402,9 @@ class AdminController(QObject):  # type: ignore[operator]
         self._viewer = op is not None
         self._edits = {}
         self._message, self._message_bad = ("", False) if op else (text("ui_admin_refused"), True)
-        self._report, self._logs = {}, []
+        self._logs = []
+        if not self._running:  # (a self-test still running keeps showing its progress)
+            self._report = {}
         if op is not None and name == "selftest":
             self._run_selftest()
         self.changed.emit()
@@ -557,6 +585,17 @@ class AdminController(QObject):  # type: ignore[operator]
 
     # ------------------------------------------------------------------ self-test, logs
     def _run_selftest(self) -> None:
+        if self._running:  # a second press while it runs: nothing
+            return
+        source = self.selftest_source
+        if source is not None:
+            self._running = True
+            self._report = {"message": text("ui_selftest_running"), "running": True, "paused": False, "checks": []}
+            # start() is False while one runs already (the hourly one): its report is the answer;
+            # should it have ended just now, one more start.
+            if source.start() or source.running or source.start():
+                return
+            self._running = False  # (no worker: the self-test on this thread below)
         if self.selftest is None:
             self._report = {"message": text("ui_admin_selftest_unavailable"), "checks": []}
             return
@@ -566,14 +605,40 @@ class AdminController(QObject):  # type: ignore[operator]
             log.exception("self-test failed")
             self._report = {"message": str(e), "checks": []}
             return
-        data = report.to_json() if hasattr(report, "to_json") else dict(report)
-        self._report = {"message": data.get("message", ""), "paused": bool(data.get("paused")),
-                        "checks": [{"label": c.get("label", c.get("name", "")), "state": c.get("state", ""),
-                                    "stateText": text(f"ui_selftest_state_{c.get('state')}")
-                                    if has(f"ui_selftest_state_{c.get('state')}") else str(c.get("state", "")),
-                                    "message": c.get("message", ""), "residentNeeds": bool(c.get("residentNeeds"))}
-                                   for c in data.get("checks", [])]}
+        self._show_report(report)
         self.state.recheck()
+
+    @staticmethod
+    def _check_row(c: dict) -> dict:
+        state = c.get("state", "")
+        return {"label": c.get("label", c.get("name", "")), "state": state,
+                "stateText": text(f"ui_selftest_state_{state}") if has(f"ui_selftest_state_{state}") else str(state),
+                "message": c.get("message", ""), "residentNeeds": bool(c.get("residentNeeds"))}
+
+    def _show_report(self, report) -> None:
+        data = report.to_json() if hasattr(report, "to_json") else dict(report)
+        self._report = {"message": data.get("message", ""), "paused": bool(data.get("paused")), "running": False,
+                        "checks": [self._check_row(c) for c in data.get("checks", [])]}
+
+    def _on_check(self, check) -> None:
+        """One check of the running self-test is done (UI thread): shown at once."""
+        if not self._running:
+            return
+        row = self._check_row(check.to_json() if hasattr(check, "to_json") else dict(check))
+        self._report = {**self._report, "checks": [*self._report.get("checks", []), row]}
+        self.changed.emit()
+
+    def _on_selftest_done(self) -> None:
+        """The self-test's report is in (UI thread; KioskState has applied it through its own signal)."""
+        if not self._running:
+            return
+        self._running = False
+        report = getattr(self.selftest_source, "report", None)
+        if report is None:  # it could not run at all (the log says why)
+            self._report = {"message": text("ui_selftest_failed"), "running": False, "paused": False, "checks": []}
+        else:
+            self._show_report(report)
+        self.changed.emit()
 
     @Slot()
     def runSelfTest(self) -> None:
@@ -608,6 +673,7 @@ class AdminController(QObject):  # type: ignore[operator]
     hasEdits = Property(bool, lambda s: bool(s._edits), notify=changed)
     exportTargets = Property("QVariantList", _targets, notify=changed)  # type: ignore[arg-type]
     selftestReport = Property("QVariantMap", lambda s: s._report, notify=changed)  # type: ignore[arg-type]
+    selftestRunning = Property(bool, lambda s: s._running, notify=changed)
     logLines = Property(str, lambda s: "\n".join(s._logs), notify=changed)
     restartExitCode = Property(int, lambda s: RESTART_EXIT_CODE, constant=True)
 

@@ -233,8 +233,9 @@ class KioskApp:
         self.app.touch()
 
     def enable_selftest(self) -> None:
-        """The real kiosk: 本机暂停服务 from the self-test (at start and every `selftest_interval_s` in a
-        worker thread, the home screen following when it is done; after 自检 in the admin corner) and the maintenance window (kiosk.selftest, kiosk.maintenance)."""
+        """The real kiosk: 本机暂停服务 from the self-test (at start, every `selftest_interval_s` and at 自检
+        in the admin corner, always in a worker thread, the home screen following when it is done) and
+        the maintenance window (kiosk.selftest, kiosk.maintenance)."""
         from kiosk.app.admin import SelfTestState
         from kiosk.maintenance import schedule_in_force, status
         from kiosk.selftest import run_selftest
@@ -255,10 +256,12 @@ class KioskApp:
                                    require_key=False)
             except Exception as e:  # noqa: BLE001 - the database check says what is wrong
                 return run_selftest(self.settings, None, self.clock, camera=camera, store_error=e, db_path=db,
-                                    open_camera=demo_camera if camera is not False else None)
+                                    open_camera=demo_camera if camera is not False else None,
+                                    on_check=source.report_check)
             try:
                 return run_selftest(self.settings, store, self.clock, camera=camera,
-                                    open_camera=demo_camera if camera is not False else None)
+                                    open_camera=demo_camera if camera is not False else None,
+                                    on_check=source.report_check)
             finally:
                 store.close()
 
@@ -277,9 +280,17 @@ class KioskApp:
             return camera()
 
         self.check.source_factory = camera_after_selftest
-        source.notify = self.kiosk_state.reportArrived.emit  # queued: KioskState rechecks on the UI thread
+        state, admin = self.kiosk_state, self.admin
+
+        def done() -> None:  # on the worker thread; both signals are queued to the UI thread
+            state.reportArrived.emit()  # KioskState rechecks: paused / serving
+            admin.selftestDone.emit()  # 自检 in the admin corner shows the report
+
+        source.notify = done
+        source.progress = admin.checkDone.emit  # each check on the 自检 screen as it is done
         self.kiosk_state.kiosk_state = source
         self.admin.selftest = source.force
+        self.admin.selftest_source = source  # 自检 in the admin corner: source.start(), as the one at start
         self.kiosk_state.recheck()
 
     def enable_updates(self, updates: Path | None = None) -> None:
@@ -361,7 +372,7 @@ class KioskApp:
                     timer.stop()
         source = getattr(self, "selftest_source", None)
         if source is not None:
-            source.notify = None
+            source.notify = source.progress = None
             source.join(timeout=10.0)  # a self-test still reading the camera: let it close it
         self.window.close()
         # Delete the QML engine (and the window it owns) now, while the controllers its

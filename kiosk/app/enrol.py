@@ -39,7 +39,7 @@ from kiosk.app.entry import IdentityEntry, group_id
 from kiosk.core.ids import mask_id, mask_name
 from kiosk.dupface import CONFIRM_REASONS, DupFaceError, describe, require_confirmation, save_enrolment
 from kiosk.enrolment import (POSES, EnrolmentError, EnrolmentSession, check_enroller, check_reviewer,
-                             refusal_message, result_of)
+                             enrolment_pose_spread, pose_spread_line, refusal_message, result_of)
 from kiosk.service import ServiceError
 from kiosk.texts import error_text, text
 
@@ -362,7 +362,7 @@ class ReviewController(QObject):  # type: ignore[operator]  # PySide6 stub gap
         return {"enrolment": e["id"], "name": mask_name(r.name) if r else "", "id": mask_id(e["resident"]),
                 "frames": e["frames"], "by": e["enrolled_by"], "consentBy": e["consent_read_by"] or "",
                 "when": when.strftime("%m-%d %H:%M") if when else str(e["created_at"])[:16].replace("T", " "),
-                "inMemory": self.enrol.frameCount(e["id"]), **self._dup_item(e)}
+                "inMemory": self.enrol.frameCount(e["id"]), **pose_fields(e), **self._dup_item(e)}
 
     def _dup_item(self, e: dict) -> dict:
         """The duplicate-face check (kiosk.dupface): the other residents this face resembles, masked."""
@@ -478,6 +478,13 @@ class ReviewController(QObject):  # type: ignore[operator]  # PySide6 stub gap
     dupReason = Property(str, lambda s: s._dup_reason, notify=changed)  # a CONFIRM_REASONS key or typed words
     dupReasons = Property("QVariantList", lambda s: [{"key": k, "label": text(f"dupface_reason_{k}")}  # type: ignore[arg-type]
                                                      for k in CONFIRM_REASONS], constant=True)
+
+
+def pose_fields(e: dict) -> dict:
+    """The review's line on the head poses the chosen frames span (kiosk.enrolment.pose_spread):
+    `poseSpread` (the words, "" for a record without poses) and `poseNarrow` (the reviewer's cue)."""
+    spread = enrolment_pose_spread(e.get("quality") or {})
+    return {"poseSpread": pose_spread_line(spread), "poseNarrow": bool(spread and spread.get("narrow"))}
 
 
 @QmlElement

@@ -76,7 +76,7 @@ def cmd_enrol(args) -> int:
         out = {"status": "pending_review", "enrolment": eid, "frames": len(result.vectors),
                "resident": mask_id(rid.number), "name": mask_name(resident.name), "enrolled_by": op.name,
                "quality": {k: result.quality[k] for k in ("frames", "candidates", "continuity_max")},
-               **_resemblance(store, saved)}
+               "pose_spread": result.quality.get("pose_spread"), **_resemblance(store, saved)}
     human = text("enrol_cli_pending", name=out["name"], id=out["resident"], frames=out["frames"], enrolment=eid)
     if out["resembles_other"]:
         human += "\n" + text("dupface_cli_pending_warning", n=out["resembles_other"])
@@ -86,11 +86,13 @@ def cmd_enrol(args) -> int:
 
 def _public(e: dict) -> dict:
     from kiosk.core.ids import mask_id
+    from kiosk.enrolment import enrolment_pose_spread
 
     return {"enrolment": e["id"], "resident": mask_id(e["resident"]), "status": e["status"], "frames": e["frames"],
             "backend": e["backend"], "enrolled_by": e["enrolled_by"], "consent_read_by": e["consent_read_by"],
             "consent_at": e["consent_at"], "created_at": e["created_at"], "reviewed_by": e["reviewed_by"],
-            "reviewed_at": e["reviewed_at"], "reject_reason": e["reject_reason"]}
+            "reviewed_at": e["reviewed_at"], "reject_reason": e["reject_reason"],
+            "pose_spread": enrolment_pose_spread(e.get("quality") or {})}
 
 
 def _resemblance(store, e: dict) -> dict:
@@ -133,9 +135,12 @@ def cmd_enrolments(args) -> int:
         return 0
     if not out:
         print(text("enrol_cli_none"), flush=True)
+    from kiosk.enrolment import pose_spread_line
+
     for o in out:
         print(f"{o['enrolment']}  {o['resident']}  {o['name'] or ''}  {text('enrol_status_' + o['status'])}"
               f"  {o['frames']}张  建模：{o['enrolled_by']}  审核：{o['reviewed_by'] or '-'}"
+              f"  {pose_spread_line(o['pose_spread'])}"
               + (f"  ⚠{text('dupface_cli_flag')} {o['resembles_other']}" if o["resembles_other"] else ""), flush=True)
         _print_resembles(o)
     return 0

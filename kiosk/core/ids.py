@@ -1,8 +1,8 @@
 """Resident identity, defined once: 18-digit ID numbers (GB 11643-1999), masking, age.
 
 Shared by the terminal, the sync protocol and the county hub (stdlib only). Errors carry a
-stable English `code` for logs and tests and a plain Chinese `message` that tells the
-person at the keypad what to do next.
+stable English `code` for logs and tests, their data, and a plain Chinese `message` from the
+shared catalogue (kiosk.core.messages, `id_*`) that tells the person at the keypad what to do next.
 
 "Today" (for "born in the future") is always passed in by the caller from its clock
 (kiosk.core.clock): this module never reads the machine's date.
@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from datetime import date
 
 from kiosk.core.errors import KioskError
+from kiosk.core.messages import message
 
 ID_LENGTH = 18
 _WEIGHTS = (7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2)
@@ -24,19 +25,20 @@ _REGION_FIRST = frozenset("12345678")
 _EARLIEST_BIRTH = date(1900, 1, 1)
 # Separators used in transliterated minority names (买买提·吐尔逊); all are kept when masking.
 _NAME_DOTS = frozenset("·•‧・．.")
+# ResidentId.sex: stored values, not words (the store's residents table CHECKs exactly these two).
+SEX_MALE, SEX_FEMALE = "男", "女"
 
-_MSG_CHARACTERS = "身份证号码只能是数字，最后一位可以是X，请核对。"
-_MSG_X_POSITION = "字母X只能出现在身份证号码的最后一位，请核对。"
-_MSG_REGION = "身份证号码第一位应是1到8之间的数字，请核对。"
-_MSG_CHECK = "身份证号码最后一位校验不对，请逐位核对号码。"
 
 
 class InvalidIdNumber(KioskError, ValueError):
-    """The text is not a valid resident ID number."""
+    """The text is not a valid resident ID number: `code` (length, characters, region, birth_date,
+    check_digit), `data`; the words are the shared catalogue's `id_<why>` (`why` defaults to `code`)."""
 
-    def __init__(self, code: str, message: str):
-        KioskError.__init__(self, code, message)
-        self.args = (f"{code}: {message}",)
+    def __init__(self, code: str, why: str | None = None, **data: object):
+        self.data = data
+        words = message(f"id_{why or code}", **data)
+        KioskError.__init__(self, code, words)
+        self.args = (f"{code}: {words}",)
 
     def __str__(self) -> str:
         return str(self.args[0])
@@ -47,7 +49,7 @@ class ResidentId:
     number: str  # 18 chars, upper-case X
     region: str  # first 6 digits (administrative division at registration)
     birth_date: date
-    sex: str  # '男' or '女'
+    sex: str  # SEX_MALE or SEX_FEMALE
 
     @property
     def masked(self) -> str:
@@ -81,19 +83,17 @@ def parse_id_number(text: str, today: date | None = None) -> ResidentId:
     today = _today(today)
     number = normalize(text)
     if len(number) != ID_LENGTH:
-        raise InvalidIdNumber(
-            "length", f"身份证号码应为18位，您输入了{len(number)}位，请核对。"
-        )
+        raise InvalidIdNumber("length", n=len(number))
     if "X" in number[:17]:
-        raise InvalidIdNumber("characters", _MSG_X_POSITION)
+        raise InvalidIdNumber("characters", "x_position")
     if not set(number[:17]) <= _DIGITS or number[17] not in _DIGITS | {"X"}:
-        raise InvalidIdNumber("characters", _MSG_CHARACTERS)
+        raise InvalidIdNumber("characters")
     if number[0] not in _REGION_FIRST:
-        raise InvalidIdNumber("region", _MSG_REGION)
+        raise InvalidIdNumber("region")
     birth = _birth_date(number[6:14], today)
     if check_digit(number[:17]) != number[17]:
-        raise InvalidIdNumber("check_digit", _MSG_CHECK)
-    sex = "男" if int(number[16]) % 2 == 1 else "女"
+        raise InvalidIdNumber("check_digit")
+    sex = SEX_MALE if int(number[16]) % 2 == 1 else SEX_FEMALE
     return ResidentId(number=number, region=number[:6], birth_date=birth, sex=sex)
 
 
@@ -102,14 +102,11 @@ def _birth_date(digits: str, today: date) -> date:
     try:
         birth = date(y, m, d)
     except ValueError:
-        raise InvalidIdNumber(
-            "birth_date",
-            f"身份证号码第7到14位是出生日期，{digits}不是有效的日期，请核对。",
-        ) from None
+        raise InvalidIdNumber("birth_date", "birth_date_invalid", digits=digits) from None
     if birth > today:
-        raise InvalidIdNumber("birth_date", "身份证号码中的出生日期晚于今天，请核对。")
+        raise InvalidIdNumber("birth_date", "birth_date_future")
     if birth < _EARLIEST_BIRTH:
-        raise InvalidIdNumber("birth_date", "身份证号码中的出生日期早于1900年，请核对。")
+        raise InvalidIdNumber("birth_date", "birth_date_too_early")
     return birth
 
 
@@ -118,14 +115,14 @@ def check_partial(text: str, today: date | None = None) -> str | None:
     today = _today(today)
     typed = normalize(text)
     if len(typed) > ID_LENGTH:
-        return f"身份证号码只有18位，您输入了{len(typed)}位，请删去多余的数字。"
+        return message("id_too_long", n=len(typed))
     for i, c in enumerate(typed):
         if c == "X" and i != ID_LENGTH - 1:
-            return _MSG_X_POSITION
+            return message("id_x_position")
         if c not in _DIGITS and c != "X":
-            return _MSG_CHARACTERS
+            return message("id_characters")
     if typed and typed[0] not in _REGION_FIRST:
-        return _MSG_REGION
+        return message("id_region")
     date_part = typed[6:14]
     if date_part and not _date_prefix_possible(date_part, today):
         if len(date_part) == 8:
@@ -133,7 +130,7 @@ def check_partial(text: str, today: date | None = None) -> str | None:
                 _birth_date(date_part, today)
             except InvalidIdNumber as e:
                 return e.message
-        return "身份证号码第7到14位是出生日期（年月日），您输入的不像日期，请核对。"
+        return message("id_birth_date_prefix")
     if len(typed) == ID_LENGTH:
         try:
             parse_id_number(typed, today)

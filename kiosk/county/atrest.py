@@ -10,7 +10,7 @@ The key is not a separate file: it is derived (HKDF, label "database") from the 
 copy of `county.db` without `hub.key` reads as random bytes; `hub.key` is kept outside the data
 folder (kiosk.county.cli).
 
-PostgreSQL URLs are left alone: encryption at rest there is the database server's job (README).
+PostgreSQL URLs are left alone: encryption at rest there is the database server's job (docs/privacy.md).
 
 A plaintext `county.db` (made before this) is converted in place on the first open with the key:
 the only connection switches it out of WAL (refused while the hub or another command has it

@@ -5,7 +5,7 @@ Fills a fresh hub database in a temporary folder with N residents (bulk insert; 
 certification records, logs in, and times page views over HTTP (in process, no network):
 the first page, page 1000 by offset, a "next page" link deep in the list (keyset), one village,
 and the JSON summary. Prints one line
-per view (median of 5) and the fill time. The README quotes its figures.
+per view (median of 5) and the fill time. docs/benchmarks.md quotes its figures.
 """
 from __future__ import annotations
 

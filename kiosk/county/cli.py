@@ -138,7 +138,7 @@ def cmd_county_serve(args) -> int:
     if cert:
         print(f"证书指纹（登记终端时用 --pin 输入）：{cert_pin(Path(cert).read_text())}", flush=True)
     elif args.insecure_http and not is_loopback(args.host):
-        print("注意：--insecure-http 不加密，只能放在做 TLS 的反向代理后面（见 README）。", flush=True)
+        print("注意：--insecure-http 不加密，只能放在做 TLS 的反向代理后面（见 docs/county-sync.md）。", flush=True)
     if not hub.users():
         print("还没有县里工作人员账号，状态页无法登录。先运行：kiosk-county user add 用户名 --role admin", flush=True)
     scheme = "https" if cert else "http"
@@ -575,7 +575,7 @@ def add_commands(sub) -> None:
     p.add_argument("--tls-cert", help="TLS 证书（PEM）；不给且 --host 不是本机时，自动生成自签名证书")
     p.add_argument("--tls-key", help="TLS 私钥（PEM）")
     p.add_argument("--insecure-http", action="store_true",
-                   help="不加密（只用于做 TLS 的反向代理后面，见 README）")
+                   help="不加密（只用于做 TLS 的反向代理后面，见 docs/county-sync.md）")
     p.add_argument("--proxy-ips", help="反向代理的地址（信任它的 X-Forwarded-For，限流按真实来源计）")
     p = hub_parser("user", "县里工作人员账号：add / passwd / disable / list（密码从终端输入或标准输入，不在命令行）",
                    cmd_county_user)

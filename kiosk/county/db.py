@@ -94,7 +94,7 @@ class Change(Base):
 
 class Resident(Base):
     __tablename__ = "residents"
-    # covering index for the status page's overdue count (300,000 residents: README)
+    # covering index for the status page's overdue count (300,000 residents: docs/benchmarks.md)
     __table_args__ = (Index("ix_residents_overdue", "certified_on", "data_comparison_on", "removed", "county_status"),)
     id_number: Mapped[str] = mapped_column(String(18), primary_key=True)
     name: Mapped[str] = mapped_column(String(100))
@@ -303,7 +303,7 @@ class HubDB:
                 if self.path is not None:
                     # SQLCipher decrypts (and checks) a page on each cache miss and cannot use the
                     # OS's mmap: a 32 MB page cache per connection keeps the status page's indexes
-                    # decrypted in memory (README: figures before/after encryption)
+                    # decrypted in memory (docs/benchmarks.md: figures before/after encryption)
                     cur.execute(f"PRAGMA cache_size=-{atrest.CACHE_KIB}")
                 cur.close()
         _migrate(self.engine)
@@ -1110,7 +1110,7 @@ class HubDB:
     # ------------------------------------------------------------------ status page
     def summary(self, today: date | None = None, overdue_months: int = 12, page: int = 1, per_page: int = 100,
                 village: str | None = None, days: int = 14, after: str | None = None) -> dict:
-        """What the status page shows, in indexed, paged queries (300,000 residents: see README).
+        """What the status page shows, in indexed, paged queries (300,000 residents: see docs/benchmarks.md).
 
         per_day: the last `days` days (at most 400 rows); overdue: one page of `per_page` ordered by
         ID number (`after`: the page after that ID, an index seek; `page`: by offset), with the total;

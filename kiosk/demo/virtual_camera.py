@@ -28,6 +28,9 @@ How it works
     exaggerated x1.9 (FaceMesh reads a warped frontal photo as much less pitched than
     its true geometry), so the nose tip drops over the upper lip; it looks somewhat
     caricatured at its peak.
+  - look (enrolment's pose guidance, 请稍微向左看): the same rotation, a slight angle
+    (LOOK_YAW_DEG) reached in LOOK_RAMP_S and HELD until the next `look()` (0: back to
+    frontal); actions and natural motion add to it.
   - open_mouth: the lower lip, chin and jaw line drop, the upper lip lifts slightly,
     the corners draw in; the upper teeth ride with the upper lip and the cavity below
     them is painted dark.
@@ -84,6 +87,11 @@ ACTION_TIMING: dict[str, tuple[float, float, float]] = {
 }
 
 YAW_DEG = 26.0  # peak head turn
+# A slight held turn (enrolment's 请稍微向左看 / 向右看): FaceMesh measures ±7° rendered as about ±8°
+# (the natural motion moves it by up to ~3° more), inside the probe's frontal gate
+# (thresholds.PROBE_MAX_YAW_DEV, 10°), so the turned frames are still fit to enrol.
+LOOK_YAW_DEG = {"left": 7.0, "right": -7.0, "straight": 0.0}
+LOOK_RAMP_S = 0.5
 PITCH_DEG = 30.0  # peak nod (looking down)
 # For the nod, depths are exaggerated: FaceMesh reads a pitched 2-D warp of a frontal
 # photo as much less pitched than its true geometry.
@@ -132,7 +140,7 @@ def detect_landmarks(rgb: np.ndarray) -> np.ndarray:
                                          min_detection_confidence=0.5) as mesh:
         res = mesh.process(np.ascontiguousarray(rgb))
     if not res.multi_face_landmarks:
-        raise FrameSourceError("no_face", "演示照片中找不到人脸。", "FaceMesh found no face")
+        raise FrameSourceError("no_face", detail="FaceMesh found no face", why="demo_no_face")
     lm = res.multi_face_landmarks[0].landmark
     return np.array([[p.x * w, p.y * h, p.z * w] for p in lm], dtype=np.float32)
 
@@ -346,6 +354,8 @@ class VirtualCamera:
         self.state = ActionState(None, 0.0, 0.0)
         self.last_landmarks = self.neutral_landmarks.copy()
         self._flash: _FlashLight | None = None
+        # the held pose of look(): (yaw from, pitch from, yaw to, pitch to, ramp start t, ramp s)
+        self._look = (0.0, 0.0, 0.0, 0.0, 0.0, LOOK_RAMP_S)
 
     # ------------------------------------------------------------------ setup
 
@@ -354,15 +364,14 @@ class VirtualCamera:
         img_path = Path(image_path) if image_path else FACE_IMAGE
         if not img_path.is_file():
             raise FrameSourceError(
-                "no_demo_face", "演示模式缺少演示照片，请重新安装程序。",
-                f"{img_path} missing: run `uv run python packaging/build_assets.py face`")
+                "no_demo_face", detail=f"{img_path} missing: run `uv run python packaging/build_assets.py face`",
+                why="demo_face_missing")
         src = read_image(img_path)
         lm_path = Path(landmarks_path) if landmarks_path else (FACE_LANDMARKS if image_path is None else None)
         if lm_path is not None and lm_path.is_file():
             lm = np.load(lm_path).astype(np.float64)
             if lm.shape != (N_LANDMARKS, 3):
-                raise FrameSourceError("no_demo_face", "演示照片的数据已损坏，请重新安装程序。",
-                                       f"{lm_path}: shape {lm.shape}")
+                raise FrameSourceError("no_demo_face", detail=f"{lm_path}: shape {lm.shape}", why="demo_face_damaged")
         else:
             lm = detect_landmarks(src).astype(np.float64)
         return src, lm
@@ -538,6 +547,26 @@ class VirtualCamera:
         with self._lock:  # atomically: another thread's perform() cannot interleave
             self._queue.extend(items)
 
+    def look(self, yaw_deg: float = 0.0, pitch_deg: float = 0.0, ramp_s: float = LOOK_RAMP_S) -> None:
+        """Turn the head to (yaw, pitch) degrees, smoothly over `ramp_s` from the next frame, and hold
+        it there until the next call (thread-safe). Signs as kiosk.observe: yaw > 0 the person's own
+        left, pitch > 0 down; look() is frontal again."""
+        with self._lock:
+            t = self._index / self.fps
+            yaw0, pitch0 = self._look_at(t)
+            self._look = (yaw0, pitch0, float(yaw_deg), float(pitch_deg), t, max(1e-3, float(ramp_s)))
+
+    @property
+    def looking(self) -> tuple[float, float]:
+        """The held (yaw, pitch) look() is turning to."""
+        with self._lock:
+            return self._look[2], self._look[3]
+
+    def _look_at(self, t: float) -> tuple[float, float]:
+        yaw0, pitch0, yaw1, pitch1, t0, ramp = self._look
+        k = float(_smoothstep(min(1.0, max(0.0, (t - t0) / ramp))))
+        return yaw0 + (yaw1 - yaw0) * k, pitch0 + (pitch1 - pitch0) * k
+
     def cancel(self) -> None:
         """Drop queued actions (the running one finishes smoothly)."""
         with self._lock:
@@ -608,6 +637,9 @@ class VirtualCamera:
         mouth = st.amount if st.action == "open_mouth" else 0.0
         yaw = YAW_DEG * st.amount * (1 if st.action == "turn_left" else -1 if st.action == "turn_right" else 0)
         pitch = PITCH_DEG * st.amount if st.action == "nod" else 0.0
+        with self._lock:
+            look_yaw, look_pitch = self._look_at(t)
+        yaw, pitch = yaw + look_yaw, pitch + look_pitch
         nat = self._motion.at(t) if self.natural_motion else None
         if nat is not None:
             yaw += nat["yaw"]

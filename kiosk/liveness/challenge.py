@@ -44,14 +44,19 @@ def draw_challenge(n: int = 2, pool: tuple[str, ...] = ACTIONS) -> list[str]:
 
 
 class BadActions(ValueError):
-    """A requested challenge that cannot be used; the message is plain Chinese for the user."""
+    """A requested challenge that cannot be used; the message is plain Chinese for the user: the
+    catalogue's `actions_<why>` (unknown: some names are not actions; no_blink_or_mouth)."""
 
     code = "bad_actions"
 
-    def __init__(self, message: str, bad: list[str] | None = None):
-        super().__init__(message)
-        self.message = message
+    def __init__(self, why: str, bad: list[str] | None = None, **data: str):
+        from kiosk.texts import text  # the catalogue imports liveness.events only: no cycle
+
         self.bad = list(bad or [])
+        message = text(f"actions_{why}", allowed=_allowed_actions_text(),
+                       names=text("engine_list").join(map(str, self.bad)), **data)
+        super().__init__(message)
+        self.why, self.message, self.data = why, message, data
 
 
 # Every reason a challenge can fail with (the session turns them into verdict reasons).
@@ -61,18 +66,16 @@ FAIL_REASONS = ("timeout", "slideshow", "still_image", "multiple_faces")
 def _allowed_actions_text() -> str:
     from kiosk.texts import text  # the catalogue imports liveness.events only: no cycle
 
-    return "、".join(f"{text('action_' + a)} {a}" for a in ACTIONS)
+    return text("engine_list").join(f"{text('action_' + a)} {a}" for a in ACTIONS)
 
 
 def validate_actions(actions: list[str]) -> list[str]:
     bad = [a for a in actions if a not in ACTIONS]
     if bad:
-        raise BadActions(f"不认识的动作：{'、'.join(map(str, bad))}。可以用的动作有：{_allowed_actions_text()}"
-                         "（用英文逗号分隔，如 blink,turn_left）。", bad)
+        raise BadActions("unknown", bad)
     if not any(a in NON_RIGID_ACTIONS for a in actions):
         # A photo can be turned or tilted, but it cannot blink or open its mouth.
-        raise BadActions("动作里必须有“眨眼 blink”或“张嘴 open_mouth”：照片可以被转动，但不会眨眼张嘴。"
-                         f"可以用的动作有：{_allowed_actions_text()}。")
+        raise BadActions("no_blink_or_mouth")
     return actions
 
 

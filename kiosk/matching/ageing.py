@@ -5,7 +5,7 @@ PAD gate met, never a fallback) with the score `margin` inside the threshold —
 the session's fused probe to the person's template set: at most `bound` such embeddings are kept
 (the oldest drops), the enrolled ones always stay, each addition is audited (kiosk.store.ageing).
 Measured with leave-one-out on the shared photo set before shipping: `python -m
-kiosk.matching.ageing_eval` (README, "Templates that age").
+kiosk.matching.ageing_eval` (docs/matching.md, "Templates that age").
 """
 from __future__ import annotations
 

@@ -17,12 +17,13 @@ from __future__ import annotations
 import hashlib
 import threading
 from pathlib import Path
-from typing import TYPE_CHECKING, Protocol, runtime_checkable
+from typing import TYPE_CHECKING, Any, Protocol, runtime_checkable
 
 import numpy as np
 
 from kiosk.arrays import Floats, Image
 from kiosk.observe import FaceObservation
+from kiosk.texts import text
 
 if TYPE_CHECKING:
     from kiosk.config import Settings
@@ -39,11 +40,13 @@ _MOUTH_IMAGE_LEFT, _MOUTH_IMAGE_RIGHT = 61, 291
 
 
 class EmbedderError(Exception):
-    """The configured embedding backend cannot be used. `code`: model_missing | model_invalid | bad_backend."""
+    """The configured embedding backend cannot be used. `code`: model_missing | model_invalid | bad_backend |
+    not_calibrated (and PopulationStatsError's). `message`: the catalogue's `embed_<why or code>` with `data`."""
 
-    def __init__(self, code: str, message: str):
+    def __init__(self, code: str, *, why: str | None = None, **data: Any):
+        message = text(f"embed_{why or code}", **data)
         super().__init__(f"{code}: {message}")
-        self.code, self.message = code, message
+        self.code, self.message, self.data = code, message, data
 
 
 @runtime_checkable
@@ -103,16 +106,13 @@ class OnnxEmbedder:
 
         path = Path(model_path).expanduser()
         if not str(model_path) or not path.is_file():
-            raise EmbedderError("model_missing", f"找不到人脸比对模型文件：{path}。请把县里下发的模型文件放到该位置，"
-                                                 "或在设置中改回默认比对方式（dlib）。")
+            raise EmbedderError("model_missing", path=path)
         try:
             self._net = cv2.dnn.readNetFromONNX(str(path))
         except cv2.error as e:
-            raise EmbedderError("model_invalid", f"人脸比对模型文件无法读取（可能已损坏）：{path.name}。"
-                                                 "请向县里重新索取模型文件。") from e
+            raise EmbedderError("model_invalid", name=path.name) from e
         if self._net.empty():
-            raise EmbedderError("model_invalid", f"人脸比对模型文件无法读取（可能已损坏）：{path.name}。"
-                                                 "请向县里重新索取模型文件。")
+            raise EmbedderError("model_invalid", name=path.name)
         self.model_path = path
         self.input_size = int(input_size)
         self.mean = np.asarray(mean, dtype=np.float32).reshape(-1)
@@ -125,8 +125,7 @@ class OnnxEmbedder:
         try:
             probe = self._forward(np.zeros((self.input_size, self.input_size, 3), np.uint8))
         except cv2.error as e:
-            raise EmbedderError("model_invalid", f"人脸比对模型与设置的输入尺寸 {self.input_size} 不符，无法运行："
-                                                 f"{path.name}。请核对设置中的 onnx_input_size。") from e
+            raise EmbedderError("model_invalid", why="model_input_size", size=self.input_size, name=path.name) from e
         self.dim = int(probe.size)
 
     def _forward(self, face_rgb: Image) -> Floats:
@@ -157,4 +156,4 @@ def make_embedder(settings: Settings | None = None) -> Embedder:
     if kind == "onnx":
         return OnnxEmbedder(s.onnx_model_path, input_size=s.onnx_input_size, mean=s.onnx_mean, std=s.onnx_std,
                             bgr=s.onnx_bgr)
-    raise EmbedderError("bad_backend", f"设置中的比对方式“{s.embedding_backend}”不认识，只能是 dlib 或 onnx。")
+    raise EmbedderError("bad_backend", backend=s.embedding_backend)

@@ -60,26 +60,25 @@ def from_templates(templates: dict[str, list[Floats]], backend: str) -> Populati
     weigh more). `templates`: resident id -> embeddings, e.g. `Store.all_templates(backend)`."""
     per_person = [np.mean(np.asarray(v, dtype=np.float64), axis=0) for v in templates.values() if len(v)]
     if len(per_person) < MIN_PEOPLE:
-        raise PopulationStatsError("too_few_people", f"名册只有 {len(per_person)} 人，至少需要 {MIN_PEOPLE} 人才能计算人群统计。")
+        raise PopulationStatsError("too_few_people", n=len(per_person), min=MIN_PEOPLE)
     return PopulationStats(backend, np.mean(per_person, axis=0), len(per_person),
                            sum(len(v) for v in templates.values()))
 
 
 def load(path: str | Path, backend: str | None = None) -> PopulationStats:
     p = Path(path).expanduser()
-    bad = f"人群统计文件无法读取（可能已损坏）：{p.name}。请向县里重新索取。"
     if not p.is_file():
-        raise PopulationStatsError("stats_missing", f"找不到人群统计文件：{p}。请放好县里下发的文件，或在设置中清空 population_stats_path。")
+        raise PopulationStatsError("stats_missing", path=p)
     try:
         data = json.loads(p.read_text(encoding="utf-8"))
         mean = np.asarray(data["mean"], dtype=np.float64)
         stats = PopulationStats(str(data["backend"]), mean, int(data["n_people"]), int(data["n_templates"]))
     except (ValueError, KeyError, TypeError) as e:
-        raise PopulationStatsError("stats_invalid", bad) from e
+        raise PopulationStatsError("stats_invalid", name=p.name) from e
     if mean.ndim != 1 or mean.size != int(data.get("dim", mean.size)) or not np.isfinite(mean).all():
-        raise PopulationStatsError("stats_invalid", bad)
+        raise PopulationStatsError("stats_invalid", name=p.name)
     if backend is not None and stats.backend != backend:
-        raise PopulationStatsError("stats_backend", f"人群统计文件属于比对方式 {stats.backend}，与本机的 {backend} 不符。")
+        raise PopulationStatsError("stats_backend", found=stats.backend, backend=backend)
     return stats
 
 

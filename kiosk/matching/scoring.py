@@ -3,12 +3,12 @@
 A template is several embeddings of one person (several enrolment photos or good
 frames); the probe (one or several frames, fused by their mean) is compared with each
 and the distances are averaged (`template_distance`, fusion "mean"). Measured with
-leave-one-out on the shared photo set (README), the mean of the distances beat the
+leave-one-out on the shared photo set (docs/matching.md), the mean of the distances beat the
 nearest photo, the mean of the 2 nearest and the distance to the (normalised) mean
 embedding, and it keeps the scale of a single photo-to-photo distance, so one set of
 thresholds serves one-photo and many-photo templates alike.
 
-Two ways to decide, both calibrated with `kiosk calibrate` (see README):
+Two ways to decide, both calibrated with `kiosk calibrate` (see docs/matching.md):
 - raw: the fused Euclidean distance against a fixed threshold. The library default 0.6
   accepts ~30% of East-Asian stranger pairs, so our default is far stricter.
 - cohort-normalised (s-norm): the distance is compared with the distances of probe and
@@ -162,8 +162,7 @@ class Matcher:
         if params is None:
             from kiosk.matching.embedders import EmbedderError
 
-            raise EmbedderError("not_calibrated", f"比对模型 {backend} 还没有校准阈值。请先用县里的照片集运行 "
-                                                  "kiosk calibrate --write，再使用该模型。")
+            raise EmbedderError("not_calibrated", backend=backend)
         population = None
         if getattr(settings, "population_stats_path", ""):
             from kiosk.matching.population import load

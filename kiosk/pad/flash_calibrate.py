@@ -145,6 +145,7 @@ def main_calibrate(argv: list[str] | None = None) -> int:
     `kiosk.config.Settings.load` rejects on unknown keys). Exit 0 written, 1 not usable, 2 no camera.
     """
     from kiosk.frames import FrameSourceError
+    from kiosk.texts import text
 
     ap = argparse.ArgumentParser(prog="kiosk pad calibrate",
                                  description="Calibrate the colour-flash challenge on this kiosk's camera "
@@ -155,25 +156,26 @@ def main_calibrate(argv: list[str] | None = None) -> int:
     ap.add_argument("--out", type=Path, default=None, help="thresholds file (default KIOSK_HOME/flash.toml)")
     ap.add_argument("--dry-run", action="store_true", help="print, do not write")
     args = ap.parse_args(argv)
-    print(f"请操作员正对摄像头，距离屏幕约 50 厘米，保持不动；屏幕边框将变换颜色 {args.sessions} 次。")
+    print(text("flash_calibrate_start", n=args.sessions))
     try:
         results = record_sessions(args.camera, max(1, args.sessions),
                                   on_result=lambda k, r: print(
-                                      f"第 {k + 1} 次：score={r.score:.3f} lag={r.lag_s:.2f}s "
+                                      text("flash_calibrate_session", k=k + 1)
+                                      + f"score={r.score:.3f} lag={r.lag_s:.2f}s "
                                       f"amplitude={r.evidence.get('amplitude', 0)} frames={r.frames}"
                                       + (f" ({r.evidence['reason']})" if r.evidence.get("reason") else "")))
     except FrameSourceError as e:
-        print(f"无法校准炫彩活体：{e.message}（摄像头编号 {args.camera}）", file=sys.stderr)
+        print(text("flash_calibrate_no_camera", message=e.message, camera=args.camera), file=sys.stderr)
         return 2
     try:
         th = calibrate_flash(results, margin=args.margin, min_sessions=min(3, max(1, args.sessions)))
     except ValueError as e:
-        print(f"校准失败：录到的有效会话不足或反光太弱，请靠近屏幕、调暗环境光后重试。({e})", file=sys.stderr)
+        print(text("flash_calibrate_failed", detail=e), file=sys.stderr)
         return 1
     print(th.to_toml(), end="")
     if not args.dry_run:
         path = save_thresholds(th, args.out)
-        print(f"已写入 {path}")
+        print(text("flash_calibrate_written", path=path))
     return 0
 
 

@@ -68,8 +68,7 @@ def make_backup(store: Store, target: Path) -> Path:
     except sqlite3.Error as e:
         tmp.unlink(missing_ok=True)
         translated = _translate(e, target)
-        raise (translated if isinstance(translated, StoreError) else StoreError(
-            "backup_failed", "备份没有做成，请检查磁盘，或联系县社保局信息科；已保存的记录不受影响。", str(e))) from e
+        raise (translated if isinstance(translated, StoreError) else StoreError("backup_failed", detail=str(e))) from e
     except OSError as e:
         try:
             tmp.unlink(missing_ok=True)

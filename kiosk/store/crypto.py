@@ -25,27 +25,15 @@ NONCE_BYTES = 12
 _CHECK_PLAINTEXT = b"village-kiosk template key check v1"
 _DTYPES = {"float32": np.float32, "float64": np.float64}
 
-MSG_KEY_MISSING = (
-    "找不到人脸模板密钥文件，已登记的人脸模板无法使用，暂时不能刷脸认证。"
-    "请联系县社保局信息科恢复密钥文件，不要删除数据库文件；"
-    "待上传的认证记录不受影响，仍可同步或用 kiosk export 导出。"
-)
-MSG_KEY_UNWRITABLE = "无法建立人脸模板密钥文件，请检查磁盘是否正常，或联系县社保局信息科。"
-MSG_KEY_BAD = (
-    "人脸模板密钥文件与数据库不匹配或已损坏。请确认使用的是本机原来的密钥文件，"
-    "或联系县社保局信息科处理，不要删除数据库文件。"
-)
-
-
 def read_key(key_path: Path) -> bytes:
     try:
         key = key_path.read_bytes()
     except FileNotFoundError:
-        raise TemplateKeyError("key_missing", MSG_KEY_MISSING, str(key_path)) from None
+        raise TemplateKeyError("key_missing", detail=str(key_path)) from None
     except OSError as e:
-        raise TemplateKeyError("key_unreadable", MSG_KEY_BAD, f"{key_path}: {e}") from None
+        raise TemplateKeyError("key_unreadable", detail=f"{key_path}: {e}", why="key_bad") from None
     if len(key) != KEY_BYTES:
-        raise TemplateKeyError("key_invalid", MSG_KEY_BAD, f"{key_path}: {len(key)} bytes")
+        raise TemplateKeyError("key_invalid", detail=f"{key_path}: {len(key)} bytes", why="key_bad")
     return key
 
 
@@ -58,9 +46,9 @@ def create_key(key_path: Path) -> bytes:
     except FileExistsError:
         if key_path.is_file():
             return read_key(key_path)  # another process made it a moment ago
-        raise TemplateKeyError("key_unwritable", MSG_KEY_UNWRITABLE, str(key_path)) from None
+        raise TemplateKeyError("key_unwritable", detail=str(key_path)) from None
     except OSError as e:
-        raise TemplateKeyError("key_unwritable", MSG_KEY_UNWRITABLE, f"{key_path}: {e}") from None
+        raise TemplateKeyError("key_unwritable", detail=f"{key_path}: {e}") from None
     try:
         os.write(fd, key)
         os.fsync(fd)
@@ -85,7 +73,7 @@ def decrypt(key: bytes, nonce: bytes, ciphertext: bytes, aad: str) -> bytes:
     try:
         return AESGCM(key).decrypt(nonce, ciphertext, aad.encode())
     except InvalidTag:
-        raise TemplateKeyError("key_mismatch", MSG_KEY_BAD, "authentication failed") from None
+        raise TemplateKeyError("key_mismatch", detail="authentication failed", why="key_bad") from None
 
 
 def key_check(key: bytes) -> tuple[bytes, bytes]:
@@ -95,7 +83,7 @@ def key_check(key: bytes) -> tuple[bytes, bytes]:
 
 def verify_key(key: bytes, nonce: bytes, ciphertext: bytes) -> None:
     if decrypt(key, nonce, ciphertext, "key_check") != _CHECK_PLAINTEXT:
-        raise TemplateKeyError("key_mismatch", MSG_KEY_BAD)
+        raise TemplateKeyError("key_mismatch", why="key_bad")
 
 
 def vector_aad(resident_id: str, backend: str) -> str:
@@ -120,7 +108,7 @@ def decrypt_vector(key: bytes, dtype: str, dim: int, nonce: bytes, ciphertext: b
     raw = decrypt(key, nonce, ciphertext, aad)
     v = np.frombuffer(raw, dtype=np.dtype(_DTYPES[dtype]).newbyteorder("<")).astype(_DTYPES[dtype])
     if v.size != dim:
-        raise TemplateKeyError("template_damaged", MSG_KEY_BAD, f"expected {dim} values, got {v.size}")
+        raise TemplateKeyError("template_damaged", detail=f"expected {dim} values, got {v.size}", why="key_bad")
     return v
 
 

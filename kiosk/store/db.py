@@ -138,7 +138,7 @@ def _translate(e: sqlite3.Error, path: Path | None = None) -> Exception:
     if code in (_SQLITE_CORRUPT, _SQLITE_NOTADB) or "malformed" in text or "not a database" in text:
         return StoreCorrupt(str(e))
     if code in (_SQLITE_BUSY, _SQLITE_LOCKED) or "locked" in text:
-        return StoreError("busy", "数据库正忙，请稍后再试；如果一直出现，请重启本程序。", str(e))
+        return StoreError("busy", detail=str(e))
     if code in (_SQLITE_IOERR, _SQLITE_CANTOPEN) or "disk i/o" in text or "unable to open" in text:
         # The same codes come from a read-only or full disk: look at the disk before blaming it.
         if path is not None:
@@ -149,11 +149,8 @@ def _translate(e: sqlite3.Error, path: Path | None = None) -> Exception:
             if space is not None and space < _LOW_SPACE_BYTES:
                 return StoreFull(f"{e}; {space} bytes free")
         if code == _SQLITE_CANTOPEN or "unable to open" in text:
-            return StoreError(
-                "cannot_open", "无法打开数据库文件，请检查磁盘是否正常，或联系县社保局信息科。", str(e))
-        return StoreError(
-            "io_error", "读写数据库出错，请检查磁盘，或联系县社保局信息科；已保存的认证记录不会丢失。", str(e)
-        )
+            return StoreError("cannot_open", detail=str(e))
+        return StoreError("io_error", detail=str(e))
     return e
 
 
@@ -163,8 +160,7 @@ def translate_os_error(e: OSError, path: Path | None = None) -> StoreError:
         return StoreFull(f"{path}: {e}")
     if e.errno in (errno.EROFS, errno.EACCES, errno.EPERM):
         return StoreReadOnly(f"{path}: {e}")
-    return StoreError("io_error", "读写文件出错，请检查磁盘，或联系县社保局信息科；已保存的认证记录不会丢失。",
-                      f"{path}: {e}")
+    return StoreError("io_error", detail=f"{path}: {e}", why="io_error_file")
 
 
 class WriterDatabase(Database):
@@ -358,7 +354,7 @@ class Store:
     def _key(self) -> bytes:
         """The template key; without it (lost key file) only template and identity work stops."""
         if self._key_bytes is None:
-            e = self.key_error or TemplateKeyError("key_missing", crypto.MSG_KEY_MISSING)
+            e = self.key_error or TemplateKeyError("key_missing")
             raise TemplateKeyError(e.code, e.message, e.detail)
         return self._key_bytes
 
@@ -409,8 +405,7 @@ class Store:
         except sqlite3.Error as e:
             translated = _translate(e, path)
             if not isinstance(translated, StoreError):
-                translated = StoreError(
-                    "cannot_open", "无法打开数据库文件，请检查磁盘是否正常，或联系县社保局信息科。", str(e))
+                translated = StoreError("cannot_open", detail=str(e))
             raise translated from e
         key_error = None
         try:
@@ -665,7 +660,7 @@ class Store:
         )
         with self.db.atomic():
             if self.get_resident(resident_id) is None:
-                raise StoreError("unknown_resident", "名册中没有这个人，请先同步名册，或联系县社保局。", resident_id)
+                raise StoreError("unknown_resident", detail=resident_id)
             cursor = self.db.execute(
                 "INSERT INTO templates (resident_id, backend, dim, dtype, nonce, ciphertext, source, created_at)"
                 " VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
@@ -738,7 +733,7 @@ class Store:
         ref = self._ref(resident_id)
         with self.db.atomic():
             if self.get_resident(resident_id) is None:
-                raise StoreError("unknown_resident", "名册中没有这个人，请先同步名册，或联系县社保局。", resident_id)
+                raise StoreError("unknown_resident", detail=resident_id)
             eid = cast(int, self.db.execute(
                 "INSERT INTO enrolments (resident_id, backend, frames, quality, enrolled_by, consent_read_by,"
                 " consent_at, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
@@ -829,7 +824,7 @@ class Store:
         with self.db.atomic():
             e = self.get_enrolment(enrolment_id)
             if e is None or e["status"] != "pending_review":
-                raise StoreError("not_pending", "没有这条待审核的建模记录。", str(enrolment_id))
+                raise StoreError("not_pending", detail=str(enrolment_id))
             ref = self._ref(e["resident"])
             if decision == "approved":
                 replaced = self.db.execute(

@@ -24,6 +24,7 @@ from typing import Iterator
 from sqlite_utils import Database
 
 from . import crypto
+from ..texts import has, text
 from .backup import list_backups
 from .db import free_bytes, read_only_reason
 from .migrations import SCHEMA_VERSION, migrate
@@ -337,29 +338,25 @@ def _key_state(key_path: Path, check_row) -> str:
 
 def _problems(r: Report, key_path: Path) -> None:
     p = r.problems
-    backup_hint = (f"最新备份是 {r.newest_backup} 的。" if r.newest_backup else "本机还没有备份。")
+    backup_hint = (text("doctor_newest_backup", name=r.newest_backup) if r.newest_backup
+                   else text("doctor_no_backup_yet"))
     if r.database == "damaged":
-        p.append(Problem("corrupt", "数据库文件已损坏。先关闭村口认证程序，再运行 kiosk doctor（不加 --check-only）抢救还能读出的记录到新数据库"
-                                    f"（原文件改名保留）。{backup_hint}"))
+        p.append(Problem("corrupt", text("doctor_corrupt", backup_hint=backup_hint)))
     elif r.database == "empty":
-        p.append(Problem("empty_file", "数据库文件是空的（0 字节）。" + (
-            "运行 kiosk doctor（不加 --check-only）从最新备份恢复（空文件改名保留）。" if r.newest_backup else
-            "没有备份：重新启动程序会把空文件改名保留并建一个新的数据库，再从县里同步名册和模板。")))
+        p.append(Problem("empty_file", text("doctor_empty_file") + (
+            text("doctor_empty_restore") if r.newest_backup else text("doctor_empty_no_backup"))))
     elif r.database == "too_new":
-        p.append(Problem("schema_too_new", "数据库是更新版本的程序建立的，请先把村口认证程序升级到最新版本。"))
+        p.append(Problem("schema_too_new", text("doctor_schema_too_new")))
     if r.read_only:
-        p.append(Problem("read_only", "磁盘或数据库文件是只读的，新的记录无法保存。请重启本机；还是这样就联系县社保局信息科。"))
+        p.append(Problem("read_only", text("doctor_read_only")))
     if r.free_bytes is not None and r.free_bytes < LOW_SPACE_BYTES:
-        p.append(Problem("low_space", f"磁盘只剩 {r.free_bytes // (1024 * 1024)} MB。请删除不用的文件，"
-                                      "或联系县社保局信息科；已保存的记录不会丢失。"))
+        p.append(Problem("low_space", text("doctor_low_space", mb=r.free_bytes // (1024 * 1024))))
     if r.key == "missing" and r.database not in ("missing",):
-        p.append(Problem("key_missing", f"找不到人脸模板密钥文件（{key_path}），暂时不能刷脸认证。请联系县社保局信息科"
-                                        "恢复密钥文件；待上传的认证记录仍可同步，或用 kiosk export 导出。"))
+        p.append(Problem("key_missing", text("doctor_key_missing", path=key_path)))
     elif r.key in ("mismatch", "invalid"):
-        p.append(Problem("key_mismatch", "人脸模板密钥文件与数据库不匹配或已损坏。请确认使用的是本机原来的密钥文件，"
-                                         "或联系县社保局信息科；待上传的认证记录仍可导出（kiosk export）。"))
+        p.append(Problem("key_mismatch", text("doctor_key_mismatch")))
     if not r.backups and r.database == "ok":
-        p.append(Problem("no_backup", "还没有备份。程序每天启动或同步时会自动备份到 backups 文件夹。"))
+        p.append(Problem("no_backup", text("doctor_no_backup")))
 
 
 def repair(db_path: Path, key_path: Path) -> Report:
@@ -379,7 +376,7 @@ def repair(db_path: Path, key_path: Path) -> Report:
                 shutil.copyfile(backups[0][1], part)
                 os.chmod(part, 0o600)
                 r.restored_backup = backups[0][1].name
-                r.actions.append(f"已从备份 {backups[0][1].name} 恢复。")
+                r.actions.append(text("doctor_action_restored", name=backups[0][1].name))
                 dest = sqlite3.connect(part)
             else:
                 snap = _snapshot(db_path, Path(tmp))
@@ -421,53 +418,54 @@ def repair(db_path: Path, key_path: Path) -> Report:
 
 
 def human(r: Report) -> str:
-    """The report in Chinese, for staff."""
-    names = {"ok": "正常", "missing": "还没有（第一次启动时会建立）", "empty": "空文件（0 字节）",
-             "damaged": "已损坏", "too_new": "版本比程序新", "unknown": "未知"}
-    keys = {"ok": "正常", "missing": "找不到", "invalid": "已损坏", "mismatch": "与数据库不匹配",
-            "unknown": "未检查（数据库里没有密钥校验）"}
-    lines = [f"数据库 {r.db_path}：{names.get(r.database, r.database)}",
-             f"人脸模板密钥：{keys.get(r.key, r.key)}"]
+    """The report in Chinese, for staff (the catalogue's doctor_* lines)."""
+    lines = [text("doctor_line_database", path=r.db_path, state=_word("doctor_dbstate", r.database)),
+             text("doctor_line_key", state=_word("doctor_keystate", r.key))]
     if r.free_bytes is not None:
-        lines.append(f"磁盘剩余空间：{r.free_bytes / (1024 * 1024):.0f} MB" + ("（只读）" if r.read_only else ""))
-    lines.append(f"备份：{len(r.backups)} 份" + (f"，最新 {r.newest_backup}" if r.newest_backup else ""))
+        lines.append(text("doctor_line_free", mb=f"{r.free_bytes / (1024 * 1024):.0f}")
+                     + (text("doctor_line_read_only") if r.read_only else ""))
+    lines.append(text("doctor_line_backups", n=len(r.backups))
+                 + (text("doctor_line_newest", name=r.newest_backup) if r.newest_backup else ""))
     if r.pending_outbox is not None:
-        lines.append(f"待上传的认证记录：{r.pending_outbox} 条")
+        lines.append(text("doctor_line_pending", n=r.pending_outbox))
+    sep = text("doctor_sep")
     if r.repaired:
         if any(r.salvaged.values()):
-            lines.append("已抢救：" + "，".join(f"{_label(t)} {n} 行" for t, n in r.salvaged.items() if n))
-            lines.append(f"其中待上传的认证记录 {r.pending_recovered} 条")
+            lines.append(text("doctor_line_salvaged", items=sep.join(
+                text("doctor_rows", table=_label(t), n=n) for t, n in r.salvaged.items() if n)))
+            lines.append(text("doctor_line_pending_recovered", n=r.pending_recovered))
         if r.unreadable_ranges:
-            lines.append("读不出的部分：" + "，".join(
-                f"{_label(t)} {len(g)} 处（约 {_lost(g)} 行）" for t, g in r.unreadable_ranges.items()))
+            lines.append(text("doctor_line_unreadable", items=sep.join(
+                text("doctor_gaps", table=_label(t), n=len(g), rows=_lost(g)) for t, g in r.unreadable_ranges.items())))
         if r.from_backup:
-            lines.append("从备份补回：" + "，".join(f"{_label(t)} {n} 行" for t, n in r.from_backup.items()))
+            lines.append(text("doctor_line_from_backup", items=sep.join(
+                text("doctor_rows", table=_label(t), n=n) for t, n in r.from_backup.items())))
         if r.restored_backup:
-            lines.append(f"已从备份 {r.restored_backup} 恢复")
-        lines.append("原文件已改名保留（没有删除）：" + "、".join(r.kept_as))
-        lines.append("下一步：重新启动村口认证程序，然后联网同步（kiosk sync --once）或导出（kiosk export）。")
+            lines.append(text("doctor_line_restored", name=r.restored_backup))
+        lines.append(text("doctor_line_kept_as", names=text("engine_list").join(r.kept_as)))
+        lines.append(text("doctor_line_next"))
     elif r.database in ("damaged", "empty"):
-        lines.append("运行 kiosk doctor 前请先关闭村口认证程序（抢救时会把数据库文件换掉）。")
+        lines.append(text("doctor_line_close_app"))
     for p in r.problems:
-        lines.append("问题：" + p.message)
+        lines.append(text("doctor_line_problem", message=p.message))
     if r.ok and not r.repaired:
-        lines.append("一切正常。")
+        lines.append(text("doctor_line_all_ok"))
     return "\n".join(lines)
 
 
-_LABELS = {"outbox": "上传记录", "attempts": "认证记录", "audit_log": "操作日志", "residents": "名册",
-           "templates": "人脸模板", "key_check": "密钥校验", "sync_identity": "设备登记", "settings": "设置",
-           "captures": "留存照片", "sync_state": "同步状态", "outbox_rejected": "县里拒收的记录",
-           "county_roster": "县里名册状态", "county_template_versions": "模板版本",
-           "operators": "工作人员", "visits": "上门记录", "fallbacks": "不刷脸认证"}
+def _word(prefix: str, state: str) -> str:
+    """A state's word (doctor_dbstate_ok, doctor_keystate_missing …); an unknown state as it is."""
+    code = f"{prefix}_{state}"
+    return text(code) if has(code) else state
 
 
 def _label(table: str) -> str:
-    return _LABELS.get(table, table)
+    """A table's name for staff (doctor_table_<table>); an unknown table as it is."""
+    return text(f"doctor_table_{table}") if has(f"doctor_table_{table}") else table
 
 
 def _lost(gaps: list[list[int]]) -> str:
     """Rows between the last good and the next good rowid (rowids here are dense)."""
     if any(b < 0 for _, b in gaps):
-        return "？"
+        return text("doctor_rows_unknown")
     return str(sum(max(b - a - 1, 0) for a, b in gaps))

@@ -24,6 +24,7 @@ import numpy as np
 
 from ..policy import Category
 from ..core.ids import InvalidIdNumber, mask_id
+from ..texts import text
 from . import TemplateKeyError, crypto
 from .db import CONTACT_FIELDS, MASK_ACKED_PAYLOAD, OutboxItem, Store, _outbox, _translating
 
@@ -84,12 +85,7 @@ class SyncState:
         except OSError:
             raw = b""
         if len(raw) != 2 * crypto.KEY_BYTES:
-            raise TemplateKeyError(
-                "device_key_missing",
-                "人脸模板密钥和本机的设备密钥都找不到了，无法给记录签名。请联系县社保局信息科恢复密钥文件，"
-                "不要删除数据库文件；认证记录都还在本机。",
-                str(path),
-            )
+            raise TemplateKeyError("device_key_missing", detail=str(path))
         return raw[:crypto.KEY_BYTES], raw[crypto.KEY_BYTES:]
 
     @_translating
@@ -325,7 +321,7 @@ class SyncState:
                 row = self.db.execute("SELECT id, created_by, pin_hash FROM operators WHERE name = ?",
                                       [o["name"]]).fetchone()
                 if row is not None and row[1] != COUNTY_ACTOR:
-                    errors.append(f"县里下发的操作员“{o['name']}”与本机已有的账号重名，未覆盖。请县里换个名字。")
+                    errors.append(text("store_county_operator_clash", name=o["name"]))
                     continue
                 digest, salt = b64decode(o["pin_hash"]), b64decode(o["pin_salt"])
                 if row is None:

@@ -5,25 +5,26 @@ import ipaddress
 import json
 import ssl
 import time
+from typing import Any
 from urllib.parse import urlencode, urlsplit
 
 import httpx
 
 from kiosk import protocol as P
+from kiosk.texts import text
 
 
 class SyncError(Exception):
-    """`code` stable English; `message` plain Chinese for village staff; `retryable` for backoff."""
+    """`code` stable English; `message` plain Chinese for village staff: the catalogue's
+    `sync_<why or code>` filled with `data`, or the words the hub sent (or a protocol error's);
+    `retryable` for backoff; `detail` English for logs."""
 
-    def __init__(self, code: str, message: str, retryable: bool, detail: str = ""):
+    def __init__(self, code: str, message: str | None = None, retryable: bool = False, detail: str = "", *,
+                 why: str | None = None, **data: Any):
+        if message is None:
+            message = text(f"sync_{why or code}", **data)
         super().__init__(f"{code}: {message} {detail}".strip())
-        self.code, self.message, self.retryable, self.detail = code, message, retryable, detail
-
-
-MSG_UNREACHABLE = "连不上县里的服务器。记录已保存在本机，不会丢失；联网后会自动上传。没有网络时可用 U 盘导出（kiosk export）。"
-MSG_TIMEOUT = "县里的服务器响应太慢，稍后会自动重试。记录已保存在本机，不会丢失。"
-MSG_SERVER = "县里的服务器暂时出错，稍后会自动重试。记录已保存在本机，不会丢失。"
-MSG_CUT = "与县里服务器的连接中断，稍后会自动重试。记录已保存在本机，不会丢失。"
+        self.code, self.message, self.retryable, self.detail, self.data = code, message, retryable, detail, data
 
 
 def is_loopback(url: str) -> bool:
@@ -39,9 +40,9 @@ def is_loopback(url: str) -> bool:
 def check_url(url: str) -> str:
     parts = urlsplit(url)
     if parts.scheme not in ("http", "https") or not parts.hostname:
-        raise SyncError("bad_hub_url", f"县里服务器地址“{url}”格式不对，应像 https://192.168.1.10:8443", False)
+        raise SyncError("bad_hub_url", url=url)
     if parts.scheme == "http" and not is_loopback(url):
-        raise SyncError("insecure_hub_url", "只能用 https 连接县里的服务器（明文 http 只允许本机测试）。请向县社保局索取 https 地址和证书指纹。", False)
+        raise SyncError("insecure_hub_url")
     return url.rstrip("/")
 
 
@@ -49,7 +50,7 @@ def fetch_cert_pem(url: str, timeout: float = 10) -> tuple[str, str]:
     """The server certificate (PEM) and its SHA-256 fingerprint (hex), fetched without trusting it."""
     parts = urlsplit(url)
     if not parts.hostname:
-        raise SyncError("bad_hub_url", f"县里服务器地址“{url}”里没有主机名，应像 https://192.168.1.10:8443", False)
+        raise SyncError("bad_hub_url", why="hub_url_no_host", url=url)
     pem = ssl.get_server_certificate((parts.hostname, parts.port or 443), timeout=timeout)
     return pem, cert_pin(pem)
 
@@ -99,26 +100,27 @@ class HubClient:
         try:
             resp = self.http.request(method, full, content=data, headers=headers)
         except httpx.TimeoutException as e:
-            raise SyncError("timeout", MSG_TIMEOUT, True, repr(e)) from None
+            raise SyncError("timeout", retryable=True, detail=repr(e)) from None
         except httpx.ConnectError as e:
-            text = str(e).upper()
-            if "CERTIFICATE_VERIFY_FAILED" in text:
-                raise SyncError("tls_pin_mismatch", "县里服务器的证书与登记时的不一致，已停止连接（可能被冒充）。请联系县社保局信息科。", False, str(e)) from None
-            if "SSL" in text:
-                raise SyncError("tls_error", "与县里服务器建立加密连接失败，请核对服务器地址（https 和端口）或联系县社保局信息科。", False, str(e)) from None
-            raise SyncError("hub_unreachable", MSG_UNREACHABLE, True, repr(e)) from None
+            said = str(e).upper()
+            if "CERTIFICATE_VERIFY_FAILED" in said:
+                raise SyncError("tls_pin_mismatch", detail=str(e)) from None
+            if "SSL" in said:
+                raise SyncError("tls_error", detail=str(e)) from None
+            raise SyncError("hub_unreachable", retryable=True, detail=repr(e)) from None
         except (httpx.RemoteProtocolError, httpx.ReadError, httpx.WriteError, httpx.NetworkError) as e:
-            raise SyncError("connection_cut", MSG_CUT, True, repr(e)) from None
+            raise SyncError("connection_cut", retryable=True, detail=repr(e)) from None
         try:
             self.hub_protocol = max(self.hub_protocol, int(resp.headers.get(P.H_PROTOCOL, 0)))
         except ValueError:
             pass
         if resp.status_code >= 500:
-            raise SyncError("server_error", MSG_SERVER, True, f"HTTP {resp.status_code}")
+            raise SyncError("server_error", retryable=True, detail=f"HTTP {resp.status_code}")
         try:
             payload = resp.json()
         except (json.JSONDecodeError, UnicodeDecodeError):
-            raise SyncError("bad_response", MSG_SERVER, True, f"HTTP {resp.status_code}, not JSON") from None
+            raise SyncError("bad_response", retryable=True, detail=f"HTTP {resp.status_code}, not JSON",
+                            why="server_error") from None
         if resp.status_code >= 400:
             code = payload.get("error", f"http_{resp.status_code}") if isinstance(payload, dict) else "http_error"
             message = payload.get("message", "") if isinstance(payload, dict) else ""
@@ -130,5 +132,5 @@ class HubClient:
                 else:
                     return self.request(method, path, body, params, signed, _retry_clock=False)
             retryable = code in ("replayed", "clock_skew") or resp.status_code == 429
-            raise SyncError(code, message or f"县里服务器拒绝了请求（HTTP {resp.status_code}）。", retryable)
+            raise SyncError(code, message or text("sync_http_refused", status=resp.status_code), retryable)
         return payload

@@ -24,6 +24,7 @@ from kiosk.core.atomic import write_atomic
 from kiosk.core.clock import default_clock
 from kiosk.store import Store
 from kiosk.store.syncstate import Identity, SyncState
+from kiosk.texts import text
 
 from .backoff import Backoff
 from .client import HubClient, SyncError, check_url, fetch_cert_pem
@@ -42,7 +43,7 @@ def _now(store: Store | None = None) -> str:
 def require_identity(state: SyncState) -> Identity:
     ident = state.identity()
     if ident is None:
-        raise SyncError("not_registered", "本机还没有在县里登记。请向县社保局要一个开通码，然后运行：kiosk register --hub 地址 --code 开通码", False)
+        raise SyncError("not_registered")
     return ident
 
 
@@ -51,18 +52,18 @@ def register(store: Store, hub_url: str, code: str, name: str, pin: str | None =
     state = SyncState(store)
     existing = state.identity()
     if existing is not None:
-        raise SyncError("already_registered", f"本机已经登记过（设备编号 {existing.device_id}），不需要再登记。", False)
+        raise SyncError("already_registered", device=existing.device_id)
     hub_url = check_url(hub_url)
     code = code.strip().upper()
     if not 4 <= len(code) <= 64:
-        raise SyncError("bad_code", "开通码不对。请核对县社保局给的开通码（形如 ABCD-EFGH-JKLM）。", False)
+        raise SyncError("bad_code")
     cert_pem = None
     if hub_url.startswith("https://"):
         if not pin:
-            raise SyncError("pin_required", "用 https 登记时需要县里服务器的证书指纹（--pin），请向县社保局信息科索取。", False)
+            raise SyncError("pin_required")
         cert_pem, actual = fetch_cert_pem(hub_url)
         if actual.lower() != pin.replace(":", "").lower():
-            raise SyncError("tls_pin_mismatch", "县里服务器的证书指纹与您输入的不一致，已停止登记（可能连错了服务器或被冒充）。请核对指纹。", False)
+            raise SyncError("tls_pin_mismatch", why="register_pin_mismatch")
     sign, box = P.new_signing_key(), P.new_box_key()
     sign_pub, box_pub = P.public_b64(sign), P.public_b64(box)
     req = P.RegisterRequest(code=code, name=name[:100] or "kiosk", sign_pub=sign_pub, box_pub=box_pub,
@@ -163,7 +164,7 @@ class Syncer:
         self.progress = progress
         url = hub_url or self.ident.hub_url
         if not url:
-            raise SyncError("no_hub_url", "本机没有县里的地址（用开通包登记的）。请用 U 盘导入数据包，或指定县里的地址。", False)
+            raise SyncError("no_hub_url")
         self.client = HubClient(url, self.ident.device_id,
                                 P.signing_key_from(self.ident.sign_key), timeout=timeout,
                                 cert_pem=self.state.get("hub_cert_pem"),
@@ -206,9 +207,9 @@ class Syncer:
                     entry["count"] += 1
             report.held += sum(a.status == "stored" and a.code == P.CLOCK_SUSPECT[0] for a in acks)
             done += len(items)
-            self._tick("上传认证记录", done, total)
+            self._tick(text("sync_step_upload"), done, total)
             if not ok and not bad:  # the hub answered nothing about this batch: do not spin
-                raise SyncError("no_acks", "县里服务器没有确认收到记录，稍后重试。", True)
+                raise SyncError("no_acks", retryable=True)
         # Audit log after the certifications (append-only, pushed by sequence number).
         while True:
             cursor = int(self.state.get("audit_cursor", 0))
@@ -218,7 +219,7 @@ class Syncer:
             acks = self._post(_audit_records(self.ident.device_id, entries))
             rejected = [a for a in acks if a.status == "rejected"]
             if rejected:
-                report.errors += [f"审计记录被拒收：{a.message}" for a in rejected]
+                report.errors += [text("sync_audit_rejected", message=a.message) for a in rejected]
             self.state.set(audit_cursor=entries[-1]["seq"])
             report.audit_sent += len(entries)
 
@@ -231,7 +232,7 @@ class Syncer:
 
     def pull(self, report: SyncReport) -> None:
         if not self.store.has_key:  # lost template key: records still go up; roster and templates wait
-            report.errors.append(self.store.key_error.message if self.store.key_error else "缺少人脸模板密钥，名册和模板暂不下载。")
+            report.errors.append(self.store.key_error.message if self.store.key_error else text("sync_no_key_no_roster"))
             return
         while True:
             page = P.RosterPage.model_validate(
@@ -243,7 +244,7 @@ class Syncer:
             self.state.set(roster_cursor=page.cursor)
             report.roster_changed += applied
             report.errors += errors
-            self._tick("下载名册", report.roster_changed, report.roster_changed + (1 if page.more else 0))
+            self._tick(text("sync_step_roster"), report.roster_changed, report.roster_changed + (1 if page.more else 0))
             if not page.more:
                 break
         while True:
@@ -350,7 +351,7 @@ def export_bundle(store: Store, to_dir: Path, progress: Progress | None = None) 
     audit = state.audit_after(int(state.get("audit_cursor", 0)), limit=-1)
     records = _outbox_records(items, ident.device_id, state, ident.hub_box_pub) + _audit_records(ident.device_id, audit)
     if progress:
-        progress("导出", len(records), len(records))
+        progress(text("sync_step_export"), len(records), len(records))
     data = P.make_bundle(P.BUNDLE_UP, ident.device_id, "county", ident.hub_box_pub, P.signing_key_from(ident.sign_key),
                          {"device_id": ident.device_id, "records": records})
     to_dir = Path(to_dir)
@@ -368,19 +369,16 @@ def _check_bundle_order(store: Store, state: SyncState, header: dict) -> int:
     """A county bundle must be newer than the last one imported and not expired (both signed)."""
     sequence, expires = header.get("sequence"), header.get("expires_at")
     if not isinstance(sequence, int) or not isinstance(expires, str):
-        raise SyncError("bundle_unordered", "这个U盘里的县里数据没有序号和有效期（县里程序版本太旧），未导入。"
-                                            "请县里把程序升级后重新导出名册包。", False)
+        raise SyncError("bundle_unordered")
     last = int(state.get("county_bundle_seq", 0) or 0)
     if sequence <= last:
-        raise SyncError("bundle_old", f"这个U盘里的县里数据比本机已有的旧（编号 {sequence}，本机已导入到 {last}），未导入。"
-                                      "请到县里重新导出最新的名册包（kiosk-county export）。", False)
+        raise SyncError("bundle_old", sequence=sequence, last=last)
     try:
         expired = datetime.fromisoformat(expires) < store.clock.utc_now()
     except ValueError:
         expired = True
     if expired:
-        raise SyncError("bundle_expired", f"这个U盘里的县里数据已过期（{expires[:10]} 到期），未导入。"
-                                          "请到县里重新导出最新的名册包（kiosk-county export）。", False)
+        raise SyncError("bundle_expired", expires=expires[:10])
     return sequence
 
 
@@ -391,20 +389,19 @@ def import_county_bundle(store: Store, path: Path) -> dict:
     try:
         data = Path(path).read_bytes()
     except OSError as e:
-        raise SyncError("unreadable_file", f"读不出数据包文件：{path}", False, str(e)) from None
+        raise SyncError("unreadable_file", detail=str(e), path=path) from None
     try:
         header, content = P.open_bundle(data, P.BUNDLE_DOWN, ident.hub_sign_pub, P.box_key_from(ident.box_key))
     except P.ProtocolError as e:
         raise SyncError(e.code, e.message, False, e.detail) from None
     if content.get("device_id") != ident.device_id:
-        raise SyncError("not_for_us", "这个名册包是发给另一台设备的，已拒绝导入。请县里按本机设备编号重新导出。", False)
+        raise SyncError("not_for_us")
     sequence = _check_bundle_order(store, state, header)
     try:  # checked before anything applies: a malformed bundle changes nothing
         decisions = [P.FallbackDecision.model_validate(d) for d in content.get("fallback_decisions") or []]
         county_ops = [P.CountyOperator.model_validate(o) for o in content.get("operators") or []]
     except Exception as e:  # pydantic.ValidationError
-        raise SyncError("bad_bundle", "名册包里的审核结果或操作员格式不对，未导入。请县里重新导出名册包。", False,
-                        str(e)[:300]) from None
+        raise SyncError("bad_bundle", detail=str(e)[:300]) from None
     roster = content.get("roster", []) if store.has_key else []  # names and IDs are sealed with the key
     applied, errors = state.apply_roster(roster)
     state.apply_policy(content.get("policy"))
@@ -542,7 +539,7 @@ class BackgroundSync:
                     else:
                         delay = self.backoff.next_delay()
                 except Exception as e:  # keep the thread alive; show the problem to staff
-                    self.last_error = SyncError("internal", "同步出错，稍后会自动重试；如果一直出现，请联系县社保局信息科。", True, repr(e))
+                    self.last_error = SyncError("internal", retryable=True, detail=repr(e))
                     delay = self.backoff.next_delay()
                 self.passes += 1
                 delay = self._until_maintenance(store, delay)
