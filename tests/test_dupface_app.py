@@ -20,6 +20,19 @@ from test_app_staff import ASSISTANT, REVIEWER, _shot, login, long_press, staff_
 pytestmark = [pytest.mark.slow, pytest.mark.data]
 
 
+def above_the_buttons(h) -> list[str]:
+    """Controls of the review's column that reach into the bottom row (back / reject / approve)."""
+    from PySide6.QtCore import QRectF
+
+    def rect(it):
+        return it.mapRectToScene(QRectF(0, 0, it.width(), it.height()))
+
+    top = rect(driver.find(h.window, "btnApprove")).top()
+    return [it.objectName() for it in driver.items(h.window) if it.isVisible()
+            and it.objectName().startswith(("reject_", "rejectTyped", "btnDup", "dupReasonTyped", "dupOther_", "dupTitle"))
+            and rect(it).bottom() > top + 0.5]
+
+
 def as_reviewer_open(h, eid: int) -> None:
     long_press(h)
     h.wait_screen("staffLogin")
@@ -108,19 +121,27 @@ def test_the_review_screen_with_a_warning_fits_and_renders(staff_app, qtbot, tmp
     shots.mkdir(parents=True, exist_ok=True)
     h = staff_app(size=size, elder=elder, voice=quick_voice(0.05))
     k = h.k
+    from kiosk.enrolment import pose_spread
+
     face = enrol_virtual_face(k.service.encoder)
+    # the longest review: a narrow pose spread's two lines (adminthread) above the warning
+    narrow = pose_spread([{"yaw_dev": y, "pitch_dev": 1.0} for y in (-2.0, 0.0, 1.0, 2.0, 3.0)])
     eid = save_enrolment(k.store, k.settings, h.ids["刘玉珍"], [face] * 5, BACKEND_NAME, enrolled_by=ASSISTANT[0],
-                         consent_read_by=ASSISTANT[0], consent_at=k.store.clock.utc_now())
+                         consent_read_by=ASSISTANT[0], consent_at=k.store.clock.utc_now(),
+                         quality={"pose_spread": narrow})
     as_reviewer_open(h, eid)
     _shot(h, shots, "review_dupface")
+    assert above_the_buttons(h) == []
     h.tap("btnApprove")
     _shot(h, shots, "review_dupface_refused")
+    assert above_the_buttons(h) == []
     h.tap("btnDupConfirm")
     assert k.review.dupConfirmed
     qtbot.wait(50)  # the reasons laid out (a person taps a moment later)
     h.tap("btnDupReason_twins_or_siblings")
     assert k.review.dupConfirmed and k.review.dupReason == "twins_or_siblings"
     _shot(h, shots, "review_dupface_confirmed")
+    assert above_the_buttons(h) == []
     for name in ("btnDupConfirm", "btnDupReason_checked_id_cards", "btnApprove", "btnReject", "dupReasonTyped"):
         it = driver.find(h.window, name)
         assert it is not None and it.isVisible(), name

@@ -48,6 +48,13 @@ Rectangle {
                         text: modelData
                     }
                 }
+                Body {
+                    visible: !box.wide  // room for it on a portrait kiosk
+                    width: parent.width
+                    font.pixelSize: Theme.small
+                    color: Theme.textSoft
+                    text: App.t("ui_dupface_no_photo")
+                }
             }
             BigButton {
                 id: confirmBox
