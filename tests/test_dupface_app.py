@@ -44,10 +44,15 @@ def as_reviewer_open(h, eid: int) -> None:
     h.wait_screen("reviewDetail")
 
 
-def test_the_reviewer_sees_the_warning_and_approves_only_with_a_confirmation(staff_app, qtbot):
+@pytest.mark.parametrize("elder", [False, True])
+def test_the_reviewer_sees_the_warning_and_approves_only_with_a_confirmation(staff_app, qtbot, tmp_path, elder):
+    from pathlib import Path
+
     from kiosk.store.syncstate import SyncState
 
-    h = staff_app(voice=quick_voice())
+    shots = Path(os.environ.get("DUPFACE_SCREENSHOTS") or tmp_path) / f"camera_{'elder_' if elder else ''}1366x768"
+    shots.mkdir(parents=True, exist_ok=True)
+    h = staff_app(voice=quick_voice(), elder=elder)
     k = h.k
     liu, wang = h.ids["刘玉珍"], h.ids["王秀英"]
     assert k.store.templates_for(wang, BACKEND_NAME)  # the virtual camera's face is 王秀英's
@@ -71,6 +76,8 @@ def test_the_reviewer_sees_the_warning_and_approves_only_with_a_confirmation(sta
     h.wait_screen("home")
 
     as_reviewer_open(h, eid)
+    assert k.enrol.frameCount(eid) >= 5  # the chosen frames are in memory: thumbnails on the review
+    assert above_the_buttons(h) == []
     warn = driver.find(h.window, "dupWarning")
     assert warn is not None and warn.isVisible()
     assert "王*英" in h.text("dupOther_0") and wang[-4:] in h.text("dupOther_0") and wang not in h.text("dupOther_0")
@@ -78,6 +85,8 @@ def test_the_reviewer_sees_the_warning_and_approves_only_with_a_confirmation(sta
     # approve without the confirmation: refused with what to do, still pending
     h.tap("btnApprove")
     assert k.review.messageError and "已核实不是同一人" in h.text("reviewMessage")
+    _shot(h, shots, "review_dupface_thumbnails_refused")
+    assert above_the_buttons(h) == []
     assert k.store.get_enrolment(eid)["status"] == "pending_review"
     # the checkbox alone is not enough: how it was checked
     h.tap("btnDupConfirm")

@@ -56,7 +56,18 @@ Item {
             width: parent.width
             spacing: Theme.gap / 3
             readonly property int perRow: Math.max(1, Theme.portrait ? Math.ceil(screen.frames / 2) : screen.frames)
-            readonly property real side: Math.min((width - spacing * (perRow - 1)) / perRow, screen.height * (screen.wide ? 0.2 : 0.12))
+            readonly property real side: Math.max(0, Math.min((width - spacing * (perRow - 1)) / perRow, screen.height * (screen.wide ? 0.2 : 0.12),
+                                                     room / Math.ceil(screen.frames / perRow) - spacing))
+            // dupface: the room the other parts of the column leave above the buttons (the warning and
+            // the pose line can fill an elder-mode laptop screen): the thumbnails shrink to it
+            readonly property real room: {
+                let used = 0, shown = 0
+                for (let i = 0; i < col.children.length; ++i) {
+                    const c = col.children[i]
+                    if (c !== thumbs && c.visible && c.height > 0) { used += c.height; shown += 1 }
+                }
+                return screen.height - bottomRow.height - Theme.gap - used - col.spacing * (shown + 1)
+            }
             Repeater {
                 model: screen.frames
                 EnrolFrame {
@@ -116,6 +127,7 @@ Item {
         }
     }
     Row {
+        id: bottomRow
         anchors { left: parent.left; right: parent.right; bottom: parent.bottom }
         spacing: Theme.gap
         BigButton {
