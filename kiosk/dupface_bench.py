@@ -59,12 +59,12 @@ def build_store(folder: Path, residents: int, per: int, seed: int = 0):
     with store.transaction():
         for i in range(residents):
             rid = _id(i)
-            store.upsert_resident(rid, f"居民{i}", village="东村", categories=["pension"])
+            store.upsert_resident(rid, f"resident {i}", village="village 1", categories=["pension"])
             centre = probe_face if i == 0 else None  # one resident has the new enrolment's face
             for v in _face(rng, centre, per):
                 store.add_template(rid, v, BACKEND, source="county")
     newcomer = _id(residents)
-    store.upsert_resident(newcomer, "新建模", village="东村", categories=["pension"])
+    store.upsert_resident(newcomer, "newcomer", village="village 1", categories=["pension"])
     return store, newcomer, _face(rng, probe_face, 8)
 
 

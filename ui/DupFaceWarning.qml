@@ -63,7 +63,7 @@ Rectangle {
                 anchors.verticalCenter: parent.verticalCenter
                 fontSize: Theme.small
                 selected: Review.dupConfirmed
-                text: (Review.dupConfirmed ? "" : "☐ ") + App.t("ui_dupface_confirm")
+                text: (Review.dupConfirmed ? "" : "□ ") + App.t("ui_dupface_confirm")
                 Accessible.checkable: true
                 Accessible.checked: Review.dupConfirmed
                 onClicked: Review.setDupConfirmed(!Review.dupConfirmed)

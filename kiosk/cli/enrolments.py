@@ -141,7 +141,7 @@ def cmd_enrolments(args) -> int:
         print(f"{o['enrolment']}  {o['resident']}  {o['name'] or ''}  {text('enrol_status_' + o['status'])}"
               f"  {o['frames']}张  建模：{o['enrolled_by']}  审核：{o['reviewed_by'] or '-'}"
               f"  {pose_spread_line(o['pose_spread'])}"
-              + (f"  ⚠{text('dupface_cli_flag')} {o['resembles_other']}" if o["resembles_other"] else ""), flush=True)
+              + (f"  ※{text('dupface_cli_flag')} {o['resembles_other']}" if o["resembles_other"] else ""), flush=True)
         _print_resembles(o)
     return 0
 

@@ -1109,7 +1109,7 @@ TEXTS: dict[str, str] = {
     "dupface_source_enrolled": "已建模",
     "dupface_source_pending": "也在待审核",
     "dupface_cli_pending_warning": "注意：这张脸与本机另外 {n} 位居民的模板很像，审核时须核实不是同一人。",
-    "ui_dupface_title": "⚠ 注意：这张脸与本机另外的居民很像，可能是同一个人。",
+    "ui_dupface_title": "注意：这张脸与本机另外的居民很像，可能是同一个人。",
     "ui_dupface_body": "请核对身份证和本人。",
     "ui_dupface_no_photo": "本机不保存居民照片，无法显示对方照片。",
     "ui_dupface_row": "{name}（{id}）{village}，{source}",
