@@ -99,6 +99,9 @@ class Settings:
     printer_kind: str = "none"  # "none", "file" (a USB printer is /dev/usb/lp0 on Linux), "network" (host[:port])
     printer_device: str = ""  # per kind: /dev/usb/lp0 | 192.168.1.50:9100
     printer_paper_mm: int = 58  # 58 or 80 mm paper
+    # The on-screen keyboard (Qt Virtual Keyboard, 拼音 + English) for staff text fields (kiosk.app.keyboard):
+    # "auto" on when the app fills the screen (the installed kiosk), off in a window; "on", "off" force it.
+    on_screen_keyboard: str = "auto"
 
     @property
     def printer(self) -> str:
@@ -208,7 +211,8 @@ _MATCHING_RANGES = {
              "roster_margin": (0, 0.5), "centred_threshold": (0.05, 2.0)},
 }
 _CHOICES = {"embedding_backend": ("dlib", "onnx"), "cycle_rule": ("birthday", "window"),
-            "flash_challenge": ("report", "off", "enforce"), "printer_kind": ("none", "file", "network")}
+            "flash_challenge": ("report", "off", "enforce"), "printer_kind": ("none", "file", "network"),
+            "on_screen_keyboard": ("auto", "on", "off")}
 
 
 def _toml_where(e: Exception) -> str:

@@ -2,7 +2,8 @@
 
 `visit_list` is the one query for "who must certify": the visit list of issue 12 and the due
 lists of issue 13 (`kiosk due`, printed 提醒名单) both use it. It reads the store and asks
-kiosk.policy.certification_status for each resident — the cycle rules live there only.
+kiosk.policy.certification_status for each resident — the cycle rules live in kiosk.core.cycle only
+(the county hub judges with the same module).
 
 Codes only (no words, no Qt): urgency and outcome labels are `visit_urgency_<code>` and
 `visit_outcome_<code>` in kiosk.texts.
@@ -10,16 +11,16 @@ Codes only (no words, no Qt): urgency and outcome labels are `visit_urgency_<cod
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date, timedelta
+from datetime import date
 
 from kiosk.core.clock import Clock
 from kiosk.core.ids import mask_id
-from kiosk.policy import CycleRule, Status, certification_status
+from kiosk.core.cycle import URGENCIES, urgency
+from kiosk.policy import CycleRule, certification_status
 from kiosk.store.db import VISIT_OUTCOMES
 
-# Most urgent first: payment already stopped, deadline passed (stops next month), never
-# certified at all, then the rest by how soon their deadline comes.
-URGENCIES = ("suspended", "overdue", "never_certified", "due")
+# URGENCIES (most urgent first) and `urgency` are the shared rule's (kiosk.core.cycle): the county
+# hub's due list sorts people with the same function.
 __all__ = ["URGENCIES", "VISIT_OUTCOMES", "VisitEntry", "urgency", "visit_list"]
 
 
@@ -49,23 +50,6 @@ class VisitEntry:
             "suspended_since": iso(self.suspended_since), "last_certified": iso(self.last_certified),
             "address": self.address, "phone": self.phone, "contact": self.contact, "last_visit": self.last_visit,
         }
-
-
-def urgency(status: Status, today: date, days: int, *, never_certified: bool,
-            county_suspended: bool) -> str | None:
-    """Where a resident stands on the visit list, or None when they need no visit."""
-    if status.kind in ("certified", "data_comparison", "deceased"):
-        return None
-    if county_suspended or (status.kind == "overdue" and (status.suspended_since is None
-                                                          or status.suspended_since <= today)):
-        return "suspended"
-    if status.kind == "overdue":
-        return "overdue"
-    if never_certified:
-        return "never_certified"
-    if status.kind == "due" and status.due_by is not None and status.due_by <= today + timedelta(days=days):
-        return "due"
-    return None
 
 
 def visit_list(store, clock: Clock, cycle_rule: CycleRule, *, village: str | None = None,

@@ -100,7 +100,7 @@ def test_status_page_and_openapi(hub, tmp_path):
     assert page.status_code == 200 and "text/html" in page.headers["content-type"]
     html = page.text
     assert "测试县社保局" in html and "各村每日认证" in html and ident.device_id in html and "东村服务点" in html
-    assert "超过12个月未认证（共 2 人）" in html
+    assert "逾期未认证（共 2 人）" in html
     assert ids[2] not in html and ids[2][:6] + "********" + ids[2][-4:] in html  # ID numbers masked
     assert httpx.get(hub.url + "/openapi.json", trust_env=False).status_code == 401
     spec = c.get("/openapi.json").json()

@@ -20,7 +20,7 @@ PAGES = [README, *DOCS]
 # The two commands, exactly as README has always given them.
 COMMANDS = (
     "uv run kiosk --demo        # start: the touchscreen app in a window, demo residents, virtual camera (no camera needed)",
-    'uv run pytest              # run the tests (reads ../shared/data, see "Test data")',
+    'uv run pytest -n auto      # run the tests, one worker per core (reads ../shared/data, see "Test data")',
 )
 
 _FENCE = re.compile(r"^\s*(```|~~~)")

@@ -22,7 +22,9 @@ def at_day(clock, days_ago: int, hour: int = 10) -> datetime:
 @pytest.fixture
 def village(hub, tmp_path):
     """东村 on the hub: A certifies (third try) at terminal 东村, F certified 11½ months ago, B never,
-    C by 大数据比对 last month, D suspended by the county, E deceased; G lives in 西村."""
+    C by 大数据比对 last month, D suspended by the county, E deceased; G lives in 西村. The county's
+    rule: a yearly window that opened 40 days ago and closes in 20 (no grace), so F's certification
+    counts for last year's window and this one is due within 30 days."""
     from kiosk.store import fallbacks as fb
     from kiosk.sync import register, sync_once
 
@@ -37,6 +39,9 @@ def village(hub, tmp_path):
              {"id_number": ids["E"], "name": "刘玉珍", "village": "东村", "county_status": "deceased"},
              {"id_number": ids["G"], "name": "孙凤英", "village": "西村"}]
     db.upsert_residents(rows)
+    opened, closes = today - timedelta(days=40), today + timedelta(days=20)
+    db.set_setting("cycle_policy", {"type": "fixed_window", "start": [opened.month, opened.day],
+                                    "end": [closes.month, closes.day], "grace_days": 0})
     store = open_store(tmp_path / "t")
     register(store, hub.url, db.provision("东村"), "东村服务点")
     sync_once(store)
@@ -59,11 +64,13 @@ def village(hub, tmp_path):
     return ids
 
 
-def test_due_list_on_the_hub_by_the_13th_month_rule(hub, village):
+def test_due_list_on_the_hub_by_the_county_rule(hub, village):
     due = hubfig.due_list(hub.db, "东村", days=30)
     got = {r["name"]: r["urgency"] for r in due["residents"]}
-    assert got == {"赵*芬": "suspended", "李*福": "never_certified", "陈*顺": "due"}
-    assert [r["urgency"] for r in due["residents"]] == ["suspended", "never_certified", "due"]
+    # B never certified: last year's window was missed, so payment stopped after it (as the terminal says)
+    assert got == {"赵*芬": "suspended", "李*福": "suspended", "陈*顺": "due"}
+    assert [r["urgency"] for r in due["residents"]] == ["suspended", "suspended", "due"]
+    assert due["rule"]["type"] == "fixed_window" and "每年" in due["rule_words"]
     c = staff_client(hub, "viewer1", "viewer", "viewer-secret-1")
     page = c.get("/due", params={"village": "东村"})
     assert page.status_code == 200
@@ -75,21 +82,22 @@ def test_due_list_on_the_hub_by_the_13th_month_rule(hub, village):
     import openpyxl
 
     wb = openpyxl.load_workbook(io.BytesIO(r.content))
-    assert r.status_code == 200 and [c.value for c in wb.active[2]][1:4] == ["赵*芬", due["residents"][0]["id"], "已暂停发放"]
+    first = due["residents"][0]
+    assert r.status_code == 200 and [c.value for c in wb.active[2]][1:4] == [first["name"], first["id"], "已暂停发放"]
     assert c.get("/due").status_code == 200  # the village picker
 
 
 def test_figures_page_charts_and_xlsx(hub, village):
     f = hubfig.figures(hub.db, "东村")
-    # must certify: A, B, D, F (C by 大数据比对, E deceased); certified in the last 12 months: A, F
-    assert f["villages"] == [{"village": "东村", "residents": 6, "must_certify": 4, "certified": 2,
-                              "data_comparison": 1, "deceased": 1, "rate": 0.5}]
+    # must certify: A, B, D, F (C by 大数据比对, E deceased); certified in this year's window: A
+    assert f["villages"] == [{"village": "东村", "residents": 6, "must_certify": 4, "certified": 1,
+                              "data_comparison": 1, "deceased": 1, "rate": 0.25}]
     assert f["tries_per_pass"]["buckets"] == {"1": 0, "2": 0, "3": 1, "4+": 0}
     assert {r["reason"]: r["count"] for r in f["failure_reasons"]} == {"actions": 1, "no_match": 1}
     assert f["fallbacks"][0]["pending"] == 1 and f["time_to_certify"]["median_s"] == 75.0
     c = staff_client(hub, "viewer1", "viewer", "viewer-secret-1")
     page = c.get("/figures", params={"village": "东村"})
-    assert page.status_code == 200 and page.text.count("<svg") >= 4 and "认证率 50.0%" in page.text
+    assert page.status_code == 200 and page.text.count("<svg") >= 4 and "认证率 25.0%" in page.text
     assert "王秀英" not in page.text
     everyone = c.get("/figures")
     assert everyone.status_code == 200 and "西村" in everyone.text
@@ -99,7 +107,7 @@ def test_figures_page_charts_and_xlsx(hub, village):
 
     wb = openpyxl.load_workbook(io.BytesIO(r.content))
     assert wb.sheetnames == ["各村认证率", "每日", "每次通过用了几次", "未通过原因", "非刷脸认证", "认证用时"]
-    assert [c.value for c in wb["各村认证率"][2]] == ["东村", 6, 4, 2, 50.0, 1, 1]
+    assert [c.value for c in wb["各村认证率"][2]] == ["东村", 6, 4, 1, 25.0, 1, 1]
     # Staff who looked are in the audit.
     assert {a.action for a in hub.db.staff_audit()} >= {"view_figures", "export_figures"}
 
@@ -156,6 +164,7 @@ def save_pages(out) -> None:
         c = staff_client(h)
         (out / "hub_figures.html").write_text(c.get("/figures").text, encoding="utf-8")
         (out / "hub_due.html").write_text(c.get("/due", params={"village": "东村"}).text, encoding="utf-8")
+        (out / "hub_status.html").write_text(c.get("/").text, encoding="utf-8")
     finally:
         h.stop()
 

@@ -175,5 +175,5 @@ def test_status_page_is_paged(hub, tmp_path):
         path = nxt.group(1).replace("&amp;", "&")
     assert len(seen) >= 240  # masked IDs may collide; nothing is shown twice
     west = c.get("/", params={"village": "西村"}).text
-    assert "共 125 人" in west and "东村" not in west.split("超过12个月未认证")[1].split("</table>")[0]
+    assert "共 125 人" in west and "东村" not in west.split("逾期未认证（")[1].split("</table>")[0]
 

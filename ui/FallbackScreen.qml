@@ -161,6 +161,8 @@ Flickable {
                                                               : App.t("ui_fallback_relative_id")
                         bad: Fallback.relativeIdHint !== ""
                         maximumLength: 18
+                        // the on-screen keyboard in Latin input (not 拼音): digits on its &123 page, the check digit's X on ABC
+                        inputMethodHints: Qt.ImhLatinOnly | Qt.ImhPreferUppercase | Qt.ImhNoPredictiveText
                         validator: RegularExpressionValidator { regularExpression: /[0-9xX]*/ }
                         onEdited: (value) => Fallback.setRelativeId(value)
                     }

@@ -39,6 +39,7 @@ Window {
     // ---------------------------------------------------------------- header
     Rectangle {
         id: header
+        z: 1  // over a screen moved up for the on-screen keyboard (Keyboard.pan)
         anchors { left: parent.left; right: parent.right; top: parent.top }
         height: Math.round(Theme.touch + Theme.gap)
         color: Theme.header
@@ -133,6 +134,9 @@ Window {
     Item {
         id: stage
         anchors { left: parent.left; right: parent.right; top: header.bottom; bottom: parent.bottom }
+        // The on-screen keyboard (kiosk/app/keyboard.py): a scrolling page ends above it, another moves up.
+        anchors.bottomMargin: Keyboard.inset
+        transform: Translate { y: -Keyboard.pan }
         clip: true
 
         Loader {
@@ -162,6 +166,16 @@ Window {
             duration: Theme.transitionMs
             easing.type: Easing.OutCubic
         }
+    }
+
+    // ---------------------------------------------------------------- on-screen keyboard (staff text fields)
+    Loader {
+        id: keyboard
+        objectName: "keyboardLoader"
+        z: 50
+        anchors { left: parent.left; right: parent.right; bottom: parent.bottom }
+        active: App.keyboard
+        source: "KeyboardPanel.qml"
     }
 
     // ---------------------------------------------------------------- idle warning (over header and screen)

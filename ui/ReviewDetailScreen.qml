@@ -109,6 +109,7 @@ Item {
                     color: Theme.text
                     clip: true
                     maximumLength: 100
+                    inputMethodHints: Qt.ImhSensitiveData  // the on-screen 拼音 keyboard learns nothing from it
                     onAccepted: Review.rejectTyped(text)
                     Accessible.role: Accessible.EditableText
                     Accessible.name: App.t("ui_review_reason_typed")

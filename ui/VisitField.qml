@@ -1,6 +1,8 @@
 import QtQuick
 
-// A labelled one-line text field for staff screens (上门备注, 亲属信息), typed on a physical keyboard.
+// A labelled one-line text field for staff screens (上门备注, 亲属信息), typed on a physical keyboard
+// or the on-screen one (ui/KeyboardPanel.qml). Always ImhSensitiveData: the 拼音 engine must not learn
+// what is typed here (it would keep relatives' names in clear in its user dictionary).
 Column {
     id: field
     property string label: ""
@@ -10,7 +12,7 @@ Column {
     property alias text: input.text
     property alias maximumLength: input.maximumLength
     property alias validator: input.validator
-    property alias inputMethodHints: input.inputMethodHints
+    property int inputMethodHints: Qt.ImhNone  // the on-screen keyboard's layout (digits, Latin), see FallbackScreen
     signal edited(string value)
     spacing: 4 * Theme.f
 
@@ -39,6 +41,7 @@ Column {
             color: Theme.text
             clip: true
             selectByMouse: true
+            inputMethodHints: field.inputMethodHints | Qt.ImhSensitiveData
             onTextEdited: field.edited(text)
             Accessible.role: Accessible.EditableText
             Accessible.name: field.label

@@ -18,6 +18,7 @@ from kiosk.core.paths import assets_dir, ui_dir
 
 UI_DIR = ui_dir()
 FONT_DIR = assets_dir("fonts")
+KEYBOARD_STYLE_FAMILIES = ("Arial",)  # the family Qt Virtual Keyboard's default style asks for
 
 log = logging.getLogger(__name__)
 
@@ -47,7 +48,14 @@ def register_fonts() -> str:
             continue
         fams = QFontDatabase.applicationFontFamilies(fid)
         family = family or (fams[0] if fams else "")
-    return family or "Noto Sans CJK SC"
+    family = family or "Noto Sans CJK SC"
+    # Qt Virtual Keyboard's built-in style asks for "Arial" (absent on these machines): its key labels
+    # and 拼音 candidates are drawn in our CJK font instead of a fallback without Chinese (boxes).
+    from PySide6.QtGui import QFont
+
+    for name in KEYBOARD_STYLE_FAMILIES:
+        QFont.insertSubstitution(name, family)
+    return family
 
 
 def log_file():
@@ -157,8 +165,13 @@ class KioskApp:
         self.camera_factory = source_factory or factory
         self.check = CheckController(source_factory or factory, actor=d_actor if actor is None else actor,
                                      pace=d_pace if pace is None else pace, observer_factory=observer_factory)
+        from kiosk.app import keyboard
+
         self.app = AppController(self.settings, self.voice, demo_residents=demo_residents if opts.demo else None,
-                                 demo_source=label if opts.demo else "", font_family=self.family)
+                                 demo_source=label if opts.demo else "", font_family=self.family,
+                                 keyboard=keyboard.enabled(self.settings, opts))
+        # The on-screen keyboard's place (ui/Main.qml follows Keyboard.inset / Keyboard.pan)
+        self.keyboard = keyboard.KeyboardController(self.app.property("keyboard"))
         if opts.elder:
             self.app.setElder(True)
         self.entry = IdentityEntry(self.clock.today)
@@ -214,7 +227,7 @@ class KioskApp:
         qml.provide(App=self.app, KioskFlow=self.flow, IdEntry=self.entry, Records=self.records,
                     FaceCheck=self.check, Staff=self.staff, Enrol=self.enrol, Review=self.review,
                     Visits=self.visits, Fallback=self.fallback, KioskState=self.kiosk_state, Admin=self.admin,
-                    Coordinator=self.coordinator)
+                    Coordinator=self.coordinator, Keyboard=self.keyboard)
         from kiosk.app.receipt import ReceiptController
 
         # 认证回执: the result screen's record, and a fallback's once submitted (已提交)
@@ -230,6 +243,7 @@ class KioskApp:
         self.window = roots[0]
         w, h = opts.size
         self.window.resize(w, h)
+        self.keyboard.attach(self.window)
         self.app.touch()
 
     def enable_selftest(self) -> None:
@@ -357,6 +371,7 @@ class KioskApp:
         if getattr(self, "_closed", False):  # once (tests and run() may both close)
             return
         self._closed = True
+        self.keyboard.detach()
         self.staff.end_for_close()  # audited while the store is open; no idle logout can fire later
         self.check.clear()
         # No controller may act after the store is closed (a staff idle logout would audit into it): out of
@@ -414,14 +429,26 @@ def fill_screen(window, monitor: int = 0):
     return screen
 
 
+def load_settings(opts: Options):
+    """kiosk.toml with the command line's overrides (what KioskApp uses)."""
+    from kiosk.config import Settings
+
+    settings = Settings.load()
+    return replace(settings, **opts.settings_overrides) if opts.settings_overrides else settings
+
+
 def run(opts: Options) -> int:
     prepare_environment()
     from PySide6.QtGui import QGuiApplication
 
+    from kiosk.app import keyboard
+
     setup_logging()
+    settings = load_settings(opts)
+    keyboard.request(settings, opts)  # QT_IM_MODULE, read when the QGuiApplication is made
     qapp = QGuiApplication.instance() or QGuiApplication(sys.argv[:1])
     qapp.setApplicationName("村口认证")
-    kiosk = KioskApp(opts)
+    kiosk = KioskApp(opts, settings=settings)
     kiosk.enable_selftest()  # 本机暂停服务 when the camera or the disk is broken, or in the maintenance window
     if not opts.demo:
         kiosk.enable_updates()  # a staged update: restart (75) in the maintenance window, the wrapper installs it

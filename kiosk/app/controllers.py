@@ -56,10 +56,11 @@ class AppController(QObject):
     idleWarningChanged = Signal(bool)
 
     def __init__(self, settings, voice, *, demo_residents=None, demo_source: str = "", font_family: str = "",
-                 parent=None):
+                 keyboard: bool = False, parent=None):
         super().__init__(parent)
         self.settings = settings
         self.voice = voice
+        self._keyboard = keyboard  # the on-screen keyboard is on (kiosk.app.keyboard.enabled)
         self._font_family = font_family or "Noto Sans CJK SC"
         self._elder = bool(getattr(settings, "elder_mode_default", False))
         self._volume = float(getattr(settings, "volume", 0.8))
@@ -222,6 +223,7 @@ class AppController(QObject):
     demoSource = Property(str, lambda s: s._demo_source, notify=changed)
     audioAvailable = Property(bool, lambda s: s.voice.available, notify=changed)
     fontFamily = Property(str, lambda s: s._font_family, constant=True)
+    keyboard = Property(bool, lambda s: s._keyboard, constant=True)  # ui/KeyboardPanel.qml is loaded
     idleWarning = Property(bool, lambda s: s._warning, notify=changed)
     idleSecondsLeft = Property(int, lambda s: s._idle_left(), notify=changed)
 

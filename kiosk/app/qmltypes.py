@@ -44,6 +44,9 @@ def _types():
     from kiosk.app.admin import AdminController, KioskState  # the unattended kiosk (issue 14)
 
     types += [(KioskState, "KioskState", True), (AdminController, "Admin", True)]
+    from kiosk.app.keyboard import KeyboardController  # the on-screen keyboard's place (Main.qml)
+
+    types += [(KeyboardController, "Keyboard", True)]
     return types
 
 

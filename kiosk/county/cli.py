@@ -206,10 +206,18 @@ def cmd_county_roster(args) -> int:
     from kiosk.county.roster import load_roster
 
     hub = _hub(args)
+    if args.policy:  # checked before anything is loaded: a bad rule changes nothing
+        from kiosk.county import HubError
+        from kiosk.county.cycle import check_policy
+
+        try:
+            check_policy(args.policy)
+        except HubError as e:
+            raise _fail(e.code, e.message) from None
     load = load_roster(Path(args.file), today=hub.clock.today())
     changed, unchanged = hub.upsert_residents(load.rows) if load.rows else (0, 0)
     if args.policy:
-        hub.set_setting("cycle_policy", json.loads(args.policy))
+        _set_policy(hub, args.policy)
     if args.county:
         hub.set_setting("county_name", args.county)
     obj = {"loaded": len(load.rows), "changed": changed, "unchanged": unchanged, "errors": load.errors,
@@ -378,8 +386,33 @@ def cmd_county_fallbacks(args) -> int:
     return 0
 
 
+def _set_policy(hub, value: str) -> dict:
+    """Check and store the county's cycle rule (sent to terminals with the roster, judged by the hub)."""
+    from kiosk.county import HubError
+    from kiosk.county.cycle import set_policy
+
+    try:
+        checked = set_policy(hub, value)
+    except HubError as e:
+        raise _fail(e.code, e.message) from None
+    hub.log_action(os.environ.get("USER") or "county-cli", "setting_cycle_policy", json.dumps(checked))
+    return checked
+
+
 def cmd_county_setting(args) -> int:
     hub = _hub(args)
+    if args.name == "cycle_policy":  # the certification cycle rule: JSON, e.g. {"type": "birthday", "grace_days": 0}
+        from kiosk.county.cycle import policy, rule_words
+        from kiosk.core.cycle import rule_from_config
+
+        if args.value is not None:
+            _set_policy(hub, args.value)
+        value = policy(hub)
+        unset = hub.get_setting("cycle_policy") is None
+        _emit({"name": args.name, "value": value, "default": unset}, args.json,
+              f"cycle_policy = {json.dumps(value, ensure_ascii=False)}{'（默认）' if unset else ''}\n"
+              f"{rule_words(rule_from_config(value))}")
+        return 0
     if args.name == "share_templates":  # on | off (default on): templates enrolled at terminals go to the others
         if args.value is not None:
             if args.value not in ("on", "off"):
@@ -615,9 +648,10 @@ def add_commands(sub) -> None:
     p = hub_parser("receipt", "核验居民的认证回执：kiosk-county receipt verify 验证码（或二维码内容）", cmd_county_receipt)
     p.add_argument("action", choices=["verify"])
     p.add_argument("code", help="回执上的 28 位验证码（横线可有可无），或扫描二维码得到的文字")
-    p = hub_parser("setting", "查看或修改县级设置：clock_margin_hours（默认24）、bundle_valid_days（默认30）、share_templates on|off（默认on）",
+    p = hub_parser("setting", "查看或修改县级设置：clock_margin_hours（默认24）、bundle_valid_days（默认30）、share_templates on|off（默认on）、"
+                              "cycle_policy 认证周期规则（JSON，默认 {\"type\": \"birthday\", \"grace_days\": 0}；随名册下发到终端，县里的名单和统计也按它算）",
                    cmd_county_setting)
-    p.add_argument("name", choices=["clock_margin_hours", "bundle_valid_days", "share_templates"])
+    p.add_argument("name", choices=["clock_margin_hours", "bundle_valid_days", "share_templates", "cycle_policy"])
     p.add_argument("value", nargs="?")
     p = hub_parser("operator", "终端操作员随名册下发：add 名字 --role assistant|reviewer|admin [--village 村]"
                                "（口令从标准输入读一行，只存散列）/ disable 名字 / list", cmd_county_operator)

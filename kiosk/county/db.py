@@ -18,7 +18,7 @@ from typing import Any, Iterable
 
 import numpy as np
 from sqlalchemy import (
-    Boolean, Float, ForeignKey, Index, Integer, LargeBinary, String, Text, create_engine, event, func, inspect,
+    Boolean, Float, ForeignKey, Index, Integer, LargeBinary, SmallInteger, String, Text, create_engine, event, func, inspect,
     insert, select, text, update,
 )
 from sqlalchemy.exc import IntegrityError
@@ -92,10 +92,18 @@ class Change(Base):
     at: Mapped[str] = mapped_column(String(32))
 
 
+def _birth_month(context) -> int | None:
+    """The birth month written in the ID number (characters 11-12), for the cycle rule's SQL."""
+    rid = str(context.get_current_parameters().get("id_number") or "")
+    return int(rid[10:12]) if len(rid) == 18 and rid[10:12].isdigit() else None
+
+
 class Resident(Base):
     __tablename__ = "residents"
-    # covering index for the status page's overdue count (300,000 residents: docs/benchmarks.md)
-    __table_args__ = (Index("ix_residents_overdue", "certified_on", "data_comparison_on", "removed", "county_status"),)
+    # covering index for the status page's overdue count and the figures' per-village counts by
+    # the county's cycle rule (kiosk.county.cycle; 300,000 residents: docs/benchmarks.md)
+    __table_args__ = (Index("ix_residents_cycle", "birth_month", "certified_on", "data_comparison_on", "benefit_start",
+                            "county_status", "removed", "village"),)
     id_number: Mapped[str] = mapped_column(String(18), primary_key=True)
     name: Mapped[str] = mapped_column(String(100))
     village: Mapped[str | None] = mapped_column(String(100), nullable=True, index=True)
@@ -112,6 +120,8 @@ class Resident(Base):
     phone: Mapped[str | None] = mapped_column(String(32), nullable=True)
     contact_name: Mapped[str | None] = mapped_column(String(50), nullable=True)
     contact_phone: Mapped[str | None] = mapped_column(String(32), nullable=True)
+    # 1..12, from the ID number (kept so the cycle rule can be judged in SQL, kiosk.county.cycle)
+    birth_month: Mapped[int | None] = mapped_column(SmallInteger, nullable=True, default=_birth_month)
 
 
 CONTACT_COLUMNS = ("address", "phone", "contact_name", "contact_phone")
@@ -1108,16 +1118,19 @@ class HubDB:
                              sequence=sequence, expires_at=expires, clock=self.clock)
 
     # ------------------------------------------------------------------ status page
-    def summary(self, today: date | None = None, overdue_months: int = 12, page: int = 1, per_page: int = 100,
+    def summary(self, today: date | None = None, page: int = 1, per_page: int = 100,
                 village: str | None = None, days: int = 14, after: str | None = None) -> dict:
         """What the status page shows, in indexed, paged queries (300,000 residents: see docs/benchmarks.md).
 
-        per_day: the last `days` days (at most 400 rows); overdue: one page of `per_page` ordered by
-        ID number (`after`: the page after that ID, an index seek; `page`: by offset), with the total;
-        devices with their sequence gaps; the number of records held for clock review."""
+        per_day: the last `days` days (at most 400 rows); overdue: who is overdue or suspended by the
+        county's cycle rule (kiosk.county.cycle, the rule terminals apply), one page of `per_page`
+        ordered by ID number (`after`: the page after that ID, an index seek; `page`: by offset), with
+        the total; devices with their sequence gaps; the number of records held for clock review."""
+        from . import cycle
+
         today = today or self.clock.today()
         page = max(1, page)
-        cutoff = (today - timedelta(days=round(overdue_months * 30.44))).isoformat()
+        rule = cycle.hub_rule(self)
         since = (today - timedelta(days=days)).isoformat()
         with self.Session() as s:
             per_day = s.execute(
@@ -1126,31 +1139,35 @@ class HubDB:
                 .group_by(Record.village, Record.occurred_day, Record.verdict)
                 .order_by(Record.occurred_day.desc(), Record.village).limit(400)
             ).all()
-            cond = [Resident.removed.is_(False), Resident.county_status != "deceased",
-                    func.coalesce(Resident.certified_on, "") < cutoff,
-                    func.coalesce(Resident.data_comparison_on, "") < cutoff]
+            alive = [Resident.removed.is_(False), Resident.county_status != "deceased"]
+            total = cycle.count_overdue(s, rule, today, *alive, village=village or None)
+            cond = [*alive, cycle.overdue_condition(rule, today)]
             if village:
                 cond.append(Resident.village == village)
-            total = s.scalar(select(func.count()).select_from(Resident).where(*cond))
             q = (select(Resident.id_number, Resident.name, Resident.village, Resident.certified_on,
-                        Resident.data_comparison_on, Resident.county_status).where(*cond).order_by(Resident.id_number)
-                 .limit(per_page + 1))
+                        Resident.data_comparison_on, Resident.county_status, Resident.benefit_start)
+                 .where(*cond).order_by(Resident.id_number).limit(per_page + 1))
             q = q.where(Resident.id_number > after) if after else q.offset((page - 1) * per_page)
             rows = s.execute(q).all()
             more = len(rows) > per_page
             rows = rows[:per_page]
             held = s.scalar(select(func.count()).select_from(Record)
                             .where(Record.clock_suspect.is_(True), Record.review.is_(None)))
-        overdue = [{"id_number": rid, "name": name, "village": v,
-                    "last": max([d for d in (c, dc) if d], default=None), "status": st}
-                   for rid, name, v, c, dc, st in rows]
+        overdue = []
+        for rid, name, v, c, dc, st, benefit in rows:
+            j = cycle.judge(rule, rid, today, certified_on=c, data_comparison_on=dc, benefit_start=benefit,
+                            county_status=st)
+            overdue.append({"id_number": rid, "name": name, "village": v, "last": j.last.isoformat() if j.last else None,
+                            "status": st, "urgency": j.urgency,
+                            "suspended_since": j.status.suspended_since.isoformat() if j.status.suspended_since else None})
         days_out: dict[tuple, dict] = {}
         for v, day, verdict, n in per_day:
             d = days_out.setdefault((day, v), {"day": day, "village": v, "pass": 0, "fail": 0})
             d[verdict] = d.get(verdict, 0) + n
         devices = self.devices()
         return {"per_day": list(days_out.values()), "devices": devices, "overdue": overdue,
-                "overdue_total": total, "page": None if after else page, "per_page": per_page, "village": village,
+                "overdue_total": total, "rule": rule.to_config(), "rule_words": cycle.rule_words(rule),
+                "page": None if after else page, "per_page": per_page, "village": village,
                 "next_after": rows[-1][0] if more and rows else None,
                 "gaps": self.all_sequence_gaps(), "held": held}
 
@@ -1173,6 +1190,13 @@ def _migrate(engine) -> None:
                 for name, kind in columns:
                     if name not in have:
                         c.execute(text(f"ALTER TABLE {table} ADD COLUMN {name} {kind}"))
+        if "residents" in tables and "birth_month" not in {col["name"] for col in insp.get_columns("residents")}:
+            # the cycle rule judged in SQL (kiosk.county.cycle): the birth month out of the ID number,
+            # and its covering index in place of the rolling-12-month one
+            c.execute(text("ALTER TABLE residents ADD COLUMN birth_month SMALLINT"))
+            c.execute(text("UPDATE residents SET birth_month = CAST(substr(id_number, 11, 2) AS INTEGER)"
+                           " WHERE length(id_number) = 18"))
+            c.execute(text("DROP INDEX IF EXISTS ix_residents_overdue"))
         if "records" in tables and "clock_suspect" not in {col["name"] for col in insp.get_columns("records")}:
             old_indexes = [ix["name"] for ix in insp.get_indexes("records")]
             c.execute(text("ALTER TABLE records RENAME TO records_v1"))

@@ -1,84 +1,59 @@
 """The hub's due lists and figures, per village, from the county database (the hub imports only
-kiosk.core and kiosk.protocol: no terminal policy code here).
+kiosk.core and kiosk.protocol from the terminal side).
 
-The hub judges by the rolling 12-month rule its status page already uses ("from the 13th month
-without certification payment is suspended", DOMAIN.md): a resident's last certification is the
-later of certified_on (a trusted pass, or an approved fallback) and data_comparison_on.
+Both judge by the county's cycle rule, the one the terminals apply (kiosk.county.cycle over
+kiosk.core.cycle): a resident's certifications are the hub's certified_on (the latest trusted pass
+or approved fallback) and data_comparison_on, with benefit_start and the county status.
 
-* due list: suspended (county status, or past the 12 months and into the next month), overdue
-  (past the 12 months this month: suspended from next month), never certified, due within N days;
-  大数据比对-covered and deceased left out; IDs and names masked (公示 convention).
-* figures: 认证率 per village (certified in the last 12 months ÷ those who must certify, 大数据比对
-  and deceased left out), per day (passes, failures), tries per pass, failure reasons, fallbacks and
-  review outcomes, time to certify — counted with kiosk.core.figures, as the terminal counts them.
+* due list: exactly the terminal's visit/due list (kiosk.visits.visit_list): suspended, overdue
+  (deadline passed: suspended from next month), never certified, due within N days; 大数据比对-covered
+  and deceased left out; IDs and names masked (公示 convention). Judged one resident at a time with
+  kiosk.core.cycle (a village is small).
+* figures: 认证率 per village (certified in the current period on the range's last day ÷ those who
+  must certify, 大数据比对 and deceased left out — the terminal's kiosk.stats), counted in SQL over
+  the roster; per day (passes, failures), tries per pass, failure reasons, fallbacks and review
+  outcomes, time to certify — counted with kiosk.core.figures, as the terminal counts them.
 """
 from __future__ import annotations
 
-import calendar
 import json
 from datetime import date, timedelta
 
-from sqlalchemy import case, func, select
+from sqlalchemy import select
 
 from kiosk.core import figures as core
+from kiosk.core.cycle import URGENCIES
 from kiosk.core.ids import mask_id, mask_name
 
+from . import cycle
 from .db import FallbackReview, HubDB, Record, Resident
 
-URGENCIES = ("suspended", "overdue", "never_certified", "due")
 MAX_DAYS = 366
 
 
-def add_months(d: date, n: int) -> date:
-    k = d.year * 12 + d.month - 1 + n
-    y, m = divmod(k, 12)
-    m += 1
-    return date(y, m, min(d.day, calendar.monthrange(y, m)[1]))
-
-
-def _first_of_next_month(d: date) -> date:
-    return add_months(date(d.year, d.month, 1), 1)
-
-
-def _d(s: str | None) -> date | None:
-    try:
-        return date.fromisoformat(s) if s else None
-    except ValueError:
-        return None
-
-
 def due_list(hub: HubDB, village: str, days: int = 30, today: date | None = None) -> dict:
-    """The village's due list by the 13th-month rule, most urgent first (masked)."""
+    """The village's due list by the county's cycle rule, most urgent first (masked)."""
     today = today or hub.clock.today()
+    rule = cycle.hub_rule(hub)
     with hub.Session() as s:
         rows = s.execute(select(Resident.id_number, Resident.name, Resident.certified_on,
                                 Resident.data_comparison_on, Resident.county_status, Resident.benefit_start)
                          .where(Resident.village == village, Resident.removed.is_(False),
                                 Resident.county_status != "deceased")).all()
     out = []
-    for rid, name, cert, dc, status, _benefit in rows:
-        c, dcd = _d(cert), _d(dc)
-        last = max((x for x in (c, dcd) if x and x <= today), default=None)
-        lapse = add_months(last, 12) if last else None
-        if dcd and last == dcd and lapse and lapse >= today and status != "suspended":
-            continue  # covered by 大数据比对
-        if status == "suspended":
-            kind, when = "suspended", None
-        elif last is None:
-            kind, when = "never_certified", None
-        elif lapse is not None and lapse < today:
-            stops = _first_of_next_month(lapse)
-            kind, when = ("suspended" if stops <= today else "overdue"), stops
-        elif lapse is not None and lapse <= today + timedelta(days=days):
-            kind, when = "due", lapse
-        else:
+    for rid, name, cert, dc, status, benefit in rows:
+        j = cycle.judge(rule, rid, today, certified_on=cert, data_comparison_on=dc, benefit_start=benefit,
+                        county_status=status, days=days)
+        if j.urgency is None:
             continue
-        out.append({"id": mask_id(rid), "name": mask_name(name), "urgency": kind, "last": last.isoformat() if last else None,
-                    "date": when.isoformat() if when else None})
+        when = j.status.suspended_since or j.status.due_by
+        out.append({"id": mask_id(rid), "name": mask_name(name), "urgency": j.urgency,
+                    "last": j.last.isoformat() if j.last else None, "date": when.isoformat() if when else None,
+                    "status": j.status.kind})
     out.sort(key=lambda r: (URGENCIES.index(r["urgency"]), r["date"] or "9999", r["id"]))
     counts = {u: sum(1 for r in out if r["urgency"] == u) for u in URGENCIES}
-    return {"village": village, "today": today.isoformat(), "days": days, "rule": "rolling_12_months",
-            "counts": counts, "residents": out}
+    return {"village": village, "today": today.isoformat(), "days": days, "rule": rule.to_config(),
+            "rule_words": cycle.rule_words(rule), "counts": counts, "residents": out}
 
 
 def villages(hub: HubDB) -> list[str]:
@@ -93,19 +68,9 @@ def figures(hub: HubDB, village: str | None = None, start: date | None = None, e
     start = start or end - timedelta(days=29)
     if start > end or (end - start).days + 1 > MAX_DAYS:
         raise ValueError("bad range")
-    cutoff = add_months(end, -12).isoformat()
+    rule = cycle.hub_rule(hub)
     with hub.Session() as s:
-        alive = Resident.county_status != "deceased"
-        cert = func.coalesce(Resident.certified_on, "") >= cutoff
-        dc = (func.coalesce(Resident.data_comparison_on, "") >= cutoff) & ~cert
-        q = (select(Resident.village, func.count(),
-                    func.sum(case((~alive, 1), else_=0)),
-                    func.sum(case((alive & cert, 1), else_=0)),
-                    func.sum(case((alive & dc, 1), else_=0)))
-             .where(Resident.removed.is_(False)).group_by(Resident.village).order_by(Resident.village))
-        if village:
-            q = q.where(Resident.village == village)
-        per_village = s.execute(q).all()
+        per_village = cycle.village_counts(s, rule, end, village)  # as the terminal's status on the last day
         rq = (select(Record.resident_id, Record.verdict, Record.occurred_day, Record.occurred_at, Record.payload)
               .where(Record.kind == "certification", Record.occurred_day >= start.isoformat(),
                      Record.occurred_day <= end.isoformat(), Record.review.is_distinct_from("rejected"))
@@ -120,11 +85,11 @@ def figures(hub: HubDB, village: str | None = None, start: date | None = None, e
             fq = fq.where(Record.village == village)
         records = s.execute(rq).all()
         fallbacks = s.execute(fq).all()
-    villages_out = []
+    villages_out: list[dict] = []
     for v, n, dead, done, dcn in per_village:
-        must = n - (dead or 0) - (dcn or 0)
-        villages_out.append({"village": v, "residents": n, "must_certify": must, "certified": done or 0,
-                             "data_comparison": dcn or 0, "deceased": dead or 0, "rate": core.rate(done or 0, must)})
+        must = n - dead - dcn
+        villages_out.append({"village": v, "residents": n, "must_certify": must, "certified": done,
+                             "data_comparison": dcn, "deceased": dead, "rate": core.rate(done, must)})
     days: dict[str, dict] = {}
     for i in range((end - start).days + 1):
         d = (start + timedelta(days=i)).isoformat()
@@ -152,7 +117,8 @@ def figures(hub: HubDB, village: str | None = None, start: date | None = None, e
             fb[m]["total"] += 1
     must = sum(v["must_certify"] for v in villages_out)
     done = sum(v["certified"] for v in villages_out)
-    return {"from": start.isoformat(), "to": end.isoformat(), "village": village, "rule": "rolling_12_months",
+    return {"from": start.isoformat(), "to": end.isoformat(), "village": village, "rule": rule.to_config(),
+            "rule_words": cycle.rule_words(rule),
             "totals": {"must_certify": must, "certified": done, "rate": core.rate(done, must),
                        "attempts": len(records), "passes": sum(1 for r in records if r[1] == "pass")},
             "villages": villages_out, "days": list(days.values()),

@@ -95,11 +95,10 @@ def render_status_page(county: str, summary: dict, tz=None, user: str | None = N
                        None if d.clock_offset_s is None else f"{d.clock_offset_s / 3600:+.1f} 小时",
                        gap_text(d.id)] for d in summary["devices"]],
                      "还没有登记任何设备。用 kiosk-county provision 生成开通码。")
-    overdue = _table(["身份证号", "姓名", "村", "最近认证", "状态"],
+    overdue = _table(["身份证号", "姓名", "村", "最近认证", "情况"],
                      [[_mask(o["id_number"]), o["name"], o["village"], o["last"] or "从未认证",
-                       {"active": "正常", "suspended": "已暂停"}.get(o["status"], o["status"])]
-                      for o in summary["overdue"]],
-                     "没有超期未认证的人员。")
+                       _overdue_words(o)] for o in summary["overdue"]],
+                     "没有逾期未认证的人员。")
     total, page, per_page = summary.get("overdue_total", len(summary["overdue"])), summary.get("page"), \
         summary.get("per_page", 100)
     pages = max(1, -(-total // per_page))
@@ -119,7 +118,8 @@ def render_status_page(county: str, summary: dict, tz=None, user: str | None = N
     body = f"""<h1>{escape(county)} 村口认证汇总</h1>{held_html}
 <h2>各村每日认证（最近两个月）</h2>{per_day}
 <h2>终端设备</h2>{devices}{health_html}
-<h2>超过12个月未认证（共 {total} 人）</h2>
+<h2>逾期未认证（共 {total} 人）</h2>
+<p class=empty>{escape(summary.get("rule_words", ""))}。名单与村里终端的提醒名单同一规则；身故人员不计入。</p>
 <form method=get action=/><label>村 <input name=village value="{escape(summary.get('village') or '')}"></label>
 <button>筛选</button></form>{overdue}<p>{' '.join(nav)}</p>"""
     return layout(f"{county} 认证汇总", body, user, role, csrf)
@@ -186,6 +186,16 @@ def render_audit_page(entries: list, tz=None, user: str | None = None, role: str
     return layout("操作记录", body, user, role, csrf)
 
 
+def _overdue_words(o: dict) -> str:
+    """已暂停发放 (since when, when the dates say) / 已逾期，下月起暂停 (the status list's last column)."""
+    since = o.get("suspended_since")
+    if o.get("urgency") == "overdue":
+        return f"已逾期，{since} 起暂停" if since else _URGENCY["overdue"]
+    if o.get("status") == "suspended" and not since:
+        return "县里已暂停发放"
+    return f"已暂停发放（{since} 起）" if since else _URGENCY["suspended"]
+
+
 # ---------------------------------------------------------------- due lists and figures (per village)
 _URGENCY = {"suspended": "已暂停发放", "overdue": "已逾期，下月起暂停", "never_certified": "从未认证", "due": "待认证"}
 _REASON_GROUPS = {"actions": "没做完动作", "liveness": "活体未通过", "faces": "没拍到人脸或多人", "no_match": "人脸不一致",
@@ -193,7 +203,15 @@ _REASON_GROUPS = {"actions": "没做完动作", "liveness": "活体未通过", "
                   "abandoned": "中途放弃", "no_template": "未建模或次数用完", "other": "其他"}
 _TRIES = {"1": "1次", "2": "2次", "3": "3次", "4+": "4次及以上"}
 _DURATIONS = {"lt30": "30秒内", "lt60": "30–60秒", "lt120": "1–2分钟", "ge120": "2分钟以上"}
-_RULE_NOTE = "按最近12个月计算（第13个月起暂停发放，与汇总页的超期名单同一规则）；大数据比对认证和身故人员不计入。"
+
+
+def _rule_note(d: dict, figures: bool = False) -> str:
+    """The county's cycle rule in words under a list or the figures (kiosk.county.cycle.rule_words)."""
+    words = d.get("rule_words") or ""
+    if figures:
+        return (f"认证率 = 截至 {d['to']} 本认证周期内已认证的人数 ÷ 应认证人数。{words}。"
+                "大数据比对认证和身故人员不计入；与村里终端的统计同一规则。")
+    return f"{words}。与汇总页的逾期名单、村里终端的提醒名单同一规则；大数据比对认证和身故人员不列入。"
 CHART_STYLE = """.charts{display:flex;flex-wrap:wrap;gap:1.5em}.chart{border:1px solid #999;padding:.5em 1em;background:#fff}
 .chart h3{margin:.2em 0 .5em;font-size:18px}svg text{font-family:sans-serif;font-size:15px}
 .big{font-size:22px;font-weight:bold}.tabs a{margin-right:.8em}"""
@@ -271,7 +289,7 @@ def render_due_page(due: dict | None, villages: list[str], user: str | None = No
     q = urlencode({"village": due["village"], "days": due["days"]})
     body = f"""<style>{CHART_STYLE}</style><h1>{escape(due['village'])} 认证提醒名单（公示版，姓名和身份证号已打码）</h1>{tabs}
 <p>截至 {escape(due['today'])}，含 {due['days']} 天内到期：共 {len(rows)} 人（{escape(counts)}）。</p>
-<p class=empty>{escape(_RULE_NOTE)}</p>
+<p class=empty>{escape(_rule_note(due))}</p>
 <p><a href="/due.xlsx?{q}">导出 Excel</a>　<a href="/figures?{urlencode({'village': due['village']})}">本村认证统计</a></p>
 {_table(["序号", "姓名", "身份证号", "情况", "截止/暂停", "最近认证"], rows, "没有需要提醒的人：都已认证（或由大数据比对认证）。")}"""
     return layout(f"{due['village']} 认证提醒名单", body, user, role, csrf)
@@ -303,7 +321,7 @@ def render_figures_page(f: dict, villages: list[str], user: str | None = None, r
 <p class=big>认证率 {rate}（已认证 {t['certified']} / 应认证 {t['must_certify']} 人）</p>
 <p>{escape(f['from'])} 至 {escape(f['to'])}：刷脸 {t['attempts']} 次，通过 {t['passes']} 次；每次通过平均刷脸
 {mean_tries if mean_tries is not None else '—'} 次；用时中位数 {median if median is not None else '—'} 秒。</p>
-<p class=empty>{escape(_RULE_NOTE)}</p>
+<p class=empty>{escape(_rule_note(f, figures=True))}</p>
 <p><a href="/figures.xlsx?{q}">导出 Excel</a>{due_link}</p>
 <div class=charts>
 <div class=chart><h3>各村认证率</h3>{_svg_bars(village_rows, "#1f4e79", max_value=100)}</div>
