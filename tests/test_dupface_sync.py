@@ -40,7 +40,7 @@ def flagged_approved(store) -> int:
     return wang
 
 
-def test_a_v5_hub_receives_the_finding_and_the_confirmation_and_shows_them(hub, terminal):
+def test_a_v5_hub_receives_the_finding_and_the_confirmation_and_shows_them(hub, terminal, capsys, tmp_path):
     store, ident = terminal
     roster_of_two(hub)
     sync_once(store, **FAST)  # the roster page's answer says X-Kiosk-Protocol: 5
@@ -59,6 +59,15 @@ def test_a_v5_hub_receives_the_finding_and_the_confirmation_and_shows_them(hub, 
     assert page.status_code == 200 and "人脸查重" in page.text and "像本终端另 1 人" in page.text
     assert "审核人已核实不是同一人：双胞胎兄弟，已核对两人身份证（王审核）" in page.text
     assert LI not in page.text and LI[-4:] in page.text and "未发现与他人相似" in page.text
+    # and `kiosk-county enrolments --json` (masked)
+    from kiosk.county.cli import main as county_main
+
+    capsys.readouterr()
+    assert county_main(["enrolments", "--json", "--db", hub.db.url, "--hub-key", str(tmp_path / "county" / "hub.key")]) == 0
+    listed = [json.loads(line) for line in capsys.readouterr().out.splitlines()]
+    [one] = [o for o in listed if o["resembles_other"]]
+    assert one["resembles"][0]["resident_id"].endswith(LI[-4:]) and LI not in json.dumps(listed)
+    assert one["resemble_confirmation"]["by"] == "王审核"
 
 
 def test_an_older_hub_gets_the_v4_record_and_the_audit_stream_carries_the_facts(hub, terminal):

@@ -2,7 +2,9 @@
 
 `kiosk enrol ID (--camera N | --video V | --virtual) --operator NAME` runs liveness and the pose
 capture (kiosk.enrolment) and saves the template set as pending review; `kiosk enrolments`
-lists (masked); `approve` / `reject` by a reviewer or admin who did not enrol it. PINs: one line
+lists (masked); `approve` / `reject` by a reviewer or admin who did not enrol it. An enrolment whose
+face resembles another resident of this terminal (kiosk.dupface, 像他人) is approved only with
+`--confirm-different-person "how it was checked"`. PINs: one line
 of stdin (or the terminal), never argv. Consent: `--consent-read` or a typed "y".
 The county side (who enrolled and approved, template sharing by county policy) is the sync
 branch's seam: the store's enrolments table and its audit entries carry what it needs.
