@@ -50,8 +50,18 @@ API = "/v1"
 # only once the hub has said it speaks v4 (share_templates on its roster page or bundle; a v3 hub
 # would refuse a batch holding an unknown kind), so against a v3 hub they wait on the terminal;
 # /operators answers 404 there (skipped). Upgrade the hub first.
-PROTOCOL_VERSION = 4
-ACCEPTED_VERSIONS = (1, 2, 3, 4)
+# 5 adds optional fields to the enrolment record: the duplicate-face check's findings (`resembles`,
+# `resembles_other`: other residents of the terminal the enrolled face resembles) and the reviewer's
+# confirmation (`resemble_confirmation`). A v4 hub refuses unknown fields, so a terminal adds them only
+# once the hub has said it speaks v5: the X-Kiosk-Protocol header on every hub answer, or `protocol`
+# in a county bundle's content (a v4 terminal ignores both). Bundles keep the v4 stamp
+# (BUNDLE_VERSION): their format is unchanged, and v4 terminals and hubs still open them. Before the
+# hub speaks v5 the same facts reach it in the audit stream (enrolment_resembles_other, and the
+# confirmation in enrolment_approved's details).
+PROTOCOL_VERSION = 5
+ACCEPTED_VERSIONS = (1, 2, 3, 4, 5)
+BUNDLE_VERSION = 4  # the bundle format's version (unchanged in v5)
+H_PROTOCOL = "X-Kiosk-Protocol"  # v5: on every hub answer, the protocol version the hub speaks
 CLOCK_MARGIN_S = 86400  # default: a record dated further than this from the hub's time is clock_suspect
 BUNDLE_VALID_DAYS = 30  # a county -> terminal bundle expires after this
 MAX_BODY_BYTES = 4 * 1024 * 1024  # a push batch of 500 records is ~400 KB
@@ -344,6 +354,26 @@ class FallbackDecisionPage(_Strict):
     more: bool
 
 
+class EnrolmentResemblance(_Strict):
+    """v5: another resident of the terminal the enrolled face resembles (kiosk.dupface): the 1:1
+    decision (`within`: a certification of this face claiming them would pass) and its distance."""
+
+    resident_id: str = Field(max_length=18)
+    distance: float = Field(ge=0, le=10)
+    within: bool
+    method: str | None = Field(default=None, max_length=20)
+    source: str | None = Field(default=None, max_length=20)  # enrolled | pending (that resident's set)
+
+
+class ResembleConfirmation(_Strict):
+    """v5: the reviewer approved although the face resembles another resident: what they confirmed
+    (`different_person`: 已核实不是同一人) and how they checked."""
+
+    kind: Literal["different_person"]
+    reason: str = Field(min_length=1, max_length=200)
+    by: str = Field(max_length=64)
+
+
 class EnrolmentPayload(_Strict):
     """An enrolment at a terminal once reviewed (v4): who enrolled it, who read the consent, who
     approved or rejected it (names and roles), when. No face data: an approved enrolment's
@@ -366,6 +396,10 @@ class EnrolmentPayload(_Strict):
     reject_reason: str | None = Field(default=None, max_length=500)
     template_shared: bool = False
     device_id: str | None = None
+    # v5 (only sent to a hub that speaks v5): the duplicate-face check
+    resembles_other: int | None = Field(default=None, ge=0, le=100)
+    resembles: list[EnrolmentResemblance] | None = Field(default=None, max_length=20)
+    resemble_confirmation: ResembleConfirmation | None = None
 
 
 class SealedTemplate(_Strict):
@@ -574,7 +608,7 @@ def make_bundle(kind: str, sender: str, recipient: str, recipient_box_pub: str, 
     County bundles (v2) carry `sequence` (one counter per hub, rising) and `expires_at` (UTC ISO),
     both under the signature: a terminal refuses an older, repeated or expired one."""
     header = {
-        "format": BUNDLE_FORMAT, "version": PROTOCOL_VERSION, "kind": kind, "bundle_id": bundle_id or str(uuidlib.uuid4()),
+        "format": BUNDLE_FORMAT, "version": BUNDLE_VERSION, "kind": kind, "bundle_id": bundle_id or str(uuidlib.uuid4()),
         "sender": sender, "recipient": recipient, "recipient_key": key_fingerprint(recipient_box_pub),
         "created_at": utc_now_iso(clock),
     }

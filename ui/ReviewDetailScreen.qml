@@ -41,8 +41,10 @@ Item {
             color: Review.messageError ? Theme.bad : Theme.good
             text: Review.message
         }
+        // the duplicate-face check (kiosk.dupface): its own block
+        DupFaceWarning { id: dup; width: parent.width }
         Body {
-            visible: screen.frames === 0
+            visible: screen.frames === 0 && (!dup.visible || Theme.portrait)  // dupface: on a laptop the warning takes its place
             width: parent.width
             font.pixelSize: Theme.small
             color: Theme.textSoft
@@ -54,7 +56,18 @@ Item {
             width: parent.width
             spacing: Theme.gap / 3
             readonly property int perRow: Math.max(1, Theme.portrait ? Math.ceil(screen.frames / 2) : screen.frames)
-            readonly property real side: Math.min((width - spacing * (perRow - 1)) / perRow, screen.height * (screen.wide ? 0.2 : 0.12))
+            readonly property real side: Math.max(0, Math.min((width - spacing * (perRow - 1)) / perRow, screen.height * (screen.wide ? 0.2 : 0.12),
+                                                     room / Math.ceil(screen.frames / perRow) - spacing))
+            // dupface: the room the other parts of the column leave above the buttons (the warning and
+            // the pose line can fill an elder-mode laptop screen): the thumbnails shrink to it
+            readonly property real room: {
+                let used = 0, shown = 0
+                for (let i = 0; i < col.children.length; ++i) {
+                    const c = col.children[i]
+                    if (c !== thumbs && c.visible && c.height > 0) { used += c.height; shown += 1 }
+                }
+                return screen.height - bottomRow.height - Theme.gap - used - col.spacing * (shown + 1)
+            }
             Repeater {
                 model: screen.frames
                 EnrolFrame {
@@ -68,9 +81,10 @@ Item {
                 }
             }
         }
-        Body { width: parent.width; font.pixelSize: Theme.small; font.bold: true; text: App.t("ui_review_reason_title") }
+        Body { visible: !Review.dupConfirmed; width: parent.width; font.pixelSize: Theme.small; font.bold: true; text: App.t("ui_review_reason_title") }
         Grid {
             id: reasons
+            visible: !Review.dupConfirmed  // dupface: approving a flagged one, the reasons to approve take the room
             width: parent.width
             columns: screen.wide ? 4 : 2
             spacing: Theme.gap / 3
@@ -114,6 +128,7 @@ Item {
         }
     }
     Row {
+        id: bottomRow
         anchors { left: parent.left; right: parent.right; bottom: parent.bottom }
         spacing: Theme.gap
         BigButton {

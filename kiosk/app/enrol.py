@@ -39,6 +39,7 @@ from kiosk.app import qml
 from kiosk.app.check import pose_voice_code, to_qimage
 from kiosk.app.entry import IdentityEntry, group_id
 from kiosk.core.ids import mask_id, mask_name
+from kiosk.dupface import CONFIRM_REASONS, DupFaceError, describe, require_confirmation, save_enrolment
 from kiosk.enrolment import (GUIDANCE_CODES, POSES, RESPONSE_S, EnrolmentError, EnrolmentSession, check_enroller,
                              check_reviewer, enrolment_pose_spread, pose_spread_line, refusal_message, result_of)
 from kiosk.service import ServiceError
@@ -293,9 +294,9 @@ class EnrolController(QObject):  # type: ignore[operator]  # PySide6 stub gap
             self.changed.emit()
             self.flow.show("enrolDone", "screen_enrol_failed")
             return
-        eid = self.store.add_enrolment(view.id_number, result.vectors, self.service.encoder.name,
-                                       enrolled_by=op.name, consent_read_by=self._consent_by,
-                                       consent_at=self._consent_at, quality=result.quality)
+        eid = save_enrolment(self.store, self.settings, view.id_number, result.vectors, self.service.encoder.name,
+                             enrolled_by=op.name, consent_read_by=self._consent_by, consent_at=self._consent_at,
+                             quality=result.quality)  # with the duplicate-face check (kiosk.dupface)
         self.frames[eid] = session.chosen_thumbnails()
         session.drop_thumbnails()
         while len(self.frames) > KEEP_ENROLMENTS:
@@ -355,6 +356,7 @@ class ReviewController(QObject):  # type: ignore[operator]  # PySide6 stub gap
         self._selected: dict = {}
         self._message = ""
         self._message_error = False
+        self._dup_confirmed, self._dup_reason = False, ""  # the reviewer's confirmation (kiosk.dupface)
         flow.changed.connect(self._on_flow_changed)
 
     @staticmethod
@@ -375,7 +377,15 @@ class ReviewController(QObject):  # type: ignore[operator]  # PySide6 stub gap
         return {"enrolment": e["id"], "name": mask_name(r.name) if r else "", "id": mask_id(e["resident"]),
                 "frames": e["frames"], "by": e["enrolled_by"], "consentBy": e["consent_read_by"] or "",
                 "when": when.strftime("%m-%d %H:%M") if when else str(e["created_at"])[:16].replace("T", " "),
-                "inMemory": self.enrol.frameCount(e["id"]), **pose_fields(e)}
+                "inMemory": self.enrol.frameCount(e["id"]), **pose_fields(e), **self._dup_item(e)}
+
+    def _dup_item(self, e: dict) -> dict:
+        """The duplicate-face check (kiosk.dupface): the other residents this face resembles, masked."""
+        others = describe(self.store, e)
+        rows = [text("ui_dupface_row", name=o["name"], id=o["id"], village=o["village"],
+                     source=text(f"dupface_source_{o['source']}")) + (text("ui_dupface_removed") if o["removed"] else "")
+                for o in others]
+        return {"resemblesOther": len(others), "resembles": rows}
 
     def _load(self) -> None:
         self._items = [self._item(e) for e in self.store.list_enrolments(status="pending_review")]
@@ -401,12 +411,33 @@ class ReviewController(QObject):  # type: ignore[operator]  # PySide6 stub gap
             return self.open()
         self._selected = self._item(e)
         self._message, self._message_error = "", False
+        self._dup_confirmed, self._dup_reason = False, ""
         self.changed.emit()
         self.flow.show("reviewDetail", None)
 
     @Slot()
     def approve(self) -> None:
         self._decide("approved", None)
+
+    # ---- the duplicate-face confirmation (kiosk.dupface): a checkbox and a reason, picked or typed
+    @Slot(bool)
+    def setDupConfirmed(self, on: bool) -> None:
+        self._dup_confirmed = bool(on)
+        self._message, self._message_error = "", False  # the reviewer acts on what the message asked
+        self.changed.emit()
+
+    @Slot(str)
+    def pickDupReason(self, key: str) -> None:
+        self._dup_reason = key if key in CONFIRM_REASONS else ""
+        self.changed.emit()
+
+    @Slot(str)
+    def typeDupReason(self, reason: str) -> None:
+        self._dup_reason = reason.strip()
+        self.changed.emit()
+
+    def _dup_confirmation(self, e: dict) -> dict | None:
+        return require_confirmation(e, "different_person" if self._dup_confirmed else None, self._dup_reason)
 
     @Slot(str)
     def rejectWith(self, reason_key: str) -> None:
@@ -428,7 +459,14 @@ class ReviewController(QObject):  # type: ignore[operator]  # PySide6 stub gap
             if e is None:
                 raise EnrolmentError("not_pending", id=eid)
             check_reviewer(op, e)
-            self.store.review_enrolment(eid, decision, op.name, reason=(reason or "").strip() or None)
+            confirmation = self._dup_confirmation(e) if decision == "approved" else None
+            self.store.review_enrolment(eid, decision, op.name, reason=(reason or "").strip() or None,
+                                        confirmation=confirmation)
+        except DupFaceError as err:  # the app's own words: the checkbox and the reasons on this screen
+            self._message = text("ui_dupface_need_confirm" if err.code == "confirmation_required" else "ui_dupface_need_reason")
+            self._message_error = True
+            self.changed.emit()
+            return
         except EnrolmentError as err:
             self._message, self._message_error = err.message, True
             self.changed.emit()
@@ -451,6 +489,10 @@ class ReviewController(QObject):  # type: ignore[operator]  # PySide6 stub gap
     message = Property(str, lambda s: s._message, notify=changed)
     messageError = Property(bool, lambda s: s._message_error, notify=changed)
     frames = Property(QObject, lambda s: s.enrol, constant=True)
+    dupConfirmed = Property(bool, lambda s: s._dup_confirmed, notify=changed)
+    dupReason = Property(str, lambda s: s._dup_reason, notify=changed)  # a CONFIRM_REASONS key or typed words
+    dupReasons = Property("QVariantList", lambda s: [{"key": k, "label": text(f"dupface_reason_{k}")}  # type: ignore[arg-type]
+                                                     for k in CONFIRM_REASONS], constant=True)
 
 
 def pose_fields(e: dict) -> dict:

@@ -2,7 +2,9 @@
 
 `kiosk enrol ID (--camera N | --video V | --virtual) --operator NAME` runs liveness and the pose
 capture (kiosk.enrolment) and saves the template set as pending review; `kiosk enrolments`
-lists (masked); `approve` / `reject` by a reviewer or admin who did not enrol it. PINs: one line
+lists (masked); `approve` / `reject` by a reviewer or admin who did not enrol it. An enrolment whose
+face resembles another resident of this terminal (kiosk.dupface, 像他人) is approved only with
+`--confirm-different-person "how it was checked"`. PINs: one line
 of stdin (or the terminal), never argv. Consent: `--consent-read` or a typed "y".
 The county side (who enrolled and approved, template sharing by county policy) is the sync
 branch's seam: the store's enrolments table and its audit entries carry what it needs.
@@ -36,6 +38,7 @@ def _consent(args) -> None:
 def cmd_enrol(args) -> int:
     from kiosk.config import Settings
     from kiosk.core.ids import InvalidIdNumber, mask_id, mask_name, parse_id_number
+    from kiosk.dupface import save_enrolment
     from kiosk.enrolment import EnrolmentSession, check_enroller, refusal_message, result_of
     from kiosk.matching.embedders import make_embedder
     from kiosk.observe import FaceObserver
@@ -68,14 +71,18 @@ def cmd_enrol(args) -> int:
         if not result.ok:
             store.audit(op.name, "enrolment_refused", {"resident": mask_id(rid.number), "reason": result.code})
             raise CliError(result.code, refusal_message(result))
-        eid = store.add_enrolment(rid.number, result.vectors, encoder.name, enrolled_by=op.name,
-                                  consent_read_by=op.name, consent_at=consent_at, quality=result.quality)
-    out = {"status": "pending_review", "enrolment": eid, "frames": len(result.vectors),
-           "resident": mask_id(rid.number), "name": mask_name(resident.name), "enrolled_by": op.name,
-           "quality": {k: result.quality[k] for k in ("frames", "candidates", "continuity_max")},
-           "pose_spread": result.quality.get("pose_spread")}
-    _emit(out, args.json, text("enrol_cli_pending", name=out["name"], id=out["resident"], frames=out["frames"],
-                               enrolment=eid))
+        eid = save_enrolment(store, settings, rid.number, result.vectors, encoder.name, enrolled_by=op.name,
+                             consent_read_by=op.name, consent_at=consent_at, quality=result.quality)
+        saved = store.get_enrolment(eid)
+        assert saved is not None
+        out = {"status": "pending_review", "enrolment": eid, "frames": len(result.vectors),
+               "resident": mask_id(rid.number), "name": mask_name(resident.name), "enrolled_by": op.name,
+               "quality": {k: result.quality[k] for k in ("frames", "candidates", "continuity_max")},
+               "pose_spread": result.quality.get("pose_spread"), **_resemblance(store, saved)}
+    human = text("enrol_cli_pending", name=out["name"], id=out["resident"], frames=out["frames"], enrolment=eid)
+    if out["resembles_other"]:
+        human += "\n" + text("dupface_cli_pending_warning", n=out["resembles_other"])
+    _emit(out, args.json, human)
     return 0
 
 
@@ -90,6 +97,30 @@ def _public(e: dict) -> dict:
             "pose_spread": enrolment_pose_spread(e.get("quality") or {})}
 
 
+def _resemblance(store, e: dict) -> dict:
+    """The duplicate-face check's findings (kiosk.dupface), masked: every other resident kept, with
+    distance and whether it is within the 1:1 threshold; `resembles_other` counts those within."""
+    from kiosk.core.ids import mask_id, mask_name
+
+    matches = []
+    for r in e.get("resembles") or []:
+        person = store.get_resident(r["resident"]) if r.get("resident") else None
+        matches.append({"resident": mask_id(r["resident"]) if r.get("resident") else None,
+                        "name": mask_name(person.name) if person else None, "distance": r.get("distance"),
+                        "within": bool(r.get("within")), "method": r.get("method"), "threshold": r.get("threshold"),
+                        "source": r.get("source")})
+    conf = e.get("resemble_confirmation")
+    return {"resembles_other": sum(m["within"] for m in matches), "resembles": matches,
+            "resemble_confirmation": {k: conf.get(k) for k in ("kind", "reason", "by", "at")} if conf else None}
+
+
+def _print_resembles(o: dict) -> None:
+    for m in o["resembles"]:
+        if m["within"]:
+            print(text("dupface_cli_resembles", name=m["name"] or "", id=m["resident"] or "?",
+                       distance=m["distance"], source=text(f"dupface_source_{m['source'] or 'enrolled'}")), flush=True)
+
+
 def cmd_enrolments(args) -> int:
     if args.action in ("approve", "reject"):
         return _review(args)
@@ -100,7 +131,7 @@ def cmd_enrolments(args) -> int:
         out = []
         for e in rows:
             r = store.get_resident(e["resident"])
-            out.append({**_public(e), "name": mask_name(r.name) if r else None})
+            out.append({**_public(e), "name": mask_name(r.name) if r else None, **_resemblance(store, e)})
     if args.json:
         _emit({"enrolments": out}, True)
         return 0
@@ -111,7 +142,9 @@ def cmd_enrolments(args) -> int:
     for o in out:
         print(f"{o['enrolment']}  {o['resident']}  {o['name'] or ''}  {text('enrol_status_' + o['status'])}"
               f"  {o['frames']}张  建模：{o['enrolled_by']}  审核：{o['reviewed_by'] or '-'}"
-              f"  {pose_spread_line(o['pose_spread'])}", flush=True)
+              f"  {pose_spread_line(o['pose_spread'])}"
+              + (f"  ※{text('dupface_cli_flag')} {o['resembles_other']}" if o["resembles_other"] else ""), flush=True)
+        _print_resembles(o)
     return 0
 
 
@@ -142,8 +175,15 @@ def _review(args) -> int:
         e = _find(store, args.target)
         check_reviewer(op, e)
         decision = "approved" if args.action == "approve" else "rejected"
-        e = store.review_enrolment(e["id"], decision, op.name, reason=args.reason if decision == "rejected" else None)
-    out = _public(e)
+        confirmation = None
+        if decision == "approved":  # a face that resembles another resident: only with the reviewer's word
+            from kiosk.dupface import require_confirmation
+
+            given = args.confirm_different_person
+            confirmation = require_confirmation(e, "different_person" if given is not None else None, given)
+        e = store.review_enrolment(e["id"], decision, op.name, reason=args.reason if decision == "rejected" else None,
+                                   confirmation=confirmation)
+        out = {**_public(e), **_resemblance(store, e)}
     human = (text("enrol_cli_approved", enrolment=e["id"], id=mask_id(e["resident"])) if decision == "approved"
              else text("enrol_cli_rejected", enrolment=e["id"], reason=e["reject_reason"]))
     _emit(out, args.json, human)
@@ -172,5 +212,7 @@ def add_commands(sub) -> None:
     ls.add_argument("--pending", action="store_true", help="只列待审核的")
     ls.add_argument("--operator", help="审核员或管理员（不能是建模的人；从标准输入读他的密码，一行）")
     ls.add_argument("--reason", help="退回原因（reject 必填）")
+    ls.add_argument("--confirm-different-person", metavar="原因",
+                    help="approve 一条“像他人”的建模（人脸与本机另一位居民很像）：已核实不是同一人，写明怎样核实的")
     common(ls)
     ls.set_defaults(func=cmd_enrolments)

@@ -497,12 +497,20 @@ def cmd_county_enrolments(args) -> int:
                "enrolled_by_role": p.get("enrolled_by_role"), "consent_read_by": p.get("consent_read_by"),
                "consent_at": p.get("consent_at"), "reviewed_by": p.get("reviewed_by"),
                "reviewed_by_role": p.get("reviewed_by_role"), "reviewed_at": p.get("reviewed_at"),
-               "reject_reason": p.get("reject_reason"), "template": p.get("hub_template")}
+               "reject_reason": p.get("reject_reason"), "template": p.get("hub_template"),
+               # v5: the terminal's duplicate-face check (None: a terminal before v5), masked
+               "resembles_other": p.get("resembles_other"),
+               "resembles": None if p.get("resembles") is None else [
+                   {**m, "resident_id": mask_id(m.get("resident_id") or "")} for m in p["resembles"]],
+               "resemble_confirmation": p.get("resemble_confirmation")}
+        conf = obj["resemble_confirmation"]
+        dup = (f"  像本终端另 {obj['resembles_other']} 人"
+               + (f"，审核人已核实不是同一人：{conf.get('reason')}" if conf else "")) if obj["resembles_other"] else ""
         _emit(obj, args.json, f"{obj['reviewed_at']}  {obj['device']}  {obj['resident']}  "
                               f"建模 {obj['enrolled_by']}（{obj['enrolled_by_role'] or '?'}）  "
                               f"审核 {obj['reviewed_by']}（{obj['reviewed_by_role'] or '?'}）  "
                               f"{'通过' if obj['decision'] == 'approved' else '驳回：' + (obj['reject_reason'] or '')}  "
-                              f"模板：{obj['template'] or '未上传'}")
+                              f"模板：{obj['template'] or '未上传'}{dup}")
     if not args.json:
         print(f"共 {len(rows)} 条。", flush=True)
     return 0

@@ -1108,7 +1108,8 @@ class HubDB:
                    # v4: the county's review decisions on this terminal's fallbacks, its operators and
                    # its template-sharing setting, as over the network
                    "fallback_decisions": decisions, "operators": operators,
-                   "share_templates": self.share_templates}
+                   "share_templates": self.share_templates,
+                   "protocol": P.PROTOCOL_VERSION}  # v5: a terminal adds v5 record fields only then
         with self.Session.begin() as s:
             sequence = self._bump(s, "bundle", dev.id)  # rises for every bundle this hub makes
         days = int(self.get_setting("bundle_valid_days", P.BUNDLE_VALID_DAYS))

@@ -395,15 +395,32 @@ def render_enrolments_page(records: list, shared: bool, tz=None, user: str | Non
              f"{p.get('consent_read_by')}，{_local(p.get('consent_at'), tz)}",
              who(p.get("reviewed_by"), p.get("reviewed_by_role")),
              "通过" if p.get("decision") == "approved" else f"驳回：{p.get('reject_reason') or ''}",
-             p.get("frames"), _TEMPLATE.get(p.get("hub_template"), p.get("hub_template"))] for r, p in records]
+             p.get("frames"), _TEMPLATE.get(p.get("hub_template"), p.get("hub_template")), _resemblance_cell(p)]
+            for r, p in records]
     policy = ("本县设置：终端建模审核通过后，加密模板上传县里并共享给本县其他终端（kiosk-county setting share_templates off 可关闭）。"
               if shared else "本县设置：模板只留在建模的终端，县里只记录建模事实（kiosk-county setting share_templates on 可开启）。")
     body = (f"<h1>终端建模记录</h1><p>{escape(policy)}</p>"
             "<form method=get action=/enrolments><label>身份证号 <input name=resident maxlength=18></label>"
             "<button>查找</button></form>"
             + _table(["审核时间", "设备", "村", "身份证号", "建模人", "告知同意（宣读人、时间）", "审核人", "结果", "帧数",
-                      "模板"], rows, "还没有终端建模记录。"))
+                      "模板", "人脸查重"], rows, "还没有终端建模记录。"))
     return layout("终端建模记录", body, user, role, csrf)
+
+
+def _resemblance_cell(p: dict) -> str | _Raw | None:
+    """v5: the terminal's duplicate-face check (the face resembles another resident there) and the
+    reviewer's confirmation; None (—) for a record from a terminal before v5."""
+    if p.get("resembles") is None:
+        return None
+    within = [r for r in p["resembles"] if r.get("within")]
+    if not within:
+        return "未发现与他人相似"
+    others = "、".join(f"{_mask(r['resident_id'])}（距离 {r['distance']:.2f}{'，待审核' if r.get('source') == 'pending' else ''}）"
+                      for r in within)
+    conf = p.get("resemble_confirmation")
+    said = (f"审核人已核实不是同一人：{conf.get('reason')}（{conf.get('by')}）" if conf
+            else ("未确认" if p.get("decision") == "approved" else "已驳回"))
+    return _Raw(f"<span class=warn>像本终端另 {len(within)} 人：{escape(others)}</span><br>{escape(said)}")
 
 
 # ---------------------------------------------------------------- terminal health (heartbeats, issue 14)

@@ -122,6 +122,13 @@ def create_app(hub: HubDB, limits: Limits | None = None, secure_cookies: bool = 
                               "roster/template pull. All /v1 calls except registration are Ed25519-signed.",
                   docs_url=None, redoc_url=None, openapi_url=None)  # the schema: /openapi.json after login
 
+    @app.middleware("http")
+    async def _protocol_header(request, call_next):
+        """v5: every answer says which protocol this hub speaks (terminals add v5 fields only then)."""
+        response = await call_next(request)
+        response.headers[P.H_PROTOCOL] = str(P.PROTOCOL_VERSION)
+        return response
+
     @app.exception_handler(HubError)
     async def _hub_error(_request, e: HubError):
         resp = _error(e.status, e.code, e.message, e.detail)

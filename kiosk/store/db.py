@@ -718,10 +718,15 @@ class Store:
     @_translating
     def add_enrolment(self, resident_id: str, vectors: Sequence[np.ndarray], backend: str, *, enrolled_by: str,
                       consent_read_by: str, consent_at: datetime, quality: dict | None = None,
-                      now: datetime | None = None) -> int:
+                      now: datetime | None = None, resembles: Sequence[dict] | None = None,
+                      compared: int | None = None) -> int:
         """A template set waiting for review (`pending_review`): its vectors are sealed in `templates`
         but not returned by templates_for/all_templates until approve_enrolment. The resident's
-        templates in use stay in use meanwhile (re-enrolment)."""
+        templates in use stay in use meanwhile (re-enrolment).
+
+        `resembles`: the other residents this face resembles (kiosk.dupface: dicts with `resident`,
+        `distance`, `within`, …) out of `compared` residents; kept with the other residents' blind
+        references and audited (`enrolment_resembles_other`) in the same transaction."""
         resident_id = normalize(resident_id)
         if not vectors:
             raise ValueError("an enrolment needs at least one vector")
@@ -742,10 +747,39 @@ class Store:
                     " enrolment_id) VALUES (?, ?, ?, ?, ?, ?, 'local', ?, ?)",
                     [ref, backend, dim, dtype, nonce, ct, self._iso(now), eid],
                 )
-            self._audit_row(enrolled_by, "enrolment_submitted",
-                            {"enrolment": eid, "resident": mask_id(resident_id), "backend": backend,
-                             "frames": len(vectors), "consent_read_by": consent_read_by}, now)
+            details: dict[str, Any] = {"enrolment": eid, "resident": mask_id(resident_id), "backend": backend,
+                                       "frames": len(vectors), "consent_read_by": consent_read_by}
+            if resembles is not None:
+                self._dupface_record(eid, resident_id, enrolled_by, list(resembles), compared, details, now)
+            self._audit_row(enrolled_by, "enrolment_submitted", details, now)
         return int(eid)
+
+    def _dupface_record(self, eid: int, resident_id: str, actor: str, resembles: list[dict], compared: int | None,
+                        details: dict[str, Any], now: datetime | None) -> None:
+        """The duplicate-face check's findings on an enrolment (kiosk.dupface): stored with blind
+        references, audited with masked IDs (within threshold: `enrolment_resembles_other`)."""
+        kept = [{**{k: v for k, v in r.items() if k != "resident"}, "ref": self._ref(r["resident"])}
+                for r in resembles]
+        self.db.execute("UPDATE enrolments SET resembles = ? WHERE id = ?", [_dumps(_plain(kept, "resembles")), eid])
+        flagged = [r for r in resembles if r.get("within")]
+        details.update(dup_checked=compared, resembles_other=len(flagged))
+        if flagged:
+            self._audit_row(actor, "enrolment_resembles_other",
+                            {"enrolment": eid, "resident": mask_id(resident_id), "compared": compared,
+                             "others": [{"resident": mask_id(r["resident"]), "distance": r.get("distance"),
+                                         "method": r.get("method"), "source": r.get("source")} for r in flagged]},
+                            now)
+
+    def _resembles(self, stored: str | None) -> list[dict]:
+        """The stored findings with the other residents' ID numbers opened (None: since removed)."""
+        items = json.loads(stored or "[]")
+        refs = [i["ref"] for i in items if i.get("ref")]
+        ids: dict[str, str] = {}
+        if refs:
+            for r in self.db.query(f"SELECT id_number, id_nonce, id_ct FROM residents WHERE id_number IN"
+                                   f" ({','.join('?' * len(refs))})", refs):
+                ids[r["id_number"]] = self._open_id(r["id_number"], r["id_nonce"], r["id_ct"])
+        return [{**{k: v for k, v in i.items() if k != "ref"}, "resident": ids.get(i.get("ref", ""))} for i in items]
 
     @_translating
     def get_enrolment(self, enrolment_id: int) -> dict | None:
@@ -774,11 +808,14 @@ class Store:
                                  "created_at", "reviewed_by", "reviewed_at", "reject_reason")}
         out["resident"] = self._open_id(r["resident_id"], r["p_nonce"], r["p_ct"])
         out["quality"] = json.loads(r["quality"])
+        # the duplicate-face check (kiosk.dupface): others it resembles, the reviewer's confirmation
+        out["resembles"] = self._resembles(r.get("resembles"))
+        out["resemble_confirmation"] = json.loads(r["resemble_confirmation"]) if r.get("resemble_confirmation") else None
         return out
 
     @_translating
     def review_enrolment(self, enrolment_id: int, decision: str, reviewed_by: str, *, reason: str | None = None,
-                         now: datetime | None = None) -> dict:
+                         now: datetime | None = None, confirmation: dict | None = None) -> dict:
         """`approved`: its vectors become the resident's templates for that backend (the older ones
         go); `rejected`: its vectors are deleted. Only a pending enrolment can be reviewed; who may
         review (role, not the enrolling operator) is kiosk.enrolment's rule, not the store's."""
@@ -804,6 +841,11 @@ class Store:
                 details["replaced_templates"] = replaced
             else:
                 details["reason"] = reason
+            if confirmation is not None:  # kiosk.dupface: approved although the face resembles another resident
+                conf = {**confirmation, "by": reviewed_by, "at": self._iso(now)}
+                self.db.execute("UPDATE enrolments SET resemble_confirmation = ? WHERE id = ?",
+                                [_dumps(_plain(conf, "resemble_confirmation")), enrolment_id])
+                details["resemble_confirmation"] = {k: conf[k] for k in ("kind", "reason")}
             self._audit_row(reviewed_by, f"enrolment_{decision}", details, now)
         out = self.get_enrolment(enrolment_id)
         assert out is not None

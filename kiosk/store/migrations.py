@@ -286,6 +286,17 @@ _AGEING = [
 ]
 
 
+# The duplicate-face check at enrolment (kiosk.dupface). DUPFACE_MIGRATION below is this migration's
+# version: one line to move when another branch takes the number first.
+_DUPFACE = [
+    # The other residents the enrolment's face resembles, found when it was saved (JSON list of
+    # {ref: the other resident's blind reference, distance, within, method, threshold, score}; no
+    # face data), and the reviewer's explicit confirmation when approving one that resembles
+    # someone (JSON {kind, reason, by, at}; NULL: none given).
+    "ALTER TABLE enrolments ADD COLUMN resembles TEXT NOT NULL DEFAULT '[]'",
+    "ALTER TABLE enrolments ADD COLUMN resemble_confirmation TEXT",
+]
+
 def _statements(sql: list[str]) -> Callable[[Database], None]:
     def apply(db: Database) -> None:
         for statement in sql:
@@ -304,6 +315,7 @@ MIGRATIONS: list[Callable[[Database], None]] = [
     _statements(_VISITS),  # v7 (VISITS_MIGRATION): home visits, residents' sealed contact details
     _statements(_FALLBACKS),  # v8 (FALLBACKS_MIGRATION): certification without a face, pending county review
     _statements(_AGEING),  # v9 (AGEING_MIGRATION): templates that age, bounded auto-added probes
+    _statements(_DUPFACE),  # v10 (DUPFACE_MIGRATION): an enrolment's resemblance to other residents
 ]
 VISITS_MIGRATION = 7  # the only number to change when merging with another branch's migration
 assert MIGRATIONS[VISITS_MIGRATION - 1].__closure__[0].cell_contents is _VISITS  # type: ignore[index]
@@ -311,6 +323,8 @@ FALLBACKS_MIGRATION = 8  # the only number to change when merging with another b
 assert MIGRATIONS[FALLBACKS_MIGRATION - 1].__closure__[0].cell_contents is _FALLBACKS  # type: ignore[index]
 AGEING_MIGRATION = 9  # the only number to change when merging with another branch's migration
 assert MIGRATIONS[AGEING_MIGRATION - 1].__closure__[0].cell_contents is _AGEING  # type: ignore[index]
+DUPFACE_MIGRATION = 10  # the only number to change when merging with another branch's migration
+assert MIGRATIONS[DUPFACE_MIGRATION - 1].__closure__[0].cell_contents is _DUPFACE  # type: ignore[index]
 SCHEMA_VERSION = len(MIGRATIONS)
 
 

@@ -244,6 +244,19 @@ class SyncState:
         self.store.set_setting(SHARE_TEMPLATES_KEY, bool(value), actor="county")
         return True
 
+    @_translating
+    def apply_county_protocol(self, version: object) -> bool:
+        """v5+: the protocol the hub says it speaks (X-Kiosk-Protocol, or `protocol` in a county
+        bundle). Never lowered; an older hub says nothing (None/0)."""
+        try:
+            v = int(version or 0)  # type: ignore[call-overload]
+        except (TypeError, ValueError):
+            return False
+        if v <= int(self.get("county_protocol", 0) or 0):
+            return False
+        self.set(county_protocol=v)
+        return True
+
     def enrolment_uuid(self, device_id: str, enrolment_id: int) -> str:
         return record_uuid(device_id, "enrolment", enrolment_id)
 
@@ -273,6 +286,8 @@ class SyncState:
                            "reviewed_by": e["reviewed_by"], "reviewed_by_role": roles.get(e["reviewed_by"]),
                            "reviewed_at": e["reviewed_at"], "reject_reason": e["reject_reason"],
                            "template_shared": share and e["status"] == "approved", "device_id": device_id}
+                if int(self.get("county_protocol", 0) or 0) >= 5:  # the duplicate-face check (kiosk.dupface)
+                    payload.update(_resemblance_fields(e))
                 self.db.execute("INSERT INTO outbox (uuid, kind, payload, created_at, tries) VALUES (?, 'enrolment', ?, ?, 0)",
                                 [uuid, json.dumps(payload, ensure_ascii=False), e["reviewed_at"]])
                 self.store._audit_row("kiosk", "enrolment_queued_for_county",
@@ -388,3 +403,14 @@ def record_uuid(device_id: str, stream: str, key: str | int) -> str:
 
 def _d(text: str | None) -> date | None:
     return date.fromisoformat(text) if text else None
+
+
+def _resemblance_fields(e: dict) -> dict:
+    """v5 fields of an enrolment record: the other residents its face resembles (clear ID numbers:
+    the county holds the roster; no face data) and the reviewer's confirmation, if any."""
+    found = [{"resident_id": r["resident"], "distance": r.get("distance"), "within": bool(r.get("within")),
+              "method": r.get("method"), "source": r.get("source")}
+             for r in e.get("resembles") or [] if r.get("resident")]
+    conf = e.get("resemble_confirmation")
+    return {"resembles_other": sum(r["within"] for r in found), "resembles": found,
+            "resemble_confirmation": {k: conf[k] for k in ("kind", "reason", "by")} if conf else None}

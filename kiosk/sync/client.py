@@ -75,6 +75,7 @@ class HubClient:
         self.device_id, self.sign_key = device_id, sign_key
         self.clock_offset = clock_offset
         self.cert_pem = cert_pem
+        self.hub_protocol = 0  # v5: the X-Kiosk-Protocol of the hub's last answer (0: an older hub says nothing)
         self.http = httpx.Client(base_url=self.url, timeout=timeout, verify=_verify(self.url, cert_pem),
                                  trust_env=False)
 
@@ -109,6 +110,10 @@ class HubClient:
             raise SyncError("hub_unreachable", retryable=True, detail=repr(e)) from None
         except (httpx.RemoteProtocolError, httpx.ReadError, httpx.WriteError, httpx.NetworkError) as e:
             raise SyncError("connection_cut", retryable=True, detail=repr(e)) from None
+        try:
+            self.hub_protocol = max(self.hub_protocol, int(resp.headers.get(P.H_PROTOCOL, 0)))
+        except ValueError:
+            pass
         if resp.status_code >= 500:
             raise SyncError("server_error", retryable=True, detail=f"HTTP {resp.status_code}")
         try:

@@ -240,6 +240,7 @@ class Syncer:
             applied, errors = self.state.apply_roster([e.model_dump() for e in page.residents])
             self.state.apply_policy(page.policy)
             self.state.apply_share_templates(page.share_templates)
+            self.state.apply_county_protocol(self.client.hub_protocol)
             self.state.set(roster_cursor=page.cursor)
             report.roster_changed += applied
             report.errors += errors
@@ -412,6 +413,7 @@ def import_county_bundle(store: Store, path: Path) -> dict:
     if templates:
         state.set(template_cursor=max(int(state.get("template_cursor", 0)), max(t["version"] for t in templates)))
     state.apply_share_templates(content.get("share_templates"))
+    state.apply_county_protocol(content.get("protocol"))
     decided = _apply_bundle_decisions(store, state, decisions)
     operators, op_errors = _apply_bundle_operators(state, county_ops)
     errors += op_errors

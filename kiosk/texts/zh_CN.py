@@ -1095,6 +1095,31 @@ TEXTS: dict[str, str] = {
     "cli_sync_bundle_v4_summary": "不刷脸认证审核结果 {decisions} 条，操作员 {operators} 个。",
     # (end of county sync of enrolments)
 
+    # ---------------------------------------------------------------- duplicate-face check at enrolment (kiosk.dupface)
+    # shown, not spoken
+    "dupface_error_confirmation_required": "这次建模的人脸与本机另外 {n} 位居民的模板很像（可能是同一个人）。"
+                                           "请先核对身份证和本人，确认不是同一人后，再勾选“已核实不是同一人”并写明原因审核通过；"
+                                           "命令行请加 --confirm-different-person \"原因\"。不能确认的，请退回。",
+    "dupface_error_no_confirm_reason": "请写明（或选择）核实的方式，例如“已核对两人的身份证原件”。",
+    "dupface_reason_checked_id_cards": "已核对两人身份证",
+    "dupface_reason_twins_or_siblings": "双胞胎或兄弟姐妹",
+    "dupface_reason_checked_in_person": "两人都在场当面核实",
+    "dupface_cli_flag": "像他人",
+    "dupface_cli_resembles": "  与 {name}（{id}）很像（距离 {distance}，{source}）",
+    "dupface_source_enrolled": "已建模",
+    "dupface_source_pending": "也在待审核",
+    "dupface_cli_pending_warning": "注意：这张脸与本机另外 {n} 位居民的模板很像，审核时须核实不是同一人。",
+    "ui_dupface_title": "注意：这张脸与本机另外的居民很像，可能是同一个人。",
+    "ui_dupface_body": "请核对身份证和本人。",
+    "ui_dupface_no_photo": "本机不保存居民照片，无法显示对方照片。",
+    "ui_dupface_row": "{name}（{id}）{village}，{source}",
+    "ui_dupface_removed": "（已不在本机名册）",
+    "ui_dupface_confirm": "已核实不是同一人",
+    "ui_dupface_reason_typed": "其他核实方式（键盘输入）",
+    "ui_dupface_need_confirm": "请先核实，再勾选“已核实不是同一人”并选择核实方式。",
+    "ui_dupface_need_reason": "请选择或输入核实方式。",
+    # (end of duplicate-face check)
+
     # ---------------------------------------------------------------- admin self-test in a worker, enrolment pose spread (adminthread)
     "ui_selftest_running": "正在自检…（可以先返回，结果出来后本机自动按结果暂停或恢复服务）",
     "ui_selftest_running_button": "正在自检…",
