@@ -125,6 +125,16 @@ class EnrolmentSession(CertificationSession):
             self._keep_turned(obs)
         return []
 
+    def may_keep(self) -> set[float]:
+        """Times of the frames the enrolment has kept or may still keep (queued encodings, the stretch's
+        best so far, this stage's most turned frame): a caller keeping thumbnails must not drop these,
+        however long ago they were taken (a slow machine delivers frames with gaps)."""
+        kept = {e.t for e in self._encodings}
+        for t in (self._sampler.pending_t, self._turned.face.t if self._turned is not None else None):
+            if t is not None:
+                kept.add(t)
+        return kept
+
     def _window(self, code: str, shown: float) -> PoseWindow:
         """The step of guidance `code` given at `shown`: heard, reacted to, then captured."""
         lead = 0.0

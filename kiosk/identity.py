@@ -90,6 +90,11 @@ class FrameSampler:
     def drop_pixels(self) -> None:
         self._window_best = None
 
+    @property
+    def pending_t(self) -> float | None:
+        """The time of the stretch's best frame so far: it may still be encoded when the stretch closes."""
+        return self._window_best.face.t if self._window_best is not None else None
+
     def encode(self, kind: str, cand: Candidate, baseline: Baseline) -> None:
         """Encode a frame chosen by the caller (enrolment: the most turned frame of a pose stage),
         unless that frame is queued already."""

@@ -35,7 +35,28 @@ app.exec()
 
 
 def _free_display() -> int:
-    return next(n for n in range(140, 200) if not Path(f"/tmp/.X11-unix/X{n}").exists() and not Path(f"/tmp/.X{n}-lock").exists())
+    # Each pytest-xdist worker looks in its own range: two workers must not both find :140 free at once.
+    worker = int(os.environ.get("PYTEST_XDIST_WORKER", "gw0").removeprefix("gw") or 0)
+    base = 140 + 20 * worker
+    return next(n for n in range(base, base + 20) if not _display_taken(n))
+
+
+def _display_taken(n: int) -> bool:
+    """Is display :n held by a running X server? A lock left by a killed one (the tests below kill X
+    servers) does not count: the next X server removes it, as X itself does with a dead holder's lock."""
+    try:
+        pid = int(Path(f"/tmp/.X{n}-lock").read_text().strip())
+    except FileNotFoundError:
+        return False
+    except (OSError, ValueError):
+        return True  # unreadable: leave it alone
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True  # another user's server
+    return True
 
 
 @pytest.mark.slow
@@ -189,7 +210,10 @@ def test_systemctl_stop_ends_the_wrapper_by_sigterm_a_clean_stop(tmp_path):
     assert app, "the stand-in app did not start"
     try:
         for pid in [session.pid, xinit, *map(int, app)]:
-            os.kill(pid, 15)
+            try:
+                os.kill(pid, 15)
+            except ProcessLookupError:
+                pass  # already ended after an earlier one's SIGTERM (systemd's own kill of the unit does not mind)
         _, err = session.communicate(timeout=60)
     finally:
         if session.poll() is None:

@@ -31,9 +31,26 @@ def tap(window, name: str) -> None:
     if it is None:
         visible = sorted({i.objectName() for i in items(window) if i.objectName() and i.isVisible()})
         raise LookupError(f"no visible control named {name!r}; visible: {visible}")
+    _settle(it)
     _scroll_into_view(it)
     p = it.mapToScene(QPointF(it.width() / 2, it.height() / 2))
     QTest.mouseClick(window, Qt.LeftButton, Qt.NoModifier, p.toPoint())
+
+
+def _settle(it: QQuickItem) -> None:
+    """Lay out what the last tap changed before aiming at `it`: Qt Quick layouts place their children
+    only when polished, before the next frame, which a loaded machine may not have drawn yet (a
+    message shown by the last tap pushes the rows down; the click would land on the row above)."""
+    from PySide6.QtCore import QCoreApplication
+
+    QCoreApplication.processEvents()
+    chain = []
+    anc: QQuickItem | None = it
+    while anc is not None:
+        chain.append(anc)
+        anc = anc.parentItem()
+    for item in reversed(chain):  # outer layouts first: they size the inner ones
+        item.ensurePolished()
 
 
 def _scroll_into_view(it: QQuickItem) -> None:

@@ -86,7 +86,7 @@ class ThumbnailSession(EnrolmentSession):
             t = obs.frame.t
             with self._lock:
                 self._thumbs[t] = img
-                pinned = {e.t for e in self._encodings}
+                pinned = self.may_keep()
                 for old in [k for k in self._thumbs if k < t - RECENT_S and k not in pinned]:
                     del self._thumbs[old]
         return events
