@@ -154,3 +154,30 @@ def test_the_app_closes_cleanly_while_the_admin_selftest_runs(make_kiosk, operat
     h.k.close()
     assert not source.running and not worker.is_alive()
     assert source.notify is None and source.progress is None
+
+
+def test_a_selftest_that_cannot_finish_says_so_instead_of_showing_the_last_report(make_kiosk, operators, qtbot):
+    """A self-test that raises (a check's library failing) shows 自检没能完成 and the checks this run did
+    finish, never the previous run's results as if they were new; the pause decision keeps the last report."""
+    rig = Rig()
+    h, source = _start(make_kiosk, qtbot, rig)  # the start-up report: camera broken, paused
+    previous = source.report
+    done_before_failing = []
+
+    def failing_run(camera=None):
+        check = next(c for c in previous.checks if c.name == "disk")
+        source.report_check(check)  # one check finished ...
+        done_before_failing.append(check)
+        raise OSError("disk I/O error")  # ... then the self-test itself fails
+
+    source.worker_run = failing_run
+    login(h, "县信息科老张", "246813")
+    h.k.staff.openArea("selftest")
+    h.wait_screen("selftest")
+    qtbot.waitUntil(lambda: not h.k.admin.selftestRunning, timeout=30_000)
+    report = h.k.admin.selftestReport
+    assert source.failed and source.report is previous and done_before_failing
+    assert "自检没能完成" in report["message"] and "自检没能完成" in h.text("selftestMessage")
+    assert [c["label"] for c in report["checks"]] == [done_before_failing[0].label]  # not the old camera row
+    assert h.k.kiosk_state.paused() and h.k.kiosk_state.reason == "camera"  # still paused on the last report
+    assert driver.find(h.window, "btnSelfTestRun").property("enabled2")  # may be tried again

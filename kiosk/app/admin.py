@@ -107,6 +107,7 @@ class SelfTestState:
         self.worker_run = worker_run
         self.monotonic = monotonic or time.monotonic
         self.report: Any = None
+        self.failed = False  # the latest worker run raised (its report is not `report`)
         self.notify: Callable[[], None] | None = None
         self.progress: Callable[[Any], None] | None = None
         self._at: float | None = None
@@ -159,6 +160,8 @@ class SelfTestState:
         except Exception:  # noqa: BLE001 - a check that cannot run must not take the kiosk down
             log.exception("self-test failed")
         with self._lock:
+            # a run that could not finish leaves the last report standing (the pause decision), but says so
+            self.failed = report is None
             if report is not None:
                 self.report = report
             self._worker = None
@@ -633,9 +636,11 @@ class AdminController(QObject):  # type: ignore[operator]
         if not self._running:
             return
         self._running = False
-        report = getattr(self.selftest_source, "report", None)
-        if report is None:  # it could not run at all (the log says why)
-            self._report = {"message": text("ui_selftest_failed"), "running": False, "paused": False, "checks": []}
+        source = self.selftest_source
+        report = getattr(source, "report", None)
+        if report is None or getattr(source, "failed", False):
+            # it could not finish (the log says why): the checks it did finish stay, never an older report
+            self._report = {**self._report, "message": text("ui_selftest_failed"), "running": False}
         else:
             self._show_report(report)
         self.changed.emit()
