@@ -1,7 +1,7 @@
 """The wheel stands on its own: built, installed in a fresh venv, it runs the demo engine outside
 the checkout and finds its voice, fonts, QML and models inside site-packages.
 
-Offline: the dependencies come from uv's cache, pinned by uv.lock (`uv export`; the lock's
+Offline: the dependencies come from uv's cache, pinned by uv.lock (`uv sync --frozen` into the new venv; the lock's
 overrides keep dlib, the non-headless OpenCV and jax out). About a minute; marked slow.
 """
 from __future__ import annotations
@@ -49,13 +49,14 @@ def test_the_wheel_installs_in_a_fresh_venv_and_runs_the_demo_engine(tmp_path):
     elsewhere.mkdir()
     _ok(_run(["uv", "build", "--wheel", "--out-dir", str(dist)], cwd=ROOT))
     (wheel,) = dist.glob("*.whl")
-    req = tmp_path / "requirements.txt"
-    _ok(_run(["uv", "export", "--frozen", "--no-dev", "--no-emit-project", "--no-hashes", "-q", "-o", str(req)],
-             cwd=ROOT))
     _ok(_run(["uv", "venv", "-q", "--python", f"{sys.version_info.major}.{sys.version_info.minor}", str(venv)]))
     python = venv / "bin" / "python"
-    _ok(_run(["uv", "pip", "install", "-q", "--offline", "--python", str(python), "--no-deps", "-r", str(req),
-              str(wheel)]))
+    # The dependencies exactly as uv.lock pins them (its file URLs, so from uv's wheel cache with no index
+    # pages needed: a fresh machine's cache holds only what `uv sync` fetched), then the wheel alone.
+    sync_env = {k: v for k, v in os.environ.items() if k != "VIRTUAL_ENV"} | {"UV_PROJECT_ENVIRONMENT": str(venv)}
+    _ok(_run(["uv", "sync", "-q", "--frozen", "--no-dev", "--no-install-project", "--offline"], cwd=ROOT,
+             env=sync_env))
+    _ok(_run(["uv", "pip", "install", "-q", "--offline", "--python", str(python), "--no-deps", str(wheel)]))
 
     env = {k: v for k, v in os.environ.items() if k not in ("VIRTUAL_ENV", "PYTHONPATH", "KIOSK_HOME")}
     env["KIOSK_HOME"] = str(home)
