@@ -4,7 +4,6 @@ from __future__ import annotations
 import csv
 import io
 import re
-import shutil
 import subprocess
 from datetime import date, datetime, timedelta, timezone
 from pathlib import Path
@@ -18,11 +17,11 @@ from kiosk.due import due_list, write_csv, write_pdf
 from kiosk.policy import BirthdayCycle, FixedWindow
 from kiosk.store import Store
 from kiosk.store.syncstate import SyncState
+from test_pdf import needs_poppler
 from test_cli import assert_error, kiosk_home, run_cli  # noqa: F401  (kiosk_home is an autouse fixture)
 
 ROOT = Path(__file__).resolve().parents[1]
 TODAY = date(2026, 12, 2)  # the walkthrough's day: 张桂兰 certifies at terminal A
-needs_poppler = pytest.mark.skipif(shutil.which("pdftotext") is None, reason="poppler-utils not installed")
 
 
 def readme_roster() -> str:
