@@ -327,29 +327,36 @@ def test_enrol_id_typed_on_a_keyboard_moves_on_by_itself_and_swallows_the_reader
     assert k.flow.screen == "enrol" and k.enrol.hint == hint and k.enrol.idLength == 18
 
 
+def type_id_to_consent(h, resident_id: str) -> None:
+    """On the 建模 ID screen: the number on the screen's pad, 下一步, the consent screen."""
+    for ch in resident_id:
+        h.tap(f"ekey_{ch}")
+    h.tap("btnEnrolNext")
+    h.wait_screen("enrolConsent")
+
+
+def enrol_to_consent(h, resident_id: str, operator=ASSISTANT) -> None:
+    """From home: the long press, the operator's PIN, 建模, the resident's ID, up to the consent screen."""
+    long_press(h)
+    h.wait_screen("staffLogin")
+    login(h, operator)
+    h.wait_screen("staff")
+    h.tap("area_enrol")
+    h.wait_screen("enrol")
+    type_id_to_consent(h, resident_id)
+
+
 def test_consent_refused_or_capture_cancelled_enrols_nothing_and_is_audited(staff_app, qtbot):
     h = staff_app(voice=quick_voice(0.05))
     k = h.k
     liu = h.ids["刘玉珍"]
-    long_press(h)
-    h.wait_screen("staffLogin")
-    login(h, ASSISTANT)
-    h.wait_screen("staff")
-    h.tap("area_enrol")
-    h.wait_screen("enrol")
-    for ch in liu:
-        h.tap(f"ekey_{ch}")
-    h.tap("btnEnrolNext")
-    h.wait_screen("enrolConsent")
+    enrol_to_consent(h, liu)
     h.tap("btnEnrolConsentNo")
     h.wait_screen("enrolDone")
     assert "不同意" in h.text("enrolDoneMessage") and driver.find(h.window, "btnEnrolRetry") is None
     h.tap("btnEnrolAnother")
     h.wait_screen("enrol")
-    for ch in liu:
-        h.tap(f"ekey_{ch}")
-    h.tap("btnEnrolNext")
-    h.wait_screen("enrolConsent")
+    type_id_to_consent(h, liu)
     h.tap("btnEnrolConsentYes")
     h.wait_screen("enrolCapture")
     qtbot.waitUntil(lambda: k.check.running and k.check.worker is not None and k.check.worker.frames > 0,

@@ -15,7 +15,7 @@ import pytest
 from kiosk.app import driver
 from kiosk.matching.encoder import BACKEND_NAME
 from test_app import CHECK_TIMEOUT_MS, demo, demo_master, encoder, make_app, quick_voice  # noqa: F401 (fixtures)
-from test_app_staff import ASSISTANT, REVIEWER, _shot, login, long_press, staff_app  # noqa: F401 (fixture)
+from test_app_staff import ASSISTANT, REVIEWER, _shot, enrol_to_consent, login, long_press, staff_app  # noqa: F401 (fixture)
 
 pytestmark = [pytest.mark.slow, pytest.mark.data]
 
@@ -56,16 +56,7 @@ def test_the_reviewer_sees_the_warning_and_approves_only_with_a_confirmation(sta
     k = h.k
     liu, wang = h.ids["刘玉珍"], h.ids["王秀英"]
     assert k.store.templates_for(wang, BACKEND_NAME)  # the virtual camera's face is 王秀英's
-    long_press(h)
-    h.wait_screen("staffLogin")
-    login(h, ASSISTANT)
-    h.wait_screen("staff")
-    h.tap("area_enrol")
-    h.wait_screen("enrol")
-    for ch in liu:
-        h.tap(f"ekey_{ch}")
-    h.tap("btnEnrolNext")
-    h.wait_screen("enrolConsent")
+    enrol_to_consent(h, liu)
     h.tap("btnEnrolConsentYes")
     h.wait_screen("enrolDone", CHECK_TIMEOUT_MS)
     assert k.enrol.result["ok"], k.enrol.result
