@@ -33,6 +33,7 @@ from pathlib import Path
 from typing import Any
 
 from kiosk import protocol as P
+from kiosk.core.atomic import copy_atomic, write_atomic
 from kiosk.core.errors import KioskError
 
 FORMAT = "village-kiosk-update"
@@ -174,36 +175,6 @@ def _newer_or_refuse(version: str, updates: Path) -> None:
         raise UpdateError("update_not_newer", version=version, current=current)
 
 
-def _write_atomic(path: Path, data: bytes, mode: int = 0o600) -> None:
-    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, mode)
-    try:
-        with os.fdopen(fd, "wb") as f:
-            f.write(data)
-            f.flush()
-            os.fsync(f.fileno())
-        os.chmod(tmp, mode)
-        os.replace(tmp, path)
-    except BaseException:
-        tmp.unlink(missing_ok=True)
-        raise
-
-
-def _copy_atomic(src: Path, dst: Path) -> None:
-    tmp = dst.with_name(f".{dst.name}.{os.getpid()}.tmp")
-    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-    try:
-        with os.fdopen(fd, "wb") as out, open(src, "rb") as f:
-            while chunk := f.read(1 << 20):
-                out.write(chunk)
-            out.flush()
-            os.fsync(out.fileno())
-        os.replace(tmp, dst)
-    except BaseException:
-        tmp.unlink(missing_ok=True)
-        raise
-
-
 def stage(bundle: Path, hub_sign_pub: str, updates: Path) -> Verified:
     """Verify the file and its .sig, then copy both into `updates` (0600, atomic: the bundle
     first, the signature last, so a half-staged update has no signature and is not installed).
@@ -214,11 +185,11 @@ def stage(bundle: Path, hub_sign_pub: str, updates: Path) -> Verified:
     staged = updates / STAGED
     sig_path(staged).unlink(missing_ok=True)
     try:
-        _copy_atomic(Path(bundle), staged)
+        copy_atomic(Path(bundle), staged, mode=0o600)
         again = verify(staged, hub_sign_pub, sig_path(Path(bundle)))
         if again != v:
             raise UpdateError("update_tampered", path=str(bundle))
-        _write_atomic(sig_path(staged), sig_path(Path(bundle)).read_bytes())
+        write_atomic(sig_path(staged), sig_path(Path(bundle)).read_bytes(), mode=0o600)
     except OSError as e:
         staged.unlink(missing_ok=True)
         raise UpdateError("update_unreadable", path=str(staged), detail=str(e)) from None
