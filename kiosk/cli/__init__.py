@@ -20,13 +20,13 @@ from kiosk.cli import (  # noqa: E402
     app, doctor, due, engine, enrolments, idcard, operators, pad, receipt, residents, selftest, stats, sync, update, visits,
 )
 from kiosk.cli.common import CliError, _emit  # noqa: E402
+from kiosk.texts import text  # noqa: E402
 
 __all__ = ["CliError", "build_parser", "main"]
 
 
 def build_parser() -> argparse.ArgumentParser:
-    p = argparse.ArgumentParser(prog="kiosk", description="村口认证：社会保险待遇领取资格认证终端"
-                                "（不带子命令：启动触摸屏认证程序）")
+    p = argparse.ArgumentParser(prog="kiosk", description=text("cli_description"))
     # The touchscreen app (kiosk/app): `kiosk` full screen, `kiosk --demo` windowed demo.
     app.add_options(p)
     sub = p.add_subparsers(dest="command")
@@ -60,5 +60,5 @@ def main(argv: list[str] | None = None) -> int:
         return args.func(args)
     except (CliError, StoreError, EmbedderError, KioskError) as e:
         # One line, no traceback (a broken kiosk.toml, a bad file, a full disk): exit 2.
-        _emit({"error": e.code, "message": e.message}, getattr(args, "json", False), f"错误：{e.message}")
+        _emit({"error": e.code, "message": e.message}, getattr(args, "json", False), text("cli_error", message=e.message))
         return 2

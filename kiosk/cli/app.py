@@ -1,6 +1,8 @@
 """`kiosk` with no subcommand: the touchscreen kiosk app (Qt Quick, kiosk/app)."""
 from __future__ import annotations
 
+from kiosk.texts import text
+
 
 def cmd_app(args) -> int:
     """The touchscreen kiosk app (Qt Quick, kiosk/app)."""
@@ -12,7 +14,7 @@ def cmd_app(args) -> int:
     try:
         w, h = (int(x) for x in args.size.lower().split("x"))
     except ValueError:
-        raise SystemExit("--size 应为 宽x高，如 1920x1080") from None
+        raise SystemExit(text("cli_bad_size")) from None
     actions = [a.strip() for a in args.actions.split(",") if a.strip()] if args.actions else None
     return run(Options(demo=args.demo or args.autopilot or bool(args.video), video=args.video,
                        autopilot=args.autopilot, screenshots=args.screenshots, elder=args.elder,
@@ -21,10 +23,10 @@ def cmd_app(args) -> int:
 
 
 def add_options(p) -> None:
-    p.add_argument("--demo", action="store_true", help="演示模式：演示数据库、虚拟摄像头，窗口运行")
-    p.add_argument("--video", help="用录好的视频代替摄像头（演示）")
-    p.add_argument("--actions", help="固定动作顺序，如 blink,turn_left（配合 --video）")
-    p.add_argument("--autopilot", action="store_true", help="自动走完整个流程（演示）")
-    p.add_argument("--screenshots", help="--autopilot 时每个画面存一张 PNG 到此文件夹")
-    p.add_argument("--elder", action="store_true", help="以关怀大字版启动")
-    p.add_argument("--size", default="1366x768", help="演示窗口大小，如 1920x1080、1080x1920")
+    p.add_argument("--demo", action="store_true", help=text("cli_help_app_demo"))
+    p.add_argument("--video", help=text("cli_help_app_video"))
+    p.add_argument("--actions", help=text("cli_help_app_actions"))
+    p.add_argument("--autopilot", action="store_true", help=text("cli_help_app_autopilot"))
+    p.add_argument("--screenshots", help=text("cli_help_app_screenshots"))
+    p.add_argument("--elder", action="store_true", help=text("cli_help_app_elder"))
+    p.add_argument("--size", default="1366x768", help=text("cli_help_app_size"))

@@ -10,7 +10,7 @@ import sys
 from pathlib import Path
 
 from kiosk.core.errors import KioskError
-from kiosk.texts import event_text
+from kiosk.texts import event_text, text
 
 
 class CliError(KioskError):
@@ -79,7 +79,7 @@ def clock(args=None):
         try:
             return Clock.fixed(today, os.environ.get(ZONE_ENV) or settings.timezone)
         except ValueError:
-            raise CliError("usage", f"--today 应为 YYYY-MM-DD 格式的日期，如 2026-03-05（收到：{today}）。") from None
+            raise CliError("usage", text("cli_bad_today", value=today)) from None
     return settings.clock()
 
 
@@ -163,7 +163,7 @@ def verify_operator(store, name: str):
     """`--operator NAME`: read that operator's PIN (one line) and check it; OperatorError if refused."""
     from kiosk.operators import verify_pin
 
-    return verify_pin(store, name, read_pin(f"{name} 的密码："))
+    return verify_pin(store, name, read_pin(text("cli_pin_prompt", name=name)))
 
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from kiosk.cli.common import _emit
+from kiosk.texts import text
 
 
 def cmd_doctor(args) -> int:
@@ -19,9 +20,9 @@ def cmd_doctor(args) -> int:
 
 
 def add_commands(sub) -> None:
-    p = sub.add_parser("doctor", help="检查数据库、密钥、磁盘和备份；数据库损坏时抢救记录（原文件保留）")
-    p.add_argument("--db", help="数据库文件（默认 $KIOSK_HOME/kiosk.db）")
-    p.add_argument("--key", help="模板密钥文件（默认 $KIOSK_KEY_FILE）")
-    p.add_argument("--check-only", action="store_true", help="只检查，不抢救、不改动任何文件")
+    p = sub.add_parser("doctor", help=text("cli_help_doctor"))
+    p.add_argument("--db", help=text("cli_help_db"))
+    p.add_argument("--key", help=text("cli_help_key"))
+    p.add_argument("--check-only", action="store_true", help=text("cli_help_doctor_check_only"))
     p.add_argument("--json", action="store_true")
     p.set_defaults(func=cmd_doctor)

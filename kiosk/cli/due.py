@@ -25,11 +25,11 @@ def cmd_due(args) -> int:
     from kiosk.due import due_list, write_csv, write_pdf
 
     if args.days < 0:
-        raise CliError("usage", "--days 不能是负数。")
+        raise CliError("usage", text("cli_days_negative"))
     if sum(bool(x) for x in (args.json, args.csv, args.pdf)) > 1:
-        raise CliError("usage", "--json、--csv、--pdf 只能选一个。")
+        raise CliError("usage", text("cli_due_one_format"))
     if args.public and args.operator:
-        raise CliError("usage", "公示名单不含住址电话，不需要 --operator。")
+        raise CliError("usage", text("cli_due_public_no_operator"))
     clk = clock(args)
     with _open_store(args, clk) as store:
         actor = verify_operator(store, args.operator).name if args.operator else None
@@ -75,15 +75,15 @@ def _hint(due, args) -> None:
 
 
 def add_commands(sub) -> None:
-    p = sub.add_parser("due", help="认证提醒名单：谁该认证、谁已逾期或暂停（可导出 CSV、打印 PDF）")
-    p.add_argument("--village", help="只列这个村（默认本机全部村）")
-    p.add_argument("--days", type=int, default=30, help="列出 N 天内到期的人（默认 30）")
+    p = sub.add_parser("due", help=text("cli_help_due"))
+    p.add_argument("--village", help=text("cli_help_due_village"))
+    p.add_argument("--days", type=int, default=30, help=text("cli_help_days"))
     p.add_argument("--json", action="store_true")
-    p.add_argument("--csv", metavar="FILE", help="导出 CSV（Excel 可打开）")
-    p.add_argument("--pdf", metavar="FILE", help="生成 A4 PDF：提醒名单（或 --public 公示名单）")
-    p.add_argument("--public", action="store_true", help="公示版：姓名和身份证号打码，不含住址电话")
-    p.add_argument("--operator", help="工作人员姓名（读其密码）：列出全名、住址和电话")
-    p.add_argument("--today", help="按指定日期计算（YYYY-MM-DD）")
-    p.add_argument("--db", help="数据库文件（默认 $KIOSK_HOME/kiosk.db）")
-    p.add_argument("--key", help="模板密钥文件（默认 $KIOSK_KEY_FILE）")
+    p.add_argument("--csv", metavar="FILE", help=text("cli_help_csv"))
+    p.add_argument("--pdf", metavar="FILE", help=text("cli_help_due_pdf"))
+    p.add_argument("--public", action="store_true", help=text("cli_help_due_public"))
+    p.add_argument("--operator", help=text("cli_help_due_operator"))
+    p.add_argument("--today", help=text("cli_help_today"))
+    p.add_argument("--db", help=text("cli_help_db"))
+    p.add_argument("--key", help=text("cli_help_key"))
     p.set_defaults(func=cmd_due)

@@ -19,11 +19,11 @@ def cmd_verify(args) -> int:
     if args.pairs:
         pairs_path = Path(args.pairs)
         if not pairs_path.is_file():
-            raise CliError("unreadable_file", f"找不到配对文件：{pairs_path}")
+            raise CliError("unreadable_file", text("cli_pairs_missing", path=pairs_path))
         with pairs_path.open(newline="", encoding="utf-8") as f:
             rows = list(csv.DictReader(f))
         if rows and not {"probe", "template"} <= set(rows[0]):
-            raise CliError("bad_pairs_file", "配对文件需要 probe,template 两列。")
+            raise CliError("bad_pairs_file", text("cli_pairs_columns"))
         base = pairs_path.parent
         for row in _progress(rows, len(rows), "verify"):
             out = {"probe": row["probe"], "template": row["template"]}
@@ -37,7 +37,7 @@ def cmd_verify(args) -> int:
             _emit(out, True)
         return 0
     if not args.probe or not args.template:
-        raise CliError("usage", "用法：kiosk verify 待验照片 模板照片 [--json]，或 kiosk verify --pairs PAIRS.csv")
+        raise CliError("usage", text("cli_verify_usage"))
     try:
         res = matcher.compare(enc.encode_file(args.probe), enc.encode_template(args.template))
     except PhotoError as e:
@@ -45,8 +45,10 @@ def cmd_verify(args) -> int:
     out = {"match": res.match, "distance": round(res.distance, 4), "threshold": res.threshold}
     if res.method != "raw":
         out.update(method=res.method, score=round(res.score, 4))
-    value = f"得分 {res.score:.3f}" if res.method != "raw" else f"距离 {res.distance:.3f}"
-    _emit(out, args.json, f"{'是同一人' if res.match else '不是同一人'}（{value}，阈值 {res.threshold}）")
+    value = (text("cli_verify_score", score=res.score) if res.method != "raw"
+             else text("cli_verify_distance", distance=res.distance))
+    _emit(out, args.json, text("cli_verify_line", verdict=text("cli_verify_same" if res.match else "cli_verify_different"),
+                               value=value, threshold=res.threshold))
     return 0
 
 
@@ -60,9 +62,9 @@ def cmd_calibrate(args) -> int:
 
     pairs_path = Path(args.pairs)
     if not pairs_path.is_file():
-        raise CliError("unreadable_file", f"找不到配对文件：{pairs_path}")
+        raise CliError("unreadable_file", text("cli_pairs_missing", path=pairs_path))
     if args.groups and not Path(args.groups).is_file():
-        raise CliError("unreadable_file", f"找不到分组文件：{args.groups}")
+        raise CliError("unreadable_file", text("cli_groups_missing", path=args.groups))
     settings = Settings.load()
     enc = _photo_encoder()
     params = settings.matching(enc.encoder.name)
@@ -75,15 +77,16 @@ def cmd_calibrate(args) -> int:
         rep = run(str(pairs_path), args.groups, args.target_fmr, args.group_fmr, args.method, args.all_pairs,
                   args.loo, enc, matcher, progress=_progress, thresholds=grid)
     except (ValueError, KeyError) as e:
-        raise CliError("bad_pairs_file", f"配对文件格式不对：{e}（需要 file_a,file_b,label 或 probe,template 列）") from e
+        raise CliError("bad_pairs_file", text("cli_pairs_bad", detail=str(e))) from e
     if args.write:
         ops = {m: (r["target_threshold"] or {}).get("threshold") for m, r in rep["methods"].items()}
         if all(v is None for v in ops.values()):
-            raise CliError("no_operating_point", "没有任何阈值能达到目标误识率，未写入设置。")
+            raise CliError("no_operating_point", text("cli_calibrate_no_threshold"))
         path = write_operating_point(settings, enc.encoder.name, ops.get("raw"), ops.get("snorm"),
                                      centred_threshold=ops.get("centred"))
         rep["written"] = {"path": str(path), "backend": enc.encoder.name, **{k: v for k, v in ops.items() if v is not None}}
-    human = format_report(rep) + (f"\n已写入 {rep['written']['path']}（{rep['written']['backend']}）" if args.write else "")
+    human = format_report(rep) + ("\n" + text("cli_calibrate_written", path=rep["written"]["path"],
+                                               backend=rep["written"]["backend"]) if args.write else "")
     _emit(rep, args.json, human)
     return 0
 
@@ -110,7 +113,8 @@ def cmd_analyze(args) -> int:
         if args.json or batch:
             _emit(res, True)
         else:
-            lines = [f"{video}: {res['frames']} 帧，{res['face_frames']} 帧有人脸，{res['duration_s']} 秒，处理 {res['processing_fps']} 帧/秒"]
+            lines = [text("cli_analyze_line", video=video, frames=res["frames"], face_frames=res["face_frames"],
+                          duration=res["duration_s"], fps=res["processing_fps"])]
             lines += [f"  {e['start_s']:7.2f}–{e['end_s']:7.2f} s  {e['action']}" for e in res["events"]]
             print("\n".join(lines))
     return 0
@@ -151,7 +155,7 @@ def cmd_certify(args) -> int:
     if args.batch:
         jobs_path = Path(args.batch)
         if not jobs_path.is_file():
-            raise CliError("unreadable_file", f"找不到任务文件：{jobs_path}")
+            raise CliError("unreadable_file", text("cli_jobs_missing", path=jobs_path))
         lines = [ln for ln in jobs_path.read_text(encoding="utf-8").splitlines() if ln.strip()]
         base = jobs_path.parent
         for n, line in enumerate(_progress(lines, len(lines), "certify"), 1):
@@ -159,7 +163,7 @@ def cmd_certify(args) -> int:
                 job = json.loads(line)
                 video, template, actions = job["video"], job["template"], job.get("actions")
             except (json.JSONDecodeError, KeyError, TypeError):
-                _emit({"line": n, "error": "bad_job", "message": f"第{n}行不是有效的任务（需要 video 和 template）。"}, True)
+                _emit({"line": n, "error": "bad_job", "message": text("cli_bad_job", n=n)}, True)
                 continue
             out = {"video": video, "actions": actions}
             try:
@@ -173,7 +177,7 @@ def cmd_certify(args) -> int:
             _emit(out, True)
         return 0
     if not args.video or not args.template:
-        raise CliError("usage", "用法：kiosk certify --video 视频 --template 模板照片 [--actions blink,turn_left] [--json]")
+        raise CliError("usage", text("cli_certify_usage"))
     actions = [a.strip() for a in args.actions.split(",") if a.strip()] if args.actions else None
     try:
         out = _certify_one(args.video, args.template, actions, enc, settings)
@@ -183,8 +187,10 @@ def cmd_certify(args) -> int:
         raise CliError(e.code, e.message) from e
     except BadActions as e:
         raise CliError(e.code, e.message) from e
-    human = f"{text('cli_pass' if out['verdict'] == 'pass' else 'cli_fail')}：{out['message']}\n" + "\n".join(
-        f"  {s['action']}: {'完成' if s['passed'] else '未完成'}" + (f"（{s['at_s']} 秒）" if s["at_s"] is not None else "")
+    human = text("cli_label_value", label=text("cli_pass" if out["verdict"] == "pass" else "cli_fail"),
+                 value=out["message"]) + "\n" + "\n".join(
+        f"  {s['action']}: {text('cli_step_done' if s['passed'] else 'cli_step_not_done')}"
+        + (text("cli_step_at", s=s["at_s"]) if s["at_s"] is not None else "")
         for s in out["steps"])
     _emit(out, args.json, human)
     return 0
@@ -192,37 +198,37 @@ def cmd_certify(args) -> int:
 
 
 def add_commands(sub) -> None:
-    v = sub.add_parser("verify", help="1:1 比对两张照片（或 --pairs 批量）")
+    v = sub.add_parser("verify", help=text("cli_help_verify"))
     v.add_argument("probe", nargs="?")
-    v.add_argument("template", nargs="?", help="模板照片，或同一人的照片文件夹")
-    v.add_argument("--pairs", help="CSV（probe,template 列，路径相对于 CSV）")
+    v.add_argument("template", nargs="?", help=text("cli_help_verify_template"))
+    v.add_argument("--pairs", help=text("cli_help_verify_pairs"))
     v.add_argument("--threshold", type=float)
     v.add_argument("--json", action="store_true")
     v.set_defaults(func=cmd_verify)
 
-    k = sub.add_parser("calibrate", help="按人群统计误识率/拒识率，选出阈值（可写入设置）")
-    k.add_argument("--pairs", required=True, help="CSV：file_a,file_b,label 或 probe,template[,label]（路径相对于 CSV）")
-    k.add_argument("--groups", help="groups.json：{组名: [人员文件夹通配符]}")
-    k.add_argument("--target-fmr", type=float, default=0.005, help="目标误识率（默认 0.005，每个组都要达到）")
-    k.add_argument("--group-fmr", type=float, help="组内目标误识率（默认同 --target-fmr）")
+    k = sub.add_parser("calibrate", help=text("cli_help_calibrate"))
+    k.add_argument("--pairs", required=True, help=text("cli_help_calibrate_pairs"))
+    k.add_argument("--groups", help=text("cli_help_calibrate_groups"))
+    k.add_argument("--target-fmr", type=float, default=0.005, help=text("cli_help_calibrate_target_fmr"))
+    k.add_argument("--group-fmr", type=float, help=text("cli_help_calibrate_group_fmr"))
     k.add_argument("--method", choices=["raw", "snorm", "centred", "all"], default="all")
-    k.add_argument("--all-pairs", action="store_true", help="用 CSV 中所有照片两两配对，而不只是列出的配对")
-    k.add_argument("--loo", action="store_true", help="另算多照片模板（留一法）和名册交叉核对")
-    k.add_argument("--thresholds", help="表中列出的阈值，逗号分隔")
-    k.add_argument("--raw-cap", type=float, help="s-norm 的原始距离上限（默认取设置）")
-    k.add_argument("--write", action="store_true", help="把达到目标的阈值写入 kiosk.toml（按比对方式分别保存）")
+    k.add_argument("--all-pairs", action="store_true", help=text("cli_help_calibrate_all_pairs"))
+    k.add_argument("--loo", action="store_true", help=text("cli_help_calibrate_loo"))
+    k.add_argument("--thresholds", help=text("cli_help_calibrate_thresholds"))
+    k.add_argument("--raw-cap", type=float, help=text("cli_help_calibrate_raw_cap"))
+    k.add_argument("--write", action="store_true", help=text("cli_help_calibrate_write"))
     k.add_argument("--json", action="store_true")
     k.set_defaults(func=cmd_calibrate)
 
-    a = sub.add_parser("analyze", help="分析视频中的眨眼、转头、张嘴、点头")
+    a = sub.add_parser("analyze", help=text("cli_help_analyze"))
     a.add_argument("videos", nargs="+")
     a.add_argument("--json", action="store_true")
     a.set_defaults(func=cmd_analyze)
 
-    c = sub.add_parser("certify", help="用录制的视频走一遍完整认证")
+    c = sub.add_parser("certify", help=text("cli_help_certify"))
     c.add_argument("--video")
     c.add_argument("--template")
-    c.add_argument("--actions", help="固定动作顺序，如 blink,turn_left（不填则随机）")
-    c.add_argument("--batch", help="JSONL 任务文件：每行 {video, template, actions}")
+    c.add_argument("--actions", help=text("cli_help_actions"))
+    c.add_argument("--batch", help=text("cli_help_certify_batch"))
     c.add_argument("--json", action="store_true")
     c.set_defaults(func=cmd_certify)

@@ -28,7 +28,7 @@ def _consent(args) -> None:
     if args.consent_read:
         return
     if sys.stdin is not None and sys.stdin.isatty():
-        if input(text("enrol_consent_prompt")).strip().lower() in ("y", "yes", "是"):
+        if input(text("enrol_consent_prompt")).strip().lower() in ("y", "yes", text("cli_answer_yes")):
             return
     from kiosk.enrolment import EnrolmentError
 
@@ -46,7 +46,7 @@ def cmd_enrol(args) -> int:
 
     sources = [x for x in (args.video, args.camera, args.virtual or None) if x is not None]
     if len(sources) != 1:
-        raise CliError("usage", "请只选一种画面来源：--video 视频文件、--camera 摄像头编号 或 --virtual（演示虚拟摄像头）。")
+        raise CliError("usage", text("cli_one_source"))
     try:
         rid = parse_id_number(args.id_number, clock(args).today())
     except InvalidIdNumber as e:
@@ -57,7 +57,7 @@ def cmd_enrol(args) -> int:
         check_enroller(op)
         resident = store.get_resident(rid.number)
         if resident is None:
-            raise CliError("unknown_resident", f"本机名册中没有 {mask_id(rid.number)}。请核对号码，或等待县里同步名册。")
+            raise CliError("unknown_resident", text("visit_unknown_resident", id=mask_id(rid.number)))
         _consent(args)
         consent_at = store.clock.utc_now()
         encoder = make_embedder(settings)
@@ -140,9 +140,10 @@ def cmd_enrolments(args) -> int:
     from kiosk.enrolment import pose_spread_line
 
     for o in out:
-        print(f"{o['enrolment']}  {o['resident']}  {o['name'] or ''}  {text('enrol_status_' + o['status'])}"
-              f"  {o['frames']}张  建模：{o['enrolled_by']}  审核：{o['reviewed_by'] or '-'}"
-              f"  {pose_spread_line(o['pose_spread'])}"
+        print(text("cli_enrolments_row", enrolment=o["enrolment"], resident=o["resident"], name=o["name"] or "",
+                   status=text("enrol_status_" + o["status"]), frames=o["frames"], enrolled_by=o["enrolled_by"],
+                   reviewed_by=o["reviewed_by"] or "-")
+              + f"  {pose_spread_line(o['pose_spread'])}"
               + (f"  ※{text('dupface_cli_flag')} {o['resembles_other']}" if o["resembles_other"] else ""), flush=True)
         _print_resembles(o)
     return 0
@@ -167,7 +168,7 @@ def _review(args) -> int:
     from kiosk.enrolment import EnrolmentError, check_reviewer
 
     if not args.target or not args.operator:
-        raise CliError("usage", "用法：kiosk enrolments approve|reject 建模编号或身份证号 --operator 审核员")
+        raise CliError("usage", text("cli_enrolments_usage"))
     if args.action == "reject" and not (args.reason or "").strip():
         raise EnrolmentError("no_reason")
     with _open_store(args) as store:
@@ -192,27 +193,27 @@ def _review(args) -> int:
 
 def add_commands(sub) -> None:
     def common(p) -> None:
-        p.add_argument("--db", help="数据库文件（默认 $KIOSK_HOME/kiosk.db）")
-        p.add_argument("--key", help="模板密钥文件（默认 $KIOSK_KEY_FILE）")
+        p.add_argument("--db", help=text("cli_help_db"))
+        p.add_argument("--key", help=text("cli_help_key"))
         p.add_argument("--json", action="store_true")
 
-    e = sub.add_parser("enrol", help="在终端为居民建模（活体检测＋多角度采集），等待审核员审核")
-    e.add_argument("id_number", help="身份证号码")
-    e.add_argument("--video", help="录制的视频（代替摄像头）")
-    e.add_argument("--camera", help="摄像头编号，如 0")
-    e.add_argument("--virtual", action="store_true", help="演示虚拟摄像头（宇航员肖像）")
-    e.add_argument("--operator", required=True, help="建模的协理员或管理员（从终端或标准输入读他的密码，一行）")
-    e.add_argument("--consent-read", action="store_true", help="确认已向居民宣读告知书并征得同意")
+    e = sub.add_parser("enrol", help=text("cli_help_enrol"))
+    e.add_argument("id_number", help=text("cli_help_id_number"))
+    e.add_argument("--video", help=text("cli_help_video"))
+    e.add_argument("--camera", help=text("cli_help_camera"))
+    e.add_argument("--virtual", action="store_true", help=text("cli_help_virtual"))
+    e.add_argument("--operator", required=True, help=text("cli_help_enrol_operator"))
+    e.add_argument("--consent-read", action="store_true", help=text("cli_help_enrol_consent_read"))
     common(e)
     e.set_defaults(func=cmd_enrol)
 
-    ls = sub.add_parser("enrolments", help="建模记录：列出、审核通过（approve）或退回（reject）")
+    ls = sub.add_parser("enrolments", help=text("cli_help_enrolments"))
     ls.add_argument("action", nargs="?", choices=("list", "approve", "reject"), default="list")
-    ls.add_argument("target", nargs="?", help="建模编号或身份证号码（approve / reject）")
-    ls.add_argument("--pending", action="store_true", help="只列待审核的")
-    ls.add_argument("--operator", help="审核员或管理员（不能是建模的人；从标准输入读他的密码，一行）")
-    ls.add_argument("--reason", help="退回原因（reject 必填）")
-    ls.add_argument("--confirm-different-person", metavar="原因",
-                    help="approve 一条“像他人”的建模（人脸与本机另一位居民很像）：已核实不是同一人，写明怎样核实的")
+    ls.add_argument("target", nargs="?", help=text("cli_help_enrolments_target"))
+    ls.add_argument("--pending", action="store_true", help=text("cli_help_enrolments_pending"))
+    ls.add_argument("--operator", help=text("cli_help_enrolments_operator"))
+    ls.add_argument("--reason", help=text("cli_help_enrolments_reason"))
+    ls.add_argument("--confirm-different-person", metavar=text("cli_metavar_reason"),
+                    help=text("cli_help_enrolments_confirm"))
     common(ls)
     ls.set_defaults(func=cmd_enrolments)

@@ -4,12 +4,12 @@ never written anywhere."""
 from __future__ import annotations
 
 from kiosk.cli.common import _emit
+from kiosk.texts import text
 
 
 def cmd_idcard(args) -> int:
     from kiosk.config import Settings
     from kiosk.idcard import IdCardError, SdkReader, reader_from_settings, wait_for_card
-    from kiosk.texts import text
 
     if args.measure:
         return _measure(args)
@@ -49,11 +49,11 @@ def _measure(args) -> int:
 
 
 def add_commands(sub) -> None:
-    p = sub.add_parser("idcard", help="从身份证读卡器读一张二代证（显示遮掩后的姓名和号码，检查读卡器用）")
-    p.add_argument("--library", help="读卡器厂家的驱动库（默认 kiosk.toml 的 idcard_library）")
-    p.add_argument("--port", type=int, help="端口（默认 kiosk.toml 的 idcard_port，USB 一般是 1001）")
-    p.add_argument("--wait", type=float, default=10.0, help="等身份证放上来的秒数（默认 10）")
-    p.add_argument("--measure", metavar="IMAGES", help="不读卡：在照片集（每人一个文件夹）上测量芯片照片作为单张模板的人证比对准确率")
-    p.add_argument("--groups", help="与 --measure 一起：分组文件 groups.json")
+    p = sub.add_parser("idcard", help=text("cli_help_idcard"))
+    p.add_argument("--library", help=text("cli_help_idcard_library"))
+    p.add_argument("--port", type=int, help=text("cli_help_idcard_port"))
+    p.add_argument("--wait", type=float, default=10.0, help=text("cli_help_idcard_wait"))
+    p.add_argument("--measure", metavar="IMAGES", help=text("cli_help_idcard_measure"))
+    p.add_argument("--groups", help=text("cli_help_idcard_groups"))
     p.add_argument("--json", action="store_true")
     p.set_defaults(func=cmd_idcard)

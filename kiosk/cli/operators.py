@@ -17,12 +17,12 @@ def cmd_add(args) -> int:
     with _open_store(args) as store:
         by = None
         if args.by:
-            by = operators.verify_pin(store, args.by, read_pin(f"管理员 {args.by} 的密码："))
+            by = operators.verify_pin(store, args.by, read_pin(text("cli_admin_pin_prompt", name=args.by)))
         elif operators.count(store):
             raise operators.OperatorError("admin_required")
         elif args.role != "admin":
             raise operators.OperatorError("first_must_be_admin")
-        pin = read_new_pin(f"{args.name} 的新密码（至少 {operators.MIN_PIN_DIGITS} 位数字）：", "再输入一次：")
+        pin = read_new_pin(text("cli_new_pin_prompt", name=args.name, n=operators.MIN_PIN_DIGITS), text("cli_pin_again"))
         op = operators.add_operator(store, args.name, args.role, pin, by=by)
         out = op.to_json(store.clock.utc_now())
     _emit(out, args.json, text("operator_cli_added", name=op.name, role=text(f"operator_role_{op.role}")))
@@ -49,7 +49,7 @@ def cmd_disable(args) -> int:
     from kiosk import operators
 
     with _open_store(args) as store:
-        by = operators.verify_pin(store, args.by, read_pin(f"管理员 {args.by} 的密码："))
+        by = operators.verify_pin(store, args.by, read_pin(text("cli_admin_pin_prompt", name=args.by)))
         op = operators.disable(store, args.name, by=by)
         out = op.to_json(store.clock.utc_now())
     _emit(out, args.json, text("operator_cli_disabled", name=op.name))
@@ -60,10 +60,10 @@ def cmd_pin(args) -> int:
     from kiosk import operators
 
     with _open_store(args) as store:
-        old = read_pin(f"{args.name} 的原密码：")
+        old = read_pin(text("cli_old_pin_prompt", name=args.name))
         # The old PIN is checked first (a wrong one counts towards the lockout) before asking the new one.
         operators.verify_pin(store, args.name, old)
-        new = read_new_pin("新密码：", "再输入一次：")
+        new = read_new_pin(text("cli_new_pin"), text("cli_pin_again"))
         op = operators.set_pin(store, args.name, old, new)
     _emit({"name": op.name, "pin_changed": True}, args.json, text("operator_cli_pin_changed", name=op.name))
     return 0
@@ -72,32 +72,32 @@ def cmd_pin(args) -> int:
 def add_commands(sub) -> None:
     from kiosk.operators import ROLES
 
-    o = sub.add_parser("operator", help="工作人员账号：添加、列出、停用、改密码（密码不写在命令行上）")
+    o = sub.add_parser("operator", help=text("cli_help_operator_group"))
     osub = o.add_subparsers(dest="operator_command", required=True)
 
     def common(p) -> None:
-        p.add_argument("--db", help="数据库文件（默认 $KIOSK_HOME/kiosk.db）")
-        p.add_argument("--key", help="模板密钥文件（默认 $KIOSK_KEY_FILE）")
+        p.add_argument("--db", help=text("cli_help_db"))
+        p.add_argument("--key", help=text("cli_help_key"))
         p.add_argument("--json", action="store_true")
 
-    a = osub.add_parser("add", help="添加工作人员（本机第一个账号须为管理员，此后须由管理员 --by 确认）")
-    a.add_argument("name", help="姓名")
-    a.add_argument("--role", required=True, choices=ROLES, help="assistant 协理员、reviewer 审核员、admin 管理员")
-    a.add_argument("--by", help="确认添加的管理员（先从终端或标准输入读他的密码）")
+    a = osub.add_parser("add", help=text("cli_help_operator_add"))
+    a.add_argument("name", help=text("cli_help_operator_name"))
+    a.add_argument("--role", required=True, choices=ROLES, help=text("cli_help_operator_role"))
+    a.add_argument("--by", help=text("cli_help_operator_add_by"))
     common(a)
     a.set_defaults(func=cmd_add)
 
-    ls = osub.add_parser("list", help="列出工作人员（姓名、角色、是否在用、是否锁定）")
+    ls = osub.add_parser("list", help=text("cli_help_operator_list"))
     common(ls)
     ls.set_defaults(func=cmd_list)
 
-    d = osub.add_parser("disable", help="停用工作人员账号（须由管理员 --by 确认）")
+    d = osub.add_parser("disable", help=text("cli_help_operator_disable"))
     d.add_argument("name")
-    d.add_argument("--by", required=True, help="确认停用的管理员")
+    d.add_argument("--by", required=True, help=text("cli_help_operator_disable_by"))
     common(d)
     d.set_defaults(func=cmd_disable)
 
-    p = osub.add_parser("pin", help="修改自己的密码（先输原密码，再输新密码）")
+    p = osub.add_parser("pin", help=text("cli_help_operator_pin"))
     p.add_argument("name")
     common(p)
     p.set_defaults(func=cmd_pin)

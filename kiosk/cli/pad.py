@@ -13,6 +13,7 @@ few live sessions of the operator under the colour flash and writes KIOSK_HOME/f
 from __future__ import annotations
 
 from kiosk.cli.common import CliError, _emit, _progress
+from kiosk.texts import text
 
 
 def cmd_pad(args) -> int:
@@ -20,7 +21,7 @@ def cmd_pad(args) -> int:
     if items and items[0] == "calibrate":
         return _calibrate(args, items[1:])
     if not items:
-        raise CliError("usage", "用法：kiosk pad 视频 [视频 ...] [--json]，或 kiosk pad calibrate --camera 0")
+        raise CliError("usage", text("cli_pad_usage"))
     from kiosk.config import Settings
     from kiosk.frames import FrameSourceError
     from kiosk.pad.evaluate import pad_videos
@@ -33,9 +34,9 @@ def cmd_pad(args) -> int:
         except FrameSourceError as e:
             raise CliError(e.code, e.message) from e
         res["video"] = video
-        verdict = "疑似翻拍/照片攻击" if res["attack"] else "未发现攻击"
-        _emit(res, args.json, f"{video}：{verdict}（活体分 {res['live_score']:.3f}，评分帧 {res['frames_scored']}，"
-                              f"依据 {res['cue']}）")
+        verdict = text("cli_pad_attack" if res["attack"] else "cli_pad_no_attack")
+        _emit(res, args.json, text("cli_pad_line", video=video, verdict=verdict, score=res["live_score"],
+                                   frames=res["frames_scored"], cue=res["cue"]))
     return 0
 
 
@@ -43,7 +44,7 @@ def _calibrate(args, extra: list[str]) -> int:
     from kiosk.pad.flash_calibrate import main_calibrate
 
     if extra:
-        raise CliError("usage", f"kiosk pad calibrate 不需要这些参数：{' '.join(extra)}")
+        raise CliError("usage", text("cli_pad_calibrate_extra", args=" ".join(extra)))
     argv = ["--camera", str(args.camera if args.camera is not None else 0)]
     if args.sessions is not None:
         argv += ["--sessions", str(args.sessions)]
@@ -57,12 +58,12 @@ def _calibrate(args, extra: list[str]) -> int:
 
 
 def add_commands(sub) -> None:
-    p = sub.add_parser("pad", help="检查视频是否为翻拍屏幕或照片（或 calibrate：在本机校准炫彩活体）")
-    p.add_argument("items", nargs="*", metavar="VIDEO", help="视频文件或照片；或 calibrate")
+    p = sub.add_parser("pad", help=text("cli_help_pad"))
+    p.add_argument("items", nargs="*", metavar="VIDEO", help=text("cli_help_pad_items"))
     p.add_argument("--json", action="store_true")
-    p.add_argument("--camera", type=int, help="calibrate：摄像头编号（默认 0）")
-    p.add_argument("--sessions", type=int, help="calibrate：录几次（默认 3）")
-    p.add_argument("--margin", type=float, help="calibrate：分数余量（默认 0.15）")
-    p.add_argument("--out", help="calibrate：阈值文件（默认 KIOSK_HOME/flash.toml）")
-    p.add_argument("--dry-run", action="store_true", help="calibrate：只显示，不写入")
+    p.add_argument("--camera", type=int, help=text("cli_help_pad_camera"))
+    p.add_argument("--sessions", type=int, help=text("cli_help_pad_sessions"))
+    p.add_argument("--margin", type=float, help=text("cli_help_pad_margin"))
+    p.add_argument("--out", help=text("cli_help_pad_out"))
+    p.add_argument("--dry-run", action="store_true", help=text("cli_help_pad_dry_run"))
     p.set_defaults(func=cmd_pad)

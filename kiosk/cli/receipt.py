@@ -18,7 +18,7 @@ def cmd_receipt(args) -> int:
     if args.ref.lower() == "verify":
         return _verify(args)
     if args.code is not None:
-        raise CliError("usage", "用法：kiosk receipt LAST|记录编号 [--pdf 文件 | --print]，或 kiosk receipt verify 验证码。")
+        raise CliError("usage", text("cli_receipt_usage"))
     from kiosk import receipt as R
     from kiosk.config import Settings
     from kiosk.sync import cycle_rule
@@ -48,8 +48,9 @@ def cmd_receipt(args) -> int:
     if args.json:
         _emit(slip.to_json(), True)
         return 0
-    lines = [text("receipt_title")] + [f"{label}：{value}" for label, value in slip.rows()]
-    lines += [f"{text('receipt_code')}：{slip.code}", text("receipt_check_hint")] if slip.code else [text("receipt_no_code")]
+    lines = [text("receipt_title")] + [text("cli_label_value", label=label, value=value) for label, value in slip.rows()]
+    lines += ([text("cli_label_value", label=text("receipt_code"), value=slip.code), text("receipt_check_hint")]
+              if slip.code else [text("receipt_no_code")])
     print("\n".join(lines), flush=True)
     return 0
 
@@ -58,7 +59,7 @@ def _verify(args) -> int:
     from kiosk import receipt as R
 
     if not args.code:
-        raise CliError("usage", "请给出回执上的验证码：kiosk receipt verify XXXX-XXXX-XXXX-XXXX-XXXX-XXXX-XXXX")
+        raise CliError("usage", text("cli_receipt_verify_usage"))
     with _open_store(args, clock(args), require_key=False) as store:
         result = R.verify_here(store, args.code)
     _emit(result.to_json(), args.json, result.message)
@@ -67,18 +68,15 @@ def _verify(args) -> int:
 
 def add_commands(sub) -> None:
     r = sub.add_parser(
-        "receipt", help="认证回执：kiosk receipt LAST|记录编号 [--pdf 文件 | --print]；kiosk receipt verify 验证码",
-        description="给居民出认证回执（刷脸认证成功或不刷脸认证已提交审核后）：脱敏的姓名和身份证号、时间、方式、有效期、"
-                    "终端、验证码和二维码。kiosk receipt verify 验证码：核验本机出的回执；"
-                    "其他终端出的回执请到县社保局核验（kiosk-county receipt verify）。")
-    r.add_argument("ref", metavar="LAST|记录编号|verify", help="LAST（本机最近一次）、认证记录编号（至少前 8 位），或 verify")
-    r.add_argument("code", nargs="?", help="verify 时：回执上的验证码（或二维码内容）")
+        "receipt", help=text("cli_help_receipt"), description=text("cli_receipt_description"))
+    r.add_argument("ref", metavar=text("cli_metavar_receipt_ref"), help=text("cli_help_receipt_ref"))
+    r.add_argument("code", nargs="?", help=text("cli_help_receipt_code"))
     out = r.add_mutually_exclusive_group()
-    out.add_argument("--pdf", metavar="文件", help="把回执存成 PDF 文件")
-    out.add_argument("--print", action="store_true", help="在 kiosk.toml 设置的热敏打印机上打印")
-    r.add_argument("--resident", metavar="身份证号", help="与 LAST 一起用：这位居民最近一次的回执（补打）")
+    out.add_argument("--pdf", metavar=text("cli_metavar_file"), help=text("cli_help_receipt_pdf"))
+    out.add_argument("--print", action="store_true", help=text("cli_help_receipt_print"))
+    r.add_argument("--resident", metavar=text("cli_metavar_id"), help=text("cli_help_receipt_resident"))
     r.add_argument("--json", action="store_true")
     r.add_argument("--today", help=argparse.SUPPRESS)
-    r.add_argument("--db", help="数据库文件（默认 $KIOSK_HOME/kiosk.db）")
-    r.add_argument("--key", help="模板密钥文件（默认 $KIOSK_KEY_FILE）")
+    r.add_argument("--db", help=text("cli_help_db"))
+    r.add_argument("--key", help=text("cli_help_key"))
     r.set_defaults(func=cmd_receipt)

@@ -19,20 +19,20 @@ def cmd_demo(args) -> int:
     from kiosk.observe import FaceObserver
     from kiosk.session import CertificationSession
 
-    print("【演示】村口认证：虚拟摄像头（公有领域宇航员肖像）将按语音提示完成动作。", flush=True)
+    print(text("cli_demo_banner"), flush=True)
     encoder = DlibEncoder()
     cam = VirtualCamera(realtime=not args.fast, seed=args.seed)
     with FaceObserver(static=True) as still:
         first = next(iter(cam))
         enrolment = still.observe(first)
         if enrolment.face is None:
-            raise CliError("no_face", "虚拟摄像头的画面里没有找到人脸")
+            raise CliError("no_face", text("cli_demo_no_face"))
         template = [encoder.encode(first.rgb, enrolment.face)]
     from kiosk.config import Settings
     from kiosk.pad.options import session_pad_options
 
     session = CertificationSession(template, encoder, n_actions=2, **session_pad_options(Settings.load()))
-    print(f"本次随机动作：{'、'.join(session.actions)}", flush=True)
+    print(text("cli_demo_actions", names=text("engine_list").join(session.actions)), flush=True)
     follower = PromptFollower(cam)
 
     def on_events(t, events):
@@ -44,7 +44,8 @@ def cmd_demo(args) -> int:
 
     with FaceObserver() as observer:
         v = _drive(session, cam, observer, on_events=on_events, max_s=90)
-    print(f"结果：{text('cli_result_pass' if v.verdict == 'pass' else 'cli_result_fail')} — {v.message}", flush=True)
+    print(text("cli_demo_result", verdict=text("cli_result_pass" if v.verdict == "pass" else "cli_result_fail"),
+               message=v.message), flush=True)
     return 0
 
 
@@ -58,7 +59,7 @@ def cmd_certify_resident(args) -> int:
 
     sources = [x for x in (args.video, args.camera, args.virtual or None) if x is not None]
     if len(sources) != 1:
-        raise CliError("usage", "请只选一种画面来源：--video 视频文件、--camera 摄像头编号 或 --virtual（演示虚拟摄像头）。")
+        raise CliError("usage", text("cli_one_source"))
     actions = [a.strip() for a in args.actions.split(",") if a.strip()] if args.actions else None
     try:
         if actions:
@@ -87,8 +88,9 @@ def cmd_certify_resident(args) -> int:
     verdict = attempt.session.verdict
     if verdict is not None and "pad" in verdict.liveness:
         out["pad"] = verdict.liveness["pad"]
-    _emit(out, args.json, f"{text('cli_result_pass' if outcome.verdict == 'pass' else 'cli_result_fail')}：{outcome.message}"
-                          f"（今天还可以刷脸 {outcome.attempts_left} 次）")
+    verdict_words = text("cli_result_pass" if outcome.verdict == "pass" else "cli_result_fail")
+    _emit(out, args.json, text("cli_label_value", label=verdict_words, value=outcome.message)
+          + text("cli_attempts_left", n=outcome.attempts_left))
     return 0
 
 
@@ -115,7 +117,7 @@ def cmd_enroll(args) -> int:
                 store.add_template(rid.number, v, enc.encoder.name, source="local")
             store.audit(actor, "enroll", {"resident": mask_id(rid.number), "photo_count": len(vecs)})
     _emit({"resident": mask_id(rid.number), "name": mask_name(args.name), "templates": len(vecs)}, args.json,
-          f"已为 {mask_name(args.name)}（{mask_id(rid.number)}）建模，共 {len(vecs)} 张照片。")
+          text("cli_enrolled", name=mask_name(args.name), id=mask_id(rid.number), n=len(vecs)))
     return 0
 
 
@@ -127,7 +129,7 @@ def cmd_residents(args) -> int:
         for r in rows:
             obj = {"id": mask_id(r.id_number), "name": mask_name(r.name), "village": r.village,
                    "categories": [c.label for c in r.categories], "county_status": r.county_status}
-            _emit(obj, args.json, f"{obj['id']}  {obj['name']}  {r.village or ''}  {'、'.join(obj['categories'])}")
+            _emit(obj, args.json, f"{obj['id']}  {obj['name']}  {r.village or ''}  {text('engine_list').join(obj['categories'])}")
     return 0
 
 
@@ -144,7 +146,7 @@ def cmd_status(args) -> int:
     with _open_store(args) as store:
         r = store.get_resident(rid.number)
         if r is None:
-            raise CliError("unknown_resident", f"本机名册中没有 {mask_id(rid.number)}。请核对号码，或等待县里同步名册。")
+            raise CliError("unknown_resident", text("visit_unknown_resident", id=mask_id(rid.number)))
         from kiosk.sync import cycle_rule
 
         st = certification_status(cycle_rule(store, Settings.load()), rid.birth_date, today,
@@ -159,7 +161,7 @@ def cmd_status(args) -> int:
     obj: dict = {"id": mask_id(rid.number), "name": mask_name(r.name), "status": st.kind, "message": st.message,
            "valid_until": st.valid_until.isoformat() if st.valid_until else None,
            "due_by": st.due_by.isoformat() if st.due_by else None}
-    human = f"{obj['name']}（{obj['id']}）：{st.message}"
+    human = text("cli_person_line", name=obj["name"], id=obj["id"], message=st.message)
     if latest is not None and (latest.status == "pending_county_review"
                                or latest.status == "rejected" and st.kind != "certified"
                                or latest.status == "approved" and latest_day == last_day):
@@ -177,7 +179,7 @@ def cmd_status(args) -> int:
             note = text("fallback_approved", date=latest_day)
         fb["message"] = note
         obj["fallback"] = fb
-        human += f"\n{text('fallback_method_' + latest.method)}：{note}"
+        human += "\n" + text("cli_label_value", label=text("fallback_method_" + latest.method), value=note)
     _emit(obj, args.json, human)
     return 0
 
@@ -201,67 +203,65 @@ def cmd_fallback(args) -> int:
                                           category=args.category)
         except ServiceError as e:
             raise CliError(e.code, e.message) from e
-    _emit(out, args.json, f"{text('fallback_method_' + out['method'])}（{out['resident']}）：{out['message']}")
+    _emit(out, args.json, text("cli_person_line", name=text("fallback_method_" + out["method"]), id=out["resident"],
+                               message=out["message"]))
     return 0
 
 
 
 def add_commands(sub) -> None:
-    r = sub.add_parser("certify-resident", help="为本机名册中的居民认证并记录（上门认证、演练）")
-    r.add_argument("resident", help="身份证号码")
-    r.add_argument("--video", help="录制的视频（代替摄像头）")
-    r.add_argument("--camera", help="摄像头编号，如 0")
-    r.add_argument("--virtual", action="store_true", help="演示虚拟摄像头（宇航员肖像）")
-    r.add_argument("--category", help="认证类别（不填则取此人的第一项）")
-    r.add_argument("--actions", help="固定动作顺序，如 blink,turn_left（不填则随机）")
-    r.add_argument("--helper", help="代他人认证：协助人与被认证人的关系，如 子女")
-    r.add_argument("--helper-id", help="协助人身份证号码（可不填）")
-    r.add_argument("--operator", help="操作的工作人员（从终端或标准输入读他的密码，一行）")
-    r.add_argument("--db", help="数据库文件（默认 $KIOSK_HOME/kiosk.db）")
-    r.add_argument("--key", help="模板密钥文件（默认 $KIOSK_KEY_FILE）")
+    r = sub.add_parser("certify-resident", help=text("cli_help_certify_resident"))
+    r.add_argument("resident", help=text("cli_help_id_number"))
+    r.add_argument("--video", help=text("cli_help_video"))
+    r.add_argument("--camera", help=text("cli_help_camera"))
+    r.add_argument("--virtual", action="store_true", help=text("cli_help_virtual"))
+    r.add_argument("--category", help=text("cli_help_category"))
+    r.add_argument("--actions", help=text("cli_help_actions"))
+    r.add_argument("--helper", help=text("cli_help_certify_resident_helper"))
+    r.add_argument("--helper-id", help=text("cli_help_certify_resident_helper_id"))
+    r.add_argument("--operator", help=text("cli_help_operator"))
+    r.add_argument("--db", help=text("cli_help_db"))
+    r.add_argument("--key", help=text("cli_help_key"))
     r.add_argument("--json", action="store_true")
     r.set_defaults(func=cmd_certify_resident)
 
-    f = sub.add_parser("fallback", help="不刷脸认证：工作人员核实认证或亲属承诺（交县里审核）")
-    f.add_argument("id_number", help="身份证号码")
+    f = sub.add_parser("fallback", help=text("cli_help_fallback"))
+    f.add_argument("id_number", help=text("cli_help_id_number"))
     f.add_argument("--method", required=True, choices=("staff_witness", "relative_pledge"),
-                   help="staff_witness 工作人员核实认证；relative_pledge 亲属承诺")
-    f.add_argument("--operator", required=True, help="核实的工作人员（从终端或标准输入读他的密码，一行）")
-    f.add_argument("--reason", required=True, help="原因：cannot_perform_actions、refuses_face_recognition、"
-                   "no_template_cannot_enrol，或文字说明（今天刷脸次数用完后）")
-    f.add_argument("--relative-name", help="亲属姓名（亲属承诺必填）")
-    f.add_argument("--relation", help="亲属与本人的关系，如 子女（亲属承诺必填）")
-    f.add_argument("--relative-id", help="亲属身份证号码（亲属承诺必填）")
-    f.add_argument("--relative-phone", help="亲属电话（亲属承诺必填）")
-    f.add_argument("--category", help="认证类别（不填则取此人的第一项）")
-    f.add_argument("--today", help="按指定日期计算（YYYY-MM-DD）")
-    f.add_argument("--db", help="数据库文件（默认 $KIOSK_HOME/kiosk.db）")
-    f.add_argument("--key", help="模板密钥文件（默认 $KIOSK_KEY_FILE）")
+                   help=text("cli_help_fallback_method"))
+    f.add_argument("--operator", required=True, help=text("cli_help_fallback_operator"))
+    f.add_argument("--reason", required=True, help=text("cli_help_fallback_reason"))
+    f.add_argument("--relative-name", help=text("cli_help_fallback_relative_name"))
+    f.add_argument("--relation", help=text("cli_help_fallback_relation"))
+    f.add_argument("--relative-id", help=text("cli_help_fallback_relative_id"))
+    f.add_argument("--relative-phone", help=text("cli_help_fallback_relative_phone"))
+    f.add_argument("--category", help=text("cli_help_category"))
+    f.add_argument("--today", help=text("cli_help_today"))
+    f.add_argument("--db", help=text("cli_help_db"))
+    f.add_argument("--key", help=text("cli_help_key"))
     f.add_argument("--json", action="store_true")
     f.set_defaults(func=cmd_fallback)
 
-    d = sub.add_parser("demo", help="演示：用虚拟摄像头走完整个认证流程（无需摄像头）")
-    d.add_argument("--fast", action="store_true", help="不按实时速度播放（测试用）")
+    d = sub.add_parser("demo", help=text("cli_help_demo"))
+    d.add_argument("--fast", action="store_true", help=text("cli_help_demo_fast"))
     d.add_argument("--seed", type=int)
     d.set_defaults(func=cmd_demo)
 
-    for name, helptext, func in (("enroll", "为居民建模（登记照片）", cmd_enroll),
-                                 ("residents", "列出本机名册", cmd_residents),
-                                 ("status", "查询认证状态", cmd_status)):
-        s = sub.add_parser(name, help=helptext)
-        s.add_argument("--db", help="数据库文件（默认 $KIOSK_HOME/kiosk.db）")
-        s.add_argument("--key", help="模板密钥文件（默认 $KIOSK_KEY_FILE）")
+    for name, func in (("enroll", cmd_enroll), ("residents", cmd_residents), ("status", cmd_status)):
+        s = sub.add_parser(name, help=text(f"cli_help_{name}"))
+        s.add_argument("--db", help=text("cli_help_db"))
+        s.add_argument("--key", help=text("cli_help_key"))
         s.add_argument("--json", action="store_true")
         s.set_defaults(func=func)
         if name == "enroll":
             s.add_argument("id_number")
             s.add_argument("name")
-            s.add_argument("photos", nargs="+", help="照片或照片文件夹")
+            s.add_argument("photos", nargs="+", help=text("cli_help_enroll_photos"))
             s.add_argument("--village")
-            s.add_argument("--category", action="append", help="认证类别，可多次：pension、work_injury…")
-            s.add_argument("--operator", help="操作的工作人员（从终端或标准输入读他的密码，一行）")
+            s.add_argument("--category", action="append", help=text("cli_help_enroll_category"))
+            s.add_argument("--operator", help=text("cli_help_operator"))
         elif name == "residents":
             s.add_argument("--village")
         else:
             s.add_argument("id_number")
-            s.add_argument("--today", help="按指定日期计算（YYYY-MM-DD）")
+            s.add_argument("--today", help=text("cli_help_today"))

@@ -9,6 +9,7 @@ import argparse
 from pathlib import Path
 
 from kiosk.cli.common import _emit, clock
+from kiosk.texts import text
 
 
 def cmd_selftest(args) -> int:
@@ -39,13 +40,12 @@ def cmd_selftest(args) -> int:
 
 
 def add_commands(sub) -> None:
-    p = sub.add_parser("selftest", help="自检：摄像头、声音、磁盘、数据库、密钥、时钟、名册、县里连接、打印机"
-                                        "（居民需要的有故障时退出码为 1）")
-    p.add_argument("--camera", help="摄像头编号、/dev/videoN 或视频文件（默认 kiosk.toml 的 camera_index）")
-    p.add_argument("--no-camera", action="store_true", help="不检查摄像头（程序正在用摄像头时）")
-    p.add_argument("--face", action="store_true", help="还要在画面里看到人脸（工作人员正对摄像头）")
-    p.add_argument("--db", help="数据库文件（默认 $KIOSK_HOME/kiosk.db）")
-    p.add_argument("--key", help="模板密钥文件（默认 $KIOSK_KEY_FILE）")
+    p = sub.add_parser("selftest", help=text("cli_help_selftest"))
+    p.add_argument("--camera", help=text("cli_help_selftest_camera"))
+    p.add_argument("--no-camera", action="store_true", help=text("cli_help_selftest_no_camera"))
+    p.add_argument("--face", action="store_true", help=text("cli_help_selftest_face"))
+    p.add_argument("--db", help=text("cli_help_db"))
+    p.add_argument("--key", help=text("cli_help_key"))
     p.add_argument("--today", help=argparse.SUPPRESS)  # tests: the service area's day
     p.add_argument("--json", action="store_true")
     p.set_defaults(func=cmd_selftest)

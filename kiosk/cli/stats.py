@@ -26,7 +26,7 @@ def cmd_stats(args) -> int:
     from kiosk.stats import figures, write_csv, write_xlsx
 
     if sum(bool(x) for x in (args.json, args.csv, args.xlsx)) > 1:
-        raise CliError("usage", "--json、--csv、--xlsx 只能选一个。")
+        raise CliError("usage", text("cli_stats_one_format"))
     clk = clock(args)
     start, end = _day(args.start), _day(args.end)
     with _open_store(args, clk) as store:
@@ -63,14 +63,14 @@ def summary(f) -> str:
 
 
 def add_commands(sub) -> None:
-    p = sub.add_parser("stats", help="认证统计：各村认证率、每日情况、未通过原因、非刷脸认证、用时（可导出 CSV/XLSX）")
-    p.add_argument("--village", help="只统计这个村（默认本机全部村）")
-    p.add_argument("--from", dest="start", metavar="YYYY-MM-DD", help="开始日期（默认结束日期前 29 天）")
-    p.add_argument("--to", dest="end", metavar="YYYY-MM-DD", help="结束日期（默认今天）")
+    p = sub.add_parser("stats", help=text("cli_help_stats"))
+    p.add_argument("--village", help=text("cli_help_stats_village"))
+    p.add_argument("--from", dest="start", metavar="YYYY-MM-DD", help=text("cli_help_stats_from"))
+    p.add_argument("--to", dest="end", metavar="YYYY-MM-DD", help=text("cli_help_stats_to"))
     p.add_argument("--json", action="store_true")
-    p.add_argument("--csv", metavar="FILE", help="导出 CSV（Excel 可打开）")
-    p.add_argument("--xlsx", metavar="FILE", help="导出 Excel 表格（每项一页）")
-    p.add_argument("--today", help="按指定日期计算（YYYY-MM-DD）")
-    p.add_argument("--db", help="数据库文件（默认 $KIOSK_HOME/kiosk.db）")
-    p.add_argument("--key", help="模板密钥文件（默认 $KIOSK_KEY_FILE）")
+    p.add_argument("--csv", metavar="FILE", help=text("cli_help_csv"))
+    p.add_argument("--xlsx", metavar="FILE", help=text("cli_help_stats_xlsx"))
+    p.add_argument("--today", help=text("cli_help_today"))
+    p.add_argument("--db", help=text("cli_help_db"))
+    p.add_argument("--key", help=text("cli_help_key"))
     p.set_defaults(func=cmd_stats)

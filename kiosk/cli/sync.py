@@ -21,7 +21,7 @@ def _daily_backup(store, settings) -> None:
     try:
         ensure_daily_backup(store, keep_days=settings.backup_keep_days)
     except StoreError as e:
-        print(f"注意：今天的备份没有做成：{e.message}", file=sys.stderr, flush=True)
+        print(text("cli_backup_failed", message=e.message), file=sys.stderr, flush=True)
 
 
 def _sync_error(e):
@@ -35,7 +35,7 @@ def cmd_register(args) -> int:
     settings = Settings.load()
     hub_url = args.hub or settings.hub_url
     if not hub_url:
-        raise CliError("usage", "请给出县里服务器地址：kiosk register --hub https://… --code 开通码")
+        raise CliError("usage", text("cli_register_no_hub"))
     with _store(args) as store:
         try:
             ident = register(store, hub_url, args.code, args.name or settings.device_id,
@@ -43,7 +43,7 @@ def cmd_register(args) -> int:
         except SyncError as e:
             raise _sync_error(e) from None
     _emit({"device_id": ident.device_id, "village": ident.village, "county": ident.county}, args.json,
-          f"登记成功：本机设备编号 {ident.device_id}（{ident.county}{ident.village or ''}）。下一步：kiosk sync --once")
+          text("cli_registered", device=ident.device_id, county=ident.county, village=ident.village or ""))
     return 0
 
 
@@ -55,14 +55,14 @@ def cmd_sync(args) -> int:
     with _store(args, require_key=False) as store:  # records and roster flow without the template key
         _daily_backup(store, settings)
         if not store.has_key:
-            print(f"注意：{store.key_error.message}", file=sys.stderr, flush=True)
+            print(text("cli_note", message=store.key_error.message), file=sys.stderr, flush=True)
         if args.bundle:
             try:
                 res = import_county_bundle(store, Path(args.bundle))
             except SyncError as e:
                 raise _sync_error(e) from None
-            _emit(res, args.json, f"已导入县里的名册包：名册变更 {res['roster_changed']} 人，模板 {res['templates_changed']} 人，"
-                                  f"县里确认收到 {res['acked']} 条认证记录。"
+            _emit(res, args.json, text("cli_bundle_imported", roster=res["roster_changed"],
+                                       templates=res["templates_changed"], acked=res["acked"])
                                   + text("cli_sync_bundle_v4_summary", decisions=res["fallbacks_decided"],
                                          operators=res["operators_changed"]))
             return 0
@@ -70,7 +70,7 @@ def cmd_sync(args) -> int:
             from kiosk.store.syncstate import SyncState
 
             n = SyncState(store).retry_rejected()
-            print(f"县里拒收过的 {n} 条记录将重新上传。", file=sys.stderr, flush=True)
+            print(text("cli_retry_rejected", n=n), file=sys.stderr, flush=True)
         if not args.once:
             return _sync_forever(args, settings)
         try:
@@ -79,16 +79,16 @@ def cmd_sync(args) -> int:
         except SyncError as e:
             raise _sync_error(e) from None
         st = status(store)
-    lines = [f"同步完成：上传 {report.stored} 条（县里已有 {report.duplicates} 条），拒收 {report.rejected} 条；"
-             f"名册变更 {report.roster_changed} 人，模板 {report.templates_changed} 人；待上传 {st['pending']} 条。"]
+    lines = [text("cli_sync_done", stored=report.stored, duplicates=report.duplicates, rejected=report.rejected,
+                  roster=report.roster_changed, templates=report.templates_changed, pending=st["pending"])]
     if report.enrolments_queued or report.operators_changed or report.fallbacks_decided:
         lines.append(text("cli_sync_v4_summary", enrolments=report.enrolments_queued,
                           operators=report.operators_changed, decisions=report.fallbacks_decided))
     if report.held:
-        lines.append(f"县里暂不计入 {report.held} 条（时间可疑，待县社保局核实）。")
-    lines += [f"  {r['message']}（{r['count']} 条）" for r in st["refusals"]]
+        lines.append(text("cli_sync_held", n=report.held))
+    lines += ["  " + text("cli_sync_refusal", message=r["message"], n=r["count"]) for r in st["refusals"]]
     if st["refusals"]:
-        lines.append("  被拒收的记录保存在本机，不会丢失；问题解决后运行 kiosk sync --once --retry-rejected 重新上传。")
+        lines.append("  " + text("cli_sync_refused_kept"))
     _emit({**report.to_dict(), "pending": st["pending"], "refusals": st["refusals"]}, args.json, "\n".join(lines))
     return 0
 
@@ -103,7 +103,7 @@ def _sync_forever(args, settings) -> int:
     bg = BackgroundSync(db, Path(args.key) if args.key else key_file(), settings, hub_url=args.hub)
     done = threading.Event()
     signal.signal(signal.SIGTERM, lambda *_: done.set())
-    print(f"后台同步已开始（每 {bg.interval_s:.0f} 秒一次，失败后逐步延长重试间隔），按 Ctrl+C 停止。", flush=True)
+    print(text("cli_sync_background", s=bg.interval_s), flush=True)
     bg.start()
     try:
         seen = 0
@@ -111,10 +111,10 @@ def _sync_forever(args, settings) -> int:
             if bg.passes != seen:
                 seen = bg.passes
                 if bg.last_error:
-                    print(f"同步失败：{bg.last_error.message}", flush=True)
+                    print(text("cli_sync_failed", message=bg.last_error.message), flush=True)
                 elif bg.last_report:
                     r = bg.last_report
-                    print(f"同步完成：上传 {r.stored} 条，名册变更 {r.roster_changed} 人。", flush=True)
+                    print(text("cli_sync_pass", stored=r.stored, roster=r.roster_changed), flush=True)
     except KeyboardInterrupt:
         pass
     bg.stop()
@@ -145,33 +145,31 @@ def cmd_export(args) -> int:
         except SyncError as e:
             raise _sync_error(e) from None
     _emit({"file": str(out), "certifications": certs, "audit": audits, "read_only_disk": read_only}, args.json,
-          f"已导出到 {out}：认证记录 {certs} 条，操作记录 {audits} 条。请把文件交到县社保局导入（kiosk-county import）。"
-          "县里确认前这些记录仍留在本机，会在下次联网或导入县里的名册包时确认。"
-          + ("（本机磁盘是只读的：已从数据库的副本导出，本机文件没有改动；请尽快联系县社保局信息科检查磁盘。）"
-             if read_only else ""))
+          text("cli_exported", path=out, certs=certs, audits=audits)
+          + (text("cli_exported_read_only") if read_only else ""))
     return 0
 
 
 def add_commands(sub) -> None:
     def terminal_parser(name, helptext, func):
         p = sub.add_parser(name, help=helptext)
-        p.add_argument("--db", help="数据库文件（默认 $KIOSK_HOME/kiosk.db）")
-        p.add_argument("--key", help="模板密钥文件（默认 $KIOSK_KEY_FILE）")
+        p.add_argument("--db", help=text("cli_help_db"))
+        p.add_argument("--key", help=text("cli_help_key"))
         p.add_argument("--json", action="store_true")
         p.set_defaults(func=func)
         return p
 
-    p = terminal_parser("register", "用开通码把本机登记到县里（只需一次）", cmd_register)
-    p.add_argument("--hub", help="县里服务器地址（默认取设置 hub_url）")
-    p.add_argument("--code", required=True, help="县社保局给的开通码")
-    p.add_argument("--pin", help="县里服务器证书指纹（https 时必填）")
-    p.add_argument("--name", help="本机名称（默认取设置 device_id）")
-    p = terminal_parser("sync", "与县里同步（--once 同步一次；--bundle 导入县里的名册包）", cmd_sync)
+    p = terminal_parser("register", text("cli_help_register"), cmd_register)
+    p.add_argument("--hub", help=text("cli_help_register_hub"))
+    p.add_argument("--code", required=True, help=text("cli_help_register_code"))
+    p.add_argument("--pin", help=text("cli_help_register_pin"))
+    p.add_argument("--name", help=text("cli_help_register_name"))
+    p = terminal_parser("sync", text("cli_help_sync"), cmd_sync)
     p.add_argument("--once", action="store_true")
-    p.add_argument("--bundle", help="县里导出的名册包文件（无网络时用 U 盘）")
-    p.add_argument("--hub", help="县里服务器地址（默认取登记时的地址）")
+    p.add_argument("--bundle", help=text("cli_help_sync_bundle"))
+    p.add_argument("--hub", help=text("cli_help_sync_hub"))
     p.add_argument("--timeout", type=float, default=15.0)
-    p.add_argument("--batch", type=int, default=500, help="每批上传条数（默认 500）")
-    p.add_argument("--retry-rejected", action="store_true", help="县里升级后，把拒收过的记录重新上传")
-    p = terminal_parser("export", "把未确认的记录导出成数据包（无网络时用 U 盘带到县里）", cmd_export)
-    p.add_argument("--to", required=True, help="目标文件夹（如 U 盘）")
+    p.add_argument("--batch", type=int, default=500, help=text("cli_help_sync_batch"))
+    p.add_argument("--retry-rejected", action="store_true", help=text("cli_help_sync_retry_rejected"))
+    p = terminal_parser("export", text("cli_help_export"), cmd_export)
+    p.add_argument("--to", required=True, help=text("cli_help_export_to"))

@@ -11,6 +11,7 @@ import argparse
 from pathlib import Path
 
 from kiosk.cli.common import _emit, _open_store, clock
+from kiosk.texts import text
 
 
 def _hub_sign_pub(args) -> str:
@@ -52,8 +53,6 @@ def _window(args) -> dict:
 
 
 def _when(w: dict) -> str:
-    from kiosk.texts import text
-
     if w.get("active"):
         return text("update_window_now")
     start = w.get("next_start")
@@ -67,7 +66,6 @@ def _updates(args) -> Path:
 
 
 def cmd_stage(args) -> int:
-    from kiosk.texts import text
     from kiosk.update import stage
 
     v = stage(Path(args.file), _hub_sign_pub(args), _updates(args))
@@ -78,7 +76,6 @@ def cmd_stage(args) -> int:
 
 
 def cmd_status(args) -> int:
-    from kiosk.texts import text
     from kiosk.update import status
 
     w = _window(args)
@@ -102,20 +99,20 @@ def cmd_verify_staged(args) -> int:
 
 
 def add_commands(sub) -> None:
-    p = sub.add_parser("update", help="程序更新（县里签名）：stage 文件 / status / verify-staged")
+    p = sub.add_parser("update", help=text("cli_help_update"))
     s = p.add_subparsers(dest="update_command", required=True)
 
     def common(q):
-        q.add_argument("--db", help="数据库文件（默认 $KIOSK_HOME/kiosk.db）")
-        q.add_argument("--key", help="模板密钥文件（默认 $KIOSK_KEY_FILE）")
+        q.add_argument("--db", help=text("cli_help_db"))
+        q.add_argument("--key", help=text("cli_help_key"))
         q.add_argument("--updates", help=argparse.SUPPRESS)  # tests: the updates folder
         q.add_argument("--today", help=argparse.SUPPRESS)
         q.add_argument("--json", action="store_true")
         return q
 
-    q = common(s.add_parser("stage", help="验证更新包（和同名 .sig）并放好，等维护时间安装"))
+    q = common(s.add_parser("stage", help=text("cli_help_update_stage")))
     q.add_argument("file")
     q.set_defaults(func=cmd_stage)
-    common(s.add_parser("status", help="待安装的更新、本机版本、何时安装、是否回退过")).set_defaults(func=cmd_status)
-    common(s.add_parser("verify-staged", help="待安装的更新可以安装时退出码为 0（启动脚本用）")).set_defaults(
+    common(s.add_parser("status", help=text("cli_help_update_status"))).set_defaults(func=cmd_status)
+    common(s.add_parser("verify-staged", help=text("cli_help_update_verify_staged"))).set_defaults(
         func=cmd_verify_staged)

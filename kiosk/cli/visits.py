@@ -13,7 +13,7 @@ from kiosk.texts import text
 
 def _operator(store, args) -> str:
     if not args.operator:
-        raise CliError("operator_required", "上门名单含住址和电话：请加上 --operator 工作人员姓名，并输入其密码。")
+        raise CliError("operator_required", text("cli_visits_operator_required"))
     return verify_operator(store, args.operator).name
 
 
@@ -28,7 +28,7 @@ def cmd_visits(args) -> int:
     from kiosk.visits import visit_list
 
     if args.days < 0:
-        raise CliError("usage", "--days 不能是负数。")
+        raise CliError("usage", text("cli_days_negative"))
     clk = clock(args)
     with _open_store(args, clk) as store:
         actor = _operator(store, args)
@@ -78,25 +78,25 @@ def cmd_visit_mark(args) -> int:
 
 
 def _common(p, default) -> None:
-    p.add_argument("--operator", default=default, help="工作人员姓名（从终端或标准输入读他的密码，一行）")
-    p.add_argument("--today", default=default, help="按指定日期计算（YYYY-MM-DD）")
-    p.add_argument("--db", default=default, help="数据库文件（默认 $KIOSK_HOME/kiosk.db）")
-    p.add_argument("--key", default=default, help="模板密钥文件（默认 $KIOSK_KEY_FILE）")
+    p.add_argument("--operator", default=default, help=text("cli_help_visits_operator"))
+    p.add_argument("--today", default=default, help=text("cli_help_today"))
+    p.add_argument("--db", default=default, help=text("cli_help_db"))
+    p.add_argument("--key", default=default, help=text("cli_help_key"))
     p.add_argument("--json", action="store_true", default=default)
 
 
 def add_commands(sub) -> None:
     from kiosk.store.db import VISIT_OUTCOMES
 
-    v = sub.add_parser("visits", help="上门认证名单（需 --operator）；kiosk visits mark 记录上门结果")
-    v.add_argument("--village", help="只列这个村")
-    v.add_argument("--days", type=int, default=30, help="列出 N 天内到期的人（默认 30）")
+    v = sub.add_parser("visits", help=text("cli_help_visits"))
+    v.add_argument("--village", help=text("cli_help_visits_village"))
+    v.add_argument("--days", type=int, default=30, help=text("cli_help_days"))
     _common(v, None)
     v.set_defaults(func=cmd_visits)
     vs = v.add_subparsers(dest="visits_command")
-    m = vs.add_parser("mark", help="记录一次上门：结果和备注")
-    m.add_argument("resident", help="身份证号码")
+    m = vs.add_parser("mark", help=text("cli_help_visits_mark"))
+    m.add_argument("resident", help=text("cli_help_id_number"))
     m.add_argument("--outcome", required=True, choices=VISIT_OUTCOMES)
-    m.add_argument("--note", help="备注（加密保存在本机）")
+    m.add_argument("--note", help=text("cli_help_visits_note"))
     _common(m, argparse.SUPPRESS)  # given before `mark` too, the parent's value stays
     m.set_defaults(func=cmd_visit_mark)
