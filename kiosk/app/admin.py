@@ -272,8 +272,8 @@ def _until(value: str) -> str:
     try:
         t = datetime.fromisoformat(value)
     except ValueError:
-        return f"（到{value}）"
-    return f"（到{t.month}月{t.day}日 {t:%H:%M}）"
+        return text("ui_paused_until", when=value)
+    return text("ui_paused_until", when=text("ui_paused_until_time", m=t.month, d=t.day, time=f"{t:%H:%M}"))
 
 
 def _edited_toml(src: str, values: dict[str, Any]) -> str:

@@ -15,6 +15,7 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from kiosk.core.paths import assets_dir, ui_dir
+from kiosk.texts import text
 
 UI_DIR = ui_dir()
 FONT_DIR = assets_dir("fonts")
@@ -110,12 +111,12 @@ def default_source_factory(opts: Options, settings) -> tuple[Callable, bool, boo
         from kiosk.frames import VideoFileSource
 
         path = opts.video
-        return (lambda: VideoFileSource(path)), False, opts.realtime, f"录像：{Path(path).name}"
+        return (lambda: VideoFileSource(path)), False, opts.realtime, text("ui_source_video", name=Path(path).name)
     if opts.demo:
         from kiosk.demo.virtual_camera import VirtualCamera
 
         rt = opts.realtime
-        return (lambda: VirtualCamera(realtime=rt)), True, False, "虚拟摄像头（公有领域宇航员肖像）"
+        return (lambda: VirtualCamera(realtime=rt)), True, False, text("ui_source_virtual")
     from kiosk.frames import CameraSource
 
     s = settings
@@ -447,7 +448,7 @@ def run(opts: Options) -> int:
     settings = load_settings(opts)
     keyboard.request(settings, opts)  # QT_IM_MODULE, read when the QGuiApplication is made
     qapp = QGuiApplication.instance() or QGuiApplication(sys.argv[:1])
-    qapp.setApplicationName("村口认证")
+    qapp.setApplicationName(text("ui_app_name"))
     kiosk = KioskApp(opts, settings=settings)
     kiosk.enable_selftest()  # 本机暂停服务 when the camera or the disk is broken, or in the maintenance window
     if not opts.demo:

@@ -149,7 +149,7 @@ class CameraWorker(QThread):
         except Exception as e:
             log.exception("camera could not be opened")
             self._emit(session.abort("camera_lost"))
-            self.sourceFailed.emit("no_camera", f"摄像头无法打开（{type(e).__name__}）。")
+            self.sourceFailed.emit("no_camera", text("ui_camera_cannot_open", detail=type(e).__name__))
             return
         if self.observer_factory is not None:
             observer = self.observer_factory()

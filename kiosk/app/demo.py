@@ -19,6 +19,7 @@ from pathlib import Path
 from kiosk.policy import Category
 from kiosk.core.clock import default_clock
 from kiosk.core.ids import check_digit
+from kiosk.texts import text
 
 
 def make_id(region: str, birth: date, seq: str) -> str:
@@ -38,21 +39,23 @@ class DemoResident:
 def demo_residents(today: date | None = None, clock=None) -> list[DemoResident]:
     today = today or (clock or default_clock()).today()
     r = "130630"
+    wang = "王秀英"  # the demo residents' names are data (the roster's names), their notes are words
     return [
-        DemoResident(make_id(r, date(1948, 3, 15), "022"), "王秀英", "演示人脸，可刷脸认证（已逾期，待遇暂停）",
+        DemoResident(make_id(r, date(1948, 3, 15), "022"), wang, text("ui_demo_note_face"),
                      (Category.PENSION,), face=True),
-        DemoResident(make_id(r, date(1951, 8, 2), "013"), "刘玉珍", "未建模：刷脸前须到经办机构建模",
+        DemoResident(make_id(r, date(1951, 8, 2), "013"), "刘玉珍", text("ui_demo_note_no_template"),
                      (Category.PENSION, Category.PENSION_SURVIVOR)),
-        DemoResident(make_id(r, date(1972, 6, 9), "031"), "李建国", "王秀英之子；已通过大数据比对认证",
+        DemoResident(make_id(r, date(1972, 6, 9), "031"), "李建国", text("ui_demo_note_data_comparison", name=wang),
                      (Category.WORK_INJURY,)),
-        DemoResident(make_id(r, date(1944, 11, 20), "017"), "赵德福", "本周期已在本机认证",
+        DemoResident(make_id(r, date(1944, 11, 20), "017"), "赵德福", text("ui_demo_note_certified"),
                      (Category.PENSION,)),
     ]
 
 
 # Demo staff accounts (name, PIN, role): shown on the demo's staff login screen, never in a real kiosk.
-DEMO_OPERATORS = (("演示管理员", "246813", "admin"), ("演示协理员", "975312", "assistant"),
-                  ("演示审核员", "864209", "reviewer"))
+DEMO_OPERATORS = ((text("ui_demo_operator_admin"), "246813", "admin"),
+                  (text("ui_demo_operator_assistant"), "975312", "assistant"),
+                  (text("ui_demo_operator_reviewer"), "864209", "reviewer"))
 
 
 @dataclass
@@ -139,18 +142,19 @@ def create_demo(home: Path | None = None, encoder=None, today: date | None = Non
     if video:
         from dataclasses import replace
 
-        residents[0] = replace(residents[0], note=f"录像“{Path(video).name}”中的人脸，可刷脸认证（已逾期，待遇暂停）")
+        residents[0] = replace(residents[0], note=text("ui_demo_note_video", name=Path(video).name))
     setup = DemoSetup(home, home / "kiosk.db", home / "template.key", residents)
     wang, liu, li, zhao = residents
+    village = text("ui_demo_village")
     with Store.open(setup.db_path, setup.key_path, clock=clock) as store:
         with store.transaction():
-            store.upsert_resident(wang.id_number, wang.name, village="演示村", categories=wang.categories,
+            store.upsert_resident(wang.id_number, wang.name, village=village, categories=wang.categories,
                                   benefit_start=date(2008, 4, 1), county_status="suspended")
-            store.upsert_resident(liu.id_number, liu.name, village="演示村", categories=liu.categories,
+            store.upsert_resident(liu.id_number, liu.name, village=village, categories=liu.categories,
                                   benefit_start=date(2011, 9, 1), data_comparison_on=today - timedelta(days=300))
-            store.upsert_resident(li.id_number, li.name, village="演示村", categories=li.categories,
+            store.upsert_resident(li.id_number, li.name, village=village, categories=li.categories,
                                   benefit_start=date(2019, 7, 1), data_comparison_on=today - timedelta(days=20))
-            store.upsert_resident(zhao.id_number, zhao.name, village="演示村", categories=zhao.categories,
+            store.upsert_resident(zhao.id_number, zhao.name, village=village, categories=zhao.categories,
                                   benefit_start=date(2004, 12, 1))
         if not store.templates_for(wang.id_number, BACKEND_NAME):
             vec = enrol_from_video(video, encoder) if video else enrol_virtual_face(encoder)
@@ -171,5 +175,5 @@ def create_demo(home: Path | None = None, encoder=None, today: date | None = Non
             when = clock.start_of(day) + timedelta(hours=10)  # 10:00 that day in the service area
             store.record_attempt(resident_id=zhao.id_number, category=Category.PENSION, mode="self",
                                  verdict="pass", started_at=when, finished_at=when + timedelta(seconds=20),
-                                 reason="ok", message="恭喜您认证成功！", device_id="demo-kiosk")
+                                 reason="ok", message=text("result_ok"), device_id="demo-kiosk")
     return setup

@@ -124,7 +124,7 @@ class FallbackController(QObject):  # type: ignore[operator]  # PySide6 stub gap
         tries = self.service.fallback_offered(view.id_number)
         self._reasons = (["attempts_exceeded"] if tries else []) + list(JUDGEMENT_REASONS)
         self._person = {"name": view.masked_name, "id": view.masked_id, "status": status_label(view.status.kind),
-                        "categories": "、".join(c.label for c in view.categories)}
+                        "categories": text("engine_list").join(c.label for c in view.categories)}
         self.changed.emit()
         self.flow.show("fallback")
 

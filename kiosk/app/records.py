@@ -36,7 +36,7 @@ def record_view(view, eligibility) -> dict:
             lines.append(text("record_no_attempts"))
     return {"name": view.masked_name, "id": view.masked_id, "kind": s.kind, "label": status_label(s.kind),
             "good": s.kind in STATUS_GOOD, "message": s.message, "lines": lines,
-            "categories": "、".join(c.label for c in view.categories),
+            "categories": text("engine_list").join(c.label for c in view.categories),
             "eligibility": eligibility.code, "canCertify": eligibility.may_certify}
 
 

@@ -1341,5 +1341,22 @@ TEXTS: dict[str, str] = {
     "cli_exported_read_only": "（本机磁盘是只读的：已从数据库的副本导出，本机文件没有改动；请尽快联系县社保局信息科检查磁盘。）",
     # (end of the command line)
 
+    # ---------------------------------------------------------------- the app's Python (kiosk/app; shown, not spoken)
+    "ui_source_video": "录像：{name}",
+    "ui_source_virtual": "虚拟摄像头（公有领域宇航员肖像）",
+    "ui_camera_cannot_open": "摄像头无法打开（{detail}）。",
+    "ui_paused_until": "（到{when}）",
+    "ui_paused_until_time": "{m}月{d}日 {time}",
+    # demo mode (kiosk.app.demo): what each demo resident shows, the demo village and staff accounts
+    "ui_demo_note_face": "演示人脸，可刷脸认证（已逾期，待遇暂停）",
+    "ui_demo_note_video": "录像“{name}”中的人脸，可刷脸认证（已逾期，待遇暂停）",
+    "ui_demo_note_no_template": "未建模：刷脸前须到经办机构建模",
+    "ui_demo_note_data_comparison": "{name}之子；已通过大数据比对认证",
+    "ui_demo_note_certified": "本周期已在本机认证",
+    "ui_demo_village": "演示村",
+    "ui_demo_operator_admin": "演示管理员",
+    "ui_demo_operator_assistant": "演示协理员",
+    "ui_demo_operator_reviewer": "演示审核员",
+    # (end of the app's Python)
 
 }
