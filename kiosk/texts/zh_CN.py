@@ -7,7 +7,8 @@ Codes are namespaced by what they are:
   next_*     what to do next (reason or error)      error_*    why the service refused (ServiceError)
   status_*   spoken certification status            record_*   the status as shown with its dates
   label_*    short labels                           action_*   action names   category_* benefit labels
-  cli_*      human-readable CLI lines            ui_*       screen labels and buttons (ui/*.qml)
+  cli_*      the `kiosk` command's lines, prompts and --help (cli_help_*)
+  ui_*       screen labels and buttons (ui/*.qml) and the app's Python words (kiosk/app)
   enrol_* enrolment at the terminal (kiosk.enrolment codes, `kiosk enrol(ments)` lines; shown, not spoken)
   operator_* staff accounts (kiosk.operators errors, `kiosk operator` lines; shown, not spoken)
 Placeholders: {action} (an action name), {n}, {label}, {detail}, and dates ({date}, {until}, ...)
