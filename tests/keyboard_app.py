@@ -7,9 +7,13 @@ A 协理员 fills the 亲属承诺 form of 不刷脸认证 by tapping the keyboa
 name in 拼音 ("wang", then the first candidate), the phone on the digit layout, the relative's ID
 number (X included), then submits. Every step is written to OUT as one JSON object (what the
 fields hold, which keys the panel showed, where the field and the panel were), and the record
-the store kept; the test asserts on it. With SHOTS the form is saved as PNGs, keyboard open.
+the store kept; the test asserts on it. With SHOTS the form is saved as PNGs, keyboard open (the
+dial pad here; the 拼音 layout with its candidates in --scenario elder).
 
-    python tests/keyboard_app.py HOME OUT [--size 1366x768] [--elder] [--shots DIR] [--tag TAG]
+With --scenario review, 审核建模's typed reason instead; with --scenario elder, the keyboard open on the
+relative's name with "wang" typed is measured in the plain mode and in 大字模式 (tapped in the header).
+
+    python tests/keyboard_app.py HOME OUT [--size 1366x768] [--elder] [--shots DIR] [--tag TAG] [--scenario S]
 """
 from __future__ import annotations
 
@@ -44,7 +48,7 @@ def main() -> int:
     ap.add_argument("--elder", action="store_true")
     ap.add_argument("--shots")
     ap.add_argument("--tag", default="")
-    ap.add_argument("--scenario", choices=("fallback", "review"), default="fallback")
+    ap.add_argument("--scenario", choices=("fallback", "review", "elder"), default="fallback")
     a = ap.parse_args()
     w, h = (int(x) for x in a.size.split("x"))
     home = Path(a.home)
@@ -205,9 +209,60 @@ def main() -> int:
         report["enrolment"] = {"status": e["status"], "reviewed_by": e["reviewed_by"], "reason": e.get("reject_reason")}
         report["afterPage"] = {"inset": k.keyboard.property("inset"), "pan": k.keyboard.property("pan")}
 
+    def label_px(item, text: str) -> float:
+        """The pixel size of the Text inside `item` (a key or a candidate) that shows `text`."""
+        todo = [item]
+        while todo:
+            it = todo.pop(0)
+            if it.metaObject().className().startswith("QQuickText") and it.property("text") == text and it.isVisible():
+                return float(it.property("font").pixelSize())
+            todo.extend(it.childItems())
+        return 0.0
+
+    def measure() -> dict:
+        """The keyboard open on the relative's name with "wang" typed: the panel, a key, the labels, the field."""
+        w = next(it for it in panel_items() if it.isVisible() and it.property("displayText") == "w")
+        cells = candidates()
+        field = driver.find(k.window, "fbRelativeName")
+        return {"elder": bool(k.app.property("elderMode")), "panelRect": list(rect(panel()).getRect()),
+                "keyRect": list(rect(w).getRect()), "keyPx": label_px(w, "w"),
+                "candidatePx": label_px(cells[0], text_in(cells[0])) if cells else 0.0,
+                "fieldRect": list(rect(field).getRect()), "focus": k.window.activeFocusItem() is field,
+                "flickRect": list(rect(driver.find(k.window, "fallbackScreen")).getRect()),
+                "inset": k.keyboard.property("inset"), "pan": k.keyboard.property("pan")}
+
+    def elder() -> None:
+        """The relative's name with "wang" typed on the 拼音 keyboard, measured (and shot) in the plain
+        mode, again after 大字模式 is tapped in the header with the keyboard still open, and once more
+        after it is tapped off."""
+        k.fallback.open_for(SOON)
+        until(lambda: k.flow.screen == "fallback")
+        wait(100)
+        for name in ("fb_method_relative_pledge", "fb_reason_cannot_perform_actions", "fb_rel_child"):
+            driver.tap(k.window, name)
+            wait(40)
+        for on, name in ((False, "plain"), (True, "elder"), (False, "plainAgain")):
+            if bool(k.app.property("elderMode")) is not on:
+                driver.tap(k.window, "btnElder")
+                until(lambda on=on: bool(k.app.property("elderMode")) is on)
+                wait(int(k.theme().property("transitionMs")) + 150)
+            if not (panel() is not None and panel().property("active")):
+                focus_field("fbRelativeName")
+            if name == "plain":  # typed once: the 拼音 being typed stays while 大字模式 is tapped
+                for ch in "wang":
+                    key(ch)
+            until(lambda: len(candidates()) > 0)
+            wait(150)
+            report[name] = measure()
+            if name != "plainAgain":
+                shot("staff-keyboard-pinyin" + ("-elder" if on else ""))
+
     try:
         if a.scenario == "review":
             review()
+            return 0
+        if a.scenario == "elder":
+            elder()
             return 0
         # The resident's ID number has the big keypad of its own: the keyboard stays away.
         k.flow.start("query")
@@ -238,8 +293,7 @@ def main() -> int:
         report["familyUsed"] = k.family
         from PySide6.QtGui import QFont
 
-        report["arialSubstitutes"] = QFont.substitutes("Arial")
-        shot("staff-keyboard-pinyin")
+        report["arialSubstitutes"] = QFont.substitutes("Arial")  # (the 拼音 shots: --scenario elder, both modes)
         press(cells[0])
         until(lambda: driver.text_of(k.window, "fbRelativeName") != "")
         report["first"] = driver.text_of(k.window, "fbRelativeName")

@@ -3,7 +3,7 @@
     uv run python tests/shots_unattended.py DIR
 
 The idle warning (on the confirm screen), the paused home (camera broken per the real self-test),
-the admin corner and the self-test screen (running, then done), each at 1366x768 and 1080x1920, elder mode off and on.
+the admin corner (its top, and the end of its settings list), the self-test screen (running, then done), each at 1366x768 and 1080x1920, elder mode off and on.
 Built like the tests: a throw-away demo database, a real admin operator, the real self-test on a
 camera this machine does not have.
 """
@@ -23,10 +23,11 @@ def main(out: Path) -> int:
     from kiosk.app.bootstrap import prepare_environment
 
     prepare_environment()
-    from PySide6.QtCore import QCoreApplication, QEventLoop, QTimer
+    from PySide6.QtCore import QCoreApplication, QEventLoop, QPointF, QTimer
     from PySide6.QtGui import QGuiApplication
 
     _qapp = QGuiApplication.instance() or QGuiApplication(sys.argv[:1])  # kept alive
+    from kiosk.app import driver
     from kiosk.app.bootstrap import KioskApp, Options
     from kiosk.app.demo import create_demo
     from kiosk.app.voice import VoicePlayer
@@ -92,6 +93,19 @@ def main(out: Path) -> int:
                 k.admin.stepSetting("volume", -1)
                 k.admin.refreshLogs()
                 shot("admin")
+                # the end of the settings list: 屏幕键盘 and 建模转头等待 (one changed, not saved)
+                k.admin.stepSetting("on_screen_keyboard", 1)
+                wait(100)
+                first = driver.find(k.window, "set_on_screen_keyboard_next")
+                flick = first.parentItem()
+                while flick is not None and not flick.inherits("QQuickFlickable"):
+                    flick = flick.parentItem()
+                if flick is not None:  # scrolled (as a person scrolls) until the last three rows are at the top
+                    top = first.mapToItem(flick.property("contentItem"), QPointF(0, 0)).y() - 2.5 * first.height()
+                    most = max(0.0, float(flick.property("contentHeight")) - flick.height())
+                    flick.setProperty("contentY", min(most, max(0.0, top)))
+                shot("admin_settings_end")
+                k.admin.discardSettings()
                 # 自检 runs in the self-test's worker: held after its third check for the 正在自检… shot
                 source = k.selftest_source
                 gate, forward, seen = threading.Event(), source.report_check, []

@@ -215,6 +215,33 @@ def test_a_page_that_does_not_scroll_moves_up_and_the_typed_reason_rejects(tmp_p
     assert not learnt(tmp_path, r["reason"])
 
 
+@pytest.mark.slow
+@pytest.mark.parametrize("size", ["1366x768", "1080x1920"])
+def test_elder_mode_grows_the_keys_and_the_field_stays_above_them(tmp_path, size):
+    """关怀大字版 tapped in the header while "wang" is being typed: the key labels and the candidates grow
+    by half, the key rows grow as far as the window leaves room for the header and the field (a portrait
+    kiosk: 1.6 times; a 1366x768 laptop has none to spare: its rows stay), and the field stays whole
+    above the keyboard. Tapped off again: the keyboard is the style's own again."""
+    shots = os.environ.get("KIOSK_SCREENSHOTS")
+    tag = "-portrait" if size == "1080x1920" else "-laptop"
+    r = run_keyboard_app(tmp_path, "--size", size, "--scenario", "elder", *(["--shots", shots, f"--tag={tag}"] if shots else []))
+    plain, elder, again = r["plain"], r["elder"], r["plainAgain"]
+    assert (plain["elder"], elder["elder"], again["elder"]) == (False, True, False)
+    width = int(size.split("x")[0])
+    # The plain keyboard is the default style's own: 800 of 2560 of the width, and the candidate bar's 85.
+    assert plain["panelRect"][3] == pytest.approx(width * (800 + 85) / 2560, abs=2)
+    assert elder["keyPx"] >= 1.45 * plain["keyPx"] and elder["candidatePx"] >= 1.45 * plain["candidatePx"]
+    assert elder["panelRect"][3] > plain["panelRect"][3]
+    if size == "1080x1920":
+        assert elder["keyRect"][3] >= 1.55 * plain["keyRect"][3]
+    else:
+        assert elder["keyRect"][3] >= plain["keyRect"][3] - 2  # the same rows (rounding of the scaled margins)
+    for m in (plain, elder, again):
+        assert m["focus"] and above_the_panel(m), m
+        assert m["inset"] == pytest.approx(m["panelRect"][3]) and m["pan"] == 0.0
+    assert (again["panelRect"], again["keyRect"], again["keyPx"]) == (plain["panelRect"], plain["keyRect"], plain["keyPx"])
+
+
 def test_installed_in_this_environment_and_not_in_a_bundle_built_without_it(monkeypatch, tmp_path):
     """The wheel has Qt Virtual Keyboard; a bundle without it (packaging/kiosk.spec's default) asks for nothing."""
     assert keyboard.installed()

@@ -312,6 +312,64 @@ def test_the_receipt_printer_is_chosen_by_touch_and_a_printer_without_a_device_i
     assert (s.printer_kind, s.printer, s.printer_paper_mm) == ("file", "/dev/usb/lp0", 80)
 
 
+def test_the_on_screen_keyboard_and_the_wait_after_each_pose_sentence_are_chosen_by_touch(make_kiosk, operators,
+                                                                                          tmp_path):
+    """屏幕键盘 (自动 / 总是显示 / 不显示: the next start) and 建模转头等待 (the next enrolment), like the
+    other site settings: kept in kiosk.toml as the next start reads it, audited. A value typed into
+    kiosk.toml by county IT is one of the choices."""
+    toml = tmp_path / "kiosk.toml"
+    toml.write_text('device_id = "东村-1"\npose_response_s = 2.0  # 慢一点\n', encoding="utf-8")
+    h = make_kiosk(current_operator=lambda: operators["admin"], settings_path=toml, settings=Settings.load(toml))
+    h.k.admin.openArea("admin")
+    h.wait_screen("admin")
+    rows = {r["key"]: r for r in h.k.admin.settingsRows}
+    assert rows["on_screen_keyboard"]["label"] == "屏幕键盘（工作人员打字用）" and rows["on_screen_keyboard"]["kind"] == "choice"
+    assert rows["pose_response_s"]["label"] == "建模转头等待" and rows["pose_response_s"]["kind"] == "choice"
+    assert h.text("setValue_on_screen_keyboard") == "自动" and h.text("setValue_pose_response_s") == "2 秒"
+    seen = []
+    for _ in range(3):
+        h.tap("set_on_screen_keyboard_next")
+        seen.append(h.text("setValue_on_screen_keyboard"))
+    assert seen == ["总是显示", "不显示", "自动"] and not h.k.admin.hasEdits  # round again: nothing changed
+    seen = []
+    for _ in range(5):
+        h.tap("set_pose_response_s_next")
+        seen.append(h.text("setValue_pose_response_s"))
+    assert seen == ["2.5 秒", "4 秒", "1 秒", "1.5 秒", "2 秒"]  # the presets, and the file's 2.0 in its place
+    h.tap("set_pose_response_s_next")
+    h.tap("set_pose_response_s_next")  # 4 秒
+    h.tap("btnAdminSave")
+    assert h.text("adminMessage") == "已保存，已生效。"  # the wait: from the next enrolment on
+    assert h.k.app.settings.pose_response_s == 4.0
+    assert "pose_response_s = 4.0  # 慢一点" in toml.read_text(encoding="utf-8")
+    h.tap("set_on_screen_keyboard_next")
+    h.tap("set_on_screen_keyboard_next")
+    h.tap("btnAdminSave")
+    assert h.text("adminMessage") == "已保存。屏幕键盘的改动在重启程序后生效。"  # Qt reads it when the app starts
+    s = Settings.load(toml)
+    assert (s.on_screen_keyboard, s.pose_response_s, s.device_id) == ("off", 4.0, "东村-1")
+    entries = [e for e in h.k.store.audit_entries() if e["action"] == "admin_settings_changed"]
+    assert [e["details"]["keys"] for e in entries[-2:]] == [["pose_response_s"], ["on_screen_keyboard"]]
+    assert {e["actor"] for e in entries[-2:]} == {"县信息科老张"}
+    h.tap("set_on_screen_keyboard_next")  # 自动 again, with the camera: both named
+    h.tap("set_camera_index_more")
+    h.tap("btnAdminSave")
+    assert h.text("adminMessage") == "已保存。摄像头、打印机和屏幕键盘的改动在重启程序后生效。"
+    # The next enrolment waits the new 4 s after each pose sentence.
+    h.k.admin.back()
+    login(h, "协理员小李", "135792")
+    h.k.enrol.open()
+    h.wait_screen("enrol")
+    for ch in h.ids["王秀英"]:
+        h.k.enrol.press(ch)
+    h.k.enrol.submit()
+    h.wait_screen("enrolConsent")
+    h.k.enrol.consentGiven()
+    h.wait_screen("enrolCapture")
+    assert h.k.enrol.session.response_s == 4.0
+    h.k.enrol.cancel()
+
+
 def test_a_settings_file_the_next_start_would_refuse_is_not_written(operators, tmp_path):
     from kiosk.app.admin import save_settings
     from kiosk.config import SettingsError

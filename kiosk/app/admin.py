@@ -27,7 +27,8 @@ the app with status 0, restart with RESTART_EXIT_CODE (75); the kiosk session's 
 (packaging/systemd: `Restart=always`, `RestartPreventExitStatus=0`, the status passed through xinit
 by village-kiosk-start) starts it again after 重启 or a crash and leaves it stopped after 退出.
 
-Settings are edited by touch (steppers, on/off, a choice of presets; no typing) and saved to
+Settings are edited by touch (steppers, on/off, a choice of presets; no typing: the on-screen keyboard's
+`on_screen_keyboard` and the enrolment's `pose_response_s` among them) and saved to
 kiosk.toml by `save_settings`: only the keys changed are rewritten in place (comments and the
 rest of the file kept), the result is validated as the next start would read it
 (kiosk.config.validate) and written atomically.
@@ -64,7 +65,7 @@ POLL_S = 60.0  # the maintenance window (and whether the hourly self-test is due
 LOG_LINES = 40
 # The on-site settings, in the order shown. A key the Settings do not have (yet) is left out.
 SITE_KEYS = ("camera_index", "volume", "elder_mode_default", "maintenance_window",
-             "printer_kind", "printer_device", "printer_paper_mm")
+             "printer_kind", "printer_device", "printer_paper_mm", "on_screen_keyboard", "pose_response_s")
 STEPS = {"camera_index": 1, "volume": 0.1}
 # Maintenance windows to choose from by touch (kiosk.maintenance schedule texts; "" none).
 MAINTENANCE_PRESETS = ("", "daily 01:00-05:00", "daily 23:00-05:00", "monthly 1-3", "monthly 1-3; daily 01:00-05:00")
@@ -72,6 +73,11 @@ MAINTENANCE_PRESETS = ("", "daily 01:00-05:00", "daily 23:00-05:00", "monthly 1-
 # kiosk.toml by county IT and then kept as one of the choices).
 PRINTER_DEVICE_PRESETS = ("", "/dev/usb/lp0", "/dev/usb/lp1")
 PAPER_WIDTHS = (58, 80)
+# The seconds an enrolment's pose step waits after its spoken guidance (kiosk.toml may hold another value:
+# then it is one of the choices too).
+POSE_RESPONSE_PRESETS = (1.0, 1.5, 2.5, 4.0)
+# What only takes effect when the app starts again (Qt reads the keyboard's input method once).
+RESTART_KEYS = ("camera_index", "printer_kind", "printer_device", "printer_paper_mm", "on_screen_keyboard")
 REASONS = ("camera", "disk", "database", "template_key", "clock", "maintenance")
 
 
@@ -466,6 +472,9 @@ class AdminController(QObject):  # type: ignore[operator]
             return PRINTER_DEVICE_PRESETS + (() if current in PRINTER_DEVICE_PRESETS else (current,))
         if key == "printer_paper_mm":
             return PAPER_WIDTHS
+        if key == "pose_response_s":
+            current = float(getattr(self._current(), key))
+            return tuple(sorted({*POSE_RESPONSE_PRESETS, current}))
         return _CHOICES.get(key)
 
     def _value(self, key: str) -> Any:
@@ -480,6 +489,10 @@ class AdminController(QObject):  # type: ignore[operator]
             return text("ui_admin_maintenance_none") if not v else str(v)
         if key == "printer_kind":
             return text(f"ui_admin_printer_{v}")
+        if key == "on_screen_keyboard":
+            return text(f"ui_admin_keyboard_{v}")
+        if key == "pose_response_s":
+            return text("ui_admin_seconds", n=f"{float(v):g}")
         if isinstance(v, str) and not v:
             return text("ui_admin_not_set")
         return str(v)
@@ -535,12 +548,17 @@ class AdminController(QObject):  # type: ignore[operator]
             return self._say(text("ui_admin_save_failed", detail=e.strerror or str(e)), True)
         changed = dict(self._edits)
         self._audit("admin_settings_changed", {"keys": sorted(changed)})
-        # What can change at once does (the defaults the idle reset returns to); the camera at the next start.
+        # What can change at once does (the defaults the idle reset returns to, the next enrolment's wait after
+        # each pose sentence); the camera, the printer and the on-screen keyboard at the next start.
         self.app.settings = replace(self.app.settings, **{k: getattr(new, k) for k in changed})
         self.app.restore_defaults()
         self._edits = {}
-        restart = "camera_index" in changed or any(k.startswith("printer") for k in changed)
-        self._say(text("ui_admin_saved_restart" if restart else "ui_admin_saved"))
+        later = {k for k in changed if k in RESTART_KEYS}
+        if "on_screen_keyboard" in later:
+            code = "ui_admin_saved_restart_all" if len(later) > 1 else "ui_admin_saved_restart_keyboard"
+        else:
+            code = "ui_admin_saved_restart" if later else "ui_admin_saved"
+        self._say(text(code))
         self.state.recheck()  # a maintenance window may start or end now
 
     @Slot()

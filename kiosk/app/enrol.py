@@ -237,7 +237,7 @@ class EnrolController(QObject):  # type: ignore[operator]  # PySide6 stub gap
         s = self.settings
         self.session = ThumbnailSession(self.service.encoder, n_actions=s.actions_per_challenge,
                                         step_timeout_s=s.step_timeout_s, prompt_seconds=self._prompt_seconds(),
-                                        response_s=float(getattr(s, "pose_response_s", RESPONSE_S)),
+                                        response_s=float(getattr(self._live_settings(), "pose_response_s", RESPONSE_S)),
                                         **session_pad_options(s, self.realtime))
         self._seen = 0
         self._pose = -1
@@ -246,6 +246,11 @@ class EnrolController(QObject):  # type: ignore[operator]  # PySide6 stub gap
         self.changed.emit()
         self.flow.show("enrolCapture", None)  # the session's own opening line is said first
         self.check.start(self.session)
+
+    def _live_settings(self):
+        """The settings as the admin corner last saved them (AppController.settings: pose_response_s is set
+        by touch there and holds from the next enrolment on); the app's own at start otherwise."""
+        return getattr(self.app, "settings", None) or self.settings
 
     def _prompt_seconds(self) -> Callable[[str], float] | None:
         """How long each pose guidance is spoken (its voice file, as the voice queue keeps time with

@@ -1089,6 +1089,15 @@ TEXTS: dict[str, str] = {
     "ui_selftest_state_skipped": "未检查",
     "ui_selftest_resident_needs": "（认证必需）",
     "ui_selftest_line": "{label}：{state}{needs}",
+    # the on-screen keyboard and the enrolment's wait after each pose sentence, set by touch too
+    "ui_admin_setting_on_screen_keyboard": "屏幕键盘（工作人员打字用）",
+    "ui_admin_keyboard_auto": "自动",
+    "ui_admin_keyboard_on": "总是显示",
+    "ui_admin_keyboard_off": "不显示",
+    "ui_admin_setting_pose_response_s": "建模转头等待",
+    "ui_admin_seconds": "{n} 秒",
+    "ui_admin_saved_restart_keyboard": "已保存。屏幕键盘的改动在重启程序后生效。",
+    "ui_admin_saved_restart_all": "已保存。摄像头、打印机和屏幕键盘的改动在重启程序后生效。",
     # (end of admin corner)
 
     # ---------------------------------------------------------------- county sync of enrolments, contacts, decisions
