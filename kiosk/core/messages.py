@@ -63,10 +63,15 @@ class _Lenient(dict[str, object]):
         return ""
 
 
-def message(code: str, **data: object) -> str:
-    """The sentence for `code` filled with `data` (a missing value stays empty; never raises)."""
-    template = MESSAGES.get(code, "")
+def fill(template: str, data: dict[str, object]) -> str:
+    """`template` with its `{name}` placeholders filled from `data` (a missing value stays empty; never
+    raises). The county hub's catalogue (kiosk.county.texts) fills its own sentences with it too."""
     try:
         return string.Formatter().vformat(template, (), _Lenient(data))
     except (ValueError, IndexError, AttributeError):
         return template
+
+
+def message(code: str, **data: object) -> str:
+    """The sentence for `code` filled with `data` (a missing value stays empty; never raises)."""
+    return fill(MESSAGES.get(code, ""), data)
