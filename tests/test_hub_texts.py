@@ -37,9 +37,10 @@ DATA = {
     | {r"[、,，;；/ ]+", r"(\d{4})[-/.年](\d{1,2})[-/.月](\d{1,2})日?", "养老"},
     "kiosk/county/bench.py": {"居民", "村", "服务点"},
 }
-# page.py (HTML) still writes the words that sit inside its markup (headings, buttons, form labels,
-# the explanations under a heading): this many literals, to go down.
-PAGE_LEFT = ("kiosk/county/page.py", 313)
+# page.py (HTML) still writes the words that sit inside its markup (navigation, headings, buttons,
+# form labels, the explanations under a heading, the tables built inside a page template): this
+# many literals, to go down.
+PAGE_LEFT = ("kiosk/county/page.py", 91)
 
 
 def _hub_files() -> list[Path]:
@@ -95,7 +96,7 @@ def test_the_hub_catalogue_does_not_copy_the_shared_one():
     assert not set(MESSAGES) & set(SHARED)
     copied = {code: words for code, words in MESSAGES.items() if words in SHARED.values()}
     assert copied == {}, "say these with kiosk.core.messages.message(…)"
-    prefixes = {p.stem for p in _hub_files()}
+    prefixes = {p.stem for p in _hub_files()} | {"word"}  # word_: said by more than one module
     assert all(code.split("_")[0] in prefixes for code in MESSAGES)
 
 

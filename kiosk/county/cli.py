@@ -187,7 +187,7 @@ def cmd_county_user(args) -> int:
         else:
             for u in hub.users():
                 _emit({"user": u.name, "role": u.role, "disabled": u.disabled, "created_at": u.created_at}, args.json,
-                      text("cli_user_line", name=u.name, role=u.role, state=text("cli_word_disabled") if u.disabled else text("cli_word_active"), created_at=u.created_at))
+                      text("cli_user_line", name=u.name, role=u.role, state=text("word_disabled") if u.disabled else text("word_active"), created_at=u.created_at))
     except HubError as e:
         raise _hub_error(e) from None
     return 0
@@ -308,7 +308,7 @@ def cmd_county_devices(args) -> int:
                "last_seen_at": d.last_seen_at, "clock_offset_s": d.clock_offset_s, "sequence": gaps}
         gap_text = (text("cli_device_gaps", missing=gaps['missing']) + message("protocol_list_separator").join(f"{a}-{b}" if a != b else str(a)
                                                           for a, b in gaps["ranges"]) + text("cli_device_gaps_end")) if gaps["missing"] else ""
-        _emit(obj, args.json, text("cli_device_line", id=d.id, name=d.name, village=d.village or '', state=text("cli_word_active") if d.status == 'active' else text("cli_word_disabled"), records=obj['records'], last_seen_at=d.last_seen_at or text("cli_word_never"), gap_text=gap_text))
+        _emit(obj, args.json, text("cli_device_line", id=d.id, name=d.name, village=d.village or '', state=text("word_active") if d.status == 'active' else text("word_disabled"), records=obj['records'], last_seen_at=d.last_seen_at or text("cli_word_never"), gap_text=gap_text))
     return 0
 
 
@@ -470,7 +470,7 @@ def cmd_county_operator(args) -> int:
         else:
             for o in hub.county_operators():
                 _emit({"operator": o.name, "role": o.role, "village": o.village, "active": o.active}, args.json,
-                      text("cli_operator_line", name=o.name, role=o.role, village=o.village or text("cli_word_whole_county"), state=text("cli_word_active") if o.active else text("cli_word_disabled")))
+                      text("cli_operator_line", name=o.name, role=o.role, village=o.village or text("cli_word_whole_county"), state=text("word_active") if o.active else text("word_disabled")))
     except HubError as e:
         raise _hub_error(e) from None
     return 0
@@ -498,7 +498,7 @@ def cmd_county_enrolments(args) -> int:
         conf = obj["resemble_confirmation"]
         dup = (text("cli_enrolment_resembles", resembles_other=obj['resembles_other'])
                + (text("cli_enrolment_confirmed", reason=conf.get('reason')) if conf else "")) if obj["resembles_other"] else ""
-        _emit(obj, args.json, text("cli_enrolment_line", reviewed_at=obj['reviewed_at'], device=obj['device'], resident=obj['resident'], enrolled_by=obj['enrolled_by'], enrolled_by_role=obj['enrolled_by_role'] or '?', reviewed_by=obj['reviewed_by'], reviewed_by_role=obj['reviewed_by_role'] or '?', decision=text("cli_word_approved") if obj['decision'] == 'approved' else text("cli_word_rejected_because") + (obj['reject_reason'] or ''), template=obj['template'] or text("cli_word_not_uploaded"), dup=dup))
+        _emit(obj, args.json, text("cli_enrolment_line", reviewed_at=obj['reviewed_at'], device=obj['device'], resident=obj['resident'], enrolled_by=obj['enrolled_by'], enrolled_by_role=obj['enrolled_by_role'] or '?', reviewed_by=obj['reviewed_by'], reviewed_by_role=obj['reviewed_by_role'] or '?', decision=text("word_approved") if obj['decision'] == 'approved' else text("cli_word_rejected_because") + (obj['reject_reason'] or ''), template=obj['template'] or text("cli_word_not_uploaded"), dup=dup))
     if not args.json:
         print(text("cli_enrolment_total", n=len(rows)), flush=True)
     return 0

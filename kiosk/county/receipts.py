@@ -34,7 +34,7 @@ REASONS = {
     "bad_signature": text("receipts_reasons_bad_signature"),
     "record_mismatch": text("receipts_reasons_record_mismatch"),
 }
-METHOD_WORDS = {"face": text("receipts_method_face"), "staff_witness": text("receipts_method_staff_witness"), "relative_pledge": text("receipts_method_relative_pledge")}
+METHOD_WORDS = {"face": text("receipts_method_face"), "staff_witness": text("word_staff_witness"), "relative_pledge": text("receipts_method_relative_pledge")}
 STATUS_WORDS = {"pass": text("receipts_status_pass"), "pending": text("receipts_status_pending"), "approved": text("receipts_status_approved"), "rejected": text("receipts_status_rejected")}
 
 
@@ -59,14 +59,14 @@ class ReceiptCheck:
 
     def lines(self) -> list[tuple[str, str]]:
         """(label, value) for people: the page and the command."""
-        out = [(text("receipts_label_result"), self.message)]
+        out = [(text("word_result"), self.message)]
         if self.code:
             out += [(text("receipts_label_device"), f"{self.code.device_id} {self.device.get('name', '')} {self.device.get('village') or ''}".strip()),
-                    (text("receipts_label_date"), self.code.day.isoformat()), (text("receipts_label_method"), METHOD_WORDS[self.code.method])]
+                    (text("word_date"), self.code.day.isoformat()), (text("word_method"), METHOD_WORDS[self.code.method])]
         if self.device.get("status") == "revoked":
             out.append((text("receipts_label_note"), text("receipts_device_revoked")))
         if self.record:
-            out += [(text("receipts_label_name"), self.record.get("name") or "—"), (text("receipts_label_id_number"), self.record["resident"]), (text("receipts_label_status"), STATUS_WORDS.get(self.record["status"], ""))]
+            out += [(text("word_name"), self.record.get("name") or "—"), (text("word_id_number"), self.record["resident"]), (text("receipts_label_status"), STATUS_WORDS.get(self.record["status"], ""))]
             if self.record.get("clock_suspect"):
                 out.append((text("receipts_label_note"), text("receipts_clock_suspect")))
         return out
