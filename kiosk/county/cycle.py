@@ -77,7 +77,7 @@ def hub_rule(hub: HubDB) -> CycleRule:
 
 
 def rule_words(rule: CycleRule) -> str:
-    """The rule in the county staff's words (the hub's pages; the hub has no catalogue)."""
+    """The rule in the county staff's words (the hub's pages and CLI; cycle_* in kiosk.county.texts)."""
     if isinstance(rule, FixedWindow):
         (sm, sd), (em, ed) = rule.start, rule.end
         grace = text("cycle_fixed_grace", grace_days=rule.grace_days) if rule.grace_days else ""
