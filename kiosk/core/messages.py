@@ -5,7 +5,8 @@ Chinese message both sides show: the terminal on its keypad and CLI, the hub in 
 and the acknowledgements it sends back to the terminal. The hub may import only `kiosk.core` and
 `kiosk.protocol` (import-linter), so those words cannot live in the terminal's catalogue
 (`kiosk.texts`); they live here, once, stdlib-only, and are filled the same way
-(`message(code, **data)`, `{name}` placeholders). Every other message is the terminal's catalogue's.
+(`message(code, **data)`, `{name}` placeholders). Every other message is the terminal's catalogue's
+or, for the hub's own (its CLI, pages, API and roster errors), the hub's (kiosk.county.texts, same formatter).
 Codes: `id_*` (kiosk.core.ids), `protocol_*` (kiosk.protocol.ProtocolError, by its code).
 """
 from __future__ import annotations
@@ -63,10 +64,15 @@ class _Lenient(dict[str, object]):
         return ""
 
 
-def message(code: str, **data: object) -> str:
-    """The sentence for `code` filled with `data` (a missing value stays empty; never raises)."""
-    template = MESSAGES.get(code, "")
+def fill(template: str, data: dict[str, object]) -> str:
+    """`template` with its `{name}` placeholders filled from `data` (a missing value stays empty; never
+    raises). The county hub's catalogue (kiosk.county.texts) fills its own sentences with it too."""
     try:
         return string.Formatter().vformat(template, (), _Lenient(data))
     except (ValueError, IndexError, AttributeError):
         return template
+
+
+def message(code: str, **data: object) -> str:
+    """The sentence for `code` filled with `data` (a missing value stays empty; never raises)."""
+    return fill(MESSAGES.get(code, ""), data)

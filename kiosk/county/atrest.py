@@ -29,6 +29,7 @@ from typing import Any
 
 from kiosk.core.atomic import fsync_dir
 from kiosk.core.errors import KioskError
+from kiosk.county.texts import text
 
 SQLITE_MAGIC = b"SQLite format 3\x00"
 PRIVATE = 0o600
@@ -120,12 +121,10 @@ def _create_private(path: Path) -> None:
 
 
 def wrong_key(path: Path, key_path: Path | str | None) -> HubAtRestError:
-    where = f"（{key_path}）" if key_path else ""
+    where = text("atrest_key_path", key_path=key_path) if key_path else ""
     return HubAtRestError(
         "county_db_key",
-        f"县级数据库 {path} 是加密的，用现在的县级密钥文件{where}打不开：密钥文件不对或被换过。"
-        "请从备份恢复原来的 hub.key（与这个数据库一起备份的那一份），放回原处或用 --hub-key 指定后再运行；"
-        "不要新建密钥，否则数据库里的资料无法再读出。")
+        text("atrest_wrong_key", path=path, where=where))
 
 
 def _counts(conn, tables: list[str]) -> dict[str, int]:
@@ -145,8 +144,7 @@ def encrypt_in_place(path: Path, db_key: bytes) -> dict[str, int]:
         if str(mode).lower() != "delete":
             raise HubAtRestError(
                 "county_db_busy",
-                f"县级数据库 {path} 要第一次加密保存，但它正被另一个程序使用（汇总服务还在运行？）。"
-                "请先停止 kiosk-county serve 和其他 kiosk-county 命令，再运行一次。")
+                text("atrest_db_in_use", path=path))
         plain.execute("PRAGMA locking_mode = EXCLUSIVE")
         plain.execute("BEGIN EXCLUSIVE")
         plain.execute("COMMIT")  # the exclusive lock is now held until this connection closes
@@ -177,15 +175,14 @@ def encrypt_in_place(path: Path, db_key: bytes) -> dict[str, int]:
             tmp.unlink(missing_ok=True)
             raise HubAtRestError(
                 "county_db_encrypt_failed",
-                f"县级数据库 {path} 加密后核对不一致（{check}），已放弃加密，原文件没有改动。"
-                "请检查磁盘空间和磁盘是否有错，再运行一次。")
+                text("atrest_verify_failed", path=path, check=check))
         os.replace(tmp, path)
         fsync_dir(path.parent)
     except OSError as e:
         tmp.unlink(missing_ok=True)
         raise HubAtRestError(
             "county_db_encrypt_failed",
-            f"县级数据库 {path} 加密时写文件失败（{e.strerror or e}），原文件没有改动。请检查磁盘空间后再运行一次。",
+            text("atrest_write_failed", path=path, strerror=e.strerror or e),
         ) from None
     finally:
         plain.close()

@@ -13,6 +13,7 @@ import hmac
 import secrets
 import threading
 import time
+from kiosk.county.texts import text
 
 ROLES = ("viewer", "operator", "admin")
 SESSION_HOURS = 8
@@ -45,9 +46,9 @@ def verify_password(password: str, stored: str) -> bool:
 def check_password_rules(password: str) -> str | None:
     """None if acceptable, else a Chinese reason."""
     if len(password) < MIN_PASSWORD:
-        return f"密码太短，至少 {MIN_PASSWORD} 位。"
+        return text("auth_password_short", min_password=MIN_PASSWORD)
     if len(set(password)) < 4:
-        return "密码太简单，请换一个。"
+        return text("auth_password_common")
     return None
 
 

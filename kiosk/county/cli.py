@@ -17,6 +17,8 @@ from kiosk.core.atomic import write_atomic
 from kiosk.core.clock import default_clock
 from kiosk.core.errors import KioskError
 from kiosk.core.paths import home_dir
+from kiosk.county.texts import text
+from kiosk.core.messages import message
 
 
 class CountyCliError(KioskError):
@@ -93,9 +95,7 @@ def hub_key_path(explicit: str | None = None, warn=None) -> Path:
     default = default_hub_key()
     legacy = _county_home() / "hub.key"
     if not default.exists() and legacy.exists():
-        (warn or _warn)(f"注意：县级密钥文件 {legacy} 和数据库放在同一个文件夹里，复制数据文件夹就等于复制了密钥。"
-                        f"请停止汇总服务后移到 {default}（mkdir -p -m 700 {default.parent} && mv {legacy} {default}），"
-                        "并改好密钥的备份。")
+        (warn or _warn)(text("cli_hub_key_legacy", legacy=legacy, default=default, parent=default.parent))
         return legacy
     return default
 
@@ -130,19 +130,19 @@ def cmd_county_serve(args) -> int:
     hub = _hub(args)
     cert, key = args.tls_cert, args.tls_key
     if cert and not key:
-        raise _fail("tls_key_missing", "给了 --tls-cert 也要给 --tls-key（证书的私钥文件）。")
+        raise _fail("tls_key_missing", text("cli_tls_key_missing"))
     if not cert and not is_loopback(args.host) and not args.insecure_http:
         c, k, made = ensure_self_signed(_county_home() / "tls", args.host)
         cert, key = str(c), str(k)
-        print(("已生成" if made else "使用") + f"本机自签名证书：{c}", flush=True)
+        print((text("cli_cert_made") if made else text("cli_cert_used")) + text("cli_cert_self_signed", cert=c), flush=True)
     if cert:
-        print(f"证书指纹（登记终端时用 --pin 输入）：{cert_pin(Path(cert).read_text())}", flush=True)
+        print(text("cli_cert_pin", cert_pin=cert_pin(Path(cert).read_text())), flush=True)
     elif args.insecure_http and not is_loopback(args.host):
-        print("注意：--insecure-http 不加密，只能放在做 TLS 的反向代理后面（见 docs/county-sync.md）。", flush=True)
+        print(text("cli_insecure_http"), flush=True)
     if not hub.users():
-        print("还没有县里工作人员账号，状态页无法登录。先运行：kiosk-county user add 用户名 --role admin", flush=True)
+        print(text("cli_no_staff_users"), flush=True)
     scheme = "https" if cert else "http"
-    print(f"县级汇总服务已启动：{scheme}://{args.host}:{args.port}/ （状态页，需登录），按 Ctrl+C 停止。", flush=True)
+    print(text("cli_serving", scheme=scheme, host=args.host, port=args.port), flush=True)
     serve(hub, args.host, args.port, cert, key, behind_tls_proxy=args.insecure_http and not is_loopback(args.host),
           proxy_ips=args.proxy_ips)
     return 0
@@ -152,9 +152,9 @@ def _read_password(args) -> str:
     import getpass
 
     if sys.stdin.isatty():
-        first = getpass.getpass("新密码（至少10位）：")
-        if getpass.getpass("再输入一次：") != first:
-            raise _fail("password_mismatch", "两次输入的密码不一样，没有保存。")
+        first = getpass.getpass(text("cli_new_password"))
+        if getpass.getpass(text("cli_enter_again")) != first:
+            raise _fail("password_mismatch", text("cli_password_mismatch"))
         return first
     line = sys.stdin.readline()
     return line.rstrip("\r\n")
@@ -168,27 +168,26 @@ def cmd_county_user(args) -> int:
     try:
         if args.action in ("add", "passwd"):
             if not args.name:
-                raise _fail("user_name_missing", "请给出用户名，如：kiosk-county user add 张科长 --role admin")
+                raise _fail("user_name_missing", text("cli_user_name_missing"))
             role = args.role
             if args.action == "passwd":
                 existing = {u.name: u for u in hub.users()}.get(args.name)
                 if existing is None:
-                    raise _fail("unknown_user", f"没有用户 {args.name}。")
+                    raise _fail("unknown_user", text("cli_unknown_user", name=args.name))
                 role = args.role or existing.role
             hub.add_user(args.name, role or "viewer", _read_password(args), replace=args.action == "passwd")
             hub.log_action(actor, "user_" + args.action, f"{args.name} role={role or 'viewer'}")
             _emit({"user": args.name, "role": role or "viewer"}, args.json,
-                  f"已{'添加' if args.action == 'add' else '修改'}用户 {args.name}（{role or 'viewer'}）。"
-                  "在浏览器打开县级汇总服务的地址登录。")
+                  text("cli_user_saved", done=text("cli_word_add") if args.action == 'add' else text("cli_word_change"), name=args.name, role=role or 'viewer'))
         elif args.action == "disable":
             if not hub.disable_user(args.name or ""):
-                raise _fail("unknown_user", f"没有用户 {args.name}。")
+                raise _fail("unknown_user", text("cli_unknown_user", name=args.name))
             hub.log_action(actor, "user_disable", args.name)
-            _emit({"user": args.name, "disabled": True}, args.json, f"用户 {args.name} 已停用，已登录的会话也已失效。")
+            _emit({"user": args.name, "disabled": True}, args.json, text("cli_user_disabled", name=args.name))
         else:
             for u in hub.users():
                 _emit({"user": u.name, "role": u.role, "disabled": u.disabled, "created_at": u.created_at}, args.json,
-                      f"{u.name}  {u.role}  {'已停用' if u.disabled else '正常'}  建于 {u.created_at}")
+                      text("cli_user_line", name=u.name, role=u.role, state=text("word_disabled") if u.disabled else text("word_active"), created_at=u.created_at))
     except HubError as e:
         raise _hub_error(e) from None
     return 0
@@ -198,7 +197,7 @@ def cmd_county_provision(args) -> int:
     hub = _hub(args)
     code = hub.provision(args.village, days=args.days)
     _emit({"code": code, "village": args.village, "valid_days": args.days}, args.json,
-          f"开通码：{code}（{args.days} 天内有效，只能用一次）。在终端上运行：kiosk register --hub 县里地址 --code {code}")
+          text("cli_provision", code=code, days=args.days))
     return 0
 
 
@@ -222,9 +221,9 @@ def cmd_county_roster(args) -> int:
         hub.set_setting("county_name", args.county)
     obj = {"loaded": len(load.rows), "changed": changed, "unchanged": unchanged, "errors": load.errors,
            "notes": load.notes}
-    lines = [f"名册已导入：{len(load.rows)} 人（新增或变更 {changed}，无变化 {unchanged}）。"]
+    lines = [text("cli_roster_loaded", n=len(load.rows), changed=changed, unchanged=unchanged)]
     if load.errors:
-        lines.append(f"有 {len(load.errors)} 处问题没有导入，改好后再导入一次即可（已导入的不会重复）：")
+        lines.append(text("cli_roster_problems", n=len(load.errors)))
         lines += ["  " + e for e in load.errors]
     lines += ["  " + n for n in load.notes]
     _emit(obj, args.json, "\n".join(lines))
@@ -240,7 +239,7 @@ def cmd_county_enrol(args) -> int:
 
     rid = normalize_id(args.id_number)
     if not valid_id_number(rid, default_clock().today()):
-        raise _fail("bad_id_number", "身份证号码无效，请核对。")
+        raise _fail("bad_id_number", text("cli_bad_id_number"))
     from kiosk.matching.embedders import EmbedderError
 
     try:
@@ -258,7 +257,7 @@ def cmd_county_enrol(args) -> int:
     except HubError as e:
         raise _hub_error(e) from None
     _emit({"resident": mask_id(rid), "templates": len(vecs), "backend": backend, "version": version},
-          args.json, f"已在县里建模：{len(vecs)} 张照片。终端下次同步时会收到（加密传送）。")
+          args.json, text("cli_enrolled", n=len(vecs)))
     return 0
 
 
@@ -269,16 +268,16 @@ def cmd_county_import(args) -> int:
     try:
         data = Path(args.file).read_bytes()
     except OSError:
-        raise _fail("unreadable_file", f"读不出数据包文件：{args.file}") from None
+        raise _fail("unreadable_file", text("cli_unreadable_file", file=args.file)) from None
     try:
         device_id, res, again = hub.import_bundle(data, progress=_bar("import"))
     except HubError as e:
         raise _hub_error(e) from None
     obj = {"device_id": device_id, "stored": res.stored, "duplicates": res.duplicates, "rejected": res.rejected,
            "errors": res.errors, "already_imported": again}
-    human = (f"已导入设备 {device_id} 的数据包：新记录 {res.stored} 条，已有（重复）{res.duplicates} 条"
-             + (f"，拒收 {res.rejected} 条：" + "；".join(res.errors[:5]) if res.rejected else "") + "。"
-             + ("（这个数据包以前导入过，没有新增。）" if again and not res.stored else ""))
+    human = (text("cli_imported", device_id=device_id, stored=res.stored, duplicates=res.duplicates)
+             + (text("cli_import_rejected", rejected=res.rejected) + text("cli_import_error_separator").join(res.errors[:5]) if res.rejected else "") + text("cli_import_end")
+             + (text("cli_import_again") if again and not res.stored else ""))
     _emit(obj, args.json, human)
     return 0
 
@@ -296,7 +295,7 @@ def cmd_county_export(args) -> int:
     out = out_dir / f"county-{args.device}-{default_clock().utc_now().strftime('%Y%m%d-%H%M%S')}.bundle"
     write_atomic(out, data, mode=0o600)  # names and ID numbers: 0600
     _emit({"file": str(out), "bytes": len(data)}, args.json,
-          f"名册包已写到 {out}。带到村里，在终端上运行：kiosk sync --bundle {out.name}")
+          text("cli_export", out=out, name=out.name))
     return 0
 
 
@@ -307,10 +306,9 @@ def cmd_county_devices(args) -> int:
         obj = {"device_id": d.id, "name": d.name, "village": d.village, "status": d.status,
                "records": hub.count_records(d.id, "certification"), "audit": hub.count_records(d.id, "audit"),
                "last_seen_at": d.last_seen_at, "clock_offset_s": d.clock_offset_s, "sequence": gaps}
-        gap_text = (f"  缺少序号 {gaps['missing']} 个（" + "、".join(f"{a}-{b}" if a != b else str(a)
-                                                          for a, b in gaps["ranges"]) + "）") if gaps["missing"] else ""
-        _emit(obj, args.json, f"{d.id}  {d.name}  {d.village or ''}  {'正常' if d.status == 'active' else '已停用'}"
-                              f"  认证记录 {obj['records']} 条  最近联系 {d.last_seen_at or '从未'}{gap_text}")
+        gap_text = (text("cli_device_gaps", missing=gaps['missing']) + message("protocol_list_separator").join(f"{a}-{b}" if a != b else str(a)
+                                                          for a, b in gaps["ranges"]) + text("cli_device_gaps_end")) if gaps["missing"] else ""
+        _emit(obj, args.json, text("cli_device_line", id=d.id, name=d.name, village=d.village or '', state=text("word_active") if d.status == 'active' else text("word_disabled"), records=obj['records'], last_seen_at=d.last_seen_at or text("cli_word_never"), gap_text=gap_text))
     return 0
 
 
@@ -330,18 +328,16 @@ def cmd_county_review(args) -> int:
             raise _hub_error(e) from None
         hub.log_action(by, "review_" + decision, f"{device_id}:{uuid}")
         _emit({"device_id": device_id, "uuid": uuid, "review": decision}, args.json,
-              f"记录 {uuid} 已{'确认，计入认证状态' if decision == 'confirmed' else '驳回，不计入认证状态'}。")
+              text("cli_review_done", uuid=uuid, decision=text("cli_review_confirmed") if decision == 'confirmed' else text("cli_review_rejected")))
         return 0
     rows = hub.suspect_records()
     for r in rows:
         obj = {"device_id": r.device_id, "uuid": r.uuid, "resident": r.resident_id and r.resident_id[:6] + "********"
                + r.resident_id[-4:], "kind": r.kind, "occurred_at": r.occurred_at, "received_at": r.received_at,
                "reason": r.suspect_reason}
-        _emit(obj, args.json, f"{r.device_id}:{r.uuid}  {r.kind}  记录时间 {r.occurred_at}  县里收到 {r.received_at}"
-                              f"  时间可疑：{r.suspect_reason}")
+        _emit(obj, args.json, text("cli_review_line", device_id=r.device_id, uuid=r.uuid, kind=r.kind, occurred_at=r.occurred_at, received_at=r.received_at, suspect_reason=r.suspect_reason))
     if not args.json:
-        print(f"共 {len(rows)} 条待核实。核实后运行：kiosk-county review --confirm 设备编号:记录编号"
-              f"（或 --reject 设备编号:记录编号）", flush=True)
+        print(text("cli_review_total", n=len(rows)), flush=True)
     return 0
 
 
@@ -352,9 +348,9 @@ def cmd_county_fallbacks(args) -> int:
     hub = _hub(args)
     if args.action:
         if not args.target or ":" not in args.target:
-            raise _hub_error(HubError("usage", "请写明记录：kiosk-county fallbacks approve 设备编号:记录编号 --by 审核人。"))
+            raise _hub_error(HubError("usage", text("cli_fallback_usage")))
         if not args.by:
-            raise _hub_error(HubError("usage", "请写明审核人（--by 用户名）。"))
+            raise _hub_error(HubError("usage", text("cli_fallback_by_missing")))
         device_id, _, uuid = args.target.partition(":")
         decision = "approved" if args.action == "approve" else "rejected"
         try:
@@ -364,7 +360,7 @@ def cmd_county_fallbacks(args) -> int:
         hub.log_action(args.by, "fallback_" + decision, f"{device_id}:{uuid}")
         _emit({"device_id": device_id, "uuid": uuid, "decision": decision, "by": d.by, "at": d.at,
                "reason": d.reason, "certified_on": d.certified_on}, args.json,
-              f"记录 {uuid} 已{'通过，认证日期 ' + (d.certified_on or '') if decision == 'approved' else '驳回：' + (d.reason or '')}。")
+              text("cli_review_done", uuid=uuid, decision=text("cli_fallback_approved_on") + (d.certified_on or '') if decision == 'approved' else text("cli_word_rejected_because") + (d.reason or '')))
         return 0
     rows = hub.fallback_records(pending_only=args.pending)
     for r, d in rows:
@@ -378,11 +374,9 @@ def cmd_county_fallbacks(args) -> int:
                "time_warning": r.suspect_reason, "status": d.decision if d else "pending_review",
                "decided_by": d.by if d else None, "decided_at": d.at if d else None,
                "decision_reason": d.reason if d else None}
-        _emit(obj, args.json, f"{r.device_id}:{r.uuid}  {obj['resident']}  {obj['method']}  {obj['reason']}"
-                              f"  核实人 {obj['operator']}  {obj['status']}")
+        _emit(obj, args.json, text("cli_fallback_line", device_id=r.device_id, uuid=r.uuid, resident=obj['resident'], method=obj['method'], reason=obj['reason'], operator=obj['operator'], status=obj['status']))
     if not args.json:
-        print(f"共 {len(rows)} 条。审核：kiosk-county fallbacks approve 设备编号:记录编号 --by 审核人"
-              f"（或 reject … --reason 原因）", flush=True)
+        print(text("cli_fallback_total", n=len(rows)), flush=True)
     return 0
 
 
@@ -410,13 +404,12 @@ def cmd_county_setting(args) -> int:
         value = policy(hub)
         unset = hub.get_setting("cycle_policy") is None
         _emit({"name": args.name, "value": value, "default": unset}, args.json,
-              f"cycle_policy = {json.dumps(value, ensure_ascii=False)}{'（默认）' if unset else ''}\n"
-              f"{rule_words(rule_from_config(value))}")
+              text("cli_setting_policy", policy=json.dumps(value, ensure_ascii=False), default=text("cli_word_default") if unset else '', rule_words=rule_words(rule_from_config(value))))
         return 0
     if args.name == "share_templates":  # on | off (default on): templates enrolled at terminals go to the others
         if args.value is not None:
             if args.value not in ("on", "off"):
-                raise _fail("bad_value", "share_templates 只能设为 on（共享，默认）或 off（不共享）。")
+                raise _fail("bad_value", text("cli_bad_value"))
             hub.set_setting("share_templates", args.value == "on")
             hub.log_action(os.environ.get("USER") or "county-cli", "setting_share_templates", args.value)
         on = hub.share_templates
@@ -427,31 +420,30 @@ def cmd_county_setting(args) -> int:
     if args.value is not None:
         hub.set_setting(key, float(args.value) * scale if scale != 1 else int(args.value))
     value = hub.get_setting(key)
-    _emit({"name": args.name, "value": value}, args.json, f"{args.name} = {value if value is not None else '（默认）'}")
+    _emit({"name": args.name, "value": value}, args.json, text("cli_setting_line", name=args.name, value=value if value is not None else text("cli_word_default")))
     return 0
 
 
 def cmd_county_check(args) -> int:
     """How the hub's database is kept and whether it is intact (an encrypted county.db cannot be
     read by the sqlite3 shell: this is IT's look inside). --device: that device's records."""
-    from sqlalchemy import text
+    from sqlalchemy import text as sql
 
     hub = _hub(args)
     with hub.engine.connect() as c:
-        integrity = c.execute(text("PRAGMA integrity_check")).scalar() if hub.path else "n/a"
-        cipher = c.execute(text("PRAGMA cipher_version")).scalar() if hub.path else None
+        integrity = c.execute(sql("PRAGMA integrity_check")).scalar() if hub.path else "n/a"
+        cipher = c.execute(sql("PRAGMA cipher_version")).scalar() if hub.path else None
     obj: dict = {"database": str(hub.path) if hub.path else hub.engine.url.render_as_string(hide_password=True),
                  "at_rest": "sqlcipher" if hub.path else "database server", "cipher_version": cipher,
                  "integrity": integrity, "residents": hub.count_residents(), "records": hub.count_records()}
     if args.device:
         obj["device"] = {"id": args.device, "certifications": hub.certification_uuids(args.device),
                          "audit": hub.count_records(args.device, "audit")}
-    where = (f"SQLite 整个文件用 SQLCipher {cipher} 加密" if hub.path
-             else "数据库服务器（PostgreSQL：静态加密由数据库服务器负责）")
-    _emit(obj, args.json, f"县级数据库：{obj['database']}，{where}；完整性检查：{integrity}；"
-                          f"居民 {obj['residents']} 人，记录 {obj['records']} 条。")
+    where = (text("cli_check_sqlcipher", cipher=cipher) if hub.path
+             else text("cli_check_server"))
+    _emit(obj, args.json, text("cli_check_summary", database=obj['database'], where=where, integrity=integrity, residents=obj['residents'], records=obj['records']))
     if integrity not in ("ok", "n/a"):
-        raise _fail("county_db_damaged", f"县级数据库完整性检查没有通过（{integrity}）。请停止汇总服务，从备份恢复。")
+        raise _fail("county_db_damaged", text("cli_county_db_damaged", integrity=integrity))
     return 0
 
 
@@ -464,21 +456,21 @@ def cmd_county_operator(args) -> int:
     try:
         if args.action in ("add", "disable"):
             if not args.name:
-                raise _fail("operator_name_missing", "请给出操作员名字，如：kiosk-county operator add 李协理 --role assistant")
+                raise _fail("operator_name_missing", text("cli_operator_name_missing"))
             existing = {o.name: o for o in hub.county_operators()}.get(args.name)
             if args.action == "add":
                 hub.set_operator(args.name, args.role or "assistant", _read_pin(), village=args.village)
             elif existing is None:
-                raise _fail("unknown_operator", f"没有操作员 {args.name}。")
+                raise _fail("unknown_operator", text("cli_unknown_operator", name=args.name))
             else:
                 hub.set_operator(args.name, existing.role, None, village=existing.village, active=False)
             hub.log_action(actor, "operator_" + args.action, f"{args.name} role={args.role or ''}")
             _emit({"operator": args.name, "action": args.action}, args.json,
-                  f"操作员 {args.name} 已{'保存' if args.action == 'add' else '停用'}，终端下次同步或导入名册包后生效。")
+                  text("cli_operator_saved", name=args.name, done=text("cli_word_save") if args.action == 'add' else text("cli_word_disable")))
         else:
             for o in hub.county_operators():
                 _emit({"operator": o.name, "role": o.role, "village": o.village, "active": o.active}, args.json,
-                      f"{o.name}  {o.role}  {o.village or '全县'}  {'正常' if o.active else '已停用'}")
+                      text("cli_operator_line", name=o.name, role=o.role, village=o.village or text("cli_word_whole_county"), state=text("word_active") if o.active else text("word_disabled")))
     except HubError as e:
         raise _hub_error(e) from None
     return 0
@@ -504,15 +496,11 @@ def cmd_county_enrolments(args) -> int:
                    {**m, "resident_id": mask_id(m.get("resident_id") or "")} for m in p["resembles"]],
                "resemble_confirmation": p.get("resemble_confirmation")}
         conf = obj["resemble_confirmation"]
-        dup = (f"  像本终端另 {obj['resembles_other']} 人"
-               + (f"，审核人已核实不是同一人：{conf.get('reason')}" if conf else "")) if obj["resembles_other"] else ""
-        _emit(obj, args.json, f"{obj['reviewed_at']}  {obj['device']}  {obj['resident']}  "
-                              f"建模 {obj['enrolled_by']}（{obj['enrolled_by_role'] or '?'}）  "
-                              f"审核 {obj['reviewed_by']}（{obj['reviewed_by_role'] or '?'}）  "
-                              f"{'通过' if obj['decision'] == 'approved' else '驳回：' + (obj['reject_reason'] or '')}  "
-                              f"模板：{obj['template'] or '未上传'}{dup}")
+        dup = (text("cli_enrolment_resembles", resembles_other=obj['resembles_other'])
+               + (text("cli_enrolment_confirmed", reason=conf.get('reason')) if conf else "")) if obj["resembles_other"] else ""
+        _emit(obj, args.json, text("cli_enrolment_line", reviewed_at=obj['reviewed_at'], device=obj['device'], resident=obj['resident'], enrolled_by=obj['enrolled_by'], enrolled_by_role=obj['enrolled_by_role'] or '?', reviewed_by=obj['reviewed_by'], reviewed_by_role=obj['reviewed_by_role'] or '?', decision=text("word_approved") if obj['decision'] == 'approved' else text("cli_word_rejected_because") + (obj['reject_reason'] or ''), template=obj['template'] or text("cli_word_not_uploaded"), dup=dup))
     if not args.json:
-        print(f"共 {len(rows)} 条。", flush=True)
+        print(text("cli_enrolment_total", n=len(rows)), flush=True)
     return 0
 
 
@@ -520,9 +508,9 @@ def _read_pin() -> str:
     import getpass
 
     if sys.stdin.isatty():
-        first = getpass.getpass("口令（至少6位数字）：")
-        if getpass.getpass("再输入一次：") != first:
-            raise _fail("pin_mismatch", "两次输入的口令不一样，没有保存。")
+        first = getpass.getpass(text("cli_new_pin"))
+        if getpass.getpass(text("cli_enter_again")) != first:
+            raise _fail("pin_mismatch", text("cli_pin_mismatch"))
         return first
     return sys.stdin.readline().rstrip("\r\n")
 
@@ -530,8 +518,8 @@ def _read_pin() -> str:
 def cmd_county_revoke(args) -> int:
     hub = _hub(args)
     if not hub.revoke(args.device):
-        raise _fail("unknown_device", f"没有设备 {args.device}。用 kiosk-county devices 查看设备编号。")
-    _emit({"device_id": args.device, "status": "revoked"}, args.json, f"设备 {args.device} 已停用，它的请求和数据包都将被拒绝。")
+        raise _fail("unknown_device", text("cli_unknown_device", device=args.device))
+    _emit({"device_id": args.device, "status": "revoked"}, args.json, text("cli_revoked", device=args.device))
     return 0
 
 
@@ -544,7 +532,7 @@ def cmd_county_receipt(args) -> int:
         check = verify(_hub(args), args.code)
     except ProtocolError as e:
         raise _fail(e.code, e.message) from None
-    _emit(check.to_json(), args.json, "\n".join(f"{label}：{value}" for label, value in check.lines()))
+    _emit(check.to_json(), args.json, "\n".join(text("cli_receipt_line", label=label, value=value) for label, value in check.lines()))
     return 0
 
 
@@ -566,10 +554,10 @@ def cmd_county_update(args) -> int:
     from kiosk.county.keys import HubKeys
 
     if not re.match(r"^\d+(\.\d+){0,3}$", args.version or ""):
-        raise _fail("update_bad_version", f"版本号不对（{args.version}），应为 1.2.3 这样的数字。")
+        raise _fail("update_bad_version", text("cli_update_bad_version", version=args.version))
     key = hub_key_path(args.hub_key)
     if not key.exists():
-        raise _fail("hub_key", f"找不到县级密钥文件 {key}：更新包必须用登记终端时的同一把密钥签名。请用 --hub-key 指定。")
+        raise _fail("hub_key", text("cli_update_hub_key_missing", key=key))
     try:
         keys = HubKeys.load_or_create(key)
     except ValueError as e:
@@ -579,21 +567,20 @@ def cmd_county_update(args) -> int:
     try:
         with open(bundle, "rb") as f:
             if f.read(2) != b"\x1f\x8b":
-                raise _fail("update_not_a_bundle", f"{bundle} 不是 .tar.gz 更新包（tar -czf 包名.tar.gz -C dist/village-kiosk .）。")
+                raise _fail("update_not_a_bundle", text("cli_update_not_a_bundle", bundle=bundle))
             f.seek(0)
             while chunk := f.read(1 << 20):
                 h.update(chunk)
                 size += len(chunk)
     except OSError as e:
-        raise _fail("unreadable_file", f"读不出更新包 {bundle}：{e}") from None
+        raise _fail("unreadable_file", text("cli_update_unreadable", bundle=bundle, error=e)) from None
     sha = h.hexdigest()
     sig = {"format": "village-kiosk-update", "version": args.version, "sha256": sha, "size": size,
            "signature": P.b64e(keys.sign.sign(_update_signed_fields(args.version, sha, size)))}
     out = bundle.with_name(bundle.name + ".sig")
     write_atomic(out, (json.dumps(sig, indent=1) + "\n").encode(), mode=0o644)
     _emit({"file": str(out), **sig}, args.json,
-          f"已签名：{out}（版本 {args.version}，sha256 {sha[:16]}…）。把更新包和这个 .sig 一起拷到终端，"
-          f"运行：kiosk update stage {bundle.name}")
+          text("cli_update_signed", out=out, version=args.version, sha=sha[:16], name=bundle.name))
     return 0
 
 
@@ -602,82 +589,78 @@ def add_commands(sub) -> None:
 
     def hub_parser(name, helptext, func):
         p = sub.add_parser(name, help=helptext)
-        p.add_argument("--db", help="县级数据库 URL（默认 sqlite:///$KIOSK_HOME/county/county.db；"
-                                    "PostgreSQL：postgresql+psycopg://用户@主机/库）")
-        p.add_argument("--hub-key", help="县级密钥文件（默认 ~/.config/village-kiosk-county/hub.key，"
-                                         "不放在数据文件夹里；也可用 KIOSK_HUB_KEY 指定）")
+        p.add_argument("--db", help=text("cli_help_db"))
+        p.add_argument("--hub-key", help=text("cli_help_hub_key"))
         p.add_argument("--json", action="store_true")
         p.set_defaults(func=func)
         return p
 
-    p = hub_parser("serve", "启动县级汇总服务（接口 /v1，状态页 /）", cmd_county_serve)
+    p = hub_parser("serve", text("cli_help_serve"), cmd_county_serve)
     p.add_argument("--host", default="127.0.0.1")
     p.add_argument("--port", type=int, default=8443)
-    p.add_argument("--tls-cert", help="TLS 证书（PEM）；不给且 --host 不是本机时，自动生成自签名证书")
-    p.add_argument("--tls-key", help="TLS 私钥（PEM）")
+    p.add_argument("--tls-cert", help=text("cli_help_serve_tls_cert"))
+    p.add_argument("--tls-key", help=text("cli_help_serve_tls_key"))
     p.add_argument("--insecure-http", action="store_true",
-                   help="不加密（只用于做 TLS 的反向代理后面，见 docs/county-sync.md）")
-    p.add_argument("--proxy-ips", help="反向代理的地址（信任它的 X-Forwarded-For，限流按真实来源计）")
-    p = hub_parser("user", "县里工作人员账号：add / passwd / disable / list（密码从终端输入或标准输入，不在命令行）",
+                   help=text("cli_help_serve_insecure_http"))
+    p.add_argument("--proxy-ips", help=text("cli_help_serve_proxy_ips"))
+    p = hub_parser("user", text("cli_help_user"),
                    cmd_county_user)
     p.add_argument("action", choices=["add", "passwd", "disable", "list"])
     p.add_argument("name", nargs="?")
     p.add_argument("--role", choices=["admin", "operator", "viewer"])
-    p = hub_parser("provision", "生成一次性开通码（终端登记用）", cmd_county_provision)
-    p.add_argument("--village", help="这台终端所在的村（只下发该村名册）")
+    p = hub_parser("provision", text("cli_help_provision"), cmd_county_provision)
+    p.add_argument("--village", help=text("cli_help_provision_village"))
     p.add_argument("--days", type=int, default=7)
-    p = hub_parser("roster", "导入名册（CSV 或 XLSX）", cmd_county_roster)
+    p = hub_parser("roster", text("cli_help_roster"), cmd_county_roster)
     p.add_argument("file")
-    p.add_argument("--policy", help='认证周期规则 JSON，如 {"type": "birthday", "grace_days": 0}')
-    p.add_argument("--county", help="县社保局名称（显示在状态页和终端上）")
-    p = hub_parser("enrol", "在县里为居民建模（照片只在县里处理，只保存加密的特征）", cmd_county_enrol)
+    p.add_argument("--policy", help=text("cli_help_roster_policy"))
+    p.add_argument("--county", help=text("cli_help_roster_county"))
+    p = hub_parser("enrol", text("cli_help_enrol"), cmd_county_enrol)
     p.add_argument("id_number")
     p.add_argument("photos", nargs="+")
-    p = hub_parser("import", "导入终端用 U 盘带来的数据包", cmd_county_import)
+    p = hub_parser("import", text("cli_help_import"), cmd_county_import)
     p.add_argument("file")
-    p = hub_parser("export", "为某台终端导出名册包（带到村里导入）", cmd_county_export)
+    p = hub_parser("export", text("cli_help_export"), cmd_county_export)
     p.add_argument("--device", required=True)
-    p.add_argument("--to", required=True, help="目标文件夹（如 U 盘）")
-    hub_parser("devices", "列出登记的终端设备", cmd_county_devices)
-    p = hub_parser("check", "查看县级数据库：是否加密、完整性检查、人数和记录数", cmd_county_check)
-    p.add_argument("--device", help="列出这台设备的认证记录编号（核对用）")
-    p = hub_parser("revoke", "停用一台终端", cmd_county_revoke)
+    p.add_argument("--to", required=True, help=text("cli_help_export_to"))
+    hub_parser("devices", text("cli_help_devices"), cmd_county_devices)
+    p = hub_parser("check", text("cli_help_check"), cmd_county_check)
+    p.add_argument("--device", help=text("cli_help_check_device"))
+    p = hub_parser("revoke", text("cli_help_revoke"), cmd_county_revoke)
     p.add_argument("device")
-    p = hub_parser("review", "时间可疑（clock_suspect）的记录：列出、确认或驳回", cmd_county_review)
-    p.add_argument("--confirm", metavar="DEVICE:UUID", help="确认这条记录的时间无误，计入认证状态")
-    p.add_argument("--reject", metavar="DEVICE:UUID", help="驳回这条记录，不计入认证状态")
-    p.add_argument("--by", help="核实人（默认当前系统用户）")
-    p = hub_parser("fallbacks", "不刷脸认证（工作人员核实认证、亲属承诺）：列出、通过或驳回", cmd_county_fallbacks)
+    p = hub_parser("review", text("cli_help_review"), cmd_county_review)
+    p.add_argument("--confirm", metavar="DEVICE:UUID", help=text("cli_help_review_confirm"))
+    p.add_argument("--reject", metavar="DEVICE:UUID", help=text("cli_help_review_reject"))
+    p.add_argument("--by", help=text("cli_help_review_by"))
+    p = hub_parser("fallbacks", text("cli_help_fallbacks"), cmd_county_fallbacks)
     p.add_argument("action", nargs="?", choices=["approve", "reject"])
     p.add_argument("target", nargs="?", metavar="DEVICE:UUID")
-    p.add_argument("--pending", action="store_true", help="只列待审核的")
-    p.add_argument("--by", help="审核人（县里的用户名）")
-    p.add_argument("--reason", help="驳回原因（驳回时必填）")
-    p = hub_parser("receipt", "核验居民的认证回执：kiosk-county receipt verify 验证码（或二维码内容）", cmd_county_receipt)
+    p.add_argument("--pending", action="store_true", help=text("cli_help_fallbacks_pending"))
+    p.add_argument("--by", help=text("cli_help_fallbacks_by"))
+    p.add_argument("--reason", help=text("cli_help_fallbacks_reason"))
+    p = hub_parser("receipt", text("cli_help_receipt"), cmd_county_receipt)
     p.add_argument("action", choices=["verify"])
-    p.add_argument("code", help="回执上的 28 位验证码（横线可有可无），或扫描二维码得到的文字")
-    p = hub_parser("setting", "查看或修改县级设置：clock_margin_hours（默认24）、bundle_valid_days（默认30）、share_templates on|off（默认on）、"
-                              "cycle_policy 认证周期规则（JSON，默认 {\"type\": \"birthday\", \"grace_days\": 0}；随名册下发到终端，县里的名单和统计也按它算）",
+    p.add_argument("code", help=text("cli_help_receipt_code"))
+    p = hub_parser("setting", text("cli_help_setting"),
                    cmd_county_setting)
     p.add_argument("name", choices=["clock_margin_hours", "bundle_valid_days", "share_templates", "cycle_policy"])
     p.add_argument("value", nargs="?")
-    p = hub_parser("operator", "终端操作员随名册下发：add 名字 --role assistant|reviewer|admin [--village 村]"
-                               "（口令从标准输入读一行，只存散列）/ disable 名字 / list", cmd_county_operator)
+    p = hub_parser("operator", text("cli_help_operator"), cmd_county_operator)
     p.add_argument("action", choices=["add", "disable", "list"])
     p.add_argument("name", nargs="?")
     p.add_argument("--role", choices=["assistant", "reviewer", "admin"])
-    p.add_argument("--village", help="只发给这个村的终端（默认全县）")
-    p = hub_parser("enrolments", "终端建模记录：谁建模、谁宣读告知同意、谁审核通过或驳回、模板是否上传", cmd_county_enrolments)
-    p.add_argument("--resident", help="只看这个身份证号")
-    p = hub_parser("update", "程序更新：sign 更新包.tar.gz --version 版本（用县级密钥签名，终端在维护时间安装）",
+    p.add_argument("--village", help=text("cli_help_operator_village"))
+    p = hub_parser("enrolments", text("cli_help_enrolments"), cmd_county_enrolments)
+    p.add_argument("--resident", help=text("cli_help_enrolments_resident"))
+    p = hub_parser("update", text("cli_help_update"),
                    cmd_county_update)
     p.add_argument("action", choices=["sign"])
     p.add_argument("file")
-    p.add_argument("--version", required=True, help="更新包里程序的版本，如 0.2.0（终端只装比现有新的）")
+    p.add_argument("--version", required=True, help=text("cli_help_update_version"))
 
 
 def build_parser() -> argparse.ArgumentParser:
-    p = argparse.ArgumentParser(prog="kiosk-county", description="县级汇总服务：启动、导入名册/数据包、建模、发开通码")
+    p = argparse.ArgumentParser(prog="kiosk-county", description=text("cli_help_description"))
     sub = p.add_subparsers(dest="command", required=True)
     add_commands(sub)
     return p
@@ -688,7 +671,7 @@ def main(argv: list[str] | None = None) -> int:
     try:
         return args.func(args)
     except KioskError as e:
-        _emit({"error": e.code, "message": e.message}, getattr(args, "json", False), f"错误：{e.message}")
+        _emit({"error": e.code, "message": e.message}, getattr(args, "json", False), text("cli_error", message=e.message))
         return 2
 
 

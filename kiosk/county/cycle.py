@@ -29,6 +29,7 @@ from kiosk.core.cycle import (
 from kiosk.core.ids import birth_date
 
 from .db import HubDB, HubError, Resident
+from kiosk.county.texts import text
 
 __all__ = ["MonthDates", "certified_condition", "check_policy", "count_overdue", "hub_rule", "judge",
            "overdue_condition", "policy", "rule_words", "set_policy", "status_kind_conditions", "village_counts"]
@@ -50,9 +51,7 @@ def check_policy(value: Any) -> dict[str, Any]:
             return value
         except (KeyError, TypeError, ValueError):
             pass
-    raise HubError("bad_policy", "认证周期规则写得不对。按生日月认证写 {\"type\": \"birthday\", \"grace_days\": 0}；"
-                                 "每年固定时段写 {\"type\": \"fixed_window\", \"start\": [2, 10], \"end\": [3, 25], "
-                                 "\"grace_days\": 5}（月、日；宽限天数）。", 400, str(value)[:200])
+    raise HubError("bad_policy", text("cycle_bad_policy"), 400, str(value)[:200])
 
 
 def policy(hub: HubDB) -> dict[str, Any]:
@@ -78,15 +77,13 @@ def hub_rule(hub: HubDB) -> CycleRule:
 
 
 def rule_words(rule: CycleRule) -> str:
-    """The rule in the county staff's words (the hub's pages; the hub has no catalogue)."""
+    """The rule in the county staff's words (the hub's pages and CLI; cycle_* in kiosk.county.texts)."""
     if isinstance(rule, FixedWindow):
         (sm, sd), (em, ed) = rule.start, rule.end
-        grace = f"，截止后宽限 {rule.grace_days} 天" if rule.grace_days else ""
-        return (f"每年 {sm}月{sd}日至{'次年' if rule.crosses_year else ''}{em}月{ed}日认证一次{grace}，"
-                "过期未认证的从下个月起暂停发放")
-    grace = f"，周期结束后宽限 {rule.grace_days} 天" if rule.grace_days else ""
-    return (f"按生日月认证（人社厅发〔2018〕54号）：从生日所在月到下一个生日的前一个月内认证一次{grace}，"
-            "过期未认证的从下个月起暂停发放")
+        grace = text("cycle_fixed_grace", grace_days=rule.grace_days) if rule.grace_days else ""
+        return text("cycle_fixed_window", sm=sm, sd=sd, next_year=text("cycle_next_year") if rule.crosses_year else '', em=em, ed=ed, grace=grace)
+    grace = text("cycle_birthday_grace", grace_days=rule.grace_days) if rule.grace_days else ""
+    return text("cycle_birthday", grace=grace)
 
 
 # ----------------------------------------------------------------------------- one resident

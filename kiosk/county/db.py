@@ -17,9 +17,10 @@ from pathlib import Path
 from typing import Any, Iterable
 
 import numpy as np
+from sqlalchemy import text as sql
 from sqlalchemy import (
     Boolean, Float, ForeignKey, Index, Integer, LargeBinary, SmallInteger, String, Text, create_engine, event, func, inspect,
-    insert, select, text, update,
+    insert, select, update,
 )
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import DeclarativeBase, Mapped, Session, mapped_column, sessionmaker
@@ -30,6 +31,7 @@ from kiosk.core.clock import Clock, default_clock, utc_iso
 
 from . import atrest
 from .keys import HubKeys
+from kiosk.county.texts import text
 
 CODE_ALPHABET = "ABCDEFGHJKMNPQRSTUVWXYZ23456789"  # no 0/O, 1/I/L
 
@@ -338,7 +340,7 @@ class HubDB:
 
     @property
     def county(self) -> str:
-        return self.get_setting("county_name", "县社保局")
+        return self.get_setting("county_name", text("db_county_default"))
 
     # ------------------------------------------------------------------ devices
     def provision(self, village: str | None, days: int = 7) -> str:
@@ -352,18 +354,18 @@ class HubDB:
     def register(self, req: P.RegisterRequest) -> P.RegisterResponse:
         if not P.verify_signature(P.verify_key_from(req.sign_pub), req.proof,
                                   P.register_proof_message(req.code, req.sign_pub, req.box_pub)):
-            raise HubError("bad_signature", "登记请求的签名不对，请重新运行登记命令。", 401)
+            raise HubError("bad_signature", text("db_register_bad_signature"), 401)
         P.box_public_from(req.box_pub)
         with self.Session.begin() as s:
             pc = s.get(ProvisioningCode, _hash_code(req.code), with_for_update=True)
             if pc is None:
-                raise HubError("bad_code", "开通码不对。请核对县社保局给的开通码（注意大小写和横线）。", 403)
+                raise HubError("bad_code", text("db_bad_code"), 403)
             if pc.used_at is not None:
-                raise HubError("code_used", "这个开通码已经用过了，每个开通码只能用一次。请向县社保局申请新的开通码。", 403)
+                raise HubError("code_used", text("db_code_used"), 403)
             if pc.expires_at < now_iso(self.clock):
-                raise HubError("code_expired", "开通码已过期，请向县社保局申请新的开通码。", 403)
+                raise HubError("code_expired", text("db_code_expired"), 403)
             if s.scalar(select(Device).where(Device.sign_pub == req.sign_pub)) is not None:
-                raise HubError("key_in_use", "这台设备的密钥已经登记过了。", 409)
+                raise HubError("key_in_use", text("db_key_in_use"), 409)
             device_id = "dev-" + secrets.token_hex(6)
             s.add(Device(id=device_id, name=req.name, village=pc.village, sign_pub=req.sign_pub,
                          box_pub=req.box_pub, registered_at=now_iso(self.clock)))
@@ -432,20 +434,20 @@ class HubDB:
         """Signature, revocation, clock window and one-time nonce; raises HubError."""
         d = self.device(device_id)
         if d is None:
-            raise HubError("unknown_device", "县里没有这台设备的登记记录。请用开通码重新登记（kiosk register）。", 401)
+            raise HubError("unknown_device", text("db_unknown_device"), 401)
         if d.status != "active":
-            raise HubError("device_revoked", "这台设备已被县社保局停用，请联系县社保局信息科。", 403)
+            raise HubError("device_revoked", text("db_device_revoked"), 403)
         if not P.verify_signature(P.verify_key_from(d.sign_pub), signature, message):
-            raise HubError("bad_signature", "请求签名不对，已拒绝。请确认本机登记信息未被改动，或联系县社保局信息科。", 401)
+            raise HubError("bad_signature", text("db_request_bad_signature"), 401)
         try:
             t = float(ts)
         except ValueError:
-            raise HubError("bad_timestamp", "请求时间格式不对。", 400) from None
+            raise HubError("bad_timestamp", text("db_bad_timestamp"), 400) from None
         if abs(now - t) > P.CLOCK_WINDOW_S:
-            raise HubError("clock_skew", "本机时间与县里相差太大，请校准本机日期和时间后再同步。", 401,
+            raise HubError("clock_skew", text("db_clock_skew"), 401,
                            detail=str(now))
         if not (8 <= len(nonce) <= 64):
-            raise HubError("bad_nonce", "请求缺少一次性编号。", 400)
+            raise HubError("bad_nonce", text("db_bad_nonce"), 400)
         try:
             with self.Session.begin() as s:
                 s.add(Nonce(device_id=device_id, nonce=nonce, ts=t))
@@ -453,7 +455,7 @@ class HubDB:
                 dev.last_seen_at = now_iso(self.clock)
                 s.execute(Nonce.__table__.delete().where(Nonce.ts < now - 2 * P.CLOCK_WINDOW_S))
         except IntegrityError:
-            raise HubError("replayed", "这个请求已经收到过（重放），已拒绝。", 409) from None
+            raise HubError("replayed", text("db_replayed"), 409) from None
         return d
 
     # ------------------------------------------------------------------ records
@@ -594,10 +596,10 @@ class HubDB:
         raw = P.open_sealed(self.keys.box, t.sealed,
                             P.template_up_aad(device_id, rec.uuid, P.normalize_id(parsed.resident_id), t.backend))
         if len(raw) != t.count * t.dim * np.dtype(t.dtype).itemsize:
-            raise P.ProtocolError("bad_template", "建模记录附带的模板数据不完整，县里未收此记录（本机已保留）。")
+            raise P.ProtocolError("bad_template", text("db_template_incomplete"))
         arr = np.frombuffer(raw, dtype=np.dtype(t.dtype).newbyteorder("<")).reshape(t.count, t.dim)
         if not np.all(np.isfinite(arr)):
-            raise P.ProtocolError("bad_template", "建模记录附带的模板数据不完整，县里未收此记录（本机已保留）。")
+            raise P.ProtocolError("bad_template", text("db_template_incomplete"))
         return [np.asarray(v, dtype=np.float64) for v in arr]
 
     @staticmethod
@@ -641,16 +643,16 @@ class HubDB:
 
         name = name.strip()
         if not (1 <= len(name) <= 64) or any(c.isspace() for c in name):
-            raise HubError("bad_user_name", "用户名不能为空、不能有空格，最长 64 个字符。", 400)
+            raise HubError("bad_user_name", text("db_bad_user_name"), 400)
         if role not in ROLES:
-            raise HubError("bad_role", "角色只能是 admin（管理员）、operator（经办）或 viewer（查看）。", 400)
+            raise HubError("bad_role", text("db_bad_role"), 400)
         problem = check_password_rules(password)
         if problem:
             raise HubError("weak_password", problem, 400)
         with self.Session.begin() as s:
             u = s.get(StaffUser, name)
             if u is not None and not replace:
-                raise HubError("user_exists", f"用户 {name} 已经存在。改密码请用 kiosk-county user passwd {name}。", 409)
+                raise HubError("user_exists", text("db_user_exists", name=name), 409)
             if u is None:
                 s.add(StaffUser(name=name, role=role, password_hash=hash_password(password),
                                 created_at=now_iso(self.clock)))
@@ -734,12 +736,12 @@ class HubDB:
     def review_record(self, device_id: str, uuid: str, decision: str, by: str) -> Record:
         """County staff confirm (the date is right: it counts) or reject (it never counts) a record."""
         if decision not in ("confirmed", "rejected"):
-            raise HubError("bad_decision", "只能确认（confirm）或驳回（reject）。", 400)
+            raise HubError("bad_decision", text("db_bad_decision"), 400)
         now = now_iso(self.clock)
         with self.Session.begin() as s:
             r = s.get(Record, (device_id, uuid))
             if r is None:
-                raise HubError("unknown_record", "没有这条记录，请核对设备编号和记录编号（kiosk-county review）。", 404)
+                raise HubError("unknown_record", text("db_unknown_record"), 404)
             r.review, r.reviewed_by, r.reviewed_at = decision, by, now
             if r.resident_id:
                 self._refresh_certified(s, r.resident_id, now)
@@ -762,16 +764,16 @@ class HubDB:
         """Approve (the resident is certified on the fallback's date) or reject (with a reason) once.
         The caller audits who decided (log_action)."""
         if decision not in ("approved", "rejected"):
-            raise HubError("bad_decision", "只能通过（approve）或驳回（reject）。", 400)
+            raise HubError("bad_decision", text("db_bad_fallback_decision"), 400)
         if decision == "rejected" and not (reason or "").strip():
-            raise HubError("reason_required", "驳回时请写明原因（--reason）。", 400)
+            raise HubError("reason_required", text("db_reason_required"), 400)
         now = now_iso(self.clock)
         with self.Session.begin() as s:
             r = s.get(Record, (device_id, uuid))
             if r is None or r.kind != "fallback":
-                raise HubError("unknown_record", "没有这条不刷脸认证记录，请核对设备编号和记录编号（kiosk-county fallbacks）。", 404)
+                raise HubError("unknown_record", text("db_unknown_fallback"), 404)
             if s.get(FallbackReview, (device_id, uuid)) is not None:
-                raise HubError("already_decided", "这条记录已经审核过了。", 409)
+                raise HubError("already_decided", text("db_already_decided"), 409)
             d = FallbackReview(device_id=device_id, uuid=uuid, decision=decision, reason=(reason or "").strip() or None,
                                by=by, at=now, certified_on=r.occurred_day if decision == "approved" else None,
                                version=self._bump(s, "fallback", f"{device_id}:{uuid}"))
@@ -813,17 +815,17 @@ class HubDB:
         """Add or change a terminal operator the county sends down; the PIN is hashed here (never kept)."""
         name = name.strip()
         if not (1 <= len(name) <= 64) or any(c.isspace() for c in name):
-            raise HubError("bad_operator_name", "操作员名字不能为空、不能有空格，最长 64 个字符。", 400)
+            raise HubError("bad_operator_name", text("db_bad_operator_name"), 400)
         if role not in P.OPERATOR_ROLES:
-            raise HubError("bad_role", "角色只能是 assistant（协理员）、reviewer（审核员）或 admin（管理员）。", 400)
+            raise HubError("bad_role", text("db_bad_operator_role"), 400)
         with self.Session.begin() as s:
             row = s.get(CountyOperatorRow, name)
             if pin is not None:
                 if not (pin.isdigit() and len(pin) >= 6):
-                    raise HubError("weak_pin", "口令须为至少 6 位数字。", 400)
+                    raise HubError("weak_pin", text("db_weak_pin"), 400)
                 digest, salt, params = P.hash_operator_pin(pin)
             elif row is None:
-                raise HubError("pin_required", "新操作员需要口令（至少 6 位数字）。", 400)
+                raise HubError("pin_required", text("db_pin_required"), 400)
             else:
                 digest, salt, params = row.pin_hash, row.pin_salt, row.pin_params
             version = self._bump(s, "operator", name)
@@ -982,7 +984,7 @@ class HubDB:
     def _set_templates(self, s: Session, resident_id: str, backend: str, vectors: list[np.ndarray],
                        origin_device: str | None = None) -> int:
         if s.get(Resident, resident_id) is None:
-            raise HubError("unknown_resident", "名册中没有这个人，请先导入名册再建模。", 404, resident_id)
+            raise HubError("unknown_resident", text("db_unknown_resident"), 404, resident_id)
         row = s.get(TemplateSetRow, (resident_id, backend))
         version = self._bump(s, "template", f"{resident_id}|{backend}")
         if vectors:
@@ -1032,9 +1034,9 @@ class HubDB:
         sender = str(body["header"].get("sender", ""))
         dev = self.device(sender)
         if dev is None:
-            raise HubError("unknown_device", "数据包来自未登记的设备，已拒绝导入。请确认设备已在本县登记。", 403, sender)
+            raise HubError("unknown_device", text("db_bundle_unknown_device"), 403, sender)
         if dev.status != "active":
-            raise HubError("device_revoked", "数据包来自已停用的设备，已拒绝导入。请联系县社保局信息科。", 403, sender)
+            raise HubError("device_revoked", text("db_bundle_device_revoked"), 403, sender)
         try:
             header, content = P.open_bundle(data, P.BUNDLE_UP, dev.sign_pub, self.keys.box)
         except P.ProtocolError as e:
@@ -1049,7 +1051,7 @@ class HubDB:
         try:
             records = [P.PushRecord.model_validate(r) for r in content.get("records", [])]
         except Exception as e:
-            raise HubError("bad_bundle", "数据包内容格式不对，已拒绝导入。请重新导出。", 400, str(e)[:300]) from None
+            raise HubError("bad_bundle", text("db_bad_bundle"), 400, str(e)[:300]) from None
         result = ImportResult(errors=[])
         for i in range(0, len(records), P.MAX_BATCH):
             for ack in self.store_records(dev.id, records[i:i + P.MAX_BATCH], via="bundle", sent_at=sent_at):
@@ -1061,7 +1063,7 @@ class HubDB:
                     result.rejected += 1
                     result.errors.append(f"{ack.uuid}: {ack.message}")
             if progress is not None:
-                progress("导入数据包", min(i + P.MAX_BATCH, len(records)), len(records))
+                progress(text("db_progress_import"), min(i + P.MAX_BATCH, len(records)), len(records))
         with self.Session.begin() as s:
             if prior is None:
                 s.add(ImportedBundle(bundle_id=bundle_id, device_id=dev.id, imported_at=now_iso(self.clock),
@@ -1074,7 +1076,7 @@ class HubDB:
         """Everything a terminal needs from the county, sealed for it and signed by the hub."""
         dev = self.device(device_id)
         if dev is None:
-            raise HubError("unknown_device", "没有这台设备的登记记录，请核对设备编号（kiosk-county devices）。", 404)
+            raise HubError("unknown_device", text("db_device_not_found"), 404)
         roster, since = [], 0
         while True:
             page = self.roster_page(dev, since)
@@ -1181,7 +1183,7 @@ def _migrate(engine) -> None:
             have = {col["name"] for col in insp.get_columns("devices")}
             for name, kind in (("clock_offset_s", "FLOAT"), ("clock_checked_at", "VARCHAR(32)")):
                 if name not in have:
-                    c.execute(text(f"ALTER TABLE devices ADD COLUMN {name} {kind}"))
+                    c.execute(sql(f"ALTER TABLE devices ADD COLUMN {name} {kind}"))
         for table, columns in (("residents", (("address", "VARCHAR(200)"), ("phone", "VARCHAR(32)"),
                                               ("contact_name", "VARCHAR(50)"), ("contact_phone", "VARCHAR(32)"))),
                                ("template_sets", (("origin_device", "VARCHAR(40)"),))):
@@ -1189,26 +1191,26 @@ def _migrate(engine) -> None:
                 have = {col["name"] for col in insp.get_columns(table)}
                 for name, kind in columns:
                     if name not in have:
-                        c.execute(text(f"ALTER TABLE {table} ADD COLUMN {name} {kind}"))
+                        c.execute(sql(f"ALTER TABLE {table} ADD COLUMN {name} {kind}"))
         if "residents" in tables and "birth_month" not in {col["name"] for col in insp.get_columns("residents")}:
             # the cycle rule judged in SQL (kiosk.county.cycle): the birth month out of the ID number,
             # and its covering index in place of the rolling-12-month one
-            c.execute(text("ALTER TABLE residents ADD COLUMN birth_month SMALLINT"))
-            c.execute(text("UPDATE residents SET birth_month = CAST(substr(id_number, 11, 2) AS INTEGER)"
+            c.execute(sql("ALTER TABLE residents ADD COLUMN birth_month SMALLINT"))
+            c.execute(sql("UPDATE residents SET birth_month = CAST(substr(id_number, 11, 2) AS INTEGER)"
                            " WHERE length(id_number) = 18"))
-            c.execute(text("DROP INDEX IF EXISTS ix_residents_overdue"))
+            c.execute(sql("DROP INDEX IF EXISTS ix_residents_overdue"))
         if "records" in tables and "clock_suspect" not in {col["name"] for col in insp.get_columns("records")}:
             old_indexes = [ix["name"] for ix in insp.get_indexes("records")]
-            c.execute(text("ALTER TABLE records RENAME TO records_v1"))
+            c.execute(sql("ALTER TABLE records RENAME TO records_v1"))
             for name in old_indexes:
-                c.execute(text(f"DROP INDEX IF EXISTS {name}"))
+                c.execute(sql(f"DROP INDEX IF EXISTS {name}"))
             Base.metadata.tables["records"].create(c)
-            c.execute(text(
+            c.execute(sql(
                 "INSERT INTO records (device_id, uuid, kind, resident_id, village, category, verdict, occurred_at,"
                 " occurred_day, received_at, via, payload, clock_suspect) SELECT device_id, uuid, kind, resident_id,"
                 " village, category, verdict, occurred_at, occurred_day, received_at, via, payload, false"
                 " FROM records_v1"))
-            c.execute(text("DROP TABLE records_v1"))
+            c.execute(sql("DROP TABLE records_v1"))
 
 
 def _hash_code(code: str) -> str:
@@ -1225,8 +1227,7 @@ def open_hub(url: str, key_path: str | Path, clock: Clock | None = None) -> HubD
         if not atrest.is_plaintext(path) or atrest.holds_keyed_data(path):
             raise atrest.HubAtRestError(
                 "hub_key_missing",
-                f"找不到县级密钥文件 {key_path}，但县级数据库 {path} 已经存在。请从备份恢复 hub.key 放到 {key_path}"
-                "（或用 --hub-key / KIOSK_HUB_KEY 指定它的位置）再运行；不要新建密钥，否则数据库和已登记的终端都无法再用。")
+                text("db_hub_key_missing", key_path=key_path, path=path))
     return HubDB(url, HubKeys.load_or_create(key_path), clock, key_path)
 
 

@@ -16,6 +16,7 @@ from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 
 from kiosk import protocol as P
+from kiosk.county.texts import text
 
 
 def _derive(master: bytes, label: str) -> bytes:
@@ -31,7 +32,7 @@ class HubKeys:
         if path.exists():
             data = path.read_bytes()
             if len(data) != 32:
-                raise ValueError(f"{path}: 县级密钥文件已损坏（应为32字节）。请从备份恢复，不要新建。")
+                raise ValueError(text("keys_damaged", path=path))
             return cls(data)
         path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)  # the new folder: owner only
         data = os.urandom(32)
@@ -72,4 +73,4 @@ class HubKeys:
         try:
             return AESGCM(_derive(self.master, "templates")).decrypt(nonce, ct, aad.encode())
         except InvalidTag:
-            raise ValueError("县级密钥文件与数据库不匹配，模板无法解密。请使用原来的密钥文件。") from None
+            raise ValueError(text("keys_mismatch")) from None

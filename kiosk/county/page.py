@@ -9,6 +9,8 @@ from urllib.parse import urlencode
 
 from kiosk.core.clock import default_clock
 from kiosk.core.ids import mask_id
+from kiosk.county.texts import text
+from kiosk.core.messages import message
 
 STYLE = """body{font-family:sans-serif;margin:2em;font-size:16px}table{border-collapse:collapse;margin-bottom:2em}
 td,th{border:1px solid #999;padding:4px 10px;text-align:left}th{background:#eee}.empty{color:#666}
@@ -72,33 +74,33 @@ def render_login(county: str, csrf: str, error: str = "", next_url: str = "/") -
 <p><label>密码 <input name=password type=password autocomplete=current-password required></label></p>
 <p><button>登录</button></p></form>
 <p class=empty>没有账号？请县社保局信息科在服务器上运行 kiosk-county user add 用户名 --role viewer。</p>"""
-    return layout("登录", body)
+    return layout(text("page_login"), body)
 
 
 def render_status_page(county: str, summary: dict, tz=None, user: str | None = None, role: str | None = None,
                        csrf: str = "") -> str:
-    per_day = _table(["日期", "村", "认证通过", "未通过"],
-                     [[d["day"], d["village"] or "（未分村）", d["pass"], d["fail"]] for d in summary["per_day"][:400]],
-                     "最近没有收到认证记录。")
+    per_day = _table([text("word_date"), text("page_col_village"), text("page_col_passed"), text("page_col_failed")],
+                     [[d["day"], d["village"] or text("page_no_village"), d["pass"], d["fail"]] for d in summary["per_day"][:400]],
+                     text("page_no_records_lately"))
     gaps = summary.get("gaps", {})
 
     def gap_text(device_id: str) -> str:
         g = gaps.get(device_id)
         if not g or not g["missing"]:
-            return "无缺口"
-        ranges = "、".join(f"{a}-{b}" if a != b else str(a) for a, b in g["ranges"][:5])
-        return f"缺 {g['missing']} 个（{ranges}）"
+            return text("page_no_gaps")
+        ranges = message("protocol_list_separator").join(f"{a}-{b}" if a != b else str(a) for a, b in g["ranges"][:5])
+        return text("page_gaps", missing=g['missing'], ranges=ranges)
 
-    devices = _table(["设备编号", "名称", "村", "状态", "最近联系", "最近上传", "最近U盘导入", "时钟偏差", "记录序号"],
-                     [[d.id, d.name, d.village, "正常" if d.status == "active" else "已停用", _local(d.last_seen_at, tz),
+    devices = _table([text("page_col_device_id"), text("page_col_device_name"), text("page_col_village"), text("page_col_status"), text("page_col_last_seen"), text("page_col_last_push"), text("page_col_last_bundle"), text("page_col_clock_offset"), text("page_col_sequence")],
+                     [[d.id, d.name, d.village, text("word_active") if d.status == "active" else text("word_disabled"), _local(d.last_seen_at, tz),
                        _local(d.last_push_at, tz), _local(d.last_bundle_at, tz),
-                       None if d.clock_offset_s is None else f"{d.clock_offset_s / 3600:+.1f} 小时",
+                       None if d.clock_offset_s is None else text("page_hours", hours=d.clock_offset_s / 3600),
                        gap_text(d.id)] for d in summary["devices"]],
-                     "还没有登记任何设备。用 kiosk-county provision 生成开通码。")
-    overdue = _table(["身份证号", "姓名", "村", "最近认证", "情况"],
-                     [[_mask(o["id_number"]), o["name"], o["village"], o["last"] or "从未认证",
+                     text("page_no_devices"))
+    overdue = _table([text("word_id_number"), text("word_name"), text("page_col_village"), text("page_col_last_certified"), text("page_col_situation")],
+                     [[_mask(o["id_number"]), o["name"], o["village"], o["last"] or text("page_never_certified"),
                        _overdue_words(o)] for o in summary["overdue"]],
-                     "没有逾期未认证的人员。")
+                     text("page_no_overdue"))
     total, page, per_page = summary.get("overdue_total", len(summary["overdue"])), summary.get("page"), \
         summary.get("per_page", 100)
     pages = max(1, -(-total // per_page))
@@ -108,7 +110,7 @@ def render_status_page(county: str, summary: dict, tz=None, user: str | None = N
         nav.append(f'<a href="/?{urlencode({**q, "page": page - 1})}">上一页</a>')
     elif page is None:
         nav.append(f'<a href="/?{urlencode(q)}">回到第一页</a>')
-    nav.append(f"第 {page} / {pages} 页" if page else f"共 {pages} 页")
+    nav.append(text("page_page_of", page=page, pages=pages) if page else text("page_pages", pages=pages))
     if summary.get("next_after"):
         nav.append(f'<a href="/?{urlencode({**q, "after": summary["next_after"]})}">下一页</a>')
     health_html = _health_table(summary, tz)
@@ -122,7 +124,7 @@ def render_status_page(county: str, summary: dict, tz=None, user: str | None = N
 <p class=empty>{escape(summary.get("rule_words", ""))}。名单与村里终端的提醒名单同一规则；身故人员不计入。</p>
 <form method=get action=/><label>村 <input name=village value="{escape(summary.get('village') or '')}"></label>
 <button>筛选</button></form>{overdue}<p>{' '.join(nav)}</p>"""
-    return layout(f"{county} 认证汇总", body, user, role, csrf)
+    return layout(text("page_status_title", county=county), body, user, role, csrf)
 
 
 def render_review_page(records: list, tz=None, user: str | None = None, role: str | None = None,
@@ -131,7 +133,7 @@ def render_review_page(records: list, tz=None, user: str | None = None, role: st
 
     def actions(r) -> _Raw:
         if not can:
-            return _Raw("（需经办权限）")
+            return _Raw(text("page_needs_operator"))
         target = escape(f"{r.device_id}:{r.uuid}")
         return _Raw(f'<form method=post action=/review>{_hidden(csrf)}<input type=hidden name=record value="{target}">'
                     '<button name=decision value=confirmed>时间无误，计入</button> '
@@ -141,14 +143,14 @@ def render_review_page(records: list, tz=None, user: str | None = None, role: st
              _local(r.occurred_at, tz), _local(r.received_at, tz), r.suspect_reason, actions(r)] for r in records]
     body = ("<h1>时间可疑的记录</h1><p>这些记录的时间与县里时间相差太大（终端时钟可能不对），"
             "在核实之前不计入任何人的认证状态。请与村里核对认证的真实日期后确认或驳回。</p>"
-            + _table(["设备", "类型", "身份证号", "结果", "记录时间", "县里收到", "原因", "处理"], rows,
-                     "没有待核实的记录。"))
-    return layout("时间可疑的记录", body, user, role, csrf)
+            + _table([text("page_col_device"), text("page_col_kind"), text("word_id_number"), text("word_result"), text("page_col_occurred_at"), text("page_col_received_at"), text("page_col_reason"), text("page_col_action")], rows,
+                     text("page_no_held_records")))
+    return layout(text("page_review_title"), body, user, role, csrf)
 
 
-_METHODS = {"staff_witness": "工作人员核实认证", "relative_pledge": "亲属承诺"}
-_REASONS = {"attempts_exceeded": "当天刷脸多次不成功", "cannot_perform_actions": "做不了刷脸动作",
-            "refuses_face_recognition": "不愿意刷脸", "no_template_cannot_enrol": "没有建模、也无法建模"}
+_METHODS = {"staff_witness": text("word_staff_witness"), "relative_pledge": text("page_method_relative_pledge")}
+_REASONS = {"attempts_exceeded": text("page_reasons_attempts_exceeded"), "cannot_perform_actions": text("page_reasons_cannot_perform_actions"),
+            "refuses_face_recognition": text("page_reasons_refuses_face_recognition"), "no_template_cannot_enrol": text("page_reasons_no_template_cannot_enrol")}
 
 
 def render_fallbacks_page(records: list, tz=None, user: str | None = None, role: str | None = None,
@@ -168,50 +170,49 @@ def render_fallbacks_page(records: list, tz=None, user: str | None = None, role:
         p = json.loads(r.payload)
         relative = (f"{p.get('relation') or ''} {p.get('relative_name') or ''} {_mask(p['relative_id'])} "
                     f"{p.get('relative_phone') or ''}" if p.get("relative_id") else None)
-        reason = _REASONS.get(p.get("reason", ""), p.get("reason")) + (f"（{p['detail']}）" if p.get("detail") else "")
+        reason = _REASONS.get(p.get("reason", ""), p.get("reason")) + (text("page_detail", detail=p['detail']) if p.get("detail") else "")
         rows.append([r.device_id, r.village, _mask(r.resident_id) if r.resident_id else None,
                      _METHODS.get(p.get("method", ""), p.get("method")), reason, p.get("operator"), relative,
                      _local(r.occurred_at, tz), r.suspect_reason, actions(r)])
     body = ("<h1>不刷脸认证审核</h1><p>居民做不了刷脸时，村里工作人员核实或亲属承诺后提交的认证。通过后按提交日期计入认证；"
             "驳回时请写明原因，终端下次同步后会告诉居民。</p>"
-            + _table(["设备", "村", "身份证号", "方式", "原因", "核实人", "亲属", "提交时间", "时间提醒", "处理"], rows,
-                     "没有待审核的记录。"))
-    return layout("不刷脸认证审核", body, user, role, csrf)
+            + _table([text("page_col_device"), text("page_col_village"), text("word_id_number"), text("word_method"), text("page_col_reason"), text("page_col_operator"), text("page_col_relative"), text("page_col_submitted_at"), text("page_col_time_note"), text("page_col_action")], rows,
+                     text("page_no_fallbacks")))
+    return layout(text("page_fallbacks_title"), body, user, role, csrf)
 
 
 def render_audit_page(entries: list, tz=None, user: str | None = None, role: str | None = None,
                       csrf: str = "") -> str:
     rows = [[_local(e.at, tz), e.user, e.action, e.target, e.ip] for e in entries]
-    body = "<h1>操作记录（谁看了、改了什么）</h1>" + _table(["时间", "用户", "操作", "对象", "地址"], rows, "还没有记录。")
-    return layout("操作记录", body, user, role, csrf)
+    body = "<h1>操作记录（谁看了、改了什么）</h1>" + _table([text("page_col_time"), text("page_col_user"), text("page_col_audit_action"), text("page_col_target"), text("page_col_address")], rows, text("page_no_audit"))
+    return layout(text("page_audit_title"), body, user, role, csrf)
 
 
 def _overdue_words(o: dict) -> str:
     """已暂停发放 (since when, when the dates say) / 已逾期，下月起暂停 (the status list's last column)."""
     since = o.get("suspended_since")
     if o.get("urgency") == "overdue":
-        return f"已逾期，{since} 起暂停" if since else _URGENCY["overdue"]
+        return text("page_overdue_suspended_from", since=since) if since else _URGENCY["overdue"]
     if o.get("status") == "suspended" and not since:
-        return "县里已暂停发放"
-    return f"已暂停发放（{since} 起）" if since else _URGENCY["suspended"]
+        return text("page_suspended_by_county")
+    return text("page_suspended_since", since=since) if since else _URGENCY["suspended"]
 
 
 # ---------------------------------------------------------------- due lists and figures (per village)
-_URGENCY = {"suspended": "已暂停发放", "overdue": "已逾期，下月起暂停", "never_certified": "从未认证", "due": "待认证"}
-_REASON_GROUPS = {"actions": "没做完动作", "liveness": "活体未通过", "faces": "没拍到人脸或多人", "no_match": "人脸不一致",
-                  "needs_staff": "需人工核实", "quality": "画面不清楚", "interrupted": "画面中断或故障",
-                  "abandoned": "中途放弃", "no_template": "未建模或次数用完", "other": "其他"}
-_TRIES = {"1": "1次", "2": "2次", "3": "3次", "4+": "4次及以上"}
-_DURATIONS = {"lt30": "30秒内", "lt60": "30–60秒", "lt120": "1–2分钟", "ge120": "2分钟以上"}
+_URGENCY = {"suspended": text("page_urgency_suspended"), "overdue": text("page_urgency_overdue"), "never_certified": text("page_never_certified"), "due": text("page_urgency_due")}
+_REASON_GROUPS = {"actions": text("page_reason_groups_actions"), "liveness": text("page_reason_groups_liveness"), "faces": text("page_reason_groups_faces"), "no_match": text("page_reason_groups_no_match"),
+                  "needs_staff": text("page_reason_groups_needs_staff"), "quality": text("page_reason_groups_quality"), "interrupted": text("page_reason_groups_interrupted"),
+                  "abandoned": text("page_reason_groups_abandoned"), "no_template": text("page_reason_groups_no_template"), "other": text("page_reason_groups_other")}
+_TRIES = {"1": text("page_tries_1"), "2": text("page_tries_2"), "3": text("page_tries_3"), "4+": text("page_tries_4_plus")}
+_DURATIONS = {"lt30": text("page_durations_lt30"), "lt60": text("page_durations_lt60"), "lt120": text("page_durations_lt120"), "ge120": text("page_durations_ge120")}
 
 
 def _rule_note(d: dict, figures: bool = False) -> str:
     """The county's cycle rule in words under a list or the figures (kiosk.county.cycle.rule_words)."""
     words = d.get("rule_words") or ""
     if figures:
-        return (f"认证率 = 截至 {d['to']} 本认证周期内已认证的人数 ÷ 应认证人数。{words}。"
-                "大数据比对认证和身故人员不计入；与村里终端的统计同一规则。")
-    return f"{words}。与汇总页的逾期名单、村里终端的提醒名单同一规则；大数据比对认证和身故人员不列入。"
+        return text("page_rule_note_figures", to=d['to'], words=words)
+    return text("page_rule_note_lists", words=words)
 CHART_STYLE = """.charts{display:flex;flex-wrap:wrap;gap:1.5em}.chart{border:1px solid #999;padding:.5em 1em;background:#fff}
 .chart h3{margin:.2em 0 .5em;font-size:18px}svg text{font-family:sans-serif;font-size:15px}
 .big{font-size:22px;font-weight:bold}.tabs a{margin-right:.8em}"""
@@ -281,18 +282,18 @@ def render_due_page(due: dict | None, villages: list[str], user: str | None = No
     tabs = _village_tabs("/due", villages, due["village"] if due else None, {"days": due["days"] if due else 30}, False)
     if due is None:
         body = f"<h1>认证提醒名单</h1>{tabs}<p>请先选一个村。</p>"
-        return layout("认证提醒名单", body, user, role, csrf)
-    counts = "，".join(f"{_URGENCY[u]} {n} 人" for u, n in due["counts"].items() if n) or "没有需要提醒的人"
+        return layout(text("page_due_title"), body, user, role, csrf)
+    counts = text("page_due_separator").join(text("page_due_count", urgency=_URGENCY[u], n=n) for u, n in due["counts"].items() if n) or text("page_due_none")
     rows = [[i, r["name"], r["id"], _URGENCY[r["urgency"]],
-             (f"{r['date']} 起暂停" if r["urgency"] in ("suspended", "overdue") else f"截止 {r['date']}") if r["date"] else None,
-             r["last"] or "从未认证"] for i, r in enumerate(due["residents"], 1)]
+             (text("page_due_suspended_from", date=r['date']) if r["urgency"] in ("suspended", "overdue") else text("page_due_deadline", date=r['date'])) if r["date"] else None,
+             r["last"] or text("page_never_certified")] for i, r in enumerate(due["residents"], 1)]
     q = urlencode({"village": due["village"], "days": due["days"]})
     body = f"""<style>{CHART_STYLE}</style><h1>{escape(due['village'])} 认证提醒名单（公示版，姓名和身份证号已打码）</h1>{tabs}
 <p>截至 {escape(due['today'])}，含 {due['days']} 天内到期：共 {len(rows)} 人（{escape(counts)}）。</p>
 <p class=empty>{escape(_rule_note(due))}</p>
 <p><a href="/due.xlsx?{q}">导出 Excel</a>　<a href="/figures?{urlencode({'village': due['village']})}">本村认证统计</a></p>
 {_table(["序号", "姓名", "身份证号", "情况", "截止/暂停", "最近认证"], rows, "没有需要提醒的人：都已认证（或由大数据比对认证）。")}"""
-    return layout(f"{due['village']} 认证提醒名单", body, user, role, csrf)
+    return layout(text("page_due_village_title", village=due['village']), body, user, role, csrf)
 
 
 def render_figures_page(f: dict, villages: list[str], user: str | None = None, role: str | None = None,
@@ -301,18 +302,18 @@ def render_figures_page(f: dict, villages: list[str], user: str | None = None, r
     tabs = _village_tabs("/figures", villages, f["village"], rng, True)
     t = f["totals"]
     rate = "—" if t["rate"] is None else f"{100 * t['rate']:.1f}%"
-    village_rows = [(v["village"] or "（未分村）", 100 * (v["rate"] or 0),
-                     f"{100 * (v['rate'] or 0):.1f}%（{v['certified']}/{v['must_certify']}）")
+    village_rows = [(v["village"] or text("page_no_village"), 100 * (v["rate"] or 0),
+                     text("page_rate", percent=100 * (v['rate'] or 0), certified=v['certified'], must_certify=v['must_certify']))
                     for v in f["villages"] if v["must_certify"]]
     tries = [(_TRIES[k], n, str(n)) for k, n in f["tries_per_pass"]["buckets"].items()]
     reasons = [(_REASON_GROUPS.get(r["reason"], r["reason"]), r["count"], str(r["count"])) for r in f["failure_reasons"]]
     durations = [(_DURATIONS[k], n, str(n)) for k, n in f["time_to_certify"]["buckets"].items()]
-    fb_rows = [[{"staff_witness": "工作人员核实认证", "relative_pledge": "亲属承诺"}[x["method"]], x["pending"],
+    fb_rows = [[{"staff_witness": text("word_staff_witness"), "relative_pledge": text("page_method_relative_pledge")}[x["method"]], x["pending"],
                 x["approved"], x["rejected"]] for x in f["fallbacks"]]
     median = f["time_to_certify"]["median_s"]
     mean_tries = f["tries_per_pass"]["mean"]
     q = urlencode({**({"village": f["village"]} if f["village"] else {}), **rng})
-    place = f["village"] or "全部村"
+    place = f["village"] or text("page_all_villages")
     due_link = (f'　<a href="/due?{urlencode({"village": f["village"]})}">本村认证提醒名单</a>' if f["village"] else "")
     body = f"""<style>{CHART_STYLE}</style><h1>{escape(place)} 认证统计</h1>{tabs}
 <form method=get action=/figures>{'<input type=hidden name=village value="' + escape(f['village']) + '">' if f['village'] else ''}
@@ -331,30 +332,30 @@ def render_figures_page(f: dict, villages: list[str], user: str | None = None, r
 <div class=chart><h3>认证用时（通过的）</h3>{_svg_bars(durations, "#1f4e79") if f["time_to_certify"]["passes"] else _svg_bars([])}</div>
 <div class=chart><h3>非刷脸认证及审核结果</h3>{_table(["方式", "待审核", "审核通过", "审核未通过"], fb_rows, "没有。")}</div>
 </div>"""
-    return layout(f"{place} 认证统计", body, user, role, csrf)
+    return layout(text("page_figures_title", place=place), body, user, role, csrf)
 
 
 def figures_workbook(f: dict) -> bytes:
     """The figures as an XLSX workbook (one sheet per table), for the county's spreadsheets."""
     sheets = [
-        ("各村认证率", ["村", "名册人数", "应认证", "已认证", "认证率%", "大数据比对", "身故"],
+        (text("page_sheet_rates"), [text("page_col_village"), text("page_col_on_roster"), text("page_col_must_certify"), text("page_col_certified"), text("page_col_rate"), text("page_col_data_comparison"), text("page_col_deceased")],
          [[v["village"] or "", v["residents"], v["must_certify"], v["certified"],
            None if v["rate"] is None else round(100 * v["rate"], 1), v["data_comparison"], v["deceased"]]
           for v in f["villages"]]),
-        ("每日", ["日期", "刷脸次数", "通过", "未通过"], [[d["date"], d["attempts"], d["passes"], d["fails"]] for d in f["days"]]),
-        ("每次通过用了几次", ["刷脸次数", "通过"], [[_TRIES[k], n] for k, n in f["tries_per_pass"]["buckets"].items()]),
-        ("未通过原因", ["原因", "次数"], [[_REASON_GROUPS.get(r["reason"], r["reason"]), r["count"]] for r in f["failure_reasons"]]),
-        ("非刷脸认证", ["方式", "待审核", "审核通过", "审核未通过"],
+        (text("page_sheet_daily"), [text("word_date"), text("page_col_tries"), text("word_approved"), text("page_col_failed")], [[d["date"], d["attempts"], d["passes"], d["fails"]] for d in f["days"]]),
+        (text("page_sheet_tries_per_pass"), [text("page_col_tries"), text("word_approved")], [[_TRIES[k], n] for k, n in f["tries_per_pass"]["buckets"].items()]),
+        (text("page_sheet_fail_reasons"), [text("page_col_reason"), text("page_col_count")], [[_REASON_GROUPS.get(r["reason"], r["reason"]), r["count"]] for r in f["failure_reasons"]]),
+        (text("page_sheet_fallbacks"), [text("word_method"), text("page_col_pending"), text("page_col_approved"), text("page_col_rejected")],
          [[x["method"], x["pending"], x["approved"], x["rejected"]] for x in f["fallbacks"]]),
-        ("认证用时", ["用时", "通过"], [[_DURATIONS[k], n] for k, n in f["time_to_certify"]["buckets"].items()]),
+        (text("page_sheet_durations"), [text("page_col_duration"), text("word_approved")], [[_DURATIONS[k], n] for k, n in f["time_to_certify"]["buckets"].items()]),
     ]
     return _workbook(sheets)
 
 
 def due_workbook(due: dict) -> bytes:
-    rows = [[i, r["name"], r["id"], _URGENCY[r["urgency"]], r["date"], r["last"] or "从未认证"]
+    rows = [[i, r["name"], r["id"], _URGENCY[r["urgency"]], r["date"], r["last"] or text("page_never_certified")]
             for i, r in enumerate(due["residents"], 1)]
-    return _workbook([(f"{due['village']}提醒名单"[:31], ["序号", "姓名", "身份证号", "情况", "截止/暂停日期", "最近认证"], rows)])
+    return _workbook([(text("page_due_sheet", village=due['village'])[:31], [text("page_col_number"), text("word_name"), text("word_id_number"), text("page_col_situation"), text("page_col_deadline"), text("page_col_last_certified")], rows)])
 
 
 def _workbook(sheets: list[tuple[str, list[str], list[list]]]) -> bytes:
@@ -378,9 +379,9 @@ def _workbook(sheets: list[tuple[str, list[str], list[list]]]) -> bytes:
     return buf.getvalue()
 
 
-_ROLES = {"assistant": "协理员", "reviewer": "审核员", "admin": "管理员"}
-_TEMPLATE = {"stored": "已收到，共享给本县其他终端", "discarded": "未保存（县里设置为不共享）",
-             None: "未上传，只留在建模的终端"}
+_ROLES = {"assistant": text("page_roles_assistant"), "reviewer": text("page_roles_reviewer"), "admin": text("page_roles_admin")}
+_TEMPLATE = {"stored": text("page_template_stored"), "discarded": text("page_template_discarded"),
+             None: text("page_template_none")}
 
 
 def render_enrolments_page(records: list, shared: bool, tz=None, user: str | None = None, role: str | None = None,
@@ -388,23 +389,23 @@ def render_enrolments_page(records: list, shared: bool, tz=None, user: str | Non
     """Enrolments reviewed at terminals ((Record, payload) pairs, newest first): who enrolled, who
     read the consent, who approved or rejected, and where the template went."""
     def who(name, r) -> str:
-        return f"{name}（{_ROLES.get(r or '', r or '')}）" if r else str(name)
+        return text("page_person_role", name=name, role=_ROLES.get(r or '', r or '')) if r else str(name)
 
     rows = [[_local(p.get("reviewed_at"), tz), r.device_id, r.village, _mask(r.resident_id) if r.resident_id else None,
              who(p.get("enrolled_by"), p.get("enrolled_by_role")),
-             f"{p.get('consent_read_by')}，{_local(p.get('consent_at'), tz)}",
+             text("page_consent", read_by=p.get('consent_read_by'), at=_local(p.get('consent_at'), tz)),
              who(p.get("reviewed_by"), p.get("reviewed_by_role")),
-             "通过" if p.get("decision") == "approved" else f"驳回：{p.get('reject_reason') or ''}",
+             text("word_approved") if p.get("decision") == "approved" else text("page_rejected_because", reason=p.get('reject_reason') or ''),
              p.get("frames"), _TEMPLATE.get(p.get("hub_template"), p.get("hub_template")), _resemblance_cell(p)]
             for r, p in records]
-    policy = ("本县设置：终端建模审核通过后，加密模板上传县里并共享给本县其他终端（kiosk-county setting share_templates off 可关闭）。"
-              if shared else "本县设置：模板只留在建模的终端，县里只记录建模事实（kiosk-county setting share_templates on 可开启）。")
+    policy = (text("page_templates_shared")
+              if shared else text("page_templates_not_shared"))
     body = (f"<h1>终端建模记录</h1><p>{escape(policy)}</p>"
             "<form method=get action=/enrolments><label>身份证号 <input name=resident maxlength=18></label>"
             "<button>查找</button></form>"
-            + _table(["审核时间", "设备", "村", "身份证号", "建模人", "告知同意（宣读人、时间）", "审核人", "结果", "帧数",
-                      "模板", "人脸查重"], rows, "还没有终端建模记录。"))
-    return layout("终端建模记录", body, user, role, csrf)
+            + _table([text("page_col_reviewed_at"), text("page_col_device"), text("page_col_village"), text("word_id_number"), text("page_col_enrolled_by"), text("page_col_consent"), text("page_col_reviewed_by"), text("word_result"), text("page_col_frames"),
+                      text("page_col_template"), text("page_col_duplicate_check")], rows, text("page_no_enrolments")))
+    return layout(text("page_enrolments_title"), body, user, role, csrf)
 
 
 def _resemblance_cell(p: dict) -> str | _Raw | None:
@@ -414,19 +415,19 @@ def _resemblance_cell(p: dict) -> str | _Raw | None:
         return None
     within = [r for r in p["resembles"] if r.get("within")]
     if not within:
-        return "未发现与他人相似"
-    others = "、".join(f"{_mask(r['resident_id'])}（距离 {r['distance']:.2f}{'，待审核' if r.get('source') == 'pending' else ''}）"
+        return text("page_no_resemblance")
+    others = message("protocol_list_separator").join(text("page_resembles", mask=_mask(r['resident_id']), distance=r['distance'], pending=text("page_pending_review") if r.get('source') == 'pending' else '')
                       for r in within)
     conf = p.get("resemble_confirmation")
-    said = (f"审核人已核实不是同一人：{conf.get('reason')}（{conf.get('by')}）" if conf
-            else ("未确认" if p.get("decision") == "approved" else "已驳回"))
+    said = (text("page_resemblance_confirmed", reason=conf.get('reason'), by=conf.get('by')) if conf
+            else (text("page_resemblance_unconfirmed") if p.get("decision") == "approved" else text("page_resemblance_rejected")))
     return _Raw(f"<span class=warn>像本终端另 {len(within)} 人：{escape(others)}</span><br>{escape(said)}")
 
 
 # ---------------------------------------------------------------- terminal health (heartbeats, issue 14)
-_HEALTH_NAMES = {"camera": "摄像头", "audio": "声音", "disk": "磁盘", "database": "数据库", "template_key": "密钥",
-                 "clock": "时钟", "roster": "名册", "hub": "联网", "printer": "打印机"}
-_HEALTH_STATES = {"broken": "故障", "warn": "注意"}
+_HEALTH_NAMES = {"camera": text("page_health_names_camera"), "audio": text("page_health_names_audio"), "disk": text("page_health_names_disk"), "database": text("page_health_names_database"), "template_key": text("page_health_names_template_key"),
+                 "clock": text("page_health_names_clock"), "roster": text("page_health_names_roster"), "hub": text("page_health_names_hub"), "printer": text("page_health_names_printer")}
+_HEALTH_STATES = {"broken": text("page_health_states_broken"), "warn": text("page_health_states_warn")}
 
 
 def _health_table(summary: dict, tz=None) -> str:
@@ -438,24 +439,24 @@ def _health_table(summary: dict, tz=None) -> str:
     rows = []
     for dev_id, h in sorted(health.items(), key=lambda kv: (not kv[1]["silent"], kv[0])):
         if h["minutes_ago"] is None:
-            state = "从未报告"
+            state = text("page_never_reported")
         elif h["silent"]:
-            state = f"失联（{h['minutes_ago']:.0f} 分钟没有消息）"
+            state = text("page_lost", minutes_ago=h['minutes_ago'])
         elif h.get("paused"):
-            state = "暂停服务"
+            state = text("page_paused")
         elif h.get("maintenance"):
-            state = "维护中"
+            state = text("page_in_maintenance")
         else:
-            state = "在线"
-        problems = "、".join(f"{_HEALTH_NAMES.get(k, k)}{_HEALTH_STATES[v]}" for k, v in h.get("checks", {}).items()
-                            if v in _HEALTH_STATES) or ("正常" if h["minutes_ago"] is not None else None)
+            state = text("page_online")
+        problems = message("protocol_list_separator").join(f"{_HEALTH_NAMES.get(k, k)}{_HEALTH_STATES[v]}" for k, v in h.get("checks", {}).items()
+                            if v in _HEALTH_STATES) or (text("word_active") if h["minutes_ago"] is not None else None)
         rows.append([dev_id, state, problems, h.get("app_version"),
                      None if h.get("disk_free_mb") is None else f"{h['disk_free_mb']} MB", h.get("queue_length"),
                      _local(h.get("last_certification_at"), tz), _local(h.get("received_at"), tz)])
     silent = sum(1 for h in health.values() if h["silent"])
     warn = f'<p class=warn>{silent} 台终端超过 {limit:.0f} 分钟没有报告状态，请联系所在村。</p>' if silent else ""
     return "<h2>终端状态（心跳）</h2>" + warn + _table(
-        ["设备编号", "状态", "自检", "程序版本", "磁盘剩余", "待上传", "最近认证", "最近报告"], rows, "")
+        [text("page_col_device_id"), text("page_col_status"), text("page_col_selftest"), text("page_col_version"), text("page_col_disk_free"), text("page_col_unsent"), text("page_col_last_certified"), text("page_col_last_report")], rows, "")
 
 
 def render_receipt_page(code: str, lines: list[tuple[str, str]] | None, result: str = "", error: str = "",
@@ -468,9 +469,9 @@ def render_receipt_page(code: str, lines: list[tuple[str, str]] | None, result: 
         cls = " class=warn" if result == "not_genuine" else ""
         head, rest = lines[0], lines[1:]
         answer = (f"<h2{cls}>{escape(head[1])}</h2>"
-                  + _table(["项目", "内容"], [[k, v] for k, v in rest], ""))
+                  + _table([text("page_col_item"), text("page_col_content")], [[k, v] for k, v in rest], ""))
     body = f"""<h1>核验认证回执</h1>
 <p>输入居民回执上的 28 位验证码（横线可有可无，不分大小写），或粘贴扫描二维码得到的文字。</p>
 <form method=get action=/receipt><p><input name=code size=60 maxlength=300 value="{escape(code)}" autofocus>
 <button>核验</button></p></form>{answer}"""
-    return layout("核验认证回执", body, user, role, csrf)
+    return layout(text("page_receipt_title"), body, user, role, csrf)

@@ -21,20 +21,21 @@ from kiosk import protocol as P
 from kiosk.core.ids import mask_id, mask_name
 
 from .db import Device, FallbackReview, HubDB, Record, Resident
+from kiosk.county.texts import text
 
 RESULT_WORDS = {
-    "genuine": "真实：县里已收到这条认证记录。",
-    "genuine_not_received": "真实：验证码由登记的终端签发，但县里还没有收到这条记录（终端尚未同步或尚未导入U盘数据包），请过几天再查。",
-    "not_genuine": "不是真的：验证码与登记终端的签名不符（可能输错了一位，或回执被改过）。",
+    "genuine": text("receipts_result_genuine"),
+    "genuine_not_received": text("receipts_result_genuine_not_received"),
+    "not_genuine": text("receipts_result_not_genuine"),
 }
 REASONS = {
-    "unknown_device": "验证码中的终端没有在本县登记。",
-    "bad_tag": "验证码校验不通过。",
-    "bad_signature": "二维码签名不对。",
-    "record_mismatch": "县里收到的记录与回执不符。",
+    "unknown_device": text("receipts_reasons_unknown_device"),
+    "bad_tag": text("receipts_reasons_bad_tag"),
+    "bad_signature": text("receipts_reasons_bad_signature"),
+    "record_mismatch": text("receipts_reasons_record_mismatch"),
 }
-METHOD_WORDS = {"face": "人脸识别认证", "staff_witness": "工作人员核实认证", "relative_pledge": "亲属承诺认证"}
-STATUS_WORDS = {"pass": "认证成功", "pending": "等待县里审核", "approved": "县里已审核通过", "rejected": "县里审核未通过"}
+METHOD_WORDS = {"face": text("receipts_method_face"), "staff_witness": text("word_staff_witness"), "relative_pledge": text("receipts_method_relative_pledge")}
+STATUS_WORDS = {"pass": text("receipts_status_pass"), "pending": text("receipts_status_pending"), "approved": text("receipts_status_approved"), "rejected": text("receipts_status_rejected")}
 
 
 @dataclass
@@ -58,16 +59,16 @@ class ReceiptCheck:
 
     def lines(self) -> list[tuple[str, str]]:
         """(label, value) for people: the page and the command."""
-        out = [("结果", self.message)]
+        out = [(text("word_result"), self.message)]
         if self.code:
-            out += [("终端", f"{self.code.device_id} {self.device.get('name', '')} {self.device.get('village') or ''}".strip()),
-                    ("日期", self.code.day.isoformat()), ("方式", METHOD_WORDS[self.code.method])]
+            out += [(text("receipts_label_device"), f"{self.code.device_id} {self.device.get('name', '')} {self.device.get('village') or ''}".strip()),
+                    (text("word_date"), self.code.day.isoformat()), (text("word_method"), METHOD_WORDS[self.code.method])]
         if self.device.get("status") == "revoked":
-            out.append(("提醒", "这台终端已被县里停用；停用前出的回执仍可按上面的结果核验。"))
+            out.append((text("receipts_label_note"), text("receipts_device_revoked")))
         if self.record:
-            out += [("姓名", self.record.get("name") or "—"), ("身份证号", self.record["resident"]), ("记录状态", STATUS_WORDS.get(self.record["status"], ""))]
+            out += [(text("word_name"), self.record.get("name") or "—"), (text("word_id_number"), self.record["resident"]), (text("receipts_label_status"), STATUS_WORDS.get(self.record["status"], ""))]
             if self.record.get("clock_suspect"):
-                out.append(("提醒", "这条记录的时间可疑，核实前不计入认证状态。"))
+                out.append((text("receipts_label_note"), text("receipts_clock_suspect")))
         return out
 
 

@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Callable, Iterable
 
 from kiosk import protocol as P
+from kiosk.county.texts import text
 
 COLUMNS = {
     "id_number": ("身份证号", "身份证号码", "公民身份号码", "证件号码", "id_number"),
@@ -67,14 +68,14 @@ def _parse_date(value) -> str | None:
         return value.date().isoformat()
     if isinstance(value, date):
         return value.isoformat()
-    text = str(value).strip()
-    m = re.fullmatch(r"(\d{4})[-/.年](\d{1,2})[-/.月](\d{1,2})日?", text) or re.fullmatch(r"(\d{4})(\d{2})(\d{2})", text)
+    written = str(value).strip()
+    m = re.fullmatch(r"(\d{4})[-/.年](\d{1,2})[-/.月](\d{1,2})日?", written) or re.fullmatch(r"(\d{4})(\d{2})(\d{2})", written)
     if not m:
-        raise ValueError(f"日期“{text}”看不懂，请写成 2024-03-01 这样")
+        raise ValueError(text("roster_date_unreadable", value=written))
     try:
         return date(int(m[1]), int(m[2]), int(m[3])).isoformat()
     except ValueError:
-        raise ValueError(f"日期“{text}”不存在，请核对年月日") from None
+        raise ValueError(text("roster_date_invalid", value=written)) from None
 
 
 def parse_rows(header: list, rows: Iterable[list], first_row_number: int = 2, today=None) -> RosterLoad:
@@ -89,10 +90,10 @@ def parse_rows(header: list, rows: Iterable[list], first_row_number: int = 2, to
                 break
         else:
             if name:
-                out.notes.append(f"已忽略不需要的列“{name}”。")
+                out.notes.append(text("roster_column_ignored", name=name))
     missing = [COLUMNS[k][0] for k in ("id_number", "name") if k not in index]
     if missing:
-        out.errors.append(f"表头缺少“{'”“'.join(missing)}”列，整个文件没有导入。请把第一行改成：身份证号,姓名,村,认证类别,待遇开始日期,大数据比对日期,状态（可再加：住址,电话,联系人,联系人电话）")
+        out.errors.append(text("roster_header_missing", columns='”“'.join(missing)))
         return out
     seen: dict[str, int] = {}
     for n, row in enumerate(rows, first_row_number):
@@ -104,21 +105,21 @@ def parse_rows(header: list, rows: Iterable[list], first_row_number: int = 2, to
         try:
             number = P.normalize_id(str(cell("id_number") or ""))
             if not P.valid_id_number(number, today):
-                raise ValueError(f"身份证号码“{cell('id_number') or ''}”无效（位数、出生日期或校验位不对），请核对")
+                raise ValueError(text("roster_bad_id_number", number=cell('id_number') or ''))
             name = str(cell("name") or "").strip()
             if not name:
-                raise ValueError("姓名为空，请补上")
+                raise ValueError(text("roster_name_empty"))
             cats = []
             for word in re.split(r"[、,，;；/ ]+", str(cell("categories") or "养老").strip()):
                 if not word:
                     continue
                 c = _lookup(CATEGORY_WORDS, word)
                 if c is None:
-                    raise ValueError(f"认证类别“{word}”不认识，可填：养老、工伤、养老遗属、工伤遗属、其他")
+                    raise ValueError(text("roster_bad_category", word=word))
                 cats.append(c)
             status = _lookup(STATUS_WORDS, str(cell("county_status") or ""))
             if status is None:
-                raise ValueError(f"状态“{cell('county_status')}”不认识，可填：正常、暂停、死亡")
+                raise ValueError(text("roster_bad_status", status=cell('county_status')))
             entry = {
                 "id_number": number, "name": name,
                 "village": (str(cell("village")).strip() or None) if cell("village") is not None else None,
@@ -130,13 +131,13 @@ def parse_rows(header: list, rows: Iterable[list], first_row_number: int = 2, to
             for key, most in CONTACT_LIMITS.items():
                 value = str(cell(key) or "").strip() or None
                 if value and len(value) > most:
-                    raise ValueError(f"{COLUMNS[key][0]}太长（最多 {most} 个字），请删短")
+                    raise ValueError(text("roster_too_long", column=COLUMNS[key][0], most=most))
                 entry[key] = value
         except ValueError as e:
-            out.errors.append(f"第{n}行：{e}。")
+            out.errors.append(text("roster_row_error", n=n, problem=e))
             continue
         if number in seen:
-            out.errors.append(f"第{n}行：身份证号与第{seen[number]}行重复，只导入了第{seen[number]}行。")
+            out.errors.append(text("roster_duplicate", n=n, seen=seen[number]))
             continue
         seen[number] = n
         out.rows.append(entry)
@@ -146,29 +147,29 @@ def parse_rows(header: list, rows: Iterable[list], first_row_number: int = 2, to
 def load_roster(path: Path, progress: Callable[[int, int], None] | None = None, today=None) -> RosterLoad:
     path = Path(path)
     if not path.is_file():
-        return RosterLoad(errors=[f"找不到名册文件：{path}"])
+        return RosterLoad(errors=[text("roster_file_missing", path=path)])
     if path.suffix.lower() in (".xlsx", ".xlsm"):
         import openpyxl
 
         try:
             wb = openpyxl.load_workbook(path, read_only=True, data_only=True)
         except Exception as e:  # zipfile.BadZipFile, KeyError, ...
-            return RosterLoad(errors=[f"Excel 文件打不开（{type(e).__name__}），请用 Excel 另存为 .xlsx 后再导入。"])
+            return RosterLoad(errors=[text("roster_excel_unreadable", error_type=type(e).__name__)])
         rows = [list(r) for r in wb.active.iter_rows(values_only=True)]
         wb.close()
     elif path.suffix.lower() in (".csv", ".txt"):
         raw = path.read_bytes()
         for enc in ("utf-8-sig", "gb18030"):
             try:
-                text = raw.decode(enc)
+                decoded = raw.decode(enc)
                 break
             except UnicodeDecodeError:
                 continue
         else:
-            return RosterLoad(errors=["CSV 文件的编码看不懂，请用 Excel 另存为“CSV UTF-8”后再导入。"])
-        rows = list(csv.reader(io.StringIO(text)))
+            return RosterLoad(errors=[text("roster_csv_encoding")])
+        rows = list(csv.reader(io.StringIO(decoded)))
     else:
-        return RosterLoad(errors=[f"只能导入 .csv 或 .xlsx 名册，这个文件是 {path.suffix or '无扩展名'}。"])
+        return RosterLoad(errors=[text("roster_bad_file_type", suffix=path.suffix or text("roster_no_extension"))])
     if not rows:
-        return RosterLoad(errors=["名册文件是空的。"])
+        return RosterLoad(errors=[text("roster_file_empty")])
     return parse_rows(rows[0], rows[1:], today=today)

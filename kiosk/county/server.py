@@ -37,11 +37,13 @@ from .page import (
     render_review_page,
     render_status_page,
 )
+from kiosk.county.texts import text
+from kiosk.core.messages import message
 
 SESSION_COOKIE = "kiosk_hub_session"
 LOGIN_CSRF_COOKIE = "kiosk_hub_login"
 
-MSG_SERVER_ERROR = "县里服务器内部出错。已发出的数据不会丢失，终端会自动重试；如果一直出现，请联系县社保局信息科。"
+MSG_SERVER_ERROR = text("server_internal_error")
 
 
 class BodyLimit:
@@ -79,7 +81,7 @@ class _TooLarge(Exception):
 
 async def _too_large(send) -> None:
     body = P.ErrorBody(error="body_too_large",
-                       message=f"一次发送的数据太大（上限 {P.MAX_BODY_BYTES // (1024 * 1024)} MB），请分批发送。"
+                       message=text("server_too_large", mb=P.MAX_BODY_BYTES // (1024 * 1024))
                        ).model_dump_json().encode()
     await send({"type": "http.response.start", "status": 413,
                 "headers": [(b"content-type", b"application/json"), (b"content-length", str(len(body)).encode())]})
@@ -92,7 +94,7 @@ def _error(status: int, code: str, message: str, detail: str = "") -> JSONRespon
 
 class RateLimited(HubError):
     def __init__(self, retry_after: float):
-        super().__init__("rate_limited", "请求太频繁，请稍后再试。", 429)
+        super().__init__("rate_limited", text("server_rate_limited"), 429)
         self.retry_after = max(1, int(retry_after + 0.999))
 
 
@@ -117,7 +119,7 @@ def _safe_next(url: str) -> str:
 def create_app(hub: HubDB, limits: Limits | None = None, secure_cookies: bool = False) -> FastAPI:
     """`secure_cookies`: set when the hub is reached over https (its own TLS or a TLS proxy)."""
     limits = limits or Limits()
-    app = FastAPI(title="村口认证 县级汇总服务 (county hub)", version=str(P.PROTOCOL_VERSION),
+    app = FastAPI(title=text("server_title"), version=str(P.PROTOCOL_VERSION),
                   description="Village Certification Kiosk county hub: device registration, record push, "
                               "roster/template pull. All /v1 calls except registration are Ed25519-signed.",
                   docs_url=None, redoc_url=None, openapi_url=None)  # the schema: /openapi.json after login
@@ -144,20 +146,20 @@ def create_app(hub: HubDB, limits: Limits | None = None, secure_cookies: bool = 
     async def _login_required(_request, e: _LoginRequired):
         if e.html:
             return RedirectResponse("/login?" + _qs(next=e.next_url), status_code=303)
-        return _error(401, "login_required", "请先登录县级汇总服务。")
+        return _error(401, "login_required", text("server_login_required"))
 
     @app.exception_handler(_Forbidden)
     async def _forbidden(_request, _e):
-        return _error(403, "forbidden", "您的账号没有这项权限，请联系管理员。")
+        return _error(403, "forbidden", text("server_forbidden"))
 
     @app.exception_handler(RequestValidationError)
     async def _invalid(_request, e: RequestValidationError):
         errs = e.errors()
         unknown = [".".join(str(x) for x in err["loc"][1:]) for err in errs if err.get("type") == "extra_forbidden"]
         if unknown:
-            return _error(422, "unknown_field", f"请求中有无法识别的字段：{'、'.join(unknown)}。请把终端程序升级到与县里一致的版本。")
-        where = "、".join(".".join(str(x) for x in err["loc"][1:]) or "body" for err in errs[:5])
-        return _error(422, "bad_request", f"请求格式不对（{where}）。请把终端程序升级到与县里一致的版本。", str(errs)[:500])
+            return _error(422, "unknown_field", text("server_unknown_field", fields=message("protocol_list_separator").join(unknown)))
+        where = message("protocol_list_separator").join(".".join(str(x) for x in err["loc"][1:]) or "body" for err in errs[:5])
+        return _error(422, "bad_request", text("server_bad_request", where=where), str(errs)[:500])
 
     @app.exception_handler(Exception)
     async def _crash(_request, e: Exception):
@@ -176,7 +178,7 @@ def create_app(hub: HubDB, limits: Limits | None = None, secure_cookies: bool = 
         h = request.headers
         device_id, ts, nonce, sig = (h.get(P.H_DEVICE), h.get(P.H_TIMESTAMP), h.get(P.H_NONCE), h.get(P.H_SIGNATURE))
         if not (device_id and ts and nonce and sig):
-            raise HubError("unsigned", "请求没有签名。请先用开通码登记本机（kiosk register）。", 401)
+            raise HubError("unsigned", text("server_unsigned"), 401)
         body = await request.body()
         path = request.scope.get("raw_path", request.url.path.encode()).decode("latin-1")
         if request.scope.get("query_string"):
@@ -255,7 +257,7 @@ def create_app(hub: HubDB, limits: Limits | None = None, secure_cookies: bool = 
 
     def check_csrf(expected: str, got: str | None) -> None:
         if not got or not hmac.compare_digest(expected, got):
-            raise HubError("csrf", "页面已过期，请刷新后重试。", 403)
+            raise HubError("csrf", text("server_csrf"), 403)
 
     def log(user: str, action: str, target: str, request: Request) -> None:
         hub.log_action(user, action, target, _client(request))
@@ -279,7 +281,7 @@ def create_app(hub: HubDB, limits: Limits | None = None, secure_cookies: bool = 
         if user is None:
             await run_in_threadpool(hub.log_action, name or "?", "login_failed", "", _client(request))
             token = secrets.token_urlsafe(24)
-            resp = HTMLResponse(render_login(hub.county, token, "用户名或密码不对。", _safe_next(f.get("next", "/"))),
+            resp = HTMLResponse(render_login(hub.county, token, text("server_login_failed"), _safe_next(f.get("next", "/"))),
                                 status_code=401)
             resp.set_cookie(LOGIN_CSRF_COOKIE, token, httponly=True, samesite="strict", secure=secure_cookies,
                             max_age=3600)
@@ -353,13 +355,13 @@ def create_app(hub: HubDB, limits: Limits | None = None, secure_cookies: bool = 
             a = date.fromisoformat(start) if start else None
             b = date.fromisoformat(end) if end else None
         except ValueError:
-            raise HubError("bad_date", "日期请写成 2026-12-01 这样。") from None
+            raise HubError("bad_date", text("server_bad_date")) from None
         b = b or hub.clock.today()
         from datetime import timedelta
 
         a = a or b - timedelta(days=29)
         if a > b or (b - a).days >= figures_mod.MAX_DAYS:
-            raise HubError("bad_range", "日期范围不对：开始日期须早于结束日期，最多一年。")
+            raise HubError("bad_range", text("server_bad_range"))
         return a, b
 
     @app.get("/due", response_class=HTMLResponse, include_in_schema=False)
